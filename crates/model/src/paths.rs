@@ -1,0 +1,74 @@
+//! Where each API document lives. The compiler writes files at these paths, the
+//! server serves them, the SPA fetches them: one definition for all three.
+//!
+//! Every read is a plain file path (no query strings) so a bare CDN can serve
+//! the whole read side.
+
+/// The version prefix. Bump it, and keep the old tree, when a type changes
+/// incompatibly.
+pub const API_PREFIX: &str = "/api/v1";
+
+pub fn site() -> String {
+    format!("{API_PREFIX}/site.json")
+}
+
+/// Page `n` (1-based) of the article index, newest first.
+pub fn articles_page(n: u32) -> String {
+    format!("{API_PREFIX}/articles/page/{n}.json")
+}
+
+/// Page `n` (1-based) of the articles carrying `tag`.
+pub fn tag_page(tag: &str, n: u32) -> String {
+    format!("{API_PREFIX}/tags/{tag}/page/{n}.json")
+}
+
+pub fn tags() -> String {
+    format!("{API_PREFIX}/tags.json")
+}
+
+pub fn article(slug: &str) -> String {
+    format!("{API_PREFIX}/articles/{slug}.json")
+}
+
+pub fn search() -> String {
+    format!("{API_PREFIX}/search.json")
+}
+
+pub fn contact() -> String {
+    format!("{API_PREFIX}/contact")
+}
+
+/// True for a slug or tag that is safe as one path segment: lowercase ASCII
+/// letters, digits and single inner hyphens. The compiler refuses anything else,
+/// so the SPA can put a slug into a URL without escaping.
+pub fn is_valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 120
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_plain_files() {
+        assert_eq!(site(), "/api/v1/site.json");
+        assert_eq!(articles_page(2), "/api/v1/articles/page/2.json");
+        assert_eq!(tag_page("rest", 1), "/api/v1/tags/rest/page/1.json");
+        assert_eq!(article("a-b"), "/api/v1/articles/a-b.json");
+    }
+
+    #[test]
+    fn slugs() {
+        for ok in ["a", "rest", "why-code-quality-suffers", "oauth2"] {
+            assert!(is_valid_slug(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "a/b", "..", "é"] {
+            assert!(!is_valid_slug(bad), "{bad}");
+        }
+    }
+}
