@@ -1,1 +1,287 @@
+//! The content compiler: `content/` (site.toml and Markdown articles with TOML
+//! front matter) in, the JSON API out.
+//!
+//! Architecture invariant: no IO here. The caller (xtask) reads the files and
+//! writes the output; this crate is a pure function from sources to either the
+//! complete set of API documents or the list of authoring errors. There is no
+//! partial output, so a broken file can never half-build the site.
 
+mod error;
+mod front;
+mod highlight;
+mod markdown;
+mod site;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, SearchDoc, SearchIndex, TagCount, paths};
+
+pub use error::Diagnostic;
+pub use front::slugify;
+pub use highlight::highlight;
+
+/// One input file: its path as the writer knows it, and its text.
+pub struct Source {
+    pub path: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Include articles marked `draft = true` (development builds).
+    pub drafts: bool,
+    pub per_page: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        // 6 cards: two rows of three on a desktop, one screen of cards on a phone.
+        Options { drafts: false, per_page: 6 }
+    }
+}
+
+/// The compiled API: document path (e.g. `/api/v1/site.json`) to JSON bytes.
+pub struct Output {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub site: keel_model::Site,
+    pub articles: Vec<Article>,
+}
+
+/// Words per minute for reading time: a common figure for technical prose.
+const WORDS_PER_MINUTE: u32 = 230;
+/// How many related articles each article lists.
+const MORE_COUNT: usize = 3;
+/// How many of the newest articles `site.json` carries.
+const LATEST_COUNT: usize = 3;
+
+pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Output, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
+
+    let mut parsed: Vec<(Article, Vec<(String, usize)>, String, String)> = Vec::new();
+    for src in articles {
+        match compile_article(src) {
+            Ok(Some((article, links, text))) => {
+                if article_is_draft(&src.text) && !opts.drafts {
+                    continue;
+                }
+                parsed.push((article, links, text, src.path.clone()));
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+
+    // Slugs are unique.
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (a, _, _, path) in &parsed {
+        if let Some(first) = seen.insert(&a.meta.slug, path) {
+            errors.push(Diagnostic::new(
+                path,
+                0,
+                format!("the slug `{}` is already used by {first}; give one of them a different title or a `slug` field", a.meta.slug),
+            ));
+        }
+    }
+    // Internal links point at articles that exist.
+    let slugs: BTreeSet<&str> = parsed.iter().map(|(a, ..)| a.meta.slug.as_str()).collect();
+    for (_, links, _, path) in &parsed {
+        for (slug, line) in links {
+            if !slugs.contains(slug.as_str()) {
+                errors.push(Diagnostic::new(path, *line, format!("the link to /articles/{slug} points at no article")));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        return Err(errors);
+    }
+    let site_file = site_file.expect("no errors means the site parsed");
+
+    // Newest first; the slug breaks ties so the output is deterministic.
+    parsed.sort_by(|a, b| (&b.0.meta.date, &a.0.meta.slug).cmp(&(&a.0.meta.date, &b.0.meta.slug)));
+    let summaries: Vec<ArticleSummary> = parsed.iter().map(|(a, ..)| a.meta.clone()).collect();
+
+    let mut tag_counts: BTreeMap<String, u32> = BTreeMap::new();
+    for s in &summaries {
+        for t in &s.tags {
+            *tag_counts.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let tags: Vec<TagCount> = tag_counts.iter().map(|(tag, &count)| TagCount { tag: tag.clone(), count }).collect();
+
+    let mut articles: Vec<Article> = parsed.iter().map(|(a, ..)| a.clone()).collect();
+    for a in &mut articles {
+        a.more = more_articles(&a.meta, &summaries);
+    }
+
+    let mut files = BTreeMap::new();
+    let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
+    put(&mut files, paths::site(), &site);
+    put(&mut files, paths::tags(), &tags);
+    for page in paginate(None, &summaries, opts.per_page) {
+        put(&mut files, paths::articles_page(page.page), &page);
+    }
+    for TagCount { tag, .. } in &tags {
+        let tagged: Vec<ArticleSummary> = summaries.iter().filter(|s| s.tags.contains(tag)).cloned().collect();
+        for page in paginate(Some(tag), &tagged, opts.per_page) {
+            put(&mut files, paths::tag_page(tag, page.page), &page);
+        }
+    }
+    for a in &articles {
+        put(&mut files, paths::article(&a.meta.slug), a);
+    }
+    let search = SearchIndex {
+        docs: parsed
+            .iter()
+            .map(|(a, _, text, _)| SearchDoc {
+                slug: a.meta.slug.clone(),
+                title: a.meta.title.clone(),
+                summary: a.meta.summary.clone(),
+                tags: a.meta.tags.clone(),
+                terms: search_terms(text),
+            })
+            .collect(),
+    };
+    put(&mut files, paths::search(), &search);
+
+    Ok(Output { files, site, articles })
+}
+
+fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String, value: &T) {
+    files.insert(path, serde_json::to_vec(value).expect("model types serialize"));
+}
+
+fn article_is_draft(text: &str) -> bool {
+    front::split("", text).map(|s| s.front.draft).unwrap_or(false)
+}
+
+type Compiled = (Article, Vec<(String, usize)>, String);
+
+fn compile_article(src: &Source) -> Result<Option<Compiled>, Diagnostic> {
+    let file = src.path.as_str();
+    let split = front::split(file, &src.text)?;
+    let fm = split.front;
+    // Lines of the front matter, for messages about a field's value.
+    let field_line = |key: &str| {
+        src.text
+            .lines()
+            .position(|l| l.trim_start().starts_with(key) && l[l.find(key).unwrap_or(0) + key.len()..].trim_start().starts_with('='))
+            .map(|i| i + 1)
+            .unwrap_or(1)
+    };
+    let require = |value: &str, key: &str| {
+        if value.trim().is_empty() {
+            Err(Diagnostic::new(file, field_line(key), format!("`{key}` must not be empty")))
+        } else {
+            Ok(())
+        }
+    };
+    require(&fm.title, "title")?;
+    require(&fm.summary, "summary")?;
+    require(&fm.author.name, "name")?;
+    require(&fm.author.role, "role")?;
+    let slug = match &fm.slug {
+        Some(s) => s.clone(),
+        None => slugify(&fm.title),
+    };
+    if !paths::is_valid_slug(&slug) {
+        return Err(Diagnostic::new(
+            file,
+            field_line(if fm.slug.is_some() { "slug" } else { "title" }),
+            format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens"),
+        ));
+    }
+    let date = front::date_only(&fm.date).map_err(|m| Diagnostic::new(file, field_line("date"), format!("date: {m}")))?;
+    let updated = fm
+        .updated
+        .as_ref()
+        .map(front::date_only)
+        .transpose()
+        .map_err(|m| Diagnostic::new(file, field_line("updated"), format!("updated: {m}")))?;
+    if let Some(u) = &updated
+        && u < &date
+    {
+        return Err(Diagnostic::new(file, field_line("updated"), format!("updated ({u}) is before date ({date})")));
+    }
+    for tag in &fm.tags {
+        if !paths::is_valid_slug(tag) {
+            return Err(Diagnostic::new(
+                file,
+                field_line("tags"),
+                format!("the tag `{tag}` is not allowed: use lowercase letters, digits and single hyphens"),
+            ));
+        }
+    }
+    if let Some(c) = &fm.cover
+        && !keel_model::doc::is_safe_url(&c.src)
+    {
+        return Err(Diagnostic::new(file, field_line("src"), format!("the cover image `{}` is refused", c.src)));
+    }
+    let body = markdown::parse(file, split.body, split.body_line_offset)?;
+    let word_count = body.text.split_whitespace().count() as u32;
+    let meta = ArticleSummary {
+        slug,
+        title: fm.title.trim().to_string(),
+        summary: fm.summary.trim().to_string(),
+        date,
+        updated,
+        tags: fm.tags,
+        author: Author { name: fm.author.name, role: fm.author.role },
+        reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
+        cover: fm.cover.map(|c| Image { src: c.src, alt: c.alt, width: c.width, height: c.height }),
+    };
+    let article = Article { meta, word_count, toc: body.toc, body: body.blocks, more: Vec::new() };
+    Ok(Some((article, body.internal_links, body.text)))
+}
+
+/// Related reading: most shared tags first, then the newest.
+fn more_articles(this: &ArticleSummary, all: &[ArticleSummary]) -> Vec<ArticleSummary> {
+    let mut others: Vec<(usize, &ArticleSummary)> = all
+        .iter()
+        .filter(|o| o.slug != this.slug)
+        .map(|o| (o.tags.iter().filter(|t| this.tags.contains(t)).count(), o))
+        .collect();
+    // `all` is newest first and the sort is stable, so recency breaks ties.
+    others.sort_by(|a, b| b.0.cmp(&a.0));
+    others.into_iter().take(MORE_COUNT).map(|(_, o)| o.clone()).collect()
+}
+
+fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<ArticlePage> {
+    let per_page = per_page.max(1);
+    let total = items.len() as u32;
+    // An empty index still has page 1, so the first page never 404s.
+    let pages = total.div_ceil(per_page).max(1);
+    let path = |n: u32| match tag {
+        Some(t) => paths::tag_page(t, n),
+        None => paths::articles_page(n),
+    };
+    (1..=pages)
+        .map(|page| ArticlePage {
+            tag: tag.map(str::to_string),
+            page,
+            per_page,
+            pages,
+            total,
+            next: (page < pages).then(|| path(page + 1)),
+            prev: (page > 1).then(|| path(page - 1)),
+            items: items.iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).cloned().collect(),
+        })
+        .collect()
+}
+
+/// Lowercased unique words of three letters or more, in first-seen order.
+fn search_terms(text: &str) -> String {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for w in text.split(|c: char| !c.is_alphanumeric()) {
+        let w = w.to_lowercase();
+        if w.chars().count() >= 3 && seen.insert(w.clone()) {
+            out.push(w);
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! Front matter: the TOML block between `+++` lines at the top of an article.
+
+use serde::Deserialize;
+
+use crate::error::{Diagnostic, line_of};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub title: String,
+    pub slug: Option<String>,
+    pub date: toml::value::Datetime,
+    pub updated: Option<toml::value::Datetime>,
+    pub summary: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub author: AuthorFm,
+    #[serde(default)]
+    pub draft: bool,
+    pub cover: Option<CoverFm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorFm {
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverFm {
+    pub src: String,
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The front matter, and the Markdown body with the line it starts on.
+pub struct Split<'a> {
+    pub front: FrontMatter,
+    pub body: &'a str,
+    /// Lines before the body (delimiters included), to turn body lines into file lines.
+    pub body_line_offset: usize,
+}
+
+pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
+    let text_nobom = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(rest) = text_nobom.strip_prefix("+++").and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n"))) else {
+        return Err(Diagnostic::new(
+            file,
+            1,
+            "an article must start with front matter: a line `+++`, TOML fields (title, date, summary, author…), then another `+++`",
+        ));
+    };
+    // Find the closing delimiter on a line of its own.
+    let mut offset = 0;
+    let mut close = None;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "+++" {
+            close = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((end, body_start)) = close else {
+        return Err(Diagnostic::new(file, 1, "the front matter is never closed: add a line `+++` after its last field"));
+    };
+    let toml_text = &rest[..end];
+    let front: FrontMatter = toml::from_str(toml_text).map_err(|e| {
+        let line = e.span().map(|s| line_of(toml_text, s.start) + 1).unwrap_or(1);
+        Diagnostic::new(file, line, format!("front matter: {}", first_line(e.message())))
+    })?;
+    let body = &rest[body_start..];
+    let body_line_offset = line_of(text_nobom, text_nobom.len() - body.len()) - 1;
+    Ok(Split { front, body, body_line_offset })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+/// `2025-03-12` from a TOML date, or a message if it has a time or no date.
+pub fn date_only(d: &toml::value::Datetime) -> Result<String, String> {
+    match (d.date, d.time) {
+        (Some(date), None) => Ok(date.to_string()),
+        _ => Err(format!("`{d}` should be a plain date like 2025-03-12")),
+    }
+}
+
+/// The default slug: the title in kebab-case. Apostrophes vanish ("There’s" →
+/// "theres"); every other run of non-alphanumerics becomes one hyphen.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    let mut pending_hyphen = false;
+    for c in title.chars() {
+        if matches!(c, '\'' | '’' | '‘') {
+            continue;
+        }
+        if c.is_ascii_alphanumeric() {
+            if pending_hyphen && !out.is_empty() {
+                out.push('-');
+            }
+            pending_hyphen = false;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            pending_hyphen = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_from_titles() {
+        assert_eq!(
+            slugify("Why Backend Developers Often Carry the Most Responsibility in a Team"),
+            "why-backend-developers-often-carry-the-most-responsibility-in-a-team"
+        );
+        assert_eq!(slugify("Why Code Quality Suffers When There’s No Tech Lead"), "why-code-quality-suffers-when-theres-no-tech-lead");
+        assert_eq!(slugify("REST Is Not Just Using HTTP. Here Is What It Actually Means."), "rest-is-not-just-using-http-here-is-what-it-actually-means");
+    }
+}

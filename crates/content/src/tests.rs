@@ -1,0 +1,127 @@
+//! Snapshot tests: one line per case. Run with `UPDATE_EXPECT=1` to rewrite a
+//! snapshot after a deliberate change, then read the diff.
+
+use expect_test::{Expect, expect};
+
+use super::*;
+
+const FRONT: &str = "+++\ntitle = \"T\"\ndate = 2025-01-02\nsummary = \"S\"\n[author]\nname = \"A\"\nrole = \"R\"\n+++\n";
+
+/// The body tree of `md` as one line of JSON.
+fn check(md: &str, expected: Expect) {
+    let body = markdown::parse("t.md", md, 0).map(|b| serde_json::to_string(&b.blocks).unwrap());
+    let got = match body {
+        Ok(json) => json,
+        Err(e) => format!("error: {e}"),
+    };
+    expected.assert_eq(&got);
+}
+
+/// The diagnostics of compiling one article file.
+fn check_err(article: &str, expected: Expect) {
+    let got = match compile(&site(), &[Source { path: "a.md".into(), text: article.into() }], &Options::default()) {
+        Ok(_) => "ok".to_string(),
+        Err(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | "),
+    };
+    expected.assert_eq(&got);
+}
+
+fn site() -> Source {
+    Source { path: "site.toml".into(), text: include_str!("../../../content/site.toml").into() }
+}
+
+#[test]
+fn blocks() {
+    check("# Hi *there*", expect![[r#"[{"t":"heading","level":1,"id":"hi-there","content":[{"t":"text","text":"Hi "},{"t":"emphasis","content":[{"t":"text","text":"there"}]}]}]"#]]);
+    check("## A\n## A", expect![[r#"[{"t":"heading","level":2,"id":"a","content":[{"t":"text","text":"A"}]},{"t":"heading","level":2,"id":"a-2","content":[{"t":"text","text":"A"}]}]"#]]);
+    check("a **b** `c`\nd", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"a "},{"t":"strong","content":[{"t":"text","text":"b"}]},{"t":"text","text":" "},{"t":"code","text":"c"},{"t":"text","text":" d"}]}]"#]]);
+    check("- a\n- b", expect![[r#"[{"t":"list","ordered":false,"start":null,"items":[[{"t":"paragraph","content":[{"t":"text","text":"a"}]}],[{"t":"paragraph","content":[{"t":"text","text":"b"}]}]]}]"#]]);
+    check("3. a", expect![[r#"[{"t":"list","ordered":true,"start":3,"items":[[{"t":"paragraph","content":[{"t":"text","text":"a"}]}]]}]"#]]);
+    check("> q", expect![[r#"[{"t":"quote","content":[{"t":"paragraph","content":[{"t":"text","text":"q"}]}]}]"#]]);
+    check("---", expect![[r#"[{"t":"rule"}]"#]]);
+    check("|a|b|\n|:-|-:|\n|1|2|", expect![[r#"[{"t":"table","align":["left","right"],"head":[[{"t":"text","text":"a"}],[{"t":"text","text":"b"}]],"rows":[[[{"t":"text","text":"1"}],[{"t":"text","text":"2"}]]]}]"#]]);
+    check("```\nx < y\n```", expect![[r#"[{"t":"code","lang":null,"lines":[[{"text":"x < y"}]]}]"#]]);
+    check("![alt *text*](/a.png \"T\")", expect![[r#"[{"t":"paragraph","content":[{"t":"image","src":"/a.png","alt":"alt text","title":"T"}]}]"#]]);
+    check("[x](https://e.com \"t\")", expect![[r#"[{"t":"paragraph","content":[{"t":"link","href":"https://e.com","title":"t","content":[{"t":"text","text":"x"}]}]}]"#]]);
+    check("[x][r]\n\n[r]: /articles/y", expect![[r#"[{"t":"paragraph","content":[{"t":"link","href":"/articles/y","title":null,"content":[{"t":"text","text":"x"}]}]}]"#]]);
+}
+
+#[test]
+fn hostile_markdown_never_becomes_markup() {
+    check("<script>alert(1)</script>", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"<script>alert(1)</script>"}]}]"#]]);
+    check("a <img src=x onerror=alert(1)> b", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"a <img src=x onerror=alert(1)> b"}]}]"#]]);
+    check("&lt;b&gt; &#106;", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"<b> j"}]}]"#]]);
+    check("[x](javascript:alert(1))", expect!["error: t.md:1: the link `javascript:alert(1)` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+    check("[x](&#106;avascript:alert(1))", expect!["error: t.md:1: the link `javascript:alert(1)` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+    check("\n\n![x](data:image/svg+xml,<svg>)", expect!["error: t.md:3: the link `data:image/svg+xml,<svg>` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+    check("[x](VBScript:x)", expect!["error: t.md:1: the link `VBScript:x` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+}
+
+#[test]
+fn authoring_errors_name_file_and_line() {
+    check_err("title = \"x\"", expect!["a.md:1: an article must start with front matter: a line `+++`, TOML fields (title, date, summary, author…), then another `+++`"]);
+    check_err("+++\ntitle = \"x\"\n", expect!["a.md:1: the front matter is never closed: add a line `+++` after its last field"]);
+    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\nautor = \"x\"\n"), expect!["a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`, `cover`"]);
+    check_err(&FRONT.replace("summary = \"S\"\n", ""), expect!["a.md:2: front matter: missing field `summary`"]);
+    check_err(&FRONT.replace("2025-01-02", "2025-13-02"), expect!["a.md:3: front matter: invalid date, expected month between 01 and 12"]);
+    check_err(&FRONT.replace("2025-01-02", "\"yesterday\""), expect![[r#"a.md:3: front matter: invalid type: string "yesterday", expected a TOML datetime"#]]);
+    check_err(&FRONT.replace("title = \"T\"", "title = \"\""), expect!["a.md:2: `title` must not be empty"]);
+    check_err(&format!("{FRONT}\nSee [x](/articles/nope)."), expect!["a.md:10: the link to /articles/nope points at no article"]);
+    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\"Bad Tag\"]\n"), expect!["a.md:5: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
+    check_err(&format!("{FRONT}\n\n[x](javascript:void)"), expect!["a.md:11: the link `javascript:void` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+}
+
+#[test]
+fn duplicate_slugs_are_refused() {
+    let a = Source { path: "a.md".into(), text: FRONT.into() };
+    let b = Source { path: "b.md".into(), text: FRONT.into() };
+    let errors = compile(&site(), &[a, b], &Options::default()).err().unwrap();
+    assert_eq!(errors[0].to_string(), "b.md: the slug `t` is already used by a.md; give one of them a different title or a `slug` field");
+}
+
+#[test]
+fn drafts_only_in_development() {
+    let draft = Source { path: "a.md".into(), text: FRONT.replace("+++\n[author]", "draft = true\n[author]") };
+    let draft = Source { path: draft.path, text: draft.text.replacen("summary = \"S\"\n", "summary = \"S\"\ndraft = true\n", 1) };
+    let rel = compile(&site(), std::slice::from_ref(&draft), &Options::default()).unwrap();
+    assert!(rel.articles.is_empty());
+    let dev = compile(&site(), &[draft], &Options { drafts: true, ..Options::default() }).unwrap();
+    assert_eq!(dev.articles.len(), 1);
+}
+
+#[test]
+fn pagination_edges() {
+    let n = 13;
+    let sources: Vec<Source> = (1..=n)
+        .map(|i| Source {
+            path: format!("{i}.md"),
+            text: FRONT.replace("title = \"T\"", &format!("title = \"T{i}\"")).replace("2025-01-02", &format!("2025-01-{i:02}")),
+        })
+        .collect();
+    let out = compile(&site(), &sources, &Options { drafts: false, per_page: 6 }).unwrap();
+    let page = |n: u32| -> ArticlePage { serde_json::from_slice(&out.files[&paths::articles_page(n)]).unwrap() };
+    let (p1, p3) = (page(1), page(3));
+    assert_eq!((p1.pages, p1.total, p1.items.len(), p3.items.len()), (3, 13, 6, 1));
+    assert_eq!((p1.prev, p1.next.as_deref()), (None, Some("/api/v1/articles/page/2.json")));
+    assert_eq!((p3.prev.as_deref(), p3.next), (Some("/api/v1/articles/page/2.json"), None));
+    assert_eq!(p1.items[0].slug, "t13", "newest first");
+    assert!(!out.files.contains_key(&paths::articles_page(4)));
+}
+
+#[test]
+fn the_bundled_content_compiles() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/articles");
+    let sources: Vec<Source> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| Source { text: std::fs::read_to_string(&p).unwrap(), path: p.display().to_string() })
+        .collect();
+    let out = compile(&site(), &sources, &Options::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(out.articles.len(), 5);
+    let seed = out.articles.iter().find(|a| a.meta.slug == "why-backend-developers-often-carry-the-most-responsibility-in-a-team").unwrap();
+    assert_eq!(seed.toc.len(), 5);
+    assert_eq!(seed.more.len(), 3);
+    assert_eq!(out.site.offices.len(), 2);
+    assert_eq!(out.site.services.benefits.len(), 6);
+}
