@@ -55,20 +55,19 @@ impl Budget {
     }
 }
 
-/// `POST /api/v1/contact` body.
+/// `POST /api/v1/contact` body. Every field has a default so that a missing
+/// field is reported by `validate`, beside the field, like an empty one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ContactRequest {
     pub name: String,
     pub email: String,
-    #[serde(default)]
     pub company: Option<String>,
-    #[serde(default)]
     pub budget: Option<Budget>,
     pub message: String,
     pub consent: bool,
     /// The honeypot: hidden from people, filled in by bots. Non-empty means spam.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
 }
 

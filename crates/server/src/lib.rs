@@ -1,1 +1,83 @@
+//! The Keel server: `app(state)` is the whole HTTP surface; `main.rs` only
+//! reads configuration, opens the store and listens.
+//!
+//! Architecture invariants:
+//! - The read side is the built site held in memory (`files`): the server has
+//!   no content model of its own and sends the same bytes a CDN would.
+//! - A contact submission is acknowledged (201) only after its transaction,
+//!   outbox rows included, is committed (`store`).
+//! - Every 4xx/5xx body is a JSON `keel_model::ApiError` (`error`).
 
+pub mod config;
+pub mod contact;
+pub mod error;
+pub mod files;
+pub mod notify;
+pub mod ratelimit;
+pub mod static_site;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use config::Config;
+use files::SiteFiles;
+use ratelimit::RateLimiter;
+use store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub files: Arc<SiteFiles>,
+    pub store: Arc<Store>,
+    pub limiter: Arc<RateLimiter>,
+    /// Wakes the notification worker when a submission arrives.
+    pub outbox_signal: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    pub fn new(config: Config, files: SiteFiles, store: Store) -> AppState {
+        let limiter = RateLimiter::new(config.rate_limit.burst, config.rate_limit.refill_seconds);
+        AppState {
+            config: Arc::new(config),
+            files: Arc::new(files),
+            store: Arc::new(store),
+            limiter: Arc::new(limiter),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/contact", post(contact::submit).options(contact::preflight))
+        .route("/api/v1/admin/submissions", get(contact::admin_list))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(static_site::serve)
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

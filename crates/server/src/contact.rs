@@ -1,0 +1,186 @@
+//! `POST /api/v1/contact` and the operator's `GET /api/v1/admin/submissions`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keel_model::contact::{BODY_LIMIT_BYTES, ContactAccepted, ContactRequest, validate};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{Error, Result};
+use crate::store::{Inserted, ListFilter};
+use crate::{AppState, now_ms};
+
+/// Idempotency keys longer than this are refused: they are meant to be UUIDs.
+const IDEMPOTENCY_KEY_MAX: usize = 128;
+
+pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response> {
+    let headers = req.headers().clone();
+    let origin_headers = cors_headers(&state, &headers)?;
+    let client = client_ip(&state, &req);
+
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Error::UnsupportedMediaType);
+    }
+    let key = match headers.get("idempotency-key") {
+        Some(v) => {
+            let k = v.to_str().map_err(|_| Error::BadRequest("Idempotency-Key must be ASCII".into()))?.trim();
+            if k.is_empty() || k.len() > IDEMPOTENCY_KEY_MAX {
+                return Err(Error::BadRequest(format!("Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")));
+            }
+            Some(k.to_string())
+        }
+        None => None,
+    };
+    let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT_BYTES)
+        .await
+        .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
+
+    // Malformed and invalid requests are answered before the rate limit: they
+    // store nothing, and a visitor fixing a typo must not be locked out.
+    let form: ContactRequest = serde_json::from_slice(&body)
+        .map_err(|e| Error::BadRequest(format!("the body is not a valid contact request: {e}")))?;
+    let errors = validate(&form);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let spam = form.website.as_deref().is_some_and(|w| !w.trim().is_empty());
+    let request_hash = hex(&Sha256::digest(&body));
+
+    let store = state.store.clone();
+    let channels = state.config.channels();
+    let limiter = state.limiter.clone();
+    let key2 = key.clone();
+    let inserted = tokio::task::spawn_blocking(move || {
+        // A retry of a request the server already stored gets its first answer
+        // even when the client is over its limit: the visitor must learn it arrived.
+        if let Some(k) = &key2
+            && let Some(Inserted::Replayed(id)) = store.replay(k, &request_hash)?
+        {
+            return Ok(Ok(Inserted::Replayed(id)));
+        }
+        if let Err(wait) = limiter.check(client, Instant::now()) {
+            return Ok(Err(wait));
+        }
+        store.insert(&form, spam, key2.as_deref(), &request_hash, &channels, now_ms()).map(Ok)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))??;
+
+    let id = match inserted {
+        Err(wait) => return Err(Error::RateLimited(wait)),
+        Ok(Inserted::New(id)) => {
+            if spam {
+                tracing::info!(%id, "stored a honeypot submission as spam");
+            } else {
+                tracing::info!(%id, "stored a contact submission");
+                state.outbox_signal.notify_one();
+            }
+            id
+        }
+        Ok(Inserted::Replayed(id)) => id,
+        Ok(Inserted::KeyReused) => {
+            return Err(Error::Conflict("this Idempotency-Key was already used for a different submission".into()));
+        }
+    };
+    let mut res = (StatusCode::CREATED, Json(ContactAccepted { id })).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().extend(origin_headers);
+    Ok(res)
+}
+
+/// CORS preflight for partner sites listed in `allowed_origins`.
+pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    let mut h = cors_headers(&state, &headers)?;
+    if h.is_empty() {
+        return Err(Error::Forbidden("this origin may not post the contact form".into()));
+    }
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, idempotency-key"));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    Ok((StatusCode::NO_CONTENT, h).into_response())
+}
+
+/// CORS headers for a cross-origin request from an allowed origin; empty for a
+/// same-origin request; an error for any other origin.
+fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
+    let mut out = HeaderMap::new();
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return Ok(out);
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+    if origin_host == host {
+        return Ok(out);
+    }
+    if state.config.allowed_origins.iter().any(|o| o == origin) {
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(origin).expect("was a header value"));
+        out.insert(header::VARY, HeaderValue::from_static("Origin"));
+        return Ok(out);
+    }
+    Err(Error::Forbidden("this origin may not post the contact form".into()))
+}
+
+fn client_ip(state: &AppState, req: &Request) -> IpAddr {
+    if state.config.trust_forwarded_for
+        && let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    #[serde(default)]
+    include_spam: bool,
+    #[serde(default)]
+    include_handled: bool,
+}
+
+pub async fn admin_list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<AdminQuery>) -> Result<Response> {
+    let Some(token) = &state.config.admin_token else {
+        // Off unless configured: indistinguishable from a missing route.
+        return Err(Error::NotFound);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compare digests in constant time, so neither content nor length leaks.
+    let ok: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(token.as_bytes())).into();
+    if !ok {
+        return Err(Error::Unauthorized);
+    }
+    let store = state.store.clone();
+    let filter = ListFilter { include_spam: q.include_spam, include_handled: q.include_handled };
+    let list = tokio::task::spawn_blocking(move || store.list(filter))
+        .await
+        .map_err(|e| Error::Internal(e.into()))??;
+    let mut res = Json(list).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

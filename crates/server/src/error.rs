@@ -1,0 +1,98 @@
+//! The server's one error type at the HTTP boundary. Every 4xx/5xx leaves as a
+//! JSON `keel_model::ApiError`; internal causes are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keel_model::contact::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("some fields need attention")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests; try again in {0} seconds")]
+    RateLimited(u64),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("missing or wrong bearer token")]
+    Unauthorized,
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound => "not_found",
+            Error::BadRequest(_) => "bad_request",
+            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::PayloadTooLarge(_) => "payload_too_large",
+            Error::Validation(_) => "validation",
+            Error::RateLimited(_) => "rate_limited",
+            Error::Conflict(_) => "conflict",
+            Error::Forbidden(_) => "forbidden",
+            Error::Unauthorized => "unauthorized",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> keel_model::ApiError {
+        keel_model::ApiError {
+            status: self.status().as_u16(),
+            error: self.code().to_string(),
+            message: match self {
+                Error::NotFound => "Nothing here. Check the address.".to_string(),
+                Error::Internal(_) => "Something went wrong on our side. Please try again.".to_string(),
+                other => other.to_string(),
+            },
+            fields: match self {
+                Error::Validation(f) => f.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Error::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let mut res = (self.status(), axum::Json(self.body())).into_response();
+        let headers = res.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Error::RateLimited(secs) = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Error::Unauthorized = self {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

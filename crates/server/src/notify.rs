@@ -1,0 +1,147 @@
+//! The notification worker: delivers each outbox row (email and/or webhook),
+//! retrying with capped exponential backoff for as long as it takes. A row is
+//! only ever marked delivered after the target accepted it; nothing is dropped.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{Smtp, Webhook};
+use crate::store::{OutboxItem, Submission};
+use crate::{AppState, now_ms};
+
+/// First retry after 5 s, doubling, never more than an hour apart.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let base: i64 = 5_000;
+    let cap: i64 = 3_600_000;
+    base.saturating_mul(1i64 << attempts.clamp(0, 20)).min(cap)
+}
+
+/// How often the worker looks for due rows when nothing wakes it.
+const POLL: Duration = Duration::from_secs(2);
+
+pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a TLS backend is compiled in");
+    loop {
+        let store = state.store.clone();
+        let due = tokio::task::spawn_blocking(move || store.due(now_ms(), 50)).await;
+        match due {
+            Ok(Ok(items)) => {
+                for item in items {
+                    let result = deliver(&state, &http, &item).await;
+                    let store = state.store.clone();
+                    let id = item.id;
+                    let attempts = item.attempts;
+                    let saved = tokio::task::spawn_blocking(move || match result {
+                        Ok(()) => store.mark_delivered(id, now_ms()),
+                        Err(e) => {
+                            tracing::warn!(outbox = id, attempts = attempts + 1, error = %e, "notification failed; will retry");
+                            store.mark_failed(id, &e, now_ms() + backoff_ms(attempts))
+                        }
+                    })
+                    .await;
+                    if let Ok(Err(e)) | Err(e) = saved.map_err(anyhow::Error::from) {
+                        tracing::error!(error = ?e, "could not record a delivery attempt");
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = ?e, "reading the outbox failed"),
+            Err(e) => tracing::error!(error = ?e, "outbox task failed"),
+        }
+        tokio::select! {
+            _ = state.outbox_signal.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn deliver(state: &AppState, http: &reqwest::Client, item: &OutboxItem) -> Result<(), String> {
+    match item.channel.as_str() {
+        "email" => match &state.config.smtp {
+            Some(smtp) => send_email(smtp, &item.submission).await,
+            None => Err("email is no longer configured (set smtp to deliver)".into()),
+        },
+        "webhook" => match &state.config.webhook {
+            Some(hook) => send_webhook(http, hook, &item.submission).await,
+            None => Err("the webhook is no longer configured (set webhook.url to deliver)".into()),
+        },
+        other => Err(format!("unknown channel {other}")),
+    }
+}
+
+async fn send_webhook(http: &reqwest::Client, hook: &Webhook, s: &Submission) -> Result<(), String> {
+    let mut req = http.post(&hook.url).json(&serde_json::json!({
+        "event": "contact.submitted",
+        "submission": s,
+    }));
+    if let Some(secret) = &hook.secret {
+        req = req.bearer_auth(secret);
+    }
+    let res = req.send().await.map_err(|e| format!("webhook: {e}"))?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("webhook answered {}", res.status()))
+    }
+}
+
+async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
+    let from: Mailbox = smtp.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
+    let to: Mailbox = smtp.to.parse().map_err(|e| format!("smtp.to: {e}"))?;
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!("New project enquiry from {}", s.name))
+        .header(ContentType::TEXT_PLAIN);
+    // Reply goes to the visitor; their address passed the HTML email rule.
+    if let Ok(reply) = format!("{} <{}>", s.name.replace(['<', '>', '"'], ""), s.email).parse::<Mailbox>() {
+        builder = builder.reply_to(reply);
+    }
+    let body = format!(
+        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nSubmission: {}\n\n{}\n",
+        s.name,
+        s.email,
+        s.company.as_deref().unwrap_or("-"),
+        s.budget.as_deref().unwrap_or("-"),
+        s.id,
+        s.message
+    );
+    let message = builder.body(body).map_err(|e| format!("building the email: {e}"))?;
+    let mut transport = match smtp.tls.as_str() {
+        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
+        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
+        _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+    }
+    .port(smtp.port)
+    .timeout(Some(Duration::from_secs(15)));
+    if let (Some(u), Some(p)) = (&smtp.username, &smtp.password) {
+        transport = transport.credentials(Credentials::new(u.clone(), p.clone()));
+    }
+    transport.build().send(message).await.map(|_| ()).map_err(|e| format!("smtp: {e}"))
+}
+
+/// Spawn the worker; returns the sender that stops it.
+pub fn spawn(state: AppState) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(run(state, rx));
+    (tx, handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        assert_eq!(backoff_ms(0), 5_000);
+        assert_eq!(backoff_ms(1), 10_000);
+        assert_eq!(backoff_ms(3), 40_000);
+        assert_eq!(backoff_ms(30), 3_600_000);
+    }
+}

@@ -1,0 +1,128 @@
+//! Reads of the built site: files by path, the SPA shell for client routes,
+//! and real 404s for everything else.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::Error;
+use crate::files::{Asset, SiteFiles};
+
+pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        let mut res = Error::BadRequest(format!("{method} is not allowed here")).into_response();
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return res;
+    }
+    let path = uri.path();
+    let files = &state.files;
+    if let Some(asset) = lookup(files, path) {
+        return send(asset, StatusCode::OK, &headers);
+    }
+    if path.starts_with("/api/") {
+        return Error::NotFound.into_response();
+    }
+    let last = path.rsplit('/').next().unwrap_or("");
+    if last.contains('.') {
+        // A missing asset: a plain 404, never the HTML shell (a script tag
+        // pointing here must fail loudly, not parse HTML as JavaScript).
+        return (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-cache")], "Not found\n").into_response();
+    }
+    // A client route: the prerendered page if there is one, else the shell.
+    let status = if route_exists(files, path) { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    let page = if status == StatusCode::OK { "/index.html" } else { "/404.html" };
+    match files.get(page).or_else(|| files.get("/index.html")) {
+        Some(shell) => send(shell, status, &headers),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "The site is not built yet: run `cargo xtask build`.\n").into_response(),
+    }
+}
+
+/// The file at `path`, or `path/index.html` for a directory.
+fn lookup<'a>(files: &'a SiteFiles, path: &str) -> Option<&'a Asset> {
+    if path.ends_with('/') {
+        return files.get(&format!("{path}index.html"));
+    }
+    files.get(path).or_else(|| {
+        let last = path.rsplit('/').next().unwrap_or("");
+        (!last.contains('.') && path != "/").then(|| files.get(&format!("{path}/index.html"))).flatten()
+    })
+}
+
+/// The SPA's route table as the server knows it. Article routes exist when
+/// their API document does, so `/articles/no-such-slug` is a real 404.
+pub fn route_exists(files: &SiteFiles, path: &str) -> bool {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    match path {
+        "/" | "/articles" | "/services" | "/contact" => true,
+        p => match p.strip_prefix("/articles/") {
+            Some(slug) if keel_model::paths::is_valid_slug(slug) => {
+                files.get(&keel_model::paths::article(slug)).is_some()
+            }
+            _ => false,
+        },
+    }
+}
+
+fn send(asset: &Asset, status: StatusCode, req: &HeaderMap) -> Response {
+    let mut res = Response::builder()
+        .header(header::ETAG, &asset.etag)
+        .header(header::CACHE_CONTROL, asset.cache.header())
+        .header(header::VARY, "Accept-Encoding");
+    // Only a 200 is revalidated: a 404 shell must not turn into a 304.
+    if status == StatusCode::OK && etag_matches(req, &asset.etag) {
+        return res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
+    }
+    res = res.status(status).header(header::CONTENT_TYPE, &asset.content_type);
+    let (encoding, body) = match preferred_encoding(req) {
+        Some("br") if asset.br.is_some() => (Some("br"), asset.br.clone()),
+        Some(_) | None if accepts(req, "gzip") && asset.gzip.is_some() => (Some("gzip"), asset.gzip.clone()),
+        _ => (None, None),
+    };
+    if let Some(enc) = encoding {
+        res = res.header(header::CONTENT_ENCODING, enc);
+    }
+    if let Some(csp) = &asset.csp {
+        res = res.header(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    res.body(Body::from(body.unwrap_or_else(|| asset.body.clone()))).expect("valid response")
+}
+
+/// Weak comparison, as RFC 9110 specifies for If-None-Match.
+fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
+    req.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+    })
+}
+
+fn accepts(req: &HeaderMap, coding: &str) -> bool {
+    codings(req).any(|(c, q)| c.eq_ignore_ascii_case(coding) && q > 0.0)
+}
+
+fn preferred_encoding(req: &HeaderMap) -> Option<&'static str> {
+    if accepts(req, "br") {
+        Some("br")
+    } else if accepts(req, "gzip") {
+        Some("gzip")
+    } else {
+        None
+    }
+}
+
+fn codings(req: &HeaderMap) -> impl Iterator<Item = (&str, f32)> {
+    req.get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding, q)
+        })
+}

@@ -1,0 +1,390 @@
+//! The SQLite store: contact submissions and their notification outbox.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a transaction is on disk when
+//! `commit` returns; the handler answers 201 only after that. A submission and
+//! its outbox rows are written in one transaction, so a stored submission is
+//! never without its pending notifications.
+//!
+//! One connection behind a mutex: SQLite has one writer anyway, and the intake
+//! is small. Callers run these blocking methods on `spawn_blocking`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use keel_model::contact::{Budget, ContactRequest};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS submissions (
+    id              TEXT PRIMARY KEY,
+    created_at      INTEGER NOT NULL,           -- unix milliseconds
+    name            TEXT NOT NULL,
+    email           TEXT NOT NULL,
+    company         TEXT,
+    budget          TEXT,
+    message         TEXT NOT NULL,
+    consent         INTEGER NOT NULL,
+    spam            INTEGER NOT NULL DEFAULT 0,
+    handled_at      INTEGER,
+    idempotency_key TEXT UNIQUE,
+    request_hash    TEXT
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id   TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+    channel         TEXT NOT NULL,              -- 'email' | 'webhook'
+    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered'
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    delivered_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
+";
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Submission {
+    pub id: String,
+    pub created_at: i64,
+    pub name: String,
+    pub email: String,
+    pub company: Option<String>,
+    pub budget: Option<String>,
+    pub message: String,
+    pub consent: bool,
+    pub spam: bool,
+    pub handled_at: Option<i64>,
+    pub deliveries: Vec<Delivery>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Delivery {
+    pub channel: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<i64>,
+    pub next_attempt_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub channel: String,
+    pub attempts: i64,
+    pub submission: Submission,
+}
+
+pub enum Inserted {
+    New(String),
+    /// The idempotency key was seen before with the same body: the first id.
+    Replayed(String),
+    /// The idempotency key was seen before with a different body.
+    KeyReused,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListFilter {
+    pub include_spam: bool,
+    pub include_handled: bool,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> anyhow::Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let conn = Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
+        Self::init(conn)
+    }
+
+    pub fn open_in_memory() -> anyhow::Result<Store> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> anyhow::Result<Store> {
+        // WAL: readers never block the writer. FULL: fsync at every commit, so an
+        // acknowledged submission survives a crash or power loss.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Wait for another process (the CLI) instead of failing at once.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half-done
+        // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Store a submission, and for non-spam one outbox row per channel, in one
+    /// transaction. Returns after the commit is durable.
+    pub fn insert(
+        &self,
+        req: &ContactRequest,
+        spam: bool,
+        idempotency_key: Option<&str>,
+        request_hash: &str,
+        channels: &[&str],
+        now_ms: i64,
+    ) -> anyhow::Result<Inserted> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if let Some(key) = idempotency_key {
+            let seen: Option<(String, Option<String>)> = tx
+                .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((id, hash)) = seen {
+                return Ok(if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused });
+            }
+        }
+        let id = new_id(now_ms);
+        tx.execute(
+            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                id,
+                now_ms,
+                req.name.trim(),
+                req.email.trim(),
+                req.company.as_deref().map(str::trim).filter(|c| !c.is_empty()),
+                req.budget.map(Budget::as_str),
+                req.message.trim(),
+                req.consent,
+                spam,
+                idempotency_key,
+                request_hash,
+            ],
+        )?;
+        if !spam {
+            for channel in channels {
+                tx.execute(
+                    "INSERT INTO outbox (submission_id, channel, next_attempt_at) VALUES (?1, ?2, ?3)",
+                    params![id, channel, now_ms],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(Inserted::New(id))
+    }
+
+    /// The stored answer for an idempotency key, if the key was used before.
+    pub fn replay(&self, key: &str, request_hash: &str) -> anyhow::Result<Option<Inserted>> {
+        let seen: Option<(String, Option<String>)> = self
+            .conn()
+            .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
+    }
+
+    pub fn list(&self, filter: ListFilter) -> anyhow::Result<Vec<Submission>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, created_at, name, email, company, budget, message, consent, spam, handled_at
+             FROM submissions
+             WHERE (?1 OR spam = 0) AND (?2 OR handled_at IS NULL)
+             ORDER BY created_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], row_to_submission)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let mut s = row?;
+            s.deliveries = deliveries(&conn, &s.id)?;
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    pub fn get(&self, id: &str) -> anyhow::Result<Option<Submission>> {
+        let conn = self.conn();
+        let s = conn
+            .query_row(
+                "SELECT id, created_at, name, email, company, budget, message, consent, spam, handled_at FROM submissions WHERE id = ?1",
+                [id],
+                row_to_submission,
+            )
+            .optional()?;
+        match s {
+            Some(mut s) => {
+                s.deliveries = deliveries(&conn, &s.id)?;
+                Ok(Some(s))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn count(&self) -> anyhow::Result<i64> {
+        Ok(self.conn().query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))?)
+    }
+
+    /// Returns false when there is no such submission.
+    pub fn mark_handled(&self, id: &str, now_ms: i64) -> anyhow::Result<bool> {
+        Ok(self.conn().execute("UPDATE submissions SET handled_at = ?2 WHERE id = ?1", params![id, now_ms])? > 0)
+    }
+
+    /// Erase a submission and its outbox rows (privacy requests).
+    pub fn delete(&self, id: &str) -> anyhow::Result<bool> {
+        Ok(self.conn().execute("DELETE FROM submissions WHERE id = ?1", [id])? > 0)
+    }
+
+    /// Outbox rows due for an attempt, oldest first.
+    pub fn due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT o.id, o.channel, o.attempts, s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at
+             FROM outbox o JOIN submissions s ON s.id = o.submission_id
+             WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
+             ORDER BY o.next_attempt_at, o.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                attempts: r.get(2)?,
+                submission: Submission {
+                    id: r.get(3)?,
+                    created_at: r.get(4)?,
+                    name: r.get(5)?,
+                    email: r.get(6)?,
+                    company: r.get(7)?,
+                    budget: r.get(8)?,
+                    message: r.get(9)?,
+                    consent: r.get(10)?,
+                    spam: r.get(11)?,
+                    handled_at: r.get(12)?,
+                    deliveries: Vec::new(),
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn mark_delivered(&self, outbox_id: i64, now_ms: i64) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![outbox_id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_failed(&self, outbox_id: i64, error: &str, next_attempt_at: i64) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+            params![outbox_id, error, next_attempt_at],
+        )?;
+        Ok(())
+    }
+}
+
+fn row_to_submission(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+    Ok(Submission {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        company: r.get(4)?,
+        budget: r.get(5)?,
+        message: r.get(6)?,
+        consent: r.get(7)?,
+        spam: r.get(8)?,
+        handled_at: r.get(9)?,
+        deliveries: Vec::new(),
+    })
+}
+
+fn deliveries(conn: &Connection, id: &str) -> anyhow::Result<Vec<Delivery>> {
+    let mut stmt = conn.prepare(
+        "SELECT channel, state, attempts, last_error, delivered_at, next_attempt_at FROM outbox WHERE submission_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Delivery {
+            channel: r.get(0)?,
+            state: r.get(1)?,
+            attempts: r.get(2)?,
+            last_error: r.get(3)?,
+            delivered_at: r.get(4)?,
+            next_attempt_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Time-ordered and unguessable: 12 hex digits of milliseconds, 16 random.
+fn new_id(now_ms: i64) -> String {
+    format!("{:012x}{:016x}", now_ms, rand::random::<u64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> ContactRequest {
+        ContactRequest {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            message: "Hello there, we need help.".into(),
+            consent: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn insert_list_handle_delete() {
+        let s = Store::open_in_memory().unwrap();
+        let Inserted::New(id) = s.insert(&req(), false, None, "h", &["email"], 1).unwrap() else { panic!() };
+        let all = s.list(ListFilter::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].deliveries[0].state, "pending");
+        assert!(s.mark_handled(&id, 2).unwrap());
+        assert!(s.list(ListFilter::default()).unwrap().is_empty());
+        assert_eq!(s.list(ListFilter { include_handled: true, ..Default::default() }).unwrap().len(), 1);
+        assert!(s.delete(&id).unwrap());
+        assert_eq!(s.count().unwrap(), 0);
+        assert!(s.due(10, 10).unwrap().is_empty(), "outbox rows go with their submission");
+    }
+
+    #[test]
+    fn idempotency_key_replays_and_detects_reuse() {
+        let s = Store::open_in_memory().unwrap();
+        let Inserted::New(id) = s.insert(&req(), false, Some("k"), "h1", &[], 1).unwrap() else { panic!() };
+        let Inserted::Replayed(again) = s.insert(&req(), false, Some("k"), "h1", &[], 2).unwrap() else { panic!() };
+        assert_eq!(id, again);
+        assert!(matches!(s.insert(&req(), false, Some("k"), "h2", &[], 3).unwrap(), Inserted::KeyReused));
+        assert_eq!(s.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn spam_gets_no_outbox_rows() {
+        let s = Store::open_in_memory().unwrap();
+        s.insert(&req(), true, None, "h", &["email", "webhook"], 1).unwrap();
+        assert!(s.due(10, 10).unwrap().is_empty());
+        assert!(s.list(ListFilter::default()).unwrap().is_empty());
+        assert_eq!(s.list(ListFilter { include_spam: true, ..Default::default() }).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn failed_delivery_backs_off() {
+        let s = Store::open_in_memory().unwrap();
+        s.insert(&req(), false, None, "h", &["webhook"], 1).unwrap();
+        let item = &s.due(1, 10).unwrap()[0];
+        s.mark_failed(item.id, "connection refused", 100).unwrap();
+        assert!(s.due(50, 10).unwrap().is_empty());
+        let again = &s.due(100, 10).unwrap()[0];
+        assert_eq!(again.attempts, 1);
+        s.mark_delivered(again.id, 101).unwrap();
+        assert!(s.due(1000, 10).unwrap().is_empty());
+    }
+}
