@@ -1,1 +1,102 @@
-fn main(){}
+//! `cargo xtask <command>`: the glue that sets up, builds, runs and tests Keel.
+//!
+//!     cargo xtask run          set up, build the release site, serve it at http://127.0.0.1:8080
+//!     cargo xtask test         set up, then run every test (unit, API, browser)
+//!     cargo xtask build        build the release site into dist/ (atomically)
+//!     cargo xtask content      compile content/ and report, writing nothing
+//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
+//!     cargo xtask screenshots  write screenshots of every route into screenshots/
+//!     cargo xtask sizes        print the release bundle's sizes (raw, gzip, brotli)
+
+mod build;
+mod setup;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("\nerror: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::ensure(&root, setup::Need::All),
+        Some("build") => {
+            setup::ensure(&root, setup::Need::Build)?;
+            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts") })
+        }
+        Some("content") => build::check_content(&root),
+        Some("run") => {
+            setup::ensure(&root, setup::Need::Build)?;
+            build::site(&root, &build::Options::default())?;
+            serve(&root)
+        }
+        Some("test") => {
+            setup::ensure(&root, setup::Need::All)?;
+            test::all(&root, &args[1..])
+        }
+        Some("screenshots") => {
+            setup::ensure(&root, setup::Need::All)?;
+            test::screenshots(&root)
+        }
+        Some("sizes") => build::print_sizes(&root.join("dist")),
+        _ => {
+            eprintln!("{}", include_str!("main.rs").lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n"));
+            bail!("unknown command; see the list above")
+        }
+    }
+}
+
+/// Run the release server in the foreground until Ctrl-C.
+fn serve(root: &Path) -> anyhow::Result<()> {
+    build::server_binary(root)?;
+    let bin = root.join("target/server/keel-server");
+    let status = Command::new(&bin)
+        .args(["serve", "--dist", "dist"])
+        .status()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    // Ctrl-C reaches the server too; it shuts down cleanly and exits 0.
+    if !status.success() && status.code().is_some() {
+        bail!("the server exited with {status}");
+    }
+    Ok(())
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+}
+
+/// Run a command, failing with its name if it fails.
+pub fn sh(cmd: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("$ {}", shown.replace('"', ""));
+    let status = cmd.status().with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// PATH with the project's tools first: wasm-opt from tests/node_modules, then cargo's bin.
+pub fn tool_path(root: &Path) -> std::ffi::OsString {
+    let mut paths = vec![root.join("tests/node_modules/.bin"), cargo_bin()];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(paths).expect("paths without separators")
+}
+
+pub fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}

@@ -7,6 +7,7 @@
 //! partial output, so a broken file can never half-build the site.
 
 mod error;
+mod feeds;
 mod front;
 mod highlight;
 mod markdown;
@@ -40,7 +41,7 @@ impl Default for Options {
     }
 }
 
-/// The compiled API: document path (e.g. `/api/v1/site.json`) to JSON bytes.
+/// The compiled output: URL path (e.g. `/api/v1/site.json`, `/feed.xml`) to bytes.
 pub struct Output {
     pub files: BTreeMap<String, Vec<u8>>,
     pub site: keel_model::Site,
@@ -138,12 +139,17 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
                 slug: a.meta.slug.clone(),
                 title: a.meta.title.clone(),
                 summary: a.meta.summary.clone(),
+                date: a.meta.date.clone(),
+                author: a.meta.author.clone(),
+                reading_minutes: a.meta.reading_minutes,
                 tags: a.meta.tags.clone(),
                 terms: search_terms(text),
             })
             .collect(),
     };
     put(&mut files, paths::search(), &search);
+    files.insert("/sitemap.xml".into(), feeds::sitemap(&site, &articles).into_bytes());
+    files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
 
     Ok(Output { files, site, articles })
 }

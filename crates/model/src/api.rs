@@ -135,6 +135,9 @@ pub struct SearchDoc {
     pub slug: String,
     pub title: String,
     pub summary: String,
+    pub date: String,
+    pub author: Author,
+    pub reading_minutes: u32,
     pub tags: Vec<String>,
     /// Lowercased, de-duplicated words of the body, for matching only.
     pub terms: String,

@@ -1,0 +1,208 @@
+//! The data layer: every read the SPA makes is a GET of a path-addressed JSON
+//! document (`keel_model::paths`), held in an `ApiCache` shared through context.
+//!
+//! SSR-ready by design: a page reads its data with `use_api`, which answers
+//! from the cache synchronously when the document is there. The prerenderer
+//! fills the cache before rendering, and the browser fills it from the JSON the
+//! prerendered page embeds, so the same components render complete pages on
+//! the server and hydrate without a fetch. Only a miss fetches (in the browser).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use yew::prelude::*;
+
+/// Why a request failed, in words for people.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchError {
+    /// No answer: offline, DNS, refused, CORS.
+    Network,
+    /// No answer within the time limit.
+    Timeout,
+    NotFound,
+    /// Any other non-2xx status, with the server's message if it sent one.
+    Http { status: u16, message: Option<String> },
+    /// An answer that is not the document we expected.
+    Decode(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::Network => write!(f, "We could not reach the server. Check your connection and try again."),
+            FetchError::Timeout => write!(f, "The server is taking too long to answer. Please try again."),
+            FetchError::NotFound => write!(f, "We could not find this page."),
+            FetchError::Http { status, message: Some(m) } => write!(f, "{m} (error {status})"),
+            FetchError::Http { status, message: None } if *status >= 500 => {
+                write!(f, "The server had a problem (error {status}). Please try again in a moment.")
+            }
+            FetchError::Http { status, .. } => write!(f, "The request failed (error {status})."),
+            FetchError::Decode(_) => write!(f, "The server sent something we could not read. Please try again."),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Entry {
+    Loaded(Rc<str>),
+    Failed(FetchError),
+}
+
+/// Fetched documents by path. Shared, so going back renders from memory.
+#[derive(Clone, Default)]
+pub struct ApiCache {
+    /// Prefix for every path: empty on our own origin, our absolute origin in
+    /// partner embeds.
+    pub base: Rc<str>,
+    entries: Rc<RefCell<HashMap<String, Entry>>>,
+    in_flight: Rc<RefCell<HashMap<String, Vec<Callback<()>>>>>,
+}
+
+impl PartialEq for ApiCache {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.entries, &other.entries) && self.base == other.base
+    }
+}
+
+impl ApiCache {
+    pub fn new(base: &str) -> ApiCache {
+        ApiCache { base: base.trim_end_matches('/').into(), ..Default::default() }
+    }
+
+    /// Put a document in the cache (prerendering, hydration, tests).
+    pub fn insert(&self, path: &str, json: &str) {
+        self.entries.borrow_mut().insert(path.to_string(), Entry::Loaded(json.into()));
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        matches!(self.entries.borrow().get(path), Some(Entry::Loaded(_)))
+    }
+
+    /// Every loaded document, for embedding in a prerendered page.
+    pub fn loaded(&self) -> Vec<(String, Rc<str>)> {
+        let mut v: Vec<_> = self
+            .entries
+            .borrow()
+            .iter()
+            .filter_map(|(k, e)| match e {
+                Entry::Loaded(t) => Some((k.clone(), t.clone())),
+                Entry::Failed(_) => None,
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn get(&self, path: &str) -> Option<Entry> {
+        self.entries.borrow().get(path).cloned()
+    }
+
+    fn forget_failure(&self, path: &str) {
+        let mut entries = self.entries.borrow_mut();
+        if matches!(entries.get(path), Some(Entry::Failed(_))) {
+            entries.remove(path);
+        }
+    }
+
+    /// Start loading `path` unless it is loaded or loading; `done` runs when it settles.
+    pub fn load(&self, path: &str, done: Option<Callback<()>>) {
+        if self.get(path).is_some() {
+            return;
+        }
+        {
+            let mut in_flight = self.in_flight.borrow_mut();
+            if let Some(waiters) = in_flight.get_mut(path) {
+                waiters.extend(done);
+                return;
+            }
+            in_flight.insert(path.to_string(), done.into_iter().collect());
+        }
+        {
+            let cache = self.clone();
+            let path = path.to_string();
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!("{}{}", cache.base, path);
+                let entry = match crate::net::get_text(&url).await {
+                    Ok(text) => Entry::Loaded(text.into()),
+                    Err(e) => Entry::Failed(e),
+                };
+                cache.entries.borrow_mut().insert(path.clone(), entry);
+                let waiters = cache.in_flight.borrow_mut().remove(&path).unwrap_or_default();
+                for w in waiters {
+                    w.emit(());
+                }
+            });
+        }
+    }
+
+    /// Warm the cache for a link the visitor is about to follow.
+    pub fn prefetch(&self, path: &str) {
+        self.load(path, None);
+    }
+}
+
+/// What a page gets from `use_api`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resource<T> {
+    Loading,
+    Ready(Rc<T>),
+    Failed(FetchError),
+}
+
+pub struct UseApi<T> {
+    pub state: Resource<T>,
+    /// Forget a failure and fetch again.
+    pub retry: Callback<()>,
+}
+
+/// The document at `path`, typed. Renders from the cache when it can; starts a
+/// fetch (browser only) when it cannot, and re-renders when it settles.
+#[hook]
+pub fn use_api<T>(path: String) -> UseApi<T>
+where
+    T: DeserializeOwned + 'static,
+{
+    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let tick = use_force_update();
+    let entry = cache.get(&path);
+    // Parse once per loaded text, not on every render.
+    let parsed = {
+        let text = match &entry {
+            Some(Entry::Loaded(t)) => Some(t.clone()),
+            _ => None,
+        };
+        use_memo(text, |text| {
+            text.as_ref().map(|t| serde_json::from_str::<T>(t).map(Rc::new).map_err(|e| FetchError::Decode(e.to_string())))
+        })
+    };
+    {
+        let cache = cache.clone();
+        let tick = tick.clone();
+        let missing = entry.is_none();
+        use_effect_with((path.clone(), missing), move |(path, missing)| {
+            if *missing {
+                cache.load(path, Some(Callback::from(move |_| tick.force_update())));
+            }
+        });
+    }
+    let retry = {
+        let cache = cache.clone();
+        let path = path.clone();
+        Callback::from(move |_| {
+            cache.forget_failure(&path);
+            let settled = tick.clone();
+            cache.load(&path, Some(Callback::from(move |_| settled.force_update())));
+            tick.force_update();
+        })
+    };
+    let state = match (&entry, parsed.as_ref()) {
+        (Some(Entry::Loaded(_)), Some(Ok(v))) => Resource::Ready(v.clone()),
+        (Some(Entry::Loaded(_)), Some(Err(e))) => Resource::Failed(e.clone()),
+        (Some(Entry::Failed(e)), _) => Resource::Failed(e.clone()),
+        _ => Resource::Loading,
+    };
+    UseApi { state, retry }
+}

@@ -1,0 +1,60 @@
+use keel_model::ArticleSummary;
+use yew::prelude::*;
+
+use crate::components::link::{AppLink, ArticlesQuery};
+use crate::route::Route;
+
+#[derive(Properties, PartialEq)]
+pub struct CardProps {
+    pub article: ArticleSummary,
+    /// Heading level of the card title, to keep the outline right.
+    #[prop_or(3)]
+    pub level: u8,
+}
+
+/// An article card: the title link covers the whole card (one target, one
+/// accessible name); the tags stay separately clickable above it.
+#[component]
+pub fn ArticleCard(props: &CardProps) -> Html {
+    let a = &props.article;
+    let title = html! {
+        <AppLink to={Route::Article { slug: a.slug.clone() }} prefetch={keel_model::paths::article(&a.slug)}>
+            { &a.title }
+        </AppLink>
+    };
+    html! {
+        <article class="card">
+            { if props.level == 2 { html! { <h2 class="h3">{ title }</h2> } } else { html! { <h3>{ title }</h3> } } }
+            <p class="meta">
+                <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
+                { " · " }{ format!("{} min read", a.reading_minutes) }
+            </p>
+            <p>{ &a.summary }</p>
+            <ul class="tags" aria-label="Tags">
+                { for a.tags.iter().map(|t| html! {
+                    <li><AppLink class="tag" to={Route::Articles} query={ArticlesQuery { tag: Some(t.clone()), ..Default::default() }}>{ t }</AppLink></li>
+                }) }
+            </ul>
+        </article>
+    }
+}
+
+/// `2025-03-12` as "12 March 2025": the same on the server and in the browser.
+pub fn human_date(iso: &str) -> String {
+    const MONTHS: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    let mut parts = iso.split('-');
+    match (parts.next(), parts.next().and_then(|m| m.parse::<usize>().ok()), parts.next().and_then(|d| d.parse::<u32>().ok())) {
+        (Some(y), Some(m @ 1..=12), Some(d)) => format!("{d} {} {y}", MONTHS[m - 1]),
+        _ => iso.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::human_date("2025-03-12"), "12 March 2025");
+        assert_eq!(super::human_date("garbage"), "garbage");
+    }
+}

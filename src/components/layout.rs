@@ -1,0 +1,117 @@
+//! The chrome around every page: skip link, header with navigation and the
+//! theme toggle, footer with the offices and the contact call.
+
+use keel_model::Site;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::link::AppLink;
+use crate::route::Route;
+use crate::theme::{ThemeChoice, ThemeContext};
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    pub site: Option<std::rc::Rc<Site>>,
+}
+
+#[component]
+pub fn Header(props: &HeaderProps) -> Html {
+    let route = use_route::<Route>();
+    let open = use_state(|| false);
+    let theme = use_context::<ThemeContext>();
+    // Close the menu when the route changes.
+    {
+        let open = open.clone();
+        use_effect_with(route.clone(), move |_| open.set(false));
+    }
+    let name = props.site.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "Keel".into());
+    let current = |r: &Route| {
+        let here = match (&route, r) {
+            (Some(Route::Article { .. }), Route::Articles) => true,
+            (Some(a), b) => a == b,
+            _ => false,
+        };
+        here.then(|| AttrValue::Static("page"))
+    };
+    let toggle_menu = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    let nav_items = [(Route::Articles, "Articles"), (Route::Services, "Services"), (Route::Contact, "Contact")];
+    html! {
+        <header class="site-header">
+            <div class="container bar">
+                <AppLink class="brand" to={Route::Home} label={AttrValue::from(format!("{name}, home"))}>{ name.clone() }</AppLink>
+                <button type="button" class="menu-button" aria-expanded={(*open).to_string()} aria-controls="site-nav" onclick={toggle_menu}>
+                    { "Menu" }
+                </button>
+                <nav aria-label="Main" id="site-nav-wrap" class="nav-wrap">
+                    <ul id="site-nav" class={classes!("nav", open.then_some("open"))}>
+                        { for nav_items.iter().map(|(r, label)| html! {
+                            <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
+                        }) }
+                        if let Some(theme) = theme {
+                            <li><ThemeToggle {theme} /></li>
+                        }
+                    </ul>
+                </nav>
+            </div>
+        </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ThemeToggleProps {
+    theme: ThemeContext,
+}
+
+#[component]
+fn ThemeToggle(props: &ThemeToggleProps) -> Html {
+    let theme = props.theme.clone();
+    let choice = theme.choice;
+    let next = choice.next();
+    let onclick = Callback::from(move |_: MouseEvent| theme.set.emit(next));
+    html! {
+        <button type="button" class="theme-toggle" {onclick}
+                aria-label={format!("Colour theme: {}. Switch to {}.", choice.label(), next.label())}>
+            { match choice { ThemeChoice::System => "◐ Auto", ThemeChoice::Light => "☀ Light", ThemeChoice::Dark => "☾ Dark" } }
+        </button>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FooterProps {
+    pub site: Option<std::rc::Rc<Site>>,
+}
+
+#[component]
+pub fn Footer(props: &FooterProps) -> Html {
+    let Some(site) = &props.site else {
+        // Reserve the footer's height while site.json loads.
+        return html! { <footer class="site-footer" style="min-height:14rem"></footer> };
+    };
+    html! {
+        <footer class="site-footer">
+            <div class="container cols">
+                <section aria-labelledby="footer-about">
+                    <h2 id="footer-about">{ &site.name }</h2>
+                    <p>{ &site.tagline }</p>
+                    <p><a href={format!("mailto:{}", site.email)}>{ &site.email }</a></p>
+                </section>
+                { for site.offices.iter().map(|o| html! {
+                    <section aria-label={format!("{} office", o.city)}>
+                        <h2>{ &o.city }</h2>
+                        <address style="font-style:normal">{ for o.lines.iter().map(|l| html! { <>{ l }<br /></> }) }</address>
+                    </section>
+                }) }
+                <section aria-labelledby="footer-more">
+                    <h2 id="footer-more">{ "More" }</h2>
+                    <ul>
+                        <li><AppLink to={Route::Contact}>{ &site.contact.heading }</AppLink></li>
+                        <li><a href="/feed.xml">{ "Atom feed" }</a></li>
+                    </ul>
+                </section>
+            </div>
+        </footer>
+    }
+}

@@ -1,0 +1,97 @@
+//! `AppLink`: a real `<a href>` that routes in place on a plain click (ctrl,
+//! cmd, shift, alt and middle clicks keep their browser meaning), marks the
+//! current page, and warms the API cache on hover or focus.
+
+use serde::{Deserialize, Serialize};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::ApiCache;
+use crate::route::Route;
+
+/// The article index's state in the URL: `/articles?tag=rest&q=cache&page=2`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticlesQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+}
+
+impl ArticlesQuery {
+    pub fn is_empty(&self) -> bool {
+        self == &ArticlesQuery::default()
+    }
+
+    pub fn to_query_string(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct AppLinkProps {
+    pub to: Route,
+    #[prop_or_default]
+    pub query: Option<ArticlesQuery>,
+    #[prop_or_default]
+    pub class: Classes,
+    /// An API document to fetch when the link is hovered or focused.
+    #[prop_or_default]
+    pub prefetch: Option<String>,
+    /// `aria-current` value when this link is the current page or filter.
+    #[prop_or_default]
+    pub current: Option<AttrValue>,
+    #[prop_or_default]
+    pub label: Option<AttrValue>,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+#[component]
+pub fn AppLink(props: &AppLinkProps) -> Html {
+    let navigator = use_navigator();
+    let cache = use_context::<ApiCache>();
+    let href = {
+        // No basename: the app is served at the root of its origin.
+        let path = props.to.to_path();
+        match props.query.as_ref().filter(|q| !q.is_empty()) {
+            Some(q) => format!("{path}?{}", q.to_query_string()),
+            None => path,
+        }
+    };
+    let onclick = {
+        let to = props.to.clone();
+        let query = props.query.clone();
+        Callback::from(move |e: MouseEvent| {
+            if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
+                return;
+            }
+            let Some(nav) = &navigator else { return };
+            e.prevent_default();
+            match &query {
+                Some(q) if !q.is_empty() => {
+                    let _ = nav.push_with_query(&to, q);
+                }
+                _ => nav.push(&to),
+            }
+        })
+    };
+    let warm = {
+        let prefetch = props.prefetch.clone();
+        Callback::from(move |_: ()| {
+            if let (Some(cache), Some(path)) = (&cache, &prefetch) {
+                cache.prefetch(path);
+            }
+        })
+    };
+    let onmouseenter = warm.reform(|_: MouseEvent| ());
+    let onfocus = warm.reform(|_: FocusEvent| ());
+    html! {
+        <a {href} class={props.class.clone()} {onclick} {onmouseenter} {onfocus}
+           aria-current={props.current.clone()} aria-label={props.label.clone()}>
+            { props.children.clone() }
+        </a>
+    }
+}

@@ -1,0 +1,9 @@
+//! Building blocks shared by the pages.
+
+pub mod card;
+pub mod contact_form;
+pub mod doc;
+pub mod layout;
+pub mod link;
+pub mod offices;
+pub mod status;

@@ -1,0 +1,68 @@
+//! Loading and error states. Skeletons reserve the space the content will
+//! take, so nothing shifts when it arrives.
+
+use yew::prelude::*;
+
+use crate::api::FetchError;
+
+#[derive(Properties, PartialEq)]
+pub struct SkeletonProps {
+    /// What is loading, for screen readers.
+    pub label: AttrValue,
+    #[prop_or(3)]
+    pub cards: usize,
+}
+
+#[component]
+pub fn CardsSkeleton(props: &SkeletonProps) -> Html {
+    html! {
+        <div role="status" aria-live="polite" aria-busy="true">
+            <span class="visually-hidden">{ format!("Loading {}…", props.label) }</span>
+            <ul class="cards" aria-hidden="true">
+                { for (0..props.cards).map(|_| html! { <li class="skeleton"></li> }) }
+            </ul>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TextSkeletonProps {
+    pub label: AttrValue,
+    #[prop_or(8)]
+    pub lines: usize,
+}
+
+#[component]
+pub fn TextSkeleton(props: &TextSkeletonProps) -> Html {
+    html! {
+        <div role="status" aria-live="polite" aria-busy="true">
+            <span class="visually-hidden">{ format!("Loading {}…", props.label) }</span>
+            <div aria-hidden="true">
+                <div class="skeleton-line" style="height:3rem;width:80%"></div>
+                { for (0..props.lines).map(|i| html! {
+                    <div class="skeleton-line" style={format!("width:{}%", 100 - (i * 7) % 30)}></div>
+                }) }
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ErrorBoxProps {
+    pub error: FetchError,
+    pub retry: Callback<()>,
+    /// What failed to load, e.g. "the articles".
+    pub what: AttrValue,
+}
+
+#[component]
+pub fn ErrorBox(props: &ErrorBoxProps) -> Html {
+    let onclick = props.retry.reform(|_: MouseEvent| ());
+    html! {
+        <div class="status error" role="alert">
+            <h2>{ format!("Could not load {}", props.what) }</h2>
+            <p>{ props.error.to_string() }</p>
+            <button type="button" class="button" {onclick}>{ "Try again" }</button>
+        </div>
+    }
+}

@@ -1,0 +1,54 @@
+//! Browser HTTP: gloo-net with a time limit, and errors mapped to `FetchError`.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+use crate::api::FetchError;
+
+/// A read that has not answered in this long is reported as slow, with a retry.
+const READ_TIMEOUT_MS: i32 = 10_000;
+/// The contact POST waits longer: the server fsyncs before it answers.
+pub const SUBMIT_TIMEOUT_MS: i32 = 20_000;
+
+pub async fn get_text(url: &str) -> Result<String, FetchError> {
+    let res = send(Request::get(url).header("Accept", "application/json"), None, READ_TIMEOUT_MS).await?;
+    if res.ok() {
+        res.text().await.map_err(|_| FetchError::Network)
+    } else {
+        Err(error_from(res).await)
+    }
+}
+
+/// Send with a time limit, aborting the request when it runs out.
+pub async fn send(builder: RequestBuilder, body: Option<String>, timeout_ms: i32) -> Result<Response, FetchError> {
+    let controller = web_sys::AbortController::new().map_err(|_| FetchError::Network)?;
+    let signal = controller.signal();
+    let builder = builder.abort_signal(Some(&signal));
+    let request = match body {
+        Some(b) => builder.body(b).map_err(|_| FetchError::Network)?,
+        None => builder.build().map_err(|_| FetchError::Network)?,
+    };
+    let timer = {
+        let controller = controller.clone();
+        let abort = Closure::once_into_js(move || controller.abort());
+        web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), timeout_ms).ok()
+        })
+    };
+    let result = request.send().await;
+    if let (Some(id), Some(w)) = (timer, web_sys::window()) {
+        w.clear_timeout_with_handle(id);
+    }
+    result.map_err(|_| if signal.aborted() { FetchError::Timeout } else { FetchError::Network })
+}
+
+/// A non-2xx answer as a `FetchError`, with the server's JSON message if any.
+pub async fn error_from(res: Response) -> FetchError {
+    let status = res.status();
+    if status == 404 {
+        return FetchError::NotFound;
+    }
+    let message = res.json::<keel_model::ApiError>().await.ok().map(|e| e.message);
+    FetchError::Http { status, message }
+}

@@ -1,0 +1,93 @@
+use keel_model::{Article as ArticleDoc, Site};
+use yew::prelude::*;
+
+use crate::api::{FetchError, Resource, use_api};
+use crate::components::card::{ArticleCard, human_date};
+use crate::components::doc::Document;
+use crate::components::link::{AppLink, ArticlesQuery};
+use crate::components::offices::Offices;
+use crate::components::status::{ErrorBox, TextSkeleton};
+use crate::pages::not_found::NotFound;
+use crate::route::Route;
+
+#[derive(Properties, PartialEq)]
+pub struct ArticleProps {
+    pub slug: String,
+}
+
+#[component]
+pub fn Article(props: &ArticleProps) -> Html {
+    if !keel_model::paths::is_valid_slug(&props.slug) {
+        return html! { <NotFound /> };
+    }
+    let data = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
+    let site = use_api::<Site>(keel_model::paths::site());
+    let a = match data.state {
+        Resource::Ready(a) => a,
+        Resource::Loading => return html! { <div class="container"><TextSkeleton label="the article" lines={14} /></div> },
+        Resource::Failed(FetchError::NotFound) => return html! { <NotFound /> },
+        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={data.retry} what="this article" /></div> },
+    };
+    let m = &a.meta;
+    let toc = (!a.toc.is_empty()).then(|| {
+        let items = html! {
+            <ol>
+                { for a.toc.iter().map(|t| html! {
+                    <li class={(t.level > 2).then_some("sub")}><a href={format!("#{}", t.id)}>{ &t.text }</a></li>
+                }) }
+            </ol>
+        };
+        html! {
+            <nav class="toc" aria-label="On this page">
+                <details open=true>
+                    <summary>{ "On this page" }</summary>
+                    { items }
+                </details>
+            </nav>
+        }
+    });
+    html! {
+        <div class="container">
+            <article>
+                <header class="article-header">
+                    <p class="eyebrow"><AppLink to={Route::Articles}>{ "Articles" }</AppLink></p>
+                    <h1 id="page-title" tabindex="-1">{ &m.title }</h1>
+                    <p class="byline">
+                        { "By " }<strong>{ &m.author.name }</strong>{ format!(", {}", m.author.role) }
+                        <br />
+                        <time datetime={m.date.clone()}>{ human_date(&m.date) }</time>
+                        if let Some(u) = &m.updated { { " · updated " }<time datetime={u.clone()}>{ human_date(u) }</time> }
+                        { format!(" · {} min read", m.reading_minutes) }
+                    </p>
+                    <ul class="tags" aria-label="Tags">
+                        { for m.tags.iter().map(|t| html! {
+                            <li><AppLink class="tag" to={Route::Articles} query={ArticlesQuery { tag: Some(t.clone()), ..Default::default() }}>{ t }</AppLink></li>
+                        }) }
+                    </ul>
+                </header>
+                <div class="article-layout">
+                    { toc.unwrap_or_default() }
+                    <div class="prose">
+                        <Document blocks={a.body.clone()} />
+                    </div>
+                </div>
+            </article>
+            if !a.more.is_empty() {
+                <section class="section" aria-labelledby="more-heading">
+                    <h2 id="more-heading">{ "More articles" }</h2>
+                    <ul class="cards">
+                        { for a.more.iter().map(|s| html! { <li><ArticleCard article={s.clone()} /></li> }) }
+                    </ul>
+                </section>
+            }
+            if let Resource::Ready(site) = site.state {
+                <section class="cta" aria-labelledby="cta-heading">
+                    <h2 id="cta-heading">{ &site.contact.heading }</h2>
+                    <p class="lead">{ &site.contact.lead }</p>
+                    <AppLink class="button" to={Route::Contact}>{ "Start the conversation" }</AppLink>
+                    <Offices offices={site.offices.clone()} />
+                </section>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,56 @@
+use keel_model::Site;
+use yew::prelude::*;
+
+use crate::api::{Resource, use_api};
+use crate::components::card::ArticleCard;
+use crate::components::link::AppLink;
+use crate::components::status::{CardsSkeleton, ErrorBox, TextSkeleton};
+use crate::route::Route;
+
+#[component]
+pub fn Home() -> Html {
+    let site = use_api::<Site>(keel_model::paths::site());
+    let site = match site.state {
+        Resource::Ready(s) => s,
+        Resource::Loading => return html! { <div class="container"><TextSkeleton label="the home page" /><CardsSkeleton label="articles" /></div> },
+        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={site.retry} what="the home page" /></div> },
+    };
+    html! {
+        <div class="container">
+            <section class="hero" aria-labelledby="page-title">
+                <p class="eyebrow">{ &site.tagline }</p>
+                <h1 id="page-title" tabindex="-1">{ &site.home.heading }</h1>
+                <p class="lead">{ &site.home.lead }</p>
+                <p style="display:flex;gap:0.75rem;flex-wrap:wrap;margin-top:1.5rem">
+                    <AppLink class="button" to={Route::Contact}>{ &site.contact.heading }</AppLink>
+                    <AppLink class="button secondary" to={Route::Services}>{ "How we work" }</AppLink>
+                </p>
+            </section>
+            <section class="section" aria-labelledby="latest-heading">
+                <div class="section-head">
+                    <h2 id="latest-heading">{ "Latest articles" }</h2>
+                    <AppLink to={Route::Articles}>{ "All articles →" }</AppLink>
+                </div>
+                <ul class="cards">
+                    { for site.latest.iter().map(|a| html! { <li><ArticleCard article={a.clone()} /></li> }) }
+                </ul>
+            </section>
+            <section class="section" aria-labelledby="services-heading">
+                <div class="section-head">
+                    <h2 id="services-heading">{ format!("{} — {}", site.services.heading, site.services.subheading) }</h2>
+                    <AppLink to={Route::Services}>{ "Our services →" }</AppLink>
+                </div>
+                <ul class="benefits">
+                    { for site.services.benefits.iter().take(3).map(|b| html! {
+                        <li><h3>{ &b.title }</h3><p>{ &b.text }</p></li>
+                    }) }
+                </ul>
+            </section>
+            <section class="cta" aria-labelledby="cta-heading">
+                <h2 id="cta-heading">{ &site.contact.heading }</h2>
+                <p class="lead">{ &site.contact.lead }</p>
+                <AppLink class="button" to={Route::Contact}>{ "Start the conversation" }</AppLink>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,8 @@
+//! One file per route.
+
+pub mod article;
+pub mod articles;
+pub mod contact;
+pub mod home;
+pub mod not_found;
+pub mod services;

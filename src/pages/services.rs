@@ -1,0 +1,47 @@
+use keel_model::Site;
+use yew::prelude::*;
+
+use crate::api::{Resource, use_api};
+use crate::components::link::AppLink;
+use crate::components::status::{ErrorBox, TextSkeleton};
+use crate::route::Route;
+
+#[component]
+pub fn Services() -> Html {
+    let site = use_api::<Site>(keel_model::paths::site());
+    let site = match site.state {
+        Resource::Ready(s) => s,
+        Resource::Loading => return html! { <div class="container"><TextSkeleton label="our services" /></div> },
+        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={site.retry} what="our services" /></div> },
+    };
+    let s = &site.services;
+    html! {
+        <div class="container">
+            <header class="hero">
+                <p class="eyebrow">{ "Services" }</p>
+                <h1 id="page-title" tabindex="-1">{ &s.heading }</h1>
+                <p class="lead">{ &s.subheading }</p>
+            </header>
+            <div class="prose">
+                { for s.intro.iter().map(|p| html! { <p>{ p }</p> }) }
+            </div>
+            <section class="section" aria-labelledby="benefits-heading">
+                <h2 id="benefits-heading">{ "What you get" }</h2>
+                <ul class="benefits">
+                    { for s.benefits.iter().map(|b| html! { <li><h3>{ &b.title }</h3><p>{ &b.text }</p></li> }) }
+                </ul>
+            </section>
+            <section class="section" aria-labelledby="engagement-heading">
+                <h2 id="engagement-heading">{ &s.engagement.heading }</h2>
+                <ol class="steps">
+                    { for s.engagement.steps.iter().map(|b| html! { <li><h3>{ &b.title }</h3><p>{ &b.text }</p></li> }) }
+                </ol>
+            </section>
+            <section class="cta" aria-labelledby="cta-heading">
+                <h2 id="cta-heading">{ &s.engagement.cta }</h2>
+                <p class="lead">{ &site.contact.lead }</p>
+                <AppLink class="button" to={Route::Contact}>{ &s.engagement.cta }</AppLink>
+            </section>
+        </div>
+    }
+}

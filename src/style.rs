@@ -1,0 +1,213 @@
+//! The one stylesheet, scoped under the app root's generated class.
+//!
+//! Every rule hangs off `&` (the root element), so nothing leaks into a host
+//! page when the app is embedded, and the generated class name is the only
+//! one there is: the same on the server and in the browser. Colours are CSS
+//! custom properties, set for light, for dark (following the system unless the
+//! visitor chose), and read everywhere else.
+
+use stylist::{StyleSource, css};
+
+pub fn app_style() -> StyleSource {
+    css!(
+        r#"
+        --bg: #ffffff; --surface: #f5f6f8; --ink: #14171c; --muted: #4b5563; --line: #dde1e6;
+        --accent: #0b57a4; --accent-ink: #ffffff; --accent-soft: #e7f0fa; --focus: #0b57a4;
+        --danger: #b42318; --danger-soft: #fdecea; --ok: #11652f; --ok-soft: #e8f5ec;
+        --code-bg: #f3f5f8; --code-ink: #1f2933;
+        --t-comment: #5f6b7a; --t-keyword: #a21866; --t-string: #0b6b3a; --t-number: #9a4a00;
+        --t-function: #5b3cc4; --t-type: #0b57a4; --t-attr: #7c4a03; --t-punct: #4b5563; --t-var: #1d4f80;
+        --font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+        --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
+
+        @media (prefers-color-scheme: dark) {
+            &:not([data-theme="light"]) {
+                --bg: #0f1217; --surface: #171b22; --ink: #e3e6ea; --muted: #a4adba; --line: #2a303a;
+                --accent: #7db8f5; --accent-ink: #0b1320; --accent-soft: #16263a; --focus: #9ccbff;
+                --danger: #ff9b91; --danger-soft: #3a1d1b; --ok: #8fd9a8; --ok-soft: #15301f;
+                --code-bg: #151a21; --code-ink: #d9dee5;
+                --t-comment: #8d97a6; --t-keyword: #ff8cc6; --t-string: #8fd9a8; --t-number: #f4b46c;
+                --t-function: #bfa8ff; --t-type: #86c3ff; --t-attr: #f1c878; --t-punct: #a4adba; --t-var: #9fd0ff;
+            }
+        }
+        &[data-theme="dark"] {
+            --bg: #0f1217; --surface: #171b22; --ink: #e3e6ea; --muted: #a4adba; --line: #2a303a;
+            --accent: #7db8f5; --accent-ink: #0b1320; --accent-soft: #16263a; --focus: #9ccbff;
+            --danger: #ff9b91; --danger-soft: #3a1d1b; --ok: #8fd9a8; --ok-soft: #15301f;
+            --code-bg: #151a21; --code-ink: #d9dee5;
+            --t-comment: #8d97a6; --t-keyword: #ff8cc6; --t-string: #8fd9a8; --t-number: #f4b46c;
+            --t-function: #bfa8ff; --t-type: #86c3ff; --t-attr: #f1c878; --t-punct: #a4adba; --t-var: #9fd0ff;
+        }
+
+        background: var(--bg);
+        color: var(--ink);
+        font-family: var(--font);
+        font-size: 1.0625rem;
+        line-height: 1.65;
+        min-height: 100vh;
+        display: flex;
+        flex-direction: column;
+        -webkit-text-size-adjust: 100%;
+        text-rendering: optimizeLegibility;
+
+        & *, & *::before, & *::after { box-sizing: border-box; }
+        & h1, & h2, & h3, & h4 { line-height: 1.15; letter-spacing: -0.015em; margin: 0 0 0.75rem; font-weight: 700; }
+        & h1 { font-size: clamp(2.25rem, 1.6rem + 2.6vw, 3.75rem); letter-spacing: -0.025em; line-height: 1.08; }
+        & h2 { font-size: clamp(1.5rem, 1.25rem + 1vw, 1.875rem); }
+        & h3 { font-size: 1.25rem; }
+        & p { margin: 0 0 1rem; }
+        & a { color: var(--accent); text-underline-offset: 0.18em; text-decoration-thickness: 1px; }
+        & a:hover { text-decoration-thickness: 2px; }
+        & :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; border-radius: 2px; }
+        & [tabindex="-1"]:focus { outline: none; }
+        & img { max-width: 100%; height: auto; }
+        & button, & input, & textarea, & select { font: inherit; color: inherit; }
+        & .visually-hidden {
+            position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
+            overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
+        }
+        & .container { width: 100%; max-width: 72rem; margin: 0 auto; padding: 0 1rem; }
+        @media (min-width: 40rem) { & .container { padding: 0 1.5rem; } }
+
+        & .skip-link { position: absolute; left: 0.5rem; top: -3rem; z-index: 10; background: var(--accent); color: var(--accent-ink); padding: 0.5rem 1rem; border-radius: 4px; }
+        & .skip-link:focus { top: 0.5rem; }
+
+        & .progress { position: fixed; top: 0; left: 0; height: 3px; background: var(--accent); z-index: 20; width: 0; opacity: 0; }
+        & .progress.active { width: 80%; opacity: 1; transition: width 2s ease-out, opacity 0.2s; }
+        @media (prefers-reduced-motion: reduce) { & .progress.active { transition: none; } }
+
+        & .site-header { border-bottom: 1px solid var(--line); }
+        & .site-header .bar { display: flex; align-items: center; gap: 1rem; min-height: 4rem; flex-wrap: wrap; }
+        & .brand { font-weight: 800; font-size: 1.25rem; letter-spacing: -0.02em; color: var(--ink); text-decoration: none; margin-right: auto; }
+        & .nav { display: flex; gap: 0.25rem; align-items: center; margin: 0; padding: 0; list-style: none; }
+        & .nav a { color: var(--ink); text-decoration: none; padding: 0.5rem 0.625rem; border-radius: 6px; display: inline-block; }
+        & .nav a:hover { background: var(--surface); }
+        & .nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
+        & .menu-button { display: none; }
+        & .theme-toggle, & .menu-button {
+            background: transparent; border: 1px solid var(--line); border-radius: 6px; padding: 0.375rem 0.625rem;
+            cursor: pointer; min-height: 2.5rem; min-width: 2.5rem;
+        }
+        @media (max-width: 40rem) {
+            & .menu-button { display: inline-block; }
+            & .nav { display: none; width: 100%; flex-direction: column; align-items: stretch; padding-bottom: 0.75rem; }
+            & .nav.open { display: flex; }
+            & .nav a { padding: 0.75rem 0.5rem; }
+        }
+
+        & main { flex: 1; padding: 2.5rem 0 4rem; }
+        & .lead { font-size: 1.25rem; color: var(--muted); max-width: 40rem; }
+        & .eyebrow { text-transform: uppercase; letter-spacing: 0.08em; font-size: 0.8125rem; color: var(--muted); font-weight: 600; margin-bottom: 0.5rem; }
+        & .hero { padding: 2rem 0 3rem; }
+        & .section { margin-top: 4rem; }
+        & .section-head { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; flex-wrap: wrap; margin-bottom: 1.25rem; }
+
+        & .button {
+            display: inline-flex; align-items: center; justify-content: center; gap: 0.5rem; min-height: 3rem;
+            padding: 0.75rem 1.5rem; border-radius: 8px; border: 2px solid var(--accent); background: var(--accent);
+            color: var(--accent-ink); font-weight: 600; text-decoration: none; cursor: pointer;
+        }
+        & .button:hover { filter: brightness(1.08); }
+        & .button.secondary { background: transparent; color: var(--accent); }
+        & .button[disabled] { opacity: 0.6; cursor: progress; }
+
+        & .cards { display: grid; gap: 1.25rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 20rem), 1fr)); padding: 0; margin: 0; list-style: none; }
+        & .card { position: relative; border: 1px solid var(--line); border-radius: 12px; padding: 1.5rem; background: var(--bg); display: flex; flex-direction: column; gap: 0.5rem; height: 100%; }
+        & .card:hover { border-color: var(--accent); }
+        & .card h3 { font-size: 1.1875rem; margin: 0; }
+        & .card h3 a { color: var(--ink); text-decoration: none; }
+        & .card h3 a::after { content: ""; position: absolute; inset: 0; border-radius: 12px; }
+        & .card h3 a:focus-visible { outline: none; }
+        & .card:focus-within { outline: 3px solid var(--focus); outline-offset: 2px; }
+        & .card p { color: var(--muted); margin: 0; font-size: 1rem; }
+        & .meta { color: var(--muted); font-size: 0.9375rem; }
+        & .tags { display: flex; flex-wrap: wrap; gap: 0.375rem; list-style: none; padding: 0; margin: 0.25rem 0 0; }
+        & .tag { font-size: 0.8125rem; background: var(--surface); border: 1px solid var(--line); color: var(--ink); padding: 0.125rem 0.5rem; border-radius: 999px; text-decoration: none; position: relative; z-index: 1; }
+        & a.tag:hover, & a.tag[aria-current="true"] { border-color: var(--accent); color: var(--accent); }
+
+        & .skeleton { background: var(--surface); border-radius: 12px; min-height: 12rem; }
+        & .skeleton-line { background: var(--surface); border-radius: 6px; height: 1.25rem; margin-bottom: 0.75rem; }
+        & .status { border: 1px solid var(--line); border-radius: 12px; padding: 1.5rem; background: var(--surface); }
+        & .status.error { border-color: var(--danger); background: var(--danger-soft); }
+        & .status.success { border-color: var(--ok); background: var(--ok-soft); }
+
+        & .benefits { display: grid; gap: 1.5rem 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); list-style: none; padding: 0; margin: 0; }
+        & .benefits h3 { font-size: 1.125rem; margin-bottom: 0.375rem; }
+        & .benefits p { color: var(--muted); margin: 0; }
+        & .steps { counter-reset: step; list-style: none; padding: 0; display: grid; gap: 1.25rem; }
+        & .steps li { counter-increment: step; padding-left: 3rem; position: relative; }
+        & .steps li::before { content: counter(step); position: absolute; left: 0; top: 0; width: 2rem; height: 2rem; border-radius: 50%; background: var(--accent-soft); color: var(--accent); font-weight: 700; display: grid; place-items: center; }
+
+        & .offices { display: grid; gap: 1.5rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); list-style: none; padding: 0; margin: 0; }
+        & .offices address { font-style: normal; color: var(--muted); }
+        & .offices h3 { font-size: 1.0625rem; margin-bottom: 0.25rem; }
+        & .cta { border-radius: 16px; background: var(--surface); padding: 2rem; margin-top: 4rem; }
+        @media (min-width: 48rem) { & .cta { padding: 3rem; } }
+
+        & .article-layout { display: grid; gap: 2rem; }
+        @media (min-width: 64rem) {
+            & .article-layout { grid-template-columns: minmax(0, 42rem) 16rem; justify-content: space-between; }
+            & .toc { position: sticky; top: 1.5rem; align-self: start; order: 2; }
+        }
+        & .toc { font-size: 0.9375rem; }
+        & .toc ol { list-style: none; padding: 0; margin: 0.5rem 0 0; }
+        & .toc li { margin: 0.375rem 0; }
+        & .toc li.sub { padding-left: 1rem; }
+        & .toc a { color: var(--muted); text-decoration: none; }
+        & .toc a:hover { color: var(--accent); }
+        & .toc summary { cursor: pointer; font-weight: 600; }
+        & .article-header { max-width: 48rem; margin-bottom: 2rem; }
+        & .byline { color: var(--muted); }
+
+        & .prose { max-width: 42rem; font-size: 1.125rem; }
+        & .prose h2 { margin-top: 2.5rem; scroll-margin-top: 1.5rem; }
+        & .prose h3 { margin-top: 2rem; scroll-margin-top: 1.5rem; }
+        & .prose ul, & .prose ol { padding-left: 1.5rem; margin: 0 0 1rem; }
+        & .prose li { margin: 0.25rem 0; }
+        & .prose li > p { margin: 0; }
+        & .prose blockquote { margin: 1.5rem 0; padding: 0.25rem 0 0.25rem 1.25rem; border-left: 4px solid var(--accent); color: var(--muted); }
+        & .prose code { font-family: var(--mono); font-size: 0.9em; background: var(--code-bg); padding: 0.1em 0.3em; border-radius: 4px; }
+        & .prose pre { background: var(--code-bg); color: var(--code-ink); padding: 1rem 1.25rem; border-radius: 10px; overflow-x: auto; font-size: 0.9rem; line-height: 1.55; margin: 0 0 1.5rem; border: 1px solid var(--line); }
+        & .prose pre code { background: none; padding: 0; font-size: inherit; display: block; }
+        & .prose .table-wrap { overflow-x: auto; margin: 0 0 1.5rem; }
+        & .prose table { border-collapse: collapse; width: 100%; font-size: 1rem; }
+        & .prose th, & .prose td { border-bottom: 1px solid var(--line); padding: 0.5rem 0.75rem; text-align: left; vertical-align: top; }
+        & .prose hr { border: 0; border-top: 1px solid var(--line); margin: 2.5rem 0; }
+        & .tok-comment { color: var(--t-comment); font-style: italic; }
+        & .tok-keyword, & .tok-tag, & .tok-constant { color: var(--t-keyword); }
+        & .tok-string { color: var(--t-string); }
+        & .tok-number { color: var(--t-number); }
+        & .tok-function { color: var(--t-function); }
+        & .tok-type { color: var(--t-type); }
+        & .tok-attribute { color: var(--t-attr); }
+        & .tok-operator, & .tok-punctuation { color: var(--t-punct); }
+        & .tok-variable { color: var(--t-var); }
+
+        & .filters { display: flex; flex-wrap: wrap; gap: 1rem; align-items: end; margin-bottom: 1.5rem; }
+        & .field { display: flex; flex-direction: column; gap: 0.375rem; margin-bottom: 1.25rem; }
+        & .field label, & .field legend { font-weight: 600; }
+        & .field .hint { color: var(--muted); font-size: 0.9375rem; }
+        & .field .error-text { color: var(--danger); font-size: 0.9375rem; font-weight: 600; min-height: 0; }
+        & .field input[type="text"], & .field input[type="email"], & .field input[type="search"], & .field textarea {
+            width: 100%; padding: 0.75rem; border: 1px solid var(--muted); border-radius: 8px; background: var(--bg); min-height: 3rem;
+        }
+        & .field textarea { min-height: 10rem; resize: vertical; }
+        & .field [aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
+        & fieldset.field { border: 0; padding: 0; margin: 0 0 1.25rem; }
+        & .choices { display: grid; gap: 0.5rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 11rem), 1fr)); }
+        & .choice { display: flex; align-items: center; gap: 0.5rem; border: 1px solid var(--line); border-radius: 8px; padding: 0.625rem 0.75rem; cursor: pointer; font-weight: 400; }
+        & .choice input { width: 1.125rem; height: 1.125rem; accent-color: var(--accent); }
+        & .check { display: flex; gap: 0.625rem; align-items: flex-start; font-weight: 400; }
+        & .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.2rem; accent-color: var(--accent); flex: none; }
+        & .honeypot { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+        & .contact-grid { display: grid; gap: 3rem; }
+        @media (min-width: 64rem) { & .contact-grid { grid-template-columns: minmax(0, 40rem) 1fr; } }
+
+        & .pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem; margin-top: 2rem; }
+        & .site-footer { border-top: 1px solid var(--line); padding: 3rem 0; color: var(--muted); font-size: 0.9375rem; }
+        & .site-footer .cols { display: grid; gap: 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); }
+        & .site-footer h2 { font-size: 1rem; color: var(--ink); }
+        & .site-footer ul { list-style: none; padding: 0; margin: 0; }
+        "#
+    )
+}

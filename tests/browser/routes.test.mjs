@@ -1,0 +1,156 @@
+// Every route renders its content from the content files, over the real
+// server; in-page links route without a page load; back and forward work.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newPage, startServer, SEED_SLUG } from '../harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+async function open(path) {
+  const page = await newPage(browser);
+  const res = await page.goto(server.url + path);
+  await page.waitForSelector('#page-title');
+  return { page, res };
+}
+
+describe('routes render their content', () => {
+  test('home: the pitch, latest articles and the contact call', async () => {
+    const { page } = await open('/');
+    assert.match(await page.textContent('h1'), /backend/i);
+    assert.equal(await page.locator('main .card').count(), 3);
+    assert.ok(await page.isVisible('text=Scale Your Backend'));
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('articles: all five, newest first, as cards', async () => {
+    const { page } = await open('/articles');
+    assert.equal(await page.textContent('h1'), 'Articles');
+    await page.waitForSelector('main .card');
+    const titles = await page.locator('main .card h3').allTextContents();
+    assert.equal(titles.length, 5);
+    assert.ok(titles.includes('Why Backend Developers Often Carry the Most Responsibility in a Team'));
+    assert.match(await page.title(), /^Articles · Keel$/);
+  });
+
+  test('article: title, author, a sentence of the body, table of contents', async () => {
+    const { page, res } = await open(`/articles/${SEED_SLUG}`);
+    assert.equal(res.status(), 200);
+    assert.equal(await page.textContent('h1'), 'Why Backend Developers Often Carry the Most Responsibility in a Team');
+    assert.ok(await page.isVisible('text=Arif Ikhsanudin'));
+    assert.ok(await page.isVisible('text=If the backend fails, nothing else matters.'));
+    assert.equal(await page.locator('.toc li').count(), 5);
+    assert.equal(await page.locator('.prose h2#the-invisible-backbone').count(), 1);
+    assert.match(await page.title(), /Why Backend Developers/);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('article: code blocks are highlighted into spans', async () => {
+    const { page } = await open('/articles/rest-is-not-just-using-http-here-is-what-it-actually-means');
+    assert.ok((await page.locator('.prose pre').count()) >= 3);
+    assert.ok((await page.locator('.prose pre .tok-keyword').count()) > 0);
+    assert.ok((await page.locator('.prose table').count()) >= 1);
+  });
+
+  test('services: the heading, six benefits and the engagement', async () => {
+    const { page } = await open('/services');
+    assert.equal(await page.textContent('h1'), 'Scale Your Backend');
+    assert.equal(await page.locator('.benefits li').count(), 6);
+    assert.ok(await page.isVisible('text=Documentation-Driven Development'));
+  });
+
+  test('contact: the form and both offices', async () => {
+    const { page } = await open('/contact');
+    assert.equal(await page.textContent('h1'), 'Tell us about your project');
+    assert.ok(await page.isVisible('form.contact-form'));
+    assert.ok(await page.isVisible('main >> text=Copenhagen'));
+    assert.ok(await page.isVisible('main >> text=12 Jalan Bligo'));
+  });
+
+  test('an unknown path: the not-found page with a real 404 status', async () => {
+    const { page, res } = await open('/no/such/page');
+    assert.equal(res.status(), 404);
+    assert.match(await page.textContent('h1'), /could not find/);
+    const art = await page.goto(server.url + '/articles/no-such-article');
+    assert.equal(art.status(), 404);
+  });
+});
+
+describe('navigation', () => {
+  test('a click routes in place; back and forward work', async () => {
+    const { page } = await open('/');
+    await page.evaluate(() => { window.__noReload = true; });
+    await page.click('header >> text=Services');
+    await page.waitForURL(/\/services$/);
+    assert.equal(await page.textContent('h1'), 'Scale Your Backend');
+    await page.click('header >> text=Articles');
+    await page.waitForURL(/\/articles$/);
+    await page.waitForSelector('main .card');
+    await page.click(`main .card >> nth=0 >> h3 a`);
+    await page.waitForURL(/\/articles\/[a-z0-9-]+$/);
+    await page.waitForSelector('article h1');
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'no full page load happened');
+
+    await page.goBack();
+    await page.waitForURL(/\/articles$/);
+    assert.equal(await page.textContent('h1'), 'Articles');
+    await page.goBack();
+    await page.waitForURL(/\/services$/);
+    assert.equal(await page.textContent('h1'), 'Scale Your Backend');
+    await page.goForward();
+    await page.waitForURL(/\/articles$/);
+    assert.equal(await page.textContent('h1'), 'Articles');
+    assert.equal(await page.evaluate(() => window.__noReload), true);
+    assert.deepEqual(page.errors, []);
+  });
+
+  test('links are real hrefs that work with a modifier click', async () => {
+    const { page } = await open('/');
+    const href = await page.getAttribute('header >> text=Services', 'href');
+    assert.equal(href, '/services');
+    const [popup] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.click('header >> text=Services', { modifiers: ['Control'] }),
+    ]);
+    await popup.waitForLoadState();
+    assert.match(popup.url(), /\/services$/);
+    assert.match(page.url(), /\/$/, 'the original tab stayed');
+  });
+
+  test('focus moves to the new page heading and the title follows', async () => {
+    const { page } = await open('/');
+    await page.click('header >> text=Contact');
+    await page.waitForURL(/\/contact$/);
+    await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+    assert.match(await page.title(), /Tell us about your project/);
+  });
+});
+
+describe('a failing backend', () => {
+  test('shows an error with a retry, and the retry recovers', async () => {
+    const page = await newPage(browser);
+    let fail = true;
+    await page.route('**/api/v1/articles/page/1.json', (route) =>
+      fail ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down for maintenance."}' }) : route.continue());
+    await page.goto(server.url + '/articles');
+    await page.waitForSelector('[role=alert]');
+    assert.match(await page.textContent('[role=alert]'), /Could not load the articles/);
+    assert.match(await page.textContent('[role=alert]'), /Down for maintenance/);
+    fail = false;
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForSelector('main .card');
+    assert.equal(await page.locator('main .card').count(), 5);
+  });
+
+  test('a request that never answers times out into the same retry', async () => {
+    const page = await newPage(browser);
+    await page.route('**/api/v1/site.json', () => { /* never answer */ });
+    await page.goto(server.url + '/services');
+    await page.waitForSelector('[role=alert]', { timeout: 20000 });
+    assert.match(await page.textContent('[role=alert]'), /taking too long/);
+    await page.unroute('**/api/v1/site.json');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForSelector('.benefits');
+  });
+});

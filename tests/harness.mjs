@@ -1,0 +1,71 @@
+// Shared by the browser tests and the screenshot command: start the real
+// Keel server on a free loopback port with a fresh database, and a headless
+// Debian Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(process.env.KEEL_ROOT ?? join(import.meta.dirname, '..'));
+export const SERVER_BIN = join(ROOT, 'target/server/keel-server');
+
+/** Start `keel-server serve` and resolve once it prints its URL. */
+export async function startServer({ env = {}, dist = join(ROOT, 'dist'), database } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-test-'));
+  const db = database ?? join(dir, 'keel.db');
+  const proc = spawn(SERVER_BIN, ['serve', '--listen', '127.0.0.1:0', '--dist', dist, '--database', db], {
+    env: { ...process.env, RUST_LOG: 'keel_server=warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`server did not start in 15 s:\n${stderr}`)), 15000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/running at (http:\/\/[^/\s]+)\//);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}:\n${stderr}`)); });
+  });
+  return {
+    url,
+    db,
+    proc,
+    stderr: () => stderr,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => proc.once('exit', r));
+      }
+      if (!database) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Playwright gives every launch a fresh, empty profile of its own (the
+// equivalent of a new --user-data-dir), and deletes it on close.
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--disable-sync', '--disable-quic',
+    ],
+  });
+}
+
+/** A page that fails the test on any uncaught error or console error. */
+export async function newPage(browser, { width = 1280, height = 900, colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
+  return page;
+}
+
+export const SEED_SLUG = 'why-backend-developers-often-carry-the-most-responsibility-in-a-team';

@@ -1,0 +1,129 @@
+//! Install what a fresh machine lacks, and only that: every tool is checked
+//! by version first, so a warm machine pays nothing.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use crate::{sh, tool_path};
+
+pub const TRUNK_VERSION: &str = "0.22.1";
+pub const WASM_OPT_VERSION: &str = "version 132";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Trunk, wasm-bindgen, wasm-opt.
+    Build,
+    /// Also the browser-test tools: Node packages, Chromium and ChromeDriver.
+    All,
+}
+
+pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
+    node_packages(root)?;
+    trunk(root)?;
+    wasm_bindgen(root)?;
+    wasm_opt(root)?;
+    if need == Need::All {
+        chromium()?;
+    }
+    Ok(())
+}
+
+fn version_of(root: &Path, program: &str, arg: &str) -> Option<String> {
+    let out = Command::new(program).arg(arg).env("PATH", tool_path(root)).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn trunk(root: &Path) -> anyhow::Result<()> {
+    let want = format!("trunk {TRUNK_VERSION}");
+    if version_of(root, "trunk", "--version").as_deref() == Some(want.as_str()) {
+        return Ok(());
+    }
+    eprintln!("Installing trunk {TRUNK_VERSION} (about 10 minutes, once)…");
+    sh(Command::new("cargo")
+        .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked", "--force"])
+        // Trunk's own release profile uses fat LTO: 3x slower to build, no use to us.
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .current_dir(root))
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+pub fn locked_wasm_bindgen(root: &Path) -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen entry")
+}
+
+fn wasm_bindgen(root: &Path) -> anyhow::Result<()> {
+    let want = locked_wasm_bindgen(root)?;
+    let trunk_toml = std::fs::read_to_string(root.join("Trunk.toml"))?;
+    if !trunk_toml.contains(&format!("wasm_bindgen = \"{want}\"")) {
+        bail!("Trunk.toml [tools] wasm_bindgen must equal the Cargo.lock version {want}");
+    }
+    if version_of(root, "wasm-bindgen", "--version").as_deref() == Some(format!("wasm-bindgen {want}").as_str()) {
+        return Ok(());
+    }
+    eprintln!("Installing wasm-bindgen-cli {want} (about 3 minutes, once)…");
+    // Not --locked: its lockfile names a crate version the registry mirror lacks.
+    sh(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]).current_dir(root))
+}
+
+fn node_packages(root: &Path) -> anyhow::Result<()> {
+    let dir = root.join("tests");
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
+        (Ok(l), Ok(i)) => i.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        bail!("npm is missing: install Node.js 20 or newer (Debian: apt-get install nodejs npm)");
+    }
+    eprintln!("Installing the Node packages in tests/ (wasm-opt, playwright-core, axe-core)…");
+    sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
+}
+
+fn wasm_opt(root: &Path) -> anyhow::Result<()> {
+    match version_of(root, "wasm-opt", "--version") {
+        Some(v) if v.contains(WASM_OPT_VERSION) => Ok(()),
+        other => bail!(
+            "wasm-opt on PATH is {other:?}, expected {WASM_OPT_VERSION} from tests/node_modules (npm package binaryen); \
+             remove tests/node_modules and run `cargo xtask setup`"
+        ),
+    }
+}
+
+fn chromium() -> anyhow::Result<()> {
+    let have = |p: &str| Path::new(p).exists();
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    eprintln!("Installing Debian's chromium and chromium-driver for the browser tests…");
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !is_root {
+            c.args(["-n", "apt-get"]);
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        sh(&mut c)
+    };
+    if apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).is_err() {
+        apt(&["update"])?;
+        apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+            .context("installing chromium (needs root or passwordless sudo)")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `cargo xtask test`: every test, ending with one line that counts them.
+//!
+//! 1. `cargo test --workspace`: unit and snapshot tests, and the server's API
+//!    tests against the real router and a real SQLite file.
+//! 2. The release site is built and the browser tests (tests/browser/*.test.mjs,
+//!    node --test + playwright-core on Debian's Chromium) run against the real
+//!    server, which each test file starts itself on a free loopback port.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+
+use crate::build;
+
+pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let browser_only = args.iter().any(|a| a == "--browser-only");
+    let cargo_only = args.iter().any(|a| a == "--cargo-only");
+    let mut cargo = Counts::default();
+    if !browser_only {
+        cargo = cargo_tests(root)?;
+    }
+    let mut browser = Counts::default();
+    if !cargo_only {
+        build::site(root, &build::Options::default())?;
+        build::server_binary(root)?;
+        browser = node_tests(root, "browser/")?;
+    }
+    let failed = cargo.failed + browser.failed;
+    println!(
+        "\nxtask test: {} tests ran ({} cargo, {} browser), {} failed",
+        cargo.ran + browser.ran,
+        cargo.ran,
+        browser.ran,
+        failed
+    );
+    if failed > 0 {
+        bail!("{failed} tests failed");
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Counts {
+    ran: u64,
+    failed: u64,
+}
+
+fn cargo_tests(root: &Path) -> anyhow::Result<Counts> {
+    eprintln!("$ cargo test --workspace");
+    let out = Command::new("cargo")
+        .args(["test", "--workspace", "--color", "never"])
+        .current_dir(root)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo test")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    let mut c = Counts::default();
+    for line in stdout.lines() {
+        // "test result: ok. 12 passed; 0 failed; 0 ignored; ..."
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let num = |label: &str| {
+                rest.split(';')
+                    .find_map(|p| p.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label))
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            c.ran += num(" passed") + num(" failed");
+            c.failed += num(" failed");
+        }
+    }
+    if !out.status.success() && c.failed == 0 {
+        bail!("cargo test failed before running its tests (see above)");
+    }
+    Ok(c)
+}
+
+fn node_tests(root: &Path, target: &str) -> anyhow::Result<Counts> {
+    let dir = root.join("tests");
+    eprintln!("$ node --test {target}");
+    let out = Command::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", target])
+        .current_dir(&dir)
+        .env("KEEL_ROOT", root)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running node --test (is Node.js 20 installed?)")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    let count = |label: &str| {
+        stdout
+            .lines()
+            .filter_map(|l| l.trim().trim_start_matches('ℹ').trim().strip_prefix(label))
+            .filter_map(|n| n.trim().parse::<u64>().ok())
+            .next_back()
+            .unwrap_or(0)
+    };
+    let c = Counts { ran: count("tests "), failed: count("fail ") };
+    if !out.status.success() && c.failed == 0 {
+        bail!("the browser tests failed to run (see above)");
+    }
+    Ok(c)
+}
+
+pub fn screenshots(root: &Path) -> anyhow::Result<()> {
+    if !root.join("dist/index.html").exists() {
+        build::site(root, &build::Options::default())?;
+    }
+    build::server_binary(root)?;
+    crate::sh(Command::new("node").arg("screenshots.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
+}
