@@ -65,9 +65,9 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         // A retry of a request the server already stored gets its first answer
         // even when the client is over its limit: the visitor must learn it arrived.
         if let Some(k) = &key2
-            && let Some(Inserted::Replayed(id)) = store.replay(k, &request_hash)?
+            && let Some(seen) = store.replay(k, &request_hash)?
         {
-            return Ok(Ok(Inserted::Replayed(id)));
+            return Ok(Ok(seen));
         }
         if let Err(wait) = limiter.check(client, Instant::now()) {
             return Ok(Err(wait));

@@ -11,6 +11,8 @@ pub enum Error {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0} is not allowed here")]
+    MethodNotAllowed(String),
     #[error("the body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("the body is larger than {0} bytes")]
@@ -34,6 +36,7 @@ impl Error {
         match self {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -49,6 +52,7 @@ impl Error {
         match self {
             Error::NotFound => "not_found",
             Error::BadRequest(_) => "bad_request",
+            Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::UnsupportedMediaType => "unsupported_media_type",
             Error::PayloadTooLarge(_) => "payload_too_large",
             Error::Validation(_) => "validation",
@@ -87,6 +91,9 @@ impl IntoResponse for Error {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Error::RateLimited(secs) = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Error::MethodNotAllowed(_) = self {
+            headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         }
         if let Error::Unauthorized = self {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

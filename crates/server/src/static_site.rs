@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
@@ -12,10 +12,7 @@ use crate::files::{Asset, SiteFiles};
 
 pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        let mut res = Error::BadRequest(format!("{method} is not allowed here")).into_response();
-        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return res;
+        return Error::MethodNotAllowed(method.to_string()).into_response();
     }
     let path = uri.path();
     let files = &state.files;
