@@ -166,6 +166,7 @@ pub fn app_style() -> StyleSource {
         & .prose li { margin: 0.25rem 0; }
         & .prose li > p { margin: 0; }
         & .prose blockquote { margin: 1.5rem 0; padding: 0.25rem 0 0.25rem 1.25rem; border-left: 4px solid var(--accent); color: var(--muted); }
+        & .prose blockquote > :last-child { margin-bottom: 0; }
         & .prose code { font-family: var(--mono); font-size: 0.9em; background: var(--code-bg); padding: 0.1em 0.3em; border-radius: 4px; }
         & .prose pre { background: var(--code-bg); color: var(--code-ink); padding: 1rem 1.25rem; border-radius: 10px; overflow-x: auto; font-size: 0.9rem; line-height: 1.55; margin: 0 0 1.5rem; border: 1px solid var(--line); }
         & .prose pre code { background: none; padding: 0; font-size: inherit; display: block; }
@@ -195,9 +196,9 @@ pub fn app_style() -> StyleSource {
         & .field [aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
         & fieldset.field { border: 0; padding: 0; margin: 0 0 1.25rem; }
         & .choices { display: grid; gap: 0.5rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 11rem), 1fr)); }
-        & .choice { display: flex; align-items: center; gap: 0.5rem; border: 1px solid var(--line); border-radius: 8px; padding: 0.625rem 0.75rem; cursor: pointer; font-weight: 400; }
+        & .field .choice { display: flex; align-items: center; gap: 0.5rem; border: 1px solid var(--line); border-radius: 8px; padding: 0.625rem 0.75rem; cursor: pointer; font-weight: 400; }
         & .choice input { width: 1.125rem; height: 1.125rem; accent-color: var(--accent); }
-        & .check { display: flex; gap: 0.625rem; align-items: flex-start; font-weight: 400; }
+        & .field .check { display: flex; gap: 0.625rem; align-items: flex-start; font-weight: 400; }
         & .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.2rem; accent-color: var(--accent); flex: none; }
         & .honeypot { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
         & .contact-grid { display: grid; gap: 3rem; }
