@@ -59,6 +59,8 @@ pub struct ApiCache {
     pub base: Rc<str>,
     entries: Rc<RefCell<HashMap<String, Entry>>>,
     in_flight: Rc<RefCell<HashMap<String, Vec<Callback<()>>>>>,
+    /// Told the number of requests in flight whenever it changes (the progress bar).
+    watchers: Rc<RefCell<Vec<Callback<usize>>>>,
 }
 
 impl PartialEq for ApiCache {
@@ -120,6 +122,7 @@ impl ApiCache {
             }
             in_flight.insert(path.to_string(), done.into_iter().collect());
         }
+        self.announce_in_flight();
         {
             let cache = self.clone();
             let path = path.to_string();
@@ -131,10 +134,24 @@ impl ApiCache {
                 };
                 cache.entries.borrow_mut().insert(path.clone(), entry);
                 let waiters = cache.in_flight.borrow_mut().remove(&path).unwrap_or_default();
+                cache.announce_in_flight();
                 for w in waiters {
                     w.emit(());
                 }
             });
+        }
+    }
+
+    /// Be told how many requests are in flight whenever that changes.
+    pub fn watch(&self, cb: Callback<usize>) {
+        self.watchers.borrow_mut().push(cb);
+    }
+
+    fn announce_in_flight(&self) {
+        let n = self.in_flight.borrow().len();
+        let watchers = self.watchers.borrow().clone();
+        for w in watchers {
+            w.emit(n);
         }
     }
 

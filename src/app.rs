@@ -106,6 +106,7 @@ fn Chrome() -> Html {
             </main>
             <Footer site={site.clone()} />
             <RouteEffects site={site} />
+            <ProgressBar />
         </>
     }
 }
@@ -127,51 +128,102 @@ struct RouteEffectsProps {
 }
 
 /// What a good SPA does on each navigation: the document title and
-/// description follow the route; on a route change (not the first load) the
-/// view scrolls to the top, focus moves to the new page's heading, and the
-/// new title is announced to screen readers.
+/// description follow the route (and its data, as it arrives); on a route
+/// change (not the first load) the view scrolls to the top or back to where
+/// it was, focus moves to the new page's heading, and the new title is
+/// announced to screen readers.
 #[component]
 fn RouteEffects(props: &RouteEffectsProps) -> Html {
     let route = use_route::<Route>().unwrap_or(Route::NotFound);
     let location = use_location();
-    let path = location.as_ref().map(|l| l.path().to_string()).unwrap_or_default();
-    let article = match &route {
-        Route::Article { slug } if keel_model::paths::is_valid_slug(slug) => {
-            Some(keel_model::paths::article(slug))
-        }
-        _ => None,
-    };
-    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
-    let article_doc: Option<Rc<ArticleDoc>> = article.as_ref().and_then(|p| cache_get(&cache, p));
-    let meta = route.meta(props.site.as_deref(), article_doc.as_deref());
+    let href = location.as_ref().map(|l| format!("{}{}", l.path(), l.query_str())).unwrap_or_default();
     let announcement = use_state(String::new);
     let first = use_mut_ref(|| true);
-
-    {
-        let meta = meta.clone();
-        use_effect_with(meta, move |meta| crate::dom::set_meta(&meta.title, &meta.description));
-    }
     {
         let announcement = announcement.clone();
-        let title = meta.title.clone();
-        use_effect_with(path, move |_| {
+        let site = props.site.clone();
+        let route = route.clone();
+        use_effect_with(href, move |_| {
             if std::mem::replace(&mut *first.borrow_mut(), false) {
                 return;
             }
             crate::dom::after_navigation();
+            // The page's own title, once the document has it; the route's otherwise.
+            let title = crate::dom::document_title().unwrap_or_else(|| route.meta(site.as_deref(), None).title);
             announcement.set(title);
         });
     }
+    let meta = match &route {
+        Route::Article { slug } if keel_model::paths::is_valid_slug(slug) => {
+            html! { <ArticleMeta slug={slug.clone()} site={props.site.clone()} /> }
+        }
+        other => html! { <MetaTags meta={other.meta(props.site.as_deref(), None)} /> },
+    };
     html! {
-        <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">{ (*announcement).clone() }</div>
+        <>
+            { meta }
+            <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">{ (*announcement).clone() }</div>
+        </>
     }
 }
 
-fn cache_get<T: serde::de::DeserializeOwned>(cache: &ApiCache, path: &str) -> Option<Rc<T>> {
-    cache
-        .loaded()
-        .into_iter()
-        .find(|(p, _)| p == path)
-        .and_then(|(_, text)| serde_json::from_str(&text).ok())
-        .map(Rc::new)
+#[derive(Properties, PartialEq)]
+struct ArticleMetaProps {
+    slug: String,
+    site: Option<Rc<Site>>,
+}
+
+/// An article's title and description, updated when the article arrives.
+#[component]
+fn ArticleMeta(props: &ArticleMetaProps) -> Html {
+    let article = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
+    let doc = match &article.state {
+        Resource::Ready(a) => Some(a.clone()),
+        _ => None,
+    };
+    let route = Route::Article { slug: props.slug.clone() };
+    html! { <MetaTags meta={route.meta(props.site.as_deref(), doc.as_deref())} /> }
+}
+
+#[derive(Properties, PartialEq)]
+struct MetaTagsProps {
+    meta: crate::route::Meta,
+}
+
+#[component]
+fn MetaTags(props: &MetaTagsProps) -> Html {
+    use_effect_with(props.meta.clone(), |meta| crate::dom::set_meta(&meta.title, &meta.description));
+    html! {}
+}
+
+/// A thin bar at the top while a request takes longer than 200 ms: fast
+/// answers show nothing, so the bar never flickers.
+#[component]
+fn ProgressBar() -> Html {
+    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let visible = use_state(|| false);
+    {
+        let visible = visible.clone();
+        use_effect_with((), move |_| {
+            let generation = Rc::new(std::cell::Cell::new(0u32));
+            cache.watch(Callback::from(move |n: usize| {
+                generation.set(generation.get().wrapping_add(1));
+                if n == 0 {
+                    visible.set(false);
+                    return;
+                }
+                let mine = generation.get();
+                let generation = generation.clone();
+                let visible = visible.clone();
+                crate::dom::after_ms(200, move || {
+                    if generation.get() == mine {
+                        visible.set(true);
+                    }
+                });
+            }));
+        });
+    }
+    html! {
+        <div class={classes!("progress", visible.then_some("active"))} aria-hidden="true"></div>
+    }
 }

@@ -1,7 +1,52 @@
 //! The few direct DOM touches the app needs, outside the component tree.
 //! Called only from effects, so never on the server.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+thread_local! {
+    /// Scroll position by URL, for restoring it on back and forward.
+    static POSITIONS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+    /// Set by `popstate`: the next navigation is a back/forward, not a click.
+    static POPPED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `f` once after `ms` milliseconds.
+pub fn after_ms(ms: i32, f: impl FnOnce() + 'static) {
+    let cb = Closure::once_into_js(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+    }
+}
+
+/// Remember scroll positions and notice back/forward. The browser's own
+/// restoration cannot work for content rendered after the URL changes.
+pub fn install_scroll_memory() {
+    let Some(win) = web_sys::window() else { return };
+    if let Ok(h) = win.history() {
+        let _ = h.set_scroll_restoration(web_sys::ScrollRestoration::Manual);
+    }
+    let on_scroll = Closure::<dyn Fn()>::new(|| {
+        if let Some(w) = web_sys::window()
+            && let (Ok(href), Ok(y)) = (w.location().href(), w.scroll_y())
+        {
+            POSITIONS.with(|p| p.borrow_mut().insert(href, y));
+        }
+    });
+    let on_pop = Closure::<dyn Fn()>::new(|| POPPED.with(|p| p.set(true)));
+    let _ = win.add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
+    let _ = win.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
+    // The listeners live as long as the page.
+    on_scroll.forget();
+    on_pop.forget();
+}
+
+pub fn document_title() -> Option<String> {
+    web_sys::window()?.document().map(|d| d.title()).filter(|t| !t.is_empty())
+}
 
 pub fn set_meta(title: &str, description: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
@@ -11,16 +56,23 @@ pub fn set_meta(title: &str, description: &str) {
     }
 }
 
-/// Scroll to the top, then focus the page heading (or main while it loads).
+/// After a route change: on a click, scroll to the top; on back/forward,
+/// return to where the visitor was. Then focus the page heading (or main
+/// while it loads) without scrolling, so screen readers start there.
 pub fn after_navigation() {
     let Some(win) = web_sys::window() else { return };
+    let popped = POPPED.with(|p| p.replace(false));
+    let href = win.location().href().unwrap_or_default();
     let has_fragment = win.location().hash().map(|h| !h.is_empty()).unwrap_or(false);
-    if !has_fragment {
-        win.scroll_to_with_x_and_y(0.0, 0.0);
+    let y = if popped { POSITIONS.with(|p| p.borrow().get(&href).copied()).unwrap_or(0.0) } else { 0.0 };
+    if !has_fragment || popped {
+        win.scroll_to_with_x_and_y(0.0, y);
     }
     let Some(doc) = win.document() else { return };
     let target = doc.get_element_by_id("page-title").or_else(|| doc.get_element_by_id("main"));
     if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-        let _ = el.focus();
+        let opts = web_sys::FocusOptions::new();
+        opts.set_prevent_scroll(true);
+        let _ = el.focus_with_options(&opts);
     }
 }

@@ -40,6 +40,7 @@ pub fn start() {
             cache.insert(&path, &value.to_string());
         }
     }
+    dom::install_scroll_memory();
     let props = AppProps { cache };
     match doc.and_then(|d| d.get_element_by_id("app")) {
         Some(root) => {

@@ -18,13 +18,15 @@ pub struct Options {
     pub drafts: bool,
 }
 
-pub fn read_sources(root: &Path) -> anyhow::Result<(Source, Vec<Source>)> {
-    let site_path = root.join("content/site.toml");
+/// `content/site.toml` and `content/articles/*.md` under `content_dir`; paths in
+/// messages are relative to `root` when they can be.
+pub fn read_sources(root: &Path, content_dir: &Path) -> anyhow::Result<(Source, Vec<Source>)> {
+    let site_path = content_dir.join("site.toml");
     let site = Source {
-        path: "content/site.toml".into(),
+        path: site_path.strip_prefix(root).unwrap_or(&site_path).display().to_string(),
         text: std::fs::read_to_string(&site_path).with_context(|| format!("reading {}", site_path.display()))?,
     };
-    let dir = root.join("content/articles");
+    let dir = content_dir.join("articles");
     let mut articles = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
@@ -41,8 +43,8 @@ pub fn read_sources(root: &Path) -> anyhow::Result<(Source, Vec<Source>)> {
     Ok((site, articles))
 }
 
-pub fn compile(root: &Path, drafts: bool) -> anyhow::Result<Output> {
-    let (site, articles) = read_sources(root)?;
+pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<Output> {
+    let (site, articles) = read_sources(root, content_dir)?;
     match keel_content::compile(&site, &articles, &ContentOptions { drafts, ..Default::default() }) {
         Ok(out) => Ok(out),
         Err(diagnostics) => {
@@ -59,10 +61,16 @@ pub fn compile(root: &Path, drafts: bool) -> anyhow::Result<Output> {
     }
 }
 
-pub fn check_content(root: &Path) -> anyhow::Result<()> {
+/// Compile `content_dir` and list what it would write; with `out`, write it there.
+pub fn check_content(root: &Path, content_dir: &Path, out_dir: Option<&Path>, drafts: bool) -> anyhow::Result<()> {
     let t = Instant::now();
-    let out = compile(root, false)?;
+    let out = compile(root, content_dir, drafts)?;
     let elapsed = t.elapsed();
+    if let Some(dir) = out_dir {
+        for (url, bytes) in &out.files {
+            write(dir, url, bytes)?;
+        }
+    }
     let mut total = 0;
     for (path, bytes) in &out.files {
         println!("{:>8}  {path}", bytes.len());
@@ -80,7 +88,7 @@ pub fn check_content(root: &Path) -> anyhow::Result<()> {
 pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let started = Instant::now();
     // Content first: an authoring error fails in a second, before any build.
-    let content = compile(root, opts.drafts)?;
+    let content = compile(root, &root.join("content"), opts.drafts)?;
     eprintln!("content: {} articles, {} files", content.articles.len(), content.files.len());
 
     let stage = root.join("target/keel-build/dist");

@@ -3,7 +3,8 @@
 //!     cargo xtask run          set up, build the release site, serve it at http://127.0.0.1:8080
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
-//!     cargo xtask content      compile content/ and report, writing nothing
+//!     cargo xtask content      compile content/ and list the API it makes, writing nothing
+//!                              (--content DIR: another content folder; --out DIR: write there)
 //!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
 //!     cargo xtask sizes        print the release bundle's sizes (raw, gzip, brotli)
@@ -27,6 +28,8 @@ fn main() {
 fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = root();
+    // Paths given on the command line are relative to where it was typed.
+    let cwd = std::env::current_dir()?;
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
         Some("setup") => setup::ensure(&root, setup::Need::All),
@@ -34,7 +37,12 @@ fn run() -> anyhow::Result<()> {
             setup::ensure(&root, setup::Need::Build)?;
             build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts") })
         }
-        Some("content") => build::check_content(&root),
+        Some("content") => {
+            let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));
+            let content = flag("--content").unwrap_or_else(|| root.join("content"));
+            let drafts = args.iter().any(|a| a == "--drafts");
+            build::check_content(&root, &content, flag("--out").as_deref(), drafts)
+        }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
             build::site(&root, &build::Options::default())?;

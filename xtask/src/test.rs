@@ -2,9 +2,11 @@
 //!
 //! 1. `cargo test --workspace`: unit and snapshot tests, and the server's API
 //!    tests against the real router and a real SQLite file.
-//! 2. The release site is built and the browser tests (tests/browser/*.test.mjs,
-//!    node --test + playwright-core on Debian's Chromium) run against the real
-//!    server, which each test file starts itself on a free loopback port.
+//! 2. The release site is built, then the browser tests (tests/browser/*.test.mjs,
+//!    node --test + playwright-core on Debian's Chromium) and the system tests
+//!    (tests/system/*.test.mjs: crash recovery, notification retries) run
+//!    against the real server, which each test file starts itself on a free
+//!    loopback port with its own database.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,11 +26,11 @@ pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if !cargo_only {
         build::site(root, &build::Options::default())?;
         build::server_binary(root)?;
-        browser = node_tests(root, "browser/")?;
+        browser = node_tests(root, &["browser/", "system/"])?;
     }
     let failed = cargo.failed + browser.failed;
     println!(
-        "\nxtask test: {} tests ran ({} cargo, {} browser), {} failed",
+        "\nxtask test: {} tests ran ({} cargo, {} browser and system), {} failed",
         cargo.ran + browser.ran,
         cargo.ran,
         browser.ran,
@@ -76,11 +78,12 @@ fn cargo_tests(root: &Path) -> anyhow::Result<Counts> {
     Ok(c)
 }
 
-fn node_tests(root: &Path, target: &str) -> anyhow::Result<Counts> {
+fn node_tests(root: &Path, targets: &[&str]) -> anyhow::Result<Counts> {
     let dir = root.join("tests");
-    eprintln!("$ node --test {target}");
+    eprintln!("$ node --test {}", targets.join(" "));
     let out = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", target])
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(targets)
         .current_dir(&dir)
         .env("KEEL_ROOT", root)
         .stderr(Stdio::inherit())

@@ -29,6 +29,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub smtp: Option<Smtp>,
     pub webhook: Option<Webhook>,
+    /// First notification retry after this many milliseconds, doubling up to an hour.
+    pub retry_base_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -87,6 +89,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             smtp: None,
             webhook: None,
+            retry_base_ms: 5_000,
         }
     }
 }
@@ -134,6 +137,9 @@ impl Config {
         }
         if let Some(v) = var("KEEL_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("KEEL_RETRY_BASE_MS") {
+            self.retry_base_ms = v.parse().context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
         }
         if let Some(url) = var("KEEL_WEBHOOK_URL") {
             self.webhook = Some(Webhook { url, secret: var("KEEL_WEBHOOK_SECRET") });

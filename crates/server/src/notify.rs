@@ -12,21 +12,22 @@ use crate::config::{Smtp, Webhook};
 use crate::store::{OutboxItem, Submission};
 use crate::{AppState, now_ms};
 
-/// First retry after 5 s, doubling, never more than an hour apart.
-pub fn backoff_ms(attempts: i64) -> i64 {
-    let base: i64 = 5_000;
+/// The wait before retry number `attempts + 1`: `base`, doubling, never more
+/// than an hour. There is no last attempt: a row stays pending until delivered.
+pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
     let cap: i64 = 3_600_000;
-    base.saturating_mul(1i64 << attempts.clamp(0, 20)).min(cap)
+    (base as i64).max(1).saturating_mul(1i64 << attempts.clamp(0, 30)).min(cap)
 }
 
-/// How often the worker looks for due rows when nothing wakes it.
-const POLL: Duration = Duration::from_secs(2);
+/// The longest the worker sleeps when nothing wakes it and nothing is due.
+const POLL: Duration = Duration::from_secs(5);
 
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("a TLS backend is compiled in");
+    let base = state.config.retry_base_ms;
     loop {
         let store = state.store.clone();
         let due = tokio::task::spawn_blocking(move || store.due(now_ms(), 50)).await;
@@ -41,7 +42,7 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                         Ok(()) => store.mark_delivered(id, now_ms()),
                         Err(e) => {
                             tracing::warn!(outbox = id, attempts = attempts + 1, error = %e, "notification failed; will retry");
-                            store.mark_failed(id, &e, now_ms() + backoff_ms(attempts))
+                            store.mark_failed(id, &e, now_ms() + backoff_ms(base, attempts))
                         }
                     })
                     .await;
@@ -53,9 +54,15 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
             Ok(Err(e)) => tracing::error!(error = ?e, "reading the outbox failed"),
             Err(e) => tracing::error!(error = ?e, "outbox task failed"),
         }
+        // Sleep until the next retry is due (or POLL), unless a new submission wakes us.
+        let store = state.store.clone();
+        let next = tokio::task::spawn_blocking(move || store.next_due()).await.ok().and_then(Result::ok).flatten();
+        let wait = next
+            .map(|at| Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64))
+            .unwrap_or(POLL);
         tokio::select! {
             _ = state.outbox_signal.notified() => {}
-            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
         }
     }
@@ -139,9 +146,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_then_caps() {
-        assert_eq!(backoff_ms(0), 5_000);
-        assert_eq!(backoff_ms(1), 10_000);
-        assert_eq!(backoff_ms(3), 40_000);
-        assert_eq!(backoff_ms(30), 3_600_000);
+        assert_eq!(backoff_ms(5_000, 0), 5_000);
+        assert_eq!(backoff_ms(5_000, 1), 10_000);
+        assert_eq!(backoff_ms(5_000, 3), 40_000);
+        assert_eq!(backoff_ms(5_000, 30), 3_600_000);
+        assert_eq!(backoff_ms(5_000, 1_000), 3_600_000);
     }
 }

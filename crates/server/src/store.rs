@@ -272,6 +272,11 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// When the earliest pending row is due, if any.
+    pub fn next_due(&self) -> anyhow::Result<Option<i64>> {
+        Ok(self.conn().query_row("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
+    }
+
     pub fn mark_delivered(&self, outbox_id: i64, now_ms: i64) -> anyhow::Result<()> {
         self.conn().execute(
             "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
