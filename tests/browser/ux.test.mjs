@@ -1,0 +1,138 @@
+// What people expect of a good single-page app.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newPage, startServer, SEED_SLUG } from '../harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+const apiRequests = (page) => {
+  const seen = [];
+  page.on('request', (r) => { if (r.url().includes('/api/')) seen.push(new URL(r.url()).pathname); });
+  return seen;
+};
+
+test('title and description follow the route', async () => {
+  const page = await newPage(browser);
+  await page.goto(server.url + '/services');
+  await page.waitForFunction(() => document.title.startsWith('Scale Your Backend'));
+  const desc = await page.getAttribute('meta[name=description]', 'content');
+  assert.match(desc, /backend engineers who join your team/i);
+  await page.click('header >> text=Articles');
+  await page.waitForFunction(() => document.title === 'Articles · Keel');
+  assert.match(await page.getAttribute('meta[name=description]', 'content'), /Articles on backend engineering/);
+});
+
+test('hovering an article link fetches it, so the click renders at once', async () => {
+  const page = await newPage(browser);
+  const seen = apiRequests(page);
+  await page.goto(server.url + '/articles');
+  await page.waitForSelector('main .card');
+  const link = page.locator(`main .card a[href="/articles/${SEED_SLUG}"]`);
+  await link.hover();
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/api/v1/articles/why-backend')));
+  assert.ok(seen.includes(`/api/v1/articles/${SEED_SLUG}.json`));
+  const count = seen.length;
+  await link.click();
+  await page.waitForSelector('article h1');
+  assert.equal(seen.length, count, 'no request after the click');
+});
+
+test('going back renders from memory without fetching again', async () => {
+  const page = await newPage(browser);
+  const seen = apiRequests(page);
+  await page.goto(server.url + '/articles');
+  await page.waitForSelector('main .card');
+  await page.click(`main .card a[href="/articles/${SEED_SLUG}"]`);
+  await page.waitForSelector('article h1');
+  const count = seen.length;
+  await page.goBack();
+  await page.waitForSelector('main .card');
+  await page.goForward();
+  await page.waitForSelector('article h1');
+  assert.equal(seen.length, count);
+});
+
+test('scroll goes to the top on a click and comes back on back', async () => {
+  const page = await newPage(browser, { width: 1280, height: 700 });
+  await page.goto(server.url + '/articles/rest-is-not-just-using-http-here-is-what-it-actually-means');
+  await page.waitForSelector('.more, main .card');
+  await page.evaluate(() => window.scrollTo(0, 2500));
+  await page.waitForTimeout(100);
+  await page.click('footer >> text=Tell us about your project');
+  await page.waitForURL(/\/contact$/);
+  await page.waitForFunction(() => window.scrollY === 0);
+  await page.goBack();
+  await page.waitForURL(/rest-is-not/);
+  await page.waitForFunction(() => Math.abs(window.scrollY - 2500) < 5, null, { timeout: 3000 });
+});
+
+test('tag filter, search and page live in the URL; back walks through them', async () => {
+  const page = await newPage(browser);
+  await page.goto(server.url + '/articles');
+  await page.waitForSelector('main .card');
+  await page.click('.filters >> text=oauth (1)');
+  await page.waitForURL(/\/articles\?tag=oauth$/);
+  await page.waitForFunction(() => document.querySelectorAll('main .card').length === 1);
+  assert.match(await page.textContent('h1'), /tagged “oauth”/);
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelectorAll('main .card').length === 5);
+
+  await page.fill('#search', 'pkce');
+  await page.waitForURL(/q=pkce/);
+  await page.waitForSelector('text=1 result for “pkce”');
+  assert.match(await page.textContent('main .card h3'), /OAuth/);
+  // A linked view opens as it was.
+  const linked = await newPage(browser);
+  await linked.goto(server.url + '/articles?q=tech+lead');
+  await linked.waitForSelector('text=/results? for “tech lead”/');
+  assert.equal(await linked.inputValue('#search'), 'tech lead');
+  assert.ok((await linked.locator('main .card').count()) >= 1);
+  // A page past the end says so instead of failing.
+  await linked.goto(server.url + '/articles?page=9');
+  await linked.waitForSelector('text=No articles here');
+});
+
+test('the theme toggle is remembered across reloads and overrides the system', async () => {
+  const page = await newPage(browser, { colorScheme: 'light' });
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#page-title');
+  const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('[data-theme], #app > div')).backgroundColor);
+  const light = await bg();
+  await page.click('.theme-toggle'); // system -> dark
+  assert.equal(await page.getAttribute('#app > div', 'data-theme'), 'dark');
+  const dark = await bg();
+  assert.notEqual(dark, light);
+  await page.reload();
+  await page.waitForSelector('#page-title');
+  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  assert.equal(await bg(), dark);
+});
+
+test('a slow load shows the progress bar, a fast one does not', async () => {
+  const page = await newPage(browser);
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#page-title');
+  assert.equal(await page.locator('.progress.active').count(), 0);
+  await page.route('**/api/v1/articles/page/1.json', async (route) => { await new Promise((r) => setTimeout(r, 800)); await route.continue(); });
+  await page.click('header >> text=Articles');
+  await page.waitForSelector('.progress.active', { timeout: 700 });
+  await page.waitForSelector('main .card');
+  await page.waitForSelector('.progress:not(.active)', { state: 'attached' });
+});
+
+test('no layout shift when data arrives', async () => {
+  const page = await newPage(browser);
+  await page.route('**/api/v1/articles/page/1.json', async (route) => { await new Promise((r) => setTimeout(r, 300)); await route.continue(); });
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; })
+      .observe({ type: 'layout-shift', buffered: true });
+  });
+  await page.goto(server.url + '/articles');
+  await page.waitForSelector('main .card');
+  await page.waitForTimeout(300);
+  const cls = await page.evaluate(() => window.__cls);
+  assert.ok(cls < 0.1, `cumulative layout shift ${cls.toFixed(3)} should be under 0.1 (good)`);
+});
