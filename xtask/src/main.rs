@@ -8,8 +8,10 @@
 //!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
 //!     cargo xtask sizes        print the release bundle's sizes (raw, gzip, brotli)
+//!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
 
 mod build;
+mod load;
 mod setup;
 mod test;
 
@@ -56,6 +58,7 @@ fn run() -> anyhow::Result<()> {
             setup::ensure(&root, setup::Need::All)?;
             test::screenshots(&root)
         }
+        Some("loadtest") => load::run(&root),
         Some("sizes") => build::print_sizes(&root.join("dist")),
         _ => {
             eprintln!("{}", include_str!("main.rs").lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n"));
