@@ -194,3 +194,45 @@ pub fn print_sizes(dist: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root with the bundled site.toml, the given articles, and a previous build.
+    fn scratch(articles: &[(&str, &str)]) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("keel-xtask-{}-{}", std::process::id(), articles.len()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("content/articles")).unwrap();
+        std::fs::create_dir_all(root.join("dist")).unwrap();
+        let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/site.toml");
+        std::fs::copy(real, root.join("content/site.toml")).unwrap();
+        for (name, text) in articles {
+            std::fs::write(root.join("content/articles").join(name), text).unwrap();
+        }
+        std::fs::write(root.join("dist/index.html"), "previous build").unwrap();
+        root
+    }
+
+    #[test]
+    fn a_broken_article_fails_the_build_and_leaves_dist_alone() {
+        let good = "+++\ntitle = \"Good\"\ndate = 2025-01-01\nsummary = \"s\"\n[author]\nname = \"A\"\nrole = \"R\"\n+++\nBody.\n";
+        let bad = "+++\ntitle = \"Bad\"\ndate = 2025-01-01\nsumary = \"typo\"\n[author]\nname = \"A\"\nrole = \"R\"\n+++\n";
+        let root = scratch(&[("good.md", good), ("bad.md", bad)]);
+        let err = site(&root, &Options::default()).unwrap_err().to_string();
+        assert!(err.contains("nothing was written"), "{err}");
+        assert_eq!(std::fs::read_to_string(root.join("dist/index.html")).unwrap(), "previous build");
+        assert!(!root.join("target/keel-build").exists(), "nothing was staged");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn diagnostics_name_the_file_relative_to_the_root() {
+        let bad = "+++\ntitle = \"Bad\"\ndate = 2025-01-01\nsummary = \"s\"\nauthor = \"nobody\"\n+++\n";
+        let root = scratch(&[("bad-author.md", bad)]);
+        let (site, articles) = read_sources(&root, &root.join("content")).unwrap();
+        let errors = keel_content::compile(&site, &articles, &Default::default()).err().unwrap();
+        assert_eq!(errors[0].to_string(), "content/articles/bad-author.md:5: front matter: invalid type: string \"nobody\", expected an [author] table with name and role");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

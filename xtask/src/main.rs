@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the glue that sets up, builds, runs and tests Keel.
 //!
 //!     cargo xtask run          set up, build the release site, serve it at http://127.0.0.1:8080
+//!                              (--drafts: include articles marked draft, for writers)
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
@@ -47,7 +48,7 @@ fn run() -> anyhow::Result<()> {
         }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(&root, &build::Options::default())?;
+            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts") })?;
             serve(&root)
         }
         Some("test") => {

@@ -76,8 +76,16 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     Ok(Split { front, body, body_line_offset })
 }
 
+/// The TOML parser's message, first line only, in the writer's words rather
+/// than our type names.
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).trim().to_string()
+    s.lines()
+        .next()
+        .unwrap_or(s)
+        .trim()
+        .replace("struct AuthorFm", "an [author] table with name and role")
+        .replace("struct CoverFm", "a [cover] table with src, alt, width and height")
+        .replace("struct FrontMatter", "front matter fields")
 }
 
 /// `2025-03-12` from a TOML date, or a message if it has a time or no date.
