@@ -44,7 +44,14 @@ pub struct ServerAppProps {
 pub fn ServerApp(props: &ServerAppProps) -> Html {
     let history = use_memo(props.url.clone(), |url| {
         let h = AnyHistory::from(MemoryHistory::new());
-        h.push(url.to_string());
+        // MemoryHistory wants the query apart from the path.
+        match url.split_once('?') {
+            Some((path, query)) => {
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+                let _ = h.push_with_query(path.to_string(), pairs);
+            }
+            None => h.push(url.to_string()),
+        }
         h
     });
     html! {

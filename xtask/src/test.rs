@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every test, ending with one line that counts them.
 //!
-//! 1. `cargo test --workspace`: unit and snapshot tests, and the server's API
-//!    tests against the real router and a real SQLite file.
+//! 1. `cargo test --workspace`: unit and snapshot tests, the server's API
+//!    tests against the real router and a real SQLite file; then the SPA's
+//!    server-rendering test (`--features ssr`).
 //! 2. The release site is built, then the browser tests (tests/browser/*.test.mjs,
 //!    node --test + playwright-core on Debian's Chromium) and the system tests
 //!    (tests/system/*.test.mjs: crash recovery, notification retries) run
@@ -49,9 +50,20 @@ struct Counts {
 }
 
 fn cargo_tests(root: &Path) -> anyhow::Result<Counts> {
-    eprintln!("$ cargo test --workspace");
+    let mut all = cargo_test(root, &["--workspace"])?;
+    // The SPA rendered on the server: needs the `ssr` feature, so a run of its own.
+    let ssr = cargo_test(root, &["-p", "keel", "--features", "ssr", "--test", "ssr"])?;
+    all.ran += ssr.ran;
+    all.failed += ssr.failed;
+    Ok(all)
+}
+
+fn cargo_test(root: &Path, args: &[&str]) -> anyhow::Result<Counts> {
+    eprintln!("$ cargo test {}", args.join(" "));
     let out = Command::new("cargo")
-        .args(["test", "--workspace", "--color", "never"])
+        .arg("test")
+        .args(args)
+        .args(["--color", "never"])
         .current_dir(root)
         .stderr(Stdio::inherit())
         .output()

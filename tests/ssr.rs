@@ -1,0 +1,68 @@
+//! The same components render complete pages on the server from a pre-filled
+//! cache: no effect is needed for content (the premise of prerendering and of
+//! embeds). Run with `cargo test -p keel --features ssr`.
+
+use keel::api::ApiCache;
+use keel::{ServerApp, ServerAppProps};
+
+fn cache() -> ApiCache {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/content");
+    let site = keel_content::Source { path: "site.toml".into(), text: std::fs::read_to_string(format!("{root}/site.toml")).unwrap() };
+    let articles: Vec<_> = std::fs::read_dir(format!("{root}/articles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| keel_content::Source { text: std::fs::read_to_string(&p).unwrap(), path: p.display().to_string() })
+        .collect();
+    let out = keel_content::compile(&site, &articles, &Default::default()).unwrap();
+    let cache = ApiCache::new("");
+    for (path, bytes) in out.files.iter().filter(|(p, _)| p.starts_with("/api/")) {
+        cache.insert(path, std::str::from_utf8(bytes).unwrap());
+    }
+    cache
+}
+
+async fn render(url: &str) -> String {
+    let props = ServerAppProps { cache: cache(), url: url.to_string().into() };
+    yew::LocalServerRenderer::<ServerApp>::with_props(props).render().await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_article_renders_complete_on_the_server() {
+    let html = render("/articles/why-backend-developers-often-carry-the-most-responsibility-in-a-team").await;
+    assert!(html.contains("<h1 id=\"page-title\" tabindex=\"-1\">Why Backend Developers Often Carry the Most Responsibility in a Team</h1>"), "{html}");
+    assert!(html.contains("If the backend fails, nothing else matters."));
+    assert!(html.contains("Copenhagen") && html.contains("12 Jalan Bligo"));
+    assert!(html.contains("href=\"/articles/"), "cards link to articles");
+    assert!(!html.contains("Loading"), "no skeleton: the data came from the cache");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_route_renders_its_content() {
+    for (url, expect) in [
+        ("/", "Latest articles"),
+        ("/articles", "REST Is Not Just Using HTTP"),
+        ("/articles?tag=oauth", "Articles tagged “oauth”"),
+        ("/services", "Documentation-Driven Development"),
+        ("/contact", "Tell us about your project"),
+        ("/nope", "We could not find that page"),
+    ] {
+        let html = render(url).await;
+        assert!(html.contains(expect), "{url}: {html}");
+        assert!(!html.contains("Loading"), "{url}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn hostile_text_is_escaped_in_server_output() {
+    let cache = cache();
+    let mut article: serde_json::Value =
+        serde_json::from_str(&cache.loaded().into_iter().find(|(p, _)| p.ends_with("tech-lead.json")).unwrap().1).unwrap();
+    article["title"] = "<script>alert(1)</script>".into();
+    article["body"] = serde_json::json!([{ "t": "paragraph", "content": [{ "t": "text", "text": "<img src=x onerror=alert(1)>" }] }]);
+    cache.insert("/api/v1/articles/why-code-quality-suffers-when-theres-no-tech-lead.json", &article.to_string());
+    let props = ServerAppProps { cache, url: "/articles/why-code-quality-suffers-when-theres-no-tech-lead".into() };
+    let html = yew::LocalServerRenderer::<ServerApp>::with_props(props).render().await;
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!html.contains("<script>alert") && !html.contains("<img src=x"));
+}
