@@ -98,8 +98,10 @@ pub fn app_style() -> StyleSource {
         & main { flex: 1; padding: 2.5rem 0 4rem; }
         & .lead { font-size: 1.25rem; color: var(--muted); max-width: 40rem; }
         & .eyebrow { text-transform: uppercase; letter-spacing: 0.08em; font-size: 0.8125rem; color: var(--muted); font-weight: 600; margin-bottom: 0.5rem; }
-        & .hero { padding: 2rem 0 3rem; }
-        & .section { margin-top: 4rem; }
+        & .hero { padding: 1rem 0 2rem; }
+        @media (min-width: 48rem) { & .hero { padding: 2rem 0 3rem; } }
+        & .section { margin-top: 3rem; }
+        @media (min-width: 48rem) { & .section { margin-top: 4rem; } }
         & .section-head { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; flex-wrap: wrap; margin-bottom: 1.25rem; }
 
         & .button {
@@ -155,7 +157,15 @@ pub fn app_style() -> StyleSource {
         & .toc li.sub { padding-left: 1rem; }
         & .toc a { color: var(--muted); text-decoration: none; }
         & .toc a:hover { color: var(--accent); }
-        & .toc summary { cursor: pointer; font-weight: 600; }
+        & .toc summary { cursor: pointer; font-weight: 600; min-height: 2.75rem; display: flex; align-items: center; }
+        & .toc-narrow { border: 1px solid var(--line); border-radius: 8px; padding: 0 1rem; }
+        & .toc-narrow[open] { padding-bottom: 0.75rem; }
+        & .toc-title { font-weight: 600; margin: 0; }
+        & .toc-wide { display: none; }
+        @media (min-width: 64rem) {
+            & .toc-wide { display: block; }
+            & .toc-narrow { display: none; }
+        }
         & .article-header { max-width: 48rem; margin-bottom: 2rem; }
         & .byline { color: var(--muted); }
 

@@ -37,9 +37,16 @@ pub fn Article(props: &ArticleProps) -> Html {
                 }) }
             </ol>
         };
+        // Beside the text on wide screens; above it, collapsed, on phones.
+        // Both are in the page; CSS shows one (display:none hides the other
+        // from assistive technology too), so no script decides the layout.
         html! {
             <nav class="toc" aria-label="On this page">
-                <details open=true>
+                <div class="toc-wide">
+                    <p class="toc-title">{ "On this page" }</p>
+                    { items.clone() }
+                </div>
+                <details class="toc-narrow">
                     <summary>{ "On this page" }</summary>
                     { items }
                 </details>

@@ -40,7 +40,8 @@ describe('routes render their content', () => {
     assert.equal(await page.textContent('h1'), 'Why Backend Developers Often Carry the Most Responsibility in a Team');
     assert.ok(await page.isVisible('text=Arif Ikhsanudin'));
     assert.ok(await page.isVisible('text=If the backend fails, nothing else matters.'));
-    assert.equal(await page.locator('.toc li').count(), 5);
+    assert.equal(await page.locator('.toc-wide li').count(), 5);
+    assert.equal(await page.locator('.toc li:visible').count(), 5, 'one table of contents is shown');
     assert.equal(await page.locator('.prose h2#the-invisible-backbone').count(), 1);
     assert.match(await page.title(), /Why Backend Developers/);
     assert.deepEqual(page.errors, []);

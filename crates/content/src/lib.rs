@@ -52,6 +52,8 @@ pub struct Output {
 const WORDS_PER_MINUTE: u32 = 230;
 /// How many related articles each article lists.
 const MORE_COUNT: usize = 3;
+/// Length of an article's excerpt: about two lines of a card or a link preview.
+const EXCERPT_CHARS: usize = 200;
 /// How many of the newest articles `site.json` carries.
 const LATEST_COUNT: usize = 3;
 
@@ -237,8 +239,35 @@ fn compile_article(src: &Source) -> Result<Option<Compiled>, Diagnostic> {
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
         cover: fm.cover.map(|c| Image { src: c.src, alt: c.alt, width: c.width, height: c.height }),
     };
-    let article = Article { meta, word_count, toc: body.toc, body: body.blocks, more: Vec::new() };
+    let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
+    let article = Article { meta, word_count, excerpt, toc: body.toc, body: body.blocks, more: Vec::new() };
     Ok(Some((article, body.internal_links, body.text)))
+}
+
+/// The first paragraphs' text, cut at a word boundary near `max` characters.
+fn excerpt(blocks: &[keel_model::doc::Block], max: usize) -> String {
+    let mut text = String::new();
+    for b in blocks {
+        if let keel_model::doc::Block::Paragraph { content } = b {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(markdown::plain_text(content).trim());
+            if text.chars().count() >= max {
+                break;
+            }
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) => &cut[..i],
+        None => &cut,
+    };
+    format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
 }
 
 /// Related reading: most shared tags first, then the newest.

@@ -122,6 +122,8 @@ fn the_bundled_content_compiles() {
     let seed = out.articles.iter().find(|a| a.meta.slug == "why-backend-developers-often-carry-the-most-responsibility-in-a-team").unwrap();
     assert_eq!(seed.toc.len(), 5);
     assert_eq!(seed.more.len(), 3);
+    assert!(seed.excerpt.starts_with("Ever notice how the backend team is the first to hear about system failures?"), "{}", seed.excerpt);
+    assert!(seed.excerpt.ends_with('…') && seed.excerpt.chars().count() <= 201);
     assert_eq!(out.site.offices.len(), 2);
     assert_eq!(out.site.services.benefits.len(), 6);
 }

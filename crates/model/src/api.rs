@@ -97,6 +97,8 @@ pub struct Article {
     #[serde(flatten)]
     pub meta: ArticleSummary,
     pub word_count: u32,
+    /// The opening of the body as plain text (about 200 characters, cut at a word).
+    pub excerpt: String,
     pub toc: Vec<TocEntry>,
     pub body: Vec<Block>,
     /// Related reading: shared tags first, then recency.
