@@ -198,12 +198,17 @@ pub fn app_style() -> StyleSource {
         & .field { display: flex; flex-direction: column; gap: 0.375rem; margin-bottom: 1.25rem; }
         & .field label, & .field legend { font-weight: 600; }
         & .field .hint { color: var(--muted); font-size: 0.9375rem; }
-        & .field .error-text { color: var(--danger); font-size: 0.9375rem; font-weight: 600; min-height: 0; }
+        & .field p { margin: 0; }
+        /* The error line is always there, empty or not: the form keeps its size when errors appear. */
+        & .field .error-text { color: var(--danger); font-size: 0.9375rem; line-height: 1.5rem; font-weight: 600; min-height: 1.5rem; }
+        & .field legend { padding: 0; margin-bottom: 0.375rem; }
+        & .contact-grid .section { margin-top: 0; }
+        & .contact-done { min-height: 24rem; }
         & .field input[type="text"], & .field input[type="email"], & .field input[type="search"], & .field textarea {
             width: 100%; padding: 0.75rem; border: 1px solid var(--muted); border-radius: 8px; background: var(--bg); min-height: 3rem;
         }
         & .field textarea { min-height: 10rem; resize: vertical; }
-        & .field [aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
+        & .field [aria-invalid="true"] { border-color: var(--danger); box-shadow: 0 0 0 1px var(--danger); }
         & fieldset.field { border: 0; padding: 0; margin: 0 0 1.25rem; }
         & .choices { display: grid; gap: 0.5rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 11rem), 1fr)); }
         & .field .choice { display: flex; align-items: center; gap: 0.5rem; border: 1px solid var(--line); border-radius: 8px; padding: 0.625rem 0.75rem; cursor: pointer; font-weight: 400; }

@@ -13,6 +13,7 @@ const routes = {
   'article-code': '/articles/rest-is-not-just-using-http-here-is-what-it-actually-means',
   services: '/services',
   contact: '/contact',
+  'contact-errors': '/contact#errors',
   'not-found': '/no-such-page',
 };
 const out = join(ROOT, 'screenshots');
@@ -27,6 +28,10 @@ try {
         await page.goto(server.url + path);
         await page.waitForSelector('#page-title');
         await page.waitForLoadState('networkidle');
+        if (path.endsWith('#errors')) {
+          await page.fill('#email', 'not-an-email');
+          await page.click('button[type=submit]');
+        }
         const file = join(out, `${name}-${width}-${scheme}.png`);
         await page.screenshot({ path: file, fullPage: true });
         if (page.errors.length) console.error(`${name}: ${page.errors.join('; ')}`);

@@ -175,11 +175,22 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         }
         (!ids.is_empty()).then(|| ids.join(" "))
     };
-    let error_text = |f: Field| match err(f) {
-        Some(m) => html! { <p class="error-text" id={format!("{}-error", f.as_str())}>{ format!("Error: {m}") }</p> },
-        None => html! {},
+    // The slot is always rendered (so nothing moves when an error appears);
+    // fields point at it with aria-describedby only while it has an error.
+    let error_text = |f: Field| {
+        let id = format!("{}-error", f.as_str());
+        match err(f) {
+            Some(m) => html! { <p class="error-text" {id}>{ format!("Error: {m}") }</p> },
+            None => html! { <p class="error-text" {id}></p> },
+        }
     };
     let text_input = |f: Field, label: &'static str, kind: &'static str, value: String, autocomplete: &'static str, hint: Option<&'static str>| {
+        let maxlength = match f {
+            Field::Name => keel_model::contact::NAME_MAX,
+            Field::Email => keel_model::contact::EMAIL_MAX,
+            _ => keel_model::contact::COMPANY_MAX,
+        }
+        .to_string();
         let oninput = {
             let update = update.clone();
             Callback::from(move |e: InputEvent| {
@@ -191,7 +202,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         html! {
             <div class="field">
                 <label for={f.as_str()}>{ label }</label>
-                <input id={f.as_str()} name={f.as_str()} type={kind} {value} {oninput} {onblur} autocomplete={autocomplete}
+                <input id={f.as_str()} name={f.as_str()} type={kind} {value} {oninput} {onblur} autocomplete={autocomplete} {maxlength}
                        ref={field_refs[&f].clone()} required={f != Field::Company}
                        aria-invalid={errors.contains_key(&f).then_some("true")}
                        aria-describedby={described(f, hint.is_some())} />

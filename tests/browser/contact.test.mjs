@@ -48,8 +48,18 @@ test('field errors appear on blur and on submit, beside the field, in words', as
   assert.equal(await page.evaluate(() => document.activeElement.id), 'name', 'focus goes to the first problem');
 
   await page.fill('#name', 'Ada');
-  assert.equal(await page.locator('#name-error').count(), 0, 'the error clears as it is fixed');
+  assert.equal(await page.textContent('#name-error'), '', 'the error clears as it is fixed');
+  assert.equal(await page.getAttribute('#name', 'aria-invalid'), null);
   assert.deepEqual(page.errors, []);
+});
+
+test('the form keeps its size when errors appear', async () => {
+  const page = await contactPage();
+  const height = () => page.evaluate(() => document.querySelector('form.contact-form').getBoundingClientRect().height);
+  const before = await height();
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#consent-error:not(:empty)');
+  assert.ok(Math.abs((await height()) - before) < 2, `${before} -> ${await height()}`);
 });
 
 test('the draft survives a reload', async () => {

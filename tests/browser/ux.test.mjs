@@ -115,9 +115,9 @@ test('a slow load shows the progress bar, a fast one does not', async () => {
   await page.goto(server.url + '/');
   await page.waitForSelector('#page-title');
   assert.equal(await page.locator('.progress.active').count(), 0);
-  await page.route('**/api/v1/articles/page/1.json', async (route) => { await new Promise((r) => setTimeout(r, 800)); await route.continue(); });
+  await page.route('**/api/v1/articles/page/1.json', async (route) => { await new Promise((r) => setTimeout(r, 2000)); await route.continue(); });
   await page.click('header >> text=Articles');
-  await page.waitForSelector('.progress.active', { timeout: 700 });
+  await page.waitForSelector('.progress.active', { timeout: 1800 });
   await page.waitForSelector('main .card');
   await page.waitForSelector('.progress:not(.active)', { state: 'attached' });
 });
@@ -135,4 +135,19 @@ test('no layout shift when data arrives', async () => {
   await page.waitForTimeout(300);
   const cls = await page.evaluate(() => window.__cls);
   assert.ok(cls < 0.1, `cumulative layout shift ${cls.toFixed(3)} should be under 0.1 (good)`);
+});
+
+test('reduced motion: the progress bar does not animate', async () => {
+  const context = await browser.newContext({ reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#page-title');
+  await page.evaluate(() => document.querySelector('.progress').classList.add('active'));
+  assert.match(await page.evaluate(() => getComputedStyle(document.querySelector('.progress')).transitionDuration), /^0s/);
+  await context.close();
+  const moving = await newPage(browser);
+  await moving.goto(server.url + '/');
+  await moving.waitForSelector('#page-title');
+  await moving.evaluate(() => document.querySelector('.progress').classList.add('active'));
+  assert.notEqual(await moving.evaluate(() => getComputedStyle(document.querySelector('.progress')).transitionDuration), '0s');
 });
