@@ -136,7 +136,7 @@ pub fn app_style() -> StyleSource {
         & .benefits { display: grid; gap: 1.5rem 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); list-style: none; padding: 0; margin: 0; }
         & .benefits h3 { font-size: 1.125rem; margin-bottom: 0.375rem; }
         & .benefits p { color: var(--muted); margin: 0; }
-        & .steps { counter-reset: step; list-style: none; padding: 0; display: grid; gap: 1.25rem; }
+        & .steps { counter-reset: step; list-style: none; padding: 0; display: grid; gap: 1.25rem; max-width: 46rem; }
         & .steps li { counter-increment: step; padding-left: 3rem; position: relative; }
         & .steps li::before { content: counter(step); position: absolute; left: 0; top: 0; width: 2rem; height: 2rem; border-radius: 50%; background: var(--accent-soft); color: var(--accent); font-weight: 700; display: grid; place-items: center; }
 
