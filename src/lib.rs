@@ -42,12 +42,28 @@ pub fn start() {
     }
     dom::install_scroll_memory();
     let props = AppProps { cache };
-    match doc.and_then(|d| d.get_element_by_id("app")) {
-        Some(root) => {
-            yew::Renderer::<App>::with_root_and_props(root, props).render();
-        }
-        None => {
-            yew::Renderer::<App>::with_props(props).render();
-        }
+    let Some(root) = doc.as_ref().and_then(|d| d.get_element_by_id("app")) else {
+        yew::Renderer::<App>::with_props(props).render();
+        return;
+    };
+    // A prerendered page says which URL it was rendered for. The same URL:
+    // adopt its DOM (hydrate). Another (a query string, a 404 shell served for
+    // a new path): render afresh.
+    let here = web_sys::window()
+        .map(|w| {
+            let l = w.location();
+            format!("{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default())
+        })
+        .unwrap_or_default();
+    let rendered_for = root.get_attribute("data-rendered");
+    #[cfg(feature = "hydration")]
+    if rendered_for.as_deref() == Some(here.as_str()) {
+        yew::Renderer::<App>::with_root_and_props(root, props).hydrate();
+        return;
     }
+    let _ = (rendered_for, here);
+    while let Some(child) = root.first_child() {
+        let _ = root.remove_child(&child);
+    }
+    yew::Renderer::<App>::with_root_and_props(root, props).render();
 }

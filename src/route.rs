@@ -34,7 +34,7 @@ impl Route {
     pub fn data_path(&self) -> Option<String> {
         match self {
             Route::Article { slug } => Some(keel_model::paths::article(slug)),
-            Route::Articles | Route::Home => Some(keel_model::paths::articles_page(1)),
+            Route::Articles => Some(keel_model::paths::articles_page(1)),
             _ => None,
         }
     }

@@ -129,12 +129,16 @@ describe('navigation', () => {
 });
 
 describe('a failing backend', () => {
+  // Pages arrive prerendered with their data, so these fail the documents a
+  // client-side navigation fetches.
   test('shows an error with a retry, and the retry recovers', async () => {
     const page = await newPage(browser);
     let fail = true;
     await page.route('**/api/v1/articles/page/1.json', (route) =>
       fail ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down for maintenance."}' }) : route.continue());
-    await page.goto(server.url + '/articles');
+    await page.goto(server.url + '/services');
+    await page.waitForSelector('#page-title');
+    await page.click('header >> text=Articles');
     await page.waitForSelector('[role=alert]');
     assert.match(await page.textContent('[role=alert]'), /Could not load the articles/);
     assert.match(await page.textContent('[role=alert]'), /Down for maintenance/);
@@ -146,12 +150,16 @@ describe('a failing backend', () => {
 
   test('a request that never answers times out into the same retry', async () => {
     const page = await newPage(browser);
-    await page.route('**/api/v1/site.json', () => { /* never answer */ });
-    await page.goto(server.url + '/services');
+    const slug = 'rest-is-not-just-using-http-here-is-what-it-actually-means';
+    await page.route(`**/api/v1/articles/${slug}.json`, () => { /* never answer */ });
+    await page.goto(server.url + '/');
+    await page.waitForSelector('#page-title');
+    await page.click(`main .card a[href="/articles/${slug}"]`);
     await page.waitForSelector('[role=alert]', { timeout: 20000 });
     assert.match(await page.textContent('[role=alert]'), /taking too long/);
-    await page.unroute('**/api/v1/site.json');
+    await page.unroute(`**/api/v1/articles/${slug}.json`);
     await page.getByRole('button', { name: 'Try again' }).click();
-    await page.waitForSelector('.benefits');
+    await page.waitForSelector('article h1');
+    assert.match(await page.textContent('article h1'), /REST Is Not Just Using HTTP/);
   });
 });

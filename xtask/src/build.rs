@@ -102,8 +102,15 @@ pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
     for (url, bytes) in &content.files {
         write(&stage, url, bytes)?;
     }
-    // Static hosts serve 404.html for unknown paths; the SPA renders its not-found page.
-    std::fs::copy(stage.join("index.html"), stage.join("404.html"))?;
+    // Every route as static HTML: readable before (and without) the wasm, with
+    // real head tags per URL. 404.html is what static hosts serve for unknown paths.
+    let shell = std::fs::read_to_string(stage.join("index.html"))?;
+    let t = Instant::now();
+    let pages = keel_prerender::render_site(&shell, &content.files)?;
+    for page in &pages {
+        write(&stage, &page.file, page.html.as_bytes())?;
+    }
+    eprintln!("prerendered {} pages in {:.0} ms", pages.len(), t.elapsed().as_secs_f64() * 1000.0);
     let _ = std::fs::remove_file(stage.join(".trunk-lock"));
     precompress(&stage)?;
     swap_into_place(&stage, &root.join("dist"))?;

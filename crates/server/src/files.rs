@@ -201,10 +201,11 @@ fn cache_policy(path: &str) -> CachePolicy {
     }
 }
 
-/// Trunk names its output `keel-<16 hex>_bg.wasm`, `keel-<16 hex>.js`, and so on.
+/// Trunk names its output `keel-<hash>_bg.wasm`, `keel-<hash>.js`: a 64-bit
+/// hash in hex, so up to 16 digits (fewer when it starts with zeros).
 fn has_content_hash(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or(name).trim_end_matches("_bg");
-    stem.rsplit_once('-').is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
@@ -231,6 +232,7 @@ mod tests {
     fn hashed_names() {
         assert!(has_content_hash("keel-0123456789abcdef_bg.wasm"));
         assert!(has_content_hash("keel-0123456789abcdef.js"));
+        assert!(has_content_hash("keel-85351df2a922dd1_bg.wasm"), "a hash with a leading zero dropped");
         assert!(!has_content_hash("index.html"));
         assert!(!has_content_hash("why-backend-developers.json"));
         assert_eq!(cache_policy("/api/v1/site.json"), CachePolicy::Api);

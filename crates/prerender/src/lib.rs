@@ -1,0 +1,227 @@
+//! Prerendering: every route of the SPA rendered to static HTML by the same
+//! components (Yew SSR), from the compiled API documents, into trunk's shell.
+//!
+//! Each page gets: its `<title>`, description, canonical URL, Open Graph and
+//! JSON-LD; the app's stylesheet (so it is styled before any script runs);
+//! the rendered markup inside `#app`, marked with the URL it was rendered for;
+//! and the API documents it was rendered from, as inert JSON, so the browser
+//! hydrates the same tree without fetching.
+//!
+//! Architecture invariant: no IO. The caller hands in the shell and the API
+//! documents and writes what comes back.
+
+use std::collections::BTreeMap;
+
+use keel::api::ApiCache;
+use keel::route::Route;
+use keel::{ServerApp, ServerAppProps};
+use keel_model::{Article, Site, paths};
+
+/// One page to write: its path under `dist/` and its HTML.
+pub struct Page {
+    pub file: String,
+    pub html: String,
+}
+
+/// The routes that exist as files, with the URL each is rendered at.
+fn routes(site: &Site, slugs: &[String]) -> Vec<(Route, String, String)> {
+    let _ = site;
+    let mut v = vec![
+        (Route::Home, "/".to_string(), "index.html".to_string()),
+        (Route::Articles, "/articles".into(), "articles/index.html".into()),
+        (Route::Services, "/services".into(), "services/index.html".into()),
+        (Route::Contact, "/contact".into(), "contact/index.html".into()),
+        // Served with a 404 status for any unknown path (server and static hosts).
+        (Route::NotFound, "/404".into(), "404.html".into()),
+    ];
+    for slug in slugs {
+        v.push((Route::Article { slug: slug.clone() }, format!("/articles/{slug}"), format!("articles/{slug}/index.html")));
+    }
+    v
+}
+
+/// Render every page. `api` maps document paths (`/api/v1/...`) to their JSON.
+pub fn render_site(shell: &str, api: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<Vec<Page>> {
+    let text = |p: &str| -> anyhow::Result<String> {
+        let bytes = api.get(p).ok_or_else(|| anyhow::anyhow!("the API has no {p}"))?;
+        Ok(String::from_utf8(bytes.clone())?)
+    };
+    let site: Site = serde_json::from_str(&text(&paths::site())?)?;
+    let slugs: Vec<String> = api
+        .keys()
+        .filter_map(|k| k.strip_prefix("/api/v1/articles/")?.strip_suffix(".json").map(str::to_string))
+        .filter(|s| !s.contains('/'))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // The one stylesheet, created before any render so every page (and the
+    // browser, whose first style it also is) shares its class name.
+    let style = stylist::Style::new(keel::style::app_style()).map_err(|e| anyhow::anyhow!("stylesheet: {e}"))?;
+    let css = style.get_style_str().to_string();
+
+    let mut pages = Vec::new();
+    for (route, url, file) in routes(&site, &slugs) {
+        let mut docs = vec![paths::site()];
+        docs.extend(route.data_path());
+        let cache = ApiCache::new("");
+        let mut embedded = BTreeMap::new();
+        for d in &docs {
+            let t = text(d)?;
+            cache.insert(d, &t);
+            embedded.insert(d.clone(), serde_json::from_str::<serde_json::Value>(&t)?);
+        }
+        let article: Option<Article> = match &route {
+            Route::Article { slug } => Some(serde_json::from_str(&text(&paths::article(slug))?)?),
+            _ => None,
+        };
+        let props = ServerAppProps { cache, url: url.clone().into() };
+        let body = runtime.block_on(yew::LocalServerRenderer::<ServerApp>::with_props(props).render());
+        let head = head(&site, &route, &url, article.as_ref(), &css);
+        let data = script_json(&serde_json::to_string(&embedded)?);
+        let html = fill_shell(shell, &head, &url, &body, &data)?;
+        pages.push(Page { file, html });
+    }
+    Ok(pages)
+}
+
+/// The per-page `<head>` additions.
+fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &str) -> String {
+    let meta = route.meta(Some(site), article);
+    let canonical = format!("{}{}", site.url, if url == "/" { "/" } else { url });
+    let mut h = String::new();
+    h.push_str(&format!("<title>{}</title>", text(&meta.title)));
+    h.push_str(&format!("<meta name=\"description\" content=\"{}\">", attr(&meta.description)));
+    if *route == Route::NotFound {
+        h.push_str("<meta name=\"robots\" content=\"noindex\">");
+    } else {
+        h.push_str(&format!("<link rel=\"canonical\" href=\"{}\">", attr(&canonical)));
+        let kind = if article.is_some() { "article" } else { "website" };
+        for (p, v) in [
+            ("og:type", kind),
+            ("og:title", &meta.title),
+            ("og:description", &meta.description),
+            ("og:url", &canonical),
+            ("og:site_name", &site.name),
+        ] {
+            h.push_str(&format!("<meta property=\"{p}\" content=\"{}\">", attr(v)));
+        }
+        h.push_str("<meta name=\"twitter:card\" content=\"summary\">");
+        if let Some(a) = article {
+            h.push_str(&format!("<meta property=\"article:published_time\" content=\"{}\">", attr(&a.meta.date)));
+            for t in &a.meta.tags {
+                h.push_str(&format!("<meta property=\"article:tag\" content=\"{}\">", attr(t)));
+            }
+        }
+        h.push_str(&format!("<script type=\"application/ld+json\">{}</script>", script_json(&json_ld(site, route, &canonical, article).to_string())));
+    }
+    h.push_str(&format!("<style data-keel-style>{css}</style>"));
+    h
+}
+
+fn json_ld(site: &Site, route: &Route, canonical: &str, article: Option<&Article>) -> serde_json::Value {
+    let org = serde_json::json!({
+        "@type": "Organization",
+        "name": site.name,
+        "url": site.url,
+        "email": site.email,
+        "address": site.offices.iter().map(|o| serde_json::json!({
+            "@type": "PostalAddress", "addressLocality": o.city, "streetAddress": o.lines.join(", ")
+        })).collect::<Vec<_>>(),
+    });
+    match (route, article) {
+        (Route::Article { .. }, Some(a)) => serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "BlogPosting",
+            "headline": a.meta.title,
+            "description": a.meta.summary,
+            "datePublished": a.meta.date,
+            "dateModified": a.meta.updated.as_deref().unwrap_or(&a.meta.date),
+            "author": { "@type": "Person", "name": a.meta.author.name, "jobTitle": a.meta.author.role },
+            "publisher": org,
+            "mainEntityOfPage": canonical,
+            "keywords": a.meta.tags.join(", "),
+            "wordCount": a.word_count,
+        }),
+        _ => {
+            let mut o = org;
+            o["@context"] = "https://schema.org".into();
+            o
+        }
+    }
+}
+
+/// Put the head additions and the rendered app into trunk's shell.
+fn fill_shell(shell: &str, head: &str, url: &str, body: &str, data: &str) -> anyhow::Result<String> {
+    let mut html = shell.to_string();
+    // Drop the shell's own title and description: the page has its own.
+    html = remove_between(&html, "<title>", "</title>");
+    html = remove_tag_containing(&html, "<meta", &["name=description", "name=\"description\""]);
+    let head_end = html.find("</head>").ok_or_else(|| anyhow::anyhow!("the shell has no </head>"))?;
+    html.insert_str(head_end, head);
+    let app = html.find("id=app").or_else(|| html.find("id=\"app\"")).ok_or_else(|| anyhow::anyhow!("the shell has no #app"))?;
+    let start = html[..app].rfind("<div").ok_or_else(|| anyhow::anyhow!("#app is not a div"))?;
+    let end = html.rfind("</body>").ok_or_else(|| anyhow::anyhow!("the shell has no </body>"))?;
+    let replacement = format!(
+        "<div id=\"app\" data-rendered=\"{}\">{body}</div><script type=\"application/json\" id=\"keel-data\">{data}</script>",
+        attr(url)
+    );
+    html.replace_range(start..end, &replacement);
+    Ok(html)
+}
+
+fn remove_between(s: &str, open: &str, close: &str) -> String {
+    match (s.find(open), s.find(close)) {
+        (Some(a), Some(b)) if b > a => format!("{}{}", &s[..a], &s[b + close.len()..]),
+        _ => s.to_string(),
+    }
+}
+
+fn remove_tag_containing(s: &str, open: &str, needles: &[&str]) -> String {
+    let mut from = 0;
+    while let Some(rel) = s[from..].find(open) {
+        let a = from + rel;
+        let Some(len) = s[a..].find('>') else { break };
+        let tag = &s[a..a + len + 1];
+        if needles.iter().any(|n| tag.contains(n)) {
+            return format!("{}{}", &s[..a], &s[a + len + 1..]);
+        }
+        from = a + len;
+    }
+    s.to_string()
+}
+
+/// JSON that is safe inside a `<script>` element: no `</script>`, no `<!--`,
+/// and no line separators that older parsers choke on.
+pub fn script_json(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
+}
+
+fn text(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn attr(s: &str) -> String {
+    text(s).replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        let s = script_json(r#"{"t":"</script><script>alert(1)</script><!--"}"#);
+        assert!(!s.contains("</script") && !s.contains("<!--"));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["t"], "</script><script>alert(1)</script><!--");
+    }
+
+    #[test]
+    fn the_shell_is_filled() {
+        let shell = "<!doctype html><html><head><title>Shell</title><meta content=\"x\" name=description><script type=module>boot()</script></head><body><div id=app><noscript>js</noscript></div></body></html>";
+        let html = fill_shell(shell, "<title>T</title>", "/a", "<p>hi</p>", "{}").unwrap();
+        assert_eq!(
+            html,
+            "<!doctype html><html><head><script type=module>boot()</script><title>T</title></head><body><div id=\"app\" data-rendered=\"/a\"><p>hi</p></div><script type=\"application/json\" id=\"keel-data\">{}</script></body></html>"
+        );
+    }
+}
