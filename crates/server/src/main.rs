@@ -94,6 +94,7 @@ fn run() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "keel_server=info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
