@@ -192,7 +192,8 @@ pub fn print_sizes(dist: &Path) -> anyhow::Result<()> {
         if name.ends_with(".wasm") || (name.ends_with(".js") && !path.to_string_lossy().contains("/api/")) || name == "index.html" {
             let raw = std::fs::metadata(&path)?.len();
             let size = |ext: &str| std::fs::metadata(path.with_file_name(format!("{name}.{ext}"))).map(|m| m.len()).unwrap_or(0);
-            println!("{name:<40} raw {raw:>8}  gzip {:>8}  brotli {:>8}", size("gz"), size("br"));
+            let shown = path.strip_prefix(dist).unwrap_or(&path).display().to_string();
+            println!("{shown:<90} raw {raw:>8}  gzip {:>8}  brotli {:>8}", size("gz"), size("br"));
             any = true;
         }
     }
