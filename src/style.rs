@@ -116,10 +116,10 @@ pub fn app_style() -> StyleSource {
         & .cards { display: grid; gap: 1.25rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 20rem), 1fr)); padding: 0; margin: 0; list-style: none; }
         & .card { position: relative; border: 1px solid var(--line); border-radius: 12px; padding: 1.5rem; background: var(--bg); display: flex; flex-direction: column; gap: 0.5rem; height: 100%; }
         & .card:hover { border-color: var(--accent); }
-        & .card h3 { font-size: 1.1875rem; margin: 0; }
-        & .card h3 a { color: var(--ink); text-decoration: none; }
-        & .card h3 a::after { content: ""; position: absolute; inset: 0; border-radius: 12px; }
-        & .card h3 a:focus-visible { outline: none; }
+        & .card h2, & .card h3 { font-size: 1.1875rem; margin: 0; letter-spacing: -0.01em; }
+        & .card h2 a, & .card h3 a { color: var(--ink); text-decoration: none; }
+        & .card h2 a::after, & .card h3 a::after { content: ""; position: absolute; inset: 0; border-radius: 12px; }
+        & .card h2 a:focus-visible, & .card h3 a:focus-visible { outline: none; }
         & .card:focus-within { outline: 3px solid var(--focus); outline-offset: 2px; }
         & .card p { color: var(--muted); margin: 0; font-size: 1rem; }
         & .meta { color: var(--muted); font-size: 0.9375rem; }
@@ -146,7 +146,8 @@ pub fn app_style() -> StyleSource {
         & .cta { border-radius: 16px; background: var(--surface); padding: 2rem; margin-top: 4rem; }
         @media (min-width: 48rem) { & .cta { padding: 3rem; } }
 
-        & .article-layout { display: grid; gap: 2rem; }
+        /* minmax(0, …): a wide code block or table scrolls inside its box instead of widening the page. */
+        & .article-layout { display: grid; gap: 2rem; grid-template-columns: minmax(0, 1fr); }
         @media (min-width: 64rem) {
             & .article-layout { grid-template-columns: minmax(0, 42rem) 16rem; justify-content: space-between; }
             & .toc { position: sticky; top: 1.5rem; align-self: start; order: 2; }
@@ -169,7 +170,7 @@ pub fn app_style() -> StyleSource {
         & .article-header { max-width: 48rem; margin-bottom: 2rem; }
         & .byline { color: var(--muted); }
 
-        & .prose { max-width: 42rem; font-size: 1.125rem; }
+        & .prose { max-width: 42rem; font-size: 1.125rem; min-width: 0; overflow-wrap: break-word; }
         & .prose h2 { margin-top: 2.5rem; scroll-margin-top: 1.5rem; }
         & .prose h3 { margin-top: 2rem; scroll-margin-top: 1.5rem; }
         & .prose ul, & .prose ol { padding-left: 1.5rem; margin: 0 0 1rem; }

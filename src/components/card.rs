@@ -24,7 +24,7 @@ pub fn ArticleCard(props: &CardProps) -> Html {
     };
     html! {
         <article class="card">
-            { if props.level == 2 { html! { <h2 class="h3">{ title }</h2> } } else { html! { <h3>{ title }</h3> } } }
+            { if props.level == 2 { html! { <h2>{ title }</h2> } } else { html! { <h3>{ title }</h3> } } }
             <p class="meta">
                 <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
                 { " · " }{ format!("{} min read", a.reading_minutes) }

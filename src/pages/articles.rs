@@ -115,7 +115,7 @@ fn PagedList(props: &ListProps) -> Html {
                         if p.pages > 1 { { format!(" · page {} of {}", p.page, p.pages) } }
                     </p>
                     <ul class="cards">
-                        { for p.items.iter().map(|a| html! { <li><ArticleCard article={a.clone()} /></li> }) }
+                        { for p.items.iter().map(|a| html! { <li><ArticleCard article={a.clone()} level={2} /></li> }) }
                     </ul>
                     if p.pages > 1 {
                         <nav class="pager" aria-label="Pages">
@@ -146,7 +146,7 @@ fn SearchResults(props: &ListProps) -> Html {
                 <section id="results" aria-label="Search results">
                     <p class="meta" role="status">{ format!("{} result{} for “{}”", hits.len(), if hits.len() == 1 { "" } else { "s" }, q.trim()) }</p>
                     <ul class="cards">
-                        { for hits.into_iter().map(|a| html! { <li><ArticleCard article={a} /></li> }) }
+                        { for hits.into_iter().map(|a| html! { <li><ArticleCard article={a} level={2} /></li> }) }
                     </ul>
                 </section>
             }

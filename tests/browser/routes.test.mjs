@@ -28,7 +28,7 @@ describe('routes render their content', () => {
     const { page } = await open('/articles');
     assert.equal(await page.textContent('h1'), 'Articles');
     await page.waitForSelector('main .card');
-    const titles = await page.locator('main .card h3').allTextContents();
+    const titles = await page.locator('main .card :is(h2, h3)').allTextContents();
     assert.equal(titles.length, 5);
     assert.ok(titles.includes('Why Backend Developers Often Carry the Most Responsibility in a Team'));
     assert.match(await page.title(), /^Articles · Keel$/);
@@ -88,7 +88,7 @@ describe('navigation', () => {
     await page.click('header >> text=Articles');
     await page.waitForURL(/\/articles$/);
     await page.waitForSelector('main .card');
-    await page.click(`main .card >> nth=0 >> h3 a`);
+    await page.click('main .card >> nth=0 >> :is(h2, h3) a');
     await page.waitForURL(/\/articles\/[a-z0-9-]+$/);
     await page.waitForSelector('article h1');
     assert.equal(await page.evaluate(() => window.__noReload), true, 'no full page load happened');

@@ -82,7 +82,7 @@ test('tag filter, search and page live in the URL; back walks through them', asy
   await page.fill('#search', 'pkce');
   await page.waitForURL(/q=pkce/);
   await page.waitForSelector('text=1 result for “pkce”');
-  assert.match(await page.textContent('main .card h3'), /OAuth/);
+  assert.match(await page.textContent('main .card :is(h2, h3)'), /OAuth/);
   // A linked view opens as it was.
   const linked = await newPage(browser);
   await linked.goto(server.url + '/articles?q=tech+lead');
@@ -150,4 +150,16 @@ test('reduced motion: the progress bar does not animate', async () => {
   await moving.waitForSelector('#page-title');
   await moving.evaluate(() => document.querySelector('.progress').classList.add('active'));
   assert.notEqual(await moving.evaluate(() => getComputedStyle(document.querySelector('.progress')).transitionDuration), '0s');
+});
+
+test('nothing overflows sideways on a 320px phone', async () => {
+  const page = await newPage(browser, { width: 320, height: 640 });
+  const wide = [];
+  for (const path of ['/', '/articles', `/articles/${SEED_SLUG}`, '/articles/rest-is-not-just-using-http-here-is-what-it-actually-means', '/services', '/contact', '/nope']) {
+    await page.goto(server.url + path);
+    await page.waitForSelector('#page-title');
+    const w = await page.evaluate(() => document.scrollingElement.scrollWidth);
+    if (w > 320) wide.push(`${path}: ${w}px`);
+  }
+  assert.deepEqual(wide, []);
 });

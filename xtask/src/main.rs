@@ -10,6 +10,7 @@
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
 //!     cargo xtask sizes        print the release bundle's sizes (raw, gzip, brotli)
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
+//!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
 
 mod build;
 mod load;
@@ -60,6 +61,10 @@ fn run() -> anyhow::Result<()> {
             test::screenshots(&root)
         }
         Some("loadtest") => load::run(&root),
+        Some("lighthouse") => {
+            setup::ensure(&root, setup::Need::All)?;
+            test::lighthouse(&root)
+        }
         Some("sizes") => build::print_sizes(&root.join("dist")),
         _ => {
             eprintln!("{}", include_str!("main.rs").lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n"));

@@ -125,3 +125,16 @@ pub fn screenshots(root: &Path) -> anyhow::Result<()> {
     build::server_binary(root)?;
     crate::sh(Command::new("node").arg("screenshots.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
 }
+
+/// Lighthouse, installed on first use into target/lighthouse (not a test dependency).
+pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
+    if !root.join("target/lighthouse/node_modules/.bin/lighthouse").exists() {
+        std::fs::create_dir_all(root.join("target/lighthouse"))?;
+        crate::sh(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix", "target/lighthouse", "lighthouse@12.2.3"]).current_dir(root))?;
+    }
+    if !root.join("dist/index.html").exists() {
+        build::site(root, &build::Options::default())?;
+    }
+    build::server_binary(root)?;
+    crate::sh(Command::new("node").arg("lighthouse.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
+}
