@@ -248,7 +248,10 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     let message_len = form.message.trim().chars().count();
 
     html! {
-        <form class="contact-form" novalidate=true onsubmit={submit} aria-describedby="form-note">
+        // method and action make the prerendered form work without JavaScript
+        // too (the server answers a plain form post with a page of its own).
+        <form class="contact-form" novalidate=true onsubmit={submit} aria-describedby="form-note"
+              method="post" action={format!("{}{}", cache.base, keel_model::paths::contact())}>
             if *restored {
                 <p class="status" role="status">{ "We restored the message you were writing." }</p>
             }

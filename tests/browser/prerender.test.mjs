@@ -3,9 +3,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newPage, startServer, SEED_SLUG } from '../harness.mjs';
+import { ADMIN_TOKEN, submissions } from '../sinks.mjs';
 
 let server, browser;
-before(async () => { server = await startServer(); browser = await launchBrowser(); });
+before(async () => { server = await startServer({ env: { KEEL_ADMIN_TOKEN: ADMIN_TOKEN } }); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
 const PAGES = [
@@ -99,4 +100,31 @@ test('a URL with a query renders afresh from the prerendered shell', async () =>
   await page.waitForFunction(() => document.querySelectorAll('main .card').length === 1);
   assert.match(await page.textContent('h1'), /tagged “oauth”/);
   assert.deepEqual(page.errors, []);
+});
+
+test('without JavaScript the contact form still sends, and says so', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(server.url + '/contact');
+  await page.fill('#name', 'No Script Nóra');
+  await page.fill('#email', 'nora@example.hu');
+  await page.check('#budget-from_50k_to_150k');
+  await page.fill('#message', 'I browse with JavaScript off and still want to hire you.');
+  await page.check('#consent');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('h1');
+  assert.equal(await page.textContent('h1'), 'Thank you, your message has arrived');
+  const [s] = await submissions(server);
+  assert.equal(s.name, 'No Script Nóra');
+  assert.equal(s.budget, 'from_50k_to_150k');
+  assert.equal(s.spam, false, 'the hidden honeypot stays empty for people');
+
+  await page.goto(server.url + '/contact');
+  await page.fill('#name', 'Half Done');
+  await page.click('button[type=submit]');
+  assert.equal(await page.textContent('h1'), 'Your message was not sent yet');
+  assert.match(await page.textContent('main'), /Please give an email address/);
+  await page.goBack();
+  assert.equal(await page.inputValue('#name'), 'Half Done', 'what was typed is still there');
+  await context.close();
 });

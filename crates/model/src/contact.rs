@@ -15,13 +15,19 @@ pub const MESSAGE_MAX: usize = 5000;
 /// the largest valid submission: 5000 four-byte characters plus the other fields.
 pub const BODY_LIMIT_BYTES: usize = 32 * 1024;
 
+/// On the wire as `as_str()` (the renames keep serde and `as_str` identical;
+/// a test holds them to it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Budget {
+    #[serde(rename = "under_10k")]
     Under10k,
+    #[serde(rename = "from_10k_to_50k")]
     From10kTo50k,
+    #[serde(rename = "from_50k_to_150k")]
     From50kTo150k,
+    #[serde(rename = "over_150k")]
     Over150k,
+    #[serde(rename = "not_sure")]
     NotSure,
 }
 
@@ -242,6 +248,13 @@ mod tests {
         }
         for bad in ["", "@b", "a@", "a@b@c", "a b@c", "a@-b.c", "a@b-.c", "a@.c", "ü@b.c", "a@b_c"] {
             assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn budget_wire_names_are_as_str() {
+        for b in Budget::ALL {
+            assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{}\"", b.as_str()));
         }
     }
 

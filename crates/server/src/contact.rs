@@ -19,19 +19,29 @@ use crate::{AppState, now_ms};
 /// Idempotency keys longer than this are refused: they are meant to be UUIDs.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
 
+/// How the form arrived: JSON from the SPA, or a plain HTML form post from a
+/// browser without JavaScript (the prerendered page's form works too).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Json,
+    Form,
+}
+
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response> {
     let headers = req.headers().clone();
     let origin_headers = cors_headers(&state, &headers)?;
     let client = client_ip(&state, &req);
 
-    let is_json = headers
+    let mime = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(Error::UnsupportedMediaType);
-    }
+        .map(|m| m.trim().to_ascii_lowercase());
+    let kind = match mime.as_deref() {
+        Some("application/json") => Kind::Json,
+        Some("application/x-www-form-urlencoded") => Kind::Form,
+        _ => return Err(Error::UnsupportedMediaType),
+    };
     let key = match headers.get("idempotency-key") {
         Some(v) => {
             let k = v.to_str().map_err(|_| Error::BadRequest("Idempotency-Key must be ASCII".into()))?.trim();
@@ -42,29 +52,46 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         }
         None => None,
     };
-    let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT_BYTES)
-        .await
-        .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
+    let result = async {
+        let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT_BYTES)
+            .await
+            .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
+        let form = match kind {
+            Kind::Json => serde_json::from_slice(&body)
+                .map_err(|e| Error::BadRequest(format!("the body is not a valid contact request: {e}")))?,
+            Kind::Form => parse_form(&body)?,
+        };
+        accept(&state, client, form, key, hex(&Sha256::digest(&body))).await
+    }
+    .await;
+    match kind {
+        Kind::Json => {
+            let id = result?;
+            let mut res = (StatusCode::CREATED, Json(ContactAccepted { id })).into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res.headers_mut().extend(origin_headers);
+            Ok(res)
+        }
+        Kind::Form => Ok(crate::html_answer::contact(result)),
+    }
+}
 
+/// Validate, rate-limit and store; the id once the row is committed.
+async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Option<String>, request_hash: String) -> Result<String> {
     // Malformed and invalid requests are answered before the rate limit: they
     // store nothing, and a visitor fixing a typo must not be locked out.
-    let form: ContactRequest = serde_json::from_slice(&body)
-        .map_err(|e| Error::BadRequest(format!("the body is not a valid contact request: {e}")))?;
     let errors = validate(&form);
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
     let spam = form.website.as_deref().is_some_and(|w| !w.trim().is_empty());
-    let request_hash = hex(&Sha256::digest(&body));
-
     let store = state.store.clone();
     let channels = state.config.channels();
     let limiter = state.limiter.clone();
-    let key2 = key.clone();
     let inserted = tokio::task::spawn_blocking(move || {
         // A retry of a request the server already stored gets its first answer
         // even when the client is over its limit: the visitor must learn it arrived.
-        if let Some(k) = &key2
+        if let Some(k) = &key
             && let Some(seen) = store.replay(k, &request_hash)?
         {
             return Ok(Ok(seen));
@@ -72,13 +99,13 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         if let Err(wait) = limiter.check(client, Instant::now()) {
             return Ok(Err(wait));
         }
-        store.insert(&form, spam, key2.as_deref(), &request_hash, &channels, now_ms()).map(Ok)
+        store.insert(&form, spam, key.as_deref(), &request_hash, &channels, now_ms()).map(Ok)
     })
     .await
     .map_err(|e| Error::Internal(e.into()))??;
 
-    let id = match inserted {
-        Err(wait) => return Err(Error::RateLimited(wait)),
+    match inserted {
+        Err(wait) => Err(Error::RateLimited(wait)),
         Ok(Inserted::New(id)) => {
             if spam {
                 tracing::info!(%id, "stored a honeypot submission as spam");
@@ -86,17 +113,40 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 tracing::info!(%id, "stored a contact submission");
                 state.outbox_signal.notify_one();
             }
-            id
+            Ok(id)
         }
-        Ok(Inserted::Replayed(id)) => id,
+        Ok(Inserted::Replayed(id)) => Ok(id),
         Ok(Inserted::KeyReused) => {
-            return Err(Error::Conflict("this Idempotency-Key was already used for a different submission".into()));
+            Err(Error::Conflict("this Idempotency-Key was already used for a different submission".into()))
         }
-    };
-    let mut res = (StatusCode::CREATED, Json(ContactAccepted { id })).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut().extend(origin_headers);
-    Ok(res)
+    }
+}
+
+/// A plain HTML form post: the same fields, as a browser sends them.
+/// Unknown names are ignored (a browser may send its submit button).
+fn parse_form(body: &[u8]) -> Result<ContactRequest> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| Error::BadRequest(format!("the form could not be read: {e}")))?;
+    let mut req = ContactRequest::default();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "name" => req.name = v,
+            "email" => req.email = v,
+            "company" => req.company = Some(v).filter(|c| !c.trim().is_empty()),
+            "budget" if v.is_empty() => req.budget = None,
+            "budget" => {
+                req.budget = Some(
+                    serde_json::from_value(serde_json::Value::String(v))
+                        .map_err(|_| Error::BadRequest("budget is not one of the choices".into()))?,
+                )
+            }
+            "message" => req.message = v,
+            "consent" => req.consent = matches!(v.as_str(), "on" | "true" | "yes" | "1"),
+            "website" => req.website = Some(v).filter(|w| !w.is_empty()),
+            _ => {}
+        }
+    }
+    Ok(req)
 }
 
 /// CORS preflight for partner sites listed in `allowed_origins`.

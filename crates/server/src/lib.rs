@@ -12,6 +12,7 @@ pub mod config;
 pub mod contact;
 pub mod error;
 pub mod files;
+pub mod html_answer;
 pub mod notify;
 pub mod ratelimit;
 pub mod static_site;

@@ -222,7 +222,7 @@ async fn malformed_wrong_type_and_oversized_bodies() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "unknown fields are refused");
 
     let (status, _, body) = h
-        .send(Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from("name=a")).unwrap())
+        .send(Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "text/plain").body(Body::from(VALID)).unwrap())
         .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(json(&body)["status"], 415);
@@ -354,4 +354,37 @@ async fn admin_endpoint_needs_the_bearer_token_and_is_never_cors() {
     let list = json(&body);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["email"], "asa@example.dk");
+}
+
+#[tokio::test]
+async fn a_plain_html_form_post_works_without_javascript() {
+    let h = harness(Config::default());
+    let form = |body: &str| {
+        Request::post("/api/v1/contact")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let ok = "name=%C3%85sa+N%C3%B8rgaard&email=asa%40example.dk&company=&budget=over_150k&message=We+need+help+with+our+queues.&consent=on&website=";
+    let (status, headers, body) = h.send(form(ok)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let page = String::from_utf8_lossy(&body);
+    assert!(page.contains("Thank you, your message has arrived"), "{page}");
+    let stored = h.state.store.list(Default::default()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].name, "Åsa Nørgaard");
+    assert_eq!(stored[0].budget.as_deref(), Some("over_150k"));
+    assert!(page.contains(&stored[0].id));
+
+    let (status, _, body) = h.send(form("name=&email=x&message=short")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = String::from_utf8_lossy(&body);
+    assert!(page.contains("Please tell us your name.") && page.contains("Back button"), "{page}");
+
+    let (status, _, body) = h.send(form(&ok.replace("Åsa", "<script>").replace("message=We", "message=%3Cscript%3Ealert(1)%3C%2Fscript%3E+We").replace("name=%C3%85sa", "name=%3Cb%3E"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!String::from_utf8_lossy(&body).contains("<script>alert"));
+    let (status, ..) = h.send(form(&ok.replace("over_150k", "a_million"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

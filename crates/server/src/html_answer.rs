@@ -1,0 +1,54 @@
+//! The answer to a contact form posted without JavaScript: a small page of
+//! its own (the SPA is not running to show one), in plain HTML.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::Error;
+
+pub fn contact(result: Result<String, Error>) -> Response {
+    let (status, title, body) = match &result {
+        Ok(id) => (
+            StatusCode::OK,
+            "Thank you, your message has arrived",
+            format!(
+                "<p>We read every message and will reply by email, usually within two working days.</p><p class=meta>Reference: {}</p><p><a href=\"/\">Back to the site</a></p>",
+                esc(id)
+            ),
+        ),
+        Err(Error::Validation(fields)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Your message was not sent yet",
+            format!(
+                "<p>Some fields need attention:</p><ul>{}</ul><p>Use your browser’s Back button: what you typed is still in the form.</p>",
+                fields.iter().map(|f| format!("<li>{}</li>", esc(&f.message))).collect::<String>()
+            ),
+        ),
+        Err(e) => (
+            e.status(),
+            "Your message was not sent",
+            format!(
+                "<p>{}</p><p>Use your browser’s Back button and send it again; what you typed is still in the form.</p>",
+                esc(&e.body().message)
+            ),
+        ),
+    };
+    if let Err(Error::Internal(e)) = &result {
+        tracing::error!(error = ?e, "internal error");
+    }
+    let page = format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><meta name=color-scheme content=\"light dark\"><title>{title} · Keel</title><style>body{{font:18px/1.6 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}.meta{{color:GrayText}}</style><main><h1>{title}</h1>{body}</main></html>"
+    );
+    let mut res = (status, Html(page)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"));
+    if let Err(Error::RateLimited(secs)) = &result {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+    }
+    res
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
