@@ -30,6 +30,8 @@ pub fn app_style() -> StyleSource {
                 --t-function: #bfa8ff; --t-type: #86c3ff; --t-attr: #f1c878; --t-punct: #a4adba; --t-var: #9fd0ff;
             }
         }
+        /* The same dark palette again: a media query and an attribute selector
+           cannot share one block in CSS. Change both together. */
         &[data-theme="dark"] {
             --bg: #0f1217; --surface: #171b22; --ink: #e3e6ea; --muted: #a4adba; --line: #2a303a;
             --accent: #7db8f5; --accent-ink: #0b1320; --accent-soft: #16263a; --focus: #9ccbff;

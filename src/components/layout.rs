@@ -31,7 +31,7 @@ pub fn Header(props: &HeaderProps) -> Html {
             (Some(a), b) => a == b,
             _ => false,
         };
-        here.then(|| AttrValue::Static("page"))
+        here.then_some(AttrValue::Static("page"))
     };
     let toggle_menu = {
         let open = open.clone();

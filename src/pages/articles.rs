@@ -181,6 +181,6 @@ pub fn search(index: &SearchIndex, q: &str, tag: Option<&str>) -> Vec<ArticleSum
             })
         })
         .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0));
+    hits.sort_by_key(|(in_title, _)| std::cmp::Reverse(*in_title));
     hits.into_iter().map(|(_, s)| s).collect()
 }

@@ -61,6 +61,7 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
 
+    // Each article with its internal links, its plain text and its file.
     let mut parsed: Vec<(Article, Vec<(String, usize)>, String, String)> = Vec::new();
     for src in articles {
         match compile_article(src) {
@@ -278,7 +279,7 @@ fn more_articles(this: &ArticleSummary, all: &[ArticleSummary]) -> Vec<ArticleSu
         .map(|o| (o.tags.iter().filter(|t| this.tags.contains(t)).count(), o))
         .collect();
     // `all` is newest first and the sort is stable, so recency breaks ties.
-    others.sort_by(|a, b| b.0.cmp(&a.0));
+    others.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
     others.into_iter().take(MORE_COUNT).map(|(_, o)| o.clone()).collect()
 }
 
