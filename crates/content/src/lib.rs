@@ -153,6 +153,8 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     put(&mut files, paths::search(), &search);
     files.insert("/sitemap.xml".into(), feeds::sitemap(&site, &articles).into_bytes());
     files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
+    // At the root, where crawlers look; the Sitemap line must be an absolute URL.
+    files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
 
     Ok(Output { files, site, articles })
 }

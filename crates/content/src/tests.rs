@@ -126,4 +126,8 @@ fn the_bundled_content_compiles() {
     assert!(seed.excerpt.ends_with('…') && seed.excerpt.chars().count() <= 201);
     assert_eq!(out.site.offices.len(), 2);
     assert_eq!(out.site.services.benefits.len(), 6);
+    assert_eq!(out.files["/robots.txt"], b"User-agent: *\nAllow: /\nSitemap: https://keel.example/sitemap.xml\n");
+    let feed = String::from_utf8(out.files["/feed.xml"].clone()).unwrap();
+    assert_eq!(feed.matches("<entry>").count(), 5);
+    assert!(String::from_utf8(out.files["/sitemap.xml"].clone()).unwrap().contains("<loc>https://keel.example/articles/why-code-quality-suffers-when-theres-no-tech-lead</loc>"));
 }
