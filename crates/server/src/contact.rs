@@ -16,6 +16,12 @@ use crate::error::{Error, Result};
 use crate::store::{Inserted, ListFilter};
 use crate::{AppState, now_ms};
 
+/// Without an Idempotency-Key, an identical body within this window is taken
+/// for a double submit and answered with the first id: long enough for a
+/// double click or a reload of the form post, short enough that a deliberate
+/// resend the next day is stored.
+const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
 /// Idempotency keys longer than this are refused: they are meant to be UUIDs.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
 
@@ -91,10 +97,19 @@ async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Opt
     let inserted = tokio::task::spawn_blocking(move || {
         // A retry of a request the server already stored gets its first answer
         // even when the client is over its limit: the visitor must learn it arrived.
-        if let Some(k) = &key
-            && let Some(seen) = store.replay(k, &request_hash)?
-        {
-            return Ok(Ok(seen));
+        match &key {
+            Some(k) => {
+                if let Some(seen) = store.replay(k, &request_hash)? {
+                    return Ok(Ok(seen));
+                }
+            }
+            // Without a key (a plain form post), the same body again within
+            // the window is the same submission sent twice.
+            None => {
+                if let Some(id) = store.recent_duplicate(&request_hash, now_ms() - DUPLICATE_WINDOW_MS)? {
+                    return Ok(Ok(Inserted::Replayed(id)));
+                }
+            }
         }
         if let Err(wait) = limiter.check(client, Instant::now()) {
             return Ok(Err(wait));

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivered_at    INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS submissions_hash ON submissions(request_hash, created_at);
 ";
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -188,6 +189,20 @@ impl Store {
             })
             .optional()?;
         Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
+    }
+
+    /// A submission without a key whose body was exactly this one, stored at
+    /// or after `since_ms`: a double submit (a form posted twice, a client that
+    /// sends no key and retries).
+    pub fn recent_duplicate(&self, request_hash: &str, since_ms: i64) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id FROM submissions WHERE idempotency_key IS NULL AND request_hash = ?1 AND created_at >= ?2 ORDER BY created_at LIMIT 1",
+                params![request_hash, since_ms],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     pub fn list(&self, filter: ListFilter) -> anyhow::Result<Vec<Submission>> {

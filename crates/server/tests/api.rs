@@ -242,9 +242,10 @@ async fn rate_limit_answers_429_with_retry_after() {
     config.rate_limit.burst = 2;
     config.rate_limit.refill_seconds = 30;
     let h = harness(config);
-    assert_eq!(h.post_json(VALID, None).await.0, StatusCode::CREATED);
-    assert_eq!(h.post_json(VALID, None).await.0, StatusCode::CREATED);
-    let (status, headers, body) = h.post_json(VALID, None).await;
+    let other = |n: &str| VALID.replace("Postgres", n);
+    assert_eq!(h.post_json(&other("A"), None).await.0, StatusCode::CREATED);
+    assert_eq!(h.post_json(&other("B"), None).await.0, StatusCode::CREATED);
+    let (status, headers, body) = h.post_json(&other("C"), None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(headers[header::RETRY_AFTER], "30");
     assert_eq!(body["error"], "rate_limited");
@@ -387,4 +388,17 @@ async fn a_plain_html_form_post_works_without_javascript() {
     assert!(!String::from_utf8_lossy(&body).contains("<script>alert"));
     let (status, ..) = h.send(form(&ok.replace("over_150k", "a_million"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_same_body_twice_without_a_key_is_stored_once() {
+    let h = harness(Config::default());
+    let (s1, _, b1) = h.post_json(VALID, None).await;
+    let (s2, _, b2) = h.post_json(VALID, None).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(b1["id"], b2["id"], "a double submit gets the first answer");
+    assert_eq!(h.state.store.count().unwrap(), 1);
+    let (_, _, b3) = h.post_json(&VALID.replace("Postgres", "MySQL"), None).await;
+    assert_ne!(b1["id"], b3["id"], "another message is another submission");
+    assert_eq!(h.state.store.count().unwrap(), 2);
 }
