@@ -61,24 +61,19 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
 
-    // Each article with its internal links, its plain text and its file.
-    let mut parsed: Vec<(Article, Vec<(String, usize)>, String, String)> = Vec::new();
+    // Drafts are compiled too, so their mistakes are reported, then left out.
+    let mut parsed: Vec<Compiled> = Vec::new();
     for src in articles {
         match compile_article(src) {
-            Ok(Some((article, links, text))) => {
-                if article_is_draft(&src.text) && !opts.drafts {
-                    continue;
-                }
-                parsed.push((article, links, text, src.path.clone()));
-            }
-            Ok(None) => {}
+            Ok(c) if c.draft && !opts.drafts => {}
+            Ok(c) => parsed.push(c),
             Err(e) => errors.push(e),
         }
     }
 
     // Slugs are unique.
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for (a, _, _, path) in &parsed {
+    for Compiled { article: a, path, .. } in &parsed {
         if let Some(first) = seen.insert(&a.meta.slug, path) {
             errors.push(Diagnostic::new(
                 path,
@@ -88,8 +83,8 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
         }
     }
     // Internal links point at articles that exist.
-    let slugs: BTreeSet<&str> = parsed.iter().map(|(a, ..)| a.meta.slug.as_str()).collect();
-    for (_, links, _, path) in &parsed {
+    let slugs: BTreeSet<&str> = parsed.iter().map(|c| c.article.meta.slug.as_str()).collect();
+    for Compiled { links, path, .. } in &parsed {
         for (slug, line) in links {
             if !slugs.contains(slug.as_str()) {
                 errors.push(Diagnostic::new(path, *line, format!("the link to /articles/{slug} points at no article")));
@@ -103,8 +98,10 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     let site_file = site_file.expect("no errors means the site parsed");
 
     // Newest first; the slug breaks ties so the output is deterministic.
-    parsed.sort_by(|a, b| (&b.0.meta.date, &a.0.meta.slug).cmp(&(&a.0.meta.date, &b.0.meta.slug)));
-    let summaries: Vec<ArticleSummary> = parsed.iter().map(|(a, ..)| a.meta.clone()).collect();
+    parsed.sort_by(|a, b| {
+        (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug))
+    });
+    let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
 
     let mut tag_counts: BTreeMap<String, u32> = BTreeMap::new();
     for s in &summaries {
@@ -114,7 +111,7 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     }
     let tags: Vec<TagCount> = tag_counts.iter().map(|(tag, &count)| TagCount { tag: tag.clone(), count }).collect();
 
-    let mut articles: Vec<Article> = parsed.iter().map(|(a, ..)| a.clone()).collect();
+    let mut articles: Vec<Article> = parsed.iter().map(|c| c.article.clone()).collect();
     for a in &mut articles {
         a.more = more_articles(&a.meta, &summaries);
     }
@@ -138,7 +135,7 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     let search = SearchIndex {
         docs: parsed
             .iter()
-            .map(|(a, _, text, _)| SearchDoc {
+            .map(|Compiled { article: a, text, .. }| SearchDoc {
                 slug: a.meta.slug.clone(),
                 title: a.meta.title.clone(),
                 summary: a.meta.summary.clone(),
@@ -163,13 +160,19 @@ fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String,
     files.insert(path, serde_json::to_vec(value).expect("model types serialize"));
 }
 
-fn article_is_draft(text: &str) -> bool {
-    front::split("", text).map(|s| s.front.draft).unwrap_or(false)
+/// One article as compiled, with what the cross-article checks need.
+struct Compiled {
+    article: Article,
+    draft: bool,
+    /// Internal `/articles/{slug}` links, with their lines.
+    links: Vec<(String, usize)>,
+    /// The body as plain text, for the search index.
+    text: String,
+    /// The file, for messages.
+    path: String,
 }
 
-type Compiled = (Article, Vec<(String, usize)>, String);
-
-fn compile_article(src: &Source) -> Result<Option<Compiled>, Diagnostic> {
+fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
     let file = src.path.as_str();
     let split = front::split(file, &src.text)?;
     let fm = split.front;
@@ -244,7 +247,7 @@ fn compile_article(src: &Source) -> Result<Option<Compiled>, Diagnostic> {
     };
     let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
     let article = Article { meta, word_count, excerpt, toc: body.toc, body: body.blocks, more: Vec::new() };
-    Ok(Some((article, body.internal_links, body.text)))
+    Ok(Compiled { article, draft: fm.draft, links: body.internal_links, text: body.text, path: src.path.clone() })
 }
 
 /// The first paragraphs' text, cut at a word boundary near `max` characters.
