@@ -140,15 +140,11 @@ impl Store {
     ) -> anyhow::Result<Inserted> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if let Some(key) = idempotency_key {
-            let seen: Option<(String, Option<String>)> = tx
-                .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            if let Some((id, hash)) = seen {
-                return Ok(if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused });
-            }
+        // Checked again inside the transaction: two requests with one key can race.
+        if let Some(key) = idempotency_key
+            && let Some(seen) = seen_key(&tx, key, request_hash)?
+        {
+            return Ok(seen);
         }
         let id = new_id(now_ms);
         tx.execute(
@@ -182,13 +178,7 @@ impl Store {
 
     /// The stored answer for an idempotency key, if the key was used before.
     pub fn replay(&self, key: &str, request_hash: &str) -> anyhow::Result<Option<Inserted>> {
-        let seen: Option<(String, Option<String>)> = self
-            .conn()
-            .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
+        seen_key(&self.conn(), key, request_hash)
     }
 
     /// A submission without a key whose body was exactly this one, stored at
@@ -307,6 +297,17 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// What an idempotency key was used for before: the same body (a replay) or
+/// another (a reuse); none if the key is new.
+fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<Option<Inserted>> {
+    let seen: Option<(String, Option<String>)> = conn
+        .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
 }
 
 fn row_to_submission(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
