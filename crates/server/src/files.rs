@@ -61,6 +61,13 @@ impl SiteFiles {
     pub fn load(dir: &Path) -> anyhow::Result<SiteFiles> {
         let mut raw: HashMap<String, Vec<u8>> = HashMap::new();
         walk(dir, dir, &mut raw).with_context(|| format!("reading the built site in {}", dir.display()))?;
+        Ok(SiteFiles::from_map(raw))
+    }
+
+    /// The site from URL paths and bytes, as `load` reads them from `dist/`
+    /// (tests build one in memory). `.br`/`.gz` siblings become the compressed
+    /// forms of their file.
+    pub fn from_map(raw: HashMap<String, Vec<u8>>) -> SiteFiles {
         let mut files = HashMap::new();
         for (path, bytes) in &raw {
             if path.ends_with(".br") || path.ends_with(".gz") {
@@ -81,25 +88,6 @@ impl SiteFiles {
             };
             files.insert(path.clone(), asset);
         }
-        Ok(SiteFiles { files })
-    }
-
-    pub fn from_map(map: HashMap<String, Vec<u8>>) -> SiteFiles {
-        let files = map
-            .into_iter()
-            .map(|(path, bytes)| {
-                let asset = Asset {
-                    etag: etag(&bytes),
-                    br: Some(Bytes::from(brotli(&bytes))),
-                    gzip: Some(Bytes::from(gzip(&bytes))),
-                    content_type: content_type(&path),
-                    cache: cache_policy(&path),
-                    csp: path.ends_with(".html").then(|| csp_for(&bytes)),
-                    body: Bytes::from(bytes),
-                };
-                (path, asset)
-            })
-            .collect();
         SiteFiles { files }
     }
 
