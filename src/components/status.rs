@@ -3,7 +3,19 @@
 
 use yew::prelude::*;
 
-use crate::api::FetchError;
+use std::rc::Rc;
+
+use crate::api::{FetchError, Resource, UseApi};
+
+/// A page's data, or the view to show instead: `skeleton` while it loads, an
+/// error with a retry when it failed, both in the page container.
+pub fn ready_or_view<T>(data: UseApi<T>, what: &'static str, skeleton: Html) -> Result<Rc<T>, Html> {
+    match data.state {
+        Resource::Ready(v) => Ok(v),
+        Resource::Loading => Err(html! { <div class="container">{ skeleton }</div> }),
+        Resource::Failed(error) => Err(html! { <div class="container"><ErrorBox {error} retry={data.retry} {what} /></div> }),
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct SkeletonProps {

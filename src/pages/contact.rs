@@ -1,18 +1,17 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::api::{Resource, use_api};
+use crate::api::use_api;
 use crate::components::contact_form::ContactForm;
 use crate::components::offices::Offices;
-use crate::components::status::{ErrorBox, TextSkeleton};
+use crate::components::status::{TextSkeleton, ready_or_view};
 
 #[component]
 pub fn Contact() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
-    let site = match site.state {
-        Resource::Ready(s) => s,
-        Resource::Loading => return html! { <div class="container"><TextSkeleton label="the contact page" /></div> },
-        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={site.retry} what="the contact page" /></div> },
+    let site = match ready_or_view(site, "the contact page", html! { <><TextSkeleton label="the contact page" /></> }) {
+        Ok(site) => site,
+        Err(view) => return view,
     };
     html! {
         <div class="container">

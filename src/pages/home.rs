@@ -1,19 +1,18 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::api::{Resource, use_api};
+use crate::api::use_api;
 use crate::components::card::ArticleCard;
 use crate::components::link::AppLink;
-use crate::components::status::{CardsSkeleton, ErrorBox, TextSkeleton};
+use crate::components::status::{CardsSkeleton, TextSkeleton, ready_or_view};
 use crate::route::Route;
 
 #[component]
 pub fn Home() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
-    let site = match site.state {
-        Resource::Ready(s) => s,
-        Resource::Loading => return html! { <div class="container"><TextSkeleton label="the home page" /><CardsSkeleton label="articles" /></div> },
-        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={site.retry} what="the home page" /></div> },
+    let site = match ready_or_view(site, "the home page", html! { <><TextSkeleton label="the home page" /><CardsSkeleton label="articles" /></> }) {
+        Ok(site) => site,
+        Err(view) => return view,
     };
     html! {
         <div class="container">

@@ -1,18 +1,17 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::api::{Resource, use_api};
+use crate::api::use_api;
 use crate::components::link::AppLink;
-use crate::components::status::{ErrorBox, TextSkeleton};
+use crate::components::status::{TextSkeleton, ready_or_view};
 use crate::route::Route;
 
 #[component]
 pub fn Services() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
-    let site = match site.state {
-        Resource::Ready(s) => s,
-        Resource::Loading => return html! { <div class="container"><TextSkeleton label="our services" /></div> },
-        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={site.retry} what="our services" /></div> },
+    let site = match ready_or_view(site, "our services", html! { <><TextSkeleton label="our services" /></> }) {
+        Ok(site) => site,
+        Err(view) => return view,
     };
     let s = &site.services;
     html! {
