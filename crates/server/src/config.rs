@@ -27,6 +27,11 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Use the last `X-Forwarded-For` address as the client (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// Proxies you run (addresses or networks): requests from them are taken
+    /// to come from the address they saw (`X-Forwarded-For`, walked from the right).
+    pub trusted_proxies: Vec<String>,
+    /// Time limits and the connection cap (`listen.rs`).
+    pub limits: Limits,
     pub smtp: Option<Smtp>,
     pub webhook: Option<Webhook>,
     /// First notification retry after this many milliseconds, doubling up to an hour.
@@ -43,7 +48,34 @@ pub struct RateLimit {
 impl Default for RateLimit {
     fn default() -> Self {
         // A person sends one or two; five in a burst allows for typos and retries.
-        RateLimit { burst: 5, refill_seconds: 60 }
+        RateLimit {
+            burst: 5,
+            refill_seconds: 60,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// A connection must send a complete request head within this many seconds
+    /// of connecting or of its previous response, or it is closed.
+    pub header_timeout_seconds: u64,
+    /// A request body must arrive, and a handler answer, within this many seconds.
+    pub request_timeout_seconds: u64,
+    /// Open connections at most. Unset: the open-file limit less a reserve.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Ten seconds is plenty for a request head on a slow phone; a contact
+        // post is a few kilobytes.
+        Limits {
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_connections: None,
+        }
     }
 }
 
@@ -87,6 +119,8 @@ impl Default for Config {
             rate_limit: RateLimit::default(),
             admin_token: None,
             trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            limits: Limits::default(),
             smtp: None,
             webhook: None,
             retry_base_ms: 5_000,
@@ -100,10 +134,14 @@ impl Config {
     }
 
     /// Defaults, the file if given, then the environment.
-    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
                 Config::parse(&text).with_context(|| format!("in {}", path.display()))?
             }
             None => Config::default(),
@@ -115,7 +153,9 @@ impl Config {
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         let var = |k: &str| env(k).filter(|v| !v.is_empty());
         if let Some(v) = var("KEEL_LISTEN") {
-            self.listen = v.parse().with_context(|| format!("KEEL_LISTEN={v} is not an address like 127.0.0.1:8080"))?;
+            self.listen = v.parse().with_context(|| {
+                format!("KEEL_LISTEN={v} is not an address like 127.0.0.1:8080")
+            })?;
         }
         if let Some(v) = var("KEEL_DIST") {
             self.dist = v.into();
@@ -124,13 +164,21 @@ impl Config {
             self.database = v.into();
         }
         if let Some(v) = var("KEEL_ALLOWED_ORIGINS") {
-            self.allowed_origins = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            self.allowed_origins = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         if let Some(v) = var("KEEL_RATE_LIMIT_BURST") {
-            self.rate_limit.burst = v.parse().context("KEEL_RATE_LIMIT_BURST must be a whole number")?;
+            self.rate_limit.burst = v
+                .parse()
+                .context("KEEL_RATE_LIMIT_BURST must be a whole number")?;
         }
         if let Some(v) = var("KEEL_RATE_LIMIT_REFILL_SECONDS") {
-            self.rate_limit.refill_seconds = v.parse().context("KEEL_RATE_LIMIT_REFILL_SECONDS must be a whole number")?;
+            self.rate_limit.refill_seconds = v
+                .parse()
+                .context("KEEL_RATE_LIMIT_REFILL_SECONDS must be a whole number")?;
         }
         if let Some(v) = var("KEEL_ADMIN_TOKEN") {
             self.admin_token = Some(v);
@@ -138,20 +186,43 @@ impl Config {
         if let Some(v) = var("KEEL_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = var("KEEL_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = var("KEEL_MAX_CONNECTIONS") {
+            self.limits.max_connections = Some(
+                v.parse()
+                    .context("KEEL_MAX_CONNECTIONS must be a whole number")?,
+            );
+        }
         if let Some(v) = var("KEEL_RETRY_BASE_MS") {
-            self.retry_base_ms = v.parse().context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
+            self.retry_base_ms = v
+                .parse()
+                .context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
         }
         if let Some(url) = var("KEEL_WEBHOOK_URL") {
-            self.webhook = Some(Webhook { url, secret: var("KEEL_WEBHOOK_SECRET") });
+            self.webhook = Some(Webhook {
+                url,
+                secret: var("KEEL_WEBHOOK_SECRET"),
+            });
         }
         if let Some(host) = var("KEEL_SMTP_HOST") {
             self.smtp = Some(Smtp {
                 host,
-                port: var("KEEL_SMTP_PORT").map(|p| p.parse()).transpose().context("KEEL_SMTP_PORT must be a port number")?.unwrap_or(25),
+                port: var("KEEL_SMTP_PORT")
+                    .map(|p| p.parse())
+                    .transpose()
+                    .context("KEEL_SMTP_PORT must be a port number")?
+                    .unwrap_or(25),
                 tls: var("KEEL_SMTP_TLS").unwrap_or_else(default_tls),
                 username: var("KEEL_SMTP_USERNAME"),
                 password: var("KEEL_SMTP_PASSWORD"),
-                from: var("KEEL_SMTP_FROM").context("KEEL_SMTP_FROM is required with KEEL_SMTP_HOST")?,
+                from: var("KEEL_SMTP_FROM")
+                    .context("KEEL_SMTP_FROM is required with KEEL_SMTP_HOST")?,
                 to: var("KEEL_SMTP_TO").context("KEEL_SMTP_TO is required with KEEL_SMTP_HOST")?,
             });
         }
@@ -172,7 +243,26 @@ impl Config {
         if self.rate_limit.burst == 0 {
             anyhow::bail!("rate_limit.burst must be at least 1");
         }
+        crate::client::parse_networks(&self.trusted_proxies)?;
+        if self.limits.header_timeout_seconds == 0 || self.limits.request_timeout_seconds == 0 {
+            anyhow::bail!(
+                "limits.header_timeout_seconds and limits.request_timeout_seconds must be at least 1"
+            );
+        }
+        if self.limits.max_connections == Some(0) {
+            anyhow::bail!(
+                "limits.max_connections must be at least 1 (leave it out to derive it from the open-file limit)"
+            );
+        }
         Ok(())
+    }
+
+    /// Which peers may name the client (validated at load).
+    pub fn proxies(&self) -> crate::client::Proxies {
+        crate::client::Proxies {
+            trusted: crate::client::parse_networks(&self.trusted_proxies).unwrap_or_default(),
+            trust_peer: self.trust_forwarded_for,
+        }
     }
 
     /// The notification channels a new submission gets outbox rows for.
@@ -204,16 +294,24 @@ mod tests {
     #[test]
     fn env_overrides_file() {
         let c = Config::parse("listen = \"127.0.0.1:9000\"\n[rate_limit]\nburst = 2\n").unwrap();
-        assert_eq!(c.rate_limit, RateLimit { burst: 2, refill_seconds: 60 });
+        assert_eq!(
+            c.rate_limit,
+            RateLimit {
+                burst: 2,
+                refill_seconds: 60
+            }
+        );
         let mut c = c;
-        c.apply_env(|k| (k == "KEEL_LISTEN").then(|| "127.0.0.1:9001".to_string())).unwrap();
+        c.apply_env(|k| (k == "KEEL_LISTEN").then(|| "127.0.0.1:9001".to_string()))
+            .unwrap();
         assert_eq!(c.listen.port(), 9001);
     }
 
     #[test]
     fn typos_and_weak_tokens_are_errors() {
         assert!(Config::parse("lisen = \"x\"").is_err());
-        let err = Config::load(None, |k| (k == "KEEL_ADMIN_TOKEN").then(|| "short".into())).unwrap_err();
+        let err =
+            Config::load(None, |k| (k == "KEEL_ADMIN_TOKEN").then(|| "short".into())).unwrap_err();
         assert!(err.to_string().contains("16 characters"));
     }
 }

@@ -99,7 +99,11 @@ fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     match cli.command {
-        Command::Serve { listen, dist, database } => {
+        Command::Serve {
+            listen,
+            dist,
+            database,
+        } => {
             if let Some(l) = listen {
                 config.listen = l.parse().with_context(|| format!("--listen {l}"))?;
             }
@@ -121,8 +125,12 @@ fn run() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let files = SiteFiles::load(&config.dist)
-        .with_context(|| format!("no built site at {} (run `cargo xtask build`)", config.dist.display()))?;
+    let files = SiteFiles::load(&config.dist).with_context(|| {
+        format!(
+            "no built site at {} (run `cargo xtask build`)",
+            config.dist.display()
+        )
+    })?;
     let store = Store::open(&config.database)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -134,9 +142,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // The one line scripts wait for; keep its shape.
     println!("Keel is running at http://{addr}/  (Ctrl-C to stop)");
     std::io::stdout().flush()?;
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = keel_server::listen::Limits {
+        header_timeout: std::time::Duration::from_secs(state.config.limits.header_timeout_seconds),
+        max_connections: state.config.limits.max_connections,
+    };
+    let sweeper = keel_server::spawn_limiter_sweeper(state.clone());
+    keel_server::listen::serve(
+        listener,
+        app(state),
+        limits,
+        shutdown_signal(),
+        std::time::Duration::from_secs(10),
+    )
+    .await?;
+    sweeper.abort();
     let _ = stop_worker.send(true);
     let _ = worker.await;
     eprintln!("Keel stopped.");
@@ -167,7 +186,10 @@ fn submissions(config: &Config, action: Action) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match action {
         Action::List { spam, all } => {
-            let list = store.list(ListFilter { include_spam: spam, include_handled: all })?;
+            let list = store.list(ListFilter {
+                include_spam: spam,
+                include_handled: all,
+            })?;
             if list.is_empty() {
                 writeln!(out, "No submissions.")?;
             }
@@ -181,16 +203,25 @@ fn submissions(config: &Config, action: Action) -> anyhow::Result<()> {
                     s.name,
                     s.email,
                     state,
-                    if s.handled_at.is_some() { "  handled" } else { "" }
+                    if s.handled_at.is_some() {
+                        "  handled"
+                    } else {
+                        ""
+                    }
                 )?;
             }
         }
         Action::Show { id } => {
-            let Some(s) = store.get(&id)? else { bail!("no submission {id}") };
+            let Some(s) = store.get(&id)? else {
+                bail!("no submission {id}")
+            };
             writeln!(out, "{}", serde_json::to_string_pretty(&s)?)?;
         }
         Action::Export { format, spam } => {
-            let list = store.list(ListFilter { include_spam: spam, include_handled: true })?;
+            let list = store.list(ListFilter {
+                include_spam: spam,
+                include_handled: true,
+            })?;
             match format {
                 Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
                 Format::Csv => write_csv(&mut out, &list)?,
@@ -221,7 +252,17 @@ fn delivery_summary(s: &Submission) -> String {
     }
     s.deliveries
         .iter()
-        .map(|d| format!("{}:{}", d.channel, if d.state == "delivered" { "delivered".to_string() } else { format!("pending({} tries)", d.attempts) }))
+        .map(|d| {
+            format!(
+                "{}:{}",
+                d.channel,
+                if d.state == "delivered" {
+                    "delivered".to_string()
+                } else {
+                    format!("pending({} tries)", d.attempts)
+                }
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -234,7 +275,10 @@ fn date(ms: i64) -> String {
 /// RFC 4180 CSV; cells that a spreadsheet would run as a formula get a leading
 /// apostrophe (CSV injection).
 fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
-    writeln!(out, "id,created_at,name,email,company,budget,message,consent,spam,handled_at")?;
+    writeln!(
+        out,
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at"
+    )?;
     for s in list {
         let cells = [
             s.id.clone(),
@@ -255,6 +299,14 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
 }
 
 fn csv_cell(c: &str) -> String {
-    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{c}") } else { c.to_string() };
-    if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
+    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{c}")
+    } else {
+        c.to_string()
+    };
+    if c.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", c.replace('"', "\"\""))
+    } else {
+        c
+    }
 }

@@ -16,7 +16,10 @@ use crate::{AppState, now_ms};
 /// than an hour. There is no last attempt: a row stays pending until delivered.
 pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
     let cap: i64 = 3_600_000;
-    (base as i64).max(1).saturating_mul(1i64 << attempts.clamp(0, 30)).min(cap)
+    (base as i64)
+        .max(1)
+        .saturating_mul(1i64 << attempts.clamp(0, 30))
+        .min(cap)
 }
 
 /// The longest the worker sleeps when nothing wakes it and nothing is due.
@@ -56,9 +59,15 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         }
         // Sleep until the next retry is due (or POLL), unless a new submission wakes us.
         let store = state.store.clone();
-        let next = tokio::task::spawn_blocking(move || store.next_due()).await.ok().and_then(Result::ok).flatten();
+        let next = tokio::task::spawn_blocking(move || store.next_due())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
         let wait = next
-            .map(|at| Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64))
+            .map(|at| {
+                Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64)
+            })
             .unwrap_or(POLL);
         tokio::select! {
             _ = state.outbox_signal.notified() => {}
@@ -68,7 +77,11 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     }
 }
 
-async fn deliver(state: &AppState, http: &reqwest::Client, item: &OutboxItem) -> Result<(), String> {
+async fn deliver(
+    state: &AppState,
+    http: &reqwest::Client,
+    item: &OutboxItem,
+) -> Result<(), String> {
     match item.channel.as_str() {
         "email" => match &state.config.smtp {
             Some(smtp) => send_email(smtp, &item.submission).await,
@@ -82,7 +95,11 @@ async fn deliver(state: &AppState, http: &reqwest::Client, item: &OutboxItem) ->
     }
 }
 
-async fn send_webhook(http: &reqwest::Client, hook: &Webhook, s: &Submission) -> Result<(), String> {
+async fn send_webhook(
+    http: &reqwest::Client,
+    hook: &Webhook,
+    s: &Submission,
+) -> Result<(), String> {
     let mut req = http.post(&hook.url).json(&serde_json::json!({
         "event": "contact.submitted",
         "submission": s,
@@ -107,7 +124,9 @@ async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
         .subject(format!("New project enquiry from {}", s.name))
         .header(ContentType::TEXT_PLAIN);
     // Reply goes to the visitor; their address passed the HTML email rule.
-    if let Ok(reply) = format!("{} <{}>", s.name.replace(['<', '>', '"'], ""), s.email).parse::<Mailbox>() {
+    if let Ok(reply) =
+        format!("{} <{}>", s.name.replace(['<', '>', '"'], ""), s.email).parse::<Mailbox>()
+    {
         builder = builder.reply_to(reply);
     }
     let body = format!(
@@ -119,10 +138,15 @@ async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
         s.id,
         s.message
     );
-    let message = builder.body(body).map_err(|e| format!("building the email: {e}"))?;
+    let message = builder
+        .body(body)
+        .map_err(|e| format!("building the email: {e}"))?;
     let mut transport = match smtp.tls.as_str() {
-        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
-        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
+        "tls" => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?
+        }
+        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+            .map_err(|e| e.to_string())?,
         _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
     }
     .port(smtp.port)
@@ -130,11 +154,21 @@ async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
     if let (Some(u), Some(p)) = (&smtp.username, &smtp.password) {
         transport = transport.credentials(Credentials::new(u.clone(), p.clone()));
     }
-    transport.build().send(message).await.map(|_| ()).map_err(|e| format!("smtp: {e}"))
+    transport
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("smtp: {e}"))
 }
 
 /// Spawn the worker; returns the sender that stops it.
-pub fn spawn(state: AppState) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+pub fn spawn(
+    state: AppState,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(run(state, rx));
     (tx, handle)

@@ -101,7 +101,8 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let conn = Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
         Self::init(conn)
     }
 
@@ -118,7 +119,9 @@ impl Store {
         // Wait for another process (the CLI) instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -184,7 +187,11 @@ impl Store {
     /// A submission without a key whose body was exactly this one, stored at
     /// or after `since_ms`: a double submit (a form posted twice, a client that
     /// sends no key and retries).
-    pub fn recent_duplicate(&self, request_hash: &str, since_ms: i64) -> anyhow::Result<Option<String>> {
+    pub fn recent_duplicate(
+        &self,
+        request_hash: &str,
+        since_ms: i64,
+    ) -> anyhow::Result<Option<String>> {
         Ok(self
             .conn()
             .query_row(
@@ -203,7 +210,10 @@ impl Store {
              WHERE (?1 OR spam = 0) AND (?2 OR handled_at IS NULL)
              ORDER BY created_at DESC, id DESC",
         )?;
-        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], row_to_submission)?;
+        let rows = stmt.query_map(
+            params![filter.include_spam, filter.include_handled],
+            row_to_submission,
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let mut s = row?;
@@ -232,17 +242,25 @@ impl Store {
     }
 
     pub fn count(&self) -> anyhow::Result<i64> {
-        Ok(self.conn().query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))?)
     }
 
     /// Returns false when there is no such submission.
     pub fn mark_handled(&self, id: &str, now_ms: i64) -> anyhow::Result<bool> {
-        Ok(self.conn().execute("UPDATE submissions SET handled_at = ?2 WHERE id = ?1", params![id, now_ms])? > 0)
+        Ok(self.conn().execute(
+            "UPDATE submissions SET handled_at = ?2 WHERE id = ?1",
+            params![id, now_ms],
+        )? > 0)
     }
 
     /// Erase a submission and its outbox rows (privacy requests).
     pub fn delete(&self, id: &str) -> anyhow::Result<bool> {
-        Ok(self.conn().execute("DELETE FROM submissions WHERE id = ?1", [id])? > 0)
+        Ok(self
+            .conn()
+            .execute("DELETE FROM submissions WHERE id = ?1", [id])?
+            > 0)
     }
 
     /// Outbox rows due for an attempt, oldest first.
@@ -279,7 +297,11 @@ impl Store {
 
     /// When the earliest pending row is due, if any.
     pub fn next_due(&self) -> anyhow::Result<Option<i64>> {
-        Ok(self.conn().query_row("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
+        Ok(self.conn().query_row(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn mark_delivered(&self, outbox_id: i64, now_ms: i64) -> anyhow::Result<()> {
@@ -290,7 +312,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn mark_failed(&self, outbox_id: i64, error: &str, next_attempt_at: i64) -> anyhow::Result<()> {
+    pub fn mark_failed(
+        &self,
+        outbox_id: i64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> anyhow::Result<()> {
         self.conn().execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
             params![outbox_id, error, next_attempt_at],
@@ -303,11 +330,19 @@ impl Store {
 /// another (a reuse); none if the key is new.
 fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<Option<Inserted>> {
     let seen: Option<(String, Option<String>)> = conn
-        .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
+    Ok(seen.map(|(id, hash)| {
+        if hash.as_deref() == Some(request_hash) {
+            Inserted::Replayed(id)
+        } else {
+            Inserted::KeyReused
+        }
+    }))
 }
 
 fn row_to_submission(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
@@ -365,35 +400,65 @@ mod tests {
     #[test]
     fn insert_list_handle_delete() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, None, "h", &["email"], 1).unwrap() else { panic!() };
+        let Inserted::New(id) = s.insert(&req(), false, None, "h", &["email"], 1).unwrap() else {
+            panic!()
+        };
         let all = s.list(ListFilter::default()).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].deliveries[0].state, "pending");
         assert!(s.mark_handled(&id, 2).unwrap());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
-        assert_eq!(s.list(ListFilter { include_handled: true, ..Default::default() }).unwrap().len(), 1);
+        assert_eq!(
+            s.list(ListFilter {
+                include_handled: true,
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+            1
+        );
         assert!(s.delete(&id).unwrap());
         assert_eq!(s.count().unwrap(), 0);
-        assert!(s.due(10, 10).unwrap().is_empty(), "outbox rows go with their submission");
+        assert!(
+            s.due(10, 10).unwrap().is_empty(),
+            "outbox rows go with their submission"
+        );
     }
 
     #[test]
     fn idempotency_key_replays_and_detects_reuse() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, Some("k"), "h1", &[], 1).unwrap() else { panic!() };
-        let Inserted::Replayed(again) = s.insert(&req(), false, Some("k"), "h1", &[], 2).unwrap() else { panic!() };
+        let Inserted::New(id) = s.insert(&req(), false, Some("k"), "h1", &[], 1).unwrap() else {
+            panic!()
+        };
+        let Inserted::Replayed(again) = s.insert(&req(), false, Some("k"), "h1", &[], 2).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(id, again);
-        assert!(matches!(s.insert(&req(), false, Some("k"), "h2", &[], 3).unwrap(), Inserted::KeyReused));
+        assert!(matches!(
+            s.insert(&req(), false, Some("k"), "h2", &[], 3).unwrap(),
+            Inserted::KeyReused
+        ));
         assert_eq!(s.count().unwrap(), 1);
     }
 
     #[test]
     fn spam_gets_no_outbox_rows() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), true, None, "h", &["email", "webhook"], 1).unwrap();
+        s.insert(&req(), true, None, "h", &["email", "webhook"], 1)
+            .unwrap();
         assert!(s.due(10, 10).unwrap().is_empty());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
-        assert_eq!(s.list(ListFilter { include_spam: true, ..Default::default() }).unwrap().len(), 1);
+        assert_eq!(
+            s.list(ListFilter {
+                include_spam: true,
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+            1
+        );
     }
 
     #[test]
