@@ -19,6 +19,8 @@ function holdHalfOpen(url) {
     });
     // Refused or reset once the server sheds it: that is the server's right.
     s.on('error', () => ok(s));
+    // A full accept queue leaves the connect pending: do not wait for it.
+    setTimeout(() => ok(s), 2000).unref();
   });
 }
 
@@ -28,11 +30,14 @@ async function timed(promise) {
   return [value, Math.round(performance.now() - t0)];
 }
 
-test(`${HELD} half-open connections under a ${OPEN_FILES}-file limit do not take the site down`, async () => {
+test(`${HELD} half-open connections under a ${OPEN_FILES}-file limit do not take the site down`, { timeout: 120_000 }, async () => {
   const server = await startServer({ openFiles: OPEN_FILES });
   const held = [];
   try {
-    for (let i = 0; i < HELD; i++) held.push(await holdHalfOpen(server.url));
+    // In batches, as a real flood would arrive.
+    for (let i = 0; i < HELD; i += 50) {
+      held.push(...await Promise.all(Array.from({ length: 50 }, () => holdHalfOpen(server.url))));
+    }
     const [page, pageMs] = await timed(fetch(`${server.url}/`, { signal: AbortSignal.timeout(5000) }));
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/);
