@@ -34,10 +34,12 @@ pub fn start() {
     let doc = web_sys::window().and_then(|w| w.document());
     if let Some(el) = doc.as_ref().and_then(|d| d.get_element_by_id("keel-data"))
         && let Some(text) = el.text_content()
-        && let Ok(map) = serde_json::from_str::<std::collections::BTreeMap<String, serde_json::Value>>(&text)
+        && let Ok(map) = serde_json::from_str::<std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>>(&text)
     {
+        // Raw: each document is kept as the text it is, never parsed into a
+        // generic value and printed again (which also keeps the bundle small).
         for (path, value) in map {
-            cache.insert(&path, &value.to_string());
+            cache.insert(&path, value.get());
         }
     }
     dom::install_scroll_memory();

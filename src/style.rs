@@ -3,43 +3,33 @@
 //! Every rule hangs off `&` (the root element), so nothing leaks into a host
 //! page when the app is embedded, and the generated class name is the only
 //! one there is: the same on the server and in the browser. Colours are CSS
-//! custom properties, set for light, for dark (following the system unless the
-//! visitor chose), and read everywhere else.
+//! custom properties, each written once as `light-dark(light, dark)` and read
+//! everywhere else; `color-scheme` on the root chooses between the halves.
 
 use stylist::{StyleSource, css};
 
 pub fn app_style() -> StyleSource {
     css!(
         r#"
-        --bg: #ffffff; --surface: #f5f6f8; --ink: #14171c; --muted: #4b5563; --line: #dde1e6;
-        --accent: #0b57a4; --accent-ink: #ffffff; --accent-soft: #e7f0fa; --focus: #0b57a4;
-        --danger: #b42318; --danger-soft: #fdecea; --ok: #11652f; --ok-soft: #e8f5ec;
-        --code-bg: #f3f5f8; --code-ink: #1f2933;
-        --t-comment: #5f6b7a; --t-keyword: #a21866; --t-string: #0b6b3a; --t-number: #9a4a00;
-        --t-function: #5b3cc4; --t-type: #0b57a4; --t-attr: #7c4a03; --t-punct: #4b5563; --t-var: #1d4f80;
+        /* Each colour once, as light-dark(light, dark): `color-scheme` below
+           picks the half. It follows the system unless the visitor chose. */
+        --bg: light-dark(#ffffff, #0f1217); --surface: light-dark(#f5f6f8, #171b22); --ink: light-dark(#14171c, #e3e6ea); --muted: light-dark(#4b5563, #a4adba); --line: light-dark(#dde1e6, #2a303a);
+        --accent: light-dark(#0b57a4, #7db8f5); --accent-ink: light-dark(#ffffff, #0b1320); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
+        --danger: light-dark(#b42318, #ff9b91); --danger-soft: light-dark(#fdecea, #3a1d1b); --ok: light-dark(#11652f, #8fd9a8); --ok-soft: light-dark(#e8f5ec, #15301f);
+        --code-bg: light-dark(#f3f5f8, #151a21); --code-ink: light-dark(#1f2933, #d9dee5);
+        --t-comment: light-dark(#5f6b7a, #8d97a6); --t-keyword: light-dark(#a21866, #ff8cc6); --t-string: light-dark(#0b6b3a, #8fd9a8); --t-number: light-dark(#9a4a00, #f4b46c);
+        --t-function: light-dark(#5b3cc4, #bfa8ff); --t-type: light-dark(#0b57a4, #86c3ff); --t-attr: light-dark(#7c4a03, #f1c878); --t-punct: light-dark(#4b5563, #a4adba); --t-var: light-dark(#1d4f80, #9fd0ff);
         --font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
         --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
 
-        @media (prefers-color-scheme: dark) {
-            &:not([data-theme="light"]) {
-                --bg: #0f1217; --surface: #171b22; --ink: #e3e6ea; --muted: #a4adba; --line: #2a303a;
-                --accent: #7db8f5; --accent-ink: #0b1320; --accent-soft: #16263a; --focus: #9ccbff;
-                --danger: #ff9b91; --danger-soft: #3a1d1b; --ok: #8fd9a8; --ok-soft: #15301f;
-                --code-bg: #151a21; --code-ink: #d9dee5;
-                --t-comment: #8d97a6; --t-keyword: #ff8cc6; --t-string: #8fd9a8; --t-number: #f4b46c;
-                --t-function: #bfa8ff; --t-type: #86c3ff; --t-attr: #f1c878; --t-punct: #a4adba; --t-var: #9fd0ff;
-            }
-        }
-        /* The same dark palette again: a media query and an attribute selector
-           cannot share one block in CSS. Change both together. */
-        &[data-theme="dark"] {
-            --bg: #0f1217; --surface: #171b22; --ink: #e3e6ea; --muted: #a4adba; --line: #2a303a;
-            --accent: #7db8f5; --accent-ink: #0b1320; --accent-soft: #16263a; --focus: #9ccbff;
-            --danger: #ff9b91; --danger-soft: #3a1d1b; --ok: #8fd9a8; --ok-soft: #15301f;
-            --code-bg: #151a21; --code-ink: #d9dee5;
-            --t-comment: #8d97a6; --t-keyword: #ff8cc6; --t-string: #8fd9a8; --t-number: #f4b46c;
-            --t-function: #bfa8ff; --t-type: #86c3ff; --t-attr: #f1c878; --t-punct: #a4adba; --t-var: #9fd0ff;
-        }
+        color-scheme: light dark;
+        /* Before the app runs, the stored choice is on <html> (set by the
+           inline script in index.html, so a stored dark never paints light);
+           the app's own attribute wins once it has one. */
+        html[data-keel-theme="light"] &:not([data-theme]) { color-scheme: light; }
+        html[data-keel-theme="dark"] &:not([data-theme]) { color-scheme: dark; }
+        &[data-theme="light"] { color-scheme: light; }
+        &[data-theme="dark"] { color-scheme: dark; }
 
         background: var(--bg);
         color: var(--ink);

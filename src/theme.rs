@@ -1,6 +1,10 @@
 //! The colour theme: follow the system (the default, and what a page without
 //! JavaScript gets), or a choice the visitor made, remembered in localStorage.
-//! The stylesheet reads `data-theme` on the app root; see `style.rs`.
+//! The stylesheet reads `data-theme` on the app root; see `style.rs`. Before
+//! the app runs, an inline script in index.html copies the stored choice onto
+//! `<html data-keel-theme>`, so a visitor who chose dark never sees a light
+//! first paint; hydration starts from the system theme like the server did,
+//! then applies the stored choice to the root, which takes over.
 
 use yew::prelude::*;
 
@@ -11,7 +15,10 @@ pub enum ThemeChoice {
     Dark,
 }
 
+/// The localStorage key, also read by the inline script in index.html.
 const STORAGE_KEY: &str = "keel-theme";
+/// The attribute that script sets on `<html>`; read by `style.rs`.
+const PAGE_ATTR: &str = "data-keel-theme";
 
 impl ThemeChoice {
     pub fn next(self) -> ThemeChoice {
@@ -56,6 +63,14 @@ impl ThemeChoice {
             let _ = match self.attr() {
                 Some(v) => s.set_item(STORAGE_KEY, v),
                 None => s.remove_item(STORAGE_KEY),
+            };
+        }
+        // Keep the page-level mirror that index.html's inline script sets
+        // before first paint in step, so a reload paints the same theme.
+        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = match self.attr() {
+                Some(v) => html.set_attribute(PAGE_ATTR, v),
+                None => html.remove_attribute(PAGE_ATTR),
             };
         }
     }

@@ -100,8 +100,8 @@ test('the theme toggle is remembered across reloads and overrides the system', a
   await page.waitForSelector('#page-title');
   const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('[data-theme], #app > div')).backgroundColor);
   const light = await bg();
-  await page.click('.theme-toggle'); // system -> dark
-  assert.equal(await page.getAttribute('#app > div', 'data-theme'), 'dark');
+  await page.click('.theme-toggle'); // system -> dark (pressed again by the loader if the app was not running yet)
+  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
   const dark = await bg();
   assert.notEqual(dark, light);
   await page.reload();

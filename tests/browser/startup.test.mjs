@@ -1,0 +1,109 @@
+// The moments before the app runs: the prerendered page paints in the
+// visitor's chosen theme, nothing competes with that first paint, a button
+// pressed early is not lost, and every route starts with a clean console.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newPage, startServer, SEED_SLUG } from '../harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+const ROUTES = ['/', '/articles', `/articles/${SEED_SLUG}`, '/services', '/contact'];
+const DARK_BG = 'rgb(15, 18, 23)';
+const LIGHT_BG = 'rgb(255, 255, 255)';
+
+const background = (page) => page.evaluate(() => [
+  getComputedStyle(document.querySelector('#app > div')).backgroundColor,
+  getComputedStyle(document.documentElement).backgroundColor,
+]);
+
+/** A page whose wasm never arrives: what a visitor sees before the app runs. */
+async function withoutWasm(colorScheme, stored) {
+  const page = await newPage(browser, { colorScheme });
+  await page.goto(server.url + '/services');
+  await page.evaluate((v) => localStorage.setItem('keel-theme', v), stored);
+  await page.route('**/*.wasm', (route) => route.abort());
+  page.errors.length = 0;
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  return page;
+}
+
+test('a stored dark choice paints dark before the app runs, on a light system', async () => {
+  const page = await withoutWasm('light', 'dark');
+  assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
+  assert.equal(await page.getAttribute('#app > div', 'data-theme'), null, 'the markup is the server\'s, untouched');
+});
+
+test('a stored light choice paints light on a dark system', async () => {
+  const page = await withoutWasm('dark', 'light');
+  assert.deepEqual(await background(page), [LIGHT_BG, LIGHT_BG]);
+});
+
+test('with no stored choice the system decides', async () => {
+  const page = await newPage(browser, { colorScheme: 'dark' });
+  await page.route('**/*.wasm', (route) => route.abort());
+  await page.goto(server.url + '/services', { waitUntil: 'domcontentloaded' });
+  assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
+});
+
+test('once the app runs, it keeps the stored theme and switching back to the system sticks', async () => {
+  const page = await newPage(browser, { colorScheme: 'light' });
+  await page.goto(server.url + '/');
+  await page.evaluate(() => localStorage.setItem('keel-theme', 'dark'));
+  await page.addInitScript(() => addEventListener('TrunkApplicationStarted', () => { window.__started = true; }));
+  await page.reload();
+  await page.waitForFunction(() => window.__started);
+  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
+  // dark -> light -> system: the page-level mirror follows, so a reload agrees.
+  await page.click('.theme-toggle');
+  await page.click('.theme-toggle');
+  await page.waitForFunction(() => !document.querySelector('#app > div').dataset.theme);
+  assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-keel-theme')), null);
+  assert.deepEqual(await background(page), [LIGHT_BG, LIGHT_BG]);
+  assert.deepEqual(page.errors, []);
+});
+
+test('nothing is preloaded ahead of the first paint', async () => {
+  for (const path of ROUTES) {
+    const html = await (await fetch(server.url + path)).text();
+    assert.doesNotMatch(html, /rel=("?)(preload|modulepreload)\b/, path);
+    assert.match(html, /<script type=("?)module/, path);
+  }
+});
+
+test('a button pressed before the app runs is pressed once it does', async () => {
+  const page = await newPage(browser, { colorScheme: 'light' });
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  await page.route('**/*.wasm', async (route) => { await held; await route.continue(); });
+  await page.addInitScript(() => addEventListener('TrunkApplicationStarted', () => { window.__started = true; }));
+  await page.goto(server.url + '/services', { waitUntil: 'domcontentloaded' });
+  await page.click('.theme-toggle'); // system -> dark, but the app is not there yet
+  assert.equal(await page.getAttribute('#app > div', 'data-theme'), null);
+  release();
+  await page.waitForFunction(() => window.__started);
+  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  assert.deepEqual(page.errors, []);
+});
+
+test('every route starts with a clean console: no errors, warnings or CSP reports', async () => {
+  for (const path of ROUTES) {
+    const page = await newPage(browser);
+    const messages = [];
+    page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') messages.push(`${m.type()}: ${m.text()}`); });
+    await page.addInitScript(() => {
+      window.__csp = [];
+      addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      addEventListener('TrunkApplicationStarted', () => { window.__started = true; });
+    });
+    await page.goto(server.url + path);
+    await page.waitForFunction(() => window.__started);
+    await page.waitForTimeout(300); // effects after hydration
+    assert.deepEqual(messages, [], path);
+    assert.deepEqual(page.errors, [], path);
+    assert.deepEqual(await page.evaluate(() => window.__csp), [], path);
+    await page.context().close();
+  }
+});
