@@ -8,13 +8,14 @@
 //!                              (--content DIR: another content folder; --out DIR: write there)
 //!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
-//!     cargo xtask sizes        print the release bundle's sizes (raw, gzip, brotli)
+//!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
 //!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
 
 mod build;
 mod load;
 mod setup;
+mod sizes;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -65,7 +66,10 @@ fn run() -> anyhow::Result<()> {
             setup::ensure(&root, setup::Need::All)?;
             test::lighthouse(&root)
         }
-        Some("sizes") => build::print_sizes(&root.join("dist")),
+        Some("sizes") => {
+            setup::ensure(&root, setup::Need::Build)?;
+            sizes::report(&root)
+        }
         _ => {
             eprintln!("{}", include_str!("main.rs").lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n"));
             bail!("unknown command; see the list above")

@@ -26,6 +26,7 @@ pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let mut browser = Counts::default();
     if !cargo_only {
         build::site(root, &build::Options::default())?;
+        crate::sizes::check_budget(&root.join("dist"))?;
         build::server_binary(root)?;
         browser = node_tests(root, &["browser/", "system/"])?;
     }

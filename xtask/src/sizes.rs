@@ -1,0 +1,169 @@
+//! `cargo xtask sizes`, and the wasm size budget that `cargo xtask test` checks.
+//!
+//! Sizes are deterministic for one toolchain and lockfile, so unlike timings
+//! a budget on them can fail the tests. Brotli at quality 11, as `dist/`
+//! serves it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use crate::{build, sh, tool_path};
+
+/// The release wasm, brotli, at most. Raise it only on purpose, in its own
+/// commit that says what the bytes buy; `cargo xtask sizes` shows where they
+/// went against the bare reference app.
+pub const WASM_BUDGET_BROTLI: u64 = 225_000;
+
+/// Fails when the built site's wasm is over its budget.
+pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
+    let wasm = find(dist, "_bg.wasm")?;
+    let br = brotli_len(&std::fs::read(&wasm)?)?;
+    if br > WASM_BUDGET_BROTLI {
+        bail!(
+            "{} is {br} B brotli, over its budget of {WASM_BUDGET_BROTLI} B (xtask/src/sizes.rs). \
+             See what grew with `cargo xtask sizes` (and a profiler such as twiggy).",
+            wasm.display()
+        );
+    }
+    eprintln!("wasm size budget: {br} of {WASM_BUDGET_BROTLI} B brotli");
+    Ok(())
+}
+
+/// Keel's bundle beside the bare reference app (crates/bare), built now with
+/// the same profile and wasm-opt level, and their ratio.
+pub fn report(root: &Path) -> anyhow::Result<()> {
+    let dist = root.join("dist");
+    if !dist.join("index.html").exists() {
+        build::site(root, &build::Options::default())?;
+    }
+    let bare = root.join("target/bare-dist");
+    sh(Command::new("trunk")
+        .args([
+            "build",
+            "crates/bare/index.html",
+            "--release",
+            "true",
+            "--dist",
+        ])
+        .arg(&bare)
+        .env("PATH", tool_path(root))
+        .current_dir(root))?;
+    let keel = Bundle::of(&dist)?;
+    let reference = Bundle::of(&bare)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "\n{:<34} {:>10} {:>10} {:>10}",
+        "", "raw", "gzip", "brotli"
+    )?;
+    for (name, b) in [
+        ("Keel", &keel),
+        ("bare reference (crates/bare)", &reference),
+    ] {
+        writeln!(
+            out,
+            "{:<34} {:>10} {:>10} {:>10}",
+            format!("{name}: wasm"),
+            b.wasm.0,
+            b.wasm.1,
+            b.wasm.2
+        )?;
+        writeln!(
+            out,
+            "{:<34} {:>10} {:>10} {:>10}",
+            format!("{name}: JS glue"),
+            b.js.0,
+            b.js.1,
+            b.js.2
+        )?;
+    }
+    let ratio = keel.wasm.2 as f64 / reference.wasm.2 as f64;
+    writeln!(
+        out,
+        "\nKeel's wasm is {ratio:.2} times the bare reference's (brotli); budget {WASM_BUDGET_BROTLI} B, {} B used",
+        keel.wasm.2
+    )?;
+    writeln!(out, "\nEvery page of dist/ (raw, gzip, brotli as served):")?;
+    drop(out);
+    build::print_sizes(&dist)
+}
+
+struct Bundle {
+    /// raw, gzip, brotli
+    wasm: (u64, u64, u64),
+    js: (u64, u64, u64),
+}
+
+impl Bundle {
+    fn of(dir: &Path) -> anyhow::Result<Bundle> {
+        let sizes = |p: PathBuf| -> anyhow::Result<(u64, u64, u64)> {
+            let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+            Ok((bytes.len() as u64, gzip_len(&bytes)?, brotli_len(&bytes)?))
+        };
+        Ok(Bundle {
+            wasm: sizes(find(dir, "_bg.wasm")?)?,
+            js: sizes(find_glue(dir)?)?,
+        })
+    }
+}
+
+fn find(dir: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
+    std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .with_context(|| format!("no *{suffix} in {} (build it first)", dir.display()))
+}
+
+/// trunk's JS glue: the hashed `.js` beside the wasm.
+fn find_glue(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "js"))
+        .with_context(|| format!("no JS glue in {}", dir.display()))
+}
+
+fn brotli_len(bytes: &[u8]) -> anyhow::Result<u64> {
+    let mut out = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+        w.write_all(bytes)?;
+    }
+    Ok(out.len() as u64)
+}
+
+fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    w.write_all(bytes)?;
+    Ok(w.finish()?.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_fails_a_wasm_that_grew() {
+        let dir = std::env::temp_dir().join(format!("keel-budget-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Random bytes do not compress: brotli is about as large as the input.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let noise: Vec<u8> = (0..WASM_BUDGET_BROTLI + 1000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        std::fs::write(dir.join("keel-0000_bg.wasm"), &noise).unwrap();
+        let err = check_budget(&dir).unwrap_err().to_string();
+        assert!(err.contains("over its budget"), "{err}");
+        std::fs::write(dir.join("keel-0000_bg.wasm"), vec![0u8; 300_000]).unwrap();
+        check_budget(&dir).expect("zeros compress far under the budget");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
