@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::store::Channel;
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -54,8 +56,8 @@ pub struct Smtp {
     #[serde(default = "default_smtp_port")]
     pub port: u16,
     /// `none` (a local relay), `starttls` or `tls`.
-    #[serde(default = "default_tls")]
-    pub tls: String,
+    #[serde(default)]
+    pub tls: Tls,
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
@@ -65,8 +67,29 @@ pub struct Smtp {
 fn default_smtp_port() -> u16 {
     25
 }
-fn default_tls() -> String {
-    "none".into()
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// Plain SMTP: only for a relay on the same machine or network.
+    #[default]
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+impl std::str::FromStr for Tls {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Tls> {
+        match s {
+            "none" => Ok(Tls::None),
+            "starttls" => Ok(Tls::Starttls),
+            "tls" => Ok(Tls::Tls),
+            other => anyhow::bail!("smtp.tls must be none, starttls or tls, not {other:?}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -148,7 +171,7 @@ impl Config {
             self.smtp = Some(Smtp {
                 host,
                 port: var("KEEL_SMTP_PORT").map(|p| p.parse()).transpose().context("KEEL_SMTP_PORT must be a port number")?.unwrap_or(25),
-                tls: var("KEEL_SMTP_TLS").unwrap_or_else(default_tls),
+                tls: var("KEEL_SMTP_TLS").map(|t| t.parse()).transpose().context("KEEL_SMTP_TLS")?.unwrap_or_default(),
                 username: var("KEEL_SMTP_USERNAME"),
                 password: var("KEEL_SMTP_PASSWORD"),
                 from: var("KEEL_SMTP_FROM").context("KEEL_SMTP_FROM is required with KEEL_SMTP_HOST")?,
@@ -164,11 +187,6 @@ impl Config {
         {
             anyhow::bail!("admin_token must be at least 16 characters (use a long random string)");
         }
-        if let Some(s) = &self.smtp
-            && !matches!(s.tls.as_str(), "none" | "starttls" | "tls")
-        {
-            anyhow::bail!("smtp.tls must be none, starttls or tls, not {}", s.tls);
-        }
         if self.rate_limit.burst == 0 {
             anyhow::bail!("rate_limit.burst must be at least 1");
         }
@@ -176,13 +194,13 @@ impl Config {
     }
 
     /// The notification channels a new submission gets outbox rows for.
-    pub fn channels(&self) -> Vec<&'static str> {
+    pub fn channels(&self) -> Vec<Channel> {
         let mut c = Vec::new();
         if self.smtp.is_some() {
-            c.push("email");
+            c.push(Channel::Email);
         }
         if self.webhook.is_some() {
-            c.push("webhook");
+            c.push(Channel::Webhook);
         }
         c
     }
@@ -208,6 +226,25 @@ mod tests {
         let mut c = c;
         c.apply_env(|k| (k == "KEEL_LISTEN").then(|| "127.0.0.1:9001".to_string())).unwrap();
         assert_eq!(c.listen.port(), 9001);
+    }
+
+    #[test]
+    fn smtp_tls_is_one_of_three() {
+        let smtp = |tls: &str| format!("[smtp]\nhost = \"h\"\nfrom = \"a@b\"\nto = \"c@d\"\n{tls}");
+        assert_eq!(Config::parse(&smtp("")).unwrap().smtp.unwrap().tls, Tls::None);
+        assert_eq!(Config::parse(&smtp("tls = \"starttls\"")).unwrap().smtp.unwrap().tls, Tls::Starttls);
+        assert!(Config::parse(&smtp("tls = \"ssl\"")).is_err());
+        let env = |k: &str| match k {
+            "KEEL_SMTP_HOST" => Some("h".into()),
+            "KEEL_SMTP_FROM" => Some("a@b".into()),
+            "KEEL_SMTP_TO" => Some("c@d".into()),
+            "KEEL_SMTP_TLS" => Some("ssl".into()),
+            _ => None,
+        };
+        let err = format!("{:#}", Config::load(None, env).unwrap_err());
+        assert!(err.contains("KEEL_SMTP_TLS") && err.contains("none, starttls or tls"), "{err}");
+        let c = Config::load(None, |k| env(k).filter(|_| k != "KEEL_SMTP_TLS")).unwrap();
+        assert_eq!(c.channels(), [Channel::Email]);
     }
 
     #[test]

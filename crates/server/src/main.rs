@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use keel_server::store::{ListFilter, Store, Submission};
+use keel_server::store::{DeliveryState, ListFilter, Store, Submission};
 use keel_server::{AppState, Config, app, files::SiteFiles, notify};
 
 #[derive(Parser)]
@@ -221,7 +221,10 @@ fn delivery_summary(s: &Submission) -> String {
     }
     s.deliveries
         .iter()
-        .map(|d| format!("{}:{}", d.channel, if d.state == "delivered" { "delivered".to_string() } else { format!("pending({} tries)", d.attempts) }))
+        .map(|d| match d.state {
+            DeliveryState::Delivered => format!("{}:delivered", d.channel),
+            DeliveryState::Pending => format!("{}:pending({} tries)", d.channel, d.attempts),
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

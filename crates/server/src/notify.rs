@@ -8,8 +8,8 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{Smtp, Webhook};
-use crate::store::{OutboxItem, Submission};
+use crate::config::{Smtp, Tls, Webhook};
+use crate::store::{Channel, OutboxItem, Submission};
 use crate::{AppState, now_ms};
 
 /// The wait before retry number `attempts + 1`: `base`, doubling, never more
@@ -69,16 +69,15 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
 }
 
 async fn deliver(state: &AppState, http: &reqwest::Client, item: &OutboxItem) -> Result<(), String> {
-    match item.channel.as_str() {
-        "email" => match &state.config.smtp {
+    match item.channel {
+        Channel::Email => match &state.config.smtp {
             Some(smtp) => send_email(smtp, &item.submission).await,
             None => Err("email is no longer configured (set smtp to deliver)".into()),
         },
-        "webhook" => match &state.config.webhook {
+        Channel::Webhook => match &state.config.webhook {
             Some(hook) => send_webhook(http, hook, &item.submission).await,
             None => Err("the webhook is no longer configured (set webhook.url to deliver)".into()),
         },
-        other => Err(format!("unknown channel {other}")),
     }
 }
 
@@ -120,10 +119,10 @@ async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
         s.message
     );
     let message = builder.body(body).map_err(|e| format!("building the email: {e}"))?;
-    let mut transport = match smtp.tls.as_str() {
-        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
-        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
-        _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+    let mut transport = match smtp.tls {
+        Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
+        Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
+        Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
     }
     .port(smtp.port)
     .timeout(Some(Duration::from_secs(15)));

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use keel_model::contact::{Budget, ContactRequest};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -64,10 +65,62 @@ pub struct Submission {
     pub deliveries: Vec<Delivery>,
 }
 
+/// Where a notification goes. Stored and sent on the wire as `as_str()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+/// Where a notification stands. Stored and sent on the wire as `as_str()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not delivered yet; retried at `next_attempt_at`.
+    Pending,
+    /// The target accepted it.
+    Delivered,
+}
+
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &[$ty] = &[$($ty::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<$ty> {
+                let text = value.as_str()?;
+                $ty::ALL.iter().copied().find(|v| v.as_str() == text).ok_or_else(|| {
+                    FromSqlError::Other(format!(concat!("unknown ", stringify!($ty), " {:?} in the database"), text).into())
+                })
+            }
+        }
+    };
+}
+
+text_enum!(Channel { Email => "email", Webhook => "webhook" });
+text_enum!(DeliveryState { Pending => "pending", Delivered => "delivered" });
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Delivery {
-    pub channel: String,
-    pub state: String,
+    pub channel: Channel,
+    pub state: DeliveryState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub delivered_at: Option<i64>,
@@ -77,7 +130,7 @@ pub struct Delivery {
 #[derive(Clone, Debug)]
 pub struct OutboxItem {
     pub id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub attempts: i64,
     pub submission: Submission,
 }
@@ -135,7 +188,7 @@ impl Store {
         spam: bool,
         idempotency_key: Option<&str>,
         request_hash: &str,
-        channels: &[&str],
+        channels: &[Channel],
         now_ms: i64,
     ) -> anyhow::Result<Inserted> {
         let mut conn = self.conn();
@@ -197,13 +250,12 @@ impl Store {
 
     pub fn list(&self, filter: ListFilter) -> anyhow::Result<Vec<Submission>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, created_at, name, email, company, budget, message, consent, spam, handled_at
-             FROM submissions
-             WHERE (?1 OR spam = 0) AND (?2 OR handled_at IS NULL)
-             ORDER BY created_at DESC, id DESC",
-        )?;
-        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], row_to_submission)?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s
+             WHERE (?1 OR s.spam = 0) AND (?2 OR s.handled_at IS NULL)
+             ORDER BY s.created_at DESC, s.id DESC"
+        ))?;
+        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], |r| submission(r, 0))?;
         let mut out = Vec::new();
         for row in rows {
             let mut s = row?;
@@ -216,11 +268,7 @@ impl Store {
     pub fn get(&self, id: &str) -> anyhow::Result<Option<Submission>> {
         let conn = self.conn();
         let s = conn
-            .query_row(
-                "SELECT id, created_at, name, email, company, budget, message, consent, spam, handled_at FROM submissions WHERE id = ?1",
-                [id],
-                row_to_submission,
-            )
+            .query_row(&format!("SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.id = ?1"), [id], |r| submission(r, 0))
             .optional()?;
         match s {
             Some(mut s) => {
@@ -248,44 +296,31 @@ impl Store {
     /// Outbox rows due for an attempt, oldest first.
     pub fn due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT o.id, o.channel, o.attempts, s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at
+        let mut stmt = conn.prepare(&format!(
+            "SELECT o.id, o.channel, o.attempts, {SUBMISSION_COLUMNS}
              FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
-             ORDER BY o.next_attempt_at, o.id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
-            Ok(OutboxItem {
-                id: r.get(0)?,
-                channel: r.get(1)?,
-                attempts: r.get(2)?,
-                submission: Submission {
-                    id: r.get(3)?,
-                    created_at: r.get(4)?,
-                    name: r.get(5)?,
-                    email: r.get(6)?,
-                    company: r.get(7)?,
-                    budget: r.get(8)?,
-                    message: r.get(9)?,
-                    consent: r.get(10)?,
-                    spam: r.get(11)?,
-                    handled_at: r.get(12)?,
-                    deliveries: Vec::new(),
-                },
-            })
+             WHERE o.state = ?1 AND o.next_attempt_at <= ?2
+             ORDER BY o.next_attempt_at, o.id LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![DeliveryState::Pending, now_ms, limit as i64], |r| {
+            Ok(OutboxItem { id: r.get(0)?, channel: r.get(1)?, attempts: r.get(2)?, submission: submission(r, 3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// When the earliest pending row is due, if any.
     pub fn next_due(&self) -> anyhow::Result<Option<i64>> {
-        Ok(self.conn().query_row("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
+        Ok(self.conn().query_row(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = ?1",
+            [DeliveryState::Pending],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn mark_delivered(&self, outbox_id: i64, now_ms: i64) -> anyhow::Result<()> {
         self.conn().execute(
-            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-            params![outbox_id, now_ms],
+            "UPDATE outbox SET state = ?3, delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![outbox_id, now_ms, DeliveryState::Delivered],
         )?;
         Ok(())
     }
@@ -310,18 +345,23 @@ fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<
     Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
 }
 
-fn row_to_submission(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+/// The columns `submission` reads, in its order, from `submissions` aliased `s`.
+const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at";
+
+/// A submission (without its deliveries) from `SUBMISSION_COLUMNS`, which
+/// start at column `at` of the row.
+fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> {
     Ok(Submission {
-        id: r.get(0)?,
-        created_at: r.get(1)?,
-        name: r.get(2)?,
-        email: r.get(3)?,
-        company: r.get(4)?,
-        budget: r.get(5)?,
-        message: r.get(6)?,
-        consent: r.get(7)?,
-        spam: r.get(8)?,
-        handled_at: r.get(9)?,
+        id: r.get(at)?,
+        created_at: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        email: r.get(at + 3)?,
+        company: r.get(at + 4)?,
+        budget: r.get(at + 5)?,
+        message: r.get(at + 6)?,
+        consent: r.get(at + 7)?,
+        spam: r.get(at + 8)?,
+        handled_at: r.get(at + 9)?,
         deliveries: Vec::new(),
     })
 }
@@ -365,10 +405,11 @@ mod tests {
     #[test]
     fn insert_list_handle_delete() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, None, "h", &["email"], 1).unwrap() else { panic!() };
+        let Inserted::New(id) = s.insert(&req(), false, None, "h", &[Channel::Email], 1).unwrap() else { panic!() };
         let all = s.list(ListFilter::default()).unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].deliveries[0].state, "pending");
+        assert_eq!(all[0].deliveries[0].state, DeliveryState::Pending);
+        assert_eq!(all[0].deliveries[0].channel, Channel::Email);
         assert!(s.mark_handled(&id, 2).unwrap());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
         assert_eq!(s.list(ListFilter { include_handled: true, ..Default::default() }).unwrap().len(), 1);
@@ -390,7 +431,7 @@ mod tests {
     #[test]
     fn spam_gets_no_outbox_rows() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), true, None, "h", &["email", "webhook"], 1).unwrap();
+        s.insert(&req(), true, None, "h", &[Channel::Email, Channel::Webhook], 1).unwrap();
         assert!(s.due(10, 10).unwrap().is_empty());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
         assert_eq!(s.list(ListFilter { include_spam: true, ..Default::default() }).unwrap().len(), 1);
@@ -399,7 +440,7 @@ mod tests {
     #[test]
     fn failed_delivery_backs_off() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), false, None, "h", &["webhook"], 1).unwrap();
+        s.insert(&req(), false, None, "h", &[Channel::Webhook], 1).unwrap();
         let item = &s.due(1, 10).unwrap()[0];
         s.mark_failed(item.id, "connection refused", 100).unwrap();
         assert!(s.due(50, 10).unwrap().is_empty());
@@ -407,5 +448,25 @@ mod tests {
         assert_eq!(again.attempts, 1);
         s.mark_delivered(again.id, 101).unwrap();
         assert!(s.due(1000, 10).unwrap().is_empty());
+        let d = &s.list(ListFilter::default()).unwrap()[0].deliveries[0];
+        assert_eq!((d.state, d.attempts, d.delivered_at), (DeliveryState::Delivered, 2, Some(101)));
+    }
+
+    #[test]
+    fn states_and_channels_read_back_as_written() {
+        let s = Store::open_in_memory().unwrap();
+        let conn = s.conn();
+        for c in Channel::ALL {
+            let back: Channel = conn.query_row("SELECT ?1", [c], |r| r.get(0)).unwrap();
+            assert_eq!(back, *c);
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for d in DeliveryState::ALL {
+            let back: DeliveryState = conn.query_row("SELECT ?1", [d], |r| r.get(0)).unwrap();
+            assert_eq!(back, *d);
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+        let err = conn.query_row("SELECT 'carrier-pigeon'", [], |r| r.get::<_, Channel>(0)).unwrap_err();
+        assert!(err.to_string().contains("unknown Channel \"carrier-pigeon\""), "{err}");
     }
 }
