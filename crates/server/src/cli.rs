@@ -138,3 +138,29 @@ fn csv_cell(c: &str) -> String {
     let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{c}") } else { c.to_string() };
     if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_when_they_must_be() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("cr\rhere"), "\"cr\rhere\"");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        for lead in ['=', '+', '-', '@', '\t'] {
+            let cell = format!("{lead}1+1");
+            assert_eq!(csv_cell(&cell), format!("'{cell}"), "{cell:?}");
+        }
+        assert_eq!(csv_cell("\rx"), "\"'\rx\"", "neutralised, then quoted for the CR");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("1+1="), "1+1=", "only a leading sign starts a formula");
+    }
+}
