@@ -8,6 +8,8 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use keel_model::contact::escape_controls;
+
 use crate::config::{Smtp, Tls, Webhook};
 use crate::store::{Channel, OutboxItem, Submission};
 use crate::{AppState, now_ms};
@@ -97,27 +99,35 @@ async fn send_webhook(http: &reqwest::Client, hook: &Webhook, s: &Submission) ->
     }
 }
 
+/// The notification email's subject and body. Stored text is written with
+/// its hidden characters spelled out (`escape_controls`): a name cannot fake a
+/// header or a line, a message cannot carry terminal escapes to whoever reads
+/// the mail in a terminal.
+fn email_text(s: &Submission) -> (String, String) {
+    let line = |t: &str| escape_controls(t, false).into_owned();
+    let subject = format!("New project enquiry from {}", line(&s.name));
+    let body = format!(
+        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nSubmission: {}\n\n{}\n",
+        line(&s.name),
+        line(&s.email),
+        s.company.as_deref().map(line).unwrap_or_else(|| "-".into()),
+        s.budget.as_deref().map(line).unwrap_or_else(|| "-".into()),
+        s.id,
+        escape_controls(&s.message, true)
+    );
+    (subject, body)
+}
+
 async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
     let from: Mailbox = smtp.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
     let to: Mailbox = smtp.to.parse().map_err(|e| format!("smtp.to: {e}"))?;
-    let mut builder = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(format!("New project enquiry from {}", s.name))
-        .header(ContentType::TEXT_PLAIN);
+    let (subject, body) = email_text(s);
+    let mut builder = Message::builder().from(from).to(to).subject(subject).header(ContentType::TEXT_PLAIN);
     // Reply goes to the visitor; their address passed the HTML email rule.
-    if let Ok(reply) = format!("{} <{}>", s.name.replace(['<', '>', '"'], ""), s.email).parse::<Mailbox>() {
+    let reply_name = escape_controls(&s.name, false).replace(['<', '>', '"'], "");
+    if let Ok(reply) = format!("{reply_name} <{}>", s.email).parse::<Mailbox>() {
         builder = builder.reply_to(reply);
     }
-    let body = format!(
-        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nSubmission: {}\n\n{}\n",
-        s.name,
-        s.email,
-        s.company.as_deref().unwrap_or("-"),
-        s.budget.as_deref().unwrap_or("-"),
-        s.id,
-        s.message
-    );
     let message = builder.body(body).map_err(|e| format!("building the email: {e}"))?;
     let mut transport = match smtp.tls {
         Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
@@ -142,6 +152,31 @@ pub fn spawn(state: AppState) -> (tokio::sync::watch::Sender<bool>, tokio::task:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_email_spells_out_hidden_characters() {
+        let s = Submission {
+            id: "0123".into(),
+            created_at: 1,
+            name: "Ada\u{202E}ecalovoL\nBcc: all@example.com".into(),
+            email: "ada@example.com".into(),
+            company: Some("Acme\u{1b}[2J\u{7}".into()),
+            budget: None,
+            message: "Hello\r\nthere\u{8}\u{8}\u{8}\rfake\n\tbye".into(),
+            consent: true,
+            spam: false,
+            handled_at: None,
+            deliveries: Vec::new(),
+        };
+        let (subject, body) = email_text(&s);
+        assert_eq!(subject, "New project enquiry from Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com");
+        assert_eq!(
+            body,
+            "Name: Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com\nEmail: ada@example.com\n\
+             Company: Acme\\u{1b}[2J\\u{7}\nBudget: -\nSubmission: 0123\n\n\
+             Hello\r\nthere\\u{8}\\u{8}\\u{8}\\u{d}fake\n\tbye\n"
+        );
+    }
 
     #[test]
     fn backoff_doubles_then_caps() {

@@ -412,3 +412,29 @@ async fn the_same_body_twice_without_a_key_is_stored_once() {
     assert_ne!(b1["id"], b3["id"], "another message is another submission");
     assert_eq!(h.state.store.count().unwrap(), 2);
 }
+
+#[tokio::test]
+async fn control_and_bidi_characters_are_refused_per_field() {
+    let h = harness(Config::default());
+    let body = serde_json::json!({
+        "name": "Ada\u{202E}ecalovoL",
+        "email": "ada@example.com",
+        "company": "Acme\u{1b}[2J",
+        "message": "We need help\u{7}\u{8}\u{8} with our queues.",
+        "consent": true,
+    });
+    let (status, _, body) = h.post_json(&body.to_string(), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields: Vec<(&str, &str)> =
+        body["fields"].as_array().unwrap().iter().map(|f| (f["field"].as_str().unwrap(), f["message"].as_str().unwrap())).collect();
+    assert_eq!(fields.iter().map(|f| f.0).collect::<Vec<_>>(), ["name", "company", "message"], "{body}");
+    assert!(fields[0].1.contains("U+202E") && fields[1].1.contains("U+001B") && fields[2].1.contains("U+0007"), "{body}");
+    assert_eq!(h.state.store.count().unwrap(), 0, "nothing stored");
+
+    // Line breaks and tabs in the message are fine, in JSON and in a form post.
+    let ok = VALID.replace("scaling our Postgres cluster.", "scaling:\\r\\n\\t- Postgres\\n\\t- queues");
+    let (status, _, body) = h.post_json(&ok, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored = h.state.store.get(body["id"].as_str().unwrap()).unwrap().unwrap();
+    assert_eq!(stored.message, "We need help scaling:\r\n\t- Postgres\n\t- queues");
+}
