@@ -37,6 +37,8 @@ pub enum Action {
     Handle { id: String },
     /// Erase a submission (privacy requests). Cannot be undone.
     Delete { id: String },
+    /// Send a submission's failed notifications again, after fixing what made them fail.
+    Retry { id: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +91,11 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             }
             writeln!(out, "Deleted {id} and its delivery records.")?;
         }
+        Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms())? {
+            None => bail!("no submission {id}"),
+            Some(0) => writeln!(out, "{id} has no failed notifications.")?,
+            Some(n) => writeln!(out, "Requeued {n} failed notification(s) of {id}; a running server sends them within seconds.")?,
+        },
     }
     Ok(())
 }
@@ -105,6 +112,7 @@ fn delivery_summary(s: &Submission) -> String {
         .map(|d| match d.state {
             DeliveryState::Delivered => format!("{}:delivered", d.channel),
             DeliveryState::Pending => format!("{}:pending({} tries)", d.channel, d.attempts),
+            DeliveryState::Failed => format!("{}:FAILED({} tries, see show)", d.channel, d.attempts),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -214,6 +222,20 @@ mod tests {
         assert!(out.starts_with(&id));
         assert!(out.contains("Ada\\u{202e}ecalovoL\\u{8}\\u{8} <ada@example.com\\u{1b}[2J>"), "{out}");
         assert!(out.contains("email:pending(0 tries)"), "{out}");
+    }
+
+    #[test]
+    fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
+        let (store, id) = hostile_store();
+        let outbox = store.due(i64::MAX, 1).unwrap()[0].id;
+        store.mark_failed(outbox, "smtp: permanent error (550)").unwrap();
+        assert!(output(&store, Action::List { spam: false, all: false }).contains("email:FAILED(1 tries, see show)"));
+        assert!(store.due(i64::MAX, 1).unwrap().is_empty());
+        assert!(output(&store, Action::Retry { id: id.clone() }).starts_with("Requeued 1 failed notification(s)"));
+        assert_eq!(store.due(i64::MAX, 1).unwrap()[0].id, outbox);
+        assert!(output(&store, Action::Retry { id: id.clone() }).contains("has no failed notifications"));
+        let mut out = Vec::new();
+        assert!(run(&store, Action::Retry { id: "nope".into() }, &mut out).unwrap_err().to_string().contains("no submission nope"));
     }
 
     #[test]

@@ -92,12 +92,71 @@ impl std::str::FromStr for Tls {
     }
 }
 
+impl Smtp {
+    fn check(&self) -> anyhow::Result<()> {
+        if self.host.trim().is_empty() {
+            anyhow::bail!("smtp.host is empty");
+        }
+        if self.port == 0 {
+            anyhow::bail!("smtp.port must be a port number (25, 465, 587, …), not 0");
+        }
+        for (key, value) in [("smtp.from", &self.from), ("smtp.to", &self.to)] {
+            value.parse::<lettre::message::Mailbox>().map_err(|e| {
+                anyhow::anyhow!("{key} = {value:?} is not an email address like \"Keel <web@keel.example>\" ({e})")
+            })?;
+        }
+        match (&self.username, &self.password) {
+            (Some(_), None) | (None, Some(_)) => {
+                anyhow::bail!("smtp.username and smtp.password go together: set both, or neither for a relay without login")
+            }
+            (Some(_), Some(_)) if self.tls == Tls::None => anyhow::bail!(
+                "smtp.tls = \"none\" would send the username and password unencrypted: use tls = \"starttls\" (usually port 587) or \"tls\" (usually port 465)"
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
+    /// Never logged or stored in full (its path often is the secret): see `redact_url`.
     pub url: String,
     /// Sent as `Authorization: Bearer …` when set.
     pub secret: Option<String>,
+}
+
+impl Webhook {
+    fn check(&self) -> anyhow::Result<()> {
+        // The parser's message names the problem, never the URL.
+        let url = reqwest::Url::parse(&self.url).map_err(|e| anyhow::anyhow!("webhook.url is not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            anyhow::bail!("webhook.url must start with https:// (or http://), not {}:", url.scheme());
+        }
+        let Some(host) = url.host_str() else { anyhow::bail!("webhook.url has no host") };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if self.secret.is_some() && url.scheme() == "http" && !loopback {
+            anyhow::bail!(
+                "webhook.secret would be sent unencrypted to {}: use an https:// URL (plain http only to a loopback address)",
+                redact_url(&self.url)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A URL as logs and stored errors may show it: scheme, host and port. The
+/// path and query (often a secret, as in `/hooks/T0/B0/XXXX`) and any user
+/// information are left out.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.host_str().is_some() => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}", u.scheme(), u.host_str().unwrap_or_default())
+        }
+        _ => "(a malformed URL)".into(),
+    }
 }
 
 impl Default for Config {
@@ -178,10 +237,18 @@ impl Config {
                 to: var("KEEL_SMTP_TO").context("KEEL_SMTP_TO is required with KEEL_SMTP_HOST")?,
             });
         }
-        self.validate()
+        self.check()
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    /// Every setting checked once, at start, with a message that names it.
+    /// Never echoes a webhook URL's path or query.
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(s) = &self.smtp {
+            s.check()?;
+        }
+        if let Some(w) = &self.webhook {
+            w.check()?;
+        }
         if let Some(t) = &self.admin_token
             && t.len() < 16
         {
@@ -245,6 +312,71 @@ mod tests {
         assert!(err.contains("KEEL_SMTP_TLS") && err.contains("none, starttls or tls"), "{err}");
         let c = Config::load(None, |k| env(k).filter(|_| k != "KEEL_SMTP_TLS")).unwrap();
         assert_eq!(c.channels(), [Channel::Email]);
+    }
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        let c = Config::parse(text)?;
+        c.check()?;
+        Ok(c)
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", load(text).unwrap_err())
+    }
+
+    const SMTP: &str = "[smtp]\nhost = \"smtp.example.com\"\nport = 587\nfrom = \"Keel <web@keel.example>\"\nto = \"hello@keel.example\"\n";
+
+    #[test]
+    fn smtp_settings_are_checked_at_start() {
+        load(SMTP).unwrap();
+        load(&format!("{SMTP}tls = \"starttls\"\nusername = \"u\"\npassword = \"p\"\n")).unwrap();
+        let e = err(&format!("{SMTP}username = \"u\"\npassword = \"p\"\n"));
+        assert!(e.contains("tls = \"none\" would send the username and password unencrypted"), "{e}");
+        let e = err(&format!("{SMTP}tls = \"tls\"\nusername = \"u\"\n"));
+        assert!(e.contains("smtp.username and smtp.password go together"), "{e}");
+        let e = err(&SMTP.replace("Keel <web@keel.example>", "Keel web at keel.example"));
+        assert!(e.starts_with("smtp.from = \"Keel web at keel.example\" is not an email address"), "{e}");
+        let e = err(&SMTP.replace("hello@keel.example", "hello@"));
+        assert!(e.starts_with("smtp.to = "), "{e}");
+        assert!(err(&SMTP.replace("587", "0")).contains("smtp.port"));
+        assert!(err(&SMTP.replace("smtp.example.com", " ")).contains("smtp.host is empty"));
+        let env = |k: &str| match k {
+            "KEEL_SMTP_HOST" => Some("h".into()),
+            "KEEL_SMTP_FROM" => Some("a@b".into()),
+            "KEEL_SMTP_TO" => Some("c@d".into()),
+            "KEEL_SMTP_USERNAME" => Some("u".into()),
+            "KEEL_SMTP_PASSWORD" => Some("p".into()),
+            _ => None,
+        };
+        let e = format!("{:#}", Config::load(None, env).unwrap_err());
+        assert!(e.contains("unencrypted"), "the environment is checked too: {e}");
+    }
+
+    #[test]
+    fn webhook_settings_are_checked_without_showing_the_url() {
+        load("[webhook]\nurl = \"https://hooks.example.com/T0/B0/s3cr3t\"\nsecret = \"x\"\n").unwrap();
+        load("[webhook]\nurl = \"http://127.0.0.1:9000/s3cr3t\"\nsecret = \"x\"\n").unwrap();
+        load("[webhook]\nurl = \"http://[::1]:9000/s3cr3t\"\nsecret = \"x\"\n").unwrap();
+        load("[webhook]\nurl = \"http://hooks.internal/s3cr3t\"\n").unwrap();
+        for (url, want) in [
+            ("hooks.example.com/s3cr3t", "webhook.url is not a URL"),
+            ("ftp://hooks.example.com/s3cr3t", "must start with https://"),
+            ("https://exa mple.com/s3cr3t", "webhook.url is not a URL"),
+        ] {
+            let e = err(&format!("[webhook]\nurl = \"{url}\"\n"));
+            assert!(e.contains(want) && !e.contains("s3cr3t"), "{url}: {e}");
+        }
+        let e = err("[webhook]\nurl = \"http://hooks.example.com/s3cr3t\"\nsecret = \"x\"\n");
+        assert!(e.contains("sent unencrypted to http://hooks.example.com: use an https:// URL"), "{e}");
+        assert!(!e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn redacted_urls_keep_scheme_host_and_port_only() {
+        assert_eq!(redact_url("https://hooks.slack.com/services/T0/B0/XXXX?token=1"), "https://hooks.slack.com");
+        assert_eq!(redact_url("http://user:pw@127.0.0.1:8080/hook#x"), "http://127.0.0.1:8080");
+        assert_eq!(redact_url("http://[::1]:9/a"), "http://[::1]:9");
+        assert_eq!(redact_url("not a url /secret"), "(a malformed URL)");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use anyhow::Context;
 use keel_model::contact::{Budget, ContactRequest};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 pub struct Store {
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     submission_id   TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
     channel         TEXT NOT NULL,              -- 'email' | 'webhook'
-    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered'
+    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered' | 'failed'
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
@@ -81,6 +81,9 @@ pub enum DeliveryState {
     Pending,
     /// The target accepted it.
     Delivered,
+    /// Refused for good (an SMTP 5xx, a malformed address, a redirect): not
+    /// retried until the operator requeues it (`submissions retry`).
+    Failed,
 }
 
 macro_rules! text_enum {
@@ -115,7 +118,7 @@ macro_rules! text_enum {
 }
 
 text_enum!(Channel { Email => "email", Webhook => "webhook" });
-text_enum!(DeliveryState { Pending => "pending", Delivered => "delivered" });
+text_enum!(DeliveryState { Pending => "pending", Delivered => "delivered", Failed => "failed" });
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Delivery {
@@ -325,12 +328,37 @@ impl Store {
         Ok(())
     }
 
-    pub fn mark_failed(&self, outbox_id: i64, error: &str, next_attempt_at: i64) -> anyhow::Result<()> {
+    /// A transient failure: tried again at `next_attempt_at`.
+    pub fn mark_for_retry(&self, outbox_id: i64, error: &str, next_attempt_at: i64) -> anyhow::Result<()> {
         self.conn().execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
             params![outbox_id, error, next_attempt_at],
         )?;
         Ok(())
+    }
+
+    /// A permanent failure: not tried again unless requeued.
+    pub fn mark_failed(&self, outbox_id: i64, error: &str) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET state = ?3, attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![outbox_id, error, DeliveryState::Failed],
+        )?;
+        Ok(())
+    }
+
+    /// Put a submission's failed notifications back in line, due now (after
+    /// the operator fixed what made them fail). Returns how many; `None` when
+    /// there is no such submission.
+    pub fn requeue_failed(&self, id: &str, now_ms: i64) -> anyhow::Result<Option<usize>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists = tx.query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some();
+        let n = tx.execute(
+            "UPDATE outbox SET state = ?2, next_attempt_at = ?3 WHERE submission_id = ?1 AND state = ?4",
+            params![id, DeliveryState::Pending, now_ms, DeliveryState::Failed],
+        )?;
+        tx.commit()?;
+        Ok(exists.then_some(n))
     }
 }
 
@@ -442,7 +470,7 @@ mod tests {
         let s = Store::open_in_memory().unwrap();
         s.insert(&req(), false, None, "h", &[Channel::Webhook], 1).unwrap();
         let item = &s.due(1, 10).unwrap()[0];
-        s.mark_failed(item.id, "connection refused", 100).unwrap();
+        s.mark_for_retry(item.id, "connection refused", 100).unwrap();
         assert!(s.due(50, 10).unwrap().is_empty());
         let again = &s.due(100, 10).unwrap()[0];
         assert_eq!(again.attempts, 1);
@@ -450,6 +478,28 @@ mod tests {
         assert!(s.due(1000, 10).unwrap().is_empty());
         let d = &s.list(ListFilter::default()).unwrap()[0].deliveries[0];
         assert_eq!((d.state, d.attempts, d.delivered_at), (DeliveryState::Delivered, 2, Some(101)));
+    }
+
+    #[test]
+    fn a_permanent_failure_is_not_retried_until_requeued() {
+        let s = Store::open_in_memory().unwrap();
+        let Inserted::New(id) = s.insert(&req(), false, None, "h", &[Channel::Email, Channel::Webhook], 1).unwrap() else { panic!() };
+        let due = s.due(1, 10).unwrap();
+        s.mark_failed(due[0].id, "smtp: permanent error (550): no such user").unwrap();
+        s.mark_for_retry(due[1].id, "webhook: connection refused", 5).unwrap();
+        let left = s.due(i64::MAX, 10).unwrap();
+        assert_eq!(left.iter().map(|o| o.channel).collect::<Vec<_>>(), [Channel::Webhook], "the failed one is not due, ever");
+        assert_eq!(s.next_due().unwrap(), Some(5));
+        let d = &s.get(&id).unwrap().unwrap().deliveries;
+        assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Failed, 1));
+        assert_eq!(d[0].last_error.as_deref(), Some("smtp: permanent error (550): no such user"));
+        assert_eq!(d[1].state, DeliveryState::Pending);
+
+        assert_eq!(s.requeue_failed(&id, 7).unwrap(), Some(1));
+        let due = s.due(7, 10).unwrap();
+        assert_eq!(due.iter().map(|o| o.channel).collect::<Vec<_>>(), [Channel::Webhook, Channel::Email], "due again, oldest due first");
+        assert_eq!(s.requeue_failed(&id, 8).unwrap(), Some(0), "nothing failed any more");
+        assert_eq!(s.requeue_failed("nope", 8).unwrap(), None);
     }
 
     #[test]
