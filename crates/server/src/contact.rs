@@ -25,6 +25,11 @@ const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
 /// Idempotency keys longer than this are refused: they are meant to be UUIDs.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
 
+/// The cap on a plain form post's raw body. Percent-encoding writes a byte as
+/// three, so the raw body may be three times `BODY_LIMIT_BYTES`; the limit
+/// itself applies to the decoded text (`parse_form`).
+pub const FORM_BODY_LIMIT_BYTES: usize = 3 * BODY_LIMIT_BYTES;
+
 /// How the form arrived: JSON from the SPA, or a plain HTML form post from a
 /// browser without JavaScript (the prerendered page's form works too).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -59,7 +64,11 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         None => None,
     };
     let result = async {
-        let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT_BYTES)
+        let raw_limit = match kind {
+            Kind::Json => BODY_LIMIT_BYTES,
+            Kind::Form => FORM_BODY_LIMIT_BYTES,
+        };
+        let body = axum::body::to_bytes(req.into_body(), raw_limit)
             .await
             .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
         let form = match kind {
@@ -138,10 +147,14 @@ async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Opt
 }
 
 /// A plain HTML form post: the same fields, as a browser sends them.
-/// Unknown names are ignored (a browser may send its submit button).
+/// Unknown names are ignored (a browser may send its submit button). The size
+/// limit applies to the decoded text, as it does to a JSON body.
 fn parse_form(body: &[u8]) -> Result<ContactRequest> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|e| Error::BadRequest(format!("the form could not be read: {e}")))?;
+    if pairs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > BODY_LIMIT_BYTES {
+        return Err(Error::PayloadTooLarge(BODY_LIMIT_BYTES));
+    }
     let mut req = ContactRequest::default();
     for (k, v) in pairs {
         match k.as_str() {

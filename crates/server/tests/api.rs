@@ -438,3 +438,57 @@ async fn control_and_bidi_characters_are_refused_per_field() {
     let stored = h.state.store.get(body["id"].as_str().unwrap()).unwrap().unwrap();
     assert_eq!(stored.message, "We need help scaling:\r\n\t- Postgres\n\t- queues");
 }
+
+#[tokio::test]
+async fn a_resend_without_a_key_after_the_quota_is_used_gets_the_first_id() {
+    let mut config = Config::default();
+    config.rate_limit.burst = 1;
+    config.rate_limit.refill_seconds = 3600;
+    let h = harness(config);
+    let (s1, _, b1) = h.post_json(VALID, None).await;
+    assert_eq!(s1, StatusCode::CREATED, "{b1}");
+    let (s2, _, b2) = h.post_json(VALID, None).await;
+    assert_eq!(s2, StatusCode::CREATED, "the double submit is recognised before the rate limit: {b2}");
+    assert_eq!(b1["id"], b2["id"]);
+    let (s3, ..) = h.post_json(&VALID.replace("Postgres", "MySQL"), None).await;
+    assert_eq!(s3, StatusCode::TOO_MANY_REQUESTS, "a new submission is still limited");
+    assert_eq!(h.state.store.count().unwrap(), 1);
+}
+
+fn form_post(body: String) -> Request<Body> {
+    Request::post("/api/v1/contact")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_form_post_is_limited_by_its_decoded_size() {
+    use keel_model::contact::BODY_LIMIT_BYTES;
+    let h = harness(Config::default());
+    let form = |message: &str| {
+        serde_urlencoded::to_string([
+            ("name", "Åsa"),
+            ("email", "asa@example.dk"),
+            ("message", message),
+            ("consent", "on"),
+        ])
+        .unwrap()
+    };
+    // 4,000 three-byte characters: 12 kB of text, 36 kB percent-encoded.
+    let long = "€".repeat(4_000);
+    let body = form(&long);
+    assert!(body.len() > BODY_LIMIT_BYTES, "{} bytes encoded", body.len());
+    let (status, _, page) = h.send(form_post(body)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&page));
+    assert_eq!(h.state.store.list(Default::default()).unwrap()[0].message, long);
+
+    // Over the limit once decoded (and not much encoding to hide behind): 413.
+    let (status, _, page) = h.send(form_post(form(&"a".repeat(BODY_LIMIT_BYTES + 1)))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(String::from_utf8_lossy(&page).contains("larger than"));
+    // The raw body has a cap too: three times the limit.
+    let (status, ..) = h.send(form_post(form(&"€".repeat(BODY_LIMIT_BYTES / 2)))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(h.state.store.count().unwrap(), 1);
+}
