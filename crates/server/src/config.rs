@@ -19,6 +19,11 @@ pub struct Config {
     pub dist: PathBuf,
     /// The SQLite database file; created if missing.
     pub database: PathBuf,
+    /// The site's own origin as browsers see it (`https://keel.example`), for
+    /// the same-origin check of contact posts. Unset: the request's `Host`
+    /// stands in for it. Normalised when loaded (lower case, no default port,
+    /// no trailing slash).
+    pub public_origin: Option<String>,
     /// Origins allowed to POST the contact form cross-origin (partner sites).
     /// Empty: same-origin only. The admin endpoint is never cross-origin.
     pub allowed_origins: Vec<String>,
@@ -159,12 +164,26 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// `https://Keel.Example:443/` → `https://keel.example`: the form a browser
+/// sends in `Origin`.
+fn normalize_origin(origin: &str) -> anyhow::Result<String> {
+    let url = reqwest::Url::parse(origin.trim()).with_context(|| format!("{origin:?} is not an origin like https://keel.example"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        anyhow::bail!("{origin:?} is not an origin like https://keel.example (http or https, and a host)");
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        anyhow::bail!("{origin:?} is not an origin: give scheme, host and port only, like https://keel.example");
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             dist: PathBuf::from("dist"),
             database: PathBuf::from("keel.db"),
+            public_origin: None,
             allowed_origins: Vec::new(),
             rate_limit: RateLimit::default(),
             admin_token: None,
@@ -205,6 +224,9 @@ impl Config {
         if let Some(v) = var("KEEL_DATABASE") {
             self.database = v.into();
         }
+        if let Some(v) = var("KEEL_PUBLIC_ORIGIN") {
+            self.public_origin = Some(v);
+        }
         if let Some(v) = var("KEEL_ALLOWED_ORIGINS") {
             self.allowed_origins = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         }
@@ -240,9 +262,12 @@ impl Config {
         self.check()
     }
 
-    /// Every setting checked once, at start, with a message that names it.
-    /// Never echoes a webhook URL's path or query.
-    fn check(&self) -> anyhow::Result<()> {
+    /// Every setting checked once, at start, with a message that names it;
+    /// `public_origin` normalised. Never echoes a webhook URL's path or query.
+    fn check(&mut self) -> anyhow::Result<()> {
+        if let Some(o) = self.public_origin.take() {
+            self.public_origin = Some(normalize_origin(&o).context("public_origin (KEEL_PUBLIC_ORIGIN)")?);
+        }
         if let Some(s) = &self.smtp {
             s.check()?;
         }
@@ -315,7 +340,7 @@ mod tests {
     }
 
     fn load(text: &str) -> anyhow::Result<Config> {
-        let c = Config::parse(text)?;
+        let mut c = Config::parse(text)?;
         c.check()?;
         Ok(c)
     }
@@ -377,6 +402,23 @@ mod tests {
         assert_eq!(redact_url("http://user:pw@127.0.0.1:8080/hook#x"), "http://127.0.0.1:8080");
         assert_eq!(redact_url("http://[::1]:9/a"), "http://[::1]:9");
         assert_eq!(redact_url("not a url /secret"), "(a malformed URL)");
+    }
+
+    #[test]
+    fn public_origin_is_normalised_like_a_browser_origin() {
+        for (given, want) in [
+            ("https://keel.example", "https://keel.example"),
+            ("https://Keel.Example:443/", "https://keel.example"),
+            ("http://keel.example:8080", "http://keel.example:8080"),
+        ] {
+            assert_eq!(load(&format!("public_origin = \"{given}\"")).unwrap().public_origin.as_deref(), Some(want), "{given}");
+        }
+        for bad in ["keel.example", "https://keel.example/contact", "ftp://keel.example", "https://keel.example?x=1"] {
+            let e = err(&format!("public_origin = \"{bad}\""));
+            assert!(e.contains("public_origin") && e.contains("like https://keel.example"), "{bad}: {e}");
+        }
+        let c = Config::load(None, |k| (k == "KEEL_PUBLIC_ORIGIN").then(|| "HTTPS://KEEL.EXAMPLE/".into())).unwrap();
+        assert_eq!(c.public_origin.as_deref(), Some("https://keel.example"));
     }
 
     #[test]

@@ -190,15 +190,15 @@ pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Res
 }
 
 /// CORS headers for a cross-origin request from an allowed origin; empty for a
-/// same-origin request; an error for any other origin.
+/// same-origin request (or one without `Origin`: not from a browser); an
+/// error for any other origin.
 fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
     let mut out = HeaderMap::new();
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(out);
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-    if origin_host == host {
+    let origin = origin.to_str().unwrap_or("");
+    if is_same_origin(&state.config, headers, origin) {
         return Ok(out);
     }
     if state.config.allowed_origins.iter().any(|o| o == origin) {
@@ -207,6 +207,35 @@ fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
         return Ok(out);
     }
     Err(Error::Forbidden("this origin may not post the contact form".into()))
+}
+
+/// Whether `origin` (the `Origin` header) is the site itself. With
+/// `public_origin` configured, exactly that origin, scheme and port included
+/// (the request's `Host` plays no part: a proxy may rewrite it). Without it,
+/// today's rule: the origin's host must be the request's `Host`, with the
+/// scheme checked where the server can know it: http or https, and the one a
+/// trusted proxy states in `X-Forwarded-Proto`.
+fn is_same_origin(config: &crate::Config, headers: &HeaderMap, origin: &str) -> bool {
+    if let Some(public) = &config.public_origin {
+        return origin.eq_ignore_ascii_case(public);
+    }
+    let Some((scheme, origin_host)) = origin.split_once("://") else { return false };
+    let scheme = scheme.to_ascii_lowercase();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !matches!(scheme.as_str(), "http" | "https") || host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
+        return false;
+    }
+    let forwarded_proto = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim);
+    match forwarded_proto {
+        Some(proto) if config.trust_forwarded_for => proto.eq_ignore_ascii_case(&scheme),
+        _ => true,
+    }
 }
 
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {

@@ -492,3 +492,57 @@ async fn a_form_post_is_limited_by_its_decoded_size() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(h.state.store.count().unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_configured_public_origin_decides_same_origin_scheme_included() {
+    let mut config = Config::default();
+    config.public_origin = Some("https://keel.example".into());
+    let h = harness(config);
+    let post = |origin: &str, host: &str, body: &str| {
+        Request::post("/api/v1/contact")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, origin)
+            .header(header::HOST, host)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // Behind a proxy that rewrites Host, the browser's POST is still same-origin.
+    let (status, headers, body) = h.send(post("https://keel.example", "127.0.0.1:8080", VALID)).await;
+    assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "same origin needs no CORS");
+    for (origin, host) in [
+        ("http://keel.example", "keel.example"),
+        ("https://keel.example:8443", "keel.example:8443"),
+        ("https://127.0.0.1:8080", "127.0.0.1:8080"),
+        ("null", "keel.example"),
+    ] {
+        let (status, _, body) = h.send(post(origin, host, &VALID.replace("Postgres", origin))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin} with Host {host}");
+        assert_eq!(json(&body)["error"], "forbidden");
+    }
+    assert_eq!(h.state.store.count().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn without_a_public_origin_the_host_decides_and_the_scheme_is_checked_where_known() {
+    let mut config = Config::default();
+    config.trust_forwarded_for = true;
+    let h = harness(config);
+    let post = |origin: &str, proto: Option<&str>, n: usize| {
+        let mut req = Request::post("/api/v1/contact")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, origin)
+            .header(header::HOST, "keel.example");
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        req.body(Body::from(VALID.replace("Postgres", &format!("Postgres {n}")))).unwrap()
+    };
+    assert_eq!(h.send(post("https://keel.example", None, 1)).await.0, StatusCode::CREATED);
+    assert_eq!(h.send(post("http://keel.example", None, 2)).await.0, StatusCode::CREATED);
+    assert_eq!(h.send(post("https://keel.example", Some("https"), 3)).await.0, StatusCode::CREATED);
+    assert_eq!(h.send(post("http://keel.example", Some("https"), 4)).await.0, StatusCode::FORBIDDEN, "the proxy says https");
+    assert_eq!(h.send(post("ftp://keel.example", None, 5)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(h.send(post("https://keel.example.evil", None, 6)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(h.state.store.count().unwrap(), 3);
+}
