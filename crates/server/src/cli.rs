@@ -35,7 +35,7 @@ pub enum Action {
     },
     /// Mark a submission handled.
     Handle { id: String },
-    /// Erase a submission (privacy requests). Cannot be undone.
+    /// Erase a submission (privacy requests), also from the database files. Cannot be undone.
     Delete { id: String },
     /// Send a submission's failed notifications again, after fixing what made them fail.
     Retry { id: String },

@@ -7,6 +7,16 @@
 //!
 //! One connection behind a mutex: SQLite has one writer anyway, and the intake
 //! is small. Callers run these blocking methods on `spawn_blocking`.
+//!
+//! Hygiene: the database files are created readable by their owner only
+//! (0600); a write transaction takes the write lock at BEGIN (IMMEDIATE), so
+//! it waits for another writer (the CLI) instead of failing half-way; and a
+//! deleted submission's text is overwritten (`secure_delete`) and checkpointed
+//! out of the WAL, so it is gone from the files, not only from queries.
+//!
+//! The types here (`Submission`, `Delivery`, `Channel`, `DeliveryState`,
+//! `Inserted`, `ListFilter`) carry no SQL; everything SQLite is inside
+//! `Store`, so another store can offer the same methods.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -157,6 +167,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        create_private(path).with_context(|| format!("creating the database {}", path.display()))?;
         let conn = Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
         Self::init(conn)
     }
@@ -171,6 +182,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Freed space is zeroed, so deleted text does not linger in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         // Wait for another process (the CLI) instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
@@ -195,7 +208,10 @@ impl Store {
         now_ms: i64,
     ) -> anyhow::Result<Inserted> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock is taken (or waited for) before the first
+        // read, so the transaction cannot fail half-way when another process
+        // wrote since it started reading.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Checked again inside the transaction: two requests with one key can race.
         if let Some(key) = idempotency_key
             && let Some(seen) = seen_key(&tx, key, request_hash)?
@@ -291,9 +307,24 @@ impl Store {
         Ok(self.conn().execute("UPDATE submissions SET handled_at = ?2 WHERE id = ?1", params![id, now_ms])? > 0)
     }
 
-    /// Erase a submission and its outbox rows (privacy requests).
+    /// Erase a submission and its outbox rows (privacy requests): from the
+    /// tables, and from the files. `secure_delete` zeroes the freed space; the
+    /// checkpoint then moves the zeroed pages into the database file and
+    /// truncates the WAL, which still held the old pages.
     pub fn delete(&self, id: &str) -> anyhow::Result<bool> {
-        Ok(self.conn().execute("DELETE FROM submissions WHERE id = ?1", [id])? > 0)
+        let conn = self.conn();
+        let deleted = conn.execute("DELETE FROM submissions WHERE id = ?1", [id])? > 0;
+        // Also when nothing matched: a delete repeated after a busy checkpoint
+        // finishes the job. The row is (busy, WAL frames, frames checkpointed);
+        // busy = 1 when a reader kept an old snapshot past the busy timeout.
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        if busy != 0 {
+            anyhow::bail!(
+                "the write-ahead log could not be cleared (another process is reading), so the old text of {id} may still be in it: run the delete again later"
+            );
+        }
+        Ok(deleted)
     }
 
     /// Outbox rows due for an attempt, oldest first.
@@ -411,6 +442,21 @@ fn deliveries(conn: &Connection, id: &str) -> anyhow::Result<Vec<Delivery>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Create the database file, readable and writable by its owner only, unless
+/// it exists. SQLite gives the `-wal` and `-shm` files the database file's
+/// permissions.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Time-ordered and unguessable: 12 hex digits of milliseconds, 16 random.
 fn new_id(now_ms: i64) -> String {
     format!("{:012x}{:016x}", now_ms, rand::random::<u64>())
@@ -500,6 +546,69 @@ mod tests {
         assert_eq!(due.iter().map(|o| o.channel).collect::<Vec<_>>(), [Channel::Webhook, Channel::Email], "due again, oldest due first");
         assert_eq!(s.requeue_failed(&id, 8).unwrap(), Some(0), "nothing failed any more");
         assert_eq!(s.requeue_failed("nope", 8).unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let s = Store::open(&path).unwrap();
+        s.insert(&req(), false, None, "h", &[Channel::Email], 1).unwrap();
+        for name in ["keel.db", "keel.db-wal", "keel.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name} is {mode:o}");
+        }
+    }
+
+    #[test]
+    fn a_deleted_submission_is_gone_from_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let s = Store::open(&path).unwrap();
+        let secret = |n: &str| ContactRequest { message: format!("Our secret plan {n} is in this message."), ..req() };
+        let Inserted::New(gone) = s.insert(&secret("ZEBRA-4711"), false, None, "h1", &[Channel::Email], 1).unwrap() else { panic!() };
+        s.insert(&secret("OTTER-0815"), false, None, "h2", &[Channel::Email], 2).unwrap();
+        s.mark_handled(&gone, 3).unwrap();
+        assert!(s.delete(&gone).unwrap());
+        let mut bytes = Vec::new();
+        for name in ["keel.db", "keel.db-wal"] {
+            bytes.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
+        }
+        let found = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(found("OTTER-0815"), "the search works: the kept submission is in the files");
+        assert!(!found("ZEBRA-4711"), "the deleted text is still in the database or its WAL");
+        assert!(!found(&gone), "the deleted id is still in the database or its WAL");
+    }
+
+    #[test]
+    fn insert_waits_for_another_writer_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let s = Store::open(&path).unwrap();
+        // Another process (the CLI, a second server) holds the write lock a while.
+        let (locked_tx, locked) = std::sync::mpsc::channel();
+        let other = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let c = Connection::open(&path).unwrap();
+                c.execute_batch(
+                    "BEGIN IMMEDIATE; INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('x', 0, 'n', 'e', 'm', 1);",
+                )
+                .unwrap();
+                locked_tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                c.execute_batch("COMMIT").unwrap();
+            }
+        });
+        locked.recv().unwrap();
+        // With a key the transaction reads before it writes: a DEFERRED one
+        // would hold a stale snapshot and fail with SQLITE_BUSY at once.
+        let inserted = s.insert(&req(), false, Some("k"), "h", &[], 1);
+        other.join().unwrap();
+        assert!(matches!(inserted, Ok(Inserted::New(_))), "{:?}", inserted.err());
+        assert_eq!(s.count().unwrap(), 2);
     }
 
     #[test]
