@@ -11,10 +11,13 @@ export const ROOT = resolve(process.env.KEEL_ROOT ?? join(import.meta.dirname, '
 export const SERVER_BIN = join(ROOT, 'target/server/keel-server');
 
 /** Start `keel-server serve` and resolve once it prints its URL. */
-export async function startServer({ env = {}, dist = join(ROOT, 'dist'), database } = {}) {
+export async function startServer({ env = {}, dist = join(ROOT, 'dist'), database, openFiles } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'keel-test-'));
   const db = database ?? join(dir, 'keel.db');
-  const proc = spawn(SERVER_BIN, ['serve', '--listen', '127.0.0.1:0', '--dist', dist, '--database', db], {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--dist', dist, '--database', db];
+  // `openFiles`: run under that open-file limit, soft and hard (util-linux prlimit).
+  const [bin, argv] = openFiles ? ['prlimit', [`--nofile=${openFiles}:${openFiles}`, SERVER_BIN, ...args]] : [SERVER_BIN, args];
+  const proc = spawn(bin, argv, {
     env: { ...process.env, RUST_LOG: 'keel_server=warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

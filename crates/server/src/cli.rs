@@ -50,7 +50,10 @@ pub enum Format {
 pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
         Action::List { spam, all } => {
-            let list = store.list(ListFilter { include_spam: spam, include_handled: all })?;
+            let list = store.list(ListFilter {
+                include_spam: spam,
+                include_handled: all,
+            })?;
             if list.is_empty() {
                 writeln!(out, "No submissions.")?;
             }
@@ -64,18 +67,35 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
                     escape_controls(&s.name, false),
                     escape_controls(&s.email, false),
                     state,
-                    if s.handled_at.is_some() { "  handled" } else { "" }
+                    if s.handled_at.is_some() {
+                        "  handled"
+                    } else {
+                        ""
+                    }
                 )?;
             }
         }
         Action::Show { id } => {
-            let Some(s) = store.get(&id)? else { bail!("no submission {id}") };
-            writeln!(out, "{}", json_for_terminal(serde_json::to_string_pretty(&s)?))?;
+            let Some(s) = store.get(&id)? else {
+                bail!("no submission {id}")
+            };
+            writeln!(
+                out,
+                "{}",
+                json_for_terminal(serde_json::to_string_pretty(&s)?)
+            )?;
         }
         Action::Export { format, spam } => {
-            let list = store.list(ListFilter { include_spam: spam, include_handled: true })?;
+            let list = store.list(ListFilter {
+                include_spam: spam,
+                include_handled: true,
+            })?;
             match format {
-                Format::Json => writeln!(out, "{}", json_for_terminal(serde_json::to_string_pretty(&list)?))?,
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    json_for_terminal(serde_json::to_string_pretty(&list)?)
+                )?,
                 Format::Csv => write_csv(out, &list)?,
             }
         }
@@ -94,7 +114,10 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
         Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms())? {
             None => bail!("no submission {id}"),
             Some(0) => writeln!(out, "{id} has no failed notifications.")?,
-            Some(n) => writeln!(out, "Requeued {n} failed notification(s) of {id}; a running server sends them within seconds.")?,
+            Some(n) => writeln!(
+                out,
+                "Requeued {n} failed notification(s) of {id}; a running server sends them within seconds."
+            )?,
         },
     }
     Ok(())
@@ -112,7 +135,9 @@ fn delivery_summary(s: &Submission) -> String {
         .map(|d| match d.state {
             DeliveryState::Delivered => format!("{}:delivered", d.channel),
             DeliveryState::Pending => format!("{}:pending({} tries)", d.channel, d.attempts),
-            DeliveryState::Failed => format!("{}:FAILED({} tries, see show)", d.channel, d.attempts),
+            DeliveryState::Failed => {
+                format!("{}:FAILED({} tries, see show)", d.channel, d.attempts)
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -129,24 +154,30 @@ fn date(ms: i64) -> String {
 /// pretty JSON is ASCII with line feeds, so every other such character is
 /// inside a string.)
 fn json_for_terminal(json: String) -> String {
-    let unsafe_char = |c: char| (c.is_control() && c != '\n') || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}');
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n') || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
     if !json.contains(unsafe_char) {
         return json;
     }
-    json.chars().fold(String::with_capacity(json.len() + 16), |mut out, c| {
-        if unsafe_char(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-        out
-    })
+    json.chars()
+        .fold(String::with_capacity(json.len() + 16), |mut out, c| {
+            if unsafe_char(c) {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                out.push(c);
+            }
+            out
+        })
 }
 
 /// RFC 4180 CSV; cells that a spreadsheet would run as a formula get a leading
 /// apostrophe (CSV injection), and hidden characters are written out.
 fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
-    writeln!(out, "id,created_at,name,email,company,budget,message,consent,spam,handled_at")?;
+    writeln!(
+        out,
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at"
+    )?;
     for s in list {
         let line = |t: &str| escape_controls(t, false).into_owned();
         let cells = [
@@ -168,8 +199,16 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
 }
 
 fn csv_cell(c: &str) -> String {
-    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{c}") } else { c.to_string() };
-    if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
+    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{c}")
+    } else {
+        c.to_string()
+    };
+    if c.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", c.replace('"', "\"\""))
+    } else {
+        c
+    }
 }
 
 #[cfg(test)]
@@ -191,7 +230,10 @@ mod tests {
             consent: true,
             ..Default::default()
         };
-        let keel_server::store::Inserted::New(id) = store.insert(&req, false, None, "h", &[Channel::Email], 1).unwrap() else {
+        let keel_server::store::Inserted::New(id) = store
+            .insert(&req, false, None, "h", &[Channel::Email], 1)
+            .unwrap()
+        else {
             panic!()
         };
         (store, id)
@@ -216,11 +258,20 @@ mod tests {
     #[test]
     fn list_prints_hidden_characters_as_code_points() {
         let (store, id) = hostile_store();
-        let out = output(&store, Action::List { spam: false, all: false });
+        let out = output(
+            &store,
+            Action::List {
+                spam: false,
+                all: false,
+            },
+        );
         assert_printable(&out);
         assert_eq!(out.lines().count(), 1, "{out}");
         assert!(out.starts_with(&id));
-        assert!(out.contains("Ada\\u{202e}ecalovoL\\u{8}\\u{8} <ada@example.com\\u{1b}[2J>"), "{out}");
+        assert!(
+            out.contains("Ada\\u{202e}ecalovoL\\u{8}\\u{8} <ada@example.com\\u{1b}[2J>"),
+            "{out}"
+        );
         assert!(out.contains("email:pending(0 tries)"), "{out}");
     }
 
@@ -228,14 +279,36 @@ mod tests {
     fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
         let (store, id) = hostile_store();
         let outbox = store.due(i64::MAX, 1).unwrap()[0].id;
-        store.mark_failed(outbox, "smtp: permanent error (550)").unwrap();
-        assert!(output(&store, Action::List { spam: false, all: false }).contains("email:FAILED(1 tries, see show)"));
+        store
+            .mark_failed(outbox, "smtp: permanent error (550)")
+            .unwrap();
+        assert!(
+            output(
+                &store,
+                Action::List {
+                    spam: false,
+                    all: false
+                }
+            )
+            .contains("email:FAILED(1 tries, see show)")
+        );
         assert!(store.due(i64::MAX, 1).unwrap().is_empty());
-        assert!(output(&store, Action::Retry { id: id.clone() }).starts_with("Requeued 1 failed notification(s)"));
+        assert!(
+            output(&store, Action::Retry { id: id.clone() })
+                .starts_with("Requeued 1 failed notification(s)")
+        );
         assert_eq!(store.due(i64::MAX, 1).unwrap()[0].id, outbox);
-        assert!(output(&store, Action::Retry { id: id.clone() }).contains("has no failed notifications"));
+        assert!(
+            output(&store, Action::Retry { id: id.clone() })
+                .contains("has no failed notifications")
+        );
         let mut out = Vec::new();
-        assert!(run(&store, Action::Retry { id: "nope".into() }, &mut out).unwrap_err().to_string().contains("no submission nope"));
+        assert!(
+            run(&store, Action::Retry { id: "nope".into() }, &mut out)
+                .unwrap_err()
+                .to_string()
+                .contains("no submission nope")
+        );
     }
 
     #[test]
@@ -245,10 +318,20 @@ mod tests {
         let show = output(&store, Action::Show { id: id.clone() });
         assert_printable(&show.replace('\n', ""));
         let back: serde_json::Value = serde_json::from_str(&show).unwrap();
-        assert_eq!(back["name"], stored.name.as_str(), "the same value, written safely");
+        assert_eq!(
+            back["name"],
+            stored.name.as_str(),
+            "the same value, written safely"
+        );
         assert_eq!(back["company"], stored.company.as_deref().unwrap());
         assert!(show.contains(r#""Ada\u202eecalovoL\b\b""#), "{show}");
-        let export = output(&store, Action::Export { format: Format::Json, spam: false });
+        let export = output(
+            &store,
+            Action::Export {
+                format: Format::Json,
+                spam: false,
+            },
+        );
         assert_printable(&export.replace('\n', ""));
         let back: serde_json::Value = serde_json::from_str(&export).unwrap();
         assert_eq!(back[0]["message"], stored.message.as_str());
@@ -257,10 +340,19 @@ mod tests {
     #[test]
     fn csv_export_escapes_hidden_characters_and_keeps_line_breaks() {
         let (store, _) = hostile_store();
-        let csv = output(&store, Action::Export { format: Format::Csv, spam: false });
+        let csv = output(
+            &store,
+            Action::Export {
+                format: Format::Csv,
+                spam: false,
+            },
+        );
         assert_printable(&csv);
         assert!(csv.contains(",Ada\\u{202e}ecalovoL\\u{8}\\u{8},ada@example.com\\u{1b}[2J,Acme\\u{1b}]0;pwned\\u{7}\\u{9b}31m,"), "{csv}");
-        assert!(csv.contains("\"Hello\r\nfake line\\u{d}over it\\u{7f}\n\tbye\\u{2066}\""), "{csv}");
+        assert!(
+            csv.contains("\"Hello\r\nfake line\\u{d}over it\\u{7f}\n\tbye\\u{2066}\""),
+            "{csv}"
+        );
     }
 
     #[test]
@@ -279,8 +371,16 @@ mod tests {
             let cell = format!("{lead}1+1");
             assert_eq!(csv_cell(&cell), format!("'{cell}"), "{cell:?}");
         }
-        assert_eq!(csv_cell("\rx"), "\"'\rx\"", "neutralised, then quoted for the CR");
+        assert_eq!(
+            csv_cell("\rx"),
+            "\"'\rx\"",
+            "neutralised, then quoted for the CR"
+        );
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("1+1="), "1+1=", "only a leading sign starts a formula");
+        assert_eq!(
+            csv_cell("1+1="),
+            "1+1=",
+            "only a leading sign starts a formula"
+        );
     }
 }

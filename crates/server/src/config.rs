@@ -34,6 +34,11 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Use the last `X-Forwarded-For` address as the client (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// Proxies you run (addresses or networks): requests from them are taken
+    /// to come from the address they saw (`X-Forwarded-For`, walked from the right).
+    pub trusted_proxies: Vec<String>,
+    /// Time limits and the connection cap (`listen.rs`).
+    pub limits: Limits,
     pub smtp: Option<Smtp>,
     pub webhook: Option<Webhook>,
     /// First notification retry after this many milliseconds, doubling up to an hour.
@@ -50,7 +55,34 @@ pub struct RateLimit {
 impl Default for RateLimit {
     fn default() -> Self {
         // A person sends one or two; five in a burst allows for typos and retries.
-        RateLimit { burst: 5, refill_seconds: 60 }
+        RateLimit {
+            burst: 5,
+            refill_seconds: 60,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// A connection must send a complete request head within this many seconds
+    /// of connecting or of its previous response, or it is closed.
+    pub header_timeout_seconds: u64,
+    /// A request body must arrive, and a handler answer, within this many seconds.
+    pub request_timeout_seconds: u64,
+    /// Open connections at most. Unset: the open-file limit less a reserve.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Ten seconds is plenty for a request head on a slow phone; a contact
+        // post is a few kilobytes.
+        Limits {
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_connections: None,
+        }
     }
 }
 
@@ -112,7 +144,9 @@ impl Smtp {
         }
         match (&self.username, &self.password) {
             (Some(_), None) | (None, Some(_)) => {
-                anyhow::bail!("smtp.username and smtp.password go together: set both, or neither for a relay without login")
+                anyhow::bail!(
+                    "smtp.username and smtp.password go together: set both, or neither for a relay without login"
+                )
             }
             (Some(_), Some(_)) if self.tls == Tls::None => anyhow::bail!(
                 "smtp.tls = \"none\" would send the username and password unencrypted: use tls = \"starttls\" (usually port 587) or \"tls\" (usually port 465)"
@@ -134,13 +168,22 @@ pub struct Webhook {
 impl Webhook {
     fn check(&self) -> anyhow::Result<()> {
         // The parser's message names the problem, never the URL.
-        let url = reqwest::Url::parse(&self.url).map_err(|e| anyhow::anyhow!("webhook.url is not a URL ({e})"))?;
+        let url = reqwest::Url::parse(&self.url)
+            .map_err(|e| anyhow::anyhow!("webhook.url is not a URL ({e})"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            anyhow::bail!("webhook.url must start with https:// (or http://), not {}:", url.scheme());
+            anyhow::bail!(
+                "webhook.url must start with https:// (or http://), not {}:",
+                url.scheme()
+            );
         }
-        let Some(host) = url.host_str() else { anyhow::bail!("webhook.url has no host") };
+        let Some(host) = url.host_str() else {
+            anyhow::bail!("webhook.url has no host")
+        };
         let loopback = host.eq_ignore_ascii_case("localhost")
-            || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
         if self.secret.is_some() && url.scheme() == "http" && !loopback {
             anyhow::bail!(
                 "webhook.secret would be sent unencrypted to {}: use an https:// URL (plain http only to a loopback address)",
@@ -158,7 +201,11 @@ pub fn redact_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(u) if u.host_str().is_some() => {
             let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-            format!("{}://{}{port}", u.scheme(), u.host_str().unwrap_or_default())
+            format!(
+                "{}://{}{port}",
+                u.scheme(),
+                u.host_str().unwrap_or_default()
+            )
         }
         _ => "(a malformed URL)".into(),
     }
@@ -167,12 +214,21 @@ pub fn redact_url(url: &str) -> String {
 /// `https://Keel.Example:443/` → `https://keel.example`: the form a browser
 /// sends in `Origin`.
 fn normalize_origin(origin: &str) -> anyhow::Result<String> {
-    let url = reqwest::Url::parse(origin.trim()).with_context(|| format!("{origin:?} is not an origin like https://keel.example"))?;
+    let url = reqwest::Url::parse(origin.trim())
+        .with_context(|| format!("{origin:?} is not an origin like https://keel.example"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        anyhow::bail!("{origin:?} is not an origin like https://keel.example (http or https, and a host)");
+        anyhow::bail!(
+            "{origin:?} is not an origin like https://keel.example (http or https, and a host)"
+        );
     }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        anyhow::bail!("{origin:?} is not an origin: give scheme, host and port only, like https://keel.example");
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        anyhow::bail!(
+            "{origin:?} is not an origin: give scheme, host and port only, like https://keel.example"
+        );
     }
     Ok(url.origin().ascii_serialization())
 }
@@ -188,6 +244,8 @@ impl Default for Config {
             rate_limit: RateLimit::default(),
             admin_token: None,
             trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            limits: Limits::default(),
             smtp: None,
             webhook: None,
             retry_base_ms: 5_000,
@@ -201,10 +259,14 @@ impl Config {
     }
 
     /// Defaults, the file if given, then the environment.
-    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
                 Config::parse(&text).with_context(|| format!("in {}", path.display()))?
             }
             None => Config::default(),
@@ -216,7 +278,9 @@ impl Config {
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         let var = |k: &str| env(k).filter(|v| !v.is_empty());
         if let Some(v) = var("KEEL_LISTEN") {
-            self.listen = v.parse().with_context(|| format!("KEEL_LISTEN={v} is not an address like 127.0.0.1:8080"))?;
+            self.listen = v.parse().with_context(|| {
+                format!("KEEL_LISTEN={v} is not an address like 127.0.0.1:8080")
+            })?;
         }
         if let Some(v) = var("KEEL_DIST") {
             self.dist = v.into();
@@ -228,13 +292,21 @@ impl Config {
             self.public_origin = Some(v);
         }
         if let Some(v) = var("KEEL_ALLOWED_ORIGINS") {
-            self.allowed_origins = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            self.allowed_origins = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         if let Some(v) = var("KEEL_RATE_LIMIT_BURST") {
-            self.rate_limit.burst = v.parse().context("KEEL_RATE_LIMIT_BURST must be a whole number")?;
+            self.rate_limit.burst = v
+                .parse()
+                .context("KEEL_RATE_LIMIT_BURST must be a whole number")?;
         }
         if let Some(v) = var("KEEL_RATE_LIMIT_REFILL_SECONDS") {
-            self.rate_limit.refill_seconds = v.parse().context("KEEL_RATE_LIMIT_REFILL_SECONDS must be a whole number")?;
+            self.rate_limit.refill_seconds = v
+                .parse()
+                .context("KEEL_RATE_LIMIT_REFILL_SECONDS must be a whole number")?;
         }
         if let Some(v) = var("KEEL_ADMIN_TOKEN") {
             self.admin_token = Some(v);
@@ -242,20 +314,47 @@ impl Config {
         if let Some(v) = var("KEEL_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = var("KEEL_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = var("KEEL_MAX_CONNECTIONS") {
+            self.limits.max_connections = Some(
+                v.parse()
+                    .context("KEEL_MAX_CONNECTIONS must be a whole number")?,
+            );
+        }
         if let Some(v) = var("KEEL_RETRY_BASE_MS") {
-            self.retry_base_ms = v.parse().context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
+            self.retry_base_ms = v
+                .parse()
+                .context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
         }
         if let Some(url) = var("KEEL_WEBHOOK_URL") {
-            self.webhook = Some(Webhook { url, secret: var("KEEL_WEBHOOK_SECRET") });
+            self.webhook = Some(Webhook {
+                url,
+                secret: var("KEEL_WEBHOOK_SECRET"),
+            });
         }
         if let Some(host) = var("KEEL_SMTP_HOST") {
             self.smtp = Some(Smtp {
                 host,
-                port: var("KEEL_SMTP_PORT").map(|p| p.parse()).transpose().context("KEEL_SMTP_PORT must be a port number")?.unwrap_or(25),
-                tls: var("KEEL_SMTP_TLS").map(|t| t.parse()).transpose().context("KEEL_SMTP_TLS")?.unwrap_or_default(),
+                port: var("KEEL_SMTP_PORT")
+                    .map(|p| p.parse())
+                    .transpose()
+                    .context("KEEL_SMTP_PORT must be a port number")?
+                    .unwrap_or(25),
+                tls: var("KEEL_SMTP_TLS")
+                    .map(|t| t.parse())
+                    .transpose()
+                    .context("KEEL_SMTP_TLS")?
+                    .unwrap_or_default(),
                 username: var("KEEL_SMTP_USERNAME"),
                 password: var("KEEL_SMTP_PASSWORD"),
-                from: var("KEEL_SMTP_FROM").context("KEEL_SMTP_FROM is required with KEEL_SMTP_HOST")?,
+                from: var("KEEL_SMTP_FROM")
+                    .context("KEEL_SMTP_FROM is required with KEEL_SMTP_HOST")?,
                 to: var("KEEL_SMTP_TO").context("KEEL_SMTP_TO is required with KEEL_SMTP_HOST")?,
             });
         }
@@ -266,7 +365,8 @@ impl Config {
     /// `public_origin` normalised. Never echoes a webhook URL's path or query.
     fn check(&mut self) -> anyhow::Result<()> {
         if let Some(o) = self.public_origin.take() {
-            self.public_origin = Some(normalize_origin(&o).context("public_origin (KEEL_PUBLIC_ORIGIN)")?);
+            self.public_origin =
+                Some(normalize_origin(&o).context("public_origin (KEEL_PUBLIC_ORIGIN)")?);
         }
         if let Some(s) = &self.smtp {
             s.check()?;
@@ -282,7 +382,26 @@ impl Config {
         if self.rate_limit.burst == 0 {
             anyhow::bail!("rate_limit.burst must be at least 1");
         }
+        crate::client::parse_networks(&self.trusted_proxies)?;
+        if self.limits.header_timeout_seconds == 0 || self.limits.request_timeout_seconds == 0 {
+            anyhow::bail!(
+                "limits.header_timeout_seconds and limits.request_timeout_seconds must be at least 1"
+            );
+        }
+        if self.limits.max_connections == Some(0) {
+            anyhow::bail!(
+                "limits.max_connections must be at least 1 (leave it out to derive it from the open-file limit)"
+            );
+        }
         Ok(())
+    }
+
+    /// Which peers may name the client (validated at load).
+    pub fn proxies(&self) -> crate::client::Proxies {
+        crate::client::Proxies {
+            trusted: crate::client::parse_networks(&self.trusted_proxies).unwrap_or_default(),
+            trust_peer: self.trust_forwarded_for,
+        }
     }
 
     /// The notification channels a new submission gets outbox rows for.
@@ -314,17 +433,34 @@ mod tests {
     #[test]
     fn env_overrides_file() {
         let c = Config::parse("listen = \"127.0.0.1:9000\"\n[rate_limit]\nburst = 2\n").unwrap();
-        assert_eq!(c.rate_limit, RateLimit { burst: 2, refill_seconds: 60 });
+        assert_eq!(
+            c.rate_limit,
+            RateLimit {
+                burst: 2,
+                refill_seconds: 60
+            }
+        );
         let mut c = c;
-        c.apply_env(|k| (k == "KEEL_LISTEN").then(|| "127.0.0.1:9001".to_string())).unwrap();
+        c.apply_env(|k| (k == "KEEL_LISTEN").then(|| "127.0.0.1:9001".to_string()))
+            .unwrap();
         assert_eq!(c.listen.port(), 9001);
     }
 
     #[test]
     fn smtp_tls_is_one_of_three() {
         let smtp = |tls: &str| format!("[smtp]\nhost = \"h\"\nfrom = \"a@b\"\nto = \"c@d\"\n{tls}");
-        assert_eq!(Config::parse(&smtp("")).unwrap().smtp.unwrap().tls, Tls::None);
-        assert_eq!(Config::parse(&smtp("tls = \"starttls\"")).unwrap().smtp.unwrap().tls, Tls::Starttls);
+        assert_eq!(
+            Config::parse(&smtp("")).unwrap().smtp.unwrap().tls,
+            Tls::None
+        );
+        assert_eq!(
+            Config::parse(&smtp("tls = \"starttls\""))
+                .unwrap()
+                .smtp
+                .unwrap()
+                .tls,
+            Tls::Starttls
+        );
         assert!(Config::parse(&smtp("tls = \"ssl\"")).is_err());
         let env = |k: &str| match k {
             "KEEL_SMTP_HOST" => Some("h".into()),
@@ -334,7 +470,10 @@ mod tests {
             _ => None,
         };
         let err = format!("{:#}", Config::load(None, env).unwrap_err());
-        assert!(err.contains("KEEL_SMTP_TLS") && err.contains("none, starttls or tls"), "{err}");
+        assert!(
+            err.contains("KEEL_SMTP_TLS") && err.contains("none, starttls or tls"),
+            "{err}"
+        );
         let c = Config::load(None, |k| env(k).filter(|_| k != "KEEL_SMTP_TLS")).unwrap();
         assert_eq!(c.channels(), [Channel::Email]);
     }
@@ -354,13 +493,25 @@ mod tests {
     #[test]
     fn smtp_settings_are_checked_at_start() {
         load(SMTP).unwrap();
-        load(&format!("{SMTP}tls = \"starttls\"\nusername = \"u\"\npassword = \"p\"\n")).unwrap();
+        load(&format!(
+            "{SMTP}tls = \"starttls\"\nusername = \"u\"\npassword = \"p\"\n"
+        ))
+        .unwrap();
         let e = err(&format!("{SMTP}username = \"u\"\npassword = \"p\"\n"));
-        assert!(e.contains("tls = \"none\" would send the username and password unencrypted"), "{e}");
+        assert!(
+            e.contains("tls = \"none\" would send the username and password unencrypted"),
+            "{e}"
+        );
         let e = err(&format!("{SMTP}tls = \"tls\"\nusername = \"u\"\n"));
-        assert!(e.contains("smtp.username and smtp.password go together"), "{e}");
+        assert!(
+            e.contains("smtp.username and smtp.password go together"),
+            "{e}"
+        );
         let e = err(&SMTP.replace("Keel <web@keel.example>", "Keel web at keel.example"));
-        assert!(e.starts_with("smtp.from = \"Keel web at keel.example\" is not an email address"), "{e}");
+        assert!(
+            e.starts_with("smtp.from = \"Keel web at keel.example\" is not an email address"),
+            "{e}"
+        );
         let e = err(&SMTP.replace("hello@keel.example", "hello@"));
         assert!(e.starts_with("smtp.to = "), "{e}");
         assert!(err(&SMTP.replace("587", "0")).contains("smtp.port"));
@@ -374,12 +525,16 @@ mod tests {
             _ => None,
         };
         let e = format!("{:#}", Config::load(None, env).unwrap_err());
-        assert!(e.contains("unencrypted"), "the environment is checked too: {e}");
+        assert!(
+            e.contains("unencrypted"),
+            "the environment is checked too: {e}"
+        );
     }
 
     #[test]
     fn webhook_settings_are_checked_without_showing_the_url() {
-        load("[webhook]\nurl = \"https://hooks.example.com/T0/B0/s3cr3t\"\nsecret = \"x\"\n").unwrap();
+        load("[webhook]\nurl = \"https://hooks.example.com/T0/B0/s3cr3t\"\nsecret = \"x\"\n")
+            .unwrap();
         load("[webhook]\nurl = \"http://127.0.0.1:9000/s3cr3t\"\nsecret = \"x\"\n").unwrap();
         load("[webhook]\nurl = \"http://[::1]:9000/s3cr3t\"\nsecret = \"x\"\n").unwrap();
         load("[webhook]\nurl = \"http://hooks.internal/s3cr3t\"\n").unwrap();
@@ -392,14 +547,23 @@ mod tests {
             assert!(e.contains(want) && !e.contains("s3cr3t"), "{url}: {e}");
         }
         let e = err("[webhook]\nurl = \"http://hooks.example.com/s3cr3t\"\nsecret = \"x\"\n");
-        assert!(e.contains("sent unencrypted to http://hooks.example.com: use an https:// URL"), "{e}");
+        assert!(
+            e.contains("sent unencrypted to http://hooks.example.com: use an https:// URL"),
+            "{e}"
+        );
         assert!(!e.contains("s3cr3t"), "{e}");
     }
 
     #[test]
     fn redacted_urls_keep_scheme_host_and_port_only() {
-        assert_eq!(redact_url("https://hooks.slack.com/services/T0/B0/XXXX?token=1"), "https://hooks.slack.com");
-        assert_eq!(redact_url("http://user:pw@127.0.0.1:8080/hook#x"), "http://127.0.0.1:8080");
+        assert_eq!(
+            redact_url("https://hooks.slack.com/services/T0/B0/XXXX?token=1"),
+            "https://hooks.slack.com"
+        );
+        assert_eq!(
+            redact_url("http://user:pw@127.0.0.1:8080/hook#x"),
+            "http://127.0.0.1:8080"
+        );
         assert_eq!(redact_url("http://[::1]:9/a"), "http://[::1]:9");
         assert_eq!(redact_url("not a url /secret"), "(a malformed URL)");
     }
@@ -411,20 +575,39 @@ mod tests {
             ("https://Keel.Example:443/", "https://keel.example"),
             ("http://keel.example:8080", "http://keel.example:8080"),
         ] {
-            assert_eq!(load(&format!("public_origin = \"{given}\"")).unwrap().public_origin.as_deref(), Some(want), "{given}");
+            assert_eq!(
+                load(&format!("public_origin = \"{given}\""))
+                    .unwrap()
+                    .public_origin
+                    .as_deref(),
+                Some(want),
+                "{given}"
+            );
         }
-        for bad in ["keel.example", "https://keel.example/contact", "ftp://keel.example", "https://keel.example?x=1"] {
+        for bad in [
+            "keel.example",
+            "https://keel.example/contact",
+            "ftp://keel.example",
+            "https://keel.example?x=1",
+        ] {
             let e = err(&format!("public_origin = \"{bad}\""));
-            assert!(e.contains("public_origin") && e.contains("like https://keel.example"), "{bad}: {e}");
+            assert!(
+                e.contains("public_origin") && e.contains("like https://keel.example"),
+                "{bad}: {e}"
+            );
         }
-        let c = Config::load(None, |k| (k == "KEEL_PUBLIC_ORIGIN").then(|| "HTTPS://KEEL.EXAMPLE/".into())).unwrap();
+        let c = Config::load(None, |k| {
+            (k == "KEEL_PUBLIC_ORIGIN").then(|| "HTTPS://KEEL.EXAMPLE/".into())
+        })
+        .unwrap();
         assert_eq!(c.public_origin.as_deref(), Some("https://keel.example"));
     }
 
     #[test]
     fn typos_and_weak_tokens_are_errors() {
         assert!(Config::parse("lisen = \"x\"").is_err());
-        let err = Config::load(None, |k| (k == "KEEL_ADMIN_TOKEN").then(|| "short".into())).unwrap_err();
+        let err =
+            Config::load(None, |k| (k == "KEEL_ADMIN_TOKEN").then(|| "short".into())).unwrap_err();
         assert!(err.to_string().contains("16 characters"));
     }
 }

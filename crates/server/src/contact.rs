@@ -1,7 +1,6 @@
 //! `POST /api/v1/contact` and the operator's `GET /api/v1/admin/submissions`.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Query, Request, State};
@@ -40,7 +39,8 @@ enum Kind {
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response> {
     let headers = req.headers().clone();
-    let origin_headers = cors_headers(&state, &headers)?;
+    let peer = peer(&req);
+    let origin_headers = cors_headers(&state, &headers, peer)?;
     let client = client_ip(&state, &req);
 
     let mime = headers
@@ -55,9 +55,14 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     };
     let key = match headers.get("idempotency-key") {
         Some(v) => {
-            let k = v.to_str().map_err(|_| Error::BadRequest("Idempotency-Key must be ASCII".into()))?.trim();
+            let k = v
+                .to_str()
+                .map_err(|_| Error::BadRequest("Idempotency-Key must be ASCII".into()))?
+                .trim();
             if k.is_empty() || k.len() > IDEMPOTENCY_KEY_MAX {
-                return Err(Error::BadRequest(format!("Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")));
+                return Err(Error::BadRequest(format!(
+                    "Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters"
+                )));
             }
             Some(k.to_string())
         }
@@ -72,8 +77,9 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             .await
             .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
         let form = match kind {
-            Kind::Json => serde_json::from_slice(&body)
-                .map_err(|e| Error::BadRequest(format!("the body is not a valid contact request: {e}")))?,
+            Kind::Json => serde_json::from_slice(&body).map_err(|e| {
+                Error::BadRequest(format!("the body is not a valid contact request: {e}"))
+            })?,
             Kind::Form => parse_form(&body)?,
         };
         accept(&state, client, form, key, hex(&Sha256::digest(&body))).await
@@ -83,7 +89,8 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         Kind::Json => {
             let id = result?;
             let mut res = (StatusCode::CREATED, Json(ContactAccepted { id })).into_response();
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res.headers_mut().extend(origin_headers);
             Ok(res)
         }
@@ -92,14 +99,23 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
 }
 
 /// Validate, rate-limit and store; the id once the row is committed.
-async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Option<String>, request_hash: String) -> Result<String> {
+async fn accept(
+    state: &AppState,
+    client: IpAddr,
+    form: ContactRequest,
+    key: Option<String>,
+    request_hash: String,
+) -> Result<String> {
     // Malformed and invalid requests are answered before the rate limit: they
     // store nothing, and a visitor fixing a typo must not be locked out.
     let errors = validate(&form);
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let spam = form.website.as_deref().is_some_and(|w| !w.trim().is_empty());
+    let spam = form
+        .website
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty());
     let store = state.store.clone();
     let channels = state.config.channels();
     let limiter = state.limiter.clone();
@@ -115,15 +131,26 @@ async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Opt
             // Without a key (a plain form post), the same body again within
             // the window is the same submission sent twice.
             None => {
-                if let Some(id) = store.recent_duplicate(&request_hash, now_ms() - DUPLICATE_WINDOW_MS)? {
+                if let Some(id) =
+                    store.recent_duplicate(&request_hash, now_ms() - DUPLICATE_WINDOW_MS)?
+                {
                     return Ok(Ok(Inserted::Replayed(id)));
                 }
             }
         }
-        if let Err(wait) = limiter.check(client, Instant::now()) {
+        if let Err(wait) = limiter.check(client) {
             return Ok(Err(wait));
         }
-        store.insert(&form, spam, key.as_deref(), &request_hash, &channels, now_ms()).map(Ok)
+        store
+            .insert(
+                &form,
+                spam,
+                key.as_deref(),
+                &request_hash,
+                &channels,
+                now_ms(),
+            )
+            .map(Ok)
     })
     .await
     .map_err(|e| Error::Internal(e.into()))??;
@@ -140,9 +167,9 @@ async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Opt
             Ok(id)
         }
         Ok(Inserted::Replayed(id)) => Ok(id),
-        Ok(Inserted::KeyReused) => {
-            Err(Error::Conflict("this Idempotency-Key was already used for a different submission".into()))
-        }
+        Ok(Inserted::KeyReused) => Err(Error::Conflict(
+            "this Idempotency-Key was already used for a different submission".into(),
+        )),
     }
 }
 
@@ -150,8 +177,8 @@ async fn accept(state: &AppState, client: IpAddr, form: ContactRequest, key: Opt
 /// Unknown names are ignored (a browser may send its submit button). The size
 /// limit applies to the decoded text, as it does to a JSON body.
 fn parse_form(body: &[u8]) -> Result<ContactRequest> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(body).map_err(|e| Error::BadRequest(format!("the form could not be read: {e}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| Error::BadRequest(format!("the form could not be read: {e}")))?;
     if pairs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > BODY_LIMIT_BYTES {
         return Err(Error::PayloadTooLarge(BODY_LIMIT_BYTES));
     }
@@ -164,8 +191,9 @@ fn parse_form(body: &[u8]) -> Result<ContactRequest> {
             "budget" if v.is_empty() => req.budget = None,
             "budget" => {
                 req.budget = Some(
-                    serde_json::from_value(serde_json::Value::String(v))
-                        .map_err(|_| Error::BadRequest("budget is not one of the choices".into()))?,
+                    serde_json::from_value(serde_json::Value::String(v)).map_err(|_| {
+                        Error::BadRequest("budget is not one of the choices".into())
+                    })?,
                 )
             }
             "message" => req.message = v,
@@ -178,35 +206,56 @@ fn parse_form(body: &[u8]) -> Result<ContactRequest> {
 }
 
 /// CORS preflight for partner sites listed in `allowed_origins`.
-pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let mut h = cors_headers(&state, &headers)?;
+pub async fn preflight(State(state): State<AppState>, req: Request) -> Result<Response> {
+    let mut h = cors_headers(&state, req.headers(), peer(&req))?;
     if h.is_empty() {
-        return Err(Error::Forbidden("this origin may not post the contact form".into()));
+        return Err(Error::Forbidden(
+            "this origin may not post the contact form".into(),
+        ));
     }
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, idempotency-key"));
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, idempotency-key"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
     Ok((StatusCode::NO_CONTENT, h).into_response())
 }
 
 /// CORS headers for a cross-origin request from an allowed origin; empty for a
 /// same-origin request (or one without `Origin`: not from a browser); an
 /// error for any other origin.
-fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
+fn cors_headers(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<HeaderMap> {
     let mut out = HeaderMap::new();
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(out);
     };
     let origin = origin.to_str().unwrap_or("");
-    if is_same_origin(&state.config, headers, origin) {
+    if is_same_origin(
+        &state.config,
+        headers,
+        origin,
+        state.proxies.trusts(peer.ip()),
+    ) {
         return Ok(out);
     }
     if state.config.allowed_origins.iter().any(|o| o == origin) {
-        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(origin).expect("was a header value"));
+        out.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_str(origin).expect("was a header value"),
+        );
         out.insert(header::VARY, HeaderValue::from_static("Origin"));
         return Ok(out);
     }
-    Err(Error::Forbidden("this origin may not post the contact form".into()))
+    Err(Error::Forbidden(
+        "this origin may not post the contact form".into(),
+    ))
 }
 
 /// Whether `origin` (the `Origin` header) is the site itself. With
@@ -214,15 +263,28 @@ fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
 /// (the request's `Host` plays no part: a proxy may rewrite it). Without it,
 /// today's rule: the origin's host must be the request's `Host`, with the
 /// scheme checked where the server can know it: http or https, and the one a
-/// trusted proxy states in `X-Forwarded-Proto`.
-fn is_same_origin(config: &crate::Config, headers: &HeaderMap, origin: &str) -> bool {
+/// trusted proxy (`from_proxy`) states in `X-Forwarded-Proto`.
+fn is_same_origin(
+    config: &crate::Config,
+    headers: &HeaderMap,
+    origin: &str,
+    from_proxy: bool,
+) -> bool {
     if let Some(public) = &config.public_origin {
         return origin.eq_ignore_ascii_case(public);
     }
-    let Some((scheme, origin_host)) = origin.split_once("://") else { return false };
+    let Some((scheme, origin_host)) = origin.split_once("://") else {
+        return false;
+    };
     let scheme = scheme.to_ascii_lowercase();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if !matches!(scheme.as_str(), "http" | "https") || host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !matches!(scheme.as_str(), "http" | "https")
+        || host.is_empty()
+        || !origin_host.eq_ignore_ascii_case(host)
+    {
         return false;
     }
     let forwarded_proto = headers
@@ -233,26 +295,20 @@ fn is_same_origin(config: &crate::Config, headers: &HeaderMap, origin: &str) -> 
         .and_then(|v| v.rsplit(',').next())
         .map(str::trim);
     match forwarded_proto {
-        Some(proto) if config.trust_forwarded_for => proto.eq_ignore_ascii_case(&scheme),
+        Some(proto) if from_proxy => proto.eq_ignore_ascii_case(&scheme),
         _ => true,
     }
 }
 
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {
-    if state.config.trust_forwarded_for
-        && let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
+    state.proxies.client_ip(peer(req), req.headers())
+}
+
+/// The connection's peer (loopback when the router is called without one, as in tests).
+fn peer(req: &Request) -> SocketAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0)
 }
 
 #[derive(Deserialize)]
@@ -263,7 +319,11 @@ pub struct AdminQuery {
     include_handled: bool,
 }
 
-pub async fn admin_list(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<AdminQuery>) -> Result<Response> {
+pub async fn admin_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AdminQuery>,
+) -> Result<Response> {
     let Some(token) = &state.config.admin_token else {
         // Off unless configured: indistinguishable from a missing route.
         return Err(Error::NotFound);
@@ -274,17 +334,23 @@ pub async fn admin_list(State(state): State<AppState>, headers: HeaderMap, Query
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     // Compare digests in constant time, so neither content nor length leaks.
-    let ok: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(token.as_bytes())).into();
+    let ok: bool = Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(token.as_bytes()))
+        .into();
     if !ok {
         return Err(Error::Unauthorized);
     }
     let store = state.store.clone();
-    let filter = ListFilter { include_spam: q.include_spam, include_handled: q.include_handled };
+    let filter = ListFilter {
+        include_spam: q.include_spam,
+        include_handled: q.include_handled,
+    };
     let list = tokio::task::spawn_blocking(move || store.list(filter))
         .await
         .map_err(|e| Error::Internal(e.into()))??;
     let mut res = Json(list).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 

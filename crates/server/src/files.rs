@@ -41,7 +41,8 @@ pub struct Asset {
     pub body: Bytes,
     pub br: Option<Bytes>,
     pub gzip: Option<Bytes>,
-    /// Strong validator: a hash of the uncompressed bytes, quoted.
+    /// Strong validator of the identity body: a hash of the bytes, quoted.
+    /// The compressed forms get their own (`etag_for`).
     pub etag: String,
     pub content_type: String,
     pub cache: CachePolicy,
@@ -57,10 +58,22 @@ pub struct SiteFiles {
 /// Below this size compression costs more than it saves.
 const MIN_COMPRESS: usize = 256;
 
+impl Asset {
+    /// The ETag of the body sent with `Content-Encoding: encoding` (none: identity).
+    /// A strong validator names one representation, so each encoding has its own.
+    pub fn etag_for(&self, encoding: Option<&str>) -> String {
+        match encoding {
+            None => self.etag.clone(),
+            Some(enc) => format!("{}-{enc}\"", self.etag.trim_end_matches('"')),
+        }
+    }
+}
+
 impl SiteFiles {
     pub fn load(dir: &Path) -> anyhow::Result<SiteFiles> {
         let mut raw: HashMap<String, Vec<u8>> = HashMap::new();
-        walk(dir, dir, &mut raw).with_context(|| format!("reading the built site in {}", dir.display()))?;
+        walk(dir, dir, &mut raw)
+            .with_context(|| format!("reading the built site in {}", dir.display()))?;
         Ok(SiteFiles::from_map(raw))
     }
 
@@ -75,15 +88,23 @@ impl SiteFiles {
             }
             let content_type = content_type(path);
             let compressible = is_compressible(&content_type) && bytes.len() >= MIN_COMPRESS;
-            let br = raw.get(&format!("{path}.br")).cloned().or_else(|| compressible.then(|| brotli(bytes)));
-            let gzip = raw.get(&format!("{path}.gz")).cloned().or_else(|| compressible.then(|| gzip(bytes)));
+            let br = raw
+                .get(&format!("{path}.br"))
+                .cloned()
+                .or_else(|| compressible.then(|| brotli(bytes)));
+            let gzip = raw
+                .get(&format!("{path}.gz"))
+                .cloned()
+                .or_else(|| compressible.then(|| gzip(bytes)));
             let asset = Asset {
                 etag: etag(bytes),
                 body: Bytes::from(bytes.clone()),
                 br: br.map(Bytes::from),
                 gzip: gzip.map(Bytes::from),
                 cache: cache_policy(path),
-                csp: content_type.starts_with("text/html").then(|| csp_for(bytes)),
+                csp: content_type
+                    .starts_with("text/html")
+                    .then(|| csp_for(bytes)),
                 content_type,
             };
             files.insert(path.clone(), asset);
@@ -130,14 +151,25 @@ pub fn csp_for(html: &[u8]) -> String {
     let mut rest = html.as_ref();
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(open_end) = after.find('>') else { break };
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
         let open = &after[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else { break };
+        let Some(close) = after[body_start..].find("</script>") else {
+            break;
+        };
         let body = &after[body_start..body_start + close];
-        if !open.contains(" src=") && !body.trim().is_empty() && !open.contains("application/json") && !open.contains("application/ld+json") {
+        if !open.contains(" src=")
+            && !body.trim().is_empty()
+            && !open.contains("application/json")
+            && !open.contains("application/ld+json")
+        {
             let digest = Sha256::digest(body.as_bytes());
-            hashes.push_str(&format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+            hashes.push_str(&format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
         }
         rest = &after[body_start + close..];
     }
@@ -151,7 +183,10 @@ pub fn csp_for(html: &[u8]) -> String {
 pub fn etag(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
     // 128 bits are plenty for a validator and keep the header short.
-    format!("\"{}\"", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash[..16]))
+    format!(
+        "\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash[..16])
+    )
 }
 
 fn content_type(path: &str) -> String {
@@ -165,7 +200,9 @@ fn content_type(path: &str) -> String {
         Some("xml") => "application/xml; charset=utf-8".into(),
         Some("txt") => "text/plain; charset=utf-8".into(),
         Some("svg") => "image/svg+xml".into(),
-        _ => mime_guess::from_path(path).first_or_octet_stream().to_string(),
+        _ => mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .to_string(),
     }
 }
 
@@ -192,8 +229,14 @@ fn cache_policy(path: &str) -> CachePolicy {
 /// Trunk names its output `keel-<hash>_bg.wasm`, `keel-<hash>.js`: a 64-bit
 /// hash in hex, so up to 16 digits (fewer when it starts with zeros).
 fn has_content_hash(name: &str) -> bool {
-    let stem = name.split('.').next().unwrap_or(name).trim_end_matches("_bg");
-    stem.rsplit_once('-').is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches("_bg");
+    stem.rsplit_once('-').is_some_and(|(_, h)| {
+        (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
@@ -220,7 +263,10 @@ mod tests {
     fn hashed_names() {
         assert!(has_content_hash("keel-0123456789abcdef_bg.wasm"));
         assert!(has_content_hash("keel-0123456789abcdef.js"));
-        assert!(has_content_hash("keel-85351df2a922dd1_bg.wasm"), "a hash with a leading zero dropped");
+        assert!(
+            has_content_hash("keel-85351df2a922dd1_bg.wasm"),
+            "a hash with a leading zero dropped"
+        );
         assert!(!has_content_hash("index.html"));
         assert!(!has_content_hash("why-backend-developers.json"));
         assert_eq!(cache_policy("/api/v1/site.json"), CachePolicy::Api);
@@ -231,7 +277,10 @@ mod tests {
     fn csp_allows_exactly_the_inline_scripts() {
         let csp = csp_for(b"<script type=module>boot()</script><script src=/a.js></script><script type=application/json>{}</script>");
         assert_eq!(csp.matches("'sha256-").count(), 1);
-        let script_src = csp.split(';').find(|d| d.trim_start().starts_with("script-src")).unwrap();
+        let script_src = csp
+            .split(';')
+            .find(|d| d.trim_start().starts_with("script-src"))
+            .unwrap();
         assert!(!script_src.contains("unsafe-inline"), "{script_src}");
     }
 

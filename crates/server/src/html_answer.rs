@@ -21,7 +21,10 @@ pub fn contact(result: Result<String, Error>) -> Response {
             "Your message was not sent yet",
             format!(
                 "<p>Some fields need attention:</p><ul>{}</ul><p>Use your browser’s Back button: what you typed is still in the form.</p>",
-                fields.iter().map(|f| format!("<li>{}</li>", esc(&f.message))).collect::<String>()
+                fields
+                    .iter()
+                    .map(|f| format!("<li>{}</li>", esc(&f.message)))
+                    .collect::<String>()
             ),
         ),
         Err(e) => (
@@ -42,7 +45,12 @@ pub fn contact(result: Result<String, Error>) -> Response {
     let mut res = (status, Html(page)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'",
+        ),
+    );
     if let Err(Error::RateLimited(secs)) = &result {
         h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
     }
@@ -50,5 +58,8 @@ pub fn contact(result: Result<String, Error>) -> Response {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

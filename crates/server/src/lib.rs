@@ -8,22 +8,27 @@
 //!   outbox rows included, is committed (`store`).
 //! - Every 4xx/5xx body is a JSON `keel_model::ApiError` (`error`).
 
+pub mod client;
 pub mod config;
 pub mod contact;
 pub mod error;
 pub mod files;
 pub mod html_answer;
+pub mod listen;
 pub mod notify;
 pub mod ratelimit;
 pub mod static_site;
 pub mod store;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use config::Config;
 use files::SiteFiles;
@@ -36,6 +41,8 @@ pub struct AppState {
     pub files: Arc<SiteFiles>,
     pub store: Arc<Store>,
     pub limiter: Arc<RateLimiter>,
+    /// Which peers may name the client (`trusted_proxies`).
+    pub proxies: Arc<client::Proxies>,
     /// Wakes the notification worker when a submission arrives.
     pub outbox_signal: Arc<tokio::sync::Notify>,
 }
@@ -44,6 +51,7 @@ impl AppState {
     pub fn new(config: Config, files: SiteFiles, store: Store) -> AppState {
         let limiter = RateLimiter::new(config.rate_limit.burst, config.rate_limit.refill_seconds);
         AppState {
+            proxies: Arc::new(config.proxies()),
             config: Arc::new(config),
             files: Arc::new(files),
             store: Arc::new(store),
@@ -53,13 +61,30 @@ impl AppState {
     }
 }
 
+/// No request body is larger: the contact form is a few kilobytes. A declared
+/// `Content-Length` above it is refused at once, before any of it is read.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 pub fn app(state: AppState) -> Router {
+    let request_timeout = Duration::from_secs(state.config.limits.request_timeout_seconds);
     Router::new()
-        .route("/api/v1/contact", post(contact::submit).options(contact::preflight))
+        .route(
+            "/api/v1/contact",
+            post(contact::submit).options(contact::preflight),
+        )
         .route("/api/v1/admin/submissions", get(contact::admin_list))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_site::serve)
         .with_state(state)
+        // Innermost first: the body limit and timeouts answer with plain
+        // statuses, which `json_errors` (outside them) turns into JSON.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -73,6 +98,18 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Forget rate-limit buckets that have refilled, once a minute, off the
+/// request path.
+pub fn spawn_limiter_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            state.limiter.sweep();
+        }
+    })
 }
 
 /// Unix time in milliseconds.

@@ -72,7 +72,11 @@ fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     match cli.command {
-        Command::Serve { listen, dist, database } => {
+        Command::Serve {
+            listen,
+            dist,
+            database,
+        } => {
             if let Some(l) = listen {
                 config.listen = l.parse().with_context(|| format!("--listen {l}"))?;
             }
@@ -88,14 +92,22 @@ fn run() -> anyhow::Result<()> {
             if let Some(d) = database {
                 config.database = d;
             }
-            cli::run(&Store::open(&config.database)?, action, &mut std::io::stdout().lock())
+            cli::run(
+                &Store::open(&config.database)?,
+                action,
+                &mut std::io::stdout().lock(),
+            )
         }
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let files = SiteFiles::load(&config.dist)
-        .with_context(|| format!("no built site at {} (run `cargo xtask build`)", config.dist.display()))?;
+    let files = SiteFiles::load(&config.dist).with_context(|| {
+        format!(
+            "no built site at {} (run `cargo xtask build`)",
+            config.dist.display()
+        )
+    })?;
     let store = Store::open(&config.database)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -107,9 +119,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // The one line scripts wait for; keep its shape.
     println!("Keel is running at http://{addr}/  (Ctrl-C to stop)");
     std::io::stdout().flush()?;
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = keel_server::listen::Limits {
+        header_timeout: std::time::Duration::from_secs(state.config.limits.header_timeout_seconds),
+        max_connections: state.config.limits.max_connections,
+    };
+    let sweeper = keel_server::spawn_limiter_sweeper(state.clone());
+    keel_server::listen::serve(
+        listener,
+        app(state),
+        limits,
+        shutdown_signal(),
+        std::time::Duration::from_secs(10),
+    )
+    .await?;
+    sweeper.abort();
     let _ = stop_worker.send(true);
     let _ = worker.await;
     eprintln!("Keel stopped.");

@@ -24,7 +24,10 @@ use crate::{AppState, now_ms};
 /// pending until delivered or failed permanently.
 pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
     let cap: i64 = 3_600_000;
-    (base as i64).max(1).saturating_mul(1i64 << attempts.clamp(0, 30)).min(cap)
+    (base as i64)
+        .max(1)
+        .saturating_mul(1i64 << attempts.clamp(0, 30))
+        .min(cap)
 }
 
 /// The longest the worker sleeps when nothing wakes it and nothing is due.
@@ -84,9 +87,15 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         }
         // Sleep until the next retry is due (or POLL), unless a new submission wakes us.
         let store = state.store.clone();
-        let next = tokio::task::spawn_blocking(move || store.next_due()).await.ok().and_then(Result::ok).flatten();
+        let next = tokio::task::spawn_blocking(move || store.next_due())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
         let wait = next
-            .map(|at| Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64))
+            .map(|at| {
+                Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64)
+            })
             .unwrap_or(POLL);
         tokio::select! {
             _ = state.outbox_signal.notified() => {}
@@ -96,22 +105,34 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     }
 }
 
-async fn deliver(state: &AppState, http: &reqwest::Client, item: &OutboxItem) -> Result<(), Failure> {
+async fn deliver(
+    state: &AppState,
+    http: &reqwest::Client,
+    item: &OutboxItem,
+) -> Result<(), Failure> {
     // A channel switched off since the row was written stays pending: it is
     // delivered once the setting is back.
     match item.channel {
         Channel::Email => match &state.config.smtp {
             Some(smtp) => send_email(smtp, &item.submission).await,
-            None => Err(Failure::Transient("email is no longer configured (set smtp to deliver)".into())),
+            None => Err(Failure::Transient(
+                "email is no longer configured (set smtp to deliver)".into(),
+            )),
         },
         Channel::Webhook => match &state.config.webhook {
             Some(hook) => send_webhook(http, hook, &item.submission).await,
-            None => Err(Failure::Transient("the webhook is no longer configured (set webhook.url to deliver)".into())),
+            None => Err(Failure::Transient(
+                "the webhook is no longer configured (set webhook.url to deliver)".into(),
+            )),
         },
     }
 }
 
-async fn send_webhook(http: &reqwest::Client, hook: &Webhook, s: &Submission) -> Result<(), Failure> {
+async fn send_webhook(
+    http: &reqwest::Client,
+    hook: &Webhook,
+    s: &Submission,
+) -> Result<(), Failure> {
     let target = redact_url(&hook.url);
     let mut req = http.post(&hook.url).json(&serde_json::json!({
         "event": "contact.submitted",
@@ -125,8 +146,13 @@ async fn send_webhook(http: &reqwest::Client, hook: &Webhook, s: &Submission) ->
         Err(e) => {
             // An unusable URL will not become usable; a connection may.
             let permanent = e.is_builder();
-            let text = format!("webhook {target}: {}", error_chain(&e.without_url())).replace(&hook.url, &target);
-            return Err(if permanent { Failure::Permanent(text) } else { Failure::Transient(text) });
+            let text = format!("webhook {target}: {}", error_chain(&e.without_url()))
+                .replace(&hook.url, &target);
+            return Err(if permanent {
+                Failure::Permanent(text)
+            } else {
+                Failure::Transient(text)
+            });
         }
     };
     webhook_status(&target, res.status())
@@ -139,7 +165,9 @@ fn webhook_status(target: &str, status: reqwest::StatusCode) -> Result<(), Failu
     if status.is_success() {
         Ok(())
     } else if status.is_redirection() {
-        Err(Failure::Permanent(format!("{text}; redirects are not followed: set webhook.url to the final address")))
+        Err(Failure::Permanent(format!(
+            "{text}; redirects are not followed: set webhook.url to the final address"
+        )))
     } else if status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429) {
         Err(Failure::Transient(text))
     } else {
@@ -182,20 +210,34 @@ fn email_text(s: &Submission) -> (String, String) {
 
 async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), Failure> {
     // Checked at start (config.rs); kept permanent here should a bad one slip through.
-    let from: Mailbox = smtp.from.parse().map_err(|e| Failure::Permanent(format!("smtp.from: {e}")))?;
-    let to: Mailbox = smtp.to.parse().map_err(|e| Failure::Permanent(format!("smtp.to: {e}")))?;
+    let from: Mailbox = smtp
+        .from
+        .parse()
+        .map_err(|e| Failure::Permanent(format!("smtp.from: {e}")))?;
+    let to: Mailbox = smtp
+        .to
+        .parse()
+        .map_err(|e| Failure::Permanent(format!("smtp.to: {e}")))?;
     let (subject, body) = email_text(s);
-    let mut builder = Message::builder().from(from).to(to).subject(subject).header(ContentType::TEXT_PLAIN);
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN);
     // Reply goes to the visitor; their address passed the HTML email rule.
     let reply_name = escape_controls(&s.name, false).replace(['<', '>', '"'], "");
     if let Ok(reply) = format!("{reply_name} <{}>", s.email).parse::<Mailbox>() {
         builder = builder.reply_to(reply);
     }
-    let message = builder.body(body).map_err(|e| Failure::Permanent(format!("building the email: {e}")))?;
+    let message = builder
+        .body(body)
+        .map_err(|e| Failure::Permanent(format!("building the email: {e}")))?;
     let relay = match smtp.tls {
         Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host),
         Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host),
-        Tls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)),
+        Tls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+            &smtp.host,
+        )),
     };
     let mut transport = relay
         .map_err(|e| Failure::Permanent(format!("smtp {}: {}", smtp.host, error_chain(&e))))?
@@ -204,17 +246,31 @@ async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), Failure> {
     if let (Some(u), Some(p)) = (&smtp.username, &smtp.password) {
         transport = transport.credentials(Credentials::new(u.clone(), p.clone()));
     }
-    transport.build().send(message).await.map(|_| ()).map_err(|e| {
-        let text = format!("smtp {}:{}: {}", smtp.host, smtp.port, error_chain(&e));
-        // A 5xx answer is the server's final word (unknown recipient, relaying
-        // denied, a rejected sender); anything else (4xx, connection, TLS, a
-        // timeout) may pass.
-        if e.is_permanent() { Failure::Permanent(text) } else { Failure::Transient(text) }
-    })
+    transport
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            let text = format!("smtp {}:{}: {}", smtp.host, smtp.port, error_chain(&e));
+            // A 5xx answer is the server's final word (unknown recipient, relaying
+            // denied, a rejected sender); anything else (4xx, connection, TLS, a
+            // timeout) may pass.
+            if e.is_permanent() {
+                Failure::Permanent(text)
+            } else {
+                Failure::Transient(text)
+            }
+        })
 }
 
 /// Spawn the worker; returns the sender that stops it.
-pub fn spawn(state: AppState) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+pub fn spawn(
+    state: AppState,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(run(state, rx));
     (tx, handle)
@@ -240,7 +296,10 @@ mod tests {
             deliveries: Vec::new(),
         };
         let (subject, body) = email_text(&s);
-        assert_eq!(subject, "New project enquiry from Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com");
+        assert_eq!(
+            subject,
+            "New project enquiry from Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com"
+        );
         assert_eq!(
             body,
             "Name: Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com\nEmail: ada@example.com\n\
@@ -255,14 +314,39 @@ mod tests {
         let t = "https://hooks.example";
         assert_eq!(webhook_status(t, S::NO_CONTENT), Ok(()));
         assert_eq!(webhook_status(t, S::OK), Ok(()));
-        for transient in [S::INTERNAL_SERVER_ERROR, S::BAD_GATEWAY, S::SERVICE_UNAVAILABLE, S::REQUEST_TIMEOUT, S::TOO_MANY_REQUESTS] {
-            assert!(matches!(webhook_status(t, transient), Err(Failure::Transient(_))), "{transient}");
+        for transient in [
+            S::INTERNAL_SERVER_ERROR,
+            S::BAD_GATEWAY,
+            S::SERVICE_UNAVAILABLE,
+            S::REQUEST_TIMEOUT,
+            S::TOO_MANY_REQUESTS,
+        ] {
+            assert!(
+                matches!(webhook_status(t, transient), Err(Failure::Transient(_))),
+                "{transient}"
+            );
         }
-        for permanent in [S::MOVED_PERMANENTLY, S::FOUND, S::SEE_OTHER, S::TEMPORARY_REDIRECT, S::NOT_FOUND, S::UNAUTHORIZED, S::GONE] {
-            assert!(matches!(webhook_status(t, permanent), Err(Failure::Permanent(_))), "{permanent}");
+        for permanent in [
+            S::MOVED_PERMANENTLY,
+            S::FOUND,
+            S::SEE_OTHER,
+            S::TEMPORARY_REDIRECT,
+            S::NOT_FOUND,
+            S::UNAUTHORIZED,
+            S::GONE,
+        ] {
+            assert!(
+                matches!(webhook_status(t, permanent), Err(Failure::Permanent(_))),
+                "{permanent}"
+            );
         }
-        let Err(Failure::Permanent(text)) = webhook_status(t, S::FOUND) else { panic!() };
-        assert_eq!(text, "webhook https://hooks.example answered 302 Found; redirects are not followed: set webhook.url to the final address");
+        let Err(Failure::Permanent(text)) = webhook_status(t, S::FOUND) else {
+            panic!()
+        };
+        assert_eq!(
+            text,
+            "webhook https://hooks.example answered 302 Found; redirects are not followed: set webhook.url to the final address"
+        );
     }
 
     #[test]

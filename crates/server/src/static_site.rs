@@ -10,7 +10,12 @@ use crate::AppState;
 use crate::error::Error;
 use crate::files::{Asset, SiteFiles};
 
-pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn serve(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return Error::MethodNotAllowed(method.to_string()).into_response();
     }
@@ -26,14 +31,23 @@ pub async fn serve(State(state): State<AppState>, method: Method, uri: Uri, head
     if last.contains('.') {
         // A missing asset: a plain 404, never the HTML shell (a script tag
         // pointing here must fail loudly, not parse HTML as JavaScript).
-        return (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-cache")], "Not found\n").into_response();
+        return Error::NotFound.into_response();
     }
     // A client route: the prerendered page if there is one, else the shell.
-    let status = if route_exists(files, path) { StatusCode::OK } else { StatusCode::NOT_FOUND };
-    let page = if status == StatusCode::OK { "/index.html" } else { "/404.html" };
+    let status = if route_exists(files, path) {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = if status == StatusCode::OK {
+        "/index.html"
+    } else {
+        "/404.html"
+    };
     match files.get(page).or_else(|| files.get("/index.html")) {
         Some(shell) => send(shell, status, &headers),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "The site is not built yet: run `cargo xtask build`.\n").into_response(),
+        None => Error::Unavailable("The site is not built yet: run `cargo xtask build`.".into())
+            .into_response(),
     }
 }
 
@@ -44,14 +58,20 @@ fn lookup<'a>(files: &'a SiteFiles, path: &str) -> Option<&'a Asset> {
     }
     files.get(path).or_else(|| {
         let last = path.rsplit('/').next().unwrap_or("");
-        (!last.contains('.') && path != "/").then(|| files.get(&format!("{path}/index.html"))).flatten()
+        (!last.contains('.') && path != "/")
+            .then(|| files.get(&format!("{path}/index.html")))
+            .flatten()
     })
 }
 
 /// The SPA's route table as the server knows it. Article routes exist when
 /// their API document does, so `/articles/no-such-slug` is a real 404.
 pub fn route_exists(files: &SiteFiles, path: &str) -> bool {
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
     match path {
         "/" | "/articles" | "/services" | "/contact" => true,
         p => match p.strip_prefix("/articles/") {
@@ -64,34 +84,50 @@ pub fn route_exists(files: &SiteFiles, path: &str) -> bool {
 }
 
 fn send(asset: &Asset, status: StatusCode, req: &HeaderMap) -> Response {
+    // The representation first: each encoding is its own entity with its own
+    // validator, so a cache can never revalidate a gzip body into a br one.
+    let (encoding, body) = match preferred_encoding(req) {
+        Some("br") if asset.br.is_some() => (Some("br"), asset.br.clone()),
+        Some(_) | None if accepts(req, "gzip") && asset.gzip.is_some() => {
+            (Some("gzip"), asset.gzip.clone())
+        }
+        _ => (None, None),
+    };
+    let etag = asset.etag_for(encoding);
     let mut res = Response::builder()
-        .header(header::ETAG, &asset.etag)
+        .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, asset.cache.header())
         .header(header::VARY, "Accept-Encoding");
     // Only a 200 is revalidated: a 404 shell must not turn into a 304.
-    if status == StatusCode::OK && etag_matches(req, &asset.etag) {
-        return res.status(StatusCode::NOT_MODIFIED).body(Body::empty()).expect("valid response");
+    if status == StatusCode::OK && etag_matches(req, &etag) {
+        return res
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .expect("valid response");
     }
-    res = res.status(status).header(header::CONTENT_TYPE, &asset.content_type);
-    let (encoding, body) = match preferred_encoding(req) {
-        Some("br") if asset.br.is_some() => (Some("br"), asset.br.clone()),
-        Some(_) | None if accepts(req, "gzip") && asset.gzip.is_some() => (Some("gzip"), asset.gzip.clone()),
-        _ => (None, None),
-    };
+    res = res
+        .status(status)
+        .header(header::CONTENT_TYPE, &asset.content_type);
     if let Some(enc) = encoding {
         res = res.header(header::CONTENT_ENCODING, enc);
     }
     if let Some(csp) = &asset.csp {
         res = res.header(header::CONTENT_SECURITY_POLICY, csp);
     }
-    res.body(Body::from(body.unwrap_or_else(|| asset.body.clone()))).expect("valid response")
+    res.body(Body::from(body.unwrap_or_else(|| asset.body.clone())))
+        .expect("valid response")
 }
 
 /// Weak comparison, as RFC 9110 specifies for If-None-Match.
 fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
-    req.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-    })
+    req.get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+        })
 }
 
 fn accepts(req: &HeaderMap, coding: &str) -> bool {

@@ -167,8 +167,10 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        create_private(path).with_context(|| format!("creating the database {}", path.display()))?;
-        let conn = Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
+        create_private(path)
+            .with_context(|| format!("creating the database {}", path.display()))?;
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
         Self::init(conn)
     }
 
@@ -187,7 +189,9 @@ impl Store {
         // Wait for another process (the CLI) instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -256,7 +260,11 @@ impl Store {
     /// A submission without a key whose body was exactly this one, stored at
     /// or after `since_ms`: a double submit (a form posted twice, a client that
     /// sends no key and retries).
-    pub fn recent_duplicate(&self, request_hash: &str, since_ms: i64) -> anyhow::Result<Option<String>> {
+    pub fn recent_duplicate(
+        &self,
+        request_hash: &str,
+        since_ms: i64,
+    ) -> anyhow::Result<Option<String>> {
         Ok(self
             .conn()
             .query_row(
@@ -274,7 +282,9 @@ impl Store {
              WHERE (?1 OR s.spam = 0) AND (?2 OR s.handled_at IS NULL)
              ORDER BY s.created_at DESC, s.id DESC"
         ))?;
-        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], |r| submission(r, 0))?;
+        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], |r| {
+            submission(r, 0)
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let mut s = row?;
@@ -287,7 +297,11 @@ impl Store {
     pub fn get(&self, id: &str) -> anyhow::Result<Option<Submission>> {
         let conn = self.conn();
         let s = conn
-            .query_row(&format!("SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.id = ?1"), [id], |r| submission(r, 0))
+            .query_row(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.id = ?1"),
+                [id],
+                |r| submission(r, 0),
+            )
             .optional()?;
         match s {
             Some(mut s) => {
@@ -299,12 +313,17 @@ impl Store {
     }
 
     pub fn count(&self) -> anyhow::Result<i64> {
-        Ok(self.conn().query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))?)
     }
 
     /// Returns false when there is no such submission.
     pub fn mark_handled(&self, id: &str, now_ms: i64) -> anyhow::Result<bool> {
-        Ok(self.conn().execute("UPDATE submissions SET handled_at = ?2 WHERE id = ?1", params![id, now_ms])? > 0)
+        Ok(self.conn().execute(
+            "UPDATE submissions SET handled_at = ?2 WHERE id = ?1",
+            params![id, now_ms],
+        )? > 0)
     }
 
     /// Erase a submission and its outbox rows (privacy requests): from the
@@ -318,7 +337,9 @@ impl Store {
         // finishes the job. The row is (busy, WAL frames, frames checkpointed);
         // busy = 1 when a reader kept an old snapshot past the busy timeout.
         let (busy, _, _): (i64, i64, i64) =
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         if busy != 0 {
             anyhow::bail!(
                 "the write-ahead log could not be cleared (another process is reading), so the old text of {id} may still be in it: run the delete again later"
@@ -337,7 +358,12 @@ impl Store {
              ORDER BY o.next_attempt_at, o.id LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![DeliveryState::Pending, now_ms, limit as i64], |r| {
-            Ok(OutboxItem { id: r.get(0)?, channel: r.get(1)?, attempts: r.get(2)?, submission: submission(r, 3)? })
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                attempts: r.get(2)?,
+                submission: submission(r, 3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -360,7 +386,12 @@ impl Store {
     }
 
     /// A transient failure: tried again at `next_attempt_at`.
-    pub fn mark_for_retry(&self, outbox_id: i64, error: &str, next_attempt_at: i64) -> anyhow::Result<()> {
+    pub fn mark_for_retry(
+        &self,
+        outbox_id: i64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> anyhow::Result<()> {
         self.conn().execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
             params![outbox_id, error, next_attempt_at],
@@ -383,7 +414,10 @@ impl Store {
     pub fn requeue_failed(&self, id: &str, now_ms: i64) -> anyhow::Result<Option<usize>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists = tx.query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some();
+        let exists = tx
+            .query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some();
         let n = tx.execute(
             "UPDATE outbox SET state = ?2, next_attempt_at = ?3 WHERE submission_id = ?1 AND state = ?4",
             params![id, DeliveryState::Pending, now_ms, DeliveryState::Failed],
@@ -397,11 +431,19 @@ impl Store {
 /// another (a reuse); none if the key is new.
 fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<Option<Inserted>> {
     let seen: Option<(String, Option<String>)> = conn
-        .query_row("SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1", [key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT id, request_hash FROM submissions WHERE idempotency_key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    Ok(seen.map(|(id, hash)| if hash.as_deref() == Some(request_hash) { Inserted::Replayed(id) } else { Inserted::KeyReused }))
+    Ok(seen.map(|(id, hash)| {
+        if hash.as_deref() == Some(request_hash) {
+            Inserted::Replayed(id)
+        } else {
+            Inserted::KeyReused
+        }
+    }))
 }
 
 /// The columns `submission` reads, in its order, from `submissions` aliased `s`.
@@ -479,72 +521,146 @@ mod tests {
     #[test]
     fn insert_list_handle_delete() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, None, "h", &[Channel::Email], 1).unwrap() else { panic!() };
+        let Inserted::New(id) = s
+            .insert(&req(), false, None, "h", &[Channel::Email], 1)
+            .unwrap()
+        else {
+            panic!()
+        };
         let all = s.list(ListFilter::default()).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].deliveries[0].state, DeliveryState::Pending);
         assert_eq!(all[0].deliveries[0].channel, Channel::Email);
         assert!(s.mark_handled(&id, 2).unwrap());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
-        assert_eq!(s.list(ListFilter { include_handled: true, ..Default::default() }).unwrap().len(), 1);
+        assert_eq!(
+            s.list(ListFilter {
+                include_handled: true,
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+            1
+        );
         assert!(s.delete(&id).unwrap());
         assert_eq!(s.count().unwrap(), 0);
-        assert!(s.due(10, 10).unwrap().is_empty(), "outbox rows go with their submission");
+        assert!(
+            s.due(10, 10).unwrap().is_empty(),
+            "outbox rows go with their submission"
+        );
     }
 
     #[test]
     fn idempotency_key_replays_and_detects_reuse() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, Some("k"), "h1", &[], 1).unwrap() else { panic!() };
-        let Inserted::Replayed(again) = s.insert(&req(), false, Some("k"), "h1", &[], 2).unwrap() else { panic!() };
+        let Inserted::New(id) = s.insert(&req(), false, Some("k"), "h1", &[], 1).unwrap() else {
+            panic!()
+        };
+        let Inserted::Replayed(again) = s.insert(&req(), false, Some("k"), "h1", &[], 2).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(id, again);
-        assert!(matches!(s.insert(&req(), false, Some("k"), "h2", &[], 3).unwrap(), Inserted::KeyReused));
+        assert!(matches!(
+            s.insert(&req(), false, Some("k"), "h2", &[], 3).unwrap(),
+            Inserted::KeyReused
+        ));
         assert_eq!(s.count().unwrap(), 1);
     }
 
     #[test]
     fn spam_gets_no_outbox_rows() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), true, None, "h", &[Channel::Email, Channel::Webhook], 1).unwrap();
+        s.insert(
+            &req(),
+            true,
+            None,
+            "h",
+            &[Channel::Email, Channel::Webhook],
+            1,
+        )
+        .unwrap();
         assert!(s.due(10, 10).unwrap().is_empty());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
-        assert_eq!(s.list(ListFilter { include_spam: true, ..Default::default() }).unwrap().len(), 1);
+        assert_eq!(
+            s.list(ListFilter {
+                include_spam: true,
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn failed_delivery_backs_off() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), false, None, "h", &[Channel::Webhook], 1).unwrap();
+        s.insert(&req(), false, None, "h", &[Channel::Webhook], 1)
+            .unwrap();
         let item = &s.due(1, 10).unwrap()[0];
-        s.mark_for_retry(item.id, "connection refused", 100).unwrap();
+        s.mark_for_retry(item.id, "connection refused", 100)
+            .unwrap();
         assert!(s.due(50, 10).unwrap().is_empty());
         let again = &s.due(100, 10).unwrap()[0];
         assert_eq!(again.attempts, 1);
         s.mark_delivered(again.id, 101).unwrap();
         assert!(s.due(1000, 10).unwrap().is_empty());
         let d = &s.list(ListFilter::default()).unwrap()[0].deliveries[0];
-        assert_eq!((d.state, d.attempts, d.delivered_at), (DeliveryState::Delivered, 2, Some(101)));
+        assert_eq!(
+            (d.state, d.attempts, d.delivered_at),
+            (DeliveryState::Delivered, 2, Some(101))
+        );
     }
 
     #[test]
     fn a_permanent_failure_is_not_retried_until_requeued() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, None, "h", &[Channel::Email, Channel::Webhook], 1).unwrap() else { panic!() };
+        let Inserted::New(id) = s
+            .insert(
+                &req(),
+                false,
+                None,
+                "h",
+                &[Channel::Email, Channel::Webhook],
+                1,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
         let due = s.due(1, 10).unwrap();
-        s.mark_failed(due[0].id, "smtp: permanent error (550): no such user").unwrap();
-        s.mark_for_retry(due[1].id, "webhook: connection refused", 5).unwrap();
+        s.mark_failed(due[0].id, "smtp: permanent error (550): no such user")
+            .unwrap();
+        s.mark_for_retry(due[1].id, "webhook: connection refused", 5)
+            .unwrap();
         let left = s.due(i64::MAX, 10).unwrap();
-        assert_eq!(left.iter().map(|o| o.channel).collect::<Vec<_>>(), [Channel::Webhook], "the failed one is not due, ever");
+        assert_eq!(
+            left.iter().map(|o| o.channel).collect::<Vec<_>>(),
+            [Channel::Webhook],
+            "the failed one is not due, ever"
+        );
         assert_eq!(s.next_due().unwrap(), Some(5));
         let d = &s.get(&id).unwrap().unwrap().deliveries;
         assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Failed, 1));
-        assert_eq!(d[0].last_error.as_deref(), Some("smtp: permanent error (550): no such user"));
+        assert_eq!(
+            d[0].last_error.as_deref(),
+            Some("smtp: permanent error (550): no such user")
+        );
         assert_eq!(d[1].state, DeliveryState::Pending);
 
         assert_eq!(s.requeue_failed(&id, 7).unwrap(), Some(1));
         let due = s.due(7, 10).unwrap();
-        assert_eq!(due.iter().map(|o| o.channel).collect::<Vec<_>>(), [Channel::Webhook, Channel::Email], "due again, oldest due first");
-        assert_eq!(s.requeue_failed(&id, 8).unwrap(), Some(0), "nothing failed any more");
+        assert_eq!(
+            due.iter().map(|o| o.channel).collect::<Vec<_>>(),
+            [Channel::Webhook, Channel::Email],
+            "due again, oldest due first"
+        );
+        assert_eq!(
+            s.requeue_failed(&id, 8).unwrap(),
+            Some(0),
+            "nothing failed any more"
+        );
         assert_eq!(s.requeue_failed("nope", 8).unwrap(), None);
     }
 
@@ -555,9 +671,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keel.db");
         let s = Store::open(&path).unwrap();
-        s.insert(&req(), false, None, "h", &[Channel::Email], 1).unwrap();
+        s.insert(&req(), false, None, "h", &[Channel::Email], 1)
+            .unwrap();
         for name in ["keel.db", "keel.db-wal", "keel.db-shm"] {
-            let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
             assert_eq!(mode, 0o600, "{name} is {mode:o}");
         }
     }
@@ -567,9 +688,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keel.db");
         let s = Store::open(&path).unwrap();
-        let secret = |n: &str| ContactRequest { message: format!("Our secret plan {n} is in this message."), ..req() };
-        let Inserted::New(gone) = s.insert(&secret("ZEBRA-4711"), false, None, "h1", &[Channel::Email], 1).unwrap() else { panic!() };
-        s.insert(&secret("OTTER-0815"), false, None, "h2", &[Channel::Email], 2).unwrap();
+        let secret = |n: &str| ContactRequest {
+            message: format!("Our secret plan {n} is in this message."),
+            ..req()
+        };
+        let Inserted::New(gone) = s
+            .insert(
+                &secret("ZEBRA-4711"),
+                false,
+                None,
+                "h1",
+                &[Channel::Email],
+                1,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        s.insert(
+            &secret("OTTER-0815"),
+            false,
+            None,
+            "h2",
+            &[Channel::Email],
+            2,
+        )
+        .unwrap();
         s.mark_handled(&gone, 3).unwrap();
         assert!(s.delete(&gone).unwrap());
         let mut bytes = Vec::new();
@@ -577,9 +721,18 @@ mod tests {
             bytes.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
         }
         let found = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
-        assert!(found("OTTER-0815"), "the search works: the kept submission is in the files");
-        assert!(!found("ZEBRA-4711"), "the deleted text is still in the database or its WAL");
-        assert!(!found(&gone), "the deleted id is still in the database or its WAL");
+        assert!(
+            found("OTTER-0815"),
+            "the search works: the kept submission is in the files"
+        );
+        assert!(
+            !found("ZEBRA-4711"),
+            "the deleted text is still in the database or its WAL"
+        );
+        assert!(
+            !found(&gone),
+            "the deleted id is still in the database or its WAL"
+        );
     }
 
     #[test]
@@ -607,7 +760,11 @@ mod tests {
         // would hold a stale snapshot and fail with SQLITE_BUSY at once.
         let inserted = s.insert(&req(), false, Some("k"), "h", &[], 1);
         other.join().unwrap();
-        assert!(matches!(inserted, Ok(Inserted::New(_))), "{:?}", inserted.err());
+        assert!(
+            matches!(inserted, Ok(Inserted::New(_))),
+            "{:?}",
+            inserted.err()
+        );
         assert_eq!(s.count().unwrap(), 2);
     }
 
@@ -625,7 +782,13 @@ mod tests {
             assert_eq!(back, *d);
             assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
         }
-        let err = conn.query_row("SELECT 'carrier-pigeon'", [], |r| r.get::<_, Channel>(0)).unwrap_err();
-        assert!(err.to_string().contains("unknown Channel \"carrier-pigeon\""), "{err}");
+        let err = conn
+            .query_row("SELECT 'carrier-pigeon'", [], |r| r.get::<_, Channel>(0))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown Channel \"carrier-pigeon\""),
+            "{err}"
+        );
     }
 }

@@ -16,17 +16,26 @@ const SHELL: &str = "<!doctype html><html><head><script type=module>boot()</scri
 
 fn site() -> SiteFiles {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content");
-    let site = keel_content::Source { path: "site.toml".into(), text: std::fs::read_to_string(format!("{root}/site.toml")).unwrap() };
+    let site = keel_content::Source {
+        path: "site.toml".into(),
+        text: std::fs::read_to_string(format!("{root}/site.toml")).unwrap(),
+    };
     let articles: Vec<_> = std::fs::read_dir(format!("{root}/articles"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| keel_content::Source { text: std::fs::read_to_string(&p).unwrap(), path: p.display().to_string() })
+        .map(|p| keel_content::Source {
+            text: std::fs::read_to_string(&p).unwrap(),
+            path: p.display().to_string(),
+        })
         .collect();
     let out = keel_content::compile(&site, &articles, &Default::default()).unwrap();
     let mut map: HashMap<String, Vec<u8>> = out.files.into_iter().collect();
     map.insert("/index.html".into(), SHELL.into());
     map.insert("/404.html".into(), SHELL.into());
-    map.insert("/keel-0123456789abcdef_bg.wasm".into(), vec![0, 97, 115, 109]);
+    map.insert(
+        "/keel-0123456789abcdef_bg.wasm".into(),
+        vec![0, 97, 115, 109],
+    );
     SiteFiles::from_map(map)
 }
 
@@ -38,32 +47,52 @@ struct Harness {
 fn harness(config: Config) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("keel.db")).unwrap();
-    Harness { state: AppState::new(config, site(), store), _dir: dir }
+    Harness {
+        state: AppState::new(config, site(), store),
+        _dir: dir,
+    }
 }
 
 impl Harness {
     async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Bytes) {
         let res = app(self.state.clone()).oneshot(req).await.unwrap();
         let (parts, body) = res.into_parts();
-        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
+        (
+            parts.status,
+            parts.headers,
+            body.collect().await.unwrap().to_bytes(),
+        )
     }
 
     async fn get(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Bytes) {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
-    async fn post_json(&self, body: &str, key: Option<&str>) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
-        let mut req = Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "application/json");
+    async fn post_json(
+        &self,
+        body: &str,
+        key: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let mut req =
+            Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "application/json");
         if let Some(k) = key {
             req = req.header("idempotency-key", k);
         }
-        let (s, h, b) = self.send(req.body(Body::from(body.to_string())).unwrap()).await;
-        (s, h, serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null))
+        let (s, h, b) = self
+            .send(req.body(Body::from(body.to_string())).unwrap())
+            .await;
+        (
+            s,
+            h,
+            serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+        )
     }
 }
 
 fn json(b: &Bytes) -> serde_json::Value {
-    serde_json::from_slice(b).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(b)))
+    serde_json::from_slice(b)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(b)))
 }
 
 const VALID: &str = r#"{"name":"Åsa Nørgaard","email":"asa@example.dk","company":null,"budget":"not_sure","message":"We need help scaling our Postgres cluster.","consent":true}"#;
@@ -76,20 +105,41 @@ async fn api_documents_are_json_with_strong_etags_and_cdn_caching() {
     let (status, headers, body) = h.get("/api/v1/site.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "application/json");
-    assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("max-age=60"));
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("max-age=60")
+    );
     let etag = headers[header::ETAG].to_str().unwrap().to_string();
     assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
     assert_eq!(json(&body)["name"], "Keel");
 
-    let (status, headers, body) =
-        h.send(Request::get("/api/v1/site.json").header(header::IF_NONE_MATCH, &etag).body(Body::empty()).unwrap()).await;
+    let (status, headers, body) = h
+        .send(
+            Request::get("/api/v1/site.json")
+                .header(header::IF_NONE_MATCH, &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert_eq!(headers[header::ETAG], etag.as_str());
     assert!(body.is_empty());
 
-    let (status, ..) =
-        h.send(Request::get("/api/v1/site.json").header(header::IF_NONE_MATCH, "\"other\", W/".to_string() + &etag).body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::NOT_MODIFIED, "weak comparison and lists");
+    let (status, ..) = h
+        .send(
+            Request::get("/api/v1/site.json")
+                .header(header::IF_NONE_MATCH, "\"other\", W/".to_string() + &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_MODIFIED,
+        "weak comparison and lists"
+    );
 }
 
 #[tokio::test]
@@ -97,18 +147,38 @@ async fn compression_follows_accept_encoding() {
     let h = harness(Config::default());
     let (_, plain_h, plain) = h.get("/api/v1/search.json").await;
     assert!(plain_h.get(header::CONTENT_ENCODING).is_none());
-    for (accept, want) in [("br", "br"), ("gzip, deflate, br", "br"), ("gzip", "gzip"), ("br;q=0, gzip", "gzip")] {
-        let (status, headers, body) =
-            h.send(Request::get("/api/v1/search.json").header(header::ACCEPT_ENCODING, accept).body(Body::empty()).unwrap()).await;
+    for (accept, want) in [
+        ("br", "br"),
+        ("gzip, deflate, br", "br"),
+        ("gzip", "gzip"),
+        ("br;q=0, gzip", "gzip"),
+    ] {
+        let (status, headers, body) = h
+            .send(
+                Request::get("/api/v1/search.json")
+                    .header(header::ACCEPT_ENCODING, accept)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CONTENT_ENCODING], want, "{accept}");
         assert_eq!(headers[header::VARY], "Accept-Encoding");
-        assert!(body.len() < plain.len() / 2, "{accept}: {} vs {}", body.len(), plain.len());
+        assert!(
+            body.len() < plain.len() / 2,
+            "{accept}: {} vs {}",
+            body.len(),
+            plain.len()
+        );
         let mut decoded = Vec::new();
         if want == "gzip" {
-            flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut decoded).unwrap();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut decoded)
+                .unwrap();
         } else {
-            brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut decoded).unwrap();
+            brotli::Decompressor::new(&body[..], 4096)
+                .read_to_end(&mut decoded)
+                .unwrap();
         }
         assert_eq!(decoded, plain);
     }
@@ -119,7 +189,10 @@ async fn pagination_documents() {
     let h = harness(Config::default());
     let (_, _, body) = h.get("/api/v1/articles/page/1.json").await;
     let p = json(&body);
-    assert_eq!((p["page"].as_u64(), p["total"].as_u64(), p["pages"].as_u64()), (Some(1), Some(5), Some(1)));
+    assert_eq!(
+        (p["page"].as_u64(), p["total"].as_u64(), p["pages"].as_u64()),
+        (Some(1), Some(5), Some(1))
+    );
     assert!(p["prev"].is_null() && p["next"].is_null());
     let (status, _, body) = h.get("/api/v1/articles/page/2.json").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -138,8 +211,17 @@ async fn missing_things_are_real_404s() {
     assert_eq!(json(&body)["status"], 404);
 
     let (status, headers, _) = h.get("/keel-missing.js").await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a missing asset is not the HTML shell");
-    assert!(!headers[header::CONTENT_TYPE].to_str().unwrap().contains("html"));
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a missing asset is not the HTML shell"
+    );
+    assert!(
+        !headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("html")
+    );
 
     for (path, want) in [
         ("/", StatusCode::OK),
@@ -147,14 +229,23 @@ async fn missing_things_are_real_404s() {
         ("/articles/", StatusCode::OK),
         ("/services", StatusCode::OK),
         ("/contact", StatusCode::OK),
-        ("/articles/why-code-quality-suffers-when-theres-no-tech-lead", StatusCode::OK),
+        (
+            "/articles/why-code-quality-suffers-when-theres-no-tech-lead",
+            StatusCode::OK,
+        ),
         ("/articles/no-such-article", StatusCode::NOT_FOUND),
         ("/articles/../etc/passwd", StatusCode::NOT_FOUND),
         ("/wp-admin", StatusCode::NOT_FOUND),
     ] {
         let (status, headers, body) = h.get(path).await;
         assert_eq!(status, want, "{path}");
-        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
         assert_eq!(body, SHELL.as_bytes(), "{path}");
     }
 }
@@ -164,20 +255,37 @@ async fn pages_carry_security_headers_and_a_strict_csp() {
     let h = harness(Config::default());
     let (_, headers, _) = h.get("/").await;
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap();
     assert!(!script_src.contains("unsafe-inline"), "{csp}");
-    assert!(script_src.contains("'sha256-"), "the inline bootstrap is allowed by hash: {csp}");
+    assert!(
+        script_src.contains("'sha256-"),
+        "the inline bootstrap is allowed by hash: {csp}"
+    );
     assert!(csp.contains("object-src 'none'"));
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let (_, headers, _) = h.get("/keel-0123456789abcdef_bg.wasm").await;
     assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
-    assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
 }
 
 #[tokio::test]
 async fn other_methods_get_405_json() {
     let h = harness(Config::default());
-    let (status, headers, body) = h.send(Request::delete("/api/v1/site.json").body(Body::empty()).unwrap()).await;
+    let (status, headers, body) = h
+        .send(
+            Request::delete("/api/v1/site.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(headers[header::ALLOW], "GET, HEAD");
     assert_eq!(json(&body)["status"], 405);
@@ -201,13 +309,27 @@ async fn a_valid_submission_is_stored_before_201() {
 #[tokio::test]
 async fn invalid_fields_get_422_with_per_field_errors() {
     let h = harness(Config::default());
-    let (status, _, body) = h.post_json(r#"{"name":"","email":"nope","message":"hi","consent":false}"#, None).await;
+    let (status, _, body) = h
+        .post_json(
+            r#"{"name":"","email":"nope","message":"hi","consent":false}"#,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"], "validation");
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "email", "message", "consent"]);
     let (status, _, body) = h.post_json("{}", None).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "missing fields are field errors too");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "missing fields are field errors too"
+    );
     assert_eq!(body["fields"].as_array().unwrap().len(), 4);
     assert_eq!(h.state.store.count().unwrap(), 0);
 }
@@ -219,17 +341,39 @@ async fn malformed_wrong_type_and_oversized_bodies() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "bad_request");
     let (status, _, _) = h.post_json(r#"{"name":"a","is_admin":true}"#, None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "unknown fields are refused");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused"
+    );
 
     let (status, _, body) = h
-        .send(Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "text/plain").body(Body::from(VALID)).unwrap())
+        .send(
+            Request::post("/api/v1/contact")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(VALID))
+                .unwrap(),
+        )
         .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(json(&body)["status"], 415);
-    let (status, ..) = h.send(Request::post("/api/v1/contact").body(Body::from(VALID)).unwrap()).await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "no content type");
+    let (status, ..) = h
+        .send(
+            Request::post("/api/v1/contact")
+                .body(Body::from(VALID))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "no content type"
+    );
 
-    let huge = format!(r#"{{"name":"a","email":"a@b","message":"{}","consent":true}}"#, "x".repeat(40_000));
+    let huge = format!(
+        r#"{{"name":"a","email":"a@b","message":"{}","consent":true}}"#,
+        "x".repeat(40_000)
+    );
     let (status, _, body) = h.post_json(&huge, None).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["status"], 413);
@@ -259,7 +403,11 @@ async fn idempotency_key_replays_the_first_answer() {
     let h = harness(config);
     let (s1, _, b1) = h.post_json(VALID, Some("k-1")).await;
     let (s2, _, b2) = h.post_json(VALID, Some("k-1")).await;
-    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED), "a replay is never rate-limited");
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "a replay is never rate-limited"
+    );
     assert_eq!(b1["id"], b2["id"]);
     assert_eq!(h.state.store.count().unwrap(), 1);
     let other = VALID.replace("Postgres", "MySQL");
@@ -270,17 +418,37 @@ async fn idempotency_key_replays_the_first_answer() {
 #[tokio::test]
 async fn the_honeypot_stores_spam_without_notifying() {
     let mut config = Config::default();
-    config.webhook = Some(keel_server::config::Webhook { url: "http://127.0.0.1:9/".into(), secret: None });
+    config.webhook = Some(keel_server::config::Webhook {
+        url: "http://127.0.0.1:9/".into(),
+        secret: None,
+    });
     let h = harness(config);
-    let spam = VALID.replace("\"consent\":true", "\"consent\":true,\"website\":\"http://spam.example\"");
+    let spam = VALID.replace(
+        "\"consent\":true",
+        "\"consent\":true,\"website\":\"http://spam.example\"",
+    );
     let (status, _, body) = h.post_json(&spam, None).await;
     assert_eq!(status, StatusCode::CREATED, "bots are not told");
-    let s = h.state.store.get(body["id"].as_str().unwrap()).unwrap().unwrap();
+    let s = h
+        .state
+        .store
+        .get(body["id"].as_str().unwrap())
+        .unwrap()
+        .unwrap();
     assert!(s.spam);
     assert!(s.deliveries.is_empty());
     let (_, _, body) = h.post_json(VALID, None).await;
-    let s = h.state.store.get(body["id"].as_str().unwrap()).unwrap().unwrap();
-    assert_eq!(s.deliveries.len(), 1, "a real one gets its outbox row in the same transaction");
+    let s = h
+        .state
+        .store
+        .get(body["id"].as_str().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.deliveries.len(),
+        1,
+        "a real one gets its outbox row in the same transaction"
+    );
 }
 
 #[tokio::test]
@@ -298,7 +466,10 @@ async fn cross_origin_posts_need_an_allowed_origin() {
     };
     let (status, headers, _) = h.send(post("https://partner.example")).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://partner.example");
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://partner.example"
+    );
     let (status, headers, body) = h.send(post("https://evil.example")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
@@ -312,7 +483,12 @@ async fn cross_origin_posts_need_an_allowed_origin() {
         .unwrap();
     let (status, headers, _) = h.send(preflight).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(headers[header::ACCESS_CONTROL_ALLOW_HEADERS].to_str().unwrap().contains("idempotency-key"));
+    assert!(
+        headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .unwrap()
+            .contains("idempotency-key")
+    );
 }
 
 // ---- operator access -----------------------------------------------------
@@ -333,7 +509,12 @@ async fn admin_endpoint_needs_the_bearer_token_and_is_never_cors() {
     config.allowed_origins = vec!["https://partner.example".into()];
     let h = harness(config);
     h.post_json(VALID, None).await;
-    for auth in [None, Some("Bearer wrong"), Some("Bearer correct-horse-battery-stapl"), Some("correct-horse-battery-staple")] {
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Bearer correct-horse-battery-stapl"),
+        Some("correct-horse-battery-staple"),
+    ] {
         let mut req = Request::get("/api/v1/admin/submissions");
         if let Some(a) = auth {
             req = req.header(header::AUTHORIZATION, a);
@@ -369,9 +550,17 @@ async fn a_plain_html_form_post_works_without_javascript() {
     let ok = "name=%C3%85sa+N%C3%B8rgaard&email=asa%40example.dk&company=&budget=over_150k&message=We+need+help+with+our+queues.&consent=on&website=";
     let (status, headers, body) = h.send(form(ok)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let page = String::from_utf8_lossy(&body);
-    assert!(page.contains("Thank you, your message has arrived"), "{page}");
+    assert!(
+        page.contains("Thank you, your message has arrived"),
+        "{page}"
+    );
     let stored = h.state.store.list(Default::default()).unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].name, "Åsa Nørgaard");
@@ -381,21 +570,36 @@ async fn a_plain_html_form_post_works_without_javascript() {
     let (status, _, body) = h.send(form("name=&email=x&message=short")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = String::from_utf8_lossy(&body);
-    assert!(page.contains("Please tell us your name.") && page.contains("Back button"), "{page}");
+    assert!(
+        page.contains("Please tell us your name.") && page.contains("Back button"),
+        "{page}"
+    );
 
     // Markup in a form post is stored as the visitor typed it (decoded, not
     // escaped or dropped), and the answer page shows only the reference.
     let hostile = ok
         .replace("name=%C3%85sa+N%C3%B8rgaard", "name=%3Cb%3EAda%3C%2Fb%3E")
-        .replace("message=We", "message=%3Cscript%3Ealert(1)%3C%2Fscript%3E+We");
+        .replace(
+            "message=We",
+            "message=%3Cscript%3Ealert(1)%3C%2Fscript%3E+We",
+        );
     let (status, _, body) = h.send(form(&hostile)).await;
     assert_eq!(status, StatusCode::OK);
     let page = String::from_utf8_lossy(&body);
     let all = h.state.store.list(Default::default()).unwrap();
-    let stored = all.iter().find(|s| s.name == "<b>Ada</b>").unwrap_or_else(|| panic!("stored as typed: {all:?}"));
-    assert_eq!(stored.message, "<script>alert(1)</script> We need help with our queues.");
+    let stored = all
+        .iter()
+        .find(|s| s.name == "<b>Ada</b>")
+        .unwrap_or_else(|| panic!("stored as typed: {all:?}"));
+    assert_eq!(
+        stored.message,
+        "<script>alert(1)</script> We need help with our queues."
+    );
     assert!(page.contains(&stored.id), "{page}");
-    assert!(!page.contains("Ada") && !page.contains("alert("), "the page echoes no input: {page}");
+    assert!(
+        !page.contains("Ada") && !page.contains("alert("),
+        "the page echoes no input: {page}"
+    );
     let (status, ..) = h.send(form(&ok.replace("over_150k", "a_million"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -425,18 +629,42 @@ async fn control_and_bidi_characters_are_refused_per_field() {
     });
     let (status, _, body) = h.post_json(&body.to_string(), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let fields: Vec<(&str, &str)> =
-        body["fields"].as_array().unwrap().iter().map(|f| (f["field"].as_str().unwrap(), f["message"].as_str().unwrap())).collect();
-    assert_eq!(fields.iter().map(|f| f.0).collect::<Vec<_>>(), ["name", "company", "message"], "{body}");
-    assert!(fields[0].1.contains("U+202E") && fields[1].1.contains("U+001B") && fields[2].1.contains("U+0007"), "{body}");
+    let fields: Vec<(&str, &str)> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields.iter().map(|f| f.0).collect::<Vec<_>>(),
+        ["name", "company", "message"],
+        "{body}"
+    );
+    assert!(
+        fields[0].1.contains("U+202E")
+            && fields[1].1.contains("U+001B")
+            && fields[2].1.contains("U+0007"),
+        "{body}"
+    );
     assert_eq!(h.state.store.count().unwrap(), 0, "nothing stored");
 
     // Line breaks and tabs in the message are fine, in JSON and in a form post.
-    let ok = VALID.replace("scaling our Postgres cluster.", "scaling:\\r\\n\\t- Postgres\\n\\t- queues");
+    let ok = VALID.replace(
+        "scaling our Postgres cluster.",
+        "scaling:\\r\\n\\t- Postgres\\n\\t- queues",
+    );
     let (status, _, body) = h.post_json(&ok, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stored = h.state.store.get(body["id"].as_str().unwrap()).unwrap().unwrap();
-    assert_eq!(stored.message, "We need help scaling:\r\n\t- Postgres\n\t- queues");
+    let stored = h
+        .state
+        .store
+        .get(body["id"].as_str().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.message,
+        "We need help scaling:\r\n\t- Postgres\n\t- queues"
+    );
 }
 
 #[tokio::test]
@@ -448,10 +676,18 @@ async fn a_resend_without_a_key_after_the_quota_is_used_gets_the_first_id() {
     let (s1, _, b1) = h.post_json(VALID, None).await;
     assert_eq!(s1, StatusCode::CREATED, "{b1}");
     let (s2, _, b2) = h.post_json(VALID, None).await;
-    assert_eq!(s2, StatusCode::CREATED, "the double submit is recognised before the rate limit: {b2}");
+    assert_eq!(
+        s2,
+        StatusCode::CREATED,
+        "the double submit is recognised before the rate limit: {b2}"
+    );
     assert_eq!(b1["id"], b2["id"]);
     let (s3, ..) = h.post_json(&VALID.replace("Postgres", "MySQL"), None).await;
-    assert_eq!(s3, StatusCode::TOO_MANY_REQUESTS, "a new submission is still limited");
+    assert_eq!(
+        s3,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new submission is still limited"
+    );
     assert_eq!(h.state.store.count().unwrap(), 1);
 }
 
@@ -478,17 +714,28 @@ async fn a_form_post_is_limited_by_its_decoded_size() {
     // 4,000 three-byte characters: 12 kB of text, 36 kB percent-encoded.
     let long = "€".repeat(4_000);
     let body = form(&long);
-    assert!(body.len() > BODY_LIMIT_BYTES, "{} bytes encoded", body.len());
+    assert!(
+        body.len() > BODY_LIMIT_BYTES,
+        "{} bytes encoded",
+        body.len()
+    );
     let (status, _, page) = h.send(form_post(body)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&page));
-    assert_eq!(h.state.store.list(Default::default()).unwrap()[0].message, long);
+    assert_eq!(
+        h.state.store.list(Default::default()).unwrap()[0].message,
+        long
+    );
 
     // Over the limit once decoded (and not much encoding to hide behind): 413.
-    let (status, _, page) = h.send(form_post(form(&"a".repeat(BODY_LIMIT_BYTES + 1)))).await;
+    let (status, _, page) = h
+        .send(form_post(form(&"a".repeat(BODY_LIMIT_BYTES + 1))))
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(String::from_utf8_lossy(&page).contains("larger than"));
     // The raw body has a cap too: three times the limit.
-    let (status, ..) = h.send(form_post(form(&"€".repeat(BODY_LIMIT_BYTES / 2)))).await;
+    let (status, ..) = h
+        .send(form_post(form(&"€".repeat(BODY_LIMIT_BYTES / 2))))
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(h.state.store.count().unwrap(), 1);
 }
@@ -507,16 +754,28 @@ async fn a_configured_public_origin_decides_same_origin_scheme_included() {
             .unwrap()
     };
     // Behind a proxy that rewrites Host, the browser's POST is still same-origin.
-    let (status, headers, body) = h.send(post("https://keel.example", "127.0.0.1:8080", VALID)).await;
-    assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));
-    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "same origin needs no CORS");
+    let (status, headers, body) = h
+        .send(post("https://keel.example", "127.0.0.1:8080", VALID))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(
+        headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
+        "same origin needs no CORS"
+    );
     for (origin, host) in [
         ("http://keel.example", "keel.example"),
         ("https://keel.example:8443", "keel.example:8443"),
         ("https://127.0.0.1:8080", "127.0.0.1:8080"),
         ("null", "keel.example"),
     ] {
-        let (status, _, body) = h.send(post(origin, host, &VALID.replace("Postgres", origin))).await;
+        let (status, _, body) = h
+            .send(post(origin, host, &VALID.replace("Postgres", origin)))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin} with Host {host}");
         assert_eq!(json(&body)["error"], "forbidden");
     }
@@ -536,13 +795,48 @@ async fn without_a_public_origin_the_host_decides_and_the_scheme_is_checked_wher
         if let Some(p) = proto {
             req = req.header("x-forwarded-proto", p);
         }
-        req.body(Body::from(VALID.replace("Postgres", &format!("Postgres {n}")))).unwrap()
+        req.body(Body::from(
+            VALID.replace("Postgres", &format!("Postgres {n}")),
+        ))
+        .unwrap()
     };
-    assert_eq!(h.send(post("https://keel.example", None, 1)).await.0, StatusCode::CREATED);
-    assert_eq!(h.send(post("http://keel.example", None, 2)).await.0, StatusCode::CREATED);
-    assert_eq!(h.send(post("https://keel.example", Some("https"), 3)).await.0, StatusCode::CREATED);
-    assert_eq!(h.send(post("http://keel.example", Some("https"), 4)).await.0, StatusCode::FORBIDDEN, "the proxy says https");
-    assert_eq!(h.send(post("ftp://keel.example", None, 5)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(h.send(post("https://keel.example.evil", None, 6)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.send(post("https://keel.example", None, 1)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("http://keel.example", None, 2)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("https://keel.example", Some("https"), 3))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("http://keel.example", Some("https"), 4))
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "the proxy says https"
+    );
+    assert_eq!(
+        h.send(post("ftp://keel.example", None, 5)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.send(post("https://keel.example.evil", None, 6)).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(h.state.store.count().unwrap(), 3);
+
+    // X-Forwarded-Proto from a peer that is not a trusted proxy is not believed.
+    let h = harness(Config::default());
+    assert_eq!(
+        h.send(post("http://keel.example", Some("https"), 7))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 }

@@ -1,0 +1,335 @@
+//! The server's edges, tried as a hostile or unlucky client would: held and
+//! half-sent connections, huge declared bodies, forged forwarding headers,
+//! every method on every API path, and caches revalidating compressed bodies.
+//! A real listener on a loopback port (`listen::serve`), a real SQLite file.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use keel_server::files::SiteFiles;
+use keel_server::store::Store;
+use keel_server::{AppState, Config, app, listen};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const PAGE: &str = "<!doctype html><html><head><title>Keel</title></head><body><div id=app>A page long enough to be worth compressing. A page long enough to be worth compressing. A page long enough to be worth compressing. A page long enough to be worth compressing.</div></body></html>";
+
+fn site() -> SiteFiles {
+    let mut map: HashMap<String, Vec<u8>> = HashMap::new();
+    map.insert("/index.html".into(), PAGE.into());
+    map.insert("/404.html".into(), PAGE.replace("Keel", "Not found").into());
+    map.insert(
+        "/api/v1/site.json".into(),
+        format!("{{\"name\":\"Keel\",\"pad\":\"{}\"}}", "x".repeat(600)).into(),
+    );
+    SiteFiles::from_map(map)
+}
+
+struct Server {
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start(config: Config, max_connections: Option<usize>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("keel.db")).unwrap();
+    let limits = listen::Limits {
+        header_timeout: Duration::from_secs(10),
+        max_connections,
+    };
+    let state = AppState::new(config, site(), store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        listen::serve(
+            listener,
+            app(state),
+            limits,
+            std::future::pending(),
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    });
+    Server {
+        addr,
+        _dir: dir,
+        task,
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: status, headers (lowercased names), body.
+async fn exchange(addr: SocketAddr, raw: &str) -> (u16, HashMap<String, String>, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(raw.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf))
+        .await
+        .expect("an answer within 5 s")
+        .unwrap();
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, buf[split + 4..].to_vec())
+}
+
+fn request(method: &str, path: &str, extra: &str) -> String {
+    format!("{method} {path} HTTP/1.1\r\nHost: keel.test\r\nConnection: close\r\n{extra}\r\n")
+}
+
+const VALID: &str = r#"{"name":"Ada","email":"ada@example.com","company":null,"budget":"not_sure","message":"We need help with our API.","consent":true}"#;
+
+fn post_contact(body: &str, extra: &str) -> String {
+    format!(
+        "POST /api/v1/contact HTTP/1.1\r\nHost: keel.test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    )
+}
+
+// ---- item 1: held connections ----------------------------------------------
+
+#[tokio::test]
+async fn held_half_open_connections_do_not_lock_out_a_visitor() {
+    // 64 slots stand in for a low open-file limit; 300 sockets each send half
+    // a request line and hold it.
+    let server = start(Config::default(), Some(64)).await;
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: ke").await.unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t0 = Instant::now();
+    let (status, _, body) = exchange(server.addr, &request("GET", "/", "")).await;
+    let page_ms = t0.elapsed().as_millis();
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("<title>Keel</title>"));
+    let (status, _, _) = exchange(server.addr, &post_contact(VALID, "")).await;
+    assert_eq!(status, 201, "the contact form still works");
+    eprintln!("GET / answered in {page_ms} ms with 300 half-open connections held");
+    drop(held);
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(
+        Config::default(),
+        site(),
+        Store::open(&dir.path().join("k.db")).unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = listen::Limits {
+        header_timeout: Duration::from_millis(300),
+        max_connections: None,
+    };
+    let task = tokio::spawn(listen::serve(
+        listener,
+        app(state),
+        limits,
+        std::future::pending(),
+        Duration::ZERO,
+    ));
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let mut buf = Vec::new();
+    // The server hangs up (possibly with a 408) instead of waiting forever.
+    tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut buf))
+        .await
+        .expect("closed by the server")
+        .ok();
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_huge_declared_body_is_refused_at_once_with_json() {
+    let server = start(Config::default(), None).await;
+    let raw = "POST /api/v1/contact HTTP/1.1\r\nHost: keel.test\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{";
+    let t0 = Instant::now();
+    let (status, headers, body) = exchange(server.addr, raw).await;
+    assert_eq!(status, 413);
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "answered without waiting for the body"
+    );
+    assert_eq!(headers["content-type"], "application/json");
+    let err: keel_model::ApiError = serde_json::from_slice(&body).unwrap();
+    assert_eq!((err.status, err.error.as_str()), (413, "payload_too_large"));
+}
+
+// ---- item 2: the rate limit cannot be talked around --------------------------
+
+#[tokio::test]
+async fn a_forged_forwarded_for_line_does_not_buy_more_submissions() {
+    let config = Config {
+        trusted_proxies: vec!["127.0.0.1".into()],
+        rate_limit: keel_server::config::RateLimit {
+            burst: 2,
+            refill_seconds: 60,
+        },
+        ..Config::default()
+    };
+    let server = start(config, None).await;
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        // The client writes its own line first; the proxy (127.0.0.1, trusted)
+        // appends the address it saw.
+        let body = VALID.replace("Ada", &format!("Ada {i}"));
+        let extra = format!("X-Forwarded-For: 10.9.8.{i}\r\nX-Forwarded-For: 203.0.113.9\r\n");
+        statuses.push(exchange(server.addr, &post_contact(&body, &extra)).await.0);
+    }
+    assert_eq!(statuses, [201, 201, 429, 429, 429, 429]);
+    // Another real client behind the same proxy has its own bucket.
+    let extra = "X-Forwarded-For: 203.0.113.10\r\n";
+    assert_eq!(
+        exchange(
+            server.addr,
+            &post_contact(&VALID.replace("Ada", "Grace"), extra)
+        )
+        .await
+        .0,
+        201
+    );
+}
+
+// ---- item 5: every error body is JSON ----------------------------------------
+
+#[tokio::test]
+async fn every_method_on_every_api_path_gets_a_json_error() {
+    let config = Config {
+        admin_token: Some("a-long-enough-admin-token".into()),
+        ..Config::default()
+    };
+    let server = start(config, None).await;
+    let paths = [
+        "/api/v1/contact",
+        "/api/v1/admin/submissions",
+        "/api/v1/admin/submissions?include_spam=maybe",
+        "/api/v1/site.json",
+        "/api/v1/articles/no-such-article.json",
+        "/api/v2/anything",
+        "/missing-asset.js",
+        "/healthz",
+    ];
+    let methods = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND",
+    ];
+    let mut checked = 0;
+    for path in paths {
+        for method in methods {
+            let (status, headers, body) =
+                exchange(server.addr, &request(method, path, "Content-Length: 0\r\n")).await;
+            if status < 400 {
+                continue;
+            }
+            checked += 1;
+            assert_eq!(
+                headers.get("content-type").map(String::as_str),
+                Some("application/json"),
+                "{method} {path} -> {status}"
+            );
+            if method == "HEAD" {
+                continue; // no body, by definition
+            }
+            let err: keel_model::ApiError = serde_json::from_slice(&body).unwrap_or_else(|e| {
+                panic!(
+                    "{method} {path} -> {status}: not an ApiError ({e}): {}",
+                    String::from_utf8_lossy(&body)
+                )
+            });
+            assert_eq!(err.status, status, "{method} {path}");
+            assert!(!err.message.is_empty());
+        }
+    }
+    assert!(checked > 40, "only {checked} error answers checked");
+    // A wrong method says which ones are right.
+    let (status, headers, _) = exchange(server.addr, &request("GET", "/api/v1/contact", "")).await;
+    assert_eq!(status, 405);
+    assert!(
+        headers["allow"].contains("POST"),
+        "{:?}",
+        headers.get("allow")
+    );
+}
+
+#[tokio::test]
+async fn a_browser_navigating_to_a_missing_page_still_gets_the_html_404_page() {
+    let server = start(Config::default(), None).await;
+    let (status, headers, body) = exchange(server.addr, &request("GET", "/no-such-page", "")).await;
+    assert_eq!(status, 404);
+    assert!(headers["content-type"].starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("Not found"));
+}
+
+// ---- item 8: one validator per encoding --------------------------------------
+
+#[tokio::test]
+async fn each_encoding_has_its_own_etag_and_revalidates_only_itself() {
+    let server = start(Config::default(), None).await;
+    let mut tags = HashMap::new();
+    for enc in ["br", "gzip", "identity"] {
+        let (status, headers, _) = exchange(
+            server.addr,
+            &request(
+                "GET",
+                "/api/v1/site.json",
+                &format!("Accept-Encoding: {enc}\r\n"),
+            ),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            headers.get("content-encoding").map(String::as_str),
+            (enc != "identity").then_some(enc)
+        );
+        tags.insert(enc, headers["etag"].clone());
+    }
+    assert_ne!(tags["br"], tags["gzip"]);
+    assert_ne!(tags["br"], tags["identity"]);
+    assert_ne!(tags["gzip"], tags["identity"]);
+    for tag in tags.values() {
+        assert!(
+            tag.starts_with('"') && tag.ends_with('"') && tag.len() > 2,
+            "a quoted strong tag: {tag}"
+        );
+    }
+    // The br tag revalidates a br request...
+    let h = format!("Accept-Encoding: br\r\nIf-None-Match: {}\r\n", tags["br"]);
+    assert_eq!(
+        exchange(server.addr, &request("GET", "/api/v1/site.json", &h))
+            .await
+            .0,
+        304
+    );
+    // ...but a cache holding the br body cannot get a 304 for a gzip request.
+    let h = format!("Accept-Encoding: gzip\r\nIf-None-Match: {}\r\n", tags["br"]);
+    let (status, headers, _) =
+        exchange(server.addr, &request("GET", "/api/v1/site.json", &h)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["etag"], tags["gzip"]);
+}
