@@ -169,6 +169,13 @@ impl Store {
         }
         create_private(path)
             .with_context(|| format!("creating the database {}", path.display()))?;
+        if let Some(mode) = readable_by_others(path) {
+            // An older install: say so rather than change what the operator set.
+            tracing::warn!(
+                "{} can be read by other users (mode {mode:o}): run `chmod 600` on it and its -wal and -shm files",
+                path.display()
+            );
+        }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
         Self::init(conn)
@@ -499,6 +506,22 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The file's permission bits when users other than its owner may access
+/// it (a database created before files were made 0600).
+fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Time-ordered and unguessable: 12 hex digits of milliseconds, 16 random.
 fn new_id(now_ms: i64) -> String {
     format!("{:012x}{:016x}", now_ms, rand::random::<u64>())
@@ -681,6 +704,17 @@ mod tests {
                 & 0o777;
             assert_eq!(mode, 0o600, "{name} is {mode:o}");
         }
+        assert_eq!(readable_by_others(&path), None);
+        drop(s);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(
+            readable_by_others(&path),
+            Some(0o644),
+            "an older database is noticed"
+        );
+        Store::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "and left as the operator set it");
     }
 
     #[test]
