@@ -706,15 +706,15 @@ mod tests {
         }
         assert_eq!(readable_by_others(&path), None);
         drop(s);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
         assert_eq!(
             readable_by_others(&path),
-            Some(0o644),
+            Some(0o640),
             "an older database is noticed"
         );
         Store::open(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o644, "and left as the operator set it");
+        assert_eq!(mode, 0o640, "and left as the operator set it");
     }
 
     #[test]
