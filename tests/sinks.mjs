@@ -18,7 +18,7 @@ export async function webhookSink(port) {
     let body = '';
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
-      received.push({ headers: req.headers, body: JSON.parse(body) });
+      received.push({ url: req.url, headers: req.headers, body: JSON.parse(body) });
       res.writeHead(204).end();
     });
   });
@@ -26,9 +26,33 @@ export async function webhookSink(port) {
   return { received, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** Just enough SMTP for one client: greeting, EHLO, MAIL, RCPT, DATA, QUIT. */
-export async function smtpSink(port) {
+/**
+ * A webhook that has moved: a request gets a redirect to /moved, which
+ * answers 200 (so a client that follows it would see success). Every
+ * request is recorded.
+ */
+export async function redirectSink(port, status = 302) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url });
+      if (req.url === '/moved') res.writeHead(200).end('ok');
+      else res.writeHead(status, { location: `http://127.0.0.1:${port}/moved` }).end();
+    });
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { requests, close: () => new Promise((r) => server.close(r)) };
+}
+
+/**
+ * Just enough SMTP for one client: greeting, EHLO, MAIL, RCPT, DATA, QUIT.
+ * While `sink.rejectRcpt` holds a reply (e.g. '550 5.1.1 no such user'),
+ * RCPT gets it instead of 250.
+ */
+export async function smtpSink(port, { rejectRcpt = null } = {}) {
   const received = [];
+  const sink = { received, rejectRcpt };
   const server = net.createServer((sock) => {
     let buf = '';
     let data = null;
@@ -49,6 +73,7 @@ export async function smtpSink(port) {
         if (verb === 'EHLO') sock.write('250-sink\r\n250 8BITMIME\r\n');
         else if (verb === 'HELO') sock.write('250 sink\r\n');
         else if (verb === 'MAIL') { msg.from = line; sock.write('250 2.1.0 ok\r\n'); }
+        else if (verb === 'RCPT' && sink.rejectRcpt) sock.write(`${sink.rejectRcpt}\r\n`);
         else if (verb === 'RCPT') { msg.to.push(line); sock.write('250 2.1.5 ok\r\n'); }
         else if (verb === 'DATA') { data = ''; sock.write('354 go ahead\r\n'); }
         else if (verb === 'QUIT') { sock.end('221 bye\r\n'); }
@@ -59,7 +84,8 @@ export async function smtpSink(port) {
     sock.on('error', () => {});
   });
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  return { received, close: () => new Promise((r) => server.close(r)) };
+  sink.close = () => new Promise((r) => server.close(r));
+  return sink;
 }
 
 export async function waitFor(what, fn, { timeout = 20000, every = 100 } = {}) {

@@ -3,8 +3,9 @@
 // error; once the target is up, every submission is delivered exactly once.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../harness.mjs';
-import { ADMIN_TOKEN, contactBody, freePort, smtpSink, submissions, waitFor, webhookSink } from '../sinks.mjs';
+import { execFileSync } from 'node:child_process';
+import { SERVER_BIN, startServer } from '../harness.mjs';
+import { ADMIN_TOKEN, contactBody, freePort, redirectSink, smtpSink, submissions, waitFor, webhookSink } from '../sinks.mjs';
 
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -22,7 +23,7 @@ async function post(server, i, extra = {}) {
 test('webhook down, then up: retried until delivered, none lost, none twice', async () => {
   const port = await freePort();
   const server = await startServer({
-    env: { KEEL_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`, KEEL_WEBHOOK_SECRET: 'shh', KEEL_ADMIN_TOKEN: ADMIN_TOKEN, KEEL_RETRY_BASE_MS: '200' },
+    env: { KEEL_WEBHOOK_URL: `http://127.0.0.1:${port}/hook/s3cr3t-path?token=t0ps3cr3t`, KEEL_WEBHOOK_SECRET: 'shh', KEEL_ADMIN_TOKEN: ADMIN_TOKEN, KEEL_RETRY_BASE_MS: '200' },
   });
   cleanups.push(() => server.stop());
   const ids = [await post(server, 1), await post(server, 2), await post(server, 3)];
@@ -34,13 +35,17 @@ test('webhook down, then up: retried until delivered, none lost, none twice', as
   });
   for (const s of pending) {
     assert.equal(s.deliveries[0].state, 'pending');
-    assert.match(s.deliveries[0].last_error, /webhook/);
+    assert.ok(s.deliveries[0].last_error.startsWith(`webhook http://127.0.0.1:${port}: `), s.deliveries[0].last_error);
+    assert.doesNotMatch(s.deliveries[0].last_error, /s3cr3t/, 'the URL path and query are not stored');
   }
+  assert.match(server.stderr(), /will retry/, 'the failures are logged');
+  assert.doesNotMatch(server.stderr(), /s3cr3t/, 'the URL path and query are not logged');
 
   // Up: everything arrives.
   const sink = await webhookSink(port);
   cleanups.push(() => sink.close());
   await waitFor('all delivered', async () => (await submissions(server)).every((s) => s.deliveries[0].state === 'delivered'));
+  assert.ok(sink.received.every((r) => r.url === '/hook/s3cr3t-path?token=t0ps3cr3t'), 'delivered to the full URL');
   const got = sink.received.map((r) => r.body.submission.id).sort();
   assert.deepEqual(got, [...ids].sort(), 'each submission delivered exactly once');
   assert.equal(sink.received[0].headers.authorization, 'Bearer shh');
@@ -84,4 +89,74 @@ test('spam (the honeypot) is stored but never notified', async () => {
   assert.equal(sink.received.length, 1);
   assert.equal((await submissions(server)).length, 1, 'spam is hidden by default');
   assert.equal((await submissions(server, '?include_spam=true')).length, 2);
+});
+
+test('a redirecting webhook is a permanent failure, never followed, never "delivered"', async () => {
+  const port = await freePort();
+  const sink = await redirectSink(port, 302);
+  cleanups.push(() => sink.close());
+  const server = await startServer({
+    env: { KEEL_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/s3cr3t`, KEEL_ADMIN_TOKEN: ADMIN_TOKEN, KEEL_RETRY_BASE_MS: '100' },
+  });
+  cleanups.push(() => server.stop());
+  await post(server, 11);
+  const [s] = await waitFor('the delivery failed', async () => {
+    const list = await submissions(server);
+    return list[0].deliveries[0].state !== 'pending' && list;
+  });
+  assert.equal(s.deliveries[0].state, 'failed');
+  assert.equal(s.deliveries[0].attempts, 1);
+  assert.equal(s.deliveries[0].delivered_at, null);
+  assert.match(s.deliveries[0].last_error, /answered 302 Found; redirects are not followed/);
+  assert.doesNotMatch(s.deliveries[0].last_error, /s3cr3t/);
+  // Well past several retry periods: no retry, no GET to the new location.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await submissions(server))[0].deliveries[0].attempts, 1, 'not retried');
+  assert.deepEqual(sink.requests, [{ method: 'POST', url: '/hooks/s3cr3t' }]);
+  assert.match(server.stderr(), /failed permanently/);
+  assert.doesNotMatch(server.stderr(), /s3cr3t/);
+});
+
+test('an SMTP 5xx is permanent: failed once, not retried, sent after `submissions retry`', async () => {
+  const port = await freePort();
+  const sink = await smtpSink(port, { rejectRcpt: '550 5.1.1 no such user' });
+  cleanups.push(() => sink.close());
+  const server = await startServer({
+    env: {
+      KEEL_SMTP_HOST: '127.0.0.1', KEEL_SMTP_PORT: String(port), KEEL_SMTP_FROM: 'Keel <web@keel.example>',
+      KEEL_SMTP_TO: 'nobody@keel.example', KEEL_ADMIN_TOKEN: ADMIN_TOKEN, KEEL_RETRY_BASE_MS: '100',
+    },
+  });
+  cleanups.push(() => server.stop());
+  const id = await post(server, 12);
+  await waitFor('the delivery failed', async () => (await submissions(server))[0].deliveries[0].state === 'failed');
+  await new Promise((r) => setTimeout(r, 1500));
+  const [s] = await submissions(server);
+  assert.equal(s.deliveries[0].attempts, 1, 'not retried');
+  assert.match(s.deliveries[0].last_error, /550/);
+  assert.equal(sink.received.length, 0);
+
+  // The operator fixes the cause, then requeues.
+  sink.rejectRcpt = null;
+  const out = execFileSync(SERVER_BIN, ['submissions', '--database', server.db, 'retry', id], { encoding: 'utf8' });
+  assert.match(out, /Requeued 1 failed notification/);
+  await waitFor('delivered after the retry', async () => (await submissions(server))[0].deliveries[0].state === 'delivered');
+  assert.equal(sink.received.length, 1);
+});
+
+test('notification settings are checked at start, with messages that keep secrets', async () => {
+  const start = (env) => startServer({ env }).then(
+    (server) => { cleanups.push(() => server.stop()); assert.fail('the server started'); },
+    (e) => e.message,
+  );
+  const smtp = { KEEL_SMTP_HOST: '127.0.0.1', KEEL_SMTP_FROM: 'web@keel.example', KEEL_SMTP_TO: 'hello@keel.example' };
+  assert.match(await start({ ...smtp, KEEL_SMTP_USERNAME: 'u', KEEL_SMTP_PASSWORD: 'p' }), /exited with 1[^]*tls = "none" would send the username and password unencrypted/);
+  assert.match(await start({ ...smtp, KEEL_SMTP_FROM: 'not an address' }), /smtp\.from = "not an address" is not an email address/);
+  assert.match(await start({ ...smtp, KEEL_SMTP_TLS: 'ssl' }), /KEEL_SMTP_TLS: smtp\.tls must be none, starttls or tls/);
+  const bad = await start({ KEEL_WEBHOOK_URL: 'hooks.example.com/s3cr3t' });
+  assert.match(bad, /webhook\.url is not a URL/);
+  assert.doesNotMatch(bad, /s3cr3t/);
+  const clear = await start({ KEEL_WEBHOOK_URL: 'http://hooks.example.com/s3cr3t', KEEL_WEBHOOK_SECRET: 'x' });
+  assert.match(clear, /webhook\.secret would be sent unencrypted to http:\/\/hooks\.example\.com: use an https/);
+  assert.doesNotMatch(clear, /s3cr3t/);
 });

@@ -3,6 +3,16 @@
 //! The SPA runs `validate` for instant field errors; the server runs the same
 //! function and is authoritative. Lengths count Unicode scalar values after
 //! trimming, so a name in any script is fine.
+//!
+//! Text rules, per field: any script and any printable character, but no
+//! control characters (C0, DEL, C1: they drive terminals and fake lines in
+//! emails and logs) and no bidirectional embeddings, overrides or isolates
+//! (U+202A–U+202E, U+2066–U+2069: they make text read in another order than
+//! it is stored). Only the message may have several lines: it allows line
+//! breaks and tabs. `escape_controls` shows text stored before these rules
+//! safely.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
@@ -126,10 +136,10 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
                 Some("Please tell us your name.".into())
             } else if n > NAME_MAX {
                 Some(format!("Please keep your name under {NAME_MAX} characters (it has {n})."))
-            } else if req.name.chars().any(char::is_control) {
-                Some("Your name contains a character we cannot store.".into())
             } else {
-                None
+                hidden_char(req.name.trim(), false).map(|c| {
+                    format!("Your name contains an invisible control or text-direction character ({}). Please remove it.", code_point(c))
+                })
             }
         }
         Field::Email => {
@@ -145,9 +155,14 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
             }
         }
         Field::Company => {
-            let c = req.company.as_deref().map(len).unwrap_or(0);
-            (c > COMPANY_MAX)
-                .then(|| format!("Please keep the company name under {COMPANY_MAX} characters."))
+            let company = req.company.as_deref().unwrap_or("").trim();
+            if len(company) > COMPANY_MAX {
+                Some(format!("Please keep the company name under {COMPANY_MAX} characters."))
+            } else {
+                hidden_char(company, false).map(|c| {
+                    format!("The company name contains an invisible control or text-direction character ({}). Please remove it.", code_point(c))
+                })
+            }
         }
         Field::Budget => None,
         Field::Message => {
@@ -159,7 +174,12 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
             } else if n > MESSAGE_MAX {
                 Some(format!("Please keep the message under {MESSAGE_MAX} characters (it has {n})."))
             } else {
-                None
+                hidden_char(req.message.trim(), true).map(|c| {
+                    format!(
+                        "Your message contains an invisible control or text-direction character ({}). Line breaks and tabs are fine; please remove this one.",
+                        code_point(c)
+                    )
+                })
             }
         }
         Field::Consent => (!req.consent)
@@ -173,6 +193,60 @@ pub fn validate(req: &ContactRequest) -> Vec<FieldError> {
         .iter()
         .filter_map(|&field| check_field(req, field).map(|message| FieldError { field, message }))
         .collect()
+}
+
+/// A bidirectional embedding, override or isolate: U+202A–U+202E, U+2066–U+2069.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` (followed by `next`) is a character its field may not hold:
+/// a control character (C0, DEL, C1), a bidi control, or a line or paragraph
+/// separator. With `multiline`, line feeds, tabs, CR LF pairs and the two
+/// separators are allowed; a lone carriage return is not (on a terminal it
+/// overwrites the line).
+fn is_hidden(c: char, next: Option<char>, multiline: bool) -> bool {
+    match c {
+        '\n' | '\t' | '\u{2028}' | '\u{2029}' => !multiline,
+        '\r' => !(multiline && next == Some('\n')),
+        c => c.is_control() || is_bidi_control(c),
+    }
+}
+
+/// The first character of `text` that its field may not hold.
+pub fn hidden_char(text: &str, multiline: bool) -> Option<char> {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if is_hidden(c, chars.peek().copied(), multiline) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// `text` with every character its field may not hold written out as
+/// `\u{…}`, for printing whatever is stored (it may predate these rules) to
+/// a terminal, a CSV file or an email. Line and paragraph separators are
+/// written out too: a terminal or a mail client shows them unpredictably.
+pub fn escape_controls(text: &str, multiline: bool) -> Cow<'_, str> {
+    let escape = |c: char, next: Option<char>| is_hidden(c, next, multiline) || matches!(c, '\u{2028}' | '\u{2029}');
+    if hidden_char(text, multiline).is_none() && !text.contains(['\u{2028}', '\u{2029}']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if escape(c, chars.peek().copied()) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn code_point(c: char) -> String {
+    format!("U+{:04X}", c as u32)
 }
 
 /// A valid email address as the HTML specification defines it for
@@ -218,6 +292,19 @@ mod tests {
             (|r| r.name = "  ".into(), Field::Name),
             (|r| r.name = "x".repeat(NAME_MAX + 1), Field::Name),
             (|r| r.name = "a\u{7}b".into(), Field::Name),
+            (|r| r.name = "a\u{8}\u{8}b".into(), Field::Name),
+            (|r| r.name = "Ada\u{202E}ecalovoL".into(), Field::Name),
+            (|r| r.name = "Ada\nBcc: x@evil.example".into(), Field::Name),
+            (|r| r.name = "Ada\tLovelace".into(), Field::Name),
+            (|r| r.name = "Ada\u{7f}".into(), Field::Name),
+            (|r| r.company = Some("Acme\u{1b}[2J".into()), Field::Company),
+            (|r| r.company = Some("Acme\u{85}Corp".into()), Field::Company),
+            (|r| r.company = Some("Acme\u{2066}Corp".into()), Field::Company),
+            (|r| r.message = "Hello\u{7} there, we need help.".into(), Field::Message),
+            (|r| r.message = "Hello there\u{1b}]0;owned\u{7}, we need help.".into(), Field::Message),
+            (|r| r.message = "Hello there, we need \u{2067}help\u{2069}.".into(), Field::Message),
+            (|r| r.message = "Hello there,\u{0}we need help.".into(), Field::Message),
+            (|r| r.message = "Hello there,\rwe need help.".into(), Field::Message),
             (|r| r.email = "nope".into(), Field::Email),
             (|r| r.email = "a@b..c".into(), Field::Email),
             (|r| r.company = Some("c".repeat(COMPANY_MAX + 1)), Field::Company),
@@ -232,6 +319,41 @@ mod tests {
             assert_eq!(errors.len(), 1, "{r:?}");
             assert_eq!(errors[0].field, *field);
         }
+    }
+
+    #[test]
+    fn hidden_characters_are_named_in_the_message() {
+        let mut r = valid();
+        r.name = "Ada\u{202E}ecalovoL".into();
+        r.company = Some("Acme\u{1b}".into());
+        r.message = "We need help\u{8}\u{8}\u{8}with this.".into();
+        let errors = validate(&r);
+        let text: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), [Field::Name, Field::Company, Field::Message]);
+        assert!(text[0].starts_with("Your name contains") && text[0].contains("U+202E"), "{text:?}");
+        assert!(text[1].starts_with("The company name contains") && text[1].contains("U+001B"), "{text:?}");
+        assert!(text[2].contains("U+0008") && text[2].contains("Line breaks and tabs are fine"), "{text:?}");
+    }
+
+    #[test]
+    fn line_breaks_tabs_and_any_script_are_fine() {
+        let mut r = valid();
+        r.name = "\u{5E9}\u{5DC}\u{5D5}\u{5DD} \u{200F}Cohen".into(); // Hebrew and a right-to-left mark
+        r.company = Some("Nørgaard & Søn — 語".into());
+        r.message = "Hello,\r\n\r\nwe need help:\n\t- queues\n\t- caching\u{2028}and more".into();
+        assert_eq!(validate(&r), vec![]);
+        r.name = "  Ada Lovelace\n".into();
+        assert_eq!(check_field(&r, Field::Name), None, "surrounding whitespace is trimmed, not refused");
+    }
+
+    #[test]
+    fn escape_controls_shows_hidden_characters_as_code_points() {
+        assert!(matches!(escape_controls("Åsa Nørgaard", false), Cow::Borrowed(_)));
+        assert_eq!(escape_controls("a\u{1b}[31mb\u{7}c\u{8}", false), "a\\u{1b}[31mb\\u{7}c\\u{8}");
+        assert_eq!(escape_controls("Ada\u{202E}x\u{9b}y\u{7f}", false), "Ada\\u{202e}x\\u{9b}y\\u{7f}");
+        assert_eq!(escape_controls("one\ntwo\tthree", false), "one\\u{a}two\\u{9}three");
+        assert_eq!(escape_controls("one\r\ntwo\n\tthree", true), "one\r\ntwo\n\tthree");
+        assert_eq!(escape_controls("fake\rline\u{2028}x", true), "fake\\u{d}line\\u{2028}x", "a lone CR would overwrite the line");
     }
 
     #[test]

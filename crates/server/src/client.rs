@@ -33,6 +33,12 @@ impl Proxies {
         self.trusted.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether `peer` is a proxy you run, so that what it forwards (the
+    /// client's address, `X-Forwarded-Proto`) is believed.
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        self.trust_peer || self.is_trusted(peer.to_canonical())
+    }
+
     /// The client's address for a request from `peer` with `headers`.
     pub fn client_ip(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         let peer = peer.ip().to_canonical();

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::store::Channel;
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -17,6 +19,11 @@ pub struct Config {
     pub dist: PathBuf,
     /// The SQLite database file; created if missing.
     pub database: PathBuf,
+    /// The site's own origin as browsers see it (`https://keel.example`), for
+    /// the same-origin check of contact posts. Unset: the request's `Host`
+    /// stands in for it. Normalised when loaded (lower case, no default port,
+    /// no trailing slash).
+    pub public_origin: Option<String>,
     /// Origins allowed to POST the contact form cross-origin (partner sites).
     /// Empty: same-origin only. The admin endpoint is never cross-origin.
     pub allowed_origins: Vec<String>,
@@ -86,8 +93,8 @@ pub struct Smtp {
     #[serde(default = "default_smtp_port")]
     pub port: u16,
     /// `none` (a local relay), `starttls` or `tls`.
-    #[serde(default = "default_tls")]
-    pub tls: String,
+    #[serde(default)]
+    pub tls: Tls,
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
@@ -97,16 +104,133 @@ pub struct Smtp {
 fn default_smtp_port() -> u16 {
     25
 }
-fn default_tls() -> String {
-    "none".into()
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// Plain SMTP: only for a relay on the same machine or network.
+    #[default]
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+impl std::str::FromStr for Tls {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Tls> {
+        match s {
+            "none" => Ok(Tls::None),
+            "starttls" => Ok(Tls::Starttls),
+            "tls" => Ok(Tls::Tls),
+            other => anyhow::bail!("smtp.tls must be none, starttls or tls, not {other:?}"),
+        }
+    }
+}
+
+impl Smtp {
+    fn check(&self) -> anyhow::Result<()> {
+        if self.host.trim().is_empty() {
+            anyhow::bail!("smtp.host is empty");
+        }
+        if self.port == 0 {
+            anyhow::bail!("smtp.port must be a port number (25, 465, 587, …), not 0");
+        }
+        for (key, value) in [("smtp.from", &self.from), ("smtp.to", &self.to)] {
+            value.parse::<lettre::message::Mailbox>().map_err(|e| {
+                anyhow::anyhow!("{key} = {value:?} is not an email address like \"Keel <web@keel.example>\" ({e})")
+            })?;
+        }
+        match (&self.username, &self.password) {
+            (Some(_), None) | (None, Some(_)) => {
+                anyhow::bail!(
+                    "smtp.username and smtp.password go together: set both, or neither for a relay without login"
+                )
+            }
+            (Some(_), Some(_)) if self.tls == Tls::None => anyhow::bail!(
+                "smtp.tls = \"none\" would send the username and password unencrypted: use tls = \"starttls\" (usually port 587) or \"tls\" (usually port 465)"
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
+    /// Never logged or stored in full (its path often is the secret): see `redact_url`.
     pub url: String,
     /// Sent as `Authorization: Bearer …` when set.
     pub secret: Option<String>,
+}
+
+impl Webhook {
+    fn check(&self) -> anyhow::Result<()> {
+        // The parser's message names the problem, never the URL.
+        let url = reqwest::Url::parse(&self.url)
+            .map_err(|e| anyhow::anyhow!("webhook.url is not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            anyhow::bail!(
+                "webhook.url must start with https:// (or http://), not {}:",
+                url.scheme()
+            );
+        }
+        let Some(host) = url.host_str() else {
+            anyhow::bail!("webhook.url has no host")
+        };
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if self.secret.is_some() && url.scheme() == "http" && !loopback {
+            anyhow::bail!(
+                "webhook.secret would be sent unencrypted to {}: use an https:// URL (plain http only to a loopback address)",
+                redact_url(&self.url)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A URL as logs and stored errors may show it: scheme, host and port. The
+/// path and query (often a secret, as in `/hooks/T0/B0/XXXX`) and any user
+/// information are left out.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.host_str().is_some() => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}",
+                u.scheme(),
+                u.host_str().unwrap_or_default()
+            )
+        }
+        _ => "(a malformed URL)".into(),
+    }
+}
+
+/// `https://Keel.Example:443/` → `https://keel.example`: the form a browser
+/// sends in `Origin`.
+fn normalize_origin(origin: &str) -> anyhow::Result<String> {
+    let url = reqwest::Url::parse(origin.trim())
+        .with_context(|| format!("{origin:?} is not an origin like https://keel.example"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        anyhow::bail!(
+            "{origin:?} is not an origin like https://keel.example (http or https, and a host)"
+        );
+    }
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        anyhow::bail!(
+            "{origin:?} is not an origin: give scheme, host and port only, like https://keel.example"
+        );
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 impl Default for Config {
@@ -115,6 +239,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             dist: PathBuf::from("dist"),
             database: PathBuf::from("keel.db"),
+            public_origin: None,
             allowed_origins: Vec::new(),
             rate_limit: RateLimit::default(),
             admin_token: None,
@@ -162,6 +287,9 @@ impl Config {
         }
         if let Some(v) = var("KEEL_DATABASE") {
             self.database = v.into();
+        }
+        if let Some(v) = var("KEEL_PUBLIC_ORIGIN") {
+            self.public_origin = Some(v);
         }
         if let Some(v) = var("KEEL_ALLOWED_ORIGINS") {
             self.allowed_origins = v
@@ -218,7 +346,11 @@ impl Config {
                     .transpose()
                     .context("KEEL_SMTP_PORT must be a port number")?
                     .unwrap_or(25),
-                tls: var("KEEL_SMTP_TLS").unwrap_or_else(default_tls),
+                tls: var("KEEL_SMTP_TLS")
+                    .map(|t| t.parse())
+                    .transpose()
+                    .context("KEEL_SMTP_TLS")?
+                    .unwrap_or_default(),
                 username: var("KEEL_SMTP_USERNAME"),
                 password: var("KEEL_SMTP_PASSWORD"),
                 from: var("KEEL_SMTP_FROM")
@@ -226,19 +358,26 @@ impl Config {
                 to: var("KEEL_SMTP_TO").context("KEEL_SMTP_TO is required with KEEL_SMTP_HOST")?,
             });
         }
-        self.validate()
+        self.check()
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    /// Every setting checked once, at start, with a message that names it;
+    /// `public_origin` normalised. Never echoes a webhook URL's path or query.
+    fn check(&mut self) -> anyhow::Result<()> {
+        if let Some(o) = self.public_origin.take() {
+            self.public_origin =
+                Some(normalize_origin(&o).context("public_origin (KEEL_PUBLIC_ORIGIN)")?);
+        }
+        if let Some(s) = &self.smtp {
+            s.check()?;
+        }
+        if let Some(w) = &self.webhook {
+            w.check()?;
+        }
         if let Some(t) = &self.admin_token
             && t.len() < 16
         {
             anyhow::bail!("admin_token must be at least 16 characters (use a long random string)");
-        }
-        if let Some(s) = &self.smtp
-            && !matches!(s.tls.as_str(), "none" | "starttls" | "tls")
-        {
-            anyhow::bail!("smtp.tls must be none, starttls or tls, not {}", s.tls);
         }
         if self.rate_limit.burst == 0 {
             anyhow::bail!("rate_limit.burst must be at least 1");
@@ -266,13 +405,13 @@ impl Config {
     }
 
     /// The notification channels a new submission gets outbox rows for.
-    pub fn channels(&self) -> Vec<&'static str> {
+    pub fn channels(&self) -> Vec<Channel> {
         let mut c = Vec::new();
         if self.smtp.is_some() {
-            c.push("email");
+            c.push(Channel::Email);
         }
         if self.webhook.is_some() {
-            c.push("webhook");
+            c.push(Channel::Webhook);
         }
         c
     }
@@ -305,6 +444,163 @@ mod tests {
         c.apply_env(|k| (k == "KEEL_LISTEN").then(|| "127.0.0.1:9001".to_string()))
             .unwrap();
         assert_eq!(c.listen.port(), 9001);
+    }
+
+    #[test]
+    fn smtp_tls_is_one_of_three() {
+        let smtp = |tls: &str| format!("[smtp]\nhost = \"h\"\nfrom = \"a@b\"\nto = \"c@d\"\n{tls}");
+        assert_eq!(
+            Config::parse(&smtp("")).unwrap().smtp.unwrap().tls,
+            Tls::None
+        );
+        assert_eq!(
+            Config::parse(&smtp("tls = \"starttls\""))
+                .unwrap()
+                .smtp
+                .unwrap()
+                .tls,
+            Tls::Starttls
+        );
+        assert!(Config::parse(&smtp("tls = \"ssl\"")).is_err());
+        let env = |k: &str| match k {
+            "KEEL_SMTP_HOST" => Some("h".into()),
+            "KEEL_SMTP_FROM" => Some("a@b".into()),
+            "KEEL_SMTP_TO" => Some("c@d".into()),
+            "KEEL_SMTP_TLS" => Some("ssl".into()),
+            _ => None,
+        };
+        let err = format!("{:#}", Config::load(None, env).unwrap_err());
+        assert!(
+            err.contains("KEEL_SMTP_TLS") && err.contains("none, starttls or tls"),
+            "{err}"
+        );
+        let c = Config::load(None, |k| env(k).filter(|_| k != "KEEL_SMTP_TLS")).unwrap();
+        assert_eq!(c.channels(), [Channel::Email]);
+    }
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        let mut c = Config::parse(text)?;
+        c.check()?;
+        Ok(c)
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", load(text).unwrap_err())
+    }
+
+    const SMTP: &str = "[smtp]\nhost = \"smtp.example.com\"\nport = 587\nfrom = \"Keel <web@keel.example>\"\nto = \"hello@keel.example\"\n";
+
+    #[test]
+    fn smtp_settings_are_checked_at_start() {
+        load(SMTP).unwrap();
+        load(&format!(
+            "{SMTP}tls = \"starttls\"\nusername = \"u\"\npassword = \"p\"\n"
+        ))
+        .unwrap();
+        let e = err(&format!("{SMTP}username = \"u\"\npassword = \"p\"\n"));
+        assert!(
+            e.contains("tls = \"none\" would send the username and password unencrypted"),
+            "{e}"
+        );
+        let e = err(&format!("{SMTP}tls = \"tls\"\nusername = \"u\"\n"));
+        assert!(
+            e.contains("smtp.username and smtp.password go together"),
+            "{e}"
+        );
+        let e = err(&SMTP.replace("Keel <web@keel.example>", "Keel web at keel.example"));
+        assert!(
+            e.starts_with("smtp.from = \"Keel web at keel.example\" is not an email address"),
+            "{e}"
+        );
+        let e = err(&SMTP.replace("hello@keel.example", "hello@"));
+        assert!(e.starts_with("smtp.to = "), "{e}");
+        assert!(err(&SMTP.replace("587", "0")).contains("smtp.port"));
+        assert!(err(&SMTP.replace("smtp.example.com", " ")).contains("smtp.host is empty"));
+        let env = |k: &str| match k {
+            "KEEL_SMTP_HOST" => Some("h".into()),
+            "KEEL_SMTP_FROM" => Some("a@b".into()),
+            "KEEL_SMTP_TO" => Some("c@d".into()),
+            "KEEL_SMTP_USERNAME" => Some("u".into()),
+            "KEEL_SMTP_PASSWORD" => Some("p".into()),
+            _ => None,
+        };
+        let e = format!("{:#}", Config::load(None, env).unwrap_err());
+        assert!(
+            e.contains("unencrypted"),
+            "the environment is checked too: {e}"
+        );
+    }
+
+    #[test]
+    fn webhook_settings_are_checked_without_showing_the_url() {
+        load("[webhook]\nurl = \"https://hooks.example.com/T0/B0/s3cr3t\"\nsecret = \"x\"\n")
+            .unwrap();
+        load("[webhook]\nurl = \"http://127.0.0.1:9000/s3cr3t\"\nsecret = \"x\"\n").unwrap();
+        load("[webhook]\nurl = \"http://[::1]:9000/s3cr3t\"\nsecret = \"x\"\n").unwrap();
+        load("[webhook]\nurl = \"http://hooks.internal/s3cr3t\"\n").unwrap();
+        for (url, want) in [
+            ("hooks.example.com/s3cr3t", "webhook.url is not a URL"),
+            ("ftp://hooks.example.com/s3cr3t", "must start with https://"),
+            ("https://exa mple.com/s3cr3t", "webhook.url is not a URL"),
+        ] {
+            let e = err(&format!("[webhook]\nurl = \"{url}\"\n"));
+            assert!(e.contains(want) && !e.contains("s3cr3t"), "{url}: {e}");
+        }
+        let e = err("[webhook]\nurl = \"http://hooks.example.com/s3cr3t\"\nsecret = \"x\"\n");
+        assert!(
+            e.contains("sent unencrypted to http://hooks.example.com: use an https:// URL"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn redacted_urls_keep_scheme_host_and_port_only() {
+        assert_eq!(
+            redact_url("https://hooks.slack.com/services/T0/B0/XXXX?token=1"),
+            "https://hooks.slack.com"
+        );
+        assert_eq!(
+            redact_url("http://user:pw@127.0.0.1:8080/hook#x"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(redact_url("http://[::1]:9/a"), "http://[::1]:9");
+        assert_eq!(redact_url("not a url /secret"), "(a malformed URL)");
+    }
+
+    #[test]
+    fn public_origin_is_normalised_like_a_browser_origin() {
+        for (given, want) in [
+            ("https://keel.example", "https://keel.example"),
+            ("https://Keel.Example:443/", "https://keel.example"),
+            ("http://keel.example:8080", "http://keel.example:8080"),
+        ] {
+            assert_eq!(
+                load(&format!("public_origin = \"{given}\""))
+                    .unwrap()
+                    .public_origin
+                    .as_deref(),
+                Some(want),
+                "{given}"
+            );
+        }
+        for bad in [
+            "keel.example",
+            "https://keel.example/contact",
+            "ftp://keel.example",
+            "https://keel.example?x=1",
+        ] {
+            let e = err(&format!("public_origin = \"{bad}\""));
+            assert!(
+                e.contains("public_origin") && e.contains("like https://keel.example"),
+                "{bad}: {e}"
+            );
+        }
+        let c = Config::load(None, |k| {
+            (k == "KEEL_PUBLIC_ORIGIN").then(|| "HTTPS://KEEL.EXAMPLE/".into())
+        })
+        .unwrap();
+        assert_eq!(c.public_origin.as_deref(), Some("https://keel.example"));
     }
 
     #[test]

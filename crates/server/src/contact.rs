@@ -24,6 +24,11 @@ const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
 /// Idempotency keys longer than this are refused: they are meant to be UUIDs.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
 
+/// The cap on a plain form post's raw body. Percent-encoding writes a byte as
+/// three, so the raw body may be three times `BODY_LIMIT_BYTES`; the limit
+/// itself applies to the decoded text (`parse_form`).
+pub const FORM_BODY_LIMIT_BYTES: usize = 3 * BODY_LIMIT_BYTES;
+
 /// How the form arrived: JSON from the SPA, or a plain HTML form post from a
 /// browser without JavaScript (the prerendered page's form works too).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -34,7 +39,8 @@ enum Kind {
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response> {
     let headers = req.headers().clone();
-    let origin_headers = cors_headers(&state, &headers)?;
+    let peer = peer(&req);
+    let origin_headers = cors_headers(&state, &headers, peer)?;
     let client = client_ip(&state, &req);
 
     let mime = headers
@@ -63,7 +69,11 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         None => None,
     };
     let result = async {
-        let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT_BYTES)
+        let raw_limit = match kind {
+            Kind::Json => BODY_LIMIT_BYTES,
+            Kind::Form => FORM_BODY_LIMIT_BYTES,
+        };
+        let body = axum::body::to_bytes(req.into_body(), raw_limit)
             .await
             .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
         let form = match kind {
@@ -164,10 +174,14 @@ async fn accept(
 }
 
 /// A plain HTML form post: the same fields, as a browser sends them.
-/// Unknown names are ignored (a browser may send its submit button).
+/// Unknown names are ignored (a browser may send its submit button). The size
+/// limit applies to the decoded text, as it does to a JSON body.
 fn parse_form(body: &[u8]) -> Result<ContactRequest> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| Error::BadRequest(format!("the form could not be read: {e}")))?;
+    if pairs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > BODY_LIMIT_BYTES {
+        return Err(Error::PayloadTooLarge(BODY_LIMIT_BYTES));
+    }
     let mut req = ContactRequest::default();
     for (k, v) in pairs {
         match k.as_str() {
@@ -192,8 +206,8 @@ fn parse_form(body: &[u8]) -> Result<ContactRequest> {
 }
 
 /// CORS preflight for partner sites listed in `allowed_origins`.
-pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
-    let mut h = cors_headers(&state, &headers)?;
+pub async fn preflight(State(state): State<AppState>, req: Request) -> Result<Response> {
+    let mut h = cors_headers(&state, req.headers(), peer(&req))?;
     if h.is_empty() {
         return Err(Error::Forbidden(
             "this origin may not post the contact form".into(),
@@ -215,18 +229,20 @@ pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Res
 }
 
 /// CORS headers for a cross-origin request from an allowed origin; empty for a
-/// same-origin request; an error for any other origin.
-fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
+/// same-origin request (or one without `Origin`: not from a browser); an
+/// error for any other origin.
+fn cors_headers(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<HeaderMap> {
     let mut out = HeaderMap::new();
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(out);
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-    if origin_host == host {
+    let origin = origin.to_str().unwrap_or("");
+    if is_same_origin(
+        &state.config,
+        headers,
+        origin,
+        state.proxies.trusts(peer.ip()),
+    ) {
         return Ok(out);
     }
     if state.config.allowed_origins.iter().any(|o| o == origin) {
@@ -242,12 +258,57 @@ fn cors_headers(state: &AppState, headers: &HeaderMap) -> Result<HeaderMap> {
     ))
 }
 
+/// Whether `origin` (the `Origin` header) is the site itself. With
+/// `public_origin` configured, exactly that origin, scheme and port included
+/// (the request's `Host` plays no part: a proxy may rewrite it). Without it,
+/// today's rule: the origin's host must be the request's `Host`, with the
+/// scheme checked where the server can know it: http or https, and the one a
+/// trusted proxy (`from_proxy`) states in `X-Forwarded-Proto`.
+fn is_same_origin(
+    config: &crate::Config,
+    headers: &HeaderMap,
+    origin: &str,
+    from_proxy: bool,
+) -> bool {
+    if let Some(public) = &config.public_origin {
+        return origin.eq_ignore_ascii_case(public);
+    }
+    let Some((scheme, origin_host)) = origin.split_once("://") else {
+        return false;
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !matches!(scheme.as_str(), "http" | "https")
+        || host.is_empty()
+        || !origin_host.eq_ignore_ascii_case(host)
+    {
+        return false;
+    }
+    let forwarded_proto = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim);
+    match forwarded_proto {
+        Some(proto) if from_proxy => proto.eq_ignore_ascii_case(&scheme),
+        _ => true,
+    }
+}
+
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {
-    let peer = req
-        .extensions()
+    state.proxies.client_ip(peer(req), req.headers())
+}
+
+/// The connection's peer (loopback when the router is called without one, as in tests).
+fn peer(req: &Request) -> SocketAddr {
+    req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0);
-    state.proxies.client_ip(peer, req.headers())
+        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0)
 }
 
 #[derive(Deserialize)]

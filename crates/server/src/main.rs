@@ -5,14 +5,18 @@
 //!     cargo run -p keel-server -- submissions list
 //!
 //! Configuration: `--config keel.toml` and `KEEL_*` variables (docs/configuration.md).
+//! This file parses the command line and dispatches; the operator's commands
+//! are in `cli.rs`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
-use keel_server::store::{ListFilter, Store, Submission};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use keel_server::store::Store;
 use keel_server::{AppState, Config, app, files::SiteFiles, notify};
+
+mod cli;
 
 #[derive(Parser)]
 #[command(version, about = "The Keel site server and contact intake")]
@@ -44,39 +48,8 @@ enum Command {
         #[arg(long)]
         database: Option<PathBuf>,
         #[command(subcommand)]
-        action: Action,
+        action: cli::Action,
     },
-}
-
-#[derive(Subcommand)]
-enum Action {
-    /// List submissions, newest first.
-    List {
-        #[arg(long)]
-        spam: bool,
-        /// Include submissions already marked handled.
-        #[arg(long)]
-        all: bool,
-    },
-    /// Show one submission with its delivery state.
-    Show { id: String },
-    /// Export submissions to stdout.
-    Export {
-        #[arg(long, value_enum, default_value = "json")]
-        format: Format,
-        #[arg(long)]
-        spam: bool,
-    },
-    /// Mark a submission handled.
-    Handle { id: String },
-    /// Erase a submission (privacy requests). Cannot be undone.
-    Delete { id: String },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Json,
-    Csv,
 }
 
 fn main() {
@@ -119,7 +92,11 @@ fn run() -> anyhow::Result<()> {
             if let Some(d) = database {
                 config.database = d;
             }
-            submissions(&config, action)
+            cli::run(
+                &Store::open(&config.database)?,
+                action,
+                &mut std::io::stdout().lock(),
+            )
         }
     }
 }
@@ -178,135 +155,5 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
-    }
-}
-
-fn submissions(config: &Config, action: Action) -> anyhow::Result<()> {
-    let store = Store::open(&config.database)?;
-    let mut out = std::io::stdout().lock();
-    match action {
-        Action::List { spam, all } => {
-            let list = store.list(ListFilter {
-                include_spam: spam,
-                include_handled: all,
-            })?;
-            if list.is_empty() {
-                writeln!(out, "No submissions.")?;
-            }
-            for s in list {
-                let state = delivery_summary(&s);
-                writeln!(
-                    out,
-                    "{}  {}  {} <{}>  {}{}",
-                    s.id,
-                    date(s.created_at),
-                    s.name,
-                    s.email,
-                    state,
-                    if s.handled_at.is_some() {
-                        "  handled"
-                    } else {
-                        ""
-                    }
-                )?;
-            }
-        }
-        Action::Show { id } => {
-            let Some(s) = store.get(&id)? else {
-                bail!("no submission {id}")
-            };
-            writeln!(out, "{}", serde_json::to_string_pretty(&s)?)?;
-        }
-        Action::Export { format, spam } => {
-            let list = store.list(ListFilter {
-                include_spam: spam,
-                include_handled: true,
-            })?;
-            match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?,
-                Format::Csv => write_csv(&mut out, &list)?,
-            }
-        }
-        Action::Handle { id } => {
-            if !store.mark_handled(&id, keel_server::now_ms())? {
-                bail!("no submission {id}");
-            }
-            writeln!(out, "Marked {id} handled.")?;
-        }
-        Action::Delete { id } => {
-            if !store.delete(&id)? {
-                bail!("no submission {id}");
-            }
-            writeln!(out, "Deleted {id} and its delivery records.")?;
-        }
-    }
-    Ok(())
-}
-
-fn delivery_summary(s: &Submission) -> String {
-    if s.spam {
-        return "spam".into();
-    }
-    if s.deliveries.is_empty() {
-        return "no notification configured".into();
-    }
-    s.deliveries
-        .iter()
-        .map(|d| {
-            format!(
-                "{}:{}",
-                d.channel,
-                if d.state == "delivered" {
-                    "delivered".to_string()
-                } else {
-                    format!("pending({} tries)", d.attempts)
-                }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn date(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    httpdate::fmt_http_date(t)
-}
-
-/// RFC 4180 CSV; cells that a spreadsheet would run as a formula get a leading
-/// apostrophe (CSV injection).
-fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "id,created_at,name,email,company,budget,message,consent,spam,handled_at"
-    )?;
-    for s in list {
-        let cells = [
-            s.id.clone(),
-            s.created_at.to_string(),
-            s.name.clone(),
-            s.email.clone(),
-            s.company.clone().unwrap_or_default(),
-            s.budget.clone().unwrap_or_default(),
-            s.message.clone(),
-            s.consent.to_string(),
-            s.spam.to_string(),
-            s.handled_at.map(|h| h.to_string()).unwrap_or_default(),
-        ];
-        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        writeln!(out, "{}", row.join(","))?;
-    }
-    Ok(())
-}
-
-fn csv_cell(c: &str) -> String {
-    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{c}")
-    } else {
-        c.to_string()
-    };
-    if c.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", c.replace('"', "\"\""))
-    } else {
-        c
     }
 }

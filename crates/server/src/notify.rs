@@ -1,6 +1,11 @@
-//! The notification worker: delivers each outbox row (email and/or webhook),
-//! retrying with capped exponential backoff for as long as it takes. A row is
-//! only ever marked delivered after the target accepted it; nothing is dropped.
+//! The notification worker: delivers each outbox row (email and/or webhook).
+//! A transient failure (the target is down, a timeout, a 5xx) is retried with
+//! capped exponential backoff for as long as it takes; a permanent one (an
+//! SMTP 5xx, a redirect, a 4xx, an address that cannot be used) is marked
+//! failed and left for the operator (`submissions retry` after fixing it). A
+//! row is only ever marked delivered after the target accepted it; nothing is
+//! dropped. Errors name the webhook by scheme and host only: its path and
+//! query often carry a secret.
 
 use std::time::Duration;
 
@@ -8,12 +13,15 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{Smtp, Webhook};
-use crate::store::{OutboxItem, Submission};
+use keel_model::contact::escape_controls;
+
+use crate::config::{Smtp, Tls, Webhook, redact_url};
+use crate::store::{Channel, OutboxItem, Submission};
 use crate::{AppState, now_ms};
 
 /// The wait before retry number `attempts + 1`: `base`, doubling, never more
-/// than an hour. There is no last attempt: a row stays pending until delivered.
+/// than an hour. A transient failure has no last attempt: the row stays
+/// pending until delivered or failed permanently.
 pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
     let cap: i64 = 3_600_000;
     (base as i64)
@@ -25,9 +33,21 @@ pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
 /// The longest the worker sleeps when nothing wakes it and nothing is due.
 const POLL: Duration = Duration::from_secs(5);
 
+/// Why a delivery did not happen, and whether trying again can help.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth retrying: the target is down, slow or overloaded.
+    Transient(String),
+    /// Not worth retrying until a setting or the target changes.
+    Permanent(String),
+}
+
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        // A redirect would turn the POST into a bodyless GET (301/302/303)
+        // that then counts as delivered; a 3xx is an answer to act on instead.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a TLS backend is compiled in");
     let base = state.config.retry_base_ms;
@@ -41,11 +61,19 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                     let store = state.store.clone();
                     let id = item.id;
                     let attempts = item.attempts;
+                    let channel = item.channel;
                     let saved = tokio::task::spawn_blocking(move || match result {
                         Ok(()) => store.mark_delivered(id, now_ms()),
-                        Err(e) => {
-                            tracing::warn!(outbox = id, attempts = attempts + 1, error = %e, "notification failed; will retry");
-                            store.mark_failed(id, &e, now_ms() + backoff_ms(base, attempts))
+                        Err(Failure::Transient(e)) => {
+                            tracing::warn!(outbox = id, %channel, attempts = attempts + 1, error = %e, "notification failed; will retry");
+                            store.mark_for_retry(id, &e, now_ms() + backoff_ms(base, attempts))
+                        }
+                        Err(Failure::Permanent(e)) => {
+                            tracing::error!(
+                                outbox = id, %channel, attempts = attempts + 1, error = %e,
+                                "notification failed permanently; not retried (fix the cause, then `keel-server submissions retry ID`)"
+                            );
+                            store.mark_failed(id, &e)
                         }
                     })
                     .await;
@@ -81,17 +109,22 @@ async fn deliver(
     state: &AppState,
     http: &reqwest::Client,
     item: &OutboxItem,
-) -> Result<(), String> {
-    match item.channel.as_str() {
-        "email" => match &state.config.smtp {
+) -> Result<(), Failure> {
+    // A channel switched off since the row was written stays pending: it is
+    // delivered once the setting is back.
+    match item.channel {
+        Channel::Email => match &state.config.smtp {
             Some(smtp) => send_email(smtp, &item.submission).await,
-            None => Err("email is no longer configured (set smtp to deliver)".into()),
+            None => Err(Failure::Transient(
+                "email is no longer configured (set smtp to deliver)".into(),
+            )),
         },
-        "webhook" => match &state.config.webhook {
+        Channel::Webhook => match &state.config.webhook {
             Some(hook) => send_webhook(http, hook, &item.submission).await,
-            None => Err("the webhook is no longer configured (set webhook.url to deliver)".into()),
+            None => Err(Failure::Transient(
+                "the webhook is no longer configured (set webhook.url to deliver)".into(),
+            )),
         },
-        other => Err(format!("unknown channel {other}")),
     }
 }
 
@@ -99,7 +132,8 @@ async fn send_webhook(
     http: &reqwest::Client,
     hook: &Webhook,
     s: &Submission,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
+    let target = redact_url(&hook.url);
     let mut req = http.post(&hook.url).json(&serde_json::json!({
         "event": "contact.submitted",
         "submission": s,
@@ -107,50 +141,108 @@ async fn send_webhook(
     if let Some(secret) = &hook.secret {
         req = req.bearer_auth(secret);
     }
-    let res = req.send().await.map_err(|e| format!("webhook: {e}"))?;
-    if res.status().is_success() {
+    let res = match req.send().await {
+        Ok(res) => res,
+        Err(e) => {
+            // An unusable URL will not become usable; a connection may.
+            let permanent = e.is_builder();
+            let text = format!("webhook {target}: {}", error_chain(&e.without_url()))
+                .replace(&hook.url, &target);
+            return Err(if permanent {
+                Failure::Permanent(text)
+            } else {
+                Failure::Transient(text)
+            });
+        }
+    };
+    webhook_status(&target, res.status())
+}
+
+/// A webhook's answer: 2xx is delivered; 408, 425, 429 and 5xx are worth
+/// retrying; a redirect or another 4xx will not change by itself.
+fn webhook_status(target: &str, status: reqwest::StatusCode) -> Result<(), Failure> {
+    let text = format!("webhook {target} answered {status}");
+    if status.is_success() {
         Ok(())
+    } else if status.is_redirection() {
+        Err(Failure::Permanent(format!(
+            "{text}; redirects are not followed: set webhook.url to the final address"
+        )))
+    } else if status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429) {
+        Err(Failure::Transient(text))
     } else {
-        Err(format!("webhook answered {}", res.status()))
+        Err(Failure::Permanent(text))
     }
 }
 
-async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
-    let from: Mailbox = smtp.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
-    let to: Mailbox = smtp.to.parse().map_err(|e| format!("smtp.to: {e}"))?;
+/// An error and its causes on one line ("a: b: c").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// The notification email's subject and body. Stored text is written with
+/// its hidden characters spelled out (`escape_controls`): a name cannot fake a
+/// header or a line, a message cannot carry terminal escapes to whoever reads
+/// the mail in a terminal.
+fn email_text(s: &Submission) -> (String, String) {
+    let line = |t: &str| escape_controls(t, false).into_owned();
+    let subject = format!("New project enquiry from {}", line(&s.name));
+    let body = format!(
+        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nSubmission: {}\n\n{}\n",
+        line(&s.name),
+        line(&s.email),
+        s.company.as_deref().map(line).unwrap_or_else(|| "-".into()),
+        s.budget.as_deref().map(line).unwrap_or_else(|| "-".into()),
+        s.id,
+        escape_controls(&s.message, true)
+    );
+    (subject, body)
+}
+
+async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), Failure> {
+    // Checked at start (config.rs); kept permanent here should a bad one slip through.
+    let from: Mailbox = smtp
+        .from
+        .parse()
+        .map_err(|e| Failure::Permanent(format!("smtp.from: {e}")))?;
+    let to: Mailbox = smtp
+        .to
+        .parse()
+        .map_err(|e| Failure::Permanent(format!("smtp.to: {e}")))?;
+    let (subject, body) = email_text(s);
     let mut builder = Message::builder()
         .from(from)
         .to(to)
-        .subject(format!("New project enquiry from {}", s.name))
+        .subject(subject)
         .header(ContentType::TEXT_PLAIN);
     // Reply goes to the visitor; their address passed the HTML email rule.
-    if let Ok(reply) =
-        format!("{} <{}>", s.name.replace(['<', '>', '"'], ""), s.email).parse::<Mailbox>()
-    {
+    let reply_name = escape_controls(&s.name, false).replace(['<', '>', '"'], "");
+    if let Ok(reply) = format!("{reply_name} <{}>", s.email).parse::<Mailbox>() {
         builder = builder.reply_to(reply);
     }
-    let body = format!(
-        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nSubmission: {}\n\n{}\n",
-        s.name,
-        s.email,
-        s.company.as_deref().unwrap_or("-"),
-        s.budget.as_deref().unwrap_or("-"),
-        s.id,
-        s.message
-    );
     let message = builder
         .body(body)
-        .map_err(|e| format!("building the email: {e}"))?;
-    let mut transport = match smtp.tls.as_str() {
-        "tls" => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?
-        }
-        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-            .map_err(|e| e.to_string())?,
-        _ => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-    }
-    .port(smtp.port)
-    .timeout(Some(Duration::from_secs(15)));
+        .map_err(|e| Failure::Permanent(format!("building the email: {e}")))?;
+    let relay = match smtp.tls {
+        Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host),
+        Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host),
+        Tls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+            &smtp.host,
+        )),
+    };
+    let mut transport = relay
+        .map_err(|e| Failure::Permanent(format!("smtp {}: {}", smtp.host, error_chain(&e))))?
+        .port(smtp.port)
+        .timeout(Some(Duration::from_secs(15)));
     if let (Some(u), Some(p)) = (&smtp.username, &smtp.password) {
         transport = transport.credentials(Credentials::new(u.clone(), p.clone()));
     }
@@ -159,7 +251,17 @@ async fn send_email(smtp: &Smtp, s: &Submission) -> Result<(), String> {
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| format!("smtp: {e}"))
+        .map_err(|e| {
+            let text = format!("smtp {}:{}: {}", smtp.host, smtp.port, error_chain(&e));
+            // A 5xx answer is the server's final word (unknown recipient, relaying
+            // denied, a rejected sender); anything else (4xx, connection, TLS, a
+            // timeout) may pass.
+            if e.is_permanent() {
+                Failure::Permanent(text)
+            } else {
+                Failure::Transient(text)
+            }
+        })
 }
 
 /// Spawn the worker; returns the sender that stops it.
@@ -177,6 +279,75 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_email_spells_out_hidden_characters() {
+        let s = Submission {
+            id: "0123".into(),
+            created_at: 1,
+            name: "Ada\u{202E}ecalovoL\nBcc: all@example.com".into(),
+            email: "ada@example.com".into(),
+            company: Some("Acme\u{1b}[2J\u{7}".into()),
+            budget: None,
+            message: "Hello\r\nthere\u{8}\u{8}\u{8}\rfake\n\tbye".into(),
+            consent: true,
+            spam: false,
+            handled_at: None,
+            deliveries: Vec::new(),
+        };
+        let (subject, body) = email_text(&s);
+        assert_eq!(
+            subject,
+            "New project enquiry from Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com"
+        );
+        assert_eq!(
+            body,
+            "Name: Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com\nEmail: ada@example.com\n\
+             Company: Acme\\u{1b}[2J\\u{7}\nBudget: -\nSubmission: 0123\n\n\
+             Hello\r\nthere\\u{8}\\u{8}\\u{8}\\u{d}fake\n\tbye\n"
+        );
+    }
+
+    #[test]
+    fn webhook_answers_are_delivered_retried_or_given_up() {
+        use reqwest::StatusCode as S;
+        let t = "https://hooks.example";
+        assert_eq!(webhook_status(t, S::NO_CONTENT), Ok(()));
+        assert_eq!(webhook_status(t, S::OK), Ok(()));
+        for transient in [
+            S::INTERNAL_SERVER_ERROR,
+            S::BAD_GATEWAY,
+            S::SERVICE_UNAVAILABLE,
+            S::REQUEST_TIMEOUT,
+            S::TOO_MANY_REQUESTS,
+        ] {
+            assert!(
+                matches!(webhook_status(t, transient), Err(Failure::Transient(_))),
+                "{transient}"
+            );
+        }
+        for permanent in [
+            S::MOVED_PERMANENTLY,
+            S::FOUND,
+            S::SEE_OTHER,
+            S::TEMPORARY_REDIRECT,
+            S::NOT_FOUND,
+            S::UNAUTHORIZED,
+            S::GONE,
+        ] {
+            assert!(
+                matches!(webhook_status(t, permanent), Err(Failure::Permanent(_))),
+                "{permanent}"
+            );
+        }
+        let Err(Failure::Permanent(text)) = webhook_status(t, S::FOUND) else {
+            panic!()
+        };
+        assert_eq!(
+            text,
+            "webhook https://hooks.example answered 302 Found; redirects are not followed: set webhook.url to the final address"
+        );
+    }
 
     #[test]
     fn backoff_doubles_then_caps() {

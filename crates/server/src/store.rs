@@ -7,13 +7,24 @@
 //!
 //! One connection behind a mutex: SQLite has one writer anyway, and the intake
 //! is small. Callers run these blocking methods on `spawn_blocking`.
+//!
+//! Hygiene: the database files are created readable by their owner only
+//! (0600); a write transaction takes the write lock at BEGIN (IMMEDIATE), so
+//! it waits for another writer (the CLI) instead of failing half-way; and a
+//! deleted submission's text is overwritten (`secure_delete`) and checkpointed
+//! out of the WAL, so it is gone from the files, not only from queries.
+//!
+//! The types here (`Submission`, `Delivery`, `Channel`, `DeliveryState`,
+//! `Inserted`, `ListFilter`) carry no SQL; everything SQLite is inside
+//! `Store`, so another store can offer the same methods.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Context;
 use keel_model::contact::{Budget, ContactRequest};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
 pub struct Store {
@@ -39,7 +50,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     submission_id   TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
     channel         TEXT NOT NULL,              -- 'email' | 'webhook'
-    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered'
+    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered' | 'failed'
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
@@ -64,10 +75,65 @@ pub struct Submission {
     pub deliveries: Vec<Delivery>,
 }
 
+/// Where a notification goes. Stored and sent on the wire as `as_str()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+/// Where a notification stands. Stored and sent on the wire as `as_str()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not delivered yet; retried at `next_attempt_at`.
+    Pending,
+    /// The target accepted it.
+    Delivered,
+    /// Refused for good (an SMTP 5xx, a malformed address, a redirect): not
+    /// retried until the operator requeues it (`submissions retry`).
+    Failed,
+}
+
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &[$ty] = &[$($ty::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<$ty> {
+                let text = value.as_str()?;
+                $ty::ALL.iter().copied().find(|v| v.as_str() == text).ok_or_else(|| {
+                    FromSqlError::Other(format!(concat!("unknown ", stringify!($ty), " {:?} in the database"), text).into())
+                })
+            }
+        }
+    };
+}
+
+text_enum!(Channel { Email => "email", Webhook => "webhook" });
+text_enum!(DeliveryState { Pending => "pending", Delivered => "delivered", Failed => "failed" });
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Delivery {
-    pub channel: String,
-    pub state: String,
+    pub channel: Channel,
+    pub state: DeliveryState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub delivered_at: Option<i64>,
@@ -77,7 +143,7 @@ pub struct Delivery {
 #[derive(Clone, Debug)]
 pub struct OutboxItem {
     pub id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub attempts: i64,
     pub submission: Submission,
 }
@@ -101,6 +167,15 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        create_private(path)
+            .with_context(|| format!("creating the database {}", path.display()))?;
+        if let Some(mode) = readable_by_others(path) {
+            // An older install: say so rather than change what the operator set.
+            tracing::warn!(
+                "{} can be read by other users (mode {mode:o}): run `chmod 600` on it and its -wal and -shm files",
+                path.display()
+            );
+        }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
         Self::init(conn)
@@ -116,6 +191,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Freed space is zeroed, so deleted text does not linger in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         // Wait for another process (the CLI) instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
@@ -138,11 +215,14 @@ impl Store {
         spam: bool,
         idempotency_key: Option<&str>,
         request_hash: &str,
-        channels: &[&str],
+        channels: &[Channel],
         now_ms: i64,
     ) -> anyhow::Result<Inserted> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock is taken (or waited for) before the first
+        // read, so the transaction cannot fail half-way when another process
+        // wrote since it started reading.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Checked again inside the transaction: two requests with one key can race.
         if let Some(key) = idempotency_key
             && let Some(seen) = seen_key(&tx, key, request_hash)?
@@ -204,16 +284,14 @@ impl Store {
 
     pub fn list(&self, filter: ListFilter) -> anyhow::Result<Vec<Submission>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, created_at, name, email, company, budget, message, consent, spam, handled_at
-             FROM submissions
-             WHERE (?1 OR spam = 0) AND (?2 OR handled_at IS NULL)
-             ORDER BY created_at DESC, id DESC",
-        )?;
-        let rows = stmt.query_map(
-            params![filter.include_spam, filter.include_handled],
-            row_to_submission,
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s
+             WHERE (?1 OR s.spam = 0) AND (?2 OR s.handled_at IS NULL)
+             ORDER BY s.created_at DESC, s.id DESC"
+        ))?;
+        let rows = stmt.query_map(params![filter.include_spam, filter.include_handled], |r| {
+            submission(r, 0)
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let mut s = row?;
@@ -227,9 +305,9 @@ impl Store {
         let conn = self.conn();
         let s = conn
             .query_row(
-                "SELECT id, created_at, name, email, company, budget, message, consent, spam, handled_at FROM submissions WHERE id = ?1",
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.id = ?1"),
                 [id],
-                row_to_submission,
+                |r| submission(r, 0),
             )
             .optional()?;
         match s {
@@ -255,41 +333,43 @@ impl Store {
         )? > 0)
     }
 
-    /// Erase a submission and its outbox rows (privacy requests).
+    /// Erase a submission and its outbox rows (privacy requests): from the
+    /// tables, and from the files. `secure_delete` zeroes the freed space; the
+    /// checkpoint then moves the zeroed pages into the database file and
+    /// truncates the WAL, which still held the old pages.
     pub fn delete(&self, id: &str) -> anyhow::Result<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM submissions WHERE id = ?1", [id])?
-            > 0)
+        let conn = self.conn();
+        let deleted = conn.execute("DELETE FROM submissions WHERE id = ?1", [id])? > 0;
+        // Also when nothing matched: a delete repeated after a busy checkpoint
+        // finishes the job. The row is (busy, WAL frames, frames checkpointed);
+        // busy = 1 when a reader kept an old snapshot past the busy timeout.
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            anyhow::bail!(
+                "the write-ahead log could not be cleared (another process is reading), so the old text of {id} may still be in it: run the delete again later"
+            );
+        }
+        Ok(deleted)
     }
 
     /// Outbox rows due for an attempt, oldest first.
     pub fn due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT o.id, o.channel, o.attempts, s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at
+        let mut stmt = conn.prepare(&format!(
+            "SELECT o.id, o.channel, o.attempts, {SUBMISSION_COLUMNS}
              FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.state = 'pending' AND o.next_attempt_at <= ?1
-             ORDER BY o.next_attempt_at, o.id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+             WHERE o.state = ?1 AND o.next_attempt_at <= ?2
+             ORDER BY o.next_attempt_at, o.id LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![DeliveryState::Pending, now_ms, limit as i64], |r| {
             Ok(OutboxItem {
                 id: r.get(0)?,
                 channel: r.get(1)?,
                 attempts: r.get(2)?,
-                submission: Submission {
-                    id: r.get(3)?,
-                    created_at: r.get(4)?,
-                    name: r.get(5)?,
-                    email: r.get(6)?,
-                    company: r.get(7)?,
-                    budget: r.get(8)?,
-                    message: r.get(9)?,
-                    consent: r.get(10)?,
-                    spam: r.get(11)?,
-                    handled_at: r.get(12)?,
-                    deliveries: Vec::new(),
-                },
+                submission: submission(r, 3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -298,21 +378,22 @@ impl Store {
     /// When the earliest pending row is due, if any.
     pub fn next_due(&self) -> anyhow::Result<Option<i64>> {
         Ok(self.conn().query_row(
-            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
-            [],
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = ?1",
+            [DeliveryState::Pending],
             |r| r.get(0),
         )?)
     }
 
     pub fn mark_delivered(&self, outbox_id: i64, now_ms: i64) -> anyhow::Result<()> {
         self.conn().execute(
-            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-            params![outbox_id, now_ms],
+            "UPDATE outbox SET state = ?3, delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![outbox_id, now_ms, DeliveryState::Delivered],
         )?;
         Ok(())
     }
 
-    pub fn mark_failed(
+    /// A transient failure: tried again at `next_attempt_at`.
+    pub fn mark_for_retry(
         &self,
         outbox_id: i64,
         error: &str,
@@ -323,6 +404,33 @@ impl Store {
             params![outbox_id, error, next_attempt_at],
         )?;
         Ok(())
+    }
+
+    /// A permanent failure: not tried again unless requeued.
+    pub fn mark_failed(&self, outbox_id: i64, error: &str) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET state = ?3, attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![outbox_id, error, DeliveryState::Failed],
+        )?;
+        Ok(())
+    }
+
+    /// Put a submission's failed notifications back in line, due now (after
+    /// the operator fixed what made them fail). Returns how many; `None` when
+    /// there is no such submission.
+    pub fn requeue_failed(&self, id: &str, now_ms: i64) -> anyhow::Result<Option<usize>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists = tx
+            .query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        let n = tx.execute(
+            "UPDATE outbox SET state = ?2, next_attempt_at = ?3 WHERE submission_id = ?1 AND state = ?4",
+            params![id, DeliveryState::Pending, now_ms, DeliveryState::Failed],
+        )?;
+        tx.commit()?;
+        Ok(exists.then_some(n))
     }
 }
 
@@ -345,18 +453,23 @@ fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<
     }))
 }
 
-fn row_to_submission(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+/// The columns `submission` reads, in its order, from `submissions` aliased `s`.
+const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at";
+
+/// A submission (without its deliveries) from `SUBMISSION_COLUMNS`, which
+/// start at column `at` of the row.
+fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> {
     Ok(Submission {
-        id: r.get(0)?,
-        created_at: r.get(1)?,
-        name: r.get(2)?,
-        email: r.get(3)?,
-        company: r.get(4)?,
-        budget: r.get(5)?,
-        message: r.get(6)?,
-        consent: r.get(7)?,
-        spam: r.get(8)?,
-        handled_at: r.get(9)?,
+        id: r.get(at)?,
+        created_at: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        email: r.get(at + 3)?,
+        company: r.get(at + 4)?,
+        budget: r.get(at + 5)?,
+        message: r.get(at + 6)?,
+        consent: r.get(at + 7)?,
+        spam: r.get(at + 8)?,
+        handled_at: r.get(at + 9)?,
         deliveries: Vec::new(),
     })
 }
@@ -376,6 +489,37 @@ fn deliveries(conn: &Connection, id: &str) -> anyhow::Result<Vec<Delivery>> {
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Create the database file, readable and writable by its owner only, unless
+/// it exists. SQLite gives the `-wal` and `-shm` files the database file's
+/// permissions.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The file's permission bits when users other than its owner may access
+/// it (a database created before files were made 0600).
+fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Time-ordered and unguessable: 12 hex digits of milliseconds, 16 random.
@@ -400,12 +544,16 @@ mod tests {
     #[test]
     fn insert_list_handle_delete() {
         let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, None, "h", &["email"], 1).unwrap() else {
+        let Inserted::New(id) = s
+            .insert(&req(), false, None, "h", &[Channel::Email], 1)
+            .unwrap()
+        else {
             panic!()
         };
         let all = s.list(ListFilter::default()).unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].deliveries[0].state, "pending");
+        assert_eq!(all[0].deliveries[0].state, DeliveryState::Pending);
+        assert_eq!(all[0].deliveries[0].channel, Channel::Email);
         assert!(s.mark_handled(&id, 2).unwrap());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
         assert_eq!(
@@ -446,8 +594,15 @@ mod tests {
     #[test]
     fn spam_gets_no_outbox_rows() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), true, None, "h", &["email", "webhook"], 1)
-            .unwrap();
+        s.insert(
+            &req(),
+            true,
+            None,
+            "h",
+            &[Channel::Email, Channel::Webhook],
+            1,
+        )
+        .unwrap();
         assert!(s.due(10, 10).unwrap().is_empty());
         assert!(s.list(ListFilter::default()).unwrap().is_empty());
         assert_eq!(
@@ -464,13 +619,210 @@ mod tests {
     #[test]
     fn failed_delivery_backs_off() {
         let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), false, None, "h", &["webhook"], 1).unwrap();
+        s.insert(&req(), false, None, "h", &[Channel::Webhook], 1)
+            .unwrap();
         let item = &s.due(1, 10).unwrap()[0];
-        s.mark_failed(item.id, "connection refused", 100).unwrap();
+        s.mark_for_retry(item.id, "connection refused", 100)
+            .unwrap();
         assert!(s.due(50, 10).unwrap().is_empty());
         let again = &s.due(100, 10).unwrap()[0];
         assert_eq!(again.attempts, 1);
         s.mark_delivered(again.id, 101).unwrap();
         assert!(s.due(1000, 10).unwrap().is_empty());
+        let d = &s.list(ListFilter::default()).unwrap()[0].deliveries[0];
+        assert_eq!(
+            (d.state, d.attempts, d.delivered_at),
+            (DeliveryState::Delivered, 2, Some(101))
+        );
+    }
+
+    #[test]
+    fn a_permanent_failure_is_not_retried_until_requeued() {
+        let s = Store::open_in_memory().unwrap();
+        let Inserted::New(id) = s
+            .insert(
+                &req(),
+                false,
+                None,
+                "h",
+                &[Channel::Email, Channel::Webhook],
+                1,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        let due = s.due(1, 10).unwrap();
+        s.mark_failed(due[0].id, "smtp: permanent error (550): no such user")
+            .unwrap();
+        s.mark_for_retry(due[1].id, "webhook: connection refused", 5)
+            .unwrap();
+        let left = s.due(i64::MAX, 10).unwrap();
+        assert_eq!(
+            left.iter().map(|o| o.channel).collect::<Vec<_>>(),
+            [Channel::Webhook],
+            "the failed one is not due, ever"
+        );
+        assert_eq!(s.next_due().unwrap(), Some(5));
+        let d = &s.get(&id).unwrap().unwrap().deliveries;
+        assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Failed, 1));
+        assert_eq!(
+            d[0].last_error.as_deref(),
+            Some("smtp: permanent error (550): no such user")
+        );
+        assert_eq!(d[1].state, DeliveryState::Pending);
+
+        assert_eq!(s.requeue_failed(&id, 7).unwrap(), Some(1));
+        let due = s.due(7, 10).unwrap();
+        assert_eq!(
+            due.iter().map(|o| o.channel).collect::<Vec<_>>(),
+            [Channel::Webhook, Channel::Email],
+            "due again, oldest due first"
+        );
+        assert_eq!(
+            s.requeue_failed(&id, 8).unwrap(),
+            Some(0),
+            "nothing failed any more"
+        );
+        assert_eq!(s.requeue_failed("nope", 8).unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let s = Store::open(&path).unwrap();
+        s.insert(&req(), false, None, "h", &[Channel::Email], 1)
+            .unwrap();
+        for name in ["keel.db", "keel.db-wal", "keel.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o600, "{name} is {mode:o}");
+        }
+        assert_eq!(readable_by_others(&path), None);
+        drop(s);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(
+            readable_by_others(&path),
+            Some(0o640),
+            "an older database is noticed"
+        );
+        Store::open(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "and left as the operator set it");
+    }
+
+    #[test]
+    fn a_deleted_submission_is_gone_from_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let s = Store::open(&path).unwrap();
+        let secret = |n: &str| ContactRequest {
+            message: format!("Our secret plan {n} is in this message."),
+            ..req()
+        };
+        let Inserted::New(gone) = s
+            .insert(
+                &secret("ZEBRA-4711"),
+                false,
+                None,
+                "h1",
+                &[Channel::Email],
+                1,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        s.insert(
+            &secret("OTTER-0815"),
+            false,
+            None,
+            "h2",
+            &[Channel::Email],
+            2,
+        )
+        .unwrap();
+        s.mark_handled(&gone, 3).unwrap();
+        assert!(s.delete(&gone).unwrap());
+        let mut bytes = Vec::new();
+        for name in ["keel.db", "keel.db-wal"] {
+            bytes.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
+        }
+        let found = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(
+            found("OTTER-0815"),
+            "the search works: the kept submission is in the files"
+        );
+        assert!(
+            !found("ZEBRA-4711"),
+            "the deleted text is still in the database or its WAL"
+        );
+        assert!(
+            !found(&gone),
+            "the deleted id is still in the database or its WAL"
+        );
+    }
+
+    #[test]
+    fn insert_waits_for_another_writer_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let s = Store::open(&path).unwrap();
+        // Another process (the CLI, a second server) holds the write lock a while.
+        let (locked_tx, locked) = std::sync::mpsc::channel();
+        let other = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let c = Connection::open(&path).unwrap();
+                c.execute_batch(
+                    "BEGIN IMMEDIATE; INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('x', 0, 'n', 'e', 'm', 1);",
+                )
+                .unwrap();
+                locked_tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                c.execute_batch("COMMIT").unwrap();
+            }
+        });
+        locked.recv().unwrap();
+        // With a key the transaction reads before it writes: a DEFERRED one
+        // would hold a stale snapshot and fail with SQLITE_BUSY at once.
+        let inserted = s.insert(&req(), false, Some("k"), "h", &[], 1);
+        other.join().unwrap();
+        assert!(
+            matches!(inserted, Ok(Inserted::New(_))),
+            "{:?}",
+            inserted.err()
+        );
+        assert_eq!(s.count().unwrap(), 2);
+    }
+
+    #[test]
+    fn states_and_channels_read_back_as_written() {
+        let s = Store::open_in_memory().unwrap();
+        let conn = s.conn();
+        for c in Channel::ALL {
+            let back: Channel = conn.query_row("SELECT ?1", [c], |r| r.get(0)).unwrap();
+            assert_eq!(back, *c);
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for d in DeliveryState::ALL {
+            let back: DeliveryState = conn.query_row("SELECT ?1", [d], |r| r.get(0)).unwrap();
+            assert_eq!(back, *d);
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+        let err = conn
+            .query_row("SELECT 'carrier-pigeon'", [], |r| r.get::<_, Channel>(0))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown Channel \"carrier-pigeon\""),
+            "{err}"
+        );
     }
 }

@@ -54,6 +54,18 @@ fn harness(config: Config) -> Harness {
 }
 
 impl Harness {
+    /// The stored submission a 201 answer names.
+    fn stored(&self, answer: &serde_json::Value) -> keel_server::store::Submission {
+        let id = answer["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {answer}"));
+        self.state
+            .store
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} is not stored"))
+    }
+
     async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Bytes) {
         let res = app(self.state.clone()).oneshot(req).await.unwrap();
         let (parts, body) = res.into_parts();
@@ -299,8 +311,7 @@ async fn a_valid_submission_is_stored_before_201() {
     let (status, headers, body) = h.post_json(VALID, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-    let id = body["id"].as_str().unwrap();
-    let stored = h.state.store.get(id).unwrap().expect("stored");
+    let stored = h.stored(&body);
     assert_eq!(stored.name, "Åsa Nørgaard");
     assert_eq!(stored.budget.as_deref(), Some("not_sure"));
     assert!(!stored.spam);
@@ -429,21 +440,11 @@ async fn the_honeypot_stores_spam_without_notifying() {
     );
     let (status, _, body) = h.post_json(&spam, None).await;
     assert_eq!(status, StatusCode::CREATED, "bots are not told");
-    let s = h
-        .state
-        .store
-        .get(body["id"].as_str().unwrap())
-        .unwrap()
-        .unwrap();
+    let s = h.stored(&body);
     assert!(s.spam);
     assert!(s.deliveries.is_empty());
     let (_, _, body) = h.post_json(VALID, None).await;
-    let s = h
-        .state
-        .store
-        .get(body["id"].as_str().unwrap())
-        .unwrap()
-        .unwrap();
+    let s = h.stored(&body);
     assert_eq!(
         s.deliveries.len(),
         1,
@@ -575,18 +576,31 @@ async fn a_plain_html_form_post_works_without_javascript() {
         "{page}"
     );
 
-    let (status, _, body) = h
-        .send(form(
-            &ok.replace("Åsa", "<script>")
-                .replace(
-                    "message=We",
-                    "message=%3Cscript%3Ealert(1)%3C%2Fscript%3E+We",
-                )
-                .replace("name=%C3%85sa", "name=%3Cb%3E"),
-        ))
-        .await;
+    // Markup in a form post is stored as the visitor typed it (decoded, not
+    // escaped or dropped), and the answer page shows only the reference.
+    let hostile = ok
+        .replace("name=%C3%85sa+N%C3%B8rgaard", "name=%3Cb%3EAda%3C%2Fb%3E")
+        .replace(
+            "message=We",
+            "message=%3Cscript%3Ealert(1)%3C%2Fscript%3E+We",
+        );
+    let (status, _, body) = h.send(form(&hostile)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!String::from_utf8_lossy(&body).contains("<script>alert"));
+    let page = String::from_utf8_lossy(&body);
+    let all = h.state.store.list(Default::default()).unwrap();
+    let stored = all
+        .iter()
+        .find(|s| s.name == "<b>Ada</b>")
+        .unwrap_or_else(|| panic!("stored as typed: {all:?}"));
+    assert_eq!(
+        stored.message,
+        "<script>alert(1)</script> We need help with our queues."
+    );
+    assert!(page.contains(&stored.id), "{page}");
+    assert!(
+        !page.contains("Ada") && !page.contains("alert("),
+        "the page echoes no input: {page}"
+    );
     let (status, ..) = h.send(form(&ok.replace("over_150k", "a_million"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -602,4 +616,223 @@ async fn the_same_body_twice_without_a_key_is_stored_once() {
     let (_, _, b3) = h.post_json(&VALID.replace("Postgres", "MySQL"), None).await;
     assert_ne!(b1["id"], b3["id"], "another message is another submission");
     assert_eq!(h.state.store.count().unwrap(), 2);
+}
+
+#[tokio::test]
+async fn control_and_bidi_characters_are_refused_per_field() {
+    let h = harness(Config::default());
+    let body = serde_json::json!({
+        "name": "Ada\u{202E}ecalovoL",
+        "email": "ada@example.com",
+        "company": "Acme\u{1b}[2J",
+        "message": "We need help\u{7}\u{8}\u{8} with our queues.",
+        "consent": true,
+    });
+    let (status, _, body) = h.post_json(&body.to_string(), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields: Vec<(&str, &str)> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields.iter().map(|f| f.0).collect::<Vec<_>>(),
+        ["name", "company", "message"],
+        "{body}"
+    );
+    assert!(
+        fields[0].1.contains("U+202E")
+            && fields[1].1.contains("U+001B")
+            && fields[2].1.contains("U+0007"),
+        "{body}"
+    );
+    assert_eq!(h.state.store.count().unwrap(), 0, "nothing stored");
+
+    // Line breaks and tabs in the message are fine.
+    let ok = VALID.replace(
+        "scaling our Postgres cluster.",
+        "scaling:\\r\\n\\t- Postgres\\n\\t- queues",
+    );
+    let (status, _, body) = h.post_json(&ok, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored = h.stored(&body);
+    assert_eq!(
+        stored.message,
+        "We need help scaling:\r\n\t- Postgres\n\t- queues"
+    );
+}
+
+#[tokio::test]
+async fn a_resend_without_a_key_after_the_quota_is_used_gets_the_first_id() {
+    let mut config = Config::default();
+    config.rate_limit.burst = 1;
+    config.rate_limit.refill_seconds = 3600;
+    let h = harness(config);
+    let (s1, _, b1) = h.post_json(VALID, None).await;
+    assert_eq!(s1, StatusCode::CREATED, "{b1}");
+    let (s2, _, b2) = h.post_json(VALID, None).await;
+    assert_eq!(
+        s2,
+        StatusCode::CREATED,
+        "the double submit is recognised before the rate limit: {b2}"
+    );
+    assert_eq!(b1["id"], b2["id"]);
+    let (s3, ..) = h.post_json(&VALID.replace("Postgres", "MySQL"), None).await;
+    assert_eq!(
+        s3,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new submission is still limited"
+    );
+    assert_eq!(h.state.store.count().unwrap(), 1);
+}
+
+fn form_post(body: String) -> Request<Body> {
+    Request::post("/api/v1/contact")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_form_post_is_limited_by_its_decoded_size() {
+    use keel_model::contact::BODY_LIMIT_BYTES;
+    let h = harness(Config::default());
+    let form = |message: &str| {
+        serde_urlencoded::to_string([
+            ("name", "Åsa"),
+            ("email", "asa@example.dk"),
+            ("message", message),
+            ("consent", "on"),
+        ])
+        .unwrap()
+    };
+    // 4,000 three-byte characters: 12 kB of text, 36 kB percent-encoded.
+    let long = "€".repeat(4_000);
+    let body = form(&long);
+    assert!(
+        body.len() > BODY_LIMIT_BYTES,
+        "{} bytes encoded",
+        body.len()
+    );
+    let (status, _, page) = h.send(form_post(body)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&page));
+    assert_eq!(
+        h.state.store.list(Default::default()).unwrap()[0].message,
+        long
+    );
+
+    // Over the limit once decoded (and not much encoding to hide behind): 413.
+    let (status, _, page) = h
+        .send(form_post(form(&"a".repeat(BODY_LIMIT_BYTES + 1))))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(String::from_utf8_lossy(&page).contains("larger than"));
+    // The raw body has a cap too: three times the limit.
+    let (status, ..) = h
+        .send(form_post(form(&"€".repeat(BODY_LIMIT_BYTES / 2))))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(h.state.store.count().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_configured_public_origin_decides_same_origin_scheme_included() {
+    let mut config = Config::default();
+    config.public_origin = Some("https://keel.example".into());
+    let h = harness(config);
+    let post = |origin: &str, host: &str, body: &str| {
+        Request::post("/api/v1/contact")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, origin)
+            .header(header::HOST, host)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // Behind a proxy that rewrites Host, the browser's POST is still same-origin.
+    let (status, headers, body) = h
+        .send(post("https://keel.example", "127.0.0.1:8080", VALID))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(
+        headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
+        "same origin needs no CORS"
+    );
+    for (origin, host) in [
+        ("http://keel.example", "keel.example"),
+        ("https://keel.example:8443", "keel.example:8443"),
+        ("https://127.0.0.1:8080", "127.0.0.1:8080"),
+        ("null", "keel.example"),
+    ] {
+        let (status, _, body) = h
+            .send(post(origin, host, &VALID.replace("Postgres", origin)))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin} with Host {host}");
+        assert_eq!(json(&body)["error"], "forbidden");
+    }
+    assert_eq!(h.state.store.count().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn without_a_public_origin_the_host_decides_and_the_scheme_is_checked_where_known() {
+    let mut config = Config::default();
+    config.trust_forwarded_for = true;
+    let h = harness(config);
+    let post = |origin: &str, proto: Option<&str>, n: usize| {
+        let mut req = Request::post("/api/v1/contact")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ORIGIN, origin)
+            .header(header::HOST, "keel.example");
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        req.body(Body::from(
+            VALID.replace("Postgres", &format!("Postgres {n}")),
+        ))
+        .unwrap()
+    };
+    assert_eq!(
+        h.send(post("https://keel.example", None, 1)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("http://keel.example", None, 2)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("https://keel.example", Some("https"), 3))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("http://keel.example", Some("https"), 4))
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "the proxy says https"
+    );
+    assert_eq!(
+        h.send(post("ftp://keel.example", None, 5)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.send(post("https://keel.example.evil", None, 6)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(h.state.store.count().unwrap(), 3);
+
+    // X-Forwarded-Proto from a peer that is not a trusted proxy is not believed.
+    let h = harness(Config::default());
+    assert_eq!(
+        h.send(post("http://keel.example", Some("https"), 7))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 }

@@ -1,0 +1,386 @@
+//! The operator's CLI: `keel-server submissions …` reads and manages the
+//! contact submissions in the database a running server writes to.
+//!
+//! Each command writes to `out`, so tests run them against a real store and
+//! read what an operator would see. Stored text is printed safely whatever it
+//! holds (it may predate today's validation): control and text-direction
+//! characters are written out as `\u{…}` (`escape_controls`), in JSON as
+//! `\uXXXX`, and CSV cells never start a formula.
+
+use std::io::Write;
+
+use anyhow::bail;
+use clap::{Subcommand, ValueEnum};
+use keel_model::contact::{escape_controls, is_bidi_control};
+use keel_server::store::{DeliveryState, ListFilter, Store, Submission};
+
+#[derive(Subcommand)]
+pub enum Action {
+    /// List submissions, newest first.
+    List {
+        #[arg(long)]
+        spam: bool,
+        /// Include submissions already marked handled.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one submission with its delivery state.
+    Show { id: String },
+    /// Export submissions to stdout.
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        #[arg(long)]
+        spam: bool,
+    },
+    /// Mark a submission handled.
+    Handle { id: String },
+    /// Erase a submission (privacy requests), also from the database files. Cannot be undone.
+    Delete { id: String },
+    /// Send a submission's failed notifications again, after fixing what made them fail.
+    Retry { id: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
+    match action {
+        Action::List { spam, all } => {
+            let list = store.list(ListFilter {
+                include_spam: spam,
+                include_handled: all,
+            })?;
+            if list.is_empty() {
+                writeln!(out, "No submissions.")?;
+            }
+            for s in list {
+                let state = delivery_summary(&s);
+                writeln!(
+                    out,
+                    "{}  {}  {} <{}>  {}{}",
+                    s.id,
+                    date(s.created_at),
+                    escape_controls(&s.name, false),
+                    escape_controls(&s.email, false),
+                    state,
+                    if s.handled_at.is_some() {
+                        "  handled"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+        }
+        Action::Show { id } => {
+            let Some(s) = store.get(&id)? else {
+                bail!("no submission {id}")
+            };
+            writeln!(
+                out,
+                "{}",
+                json_for_terminal(serde_json::to_string_pretty(&s)?)
+            )?;
+        }
+        Action::Export { format, spam } => {
+            let list = store.list(ListFilter {
+                include_spam: spam,
+                include_handled: true,
+            })?;
+            match format {
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    json_for_terminal(serde_json::to_string_pretty(&list)?)
+                )?,
+                Format::Csv => write_csv(out, &list)?,
+            }
+        }
+        Action::Handle { id } => {
+            if !store.mark_handled(&id, keel_server::now_ms())? {
+                bail!("no submission {id}");
+            }
+            writeln!(out, "Marked {id} handled.")?;
+        }
+        Action::Delete { id } => {
+            if !store.delete(&id)? {
+                bail!("no submission {id}");
+            }
+            writeln!(out, "Deleted {id} and its delivery records.")?;
+        }
+        Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms())? {
+            None => bail!("no submission {id}"),
+            Some(0) => writeln!(out, "{id} has no failed notifications.")?,
+            Some(n) => writeln!(
+                out,
+                "Requeued {n} failed notification(s) of {id}; a running server sends them within seconds."
+            )?,
+        },
+    }
+    Ok(())
+}
+
+fn delivery_summary(s: &Submission) -> String {
+    if s.spam {
+        return "spam".into();
+    }
+    if s.deliveries.is_empty() {
+        return "no notification configured".into();
+    }
+    s.deliveries
+        .iter()
+        .map(|d| match d.state {
+            DeliveryState::Delivered => format!("{}:delivered", d.channel),
+            DeliveryState::Pending => format!("{}:pending({} tries)", d.channel, d.attempts),
+            DeliveryState::Failed => {
+                format!("{}:FAILED({} tries, see show)", d.channel, d.attempts)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn date(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    httpdate::fmt_http_date(t)
+}
+
+/// serde_json escapes C0 controls in strings but writes DEL, C1 controls,
+/// bidi controls and the line separators as they are. Written as `\uXXXX`
+/// instead, the JSON means the same and prints safely. (Outside strings,
+/// pretty JSON is ASCII with line feeds, so every other such character is
+/// inside a string.)
+fn json_for_terminal(json: String) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n') || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
+    if !json.contains(unsafe_char) {
+        return json;
+    }
+    json.chars()
+        .fold(String::with_capacity(json.len() + 16), |mut out, c| {
+            if unsafe_char(c) {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                out.push(c);
+            }
+            out
+        })
+}
+
+/// RFC 4180 CSV; cells that a spreadsheet would run as a formula get a leading
+/// apostrophe (CSV injection), and hidden characters are written out.
+fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at"
+    )?;
+    for s in list {
+        let line = |t: &str| escape_controls(t, false).into_owned();
+        let cells = [
+            line(&s.id),
+            s.created_at.to_string(),
+            line(&s.name),
+            line(&s.email),
+            line(s.company.as_deref().unwrap_or_default()),
+            line(s.budget.as_deref().unwrap_or_default()),
+            escape_controls(&s.message, true).into_owned(),
+            s.consent.to_string(),
+            s.spam.to_string(),
+            s.handled_at.map(|h| h.to_string()).unwrap_or_default(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+fn csv_cell(c: &str) -> String {
+    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{c}")
+    } else {
+        c.to_string()
+    };
+    if c.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", c.replace('"', "\"\""))
+    } else {
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use keel_model::contact::ContactRequest;
+    use keel_server::store::Channel;
+
+    use super::*;
+
+    /// A store holding what today's validation refuses (stored before it, or
+    /// by a bug): terminal escapes, a bell, backspaces, a right-to-left override.
+    fn hostile_store() -> (Store, String) {
+        let store = Store::open_in_memory().unwrap();
+        let req = ContactRequest {
+            name: "Ada\u{202E}ecalovoL\u{8}\u{8}".into(),
+            email: "ada@example.com\u{1b}[2J".into(),
+            company: Some("Acme\u{1b}]0;pwned\u{7}\u{9b}31m".into()),
+            message: "Hello\r\nfake line\rover it\u{7f}\n\tbye\u{2066}".into(),
+            consent: true,
+            ..Default::default()
+        };
+        let keel_server::store::Inserted::New(id) = store
+            .insert(&req, false, None, "h", &[Channel::Email], 1)
+            .unwrap()
+        else {
+            panic!()
+        };
+        (store, id)
+    }
+
+    fn output(store: &Store, action: Action) -> String {
+        let mut out = Vec::new();
+        run(store, action, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn assert_printable(text: &str) {
+        for c in text.chars() {
+            assert!(
+                (!c.is_control() || matches!(c, '\n' | '\r' | '\t')) && !is_bidi_control(c),
+                "raw U+{:04X} in output:\n{text}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
+    fn list_prints_hidden_characters_as_code_points() {
+        let (store, id) = hostile_store();
+        let out = output(
+            &store,
+            Action::List {
+                spam: false,
+                all: false,
+            },
+        );
+        assert_printable(&out);
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(out.starts_with(&id));
+        assert!(
+            out.contains("Ada\\u{202e}ecalovoL\\u{8}\\u{8} <ada@example.com\\u{1b}[2J>"),
+            "{out}"
+        );
+        assert!(out.contains("email:pending(0 tries)"), "{out}");
+    }
+
+    #[test]
+    fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
+        let (store, id) = hostile_store();
+        let outbox = store.due(i64::MAX, 1).unwrap()[0].id;
+        store
+            .mark_failed(outbox, "smtp: permanent error (550)")
+            .unwrap();
+        assert!(
+            output(
+                &store,
+                Action::List {
+                    spam: false,
+                    all: false
+                }
+            )
+            .contains("email:FAILED(1 tries, see show)")
+        );
+        assert!(store.due(i64::MAX, 1).unwrap().is_empty());
+        assert!(
+            output(&store, Action::Retry { id: id.clone() })
+                .starts_with("Requeued 1 failed notification(s)")
+        );
+        assert_eq!(store.due(i64::MAX, 1).unwrap()[0].id, outbox);
+        assert!(
+            output(&store, Action::Retry { id: id.clone() })
+                .contains("has no failed notifications")
+        );
+        let mut out = Vec::new();
+        assert!(
+            run(&store, Action::Retry { id: "nope".into() }, &mut out)
+                .unwrap_err()
+                .to_string()
+                .contains("no submission nope")
+        );
+    }
+
+    #[test]
+    fn show_and_json_export_escape_in_json_and_keep_the_value() {
+        let (store, id) = hostile_store();
+        let stored = store.get(&id).unwrap().unwrap();
+        let show = output(&store, Action::Show { id: id.clone() });
+        assert_printable(&show.replace('\n', ""));
+        let back: serde_json::Value = serde_json::from_str(&show).unwrap();
+        assert_eq!(
+            back["name"],
+            stored.name.as_str(),
+            "the same value, written safely"
+        );
+        assert_eq!(back["company"], stored.company.as_deref().unwrap());
+        assert!(show.contains(r#""Ada\u202eecalovoL\b\b""#), "{show}");
+        let export = output(
+            &store,
+            Action::Export {
+                format: Format::Json,
+                spam: false,
+            },
+        );
+        assert_printable(&export.replace('\n', ""));
+        let back: serde_json::Value = serde_json::from_str(&export).unwrap();
+        assert_eq!(back[0]["message"], stored.message.as_str());
+    }
+
+    #[test]
+    fn csv_export_escapes_hidden_characters_and_keeps_line_breaks() {
+        let (store, _) = hostile_store();
+        let csv = output(
+            &store,
+            Action::Export {
+                format: Format::Csv,
+                spam: false,
+            },
+        );
+        assert_printable(&csv);
+        assert!(csv.contains(",Ada\\u{202e}ecalovoL\\u{8}\\u{8},ada@example.com\\u{1b}[2J,Acme\\u{1b}]0;pwned\\u{7}\\u{9b}31m,"), "{csv}");
+        assert!(
+            csv.contains("\"Hello\r\nfake line\\u{d}over it\\u{7f}\n\tbye\\u{2066}\""),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_when_they_must_be() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("cr\rhere"), "\"cr\rhere\"");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        for lead in ['=', '+', '-', '@', '\t'] {
+            let cell = format!("{lead}1+1");
+            assert_eq!(csv_cell(&cell), format!("'{cell}"), "{cell:?}");
+        }
+        assert_eq!(
+            csv_cell("\rx"),
+            "\"'\rx\"",
+            "neutralised, then quoted for the CR"
+        );
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(
+            csv_cell("1+1="),
+            "1+1=",
+            "only a leading sign starts a formula"
+        );
+    }
+}
