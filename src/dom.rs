@@ -76,3 +76,9 @@ pub fn after_navigation() {
         let _ = el.focus_with_options(&opts);
     }
 }
+
+/// localStorage, when the browser has it and allows it (private modes and
+/// embeds may not): callers treat `None` as "remember nothing".
+pub fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}

@@ -86,8 +86,35 @@ mod tests {
     }
 
     #[test]
-    fn article_meta_uses_the_article() {
+    fn the_index_has_its_own_title() {
         let meta = Route::Articles.meta(None, None);
         assert_eq!(meta.title, "Articles · Keel");
+    }
+
+    #[test]
+    fn article_meta_uses_the_article() {
+        let article = keel_model::Article {
+            meta: keel_model::ArticleSummary {
+                slug: "a-b".into(),
+                title: "Queues Without Tears".into(),
+                summary: "Backpressure, in practice.".into(),
+                date: "2026-01-02".into(),
+                updated: None,
+                tags: vec!["queues".into()],
+                author: keel_model::Author { name: "Ada".into(), role: "Engineer".into() },
+                reading_minutes: 4,
+                cover: None,
+            },
+            word_count: 800,
+            excerpt: String::new(),
+            toc: Vec::new(),
+            body: Vec::new(),
+            more: Vec::new(),
+        };
+        let meta = Route::Article { slug: "a-b".into() }.meta(None, Some(&article));
+        assert_eq!(meta.title, "Queues Without Tears · Keel");
+        assert_eq!(meta.description, "Backpressure, in practice.");
+        // Without it (still loading), a generic title, never another article's.
+        assert_eq!(Route::Article { slug: "a-b".into() }.meta(None, None).title, "Article · Keel");
     }
 }

@@ -121,6 +121,10 @@ pub fn app_style() -> StyleSource {
 
         & .skeleton { background: var(--surface); border-radius: 12px; min-height: 12rem; }
         & .skeleton-line { background: var(--surface); border-radius: 6px; height: 1.25rem; margin-bottom: 0.75rem; }
+        & .skeleton-line:nth-child(3n+1) { width: 93%; }
+        & .skeleton-line:nth-child(3n+2) { width: 86%; }
+        & .skeleton-line:nth-child(3n) { width: 79%; }
+        & .skeleton-line.title { height: 3rem; width: 80%; }
         & .status { border: 1px solid var(--line); border-radius: 12px; padding: 1.5rem; background: var(--surface); }
         & .status.error { border-color: var(--danger); background: var(--danger-soft); }
         & .status.success { border-color: var(--ok); background: var(--ok-soft); }
@@ -135,6 +139,11 @@ pub fn app_style() -> StyleSource {
         & .offices { display: grid; gap: 1.5rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); list-style: none; padding: 0; margin: 0; }
         & .offices address { font-style: normal; color: var(--muted); }
         & .offices h3 { font-size: 1.0625rem; margin-bottom: 0.25rem; }
+        & .actions { display: flex; gap: 0.75rem; flex-wrap: wrap; }
+        & .hero .actions { margin-top: 1.5rem; }
+        & th.align-center, & td.align-center { text-align: center; }
+        & th.align-right, & td.align-right { text-align: right; }
+        & address { font-style: normal; }
         & .cta { border-radius: 16px; background: var(--surface); padding: 2rem; margin-top: 4rem; }
         @media (min-width: 48rem) { & .cta { padding: 3rem; } }
 
@@ -214,6 +223,7 @@ pub fn app_style() -> StyleSource {
 
         & .pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem; margin-top: 2rem; }
         & .site-footer { border-top: 1px solid var(--line); padding: 3rem 0; color: var(--muted); font-size: 0.9375rem; }
+        & .site-footer.placeholder { min-height: 14rem; }
         & .site-footer .cols { display: grid; gap: 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); }
         & .site-footer h2 { font-size: 1rem; color: var(--ink); }
         & .site-footer ul { list-style: none; padding: 0; margin: 0; }

@@ -8,6 +8,8 @@
 
 use yew::prelude::*;
 
+use crate::dom::storage;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThemeChoice {
     System,
@@ -74,10 +76,6 @@ impl ThemeChoice {
             };
         }
     }
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 #[derive(Clone, PartialEq)]

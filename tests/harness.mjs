@@ -65,6 +65,29 @@ export async function launchBrowser() {
 export async function newPage(browser, { width = 1280, height = 900, colorScheme = 'light' } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, colorScheme });
   const page = await context.newPage();
+  // The app starts after the page is parsed and does not preload its wasm, so
+  // a test acting at once would race it (a click before then is a plain page
+  // load, which is right for a visitor but not what an SPA test means to try).
+  // Every full navigation therefore waits until the app runs, or cannot.
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', () => { window.__keelStarted = true; });
+    addEventListener('unhandledrejection', () => { window.__keelFailed = true; });
+  });
+  const untilApp = async (res, opts = {}) => {
+    if ((opts.waitUntil ?? 'load') === 'load') {
+      await page.waitForFunction(
+        () => window.__keelStarted || window.__keelFailed || !document.querySelector('script[type=module]'),
+        null, { timeout: 15000 });
+    }
+    return res;
+  };
+  for (const nav of ['goto', 'reload']) {
+    const original = page[nav].bind(page);
+    page[nav] = async (...args) => {
+      const res = await original(...args);
+      return untilApp(res, nav === 'goto' ? args[1] : args[0]);
+    };
+  }
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use yew::prelude::*;
 
 use crate::api::{ApiCache, FetchError};
+use crate::dom::storage;
 
 const DRAFT_KEY: &str = "keel-contact-draft";
 
@@ -353,10 +354,6 @@ fn focus_first(refs: &BTreeMap<Field, NodeRef>, problems: &[FieldError]) {
     if let Some(el) = problems.first().and_then(|p| refs.get(&p.field)).and_then(|r| r.cast::<web_sys::HtmlElement>()) {
         let _ = el.focus();
     }
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 fn load_draft() -> Option<Draft> {

@@ -55,17 +55,17 @@ fn block(b: &Block) -> Html {
         Block::Image { src, alt, title, width, height } => image(src, alt, title.as_deref(), *width, *height),
         Block::Table { align, head, rows } => {
             let style = |i: usize| match align.get(i) {
-                Some(Align::Center) => Some("text-align:center"),
-                Some(Align::Right) => Some("text-align:right"),
+                Some(Align::Center) => Some("align-center"),
+                Some(Align::Right) => Some("align-right"),
                 _ => None,
             };
             html! {
                 <div class="table-wrap" tabindex="0" role="region" aria-label="Table">
                     <table>
-                        <thead><tr>{ for head.iter().enumerate().map(|(i, c)| html! { <th scope="col" style={style(i)}>{ inlines(c) }</th> }) }</tr></thead>
+                        <thead><tr>{ for head.iter().enumerate().map(|(i, c)| html! { <th scope="col" class={style(i)}>{ inlines(c) }</th> }) }</tr></thead>
                         <tbody>
                             { for rows.iter().map(|r| html! {
-                                <tr>{ for r.iter().enumerate().map(|(i, c)| html! { <td style={style(i)}>{ inlines(c) }</td> }) }</tr>
+                                <tr>{ for r.iter().enumerate().map(|(i, c)| html! { <td class={style(i)}>{ inlines(c) }</td> }) }</tr>
                             }) }
                         </tbody>
                     </table>

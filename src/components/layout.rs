@@ -88,7 +88,7 @@ pub struct FooterProps {
 pub fn Footer(props: &FooterProps) -> Html {
     let Some(site) = &props.site else {
         // Reserve the footer's height while site.json loads.
-        return html! { <footer class="site-footer" style="min-height:14rem"></footer> };
+        return html! { <footer class="site-footer placeholder"></footer> };
     };
     html! {
         <footer class="site-footer">
@@ -101,7 +101,7 @@ pub fn Footer(props: &FooterProps) -> Html {
                 { for site.offices.iter().map(|o| html! {
                     <section aria-label={format!("{} office", o.city)}>
                         <h2>{ &o.city }</h2>
-                        <address style="font-style:normal">{ for o.lines.iter().map(|l| html! { <>{ l }<br /></> }) }</address>
+                        <address>{ for o.lines.iter().map(|l| html! { <>{ l }<br /></> }) }</address>
                     </section>
                 }) }
                 <section aria-labelledby="footer-more">

@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod contact_form;
+pub mod cta;
 pub mod doc;
 pub mod layout;
 pub mod link;

@@ -50,10 +50,8 @@ pub fn TextSkeleton(props: &TextSkeletonProps) -> Html {
         <div role="status" aria-live="polite" aria-busy="true">
             <span class="visually-hidden">{ format!("Loading {}…", props.label) }</span>
             <div aria-hidden="true">
-                <div class="skeleton-line" style="height:3rem;width:80%"></div>
-                { for (0..props.lines).map(|i| html! {
-                    <div class="skeleton-line" style={format!("width:{}%", 100 - (i * 7) % 30)}></div>
-                }) }
+                <div class="skeleton-line title"></div>
+                { for (0..props.lines).map(|_| html! { <div class="skeleton-line"></div> }) }
             </div>
         </div>
     }

@@ -3,6 +3,7 @@ use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
 use crate::components::card::{ArticleCard, human_date};
+use crate::components::cta::CallToAction;
 use crate::components::doc::Document;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::components::offices::Offices;
@@ -88,12 +89,9 @@ pub fn Article(props: &ArticleProps) -> Html {
                 </section>
             }
             if let Resource::Ready(site) = site.state {
-                <section class="cta" aria-labelledby="cta-heading">
-                    <h2 id="cta-heading">{ &site.contact.heading }</h2>
-                    <p class="lead">{ &site.contact.lead }</p>
-                    <AppLink class="button" to={Route::Contact}>{ "Start the conversation" }</AppLink>
+                <CallToAction heading={site.contact.heading.clone()} lead={site.contact.lead.clone()} button="Start the conversation">
                     <Offices offices={site.offices.clone()} />
-                </section>
+                </CallToAction>
             }
         </div>
     }

@@ -3,6 +3,7 @@ use yew::prelude::*;
 
 use crate::api::use_api;
 use crate::components::card::ArticleCard;
+use crate::components::cta::CallToAction;
 use crate::components::link::AppLink;
 use crate::components::status::{CardsSkeleton, TextSkeleton, ready_or_view};
 use crate::route::Route;
@@ -20,7 +21,7 @@ pub fn Home() -> Html {
                 <p class="eyebrow">{ &site.tagline }</p>
                 <h1 id="page-title" tabindex="-1">{ &site.home.heading }</h1>
                 <p class="lead">{ &site.home.lead }</p>
-                <p style="display:flex;gap:0.75rem;flex-wrap:wrap;margin-top:1.5rem">
+                <p class="actions">
                     <AppLink class="button" to={Route::Contact}>{ &site.contact.heading }</AppLink>
                     <AppLink class="button secondary" to={Route::Services}>{ "How we work" }</AppLink>
                 </p>
@@ -45,11 +46,7 @@ pub fn Home() -> Html {
                     }) }
                 </ul>
             </section>
-            <section class="cta" aria-labelledby="cta-heading">
-                <h2 id="cta-heading">{ &site.contact.heading }</h2>
-                <p class="lead">{ &site.contact.lead }</p>
-                <AppLink class="button" to={Route::Contact}>{ "Start the conversation" }</AppLink>
-            </section>
+            <CallToAction heading={site.contact.heading.clone()} lead={site.contact.lead.clone()} button="Start the conversation" />
         </div>
     }
 }

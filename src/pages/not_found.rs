@@ -11,7 +11,7 @@ pub fn NotFound() -> Html {
                 <p class="eyebrow">{ "Error 404" }</p>
                 <h1 id="page-title" tabindex="-1">{ "We could not find that page" }</h1>
                 <p class="lead">{ "The address may be mistyped, or the page may have moved." }</p>
-                <p style="display:flex;gap:0.75rem;flex-wrap:wrap">
+                <p class="actions">
                     <AppLink class="button" to={Route::Home}>{ "Go to the home page" }</AppLink>
                     <AppLink class="button secondary" to={Route::Articles}>{ "Browse the articles" }</AppLink>
                 </p>

@@ -1,10 +1,9 @@
 use keel_model::Site;
 use yew::prelude::*;
 
+use crate::components::cta::CallToAction;
 use crate::api::use_api;
-use crate::components::link::AppLink;
 use crate::components::status::{TextSkeleton, ready_or_view};
-use crate::route::Route;
 
 #[component]
 pub fn Services() -> Html {
@@ -36,11 +35,7 @@ pub fn Services() -> Html {
                     { for s.engagement.steps.iter().map(|b| html! { <li><h3>{ &b.title }</h3><p>{ &b.text }</p></li> }) }
                 </ol>
             </section>
-            <section class="cta" aria-labelledby="cta-heading">
-                <h2 id="cta-heading">{ &s.engagement.cta }</h2>
-                <p class="lead">{ &site.contact.lead }</p>
-                <AppLink class="button" to={Route::Contact}>{ &s.engagement.cta }</AppLink>
-            </section>
+            <CallToAction heading={s.engagement.cta.clone()} lead={site.contact.lead.clone()} button={s.engagement.cta.clone()} />
         </div>
     }
 }
