@@ -11,6 +11,7 @@
 //!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
 //!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
+//!     cargo xtask navtiming    click-to-heading-painted times of client-side navigation, cached and not
 
 mod build;
 mod load;
@@ -65,6 +66,10 @@ fn run() -> anyhow::Result<()> {
         Some("lighthouse") => {
             setup::ensure(&root, setup::Need::All)?;
             test::lighthouse(&root)
+        }
+        Some("navtiming") => {
+            setup::ensure(&root, setup::Need::All)?;
+            test::navtiming(&root)
         }
         Some("sizes") => {
             setup::ensure(&root, setup::Need::Build)?;

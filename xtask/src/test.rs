@@ -137,3 +137,12 @@ pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
     build::server_binary(root)?;
     crate::sh(Command::new("node").arg("lighthouse.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
 }
+
+/// Client-side navigation timings in Chromium (tests/navtiming.mjs).
+pub fn navtiming(root: &Path) -> anyhow::Result<()> {
+    if !root.join("dist/index.html").exists() {
+        build::site(root, &build::Options::default())?;
+    }
+    build::server_binary(root)?;
+    crate::sh(Command::new("node").arg("navtiming.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
+}
