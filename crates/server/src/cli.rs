@@ -47,13 +47,15 @@ pub enum Format {
     Csv,
 }
 
-pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
         Action::List { spam, all } => {
-            let list = store.list(ListFilter {
-                include_spam: spam,
-                include_handled: all,
-            })?;
+            let list = store
+                .list(ListFilter {
+                    include_spam: spam,
+                    include_handled: all,
+                })
+                .await?;
             if list.is_empty() {
                 writeln!(out, "No submissions.")?;
             }
@@ -76,7 +78,7 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             }
         }
         Action::Show { id } => {
-            let Some(s) = store.get(&id)? else {
+            let Some(s) = store.get(&id).await? else {
                 bail!("no submission {id}")
             };
             writeln!(
@@ -86,10 +88,12 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             )?;
         }
         Action::Export { format, spam } => {
-            let list = store.list(ListFilter {
-                include_spam: spam,
-                include_handled: true,
-            })?;
+            let list = store
+                .list(ListFilter {
+                    include_spam: spam,
+                    include_handled: true,
+                })
+                .await?;
             match format {
                 Format::Json => writeln!(
                     out,
@@ -100,18 +104,18 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             }
         }
         Action::Handle { id } => {
-            if !store.mark_handled(&id, keel_server::now_ms())? {
+            if !store.mark_handled(&id, keel_server::now_ms()).await? {
                 bail!("no submission {id}");
             }
             writeln!(out, "Marked {id} handled.")?;
         }
         Action::Delete { id } => {
-            if !store.delete(&id)? {
+            if !store.delete(&id).await? {
                 bail!("no submission {id}");
             }
             writeln!(out, "Deleted {id} and its delivery records.")?;
         }
-        Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms())? {
+        Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms()).await? {
             None => bail!("no submission {id}"),
             Some(0) => writeln!(out, "{id} has no failed notifications.")?,
             Some(n) => writeln!(
@@ -214,14 +218,14 @@ fn csv_cell(c: &str) -> String {
 #[cfg(test)]
 mod tests {
     use keel_model::contact::ContactRequest;
-    use keel_server::store::Channel;
+    use keel_server::store::{Channel, NewSubmission};
 
     use super::*;
 
     /// A store holding what today's validation refuses (stored before it, or
     /// by a bug): terminal escapes, a bell, backspaces, a right-to-left override.
-    fn hostile_store() -> (Store, String) {
-        let store = Store::open_in_memory().unwrap();
+    async fn hostile_store() -> (Store, String) {
+        let store = Store::open_sqlite_in_memory().unwrap();
         let req = ContactRequest {
             name: "Ada\u{202E}ecalovoL\u{8}\u{8}".into(),
             email: "ada@example.com\u{1b}[2J".into(),
@@ -231,7 +235,16 @@ mod tests {
             ..Default::default()
         };
         let keel_server::store::Inserted::New(id) = store
-            .insert(&req, false, None, "h", &[Channel::Email], 1)
+            .insert(NewSubmission {
+                request: &req,
+                spam: false,
+                idempotency_key: None,
+                request_hash: "h",
+                channels: &[Channel::Email],
+                now_ms: 1,
+                duplicate_since_ms: 1,
+            })
+            .await
             .unwrap()
         else {
             panic!()
@@ -239,9 +252,9 @@ mod tests {
         (store, id)
     }
 
-    fn output(store: &Store, action: Action) -> String {
+    async fn output(store: &Store, action: Action) -> String {
         let mut out = Vec::new();
-        run(store, action, &mut out).unwrap();
+        run(store, action, &mut out).await.unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -255,16 +268,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn list_prints_hidden_characters_as_code_points() {
-        let (store, id) = hostile_store();
+    #[tokio::test]
+    async fn list_prints_hidden_characters_as_code_points() {
+        let (store, id) = hostile_store().await;
         let out = output(
             &store,
             Action::List {
                 spam: false,
                 all: false,
             },
-        );
+        )
+        .await;
         assert_printable(&out);
         assert_eq!(out.lines().count(), 1, "{out}");
         assert!(out.starts_with(&id));
@@ -275,12 +289,13 @@ mod tests {
         assert!(out.contains("email:pending(0 tries)"), "{out}");
     }
 
-    #[test]
-    fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
-        let (store, id) = hostile_store();
-        let outbox = store.due(i64::MAX, 1).unwrap()[0].id;
+    #[tokio::test]
+    async fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
+        let (store, id) = hostile_store().await;
+        let outbox = store.claim_due(i64::MAX, 1).await.unwrap()[0].id;
         store
             .mark_failed(outbox, "smtp: permanent error (550)")
+            .await
             .unwrap();
         assert!(
             output(
@@ -290,32 +305,36 @@ mod tests {
                     all: false
                 }
             )
+            .await
             .contains("email:FAILED(1 tries, see show)")
         );
-        assert!(store.due(i64::MAX, 1).unwrap().is_empty());
+        assert!(store.claim_due(i64::MAX, 1).await.unwrap().is_empty());
         assert!(
             output(&store, Action::Retry { id: id.clone() })
+                .await
                 .starts_with("Requeued 1 failed notification(s)")
         );
-        assert_eq!(store.due(i64::MAX, 1).unwrap()[0].id, outbox);
+        assert_eq!(store.claim_due(i64::MAX, 1).await.unwrap()[0].id, outbox);
         assert!(
             output(&store, Action::Retry { id: id.clone() })
+                .await
                 .contains("has no failed notifications")
         );
         let mut out = Vec::new();
         assert!(
             run(&store, Action::Retry { id: "nope".into() }, &mut out)
+                .await
                 .unwrap_err()
                 .to_string()
                 .contains("no submission nope")
         );
     }
 
-    #[test]
-    fn show_and_json_export_escape_in_json_and_keep_the_value() {
-        let (store, id) = hostile_store();
-        let stored = store.get(&id).unwrap().unwrap();
-        let show = output(&store, Action::Show { id: id.clone() });
+    #[tokio::test]
+    async fn show_and_json_export_escape_in_json_and_keep_the_value() {
+        let (store, id) = hostile_store().await;
+        let stored = store.get(&id).await.unwrap().unwrap();
+        let show = output(&store, Action::Show { id: id.clone() }).await;
         assert_printable(&show.replace('\n', ""));
         let back: serde_json::Value = serde_json::from_str(&show).unwrap();
         assert_eq!(
@@ -331,22 +350,24 @@ mod tests {
                 format: Format::Json,
                 spam: false,
             },
-        );
+        )
+        .await;
         assert_printable(&export.replace('\n', ""));
         let back: serde_json::Value = serde_json::from_str(&export).unwrap();
         assert_eq!(back[0]["message"], stored.message.as_str());
     }
 
-    #[test]
-    fn csv_export_escapes_hidden_characters_and_keeps_line_breaks() {
-        let (store, _) = hostile_store();
+    #[tokio::test]
+    async fn csv_export_escapes_hidden_characters_and_keeps_line_breaks() {
+        let (store, _) = hostile_store().await;
         let csv = output(
             &store,
             Action::Export {
                 format: Format::Csv,
                 spam: false,
             },
-        );
+        )
+        .await;
         assert_printable(&csv);
         assert!(csv.contains(",Ada\\u{202e}ecalovoL\\u{8}\\u{8},ada@example.com\\u{1b}[2J,Acme\\u{1b}]0;pwned\\u{7}\\u{9b}31m,"), "{csv}");
         assert!(

@@ -92,11 +92,10 @@ fn run() -> anyhow::Result<()> {
             if let Some(d) = database {
                 config.database = d;
             }
-            cli::run(
-                &Store::open(&config.database)?,
-                action,
-                &mut std::io::stdout().lock(),
-            )
+            tokio::runtime::Runtime::new()?.block_on(async {
+                let store = Store::open(&config.database).await?;
+                cli::run(&store, action, &mut std::io::stdout().lock()).await
+            })
         }
     }
 }
@@ -108,7 +107,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.dist.display()
         )
     })?;
-    let store = Store::open(&config.database)?;
+    let store = Store::open(&config.database).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
