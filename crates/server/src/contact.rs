@@ -121,12 +121,13 @@ async fn accept(
     // A retry of a request the server already stored gets its first answer
     // even when the client is over its limit: the visitor must learn it arrived.
     let seen = match &key {
-        Some(k) => store.replay(k, &request_hash).await?,
+        Some(k) => store.replay(k, &request_hash).await.map_err(unavailable)?,
         // Without a key (a plain form post), the same body again within
         // the window is the same submission sent twice.
         None => store
             .recent_duplicate(&request_hash, since)
-            .await?
+            .await
+            .map_err(unavailable)?
             .map(Inserted::Replayed),
     };
     let inserted = match seen {
@@ -145,7 +146,8 @@ async fn accept(
                     now_ms: now_ms(),
                     duplicate_since_ms: since,
                 })
-                .await?),
+                .await
+                .map_err(unavailable)?),
         },
     };
 
@@ -338,11 +340,18 @@ pub async fn admin_list(
         include_spam: q.include_spam,
         include_handled: q.include_handled,
     };
-    let list = state.store.list(filter).await?;
+    let list = state.store.list(filter).await.map_err(unavailable)?;
     let mut res = Json(list).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// The store could not answer (the database is down, the disk full): a 503
+/// the client may retry, never a 201. The cause goes to the log only.
+fn unavailable(e: anyhow::Error) -> Error {
+    tracing::error!(error = ?e, "the contact store failed");
+    Error::Unavailable("submissions cannot be stored just now; please try again in a minute".into())
 }
 
 fn hex(bytes: &[u8]) -> String {

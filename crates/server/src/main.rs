@@ -93,7 +93,7 @@ fn run() -> anyhow::Result<()> {
                 config.database = d;
             }
             tokio::runtime::Runtime::new()?.block_on(async {
-                let store = Store::open(&config.database).await?;
+                let store = Store::open(&config.database, config.database_pool_size).await?;
                 cli::run(&store, action, &mut std::io::stdout().lock()).await
             })
         }
@@ -107,12 +107,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.dist.display()
         )
     })?;
-    let store = Store::open(&config.database).await?;
+    let store = Store::open(&config.database, config.database_pool_size).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(files = files.len(), database = %config.database.display(), "loaded");
+    tracing::info!(files = files.len(), database = %store.describe(), "loaded");
     let state = AppState::new(config, files, store);
     let (stop_worker, worker) = notify::spawn(state.clone());
     // The one line scripts wait for; keep its shape.

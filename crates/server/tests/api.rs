@@ -46,7 +46,7 @@ struct Harness {
 
 async fn harness(config: Config) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("keel.db")).await.unwrap();
+    let store = Store::open(&dir.path().join("keel.db"), 1).await.unwrap();
     Harness {
         state: AppState::new(config, site(), store),
         _dir: dir,

@@ -8,10 +8,13 @@
 //!
 //! - `sqlite`: one file, the default and the embedded choice for one machine.
 //!   Its calls are blocking; they run on `spawn_blocking` here.
+//! - `postgres`: one PostgreSQL database shared by any number of instances
+//!   (`database = "postgres://…"`).
 //!
 //! Every method is async; a stored submission is durable when `insert`
 //! returns (the handler answers 201 only then). The types below carry no SQL.
 
+mod postgres;
 mod sqlite;
 
 use std::path::Path;
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use keel_model::contact::ContactRequest;
 use serde::Serialize;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -144,14 +148,40 @@ pub const CLAIM_LEASE_MS: i64 = 2 * 60 * 1000;
 #[derive(Clone)]
 pub enum Store {
     Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PgStore>),
 }
 
 impl Store {
-    /// The store `database` names: a file path (SQLite).
-    pub async fn open(database: &Path) -> anyhow::Result<Store> {
+    /// The store `database` names: a `postgres://` (or `postgresql://`) URL,
+    /// with at most `pool_size` connections; otherwise a file path (SQLite).
+    pub async fn open(database: &Path, pool_size: usize) -> anyhow::Result<Store> {
+        let text = database.to_string_lossy();
+        if let Some((scheme, _)) = text.split_once("://") {
+            if matches!(scheme, "postgres" | "postgresql") {
+                let p = PgStore::connect(&text, pool_size).await?;
+                return Ok(Store::Postgres(Arc::new(p)));
+            }
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            {
+                anyhow::bail!(
+                    "database = \"{scheme}://…\" is not supported: give a postgres:// URL, or a file path for SQLite"
+                );
+            }
+        }
         let path = database.to_path_buf();
         let s = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;
         Ok(Store::Sqlite(Arc::new(s)))
+    }
+
+    /// What the store is, as logs may show it (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Sqlite(s) => s.describe(),
+            Store::Postgres(p) => p.describe(),
+        }
     }
 
     pub fn open_sqlite_in_memory() -> anyhow::Result<Store> {
@@ -162,6 +192,7 @@ impl Store {
     /// transaction. Returns after the commit is durable.
     pub async fn insert(&self, new: NewSubmission<'_>) -> anyhow::Result<Inserted> {
         match self {
+            Store::Postgres(p) => p.insert(&new).await,
             Store::Sqlite(s) => {
                 let request = new.request.clone();
                 let key = new.idempotency_key.map(str::to_string);
@@ -187,6 +218,7 @@ impl Store {
     /// The stored answer for an idempotency key, if the key was used before.
     pub async fn replay(&self, key: &str, request_hash: &str) -> anyhow::Result<Option<Inserted>> {
         match self {
+            Store::Postgres(p) => p.replay(key, request_hash).await,
             Store::Sqlite(s) => {
                 let (key, hash) = (key.to_string(), request_hash.to_string());
                 blocking(s, move |s| s.replay(&key, &hash)).await
@@ -203,6 +235,7 @@ impl Store {
         since_ms: i64,
     ) -> anyhow::Result<Option<String>> {
         match self {
+            Store::Postgres(p) => p.recent_duplicate(request_hash, since_ms).await,
             Store::Sqlite(s) => {
                 let hash = request_hash.to_string();
                 blocking(s, move |s| s.recent_duplicate(&hash, since_ms)).await
@@ -213,12 +246,14 @@ impl Store {
     /// Submissions, newest first, with their deliveries.
     pub async fn list(&self, filter: ListFilter) -> anyhow::Result<Vec<Submission>> {
         match self {
+            Store::Postgres(p) => p.list(filter).await,
             Store::Sqlite(s) => blocking(s, move |s| s.list(filter)).await,
         }
     }
 
     pub async fn get(&self, id: &str) -> anyhow::Result<Option<Submission>> {
         match self {
+            Store::Postgres(p) => p.get(id).await,
             Store::Sqlite(s) => {
                 let id = id.to_string();
                 blocking(s, move |s| s.get(&id)).await
@@ -228,6 +263,7 @@ impl Store {
 
     pub async fn count(&self) -> anyhow::Result<i64> {
         match self {
+            Store::Postgres(p) => p.count().await,
             Store::Sqlite(s) => blocking(s, |s| s.count()).await,
         }
     }
@@ -235,6 +271,7 @@ impl Store {
     /// Returns false when there is no such submission.
     pub async fn mark_handled(&self, id: &str, now_ms: i64) -> anyhow::Result<bool> {
         match self {
+            Store::Postgres(p) => p.mark_handled(id, now_ms).await,
             Store::Sqlite(s) => {
                 let id = id.to_string();
                 blocking(s, move |s| s.mark_handled(&id, now_ms)).await
@@ -246,6 +283,7 @@ impl Store {
     /// tables and from the files. False when there is no such submission.
     pub async fn delete(&self, id: &str) -> anyhow::Result<bool> {
         match self {
+            Store::Postgres(p) => p.delete(id).await,
             Store::Sqlite(s) => {
                 let id = id.to_string();
                 blocking(s, move |s| s.delete(&id)).await
@@ -259,6 +297,7 @@ impl Store {
     /// with `mark_*`, and a claim that is never settled expires into a retry.
     pub async fn claim_due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
         match self {
+            Store::Postgres(p) => p.claim_due(now_ms, limit).await,
             Store::Sqlite(s) => blocking(s, move |s| s.claim_due(now_ms, limit)).await,
         }
     }
@@ -266,12 +305,14 @@ impl Store {
     /// When the earliest pending row is due, if any.
     pub async fn next_due(&self) -> anyhow::Result<Option<i64>> {
         match self {
+            Store::Postgres(p) => p.next_due().await,
             Store::Sqlite(s) => blocking(s, |s| s.next_due()).await,
         }
     }
 
     pub async fn mark_delivered(&self, outbox_id: i64, now_ms: i64) -> anyhow::Result<()> {
         match self {
+            Store::Postgres(p) => p.mark_delivered(outbox_id, now_ms).await,
             Store::Sqlite(s) => blocking(s, move |s| s.mark_delivered(outbox_id, now_ms)).await,
         }
     }
@@ -284,6 +325,7 @@ impl Store {
         next_attempt_at: i64,
     ) -> anyhow::Result<()> {
         match self {
+            Store::Postgres(p) => p.mark_for_retry(outbox_id, error, next_attempt_at).await,
             Store::Sqlite(s) => {
                 let error = error.to_string();
                 blocking(s, move |s| {
@@ -297,6 +339,7 @@ impl Store {
     /// A permanent failure: not tried again unless requeued.
     pub async fn mark_failed(&self, outbox_id: i64, error: &str) -> anyhow::Result<()> {
         match self {
+            Store::Postgres(p) => p.mark_failed(outbox_id, error).await,
             Store::Sqlite(s) => {
                 let error = error.to_string();
                 blocking(s, move |s| s.mark_failed(outbox_id, &error)).await
@@ -308,6 +351,7 @@ impl Store {
     /// how many; `None` when there is no such submission.
     pub async fn requeue_failed(&self, id: &str, now_ms: i64) -> anyhow::Result<Option<usize>> {
         match self {
+            Store::Postgres(p) => p.requeue_failed(id, now_ms).await,
             Store::Sqlite(s) => {
                 let id = id.to_string();
                 blocking(s, move |s| s.requeue_failed(&id, now_ms)).await
@@ -337,6 +381,7 @@ pub(crate) mod suite {
     use keel_model::contact::ContactRequest;
 
     use super::*;
+    use crate::store::test_pg;
 
     fn req() -> ContactRequest {
         ContactRequest {
@@ -564,4 +609,212 @@ pub(crate) mod suite {
     async fn sqlite_in_memory() {
         run(|| async { Store::open_sqlite_in_memory().unwrap() }).await;
     }
+
+    #[tokio::test]
+    async fn sqlite_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = std::sync::atomic::AtomicUsize::new(0);
+        let (dir, n) = (&dir, &n);
+        run(move || async move {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Store::open(&dir.path().join(format!("{i}.db")), 1)
+                .await
+                .unwrap()
+        })
+        .await;
+    }
+
+    /// The suite, then what only several instances can get wrong, against a
+    /// real PostgreSQL this test starts and stops.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let pg = test_pg::TestPg::start();
+        let n = std::sync::atomic::AtomicUsize::new(0);
+        let (pg, n) = (&pg, &n);
+        let fresh_url = move || async move {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            pg.create_db(&format!("suite{i}")).await
+        };
+        run(move || async move { Store::open(Path::new(&fresh_url().await), 4).await.unwrap() })
+            .await;
+
+        let url = fresh_url().await;
+        let a = Store::open(Path::new(&url), 8).await.unwrap();
+        let b = Store::open(Path::new(&url), 8).await.unwrap();
+        assert!(
+            matches!(a, Store::Postgres(_)),
+            "a postgres:// URL opens PostgreSQL"
+        );
+        two_instances_share_idempotency_keys(&a, &b).await;
+        two_instances_share_the_double_submit_window(&a, &b).await;
+        two_workers_never_claim_one_row(&a, &b).await;
+        a_claim_passes_over_rows_another_worker_is_claiming(&url, &a).await;
+        migrations_are_applied_once(&url).await;
+    }
+
+    async fn two_instances_share_idempotency_keys(a: &Store, b: &Store) {
+        let body = req();
+        for round in 0..20 {
+            let key = format!("key-{round}");
+            let (x, y) = tokio::join!(
+                a.insert(NewSubmission {
+                    request: &body,
+                    spam: false,
+                    idempotency_key: Some(&key),
+                    request_hash: "same",
+                    channels: &[Channel::Webhook],
+                    now_ms: 1,
+                    duplicate_since_ms: 0,
+                }),
+                b.insert(NewSubmission {
+                    request: &body,
+                    spam: false,
+                    idempotency_key: Some(&key),
+                    request_hash: "same",
+                    channels: &[Channel::Webhook],
+                    now_ms: 1,
+                    duplicate_since_ms: 0,
+                }),
+            );
+            let ids: Vec<String> = [x.unwrap(), y.unwrap()]
+                .into_iter()
+                .map(|i| match i {
+                    Inserted::New(id) | Inserted::Replayed(id) => id,
+                    Inserted::KeyReused => panic!("same body, same key"),
+                })
+                .collect();
+            assert_eq!(ids[0], ids[1], "both instances answer with one id");
+        }
+        assert_eq!(a.count().await.unwrap(), 20);
+        assert!(matches!(
+            b.replay("key-3", "other").await.unwrap(),
+            Some(Inserted::KeyReused)
+        ));
+    }
+
+    async fn two_instances_share_the_double_submit_window(a: &Store, b: &Store) {
+        let before = a.count().await.unwrap();
+        for round in 0..20 {
+            let hash = format!("body-{round}");
+            let new = NewSubmission {
+                request: &req(),
+                spam: false,
+                idempotency_key: None,
+                request_hash: &hash,
+                channels: &[],
+                now_ms: 1000,
+                duplicate_since_ms: 0,
+            };
+            let (x, y) = tokio::join!(a.insert(new.clone()), b.insert(new.clone()));
+            let kinds = [x.unwrap(), y.unwrap()];
+            assert_eq!(
+                kinds
+                    .iter()
+                    .filter(|i| matches!(i, Inserted::New(_)))
+                    .count(),
+                1,
+                "one copy stored, the other answered with its id: {kinds:?}"
+            );
+        }
+        assert_eq!(a.count().await.unwrap(), before + 20);
+    }
+
+    async fn two_workers_never_claim_one_row(a: &Store, b: &Store) {
+        // 20 webhook rows from the idempotency test are due; claim in small batches.
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let (x, y) = tokio::join!(a.claim_due(5, 3), b.claim_due(5, 3));
+            let (x, y) = (x.unwrap(), y.unwrap());
+            if x.is_empty() && y.is_empty() {
+                break;
+            }
+            for item in x.iter().chain(&y) {
+                assert!(seen.insert(item.id), "outbox row {} claimed twice", item.id);
+            }
+        }
+        assert_eq!(seen.len(), 20, "every due row was claimed once");
+    }
+
+    /// Deterministic where the race above is not: another worker's claim
+    /// holds a row lock; a claim must neither wait for it nor take that row.
+    async fn a_claim_passes_over_rows_another_worker_is_claiming(url: &str, a: &Store) {
+        for n in 0..3 {
+            new_id(a, &format!("lock-{n}"), &[Channel::Email], 100).await;
+        }
+        let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let other = client.transaction().await.unwrap();
+        let locked: i64 = other
+            .query_one(
+                "SELECT id FROM outbox WHERE next_attempt_at = 100 ORDER BY id LIMIT 1 FOR UPDATE",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let claimed = tokio::time::timeout(std::time::Duration::from_secs(5), a.claim_due(100, 10))
+            .await
+            .expect("the claim waited for another worker's lock")
+            .unwrap();
+        assert_eq!(claimed.len(), 2, "the two unlocked rows");
+        assert!(
+            claimed.iter().all(|c| c.id != locked),
+            "the locked row was taken"
+        );
+        other.rollback().await.unwrap();
+        assert_eq!(a.claim_due(100, 10).await.unwrap()[0].id, locked);
+    }
+
+    async fn migrations_are_applied_once(url: &str) {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let versions: i64 = client
+            .query_one("SELECT count(*) FROM keel_migrations", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(versions, 1, "three opens, one migration applied");
+        client
+            .execute("INSERT INTO keel_migrations (version) VALUES (99)", &[])
+            .await
+            .unwrap();
+        let err = Store::open(Path::new(url), 1).await.err().unwrap();
+        assert!(
+            format!("{err:#}")
+                .contains("schema is at version 99, newer than this server knows (1)"),
+            "{err:#}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_database_setting_is_named() {
+        let err = |url: &'static str| async move {
+            format!("{:#}", Store::open(Path::new(url), 1).await.err().unwrap())
+        };
+        let refused = err("postgres://keel:sekret@127.0.0.1:1/keel").await;
+        assert!(
+            refused.contains("cannot connect to PostgreSQL at postgres://keel@127.0.0.1:1/keel"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("sekret"),
+            "the password is never shown: {refused}"
+        );
+        let malformed = err("postgres://keel:sekret@127.0.0.1:port/keel").await;
+        assert!(
+            malformed.contains("not a valid PostgreSQL URL"),
+            "{malformed}"
+        );
+        assert!(!malformed.contains("sekret"), "{malformed}");
+        let other = err("mysql://keel@db/keel").await;
+        assert!(other.contains("\"mysql://…\" is not supported"), "{other}");
+    }
 }
+
+#[cfg(test)]
+#[path = "../../tests/support/pg.rs"]
+mod test_pg;

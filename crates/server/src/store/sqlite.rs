@@ -31,6 +31,7 @@ use super::{
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    label: String,
 }
 
 const SCHEMA: &str = "
@@ -96,14 +97,14 @@ impl SqliteStore {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
-        Self::init(conn)
+        Self::init(conn, path.display().to_string())
     }
 
     pub fn open_in_memory() -> anyhow::Result<SqliteStore> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, ":memory:".into())
     }
 
-    fn init(conn: Connection) -> anyhow::Result<SqliteStore> {
+    fn init(conn: Connection, label: String) -> anyhow::Result<SqliteStore> {
         // WAL: readers never block the writer. FULL: fsync at every commit, so an
         // acknowledged submission survives a crash or power loss.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -116,7 +117,12 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            label: format!("SQLite {label}"),
         })
+    }
+
+    pub fn describe(&self) -> String {
+        self.label.clone()
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
