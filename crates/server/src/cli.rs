@@ -9,7 +9,9 @@
 
 use std::io::Write;
 
-use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use keel_model::contact::{escape_controls, is_bidi_control};
 use keel_server::store::{DeliveryState, ListFilter, Store, Submission};
@@ -39,6 +41,18 @@ pub enum Action {
     Delete { id: String },
     /// Send a submission's failed notifications again, after fixing what made them fail.
     Retry { id: String },
+    /// Copy every submission, with its delivery states, from one database to
+    /// another (e.g. a SQLite file into PostgreSQL). Stop the servers writing
+    /// to --from first. Submissions already in --to are skipped, so it can be
+    /// run again.
+    Migrate {
+        /// The database to read: a SQLite file or a postgres:// URL.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database to add to: a postgres:// URL or a SQLite file.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,8 +61,42 @@ pub enum Format {
     Csv,
 }
 
+/// `migrate`: between two databases, neither of them `database`.
+pub async fn migrate(
+    from: &Path,
+    to: &Path,
+    pool_size: usize,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if from == to {
+        bail!("--from and --to name the same database");
+    }
+    // Opening a SQLite path creates the file: a mistyped --from must not.
+    if !from.to_string_lossy().contains("://") && !from.exists() {
+        bail!("--from {}: no such database file", from.display());
+    }
+    let source = Store::open(from, pool_size).await.context("--from")?;
+    let target = Store::open(to, pool_size).await.context("--to")?;
+    let records = source.export().await?;
+    let total = records.len();
+    let added = target.import(records).await?;
+    writeln!(
+        out,
+        "Copied {added} of {total} submissions from {} to {}{}.",
+        source.describe(),
+        target.describe(),
+        if added < total {
+            format!(" ({} were already there)", total - added)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}
+
 pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
+        Action::Migrate { .. } => bail!("migrate opens its own databases (--from, --to)"),
         Action::List { spam, all } => {
             let list = store
                 .list(ListFilter {
@@ -216,9 +264,13 @@ fn csv_cell(c: &str) -> String {
 }
 
 #[cfg(test)]
+#[path = "../tests/support/pg.rs"]
+mod test_pg;
+
+#[cfg(test)]
 mod tests {
     use keel_model::contact::ContactRequest;
-    use keel_server::store::{Channel, NewSubmission};
+    use keel_server::store::{Channel, Inserted, NewSubmission};
 
     use super::*;
 
@@ -403,5 +455,91 @@ mod tests {
             "1+1=",
             "only a leading sign starts a formula"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrate_copies_a_sqlite_database_into_postgres_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keel.db");
+        let sqlite = Store::open(&file, 1).await.unwrap();
+        let req = ContactRequest {
+            name: "Åsa".into(),
+            email: "asa@example.dk".into(),
+            company: Some("Nørd ApS".into()),
+            message: "Moving house, with the furniture.".into(),
+            consent: true,
+            ..Default::default()
+        };
+        let mut ids = Vec::new();
+        for (n, (spam, key)) in [(false, Some("k")), (false, None), (true, None)]
+            .into_iter()
+            .enumerate()
+        {
+            let hash = format!("h{n}");
+            let Inserted::New(id) = sqlite
+                .insert(NewSubmission {
+                    request: &req,
+                    spam,
+                    idempotency_key: key,
+                    request_hash: &hash,
+                    channels: &[Channel::Email, Channel::Webhook],
+                    now_ms: 1000 + n as i64,
+                    duplicate_since_ms: 1000 + n as i64,
+                })
+                .await
+                .unwrap()
+            else {
+                panic!()
+            };
+            ids.push(id);
+        }
+        let due = sqlite.claim_due(2000, 10).await.unwrap();
+        sqlite.mark_failed(due[0].id, "smtp: 550").await.unwrap();
+        sqlite.mark_delivered(due[1].id, 2001).await.unwrap();
+        sqlite.mark_handled(&ids[1], 3000).await.unwrap();
+
+        let pg = super::test_pg::TestPg::start();
+        let url = pg.create_db("moved").await;
+        let to = Path::new(&url);
+        let mut out = Vec::new();
+        migrate(&file, to, 2, &mut out).await.unwrap();
+        let said = String::from_utf8(out).unwrap();
+        assert!(
+            said.starts_with("Copied 3 of 3 submissions from SQLite"),
+            "{said}"
+        );
+        assert!(
+            said.contains("to PostgreSQL postgres://keel@127.0.0.1:"),
+            "{said}"
+        );
+
+        let target = Store::open(to, 2).await.unwrap();
+        let moved = target.export().await.unwrap();
+        assert_eq!(
+            moved,
+            sqlite.export().await.unwrap(),
+            "every field and delivery state"
+        );
+        assert_eq!(moved.len(), 3);
+        assert!(moved[2].submission.spam && moved[1].submission.handled_at == Some(3000));
+        assert!(
+            matches!(target.replay("k", "h0").await.unwrap(), Some(Inserted::Replayed(id)) if id == ids[0]),
+            "an idempotency key keeps its answer"
+        );
+        assert_eq!(target.count().await.unwrap(), 3);
+
+        let mut again = Vec::new();
+        migrate(&file, to, 2, &mut again).await.unwrap();
+        let said = String::from_utf8(again).unwrap();
+        assert!(
+            said.starts_with("Copied 0 of 3") && said.contains("(3 were already there)"),
+            "{said}"
+        );
+        assert_eq!(target.count().await.unwrap(), 3, "nothing twice");
+
+        let missing = dir.path().join("nope.db");
+        let err = migrate(&missing, to, 2, &mut Vec::new()).await.unwrap_err();
+        assert!(err.to_string().contains("no such database file"), "{err}");
+        assert!(!missing.exists(), "a mistyped --from is not created");
     }
 }

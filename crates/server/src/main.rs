@@ -93,8 +93,12 @@ fn run() -> anyhow::Result<()> {
                 config.database = d;
             }
             tokio::runtime::Runtime::new()?.block_on(async {
+                let out = &mut std::io::stdout().lock();
+                if let cli::Action::Migrate { from, to } = &action {
+                    return cli::migrate(from, to, config.database_pool_size, out).await;
+                }
                 let store = Store::open(&config.database, config.database_pool_size).await?;
-                cli::run(&store, action, &mut std::io::stdout().lock()).await
+                cli::run(&store, action, out).await
             })
         }
     }

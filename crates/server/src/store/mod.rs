@@ -124,6 +124,15 @@ pub struct ListFilter {
     pub include_handled: bool,
 }
 
+/// A submission with everything stored about it: what `Store::export` reads
+/// and `Store::import` writes, to move submissions between stores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub submission: Submission,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+}
+
 /// A submission to store (`Store::insert`).
 #[derive(Clone, Debug)]
 pub struct NewSubmission<'a> {
@@ -288,6 +297,25 @@ impl Store {
                 let id = id.to_string();
                 blocking(s, move |s| s.delete(&id)).await
             }
+        }
+    }
+
+    /// Every submission, spam and handled included, oldest first.
+    pub async fn export(&self) -> anyhow::Result<Vec<Record>> {
+        match self {
+            Store::Sqlite(s) => blocking(s, |s| s.export()).await,
+            Store::Postgres(p) => p.export().await,
+        }
+    }
+
+    /// Add these records, in one transaction, with their ids and delivery
+    /// states. A record whose id (or idempotency key) is already stored is
+    /// skipped, so an interrupted import can be run again. Returns how many
+    /// were added.
+    pub async fn import(&self, records: Vec<Record>) -> anyhow::Result<usize> {
+        match self {
+            Store::Sqlite(s) => blocking(s, move |s| s.import(&records)).await,
+            Store::Postgres(p) => p.import(&records).await,
         }
     }
 

@@ -28,7 +28,7 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     CLAIM_LEASE_MS, Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission,
-    OutboxItem, Submission, new_id,
+    OutboxItem, Record, Submission, new_id,
 };
 
 /// The schema, one step per version. A step is never edited once released:
@@ -275,6 +275,69 @@ impl PgStore {
             .execute("DELETE FROM submissions WHERE id = $1", &[&id])
             .await?
             > 0)
+    }
+
+    pub async fn export(&self) -> anyhow::Result<Vec<Record>> {
+        let all = self
+            .list(ListFilter {
+                include_spam: true,
+                include_handled: true,
+            })
+            .await?;
+        let client = self.client().await?;
+        let keys: HashMap<String, (Option<String>, Option<String>)> = client
+            .query(
+                "SELECT id, idempotency_key, request_hash FROM submissions",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(all
+            .into_iter()
+            .rev()
+            .map(|submission| {
+                let (idempotency_key, request_hash) =
+                    keys.get(&submission.id).cloned().unwrap_or_default();
+                Record {
+                    submission,
+                    idempotency_key,
+                    request_hash,
+                }
+            })
+            .collect())
+    }
+
+    pub async fn import(&self, records: &[Record]) -> anyhow::Result<usize> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let mut added = 0;
+        for r in records {
+            let s = &r.submission;
+            let n = tx
+                .execute(
+                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     ON CONFLICT DO NOTHING",
+                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash],
+                )
+                .await?;
+            if n == 0 {
+                continue;
+            }
+            added += 1;
+            for d in &s.deliveries {
+                tx.execute(
+                    "INSERT INTO outbox (submission_id, channel, state, attempts, next_attempt_at, last_error, delivered_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[&s.id, &d.channel.as_str(), &d.state.as_str(), &d.attempts, &d.next_attempt_at, &d.last_error, &d.delivered_at],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// One statement: the due rows are locked (`SKIP LOCKED`: another

@@ -26,7 +26,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
     CLAIM_LEASE_MS, Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission,
-    OutboxItem, Submission, new_id,
+    OutboxItem, Record, Submission, new_id,
 };
 
 pub struct SqliteStore {
@@ -276,6 +276,54 @@ impl SqliteStore {
             );
         }
         Ok(deleted)
+    }
+
+    pub fn export(&self) -> anyhow::Result<Vec<Record>> {
+        let all = self.list(ListFilter {
+            include_spam: true,
+            include_handled: true,
+        })?;
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT idempotency_key, request_hash FROM submissions WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(all.len());
+        for submission in all.into_iter().rev() {
+            let (idempotency_key, request_hash) =
+                stmt.query_row([&submission.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            out.push(Record {
+                submission,
+                idempotency_key,
+                request_hash,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn import(&self, records: &[Record]) -> anyhow::Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        for r in records {
+            let s = &r.submission;
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash],
+            )?;
+            if n == 0 {
+                continue;
+            }
+            added += 1;
+            for d in &s.deliveries {
+                tx.execute(
+                    "INSERT INTO outbox (submission_id, channel, state, attempts, next_attempt_at, last_error, delivered_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![s.id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.delivered_at],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
     }
 
     /// Claim the rows due (see `Store::claim_due`). The IMMEDIATE
