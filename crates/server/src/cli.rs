@@ -344,7 +344,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
         let (store, id) = hostile_store().await;
-        let outbox = store.claim_due(i64::MAX, 1).await.unwrap()[0].id;
+        let outbox = store.claim_due(i64::MAX, 1, 1000).await.unwrap()[0].id;
         store
             .mark_failed(outbox, "smtp: permanent error (550)")
             .await
@@ -360,13 +360,16 @@ mod tests {
             .await
             .contains("email:FAILED(1 tries, see show)")
         );
-        assert!(store.claim_due(i64::MAX, 1).await.unwrap().is_empty());
+        assert!(store.claim_due(i64::MAX, 1, 1000).await.unwrap().is_empty());
         assert!(
             output(&store, Action::Retry { id: id.clone() })
                 .await
                 .starts_with("Requeued 1 failed notification(s)")
         );
-        assert_eq!(store.claim_due(i64::MAX, 1).await.unwrap()[0].id, outbox);
+        assert_eq!(
+            store.claim_due(i64::MAX, 1, 1000).await.unwrap()[0].id,
+            outbox
+        );
         assert!(
             output(&store, Action::Retry { id: id.clone() })
                 .await
@@ -493,7 +496,7 @@ mod tests {
             };
             ids.push(id);
         }
-        let due = sqlite.claim_due(2000, 10).await.unwrap();
+        let due = sqlite.claim_due(2000, 10, 1000).await.unwrap();
         sqlite.mark_failed(due[0].id, "smtp: 550").await.unwrap();
         sqlite.mark_delivered(due[1].id, 2001).await.unwrap();
         sqlite.mark_handled(&ids[1], 3000).await.unwrap();

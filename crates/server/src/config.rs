@@ -22,6 +22,9 @@ pub struct Config {
     pub database: PathBuf,
     /// PostgreSQL only: the most connections this instance opens.
     pub database_pool_size: usize,
+    /// How long a worker holds the notifications it claimed before another
+    /// may send them (a worker that died mid-send).
+    pub outbox_lease_seconds: u64,
     /// The site's own origin as browsers see it (`https://keel.example`), for
     /// the same-origin check of contact posts. Unset: the request's `Host`
     /// stands in for it. Normalised when loaded (lower case, no default port,
@@ -243,6 +246,7 @@ impl Default for Config {
             dist: PathBuf::from("dist"),
             database: PathBuf::from("keel.db"),
             database_pool_size: 8,
+            outbox_lease_seconds: 120,
             public_origin: None,
             allowed_origins: Vec::new(),
             rate_limit: RateLimit::default(),
@@ -296,6 +300,11 @@ impl Config {
             self.database_pool_size = v
                 .parse()
                 .context("KEEL_DATABASE_POOL_SIZE must be a whole number of connections")?;
+        }
+        if let Some(v) = var("KEEL_OUTBOX_LEASE_SECONDS") {
+            self.outbox_lease_seconds = v
+                .parse()
+                .context("KEEL_OUTBOX_LEASE_SECONDS must be a whole number of seconds")?;
         }
         if let Some(v) = var("KEEL_PUBLIC_ORIGIN") {
             self.public_origin = Some(v);
@@ -387,6 +396,9 @@ impl Config {
             && t.len() < 16
         {
             anyhow::bail!("admin_token must be at least 16 characters (use a long random string)");
+        }
+        if self.outbox_lease_seconds == 0 {
+            anyhow::bail!("outbox_lease_seconds must be at least 1");
         }
         if self.database_pool_size == 0 {
             anyhow::bail!("database_pool_size must be at least 1");

@@ -31,8 +31,9 @@ pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
 }
 
 /// Rows claimed at once. Each is sent in turn within the claim's lease
-/// (`store::CLAIM_LEASE_MS`, 2 minutes): 10 sends at the 10-second timeout fit.
-const BATCH: usize = 10;
+/// (`outbox_lease_seconds`, 2 minutes by default): 5 sends at the 15-second
+/// SMTP timeout fit.
+const BATCH: usize = 5;
 
 /// The longest the worker sleeps when nothing wakes it and nothing is due.
 const POLL: Duration = Duration::from_secs(5);
@@ -55,8 +56,9 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         .build()
         .expect("a TLS backend is compiled in");
     let base = state.config.retry_base_ms;
+    let lease_ms = state.config.outbox_lease_seconds.saturating_mul(1000) as i64;
     loop {
-        match state.store.claim_due(now_ms(), BATCH).await {
+        match state.store.claim_due(now_ms(), BATCH, lease_ms).await {
             Ok(items) => {
                 for item in items {
                     let result = deliver(&state, &http, &item).await;

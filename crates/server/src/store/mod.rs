@@ -149,9 +149,10 @@ pub struct NewSubmission<'a> {
     pub duplicate_since_ms: i64,
 }
 
-/// How long a claimed outbox row is held by the worker that claimed it
-/// (`Store::claim_due`): another worker may take it once this has passed,
-/// so a worker that dies mid-send leaves the row to be retried.
+/// How long a claimed outbox row is held by the worker that claimed it, by
+/// default (`outbox_lease_seconds`; `Store::claim_due`): another worker may
+/// take it once this has passed, so a worker that dies mid-send leaves the
+/// row to be retried.
 pub const CLAIM_LEASE_MS: i64 = 2 * 60 * 1000;
 
 #[derive(Clone)]
@@ -320,13 +321,18 @@ impl Store {
     }
 
     /// Claim up to `limit` outbox rows due at `now_ms`, oldest due first: each
-    /// is held for `CLAIM_LEASE_MS` (its `next_attempt_at` moves there), so
+    /// is held for `lease_ms` (its `next_attempt_at` moves there), so
     /// no other worker takes it meanwhile; the claimer records the outcome
     /// with `mark_*`, and a claim that is never settled expires into a retry.
-    pub async fn claim_due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
         match self {
-            Store::Postgres(p) => p.claim_due(now_ms, limit).await,
-            Store::Sqlite(s) => blocking(s, move |s| s.claim_due(now_ms, limit)).await,
+            Store::Postgres(p) => p.claim_due(now_ms, limit, lease_ms).await,
+            Store::Sqlite(s) => blocking(s, move |s| s.claim_due(now_ms, limit, lease_ms)).await,
         }
     }
 
@@ -483,7 +489,10 @@ pub(crate) mod suite {
         assert!(!s.delete(&id).await.unwrap());
         assert_eq!(s.count().await.unwrap(), 0);
         assert!(
-            s.claim_due(10, 10).await.unwrap().is_empty(),
+            s.claim_due(10, 10, CLAIM_LEASE_MS)
+                .await
+                .unwrap()
+                .is_empty(),
             "outbox rows go with their submission"
         );
     }
@@ -547,7 +556,12 @@ pub(crate) mod suite {
 
     async fn spam_gets_no_outbox_rows(s: Store) {
         insert(&s, true, None, "h", &[Channel::Email, Channel::Webhook], 1).await;
-        assert!(s.claim_due(10, 10).await.unwrap().is_empty());
+        assert!(
+            s.claim_due(10, 10, CLAIM_LEASE_MS)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(s.list(ListFilter::default()).await.unwrap().is_empty());
         let spam = s
             .list(ListFilter {
@@ -561,16 +575,26 @@ pub(crate) mod suite {
 
     async fn failed_delivery_backs_off(s: Store) {
         new_id(&s, "h", &[Channel::Webhook], 1).await;
-        let item = &s.claim_due(1, 10).await.unwrap()[0];
+        let item = &s.claim_due(1, 10, CLAIM_LEASE_MS).await.unwrap()[0];
         assert_eq!(item.submission.name, "Ada");
         s.mark_for_retry(item.id, "connection refused", 100)
             .await
             .unwrap();
-        assert!(s.claim_due(50, 10).await.unwrap().is_empty());
-        let again = &s.claim_due(100, 10).await.unwrap()[0];
+        assert!(
+            s.claim_due(50, 10, CLAIM_LEASE_MS)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = &s.claim_due(100, 10, CLAIM_LEASE_MS).await.unwrap()[0];
         assert_eq!(again.attempts, 1);
         s.mark_delivered(again.id, 101).await.unwrap();
-        assert!(s.claim_due(i64::MAX, 10).await.unwrap().is_empty());
+        assert!(
+            s.claim_due(i64::MAX, 10, CLAIM_LEASE_MS)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(s.next_due().await.unwrap(), None);
         let d = &s.list(ListFilter::default()).await.unwrap()[0].deliveries[0];
         assert_eq!(
@@ -581,7 +605,7 @@ pub(crate) mod suite {
 
     async fn a_permanent_failure_is_not_retried_until_requeued(s: Store) {
         let id = new_id(&s, "h", &[Channel::Email, Channel::Webhook], 1).await;
-        let due = s.claim_due(1, 10).await.unwrap();
+        let due = s.claim_due(1, 10, CLAIM_LEASE_MS).await.unwrap();
         s.mark_failed(due[0].id, "smtp: permanent error (550): no such user")
             .await
             .unwrap();
@@ -598,7 +622,7 @@ pub(crate) mod suite {
         assert_eq!(d[1].state, DeliveryState::Pending);
 
         assert_eq!(s.requeue_failed(&id, 7).await.unwrap(), Some(1));
-        let due = s.claim_due(7, 10).await.unwrap();
+        let due = s.claim_due(7, 10, CLAIM_LEASE_MS).await.unwrap();
         assert_eq!(
             due.iter().map(|o| o.channel).collect::<Vec<_>>(),
             [Channel::Webhook, Channel::Email],
@@ -616,19 +640,22 @@ pub(crate) mod suite {
         for n in 0..3 {
             new_id(&s, &format!("h{n}"), &[Channel::Webhook], 1).await;
         }
-        let first = s.claim_due(10, 2).await.unwrap();
+        let first = s.claim_due(10, 2, CLAIM_LEASE_MS).await.unwrap();
         assert_eq!(first.len(), 2, "the limit is kept");
-        let second = s.claim_due(10, 10).await.unwrap();
+        let second = s.claim_due(10, 10, CLAIM_LEASE_MS).await.unwrap();
         assert_eq!(second.len(), 1, "only the unclaimed row is left");
         assert!(first.iter().all(|a| a.id != second[0].id));
         assert!(
-            s.claim_due(10 + CLAIM_LEASE_MS - 1, 10)
+            s.claim_due(10 + CLAIM_LEASE_MS - 1, 10, CLAIM_LEASE_MS)
                 .await
                 .unwrap()
                 .is_empty()
         );
         // A worker that died mid-send never settled its claim: it expires.
-        let retried = s.claim_due(10 + CLAIM_LEASE_MS, 10).await.unwrap();
+        let retried = s
+            .claim_due(10 + CLAIM_LEASE_MS, 10, CLAIM_LEASE_MS)
+            .await
+            .unwrap();
         assert_eq!(retried.len(), 3);
         assert_eq!(s.next_due().await.unwrap(), Some(10 + 2 * CLAIM_LEASE_MS));
     }
@@ -751,7 +778,10 @@ pub(crate) mod suite {
         // 20 webhook rows from the idempotency test are due; claim in small batches.
         let mut seen = std::collections::HashSet::new();
         loop {
-            let (x, y) = tokio::join!(a.claim_due(5, 3), b.claim_due(5, 3));
+            let (x, y) = tokio::join!(
+                a.claim_due(5, 3, CLAIM_LEASE_MS),
+                b.claim_due(5, 3, CLAIM_LEASE_MS)
+            );
             let (x, y) = (x.unwrap(), y.unwrap());
             if x.is_empty() && y.is_empty() {
                 break;
@@ -782,17 +812,23 @@ pub(crate) mod suite {
             .await
             .unwrap()
             .get(0);
-        let claimed = tokio::time::timeout(std::time::Duration::from_secs(5), a.claim_due(100, 10))
-            .await
-            .expect("the claim waited for another worker's lock")
-            .unwrap();
+        let claimed = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            a.claim_due(100, 10, CLAIM_LEASE_MS),
+        )
+        .await
+        .expect("the claim waited for another worker's lock")
+        .unwrap();
         assert_eq!(claimed.len(), 2, "the two unlocked rows");
         assert!(
             claimed.iter().all(|c| c.id != locked),
             "the locked row was taken"
         );
         other.rollback().await.unwrap();
-        assert_eq!(a.claim_due(100, 10).await.unwrap()[0].id, locked);
+        assert_eq!(
+            a.claim_due(100, 10, CLAIM_LEASE_MS).await.unwrap()[0].id,
+            locked
+        );
     }
 
     async fn migrations_are_applied_once(url: &str) {

@@ -27,8 +27,8 @@ use keel_model::contact::Budget;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    CLAIM_LEASE_MS, Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission,
-    OutboxItem, Record, Submission, new_id,
+    Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
+    Submission, new_id,
 };
 
 /// The schema, one step per version. A step is never edited once released:
@@ -343,9 +343,14 @@ impl PgStore {
     /// One statement: the due rows are locked (`SKIP LOCKED`: another
     /// worker's rows are passed over, not waited for), leased, and returned
     /// with their submissions.
-    pub async fn claim_due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
         let client = self.client().await?;
-        let until = now_ms.saturating_add(CLAIM_LEASE_MS);
+        let until = now_ms.saturating_add(lease_ms);
         let rows = client
             .query(
                 &format!(

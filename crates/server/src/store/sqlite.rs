@@ -25,8 +25,8 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    CLAIM_LEASE_MS, Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission,
-    OutboxItem, Record, Submission, new_id,
+    Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
+    Submission, new_id,
 };
 
 pub struct SqliteStore {
@@ -328,7 +328,12 @@ impl SqliteStore {
 
     /// Claim the rows due (see `Store::claim_due`). The IMMEDIATE
     /// transaction holds the write lock, so two claimers never take one row.
-    pub fn claim_due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+    pub fn claim_due(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let items = {
@@ -349,7 +354,7 @@ impl SqliteStore {
                 })?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
-        let until = now_ms.saturating_add(CLAIM_LEASE_MS);
+        let until = now_ms.saturating_add(lease_ms);
         for item in &items {
             tx.execute(
                 "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1",
