@@ -21,6 +21,7 @@ pub enum Need {
 
 pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
     node_packages(root)?;
+    if need == Need::All { postgresql()?; }
     trunk(root)?;
     wasm_bindgen(root)?;
     wasm_opt(root)?;
@@ -124,6 +125,34 @@ fn chromium() -> anyhow::Result<()> {
         apt(&["update"])?;
         apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
             .context("installing chromium (needs root or passwordless sudo)")?;
+    }
+    Ok(())
+}
+
+/// Debian's PostgreSQL server binaries, for the store tests: they start a
+/// throwaway cluster (crates/server/tests/support/pg.rs) and need `initdb`
+/// and `pg_ctl`, and the `postgres` user the package creates.
+fn postgresql() -> anyhow::Result<()> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dirs| dirs.flatten().any(|d| d.path().join("bin/initdb").exists()))
+        .unwrap_or(false);
+    if installed {
+        return Ok(());
+    }
+    eprintln!("Installing Debian's postgresql for the store tests…");
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !is_root {
+            c.args(["-n", "apt-get"]);
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        sh(&mut c)
+    };
+    if apt(&["install", "-y", "--no-install-recommends", "postgresql"]).is_err() {
+        apt(&["update"])?;
+        apt(&["install", "-y", "--no-install-recommends", "postgresql"])
+            .context("installing postgresql (needs root or passwordless sudo)")?;
     }
     Ok(())
 }

@@ -9,7 +9,9 @@
 
 use std::io::Write;
 
-use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use keel_model::contact::{escape_controls, is_bidi_control};
 use keel_server::store::{DeliveryState, ListFilter, Store, Submission};
@@ -39,6 +41,18 @@ pub enum Action {
     Delete { id: String },
     /// Send a submission's failed notifications again, after fixing what made them fail.
     Retry { id: String },
+    /// Copy every submission, with its delivery states, from one database to
+    /// another (e.g. a SQLite file into PostgreSQL). Stop the servers writing
+    /// to --from first. Submissions already in --to are skipped, so it can be
+    /// run again.
+    Migrate {
+        /// The database to read: a SQLite file or a postgres:// URL.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database to add to: a postgres:// URL or a SQLite file.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,13 +61,49 @@ pub enum Format {
     Csv,
 }
 
-pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
+/// `migrate`: between two databases, neither of them `database`.
+pub async fn migrate(
+    from: &Path,
+    to: &Path,
+    pool_size: usize,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if from == to {
+        bail!("--from and --to name the same database");
+    }
+    // Opening a SQLite path creates the file: a mistyped --from must not.
+    if !from.to_string_lossy().contains("://") && !from.exists() {
+        bail!("--from {}: no such database file", from.display());
+    }
+    let source = Store::open(from, pool_size).await.context("--from")?;
+    let target = Store::open(to, pool_size).await.context("--to")?;
+    let records = source.export().await?;
+    let total = records.len();
+    let added = target.import(records).await?;
+    writeln!(
+        out,
+        "Copied {added} of {total} submissions from {} to {}{}.",
+        source.describe(),
+        target.describe(),
+        if added < total {
+            format!(" ({} were already there)", total - added)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}
+
+pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
     match action {
+        Action::Migrate { .. } => bail!("migrate opens its own databases (--from, --to)"),
         Action::List { spam, all } => {
-            let list = store.list(ListFilter {
-                include_spam: spam,
-                include_handled: all,
-            })?;
+            let list = store
+                .list(ListFilter {
+                    include_spam: spam,
+                    include_handled: all,
+                })
+                .await?;
             if list.is_empty() {
                 writeln!(out, "No submissions.")?;
             }
@@ -76,7 +126,7 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             }
         }
         Action::Show { id } => {
-            let Some(s) = store.get(&id)? else {
+            let Some(s) = store.get(&id).await? else {
                 bail!("no submission {id}")
             };
             writeln!(
@@ -86,10 +136,12 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             )?;
         }
         Action::Export { format, spam } => {
-            let list = store.list(ListFilter {
-                include_spam: spam,
-                include_handled: true,
-            })?;
+            let list = store
+                .list(ListFilter {
+                    include_spam: spam,
+                    include_handled: true,
+                })
+                .await?;
             match format {
                 Format::Json => writeln!(
                     out,
@@ -100,18 +152,18 @@ pub fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Resul
             }
         }
         Action::Handle { id } => {
-            if !store.mark_handled(&id, keel_server::now_ms())? {
+            if !store.mark_handled(&id, keel_server::now_ms()).await? {
                 bail!("no submission {id}");
             }
             writeln!(out, "Marked {id} handled.")?;
         }
         Action::Delete { id } => {
-            if !store.delete(&id)? {
+            if !store.delete(&id).await? {
                 bail!("no submission {id}");
             }
             writeln!(out, "Deleted {id} and its delivery records.")?;
         }
-        Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms())? {
+        Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms()).await? {
             None => bail!("no submission {id}"),
             Some(0) => writeln!(out, "{id} has no failed notifications.")?,
             Some(n) => writeln!(
@@ -212,16 +264,20 @@ fn csv_cell(c: &str) -> String {
 }
 
 #[cfg(test)]
+#[path = "../tests/support/pg.rs"]
+mod test_pg;
+
+#[cfg(test)]
 mod tests {
     use keel_model::contact::ContactRequest;
-    use keel_server::store::Channel;
+    use keel_server::store::{Channel, Inserted, NewSubmission};
 
     use super::*;
 
     /// A store holding what today's validation refuses (stored before it, or
     /// by a bug): terminal escapes, a bell, backspaces, a right-to-left override.
-    fn hostile_store() -> (Store, String) {
-        let store = Store::open_in_memory().unwrap();
+    async fn hostile_store() -> (Store, String) {
+        let store = Store::open_sqlite_in_memory().unwrap();
         let req = ContactRequest {
             name: "Ada\u{202E}ecalovoL\u{8}\u{8}".into(),
             email: "ada@example.com\u{1b}[2J".into(),
@@ -231,7 +287,16 @@ mod tests {
             ..Default::default()
         };
         let keel_server::store::Inserted::New(id) = store
-            .insert(&req, false, None, "h", &[Channel::Email], 1)
+            .insert(NewSubmission {
+                request: &req,
+                spam: false,
+                idempotency_key: None,
+                request_hash: "h",
+                channels: &[Channel::Email],
+                now_ms: 1,
+                duplicate_since_ms: 1,
+            })
+            .await
             .unwrap()
         else {
             panic!()
@@ -239,9 +304,9 @@ mod tests {
         (store, id)
     }
 
-    fn output(store: &Store, action: Action) -> String {
+    async fn output(store: &Store, action: Action) -> String {
         let mut out = Vec::new();
-        run(store, action, &mut out).unwrap();
+        run(store, action, &mut out).await.unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -255,16 +320,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn list_prints_hidden_characters_as_code_points() {
-        let (store, id) = hostile_store();
+    #[tokio::test]
+    async fn list_prints_hidden_characters_as_code_points() {
+        let (store, id) = hostile_store().await;
         let out = output(
             &store,
             Action::List {
                 spam: false,
                 all: false,
             },
-        );
+        )
+        .await;
         assert_printable(&out);
         assert_eq!(out.lines().count(), 1, "{out}");
         assert!(out.starts_with(&id));
@@ -275,12 +341,13 @@ mod tests {
         assert!(out.contains("email:pending(0 tries)"), "{out}");
     }
 
-    #[test]
-    fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
-        let (store, id) = hostile_store();
-        let outbox = store.due(i64::MAX, 1).unwrap()[0].id;
+    #[tokio::test]
+    async fn a_failed_notification_shows_in_the_list_and_can_be_retried() {
+        let (store, id) = hostile_store().await;
+        let outbox = store.claim_due(i64::MAX, 1, 1000).await.unwrap()[0].id;
         store
             .mark_failed(outbox, "smtp: permanent error (550)")
+            .await
             .unwrap();
         assert!(
             output(
@@ -290,32 +357,39 @@ mod tests {
                     all: false
                 }
             )
+            .await
             .contains("email:FAILED(1 tries, see show)")
         );
-        assert!(store.due(i64::MAX, 1).unwrap().is_empty());
+        assert!(store.claim_due(i64::MAX, 1, 1000).await.unwrap().is_empty());
         assert!(
             output(&store, Action::Retry { id: id.clone() })
+                .await
                 .starts_with("Requeued 1 failed notification(s)")
         );
-        assert_eq!(store.due(i64::MAX, 1).unwrap()[0].id, outbox);
+        assert_eq!(
+            store.claim_due(i64::MAX, 1, 1000).await.unwrap()[0].id,
+            outbox
+        );
         assert!(
             output(&store, Action::Retry { id: id.clone() })
+                .await
                 .contains("has no failed notifications")
         );
         let mut out = Vec::new();
         assert!(
             run(&store, Action::Retry { id: "nope".into() }, &mut out)
+                .await
                 .unwrap_err()
                 .to_string()
                 .contains("no submission nope")
         );
     }
 
-    #[test]
-    fn show_and_json_export_escape_in_json_and_keep_the_value() {
-        let (store, id) = hostile_store();
-        let stored = store.get(&id).unwrap().unwrap();
-        let show = output(&store, Action::Show { id: id.clone() });
+    #[tokio::test]
+    async fn show_and_json_export_escape_in_json_and_keep_the_value() {
+        let (store, id) = hostile_store().await;
+        let stored = store.get(&id).await.unwrap().unwrap();
+        let show = output(&store, Action::Show { id: id.clone() }).await;
         assert_printable(&show.replace('\n', ""));
         let back: serde_json::Value = serde_json::from_str(&show).unwrap();
         assert_eq!(
@@ -331,22 +405,24 @@ mod tests {
                 format: Format::Json,
                 spam: false,
             },
-        );
+        )
+        .await;
         assert_printable(&export.replace('\n', ""));
         let back: serde_json::Value = serde_json::from_str(&export).unwrap();
         assert_eq!(back[0]["message"], stored.message.as_str());
     }
 
-    #[test]
-    fn csv_export_escapes_hidden_characters_and_keeps_line_breaks() {
-        let (store, _) = hostile_store();
+    #[tokio::test]
+    async fn csv_export_escapes_hidden_characters_and_keeps_line_breaks() {
+        let (store, _) = hostile_store().await;
         let csv = output(
             &store,
             Action::Export {
                 format: Format::Csv,
                 spam: false,
             },
-        );
+        )
+        .await;
         assert_printable(&csv);
         assert!(csv.contains(",Ada\\u{202e}ecalovoL\\u{8}\\u{8},ada@example.com\\u{1b}[2J,Acme\\u{1b}]0;pwned\\u{7}\\u{9b}31m,"), "{csv}");
         assert!(
@@ -382,5 +458,91 @@ mod tests {
             "1+1=",
             "only a leading sign starts a formula"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrate_copies_a_sqlite_database_into_postgres_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keel.db");
+        let sqlite = Store::open(&file, 1).await.unwrap();
+        let req = ContactRequest {
+            name: "Åsa".into(),
+            email: "asa@example.dk".into(),
+            company: Some("Nørd ApS".into()),
+            message: "Moving house, with the furniture.".into(),
+            consent: true,
+            ..Default::default()
+        };
+        let mut ids = Vec::new();
+        for (n, (spam, key)) in [(false, Some("k")), (false, None), (true, None)]
+            .into_iter()
+            .enumerate()
+        {
+            let hash = format!("h{n}");
+            let Inserted::New(id) = sqlite
+                .insert(NewSubmission {
+                    request: &req,
+                    spam,
+                    idempotency_key: key,
+                    request_hash: &hash,
+                    channels: &[Channel::Email, Channel::Webhook],
+                    now_ms: 1000 + n as i64,
+                    duplicate_since_ms: 1000 + n as i64,
+                })
+                .await
+                .unwrap()
+            else {
+                panic!()
+            };
+            ids.push(id);
+        }
+        let due = sqlite.claim_due(2000, 10, 1000).await.unwrap();
+        sqlite.mark_failed(due[0].id, "smtp: 550").await.unwrap();
+        sqlite.mark_delivered(due[1].id, 2001).await.unwrap();
+        sqlite.mark_handled(&ids[1], 3000).await.unwrap();
+
+        let pg = super::test_pg::TestPg::start();
+        let url = pg.create_db("moved").await;
+        let to = Path::new(&url);
+        let mut out = Vec::new();
+        migrate(&file, to, 2, &mut out).await.unwrap();
+        let said = String::from_utf8(out).unwrap();
+        assert!(
+            said.starts_with("Copied 3 of 3 submissions from SQLite"),
+            "{said}"
+        );
+        assert!(
+            said.contains("to PostgreSQL postgres://keel@127.0.0.1:"),
+            "{said}"
+        );
+
+        let target = Store::open(to, 2).await.unwrap();
+        let moved = target.export().await.unwrap();
+        assert_eq!(
+            moved,
+            sqlite.export().await.unwrap(),
+            "every field and delivery state"
+        );
+        assert_eq!(moved.len(), 3);
+        assert!(moved[2].submission.spam && moved[1].submission.handled_at == Some(3000));
+        assert!(
+            matches!(target.replay("k", "h0").await.unwrap(), Some(Inserted::Replayed(id)) if id == ids[0]),
+            "an idempotency key keeps its answer"
+        );
+        assert_eq!(target.count().await.unwrap(), 3);
+
+        let mut again = Vec::new();
+        migrate(&file, to, 2, &mut again).await.unwrap();
+        let said = String::from_utf8(again).unwrap();
+        assert!(
+            said.starts_with("Copied 0 of 3") && said.contains("(3 were already there)"),
+            "{said}"
+        );
+        assert_eq!(target.count().await.unwrap(), 3, "nothing twice");
+
+        let missing = dir.path().join("nope.db");
+        let err = migrate(&missing, to, 2, &mut Vec::new()).await.unwrap_err();
+        assert!(err.to_string().contains("no such database file"), "{err}");
+        assert!(!missing.exists(), "a mistyped --from is not created");
     }
 }

@@ -17,8 +17,14 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The built site (`cargo xtask build` writes it).
     pub dist: PathBuf,
-    /// The SQLite database file; created if missing.
+    /// Where submissions are stored: a SQLite file (created if missing), or
+    /// a `postgres://user@host:5432/db` URL for PostgreSQL.
     pub database: PathBuf,
+    /// PostgreSQL only: the most connections this instance opens.
+    pub database_pool_size: usize,
+    /// How long a worker holds the notifications it claimed before another
+    /// may send them (a worker that died mid-send).
+    pub outbox_lease_seconds: u64,
     /// The site's own origin as browsers see it (`https://keel.example`), for
     /// the same-origin check of contact posts. Unset: the request's `Host`
     /// stands in for it. Normalised when loaded (lower case, no default port,
@@ -239,6 +245,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             dist: PathBuf::from("dist"),
             database: PathBuf::from("keel.db"),
+            database_pool_size: 8,
+            outbox_lease_seconds: 120,
             public_origin: None,
             allowed_origins: Vec::new(),
             rate_limit: RateLimit::default(),
@@ -287,6 +295,16 @@ impl Config {
         }
         if let Some(v) = var("KEEL_DATABASE") {
             self.database = v.into();
+        }
+        if let Some(v) = var("KEEL_DATABASE_POOL_SIZE") {
+            self.database_pool_size = v
+                .parse()
+                .context("KEEL_DATABASE_POOL_SIZE must be a whole number of connections")?;
+        }
+        if let Some(v) = var("KEEL_OUTBOX_LEASE_SECONDS") {
+            self.outbox_lease_seconds = v
+                .parse()
+                .context("KEEL_OUTBOX_LEASE_SECONDS must be a whole number of seconds")?;
         }
         if let Some(v) = var("KEEL_PUBLIC_ORIGIN") {
             self.public_origin = Some(v);
@@ -378,6 +396,12 @@ impl Config {
             && t.len() < 16
         {
             anyhow::bail!("admin_token must be at least 16 characters (use a long random string)");
+        }
+        if self.outbox_lease_seconds == 0 {
+            anyhow::bail!("outbox_lease_seconds must be at least 1");
+        }
+        if self.database_pool_size == 0 {
+            anyhow::bail!("database_pool_size must be at least 1");
         }
         if self.rate_limit.burst == 0 {
             anyhow::bail!("rate_limit.burst must be at least 1");

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
-use crate::store::{Inserted, ListFilter};
+use crate::store::{Inserted, ListFilter, NewSubmission};
 use crate::{AppState, now_ms};
 
 /// Without an Idempotency-Key, an identical body within this window is taken
@@ -116,44 +116,40 @@ async fn accept(
         .website
         .as_deref()
         .is_some_and(|w| !w.trim().is_empty());
-    let store = state.store.clone();
-    let channels = state.config.channels();
-    let limiter = state.limiter.clone();
-    let inserted = tokio::task::spawn_blocking(move || {
-        // A retry of a request the server already stored gets its first answer
-        // even when the client is over its limit: the visitor must learn it arrived.
-        match &key {
-            Some(k) => {
-                if let Some(seen) = store.replay(k, &request_hash)? {
-                    return Ok(Ok(seen));
-                }
-            }
-            // Without a key (a plain form post), the same body again within
-            // the window is the same submission sent twice.
-            None => {
-                if let Some(id) =
-                    store.recent_duplicate(&request_hash, now_ms() - DUPLICATE_WINDOW_MS)?
-                {
-                    return Ok(Ok(Inserted::Replayed(id)));
-                }
-            }
-        }
-        if let Err(wait) = limiter.check(client) {
-            return Ok(Err(wait));
-        }
-        store
-            .insert(
-                &form,
-                spam,
-                key.as_deref(),
-                &request_hash,
-                &channels,
-                now_ms(),
-            )
-            .map(Ok)
-    })
-    .await
-    .map_err(|e| Error::Internal(e.into()))??;
+    let store = &state.store;
+    let since = now_ms() - DUPLICATE_WINDOW_MS;
+    // A retry of a request the server already stored gets its first answer
+    // even when the client is over its limit: the visitor must learn it arrived.
+    let seen = match &key {
+        Some(k) => store.replay(k, &request_hash).await.map_err(unavailable)?,
+        // Without a key (a plain form post), the same body again within
+        // the window is the same submission sent twice.
+        None => store
+            .recent_duplicate(&request_hash, since)
+            .await
+            .map_err(unavailable)?
+            .map(Inserted::Replayed),
+    };
+    let inserted = match seen {
+        Some(seen) => Ok(seen),
+        None => match state.limiter.check(client) {
+            Err(wait) => Err(wait),
+            // Both checks are made again inside the insert's transaction:
+            // two copies can race each other, here or on another instance.
+            Ok(()) => Ok(store
+                .insert(NewSubmission {
+                    request: &form,
+                    spam,
+                    idempotency_key: key.as_deref(),
+                    request_hash: &request_hash,
+                    channels: &state.config.channels(),
+                    now_ms: now_ms(),
+                    duplicate_since_ms: since,
+                })
+                .await
+                .map_err(unavailable)?),
+        },
+    };
 
     match inserted {
         Err(wait) => Err(Error::RateLimited(wait)),
@@ -340,18 +336,22 @@ pub async fn admin_list(
     if !ok {
         return Err(Error::Unauthorized);
     }
-    let store = state.store.clone();
     let filter = ListFilter {
         include_spam: q.include_spam,
         include_handled: q.include_handled,
     };
-    let list = tokio::task::spawn_blocking(move || store.list(filter))
-        .await
-        .map_err(|e| Error::Internal(e.into()))??;
+    let list = state.store.list(filter).await.map_err(unavailable)?;
     let mut res = Json(list).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// The store could not answer (the database is down, the disk full): a 503
+/// the client may retry, never a 201. The cause goes to the log only.
+fn unavailable(e: anyhow::Error) -> Error {
+    tracing::error!(error = ?e, "the contact store failed");
+    Error::Unavailable("submissions cannot be stored just now; please try again in a minute".into())
 }
 
 fn hex(bytes: &[u8]) -> String {

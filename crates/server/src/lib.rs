@@ -39,7 +39,7 @@ use store::Store;
 pub struct AppState {
     pub config: Arc<Config>,
     pub files: Arc<SiteFiles>,
-    pub store: Arc<Store>,
+    pub store: Store,
     pub limiter: Arc<RateLimiter>,
     /// Which peers may name the client (`trusted_proxies`).
     pub proxies: Arc<client::Proxies>,
@@ -54,7 +54,7 @@ impl AppState {
             proxies: Arc::new(config.proxies()),
             config: Arc::new(config),
             files: Arc::new(files),
-            store: Arc::new(store),
+            store,
             limiter: Arc::new(limiter),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
         }

@@ -92,11 +92,14 @@ fn run() -> anyhow::Result<()> {
             if let Some(d) = database {
                 config.database = d;
             }
-            cli::run(
-                &Store::open(&config.database)?,
-                action,
-                &mut std::io::stdout().lock(),
-            )
+            tokio::runtime::Runtime::new()?.block_on(async {
+                let out = &mut std::io::stdout().lock();
+                if let cli::Action::Migrate { from, to } = &action {
+                    return cli::migrate(from, to, config.database_pool_size, out).await;
+                }
+                let store = Store::open(&config.database, config.database_pool_size).await?;
+                cli::run(&store, action, out).await
+            })
         }
     }
 }
@@ -108,12 +111,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config.dist.display()
         )
     })?;
-    let store = Store::open(&config.database)?;
+    let store = Store::open(&config.database, config.database_pool_size).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(files = files.len(), database = %config.database.display(), "loaded");
+    tracing::info!(files = files.len(), database = %store.describe(), "loaded");
     let state = AppState::new(config, files, store);
     let (stop_worker, worker) = notify::spawn(state.clone());
     // The one line scripts wait for; keep its shape.

@@ -30,6 +30,11 @@ pub fn backoff_ms(base: u64, attempts: i64) -> i64 {
         .min(cap)
 }
 
+/// Rows claimed at once. Each is sent in turn within the claim's lease
+/// (`outbox_lease_seconds`, 2 minutes by default): 5 sends at the 15-second
+/// SMTP timeout fit.
+const BATCH: usize = 5;
+
 /// The longest the worker sleeps when nothing wakes it and nothing is due.
 const POLL: Duration = Duration::from_secs(5);
 
@@ -51,47 +56,39 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         .build()
         .expect("a TLS backend is compiled in");
     let base = state.config.retry_base_ms;
+    let lease_ms = state.config.outbox_lease_seconds.saturating_mul(1000) as i64;
     loop {
-        let store = state.store.clone();
-        let due = tokio::task::spawn_blocking(move || store.due(now_ms(), 50)).await;
-        match due {
-            Ok(Ok(items)) => {
+        match state.store.claim_due(now_ms(), BATCH, lease_ms).await {
+            Ok(items) => {
                 for item in items {
                     let result = deliver(&state, &http, &item).await;
-                    let store = state.store.clone();
-                    let id = item.id;
-                    let attempts = item.attempts;
-                    let channel = item.channel;
-                    let saved = tokio::task::spawn_blocking(move || match result {
-                        Ok(()) => store.mark_delivered(id, now_ms()),
+                    let (id, attempts, channel) = (item.id, item.attempts, item.channel);
+                    let saved = match result {
+                        Ok(()) => state.store.mark_delivered(id, now_ms()).await,
                         Err(Failure::Transient(e)) => {
                             tracing::warn!(outbox = id, %channel, attempts = attempts + 1, error = %e, "notification failed; will retry");
-                            store.mark_for_retry(id, &e, now_ms() + backoff_ms(base, attempts))
+                            state
+                                .store
+                                .mark_for_retry(id, &e, now_ms() + backoff_ms(base, attempts))
+                                .await
                         }
                         Err(Failure::Permanent(e)) => {
                             tracing::error!(
                                 outbox = id, %channel, attempts = attempts + 1, error = %e,
                                 "notification failed permanently; not retried (fix the cause, then `keel-server submissions retry ID`)"
                             );
-                            store.mark_failed(id, &e)
+                            state.store.mark_failed(id, &e).await
                         }
-                    })
-                    .await;
-                    if let Ok(Err(e)) | Err(e) = saved.map_err(anyhow::Error::from) {
+                    };
+                    if let Err(e) = saved {
                         tracing::error!(error = ?e, "could not record a delivery attempt");
                     }
                 }
             }
-            Ok(Err(e)) => tracing::error!(error = ?e, "reading the outbox failed"),
-            Err(e) => tracing::error!(error = ?e, "outbox task failed"),
+            Err(e) => tracing::error!(error = ?e, "reading the outbox failed"),
         }
         // Sleep until the next retry is due (or POLL), unless a new submission wakes us.
-        let store = state.store.clone();
-        let next = tokio::task::spawn_blocking(move || store.next_due())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .flatten();
+        let next = state.store.next_due().await.ok().flatten();
         let wait = next
             .map(|at| {
                 Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64)

@@ -44,9 +44,9 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
-fn harness(config: Config) -> Harness {
+async fn harness(config: Config) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("keel.db")).unwrap();
+    let store = Store::open(&dir.path().join("keel.db"), 1).await.unwrap();
     Harness {
         state: AppState::new(config, site(), store),
         _dir: dir,
@@ -55,13 +55,14 @@ fn harness(config: Config) -> Harness {
 
 impl Harness {
     /// The stored submission a 201 answer names.
-    fn stored(&self, answer: &serde_json::Value) -> keel_server::store::Submission {
+    async fn stored(&self, answer: &serde_json::Value) -> keel_server::store::Submission {
         let id = answer["id"]
             .as_str()
             .unwrap_or_else(|| panic!("no id in {answer}"));
         self.state
             .store
             .get(id)
+            .await
             .unwrap()
             .unwrap_or_else(|| panic!("{id} is not stored"))
     }
@@ -113,7 +114,7 @@ const VALID: &str = r#"{"name":"Åsa Nørgaard","email":"asa@example.dk","compan
 
 #[tokio::test]
 async fn api_documents_are_json_with_strong_etags_and_cdn_caching() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (status, headers, body) = h.get("/api/v1/site.json").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "application/json");
@@ -156,7 +157,7 @@ async fn api_documents_are_json_with_strong_etags_and_cdn_caching() {
 
 #[tokio::test]
 async fn compression_follows_accept_encoding() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (_, plain_h, plain) = h.get("/api/v1/search.json").await;
     assert!(plain_h.get(header::CONTENT_ENCODING).is_none());
     for (accept, want) in [
@@ -198,7 +199,7 @@ async fn compression_follows_accept_encoding() {
 
 #[tokio::test]
 async fn pagination_documents() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (_, _, body) = h.get("/api/v1/articles/page/1.json").await;
     let p = json(&body);
     assert_eq!(
@@ -216,7 +217,7 @@ async fn pagination_documents() {
 
 #[tokio::test]
 async fn missing_things_are_real_404s() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (status, headers, body) = h.get("/api/v1/articles/nope.json").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(headers[header::CONTENT_TYPE], "application/json");
@@ -264,7 +265,7 @@ async fn missing_things_are_real_404s() {
 
 #[tokio::test]
 async fn pages_carry_security_headers_and_a_strict_csp() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (_, headers, _) = h.get("/").await;
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     let script_src = csp
@@ -290,7 +291,7 @@ async fn pages_carry_security_headers_and_a_strict_csp() {
 
 #[tokio::test]
 async fn other_methods_get_405_json() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (status, headers, body) = h
         .send(
             Request::delete("/api/v1/site.json")
@@ -307,11 +308,11 @@ async fn other_methods_get_405_json() {
 
 #[tokio::test]
 async fn a_valid_submission_is_stored_before_201() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (status, headers, body) = h.post_json(VALID, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-    let stored = h.stored(&body);
+    let stored = h.stored(&body).await;
     assert_eq!(stored.name, "Åsa Nørgaard");
     assert_eq!(stored.budget.as_deref(), Some("not_sure"));
     assert!(!stored.spam);
@@ -319,7 +320,7 @@ async fn a_valid_submission_is_stored_before_201() {
 
 #[tokio::test]
 async fn invalid_fields_get_422_with_per_field_errors() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (status, _, body) = h
         .post_json(
             r#"{"name":"","email":"nope","message":"hi","consent":false}"#,
@@ -342,12 +343,12 @@ async fn invalid_fields_get_422_with_per_field_errors() {
         "missing fields are field errors too"
     );
     assert_eq!(body["fields"].as_array().unwrap().len(), 4);
-    assert_eq!(h.state.store.count().unwrap(), 0);
+    assert_eq!(h.state.store.count().await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn malformed_wrong_type_and_oversized_bodies() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (status, _, body) = h.post_json("{\"name\": ", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "bad_request");
@@ -388,7 +389,7 @@ async fn malformed_wrong_type_and_oversized_bodies() {
     let (status, _, body) = h.post_json(&huge, None).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["status"], 413);
-    assert_eq!(h.state.store.count().unwrap(), 0);
+    assert_eq!(h.state.store.count().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -396,7 +397,7 @@ async fn rate_limit_answers_429_with_retry_after() {
     let mut config = Config::default();
     config.rate_limit.burst = 2;
     config.rate_limit.refill_seconds = 30;
-    let h = harness(config);
+    let h = harness(config).await;
     let other = |n: &str| VALID.replace("Postgres", n);
     assert_eq!(h.post_json(&other("A"), None).await.0, StatusCode::CREATED);
     assert_eq!(h.post_json(&other("B"), None).await.0, StatusCode::CREATED);
@@ -404,14 +405,14 @@ async fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(headers[header::RETRY_AFTER], "30");
     assert_eq!(body["error"], "rate_limited");
-    assert_eq!(h.state.store.count().unwrap(), 2);
+    assert_eq!(h.state.store.count().await.unwrap(), 2);
 }
 
 #[tokio::test]
 async fn idempotency_key_replays_the_first_answer() {
     let mut config = Config::default();
     config.rate_limit.burst = 1;
-    let h = harness(config);
+    let h = harness(config).await;
     let (s1, _, b1) = h.post_json(VALID, Some("k-1")).await;
     let (s2, _, b2) = h.post_json(VALID, Some("k-1")).await;
     assert_eq!(
@@ -420,7 +421,7 @@ async fn idempotency_key_replays_the_first_answer() {
         "a replay is never rate-limited"
     );
     assert_eq!(b1["id"], b2["id"]);
-    assert_eq!(h.state.store.count().unwrap(), 1);
+    assert_eq!(h.state.store.count().await.unwrap(), 1);
     let other = VALID.replace("Postgres", "MySQL");
     let (s3, _, b3) = h.post_json(&other, Some("k-1")).await;
     assert_eq!(s3, StatusCode::CONFLICT, "{b3}");
@@ -433,18 +434,18 @@ async fn the_honeypot_stores_spam_without_notifying() {
         url: "http://127.0.0.1:9/".into(),
         secret: None,
     });
-    let h = harness(config);
+    let h = harness(config).await;
     let spam = VALID.replace(
         "\"consent\":true",
         "\"consent\":true,\"website\":\"http://spam.example\"",
     );
     let (status, _, body) = h.post_json(&spam, None).await;
     assert_eq!(status, StatusCode::CREATED, "bots are not told");
-    let s = h.stored(&body);
+    let s = h.stored(&body).await;
     assert!(s.spam);
     assert!(s.deliveries.is_empty());
     let (_, _, body) = h.post_json(VALID, None).await;
-    let s = h.stored(&body);
+    let s = h.stored(&body).await;
     assert_eq!(
         s.deliveries.len(),
         1,
@@ -456,7 +457,7 @@ async fn the_honeypot_stores_spam_without_notifying() {
 async fn cross_origin_posts_need_an_allowed_origin() {
     let mut config = Config::default();
     config.allowed_origins = vec!["https://partner.example".into()];
-    let h = harness(config);
+    let h = harness(config).await;
     let post = |origin: &str| {
         Request::post("/api/v1/contact")
             .header(header::CONTENT_TYPE, "application/json")
@@ -496,7 +497,7 @@ async fn cross_origin_posts_need_an_allowed_origin() {
 
 #[tokio::test]
 async fn admin_endpoint_is_off_without_a_token() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     h.post_json(VALID, None).await;
     let (status, _, body) = h.get("/api/v1/admin/submissions").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -508,7 +509,7 @@ async fn admin_endpoint_needs_the_bearer_token_and_is_never_cors() {
     let mut config = Config::default();
     config.admin_token = Some("correct-horse-battery-staple".into());
     config.allowed_origins = vec!["https://partner.example".into()];
-    let h = harness(config);
+    let h = harness(config).await;
     h.post_json(VALID, None).await;
     for auth in [
         None,
@@ -541,7 +542,7 @@ async fn admin_endpoint_needs_the_bearer_token_and_is_never_cors() {
 
 #[tokio::test]
 async fn a_plain_html_form_post_works_without_javascript() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let form = |body: &str| {
         Request::post("/api/v1/contact")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -562,7 +563,7 @@ async fn a_plain_html_form_post_works_without_javascript() {
         page.contains("Thank you, your message has arrived"),
         "{page}"
     );
-    let stored = h.state.store.list(Default::default()).unwrap();
+    let stored = h.state.store.list(Default::default()).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].name, "Åsa Nørgaard");
     assert_eq!(stored[0].budget.as_deref(), Some("over_150k"));
@@ -587,7 +588,7 @@ async fn a_plain_html_form_post_works_without_javascript() {
     let (status, _, body) = h.send(form(&hostile)).await;
     assert_eq!(status, StatusCode::OK);
     let page = String::from_utf8_lossy(&body);
-    let all = h.state.store.list(Default::default()).unwrap();
+    let all = h.state.store.list(Default::default()).await.unwrap();
     let stored = all
         .iter()
         .find(|s| s.name == "<b>Ada</b>")
@@ -607,20 +608,20 @@ async fn a_plain_html_form_post_works_without_javascript() {
 
 #[tokio::test]
 async fn the_same_body_twice_without_a_key_is_stored_once() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let (s1, _, b1) = h.post_json(VALID, None).await;
     let (s2, _, b2) = h.post_json(VALID, None).await;
     assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(b1["id"], b2["id"], "a double submit gets the first answer");
-    assert_eq!(h.state.store.count().unwrap(), 1);
+    assert_eq!(h.state.store.count().await.unwrap(), 1);
     let (_, _, b3) = h.post_json(&VALID.replace("Postgres", "MySQL"), None).await;
     assert_ne!(b1["id"], b3["id"], "another message is another submission");
-    assert_eq!(h.state.store.count().unwrap(), 2);
+    assert_eq!(h.state.store.count().await.unwrap(), 2);
 }
 
 #[tokio::test]
 async fn control_and_bidi_characters_are_refused_per_field() {
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let body = serde_json::json!({
         "name": "Ada\u{202E}ecalovoL",
         "email": "ada@example.com",
@@ -647,7 +648,7 @@ async fn control_and_bidi_characters_are_refused_per_field() {
             && fields[2].1.contains("U+0007"),
         "{body}"
     );
-    assert_eq!(h.state.store.count().unwrap(), 0, "nothing stored");
+    assert_eq!(h.state.store.count().await.unwrap(), 0, "nothing stored");
 
     // Line breaks and tabs in the message are fine.
     let ok = VALID.replace(
@@ -656,7 +657,7 @@ async fn control_and_bidi_characters_are_refused_per_field() {
     );
     let (status, _, body) = h.post_json(&ok, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stored = h.stored(&body);
+    let stored = h.stored(&body).await;
     assert_eq!(
         stored.message,
         "We need help scaling:\r\n\t- Postgres\n\t- queues"
@@ -668,7 +669,7 @@ async fn a_resend_without_a_key_after_the_quota_is_used_gets_the_first_id() {
     let mut config = Config::default();
     config.rate_limit.burst = 1;
     config.rate_limit.refill_seconds = 3600;
-    let h = harness(config);
+    let h = harness(config).await;
     let (s1, _, b1) = h.post_json(VALID, None).await;
     assert_eq!(s1, StatusCode::CREATED, "{b1}");
     let (s2, _, b2) = h.post_json(VALID, None).await;
@@ -684,7 +685,7 @@ async fn a_resend_without_a_key_after_the_quota_is_used_gets_the_first_id() {
         StatusCode::TOO_MANY_REQUESTS,
         "a new submission is still limited"
     );
-    assert_eq!(h.state.store.count().unwrap(), 1);
+    assert_eq!(h.state.store.count().await.unwrap(), 1);
 }
 
 fn form_post(body: String) -> Request<Body> {
@@ -697,7 +698,7 @@ fn form_post(body: String) -> Request<Body> {
 #[tokio::test]
 async fn a_form_post_is_limited_by_its_decoded_size() {
     use keel_model::contact::BODY_LIMIT_BYTES;
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     let form = |message: &str| {
         serde_urlencoded::to_string([
             ("name", "Åsa"),
@@ -718,7 +719,7 @@ async fn a_form_post_is_limited_by_its_decoded_size() {
     let (status, _, page) = h.send(form_post(body)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&page));
     assert_eq!(
-        h.state.store.list(Default::default()).unwrap()[0].message,
+        h.state.store.list(Default::default()).await.unwrap()[0].message,
         long
     );
 
@@ -733,14 +734,14 @@ async fn a_form_post_is_limited_by_its_decoded_size() {
         .send(form_post(form(&"€".repeat(BODY_LIMIT_BYTES / 2))))
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(h.state.store.count().unwrap(), 1);
+    assert_eq!(h.state.store.count().await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn a_configured_public_origin_decides_same_origin_scheme_included() {
     let mut config = Config::default();
     config.public_origin = Some("https://keel.example".into());
-    let h = harness(config);
+    let h = harness(config).await;
     let post = |origin: &str, host: &str, body: &str| {
         Request::post("/api/v1/contact")
             .header(header::CONTENT_TYPE, "application/json")
@@ -775,14 +776,14 @@ async fn a_configured_public_origin_decides_same_origin_scheme_included() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin} with Host {host}");
         assert_eq!(json(&body)["error"], "forbidden");
     }
-    assert_eq!(h.state.store.count().unwrap(), 1);
+    assert_eq!(h.state.store.count().await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn without_a_public_origin_the_host_decides_and_the_scheme_is_checked_where_known() {
     let mut config = Config::default();
     config.trust_forwarded_for = true;
-    let h = harness(config);
+    let h = harness(config).await;
     let post = |origin: &str, proto: Option<&str>, n: usize| {
         let mut req = Request::post("/api/v1/contact")
             .header(header::CONTENT_TYPE, "application/json")
@@ -825,10 +826,10 @@ async fn without_a_public_origin_the_host_decides_and_the_scheme_is_checked_wher
         h.send(post("https://keel.example.evil", None, 6)).await.0,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(h.state.store.count().unwrap(), 3);
+    assert_eq!(h.state.store.count().await.unwrap(), 3);
 
     // X-Forwarded-Proto from a peer that is not a trusted proxy is not believed.
-    let h = harness(Config::default());
+    let h = harness(Config::default()).await;
     assert_eq!(
         h.send(post("http://keel.example", Some("https"), 7))
             .await

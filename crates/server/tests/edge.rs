@@ -40,7 +40,7 @@ impl Drop for Server {
 
 async fn start(config: Config, max_connections: Option<usize>) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("keel.db")).unwrap();
+    let store = Store::open(&dir.path().join("keel.db"), 1).await.unwrap();
     let limits = listen::Limits {
         header_timeout: Duration::from_secs(10),
         max_connections,
@@ -140,7 +140,7 @@ async fn a_silent_connection_is_closed_after_the_header_timeout() {
     let state = AppState::new(
         Config::default(),
         site(),
-        Store::open(&dir.path().join("k.db")).unwrap(),
+        Store::open(&dir.path().join("k.db"), 1).await.unwrap(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,4 +1,4 @@
-//! The SQLite store: contact submissions and their notification outbox.
+//! The SQLite backend of `Store`: contact submissions and their notification outbox.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a transaction is on disk when
 //! `commit` returns; the handler answers 201 only after that. A submission and
@@ -14,21 +14,24 @@
 //! deleted submission's text is overwritten (`secure_delete`) and checkpointed
 //! out of the WAL, so it is gone from the files, not only from queries.
 //!
-//! The types here (`Submission`, `Delivery`, `Channel`, `DeliveryState`,
-//! `Inserted`, `ListFilter`) carry no SQL; everything SQLite is inside
-//! `Store`, so another store can offer the same methods.
+//! The types are in `store`; everything SQLite is here, behind `Store`.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Context;
-use keel_model::contact::{Budget, ContactRequest};
+use keel_model::contact::Budget;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 
-pub struct Store {
+use super::{
+    Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
+    Submission, new_id,
+};
+
+pub struct SqliteStore {
     conn: Mutex<Connection>,
+    label: String,
 }
 
 const SCHEMA: &str = "
@@ -60,57 +63,8 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS submissions_hash ON submissions(request_hash, created_at);
 ";
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Submission {
-    pub id: String,
-    pub created_at: i64,
-    pub name: String,
-    pub email: String,
-    pub company: Option<String>,
-    pub budget: Option<String>,
-    pub message: String,
-    pub consent: bool,
-    pub spam: bool,
-    pub handled_at: Option<i64>,
-    pub deliveries: Vec<Delivery>,
-}
-
-/// Where a notification goes. Stored and sent on the wire as `as_str()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Webhook,
-}
-
-/// Where a notification stands. Stored and sent on the wire as `as_str()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Not delivered yet; retried at `next_attempt_at`.
-    Pending,
-    /// The target accepted it.
-    Delivered,
-    /// Refused for good (an SMTP 5xx, a malformed address, a redirect): not
-    /// retried until the operator requeues it (`submissions retry`).
-    Failed,
-}
-
-macro_rules! text_enum {
-    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub const ALL: &[$ty] = &[$($ty::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $text),+
-                }
-            }
-        }
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+macro_rules! sql_text {
+    ($ty:ident) => {
         impl ToSql for $ty {
             fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
                 Ok(ToSqlOutput::from(self.as_str()))
@@ -118,52 +72,17 @@ macro_rules! text_enum {
         }
         impl FromSql for $ty {
             fn column_result(value: ValueRef<'_>) -> FromSqlResult<$ty> {
-                let text = value.as_str()?;
-                $ty::ALL.iter().copied().find(|v| v.as_str() == text).ok_or_else(|| {
-                    FromSqlError::Other(format!(concat!("unknown ", stringify!($ty), " {:?} in the database"), text).into())
-                })
+                $ty::from_stored(value.as_str()?).map_err(|e| FromSqlError::Other(e.into()))
             }
         }
     };
 }
 
-text_enum!(Channel { Email => "email", Webhook => "webhook" });
-text_enum!(DeliveryState { Pending => "pending", Delivered => "delivered", Failed => "failed" });
+sql_text!(Channel);
+sql_text!(DeliveryState);
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Delivery {
-    pub channel: Channel,
-    pub state: DeliveryState,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub delivered_at: Option<i64>,
-    pub next_attempt_at: i64,
-}
-
-#[derive(Clone, Debug)]
-pub struct OutboxItem {
-    pub id: i64,
-    pub channel: Channel,
-    pub attempts: i64,
-    pub submission: Submission,
-}
-
-pub enum Inserted {
-    New(String),
-    /// The idempotency key was seen before with the same body: the first id.
-    Replayed(String),
-    /// The idempotency key was seen before with a different body.
-    KeyReused,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ListFilter {
-    pub include_spam: bool,
-    pub include_handled: bool,
-}
-
-impl Store {
-    pub fn open(path: &Path) -> anyhow::Result<Store> {
+impl SqliteStore {
+    pub fn open(path: &Path) -> anyhow::Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
@@ -178,14 +97,14 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
-        Self::init(conn)
+        Self::init(conn, path.display().to_string())
     }
 
-    pub fn open_in_memory() -> anyhow::Result<Store> {
-        Self::init(Connection::open_in_memory()?)
+    pub fn open_in_memory() -> anyhow::Result<SqliteStore> {
+        Self::init(Connection::open_in_memory()?, ":memory:".into())
     }
 
-    fn init(conn: Connection) -> anyhow::Result<Store> {
+    fn init(conn: Connection, label: String) -> anyhow::Result<SqliteStore> {
         // WAL: readers never block the writer. FULL: fsync at every commit, so an
         // acknowledged submission survives a crash or power loss.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -196,9 +115,14 @@ impl Store {
         // Wait for another process (the CLI) instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store {
+        Ok(SqliteStore {
             conn: Mutex::new(conn),
+            label: format!("SQLite {label}"),
         })
+    }
+
+    pub fn describe(&self) -> String {
+        self.label.clone()
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -209,15 +133,16 @@ impl Store {
 
     /// Store a submission, and for non-spam one outbox row per channel, in one
     /// transaction. Returns after the commit is durable.
-    pub fn insert(
-        &self,
-        req: &ContactRequest,
-        spam: bool,
-        idempotency_key: Option<&str>,
-        request_hash: &str,
-        channels: &[Channel],
-        now_ms: i64,
-    ) -> anyhow::Result<Inserted> {
+    pub fn insert(&self, new: &NewSubmission<'_>) -> anyhow::Result<Inserted> {
+        let NewSubmission {
+            request: req,
+            spam,
+            idempotency_key,
+            request_hash,
+            channels,
+            now_ms,
+            duplicate_since_ms,
+        } = *new;
         let mut conn = self.conn();
         // IMMEDIATE: the write lock is taken (or waited for) before the first
         // read, so the transaction cannot fail half-way when another process
@@ -228,6 +153,11 @@ impl Store {
             && let Some(seen) = seen_key(&tx, key, request_hash)?
         {
             return Ok(seen);
+        }
+        if idempotency_key.is_none()
+            && let Some(id) = duplicate(&tx, request_hash, duplicate_since_ms)?
+        {
+            return Ok(Inserted::Replayed(id));
         }
         let id = new_id(now_ms);
         tx.execute(
@@ -272,14 +202,7 @@ impl Store {
         request_hash: &str,
         since_ms: i64,
     ) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT id FROM submissions WHERE idempotency_key IS NULL AND request_hash = ?1 AND created_at >= ?2 ORDER BY created_at LIMIT 1",
-                params![request_hash, since_ms],
-                |r| r.get(0),
-            )
-            .optional()?)
+        duplicate(&self.conn(), request_hash, since_ms)
     }
 
     pub fn list(&self, filter: ListFilter) -> anyhow::Result<Vec<Submission>> {
@@ -355,24 +278,91 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Outbox rows due for an attempt, oldest first.
-    pub fn due(&self, now_ms: i64, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT o.id, o.channel, o.attempts, {SUBMISSION_COLUMNS}
-             FROM outbox o JOIN submissions s ON s.id = o.submission_id
-             WHERE o.state = ?1 AND o.next_attempt_at <= ?2
-             ORDER BY o.next_attempt_at, o.id LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![DeliveryState::Pending, now_ms, limit as i64], |r| {
-            Ok(OutboxItem {
-                id: r.get(0)?,
-                channel: r.get(1)?,
-                attempts: r.get(2)?,
-                submission: submission(r, 3)?,
-            })
+    pub fn export(&self) -> anyhow::Result<Vec<Record>> {
+        let all = self.list(ListFilter {
+            include_spam: true,
+            include_handled: true,
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT idempotency_key, request_hash FROM submissions WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(all.len());
+        for submission in all.into_iter().rev() {
+            let (idempotency_key, request_hash) =
+                stmt.query_row([&submission.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            out.push(Record {
+                submission,
+                idempotency_key,
+                request_hash,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn import(&self, records: &[Record]) -> anyhow::Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut added = 0;
+        for r in records {
+            let s = &r.submission;
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash],
+            )?;
+            if n == 0 {
+                continue;
+            }
+            added += 1;
+            for d in &s.deliveries {
+                tx.execute(
+                    "INSERT INTO outbox (submission_id, channel, state, attempts, next_attempt_at, last_error, delivered_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![s.id, d.channel, d.state, d.attempts, d.next_attempt_at, d.last_error, d.delivered_at],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Claim the rows due (see `Store::claim_due`). The IMMEDIATE
+    /// transaction holds the write lock, so two claimers never take one row.
+    pub fn claim_due(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let items = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT o.id, o.channel, o.attempts, {SUBMISSION_COLUMNS}
+                 FROM outbox o JOIN submissions s ON s.id = o.submission_id
+                 WHERE o.state = ?1 AND o.next_attempt_at <= ?2
+                 ORDER BY o.next_attempt_at, o.id LIMIT ?3"
+            ))?;
+            let rows =
+                stmt.query_map(params![DeliveryState::Pending, now_ms, limit as i64], |r| {
+                    Ok(OutboxItem {
+                        id: r.get(0)?,
+                        channel: r.get(1)?,
+                        attempts: r.get(2)?,
+                        submission: submission(r, 3)?,
+                    })
+                })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let until = now_ms.saturating_add(lease_ms);
+        for item in &items {
+            tx.execute(
+                "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1",
+                params![item.id, until],
+            )?;
+        }
+        tx.commit()?;
+        Ok(items)
     }
 
     /// When the earliest pending row is due, if any.
@@ -432,6 +422,20 @@ impl Store {
         tx.commit()?;
         Ok(exists.then_some(n))
     }
+}
+
+fn duplicate(
+    conn: &Connection,
+    request_hash: &str,
+    since_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM submissions WHERE idempotency_key IS NULL AND request_hash = ?1 AND created_at >= ?2 ORDER BY created_at LIMIT 1",
+            params![request_hash, since_ms],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// What an idempotency key was used for before: the same body (a replay) or
@@ -522,14 +526,30 @@ fn readable_by_others(path: &Path) -> Option<u32> {
     }
 }
 
-/// Time-ordered and unguessable: 12 hex digits of milliseconds, 16 random.
-fn new_id(now_ms: i64) -> String {
-    format!("{:012x}{:016x}", now_ms, rand::random::<u64>())
-}
-
 #[cfg(test)]
 mod tests {
+    use keel_model::contact::ContactRequest;
+
     use super::*;
+
+    fn insert(
+        s: &SqliteStore,
+        req: &ContactRequest,
+        key: Option<&str>,
+        hash: &str,
+        now_ms: i64,
+    ) -> Inserted {
+        s.insert(&NewSubmission {
+            request: req,
+            spam: false,
+            idempotency_key: key,
+            request_hash: hash,
+            channels: &[Channel::Email],
+            now_ms,
+            duplicate_since_ms: now_ms,
+        })
+        .unwrap()
+    }
 
     fn req() -> ContactRequest {
         ContactRequest {
@@ -541,161 +561,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn insert_list_handle_delete() {
-        let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s
-            .insert(&req(), false, None, "h", &[Channel::Email], 1)
-            .unwrap()
-        else {
-            panic!()
-        };
-        let all = s.list(ListFilter::default()).unwrap();
-        assert_eq!(all.len(), 1);
-        assert_eq!(all[0].deliveries[0].state, DeliveryState::Pending);
-        assert_eq!(all[0].deliveries[0].channel, Channel::Email);
-        assert!(s.mark_handled(&id, 2).unwrap());
-        assert!(s.list(ListFilter::default()).unwrap().is_empty());
-        assert_eq!(
-            s.list(ListFilter {
-                include_handled: true,
-                ..Default::default()
-            })
-            .unwrap()
-            .len(),
-            1
-        );
-        assert!(s.delete(&id).unwrap());
-        assert_eq!(s.count().unwrap(), 0);
-        assert!(
-            s.due(10, 10).unwrap().is_empty(),
-            "outbox rows go with their submission"
-        );
-    }
-
-    #[test]
-    fn idempotency_key_replays_and_detects_reuse() {
-        let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s.insert(&req(), false, Some("k"), "h1", &[], 1).unwrap() else {
-            panic!()
-        };
-        let Inserted::Replayed(again) = s.insert(&req(), false, Some("k"), "h1", &[], 2).unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(id, again);
-        assert!(matches!(
-            s.insert(&req(), false, Some("k"), "h2", &[], 3).unwrap(),
-            Inserted::KeyReused
-        ));
-        assert_eq!(s.count().unwrap(), 1);
-    }
-
-    #[test]
-    fn spam_gets_no_outbox_rows() {
-        let s = Store::open_in_memory().unwrap();
-        s.insert(
-            &req(),
-            true,
-            None,
-            "h",
-            &[Channel::Email, Channel::Webhook],
-            1,
-        )
-        .unwrap();
-        assert!(s.due(10, 10).unwrap().is_empty());
-        assert!(s.list(ListFilter::default()).unwrap().is_empty());
-        assert_eq!(
-            s.list(ListFilter {
-                include_spam: true,
-                ..Default::default()
-            })
-            .unwrap()
-            .len(),
-            1
-        );
-    }
-
-    #[test]
-    fn failed_delivery_backs_off() {
-        let s = Store::open_in_memory().unwrap();
-        s.insert(&req(), false, None, "h", &[Channel::Webhook], 1)
-            .unwrap();
-        let item = &s.due(1, 10).unwrap()[0];
-        s.mark_for_retry(item.id, "connection refused", 100)
-            .unwrap();
-        assert!(s.due(50, 10).unwrap().is_empty());
-        let again = &s.due(100, 10).unwrap()[0];
-        assert_eq!(again.attempts, 1);
-        s.mark_delivered(again.id, 101).unwrap();
-        assert!(s.due(1000, 10).unwrap().is_empty());
-        let d = &s.list(ListFilter::default()).unwrap()[0].deliveries[0];
-        assert_eq!(
-            (d.state, d.attempts, d.delivered_at),
-            (DeliveryState::Delivered, 2, Some(101))
-        );
-    }
-
-    #[test]
-    fn a_permanent_failure_is_not_retried_until_requeued() {
-        let s = Store::open_in_memory().unwrap();
-        let Inserted::New(id) = s
-            .insert(
-                &req(),
-                false,
-                None,
-                "h",
-                &[Channel::Email, Channel::Webhook],
-                1,
-            )
-            .unwrap()
-        else {
-            panic!()
-        };
-        let due = s.due(1, 10).unwrap();
-        s.mark_failed(due[0].id, "smtp: permanent error (550): no such user")
-            .unwrap();
-        s.mark_for_retry(due[1].id, "webhook: connection refused", 5)
-            .unwrap();
-        let left = s.due(i64::MAX, 10).unwrap();
-        assert_eq!(
-            left.iter().map(|o| o.channel).collect::<Vec<_>>(),
-            [Channel::Webhook],
-            "the failed one is not due, ever"
-        );
-        assert_eq!(s.next_due().unwrap(), Some(5));
-        let d = &s.get(&id).unwrap().unwrap().deliveries;
-        assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Failed, 1));
-        assert_eq!(
-            d[0].last_error.as_deref(),
-            Some("smtp: permanent error (550): no such user")
-        );
-        assert_eq!(d[1].state, DeliveryState::Pending);
-
-        assert_eq!(s.requeue_failed(&id, 7).unwrap(), Some(1));
-        let due = s.due(7, 10).unwrap();
-        assert_eq!(
-            due.iter().map(|o| o.channel).collect::<Vec<_>>(),
-            [Channel::Webhook, Channel::Email],
-            "due again, oldest due first"
-        );
-        assert_eq!(
-            s.requeue_failed(&id, 8).unwrap(),
-            Some(0),
-            "nothing failed any more"
-        );
-        assert_eq!(s.requeue_failed("nope", 8).unwrap(), None);
-    }
-
     #[cfg(unix)]
     #[test]
     fn database_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keel.db");
-        let s = Store::open(&path).unwrap();
-        s.insert(&req(), false, None, "h", &[Channel::Email], 1)
-            .unwrap();
+        let s = SqliteStore::open(&path).unwrap();
+        insert(&s, &req(), None, "h", 1);
         for name in ["keel.db", "keel.db-wal", "keel.db-shm"] {
             let mode = std::fs::metadata(dir.path().join(name))
                 .unwrap()
@@ -712,7 +585,7 @@ mod tests {
             Some(0o640),
             "an older database is noticed"
         );
-        Store::open(&path).unwrap();
+        SqliteStore::open(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640, "and left as the operator set it");
     }
@@ -721,33 +594,15 @@ mod tests {
     fn a_deleted_submission_is_gone_from_the_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keel.db");
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let secret = |n: &str| ContactRequest {
             message: format!("Our secret plan {n} is in this message."),
             ..req()
         };
-        let Inserted::New(gone) = s
-            .insert(
-                &secret("ZEBRA-4711"),
-                false,
-                None,
-                "h1",
-                &[Channel::Email],
-                1,
-            )
-            .unwrap()
-        else {
+        let Inserted::New(gone) = insert(&s, &secret("ZEBRA-4711"), None, "h1", 1) else {
             panic!()
         };
-        s.insert(
-            &secret("OTTER-0815"),
-            false,
-            None,
-            "h2",
-            &[Channel::Email],
-            2,
-        )
-        .unwrap();
+        insert(&s, &secret("OTTER-0815"), None, "h2", 2);
         s.mark_handled(&gone, 3).unwrap();
         assert!(s.delete(&gone).unwrap());
         let mut bytes = Vec::new();
@@ -773,7 +628,7 @@ mod tests {
     fn insert_waits_for_another_writer_instead_of_failing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keel.db");
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         // Another process (the CLI, a second server) holds the write lock a while.
         let (locked_tx, locked) = std::sync::mpsc::channel();
         let other = std::thread::spawn({
@@ -792,7 +647,15 @@ mod tests {
         locked.recv().unwrap();
         // With a key the transaction reads before it writes: a DEFERRED one
         // would hold a stale snapshot and fail with SQLITE_BUSY at once.
-        let inserted = s.insert(&req(), false, Some("k"), "h", &[], 1);
+        let inserted = s.insert(&NewSubmission {
+            request: &req(),
+            spam: false,
+            idempotency_key: Some("k"),
+            request_hash: "h",
+            channels: &[],
+            now_ms: 1,
+            duplicate_since_ms: 0,
+        });
         other.join().unwrap();
         assert!(
             matches!(inserted, Ok(Inserted::New(_))),
@@ -804,7 +667,7 @@ mod tests {
 
     #[test]
     fn states_and_channels_read_back_as_written() {
-        let s = Store::open_in_memory().unwrap();
+        let s = SqliteStore::open_in_memory().unwrap();
         let conn = s.conn();
         for c in Channel::ALL {
             let back: Channel = conn.query_row("SELECT ?1", [c], |r| r.get(0)).unwrap();
