@@ -1,15 +1,25 @@
 //! The release build: content compiled to the JSON API, the SPA built by
-//! trunk, both written to a staging folder, precompressed, then swapped into
-//! `dist/` in one rename. A failure anywhere leaves the previous `dist/` as it was.
+//! trunk, every route prerendered, all written to a staging folder with
+//! `.br`/`.gz` siblings, then swapped into `dist/` in one rename. A failure
+//! anywhere leaves the previous `dist/` as it was.
+//!
+//! Incremental by content hash: trunk runs only when the SPA's sources changed,
+//! and a page is rendered, or a file compressed, only when its inputs are not
+//! in the cache (`cache.rs`). The build prints its phase timings.
 
-use std::io::Write;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use keel_content::{Options as ContentOptions, Output, Source};
+use rayon::iter::{ParallelBridge, ParallelIterator};
 
+use crate::cache::{self, Cache};
 use crate::{sh, tool_path};
 
 #[derive(Default)]
@@ -85,36 +95,265 @@ pub fn check_content(root: &Path, content_dir: &Path, out_dir: Option<&Path>, dr
     Ok(())
 }
 
+/// Where a build reads and writes. `cargo xtask build` uses the checkout's
+/// folders; the benchmark points `content`, `dist` and `work` at a scratch folder.
+pub struct Layout {
+    /// The checkout: the SPA's sources, trunk's configuration.
+    pub root: PathBuf,
+    pub content: PathBuf,
+    pub dist: PathBuf,
+    /// The staging folder and the cache of compressed forms and pages.
+    pub work: PathBuf,
+    /// Trunk's output, kept by a hash of its inputs (shared with the benchmark,
+    /// whose content changes but whose SPA does not).
+    pub spa: PathBuf,
+}
+
+impl Layout {
+    pub fn of(root: &Path) -> Layout {
+        Layout {
+            root: root.to_path_buf(),
+            content: root.join("content"),
+            dist: root.join("dist"),
+            work: root.join("target/keel-build"),
+            spa: root.join("target/keel-build-spa"),
+        }
+    }
+}
+
 pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    let report = build(&Layout::of(root), opts)?;
+    eprintln!("{report}");
+    Ok(())
+}
+
+/// Build `layout.dist`: compile the content, build (or reuse) the SPA, then
+/// prerender and precompress into a staging folder, reusing every page and
+/// compressed form whose inputs have not changed, and swap it into place.
+pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
+    let mut report = Report::default();
     let started = Instant::now();
     // Content first: an authoring error fails in a second, before any build.
-    let content = compile(root, &root.join("content"), opts.drafts)?;
-    eprintln!("content: {} articles, {} files", content.articles.len(), content.files.len());
+    let t = Instant::now();
+    let content = compile(&layout.root, &layout.content, opts.drafts)?;
+    report.phase("content", t, format!("{} articles, {} files", content.articles.len(), content.files.len()));
 
-    let stage = root.join("target/keel-build/dist");
+    let t = Instant::now();
+    let (spa, fresh) = spa(layout)?;
+    report.phase("spa", t, if fresh { "built by trunk".into() } else { "unchanged, reused".into() });
+
+    let stage = layout.work.join("dist");
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(&stage)?;
+    let cache = Cache::open(&layout.work.join("cache"))?;
+    let t = Instant::now();
+    let stats = emit_all(&spa, &stage, &content.files, &cache)?;
+    let pages = stats.pages.lock().expect("threads are done").clone();
+    report.phase(
+        "pages+files",
+        t,
+        format!(
+            "{} files written; {} of {} pages rendered ({:.1} s), {} of {} compressed forms made ({:.1} s CPU on {} threads)",
+            stats.written.load(Relaxed),
+            pages.rendered,
+            pages.total,
+            pages.render_time.as_secs_f64(),
+            stats.compressed.load(Relaxed),
+            stats.compressible.load(Relaxed),
+            Duration::from_nanos(stats.compress_nanos.load(Relaxed)).as_secs_f64(),
+            rayon::current_num_threads()
+        ),
+    );
+
+    let t = Instant::now();
+    swap_into_place(&stage, &layout.dist)?;
+    let pruned = cache.prune()?;
+    report.phase("swap", t, format!("{pruned} stale cache entries removed"));
+    report.total = started.elapsed();
+    report.peak_memory_mb = peak_memory_mb();
+    Ok(report)
+}
+
+/// Phase timings, printed at the end of every build.
+#[derive(Default)]
+pub struct Report {
+    pub phases: Vec<(&'static str, Duration, String)>,
+    pub total: Duration,
+    pub peak_memory_mb: Option<u64>,
+}
+
+impl Report {
+    fn phase(&mut self, name: &'static str, since: Instant, note: String) {
+        self.phases.push((name, since.elapsed(), note));
+    }
+
+    pub fn seconds(&self, name: &str) -> f64 {
+        self.phases.iter().find(|(n, ..)| *n == name).map(|(_, d, _)| d.as_secs_f64()).unwrap_or(0.0)
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "build phases:")?;
+        for (name, d, note) in &self.phases {
+            writeln!(f, "  {name:<12} {:>7.2} s  {note}", d.as_secs_f64())?;
+        }
+        let mem = self.peak_memory_mb.map(|m| format!(", peak memory {m} MB")).unwrap_or_default();
+        write!(f, "Built in {:.1} s{mem}", self.total.as_secs_f64())
+    }
+}
+
+/// The process's peak resident memory (Linux), in MB.
+pub fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
+}
+
+/// Reset the peak (Linux), so the next build's figure is its own.
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Trunk's output for the SPA's current sources: reused when nothing trunk
+/// reads has changed (its wasm compile and wasm-opt take minutes), built
+/// otherwise. Returns the folder and whether trunk ran.
+fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
+    let root = &layout.root;
+    let mut inputs: Vec<PathBuf> =
+        ["index.html", "Trunk.toml", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"].iter().map(|f| root.join(f)).collect();
+    for dir in ["src", "assets", "crates/model"] {
+        inputs.extend(walk(&root.join(dir))?);
+    }
+    let mut parts: Vec<Vec<u8>> = vec![b"spa-v1".to_vec()];
+    for path in &inputs {
+        parts.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes().to_vec());
+        parts.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    let key = cache::key(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let dir = layout.spa.join(&key[..16]);
+    if dir.join("index.html").exists() {
+        return Ok((dir, false));
+    }
+    let partial = layout.spa.join("partial");
+    let _ = std::fs::remove_dir_all(&partial);
     sh(Command::new("cargo").args(["fetch", "--quiet"]).current_dir(root))?;
     sh(Command::new("trunk")
         .args(["build", "--release", "--dist"])
-        .arg(&stage)
+        .arg(&partial)
         .env("PATH", tool_path(root))
         .current_dir(root))?;
+    let _ = std::fs::remove_file(partial.join(".trunk-lock"));
+    // Keep only this build's output.
+    for old in std::fs::read_dir(&layout.spa)? {
+        let old = old?.path();
+        if old != partial {
+            let _ = std::fs::remove_dir_all(old);
+        }
+    }
+    std::fs::rename(&partial, &dir)?;
+    Ok((dir, true))
+}
 
-    for (url, bytes) in &content.files {
-        write(&stage, url, bytes)?;
+#[derive(Default)]
+struct Stats {
+    written: AtomicU64,
+    compressible: AtomicU64,
+    compressed: AtomicU64,
+    compress_nanos: AtomicU64,
+    pages: Mutex<PageStats>,
+}
+
+#[derive(Clone, Default)]
+struct PageStats {
+    total: usize,
+    rendered: usize,
+    render_time: Duration,
+}
+
+/// Write the SPA, the API documents and every prerendered page into `stage`
+/// with their `.br`/`.gz` siblings. Pages are rendered on one thread (see
+/// `keel_prerender::Renderer`) while the others write and compress, through a
+/// short queue so memory stays bounded whatever the size of the site.
+fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &Cache) -> anyhow::Result<Stats> {
+    let stats = Stats::default();
+    let shell = std::fs::read_to_string(spa.join("index.html")).context("reading trunk's index.html")?;
+    // Pages depend on the SPA's code as well as their data: that code is
+    // compiled into this program, so its identity is part of each page's key.
+    let exe = std::fs::metadata(std::env::current_exe()?)?;
+    let exe_stamp = format!("{}-{:?}", exe.len(), exe.modified()?);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>)>(32);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let renderer = scope.spawn(|| -> anyhow::Result<()> {
+            let tx = tx; // moved in: the writers stop when this thread is done
+            let renderer = keel_prerender::Renderer::new(&shell, api)?;
+            let specs = renderer.pages();
+            let mut ps = PageStats { total: specs.len(), ..Default::default() };
+            for spec in specs {
+                let mut parts: Vec<&[u8]> = vec![b"page-v1", exe_stamp.as_bytes(), shell.as_bytes(), spec.url.as_bytes(), spec.file.as_bytes()];
+                for d in &spec.docs {
+                    parts.push(d.as_bytes());
+                    parts.push(api.get(d).map(Vec::as_slice).unwrap_or_default());
+                }
+                let key = cache::key(&parts);
+                let html = match cache.read(&key, ".html") {
+                    Some(html) => html,
+                    None => {
+                        let t = Instant::now();
+                        let html = renderer.render(&spec)?.into_bytes();
+                        ps.render_time += t.elapsed();
+                        ps.rendered += 1;
+                        cache.put(&key, ".html", &html)?;
+                        html
+                    }
+                };
+                if tx.send((spec.file, Cow::Owned(html))).is_err() {
+                    break; // the writers failed; their error is reported
+                }
+            }
+            *stats.pages.lock().expect("one writer") = ps;
+            Ok(())
+        });
+        let spa_files = walk(spa)?
+            .into_iter()
+            .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>)> {
+                let rel = p.strip_prefix(spa).expect("walk stays inside").to_string_lossy().into_owned();
+                Ok((rel, Cow::Owned(std::fs::read(&p)?)))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let api_files = api.iter().map(|(url, bytes)| (url.trim_start_matches('/').to_string(), Cow::Borrowed(bytes.as_slice())));
+        let written = spa_files.into_iter().chain(api_files).chain(rx).par_bridge().try_for_each(|(rel, bytes)| emit(stage, &rel, &bytes, cache, &stats));
+        let rendered = renderer.join().map_err(|_| anyhow::anyhow!("the prerenderer panicked"))?;
+        written.and(rendered)
+    })?;
+    Ok(stats)
+}
+
+/// Write one file and its compressed forms (from the cache when the same
+/// bytes were compressed before).
+fn emit(stage: &Path, rel: &str, bytes: &[u8], cache: &Cache, stats: &Stats) -> anyhow::Result<()> {
+    let path = stage.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
     }
-    // Every route as static HTML: readable before (and without) the wasm, with
-    // real head tags per URL. 404.html is what static hosts serve for unknown paths.
-    let shell = std::fs::read_to_string(stage.join("index.html"))?;
-    let t = Instant::now();
-    let pages = keel_prerender::render_site(&shell, &content.files)?;
-    for page in &pages {
-        write(&stage, &page.file, page.html.as_bytes())?;
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    stats.written.fetch_add(1, Relaxed);
+    let Some(effort) = keel_compress::plan(rel, bytes.len()) else { return Ok(()) };
+    let key = cache::key(&[b"compress-v1", format!("{effort:?}").as_bytes(), bytes]);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    type Compress = fn(&[u8], keel_compress::Effort) -> Vec<u8>;
+    for (suffix, compress) in [(".br", keel_compress::brotli as Compress), (".gz", keel_compress::gzip as Compress)] {
+        stats.compressible.fetch_add(1, Relaxed);
+        let dest = path.with_file_name(format!("{name}{suffix}"));
+        if !cache.link(&key, suffix, &dest)? {
+            let t = Instant::now();
+            let packed = compress(bytes, effort);
+            stats.compress_nanos.fetch_add(t.elapsed().as_nanos() as u64, Relaxed);
+            stats.compressed.fetch_add(1, Relaxed);
+            cache.put(&key, suffix, &packed)?;
+            cache.link(&key, suffix, &dest)?;
+        }
     }
-    eprintln!("prerendered {} pages in {:.0} ms", pages.len(), t.elapsed().as_secs_f64() * 1000.0);
-    let _ = std::fs::remove_file(stage.join(".trunk-lock"));
-    precompress(&stage)?;
-    swap_into_place(&stage, &root.join("dist"))?;
-    eprintln!("Built dist/ in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -124,35 +363,6 @@ fn write(dir: &Path, url: &str, bytes: &[u8]) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
-}
-
-fn compressible(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("html" | "js" | "css" | "json" | "wasm" | "xml" | "svg" | "txt")
-    )
-}
-
-/// Write `.br` and `.gz` siblings, so a CDN or the server sends them as they are.
-fn precompress(dir: &Path) -> anyhow::Result<()> {
-    for entry in walk(dir)? {
-        if !compressible(&entry) {
-            continue;
-        }
-        let bytes = std::fs::read(&entry)?;
-        let mut br = Vec::new();
-        {
-            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
-            w.write_all(&bytes)?;
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&bytes)?;
-        let gz = gz.finish()?;
-        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        std::fs::write(entry.with_file_name(format!("{name}.br")), br)?;
-        std::fs::write(entry.with_file_name(format!("{name}.gz")), gz)?;
-    }
-    Ok(())
 }
 
 pub fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {

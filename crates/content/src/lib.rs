@@ -15,6 +15,7 @@ mod site;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, SearchDoc, SearchIndex, TagCount, paths};
 
 pub use error::Diagnostic;
@@ -57,23 +58,66 @@ const EXCERPT_CHARS: usize = 200;
 /// How many of the newest articles `site.json` carries.
 const LATEST_COUNT: usize = 3;
 
+/// Sources in, the whole API out, or every authoring error. The steps, in order:
+/// parse each article (in parallel: they are independent), check what spans
+/// articles (unique slugs, internal links), order them, derive (tags, related
+/// reading), then write the documents.
 pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Output, Vec<Diagnostic>> {
+    let (site_file, mut parsed) = parse_all(site, articles, opts)?;
+    // Newest first; the slug breaks ties so the output is deterministic.
+    parsed.sort_by(|a, b| (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug)));
+    let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
+    let tags = count_tags(&summaries);
+    let articles: Vec<Article> =
+        parsed.iter().map(|c| Article { more: more_articles(&c.article.meta, &summaries), ..c.article.clone() }).collect();
+    let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
+
+    let mut files = BTreeMap::new();
+    put(&mut files, paths::site(), &site);
+    put(&mut files, paths::tags(), &tags);
+    write_listings(&mut files, &summaries, &tags, opts.per_page);
+    for a in &articles {
+        put(&mut files, paths::article(&a.meta.slug), a);
+    }
+    write_search(&mut files, &parsed);
+    files.insert("/sitemap.xml".into(), feeds::sitemap(&site, &articles).into_bytes());
+    files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
+    // At the root, where crawlers look; the Sitemap line must be an absolute URL.
+    files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
+
+    Ok(Output { files, site, articles })
+}
+
+/// Parse the site and every article, then check what spans articles. Any
+/// error anywhere means no output: all of them come back, sorted by file and line.
+fn parse_all(site: &Source, articles: &[Source], opts: &Options) -> Result<(site::SiteFile, Vec<Compiled>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
-
     // Drafts are compiled too, so their mistakes are reported, then left out.
-    let mut parsed: Vec<Compiled> = Vec::new();
-    for src in articles {
-        match compile_article(src) {
+    let compiled: Vec<Result<Compiled, Diagnostic>> = articles.par_iter().map(compile_article).collect();
+    let mut parsed = Vec::new();
+    for c in compiled {
+        match c {
             Ok(c) if c.draft && !opts.drafts => {}
             Ok(c) => parsed.push(c),
             Err(e) => errors.push(e),
         }
     }
+    errors.extend(cross_article_errors(&parsed));
+    match site_file {
+        Some(site_file) if errors.is_empty() => Ok((site_file, parsed)),
+        _ => {
+            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            Err(errors)
+        }
+    }
+}
 
-    // Slugs are unique.
+/// Slugs are unique, and internal links point at articles that exist.
+fn cross_article_errors(parsed: &[Compiled]) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for Compiled { article: a, path, .. } in &parsed {
+    for Compiled { article: a, path, .. } in parsed {
         if let Some(first) = seen.insert(&a.meta.slug, path) {
             errors.push(Diagnostic::new(
                 path,
@@ -82,56 +126,38 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
             ));
         }
     }
-    // Internal links point at articles that exist.
-    let slugs: BTreeSet<&str> = parsed.iter().map(|c| c.article.meta.slug.as_str()).collect();
-    for Compiled { links, path, .. } in &parsed {
+    for Compiled { links, path, .. } in parsed {
         for (slug, line) in links {
-            if !slugs.contains(slug.as_str()) {
+            if !seen.contains_key(slug.as_str()) {
                 errors.push(Diagnostic::new(path, *line, format!("the link to /articles/{slug} points at no article")));
             }
         }
     }
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        return Err(errors);
-    }
-    let site_file = site_file.expect("no errors means the site parsed");
+    errors
+}
 
-    // Newest first; the slug breaks ties so the output is deterministic.
-    parsed.sort_by(|a, b| {
-        (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug))
-    });
-    let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
-
-    let mut tag_counts: BTreeMap<String, u32> = BTreeMap::new();
-    for s in &summaries {
-        for t in &s.tags {
-            *tag_counts.entry(t.clone()).or_default() += 1;
-        }
+fn count_tags(summaries: &[ArticleSummary]) -> Vec<TagCount> {
+    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in summaries.iter().flat_map(|s| &s.tags) {
+        *counts.entry(t).or_default() += 1;
     }
-    let tags: Vec<TagCount> = tag_counts.iter().map(|(tag, &count)| TagCount { tag: tag.clone(), count }).collect();
+    counts.into_iter().map(|(tag, count)| TagCount { tag: tag.to_string(), count }).collect()
+}
 
-    let mut articles: Vec<Article> = parsed.iter().map(|c| c.article.clone()).collect();
-    for a in &mut articles {
-        a.more = more_articles(&a.meta, &summaries);
+/// The paged index, and the paged list of each tag.
+fn write_listings(files: &mut BTreeMap<String, Vec<u8>>, summaries: &[ArticleSummary], tags: &[TagCount], per_page: u32) {
+    for page in paginate(None, summaries, per_page) {
+        put(files, paths::articles_page(page.page), &page);
     }
-
-    let mut files = BTreeMap::new();
-    let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
-    put(&mut files, paths::site(), &site);
-    put(&mut files, paths::tags(), &tags);
-    for page in paginate(None, &summaries, opts.per_page) {
-        put(&mut files, paths::articles_page(page.page), &page);
-    }
-    for TagCount { tag, .. } in &tags {
+    for TagCount { tag, .. } in tags {
         let tagged: Vec<ArticleSummary> = summaries.iter().filter(|s| s.tags.contains(tag)).cloned().collect();
-        for page in paginate(Some(tag), &tagged, opts.per_page) {
-            put(&mut files, paths::tag_page(tag, page.page), &page);
+        for page in paginate(Some(tag), &tagged, per_page) {
+            put(files, paths::tag_page(tag, page.page), &page);
         }
     }
-    for a in &articles {
-        put(&mut files, paths::article(&a.meta.slug), a);
-    }
+}
+
+fn write_search(files: &mut BTreeMap<String, Vec<u8>>, parsed: &[Compiled]) {
     let search = SearchIndex {
         docs: parsed
             .iter()
@@ -147,13 +173,7 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
             })
             .collect(),
     };
-    put(&mut files, paths::search(), &search);
-    files.insert("/sitemap.xml".into(), feeds::sitemap(&site, &articles).into_bytes());
-    files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
-    // At the root, where crawlers look; the Sitemap line must be an absolute URL.
-    files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
-
-    Ok(Output { files, site, articles })
+    put(files, paths::search(), &search);
 }
 
 fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String, value: &T) {
@@ -175,75 +195,56 @@ struct Compiled {
 fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
     let file = src.path.as_str();
     let split = front::split(file, &src.text)?;
-    let fm = split.front;
-    // Lines of the front matter, for messages about a field's value.
-    let field_line = |key: &str| {
-        src.text
-            .lines()
-            .position(|l| l.trim_start().starts_with(key) && l[l.find(key).unwrap_or(0) + key.len()..].trim_start().starts_with('='))
-            .map(|i| i + 1)
-            .unwrap_or(1)
-    };
-    let require = |value: &str, key: &str| {
-        if value.trim().is_empty() {
-            Err(Diagnostic::new(file, field_line(key), format!("`{key}` must not be empty")))
-        } else {
-            Ok(())
+    let fm = &split.front;
+    let at = |line: usize, message: String| Diagnostic::new(file, line, message);
+    for (value, key) in [(&fm.title, "title"), (&fm.summary, "summary"), (&fm.author.name, "name"), (&fm.author.role, "role")] {
+        if value.get_ref().trim().is_empty() {
+            return Err(at(split.line(value), format!("`{key}` must not be empty")));
         }
-    };
-    require(&fm.title, "title")?;
-    require(&fm.summary, "summary")?;
-    require(&fm.author.name, "name")?;
-    require(&fm.author.role, "role")?;
-    let slug = match &fm.slug {
-        Some(s) => s.clone(),
-        None => slugify(&fm.title),
+    }
+    let (slug, slug_line) = match &fm.slug {
+        Some(s) => (s.get_ref().clone(), split.line(s)),
+        None => (slugify(fm.title.get_ref()), split.line(&fm.title)),
     };
     if !paths::is_valid_slug(&slug) {
-        return Err(Diagnostic::new(
-            file,
-            field_line(if fm.slug.is_some() { "slug" } else { "title" }),
-            format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens"),
-        ));
+        return Err(at(slug_line, format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens")));
     }
-    let date = front::date_only(&fm.date).map_err(|m| Diagnostic::new(file, field_line("date"), format!("date: {m}")))?;
-    let updated = fm
-        .updated
-        .as_ref()
-        .map(front::date_only)
-        .transpose()
-        .map_err(|m| Diagnostic::new(file, field_line("updated"), format!("updated: {m}")))?;
-    if let Some(u) = &updated
+    let date = front::date_only(fm.date.get_ref()).map_err(|m| at(split.line(&fm.date), format!("date: {m}")))?;
+    let updated = match &fm.updated {
+        Some(u) => Some(front::date_only(u.get_ref()).map_err(|m| at(split.line(u), format!("updated: {m}")))?),
+        None => None,
+    };
+    if let (Some(u), Some(spanned)) = (&updated, &fm.updated)
         && u < &date
     {
-        return Err(Diagnostic::new(file, field_line("updated"), format!("updated ({u}) is before date ({date})")));
+        return Err(at(split.line(spanned), format!("updated ({u}) is before date ({date})")));
     }
     for tag in &fm.tags {
-        if !paths::is_valid_slug(tag) {
-            return Err(Diagnostic::new(
-                file,
-                field_line("tags"),
-                format!("the tag `{tag}` is not allowed: use lowercase letters, digits and single hyphens"),
+        if !paths::is_valid_slug(tag.get_ref()) {
+            return Err(at(
+                split.line(tag),
+                format!("the tag `{}` is not allowed: use lowercase letters, digits and single hyphens", tag.get_ref()),
             ));
         }
     }
     if let Some(c) = &fm.cover
-        && !keel_model::doc::is_safe_url(&c.src)
+        && !keel_model::doc::is_safe_url(c.src.get_ref())
     {
-        return Err(Diagnostic::new(file, field_line("src"), format!("the cover image `{}` is refused", c.src)));
+        return Err(at(split.line(&c.src), format!("the cover image `{}` is refused", c.src.get_ref())));
     }
     let body = markdown::parse(file, split.body, split.body_line_offset)?;
     let word_count = body.text.split_whitespace().count() as u32;
+    let fm = split.front;
     let meta = ArticleSummary {
         slug,
-        title: fm.title.trim().to_string(),
-        summary: fm.summary.trim().to_string(),
+        title: fm.title.into_inner().trim().to_string(),
+        summary: fm.summary.into_inner().trim().to_string(),
         date,
         updated,
-        tags: fm.tags,
-        author: Author { name: fm.author.name, role: fm.author.role },
+        tags: fm.tags.into_iter().map(toml::Spanned::into_inner).collect(),
+        author: Author { name: fm.author.name.into_inner(), role: fm.author.role.into_inner() },
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
-        cover: fm.cover.map(|c| Image { src: c.src, alt: c.alt, width: c.width, height: c.height }),
+        cover: fm.cover.map(|c| Image { src: c.src.into_inner(), alt: c.alt, width: c.width, height: c.height }),
     };
     let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
     let article = Article { meta, word_count, excerpt, toc: body.toc, body: body.blocks, more: Vec::new() };

@@ -1,0 +1,111 @@
+//! What Keel compresses, and how. The build writes `.br`/`.gz` siblings with
+//! these rules and the server compresses, with the same rules, whatever it finds
+//! without them, so a CDN and the server send the same bytes.
+//!
+//! Architecture invariant: no IO; bytes in, bytes out.
+
+use std::io::Write;
+
+/// Below this size compression costs more than it saves (headers, a round of
+/// decoding) and often makes the file bigger.
+pub const MIN_SIZE: usize = 256;
+
+/// How hard to try. Brotli's quality 11 is about a hundred times slower than 5
+/// for a few percent fewer bytes: worth it for what every visitor downloads
+/// (the wasm, the script, the search shards), not for thousands of pages that
+/// are each read by few.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effort {
+    /// Brotli 11, gzip 9.
+    Best,
+    /// Brotli 6, gzip 6: within a few percent of `Best` on HTML and JSON, many times faster.
+    Fast,
+}
+
+/// Documents larger than this get `Effort::Fast`: article pages and their
+/// JSON. Everything smaller, and every static asset, gets `Effort::Best`.
+pub const FAST_ABOVE: usize = 24 * 1024;
+
+/// The file types worth compressing, by URL path: text and wasm. Images and
+/// fonts are compressed already.
+pub fn is_compressible(path: &str) -> bool {
+    matches!(
+        extension(path),
+        Some("html" | "js" | "mjs" | "css" | "json" | "wasm" | "xml" | "svg" | "txt" | "map" | "webmanifest")
+    )
+}
+
+/// Whether `path` with `len` bytes gets `.br`/`.gz` forms, and with which effort.
+pub fn plan(path: &str, len: usize) -> Option<Effort> {
+    if !is_compressible(path) || len < MIN_SIZE {
+        return None;
+    }
+    let document = matches!(extension(path), Some("html" | "json" | "xml"));
+    Some(if document && len > FAST_ABOVE { Effort::Fast } else { Effort::Best })
+}
+
+fn extension(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').map(|(_, e)| e)
+}
+
+pub fn brotli(bytes: &[u8], effort: Effort) -> Vec<u8> {
+    let quality = match effort {
+        Effort::Best => 11,
+        Effort::Fast => 6,
+    };
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    {
+        // A 4 MiB window (lgwin 22): brotli's default, enough for the wasm.
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
+        w.write_all(bytes).expect("writing to a Vec cannot fail");
+    }
+    out
+}
+
+pub fn gzip(bytes: &[u8], effort: Effort) -> Vec<u8> {
+    let level = match effort {
+        Effort::Best => flate2::Compression::best(),
+        Effort::Fast => flate2::Compression::default(),
+    };
+    let mut w = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 3), level);
+    w.write_all(bytes).expect("writing to a Vec cannot fail");
+    w.finish().expect("writing to a Vec cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn what_is_compressed() {
+        let big = 100 * 1024;
+        assert_eq!(plan("/keel-0123456789abcdef_bg.wasm", big), Some(Effort::Best), "assets always at best");
+        assert_eq!(plan("/keel-0123456789abcdef.js", 300), Some(Effort::Best));
+        assert_eq!(plan("/articles/a/index.html", big), Some(Effort::Fast), "large pages fast");
+        assert_eq!(plan("/api/v1/articles/a.json", 2000), Some(Effort::Best), "small documents at best");
+        assert_eq!(plan("/api/v1/search/ab.json", FAST_ABOVE), Some(Effort::Best));
+        assert_eq!(plan("/robots.txt", 100), None, "too small to gain");
+        assert_eq!(plan("/assets/photo.png", big), None, "already compressed");
+        assert_eq!(plan("/a.html.br", big), None, "never twice");
+        assert_eq!(plan("/dir.json/file", big), None, "the name's extension, not a folder's");
+    }
+
+    #[test]
+    fn round_trips_and_shrinks() {
+        let text = "<p>Backend teams carry the pager.</p>\n".repeat(2000);
+        for effort in [Effort::Best, Effort::Fast] {
+            let br = brotli(text.as_bytes(), effort);
+            let mut back = String::new();
+            brotli::Decompressor::new(&br[..], 4096).read_to_string(&mut back).unwrap();
+            assert_eq!(back, text);
+            assert!(br.len() * 20 < text.len(), "{effort:?}: {} of {}", br.len(), text.len());
+            let gz = gzip(text.as_bytes(), effort);
+            let mut back = String::new();
+            flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut back).unwrap();
+            assert_eq!(back, text);
+        }
+    }
+}
