@@ -223,6 +223,7 @@ pub fn app_style() -> StyleSource {
         @media (min-width: 64rem) { & .contact-grid { grid-template-columns: minmax(0, 40rem) 1fr; } }
 
         & .pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem; margin-top: 2rem; }
+        & mark { background: var(--accent-soft); color: inherit; border-radius: 2px; padding: 0 0.1em; }
         & .site-footer { border-top: 1px solid var(--line); padding: 3rem 0; color: var(--muted); font-size: 0.9375rem; }
         & .site-footer .cols { display: grid; gap: 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); }
         & .site-footer h2 { font-size: 1rem; color: var(--ink); }

@@ -126,6 +126,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         None => vec![5, 200, 1000],
     };
     let mut rows = Vec::new();
+    let mut searches = Vec::new();
     for n in sizes {
         let dir = std::env::temp_dir().join(format!("keel-bench-{n}"));
         let _ = std::fs::remove_dir_all(&dir);
@@ -153,6 +154,9 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         std::fs::write(&changed, text)?;
         run("one article changed")?;
         eprintln!("(site in {}; dist/ is {} MB)", dir.display(), du(&layout.dist)? / 1_000_000);
+        for (query, hits, bytes, files) in search_bytes(&layout.dist)? {
+            searches.push(format!("{n:>8}  {query:<22} {hits:>6} {files:>6} {bytes:>10}"));
+        }
     }
     println!("\n{:>8}  {:<26} {:>8} {:>8} {:>8} {:>12} {:>8} {:>9}", "articles", "build", "content", "spa", "pages+files", "swap", "total", "peak MB");
     for (n, what, r) in &rows {
@@ -166,7 +170,48 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             r.peak_memory_mb.map(|m| m.to_string()).unwrap_or_default()
         );
     }
+    println!("\nsearch: what a query downloads (brotli) with an empty browser cache: the meta document, the shards its words fall in, and the first {SHOWN} results' summaries");
+    println!("{:>8}  {:<22} {:>6} {:>6} {:>10}", "articles", "query", "hits", "files", "bytes");
+    for line in searches {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// Results shown before "Show more" (as the SPA does).
+const SHOWN: usize = 10;
+
+/// For typical queries: (query, hits, brotli bytes fetched, files fetched),
+/// planned and ranked by the same functions the SPA runs.
+pub fn search_bytes(dist: &Path) -> anyhow::Result<Vec<(String, usize, u64, usize)>> {
+    use keel_model::paths;
+    use keel_model::search::{self, SearchMeta, SearchShard};
+    let file = |api: &str| dist.join(api.trim_start_matches('/'));
+    // The brotli form, or the file itself when it is too small to have one.
+    let br = |api: &str| {
+        std::fs::metadata(file(api).with_extension("json.br"))
+            .or_else(|_| std::fs::metadata(file(api)))
+            .map(|m| m.len())
+            .with_context(|| format!("reading {api}"))
+    };
+    let meta: SearchMeta = serde_json::from_slice(&std::fs::read(file(&paths::search_meta()))?)?;
+    let mut out = Vec::new();
+    for query in ["caching", "oauth token", "rest api design", "idempotent", "tech lead", "database migrations", "kub"] {
+        let needed = meta.shards_for_query(query);
+        let mut bytes = br(&paths::search_meta())?;
+        let mut shards = Vec::new();
+        for n in &needed {
+            bytes += br(&paths::search_shard(*n))?;
+            shards.push(serde_json::from_slice::<SearchShard>(&std::fs::read(file(&paths::search_shard(*n)))?)?);
+        }
+        let by_n = needed.iter().copied().zip(shards.iter()).collect();
+        let hits = search::rank(&meta, &by_n, query, None);
+        for id in hits.iter().take(SHOWN) {
+            bytes += br(&paths::search_doc(*id))?;
+        }
+        out.push((query.to_string(), hits.len(), bytes, 1 + needed.len() + hits.len().min(SHOWN)));
+    }
+    Ok(out)
 }
 
 /// The article the benchmark edits: one in the middle of the list.

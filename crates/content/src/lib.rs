@@ -11,12 +11,13 @@ mod feeds;
 mod front;
 mod highlight;
 mod markdown;
+mod search;
 mod site;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
-use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, SearchDoc, SearchIndex, TagCount, paths};
+use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, TagCount, paths};
 
 pub use error::Diagnostic;
 pub use front::slugify;
@@ -158,22 +159,8 @@ fn write_listings(files: &mut BTreeMap<String, Vec<u8>>, summaries: &[ArticleSum
 }
 
 fn write_search(files: &mut BTreeMap<String, Vec<u8>>, parsed: &[Compiled]) {
-    let search = SearchIndex {
-        docs: parsed
-            .iter()
-            .map(|Compiled { article: a, text, .. }| SearchDoc {
-                slug: a.meta.slug.clone(),
-                title: a.meta.title.clone(),
-                summary: a.meta.summary.clone(),
-                date: a.meta.date.clone(),
-                author: a.meta.author.clone(),
-                reading_minutes: a.meta.reading_minutes,
-                tags: a.meta.tags.clone(),
-                terms: search_terms(text),
-            })
-            .collect(),
-    };
-    put(files, paths::search(), &search);
+    let docs: Vec<search::Doc> = parsed.iter().map(|c| search::Doc { summary: &c.article.meta, body: &c.text }).collect();
+    files.extend(search::files(&docs));
 }
 
 fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String, value: &T) {
@@ -310,19 +297,6 @@ fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<A
             items: items.iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).cloned().collect(),
         })
         .collect()
-}
-
-/// Lowercased unique words of three letters or more, in first-seen order.
-fn search_terms(text: &str) -> String {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for w in text.split(|c: char| !c.is_alphanumeric()) {
-        let w = w.to_lowercase();
-        if w.chars().count() >= 3 && seen.insert(w.clone()) {
-            out.push(w);
-        }
-    }
-    out.join(" ")
 }
 
 #[cfg(test)]

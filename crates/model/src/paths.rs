@@ -30,10 +30,6 @@ pub fn article(slug: &str) -> String {
     format!("{API_PREFIX}/articles/{slug}.json")
 }
 
-pub fn search() -> String {
-    format!("{API_PREFIX}/search.json")
-}
-
 /// The search index's entry point; see `crate::search` for its parts.
 pub fn search_meta() -> String {
     format!("{API_PREFIX}/search/meta.json")
