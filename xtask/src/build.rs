@@ -303,7 +303,7 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
     // compiled into this program, so its identity is part of each page's key.
     let exe = std::fs::metadata(std::env::current_exe()?)?;
     let exe_stamp = format!("{}-{:?}", exe.len(), exe.modified()?);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>)>(32);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>, Option<String>)>(32);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let renderer = scope.spawn(|| -> anyhow::Result<()> {
             let tx = tx; // moved in: the writers stop when this thread is done
@@ -317,6 +317,11 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
                     parts.push(api.get(d).map(Vec::as_slice).unwrap_or_default());
                 }
                 let key = cache::key(&parts);
+                // Unchanged: link the page and its compressed forms from the
+                // cache without reading, hashing or writing their bytes.
+                if link_page(stage, &spec.file, &key, cache, &stats)? {
+                    continue;
+                }
                 let html = match cache.read(&key, ".html") {
                     Some(html) => html,
                     None => {
@@ -328,7 +333,7 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
                         html
                     }
                 };
-                if tx.send((spec.file, Cow::Owned(html))).is_err() {
+                if tx.send((spec.file, Cow::Owned(html), Some(key))).is_err() {
                     break; // the writers failed; their error is reported
                 }
             }
@@ -337,13 +342,18 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
         });
         let spa_files = walk(spa)?
             .into_iter()
-            .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>)> {
+            .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
                 let rel = p.strip_prefix(spa).expect("walk stays inside").to_string_lossy().into_owned();
-                Ok((rel, Cow::Owned(std::fs::read(&p)?)))
+                Ok((rel, Cow::Owned(std::fs::read(&p)?), None))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let api_files = api.iter().map(|(url, bytes)| (url.trim_start_matches('/').to_string(), Cow::Borrowed(bytes.as_slice())));
-        let written = spa_files.into_iter().chain(api_files).chain(rx).par_bridge().try_for_each(|(rel, bytes)| emit(stage, &rel, &bytes, cache, &stats));
+        let api_files = api.iter().map(|(url, bytes)| (url.trim_start_matches('/').to_string(), Cow::Borrowed(bytes.as_slice()), None));
+        let written = spa_files
+            .into_iter()
+            .chain(api_files)
+            .chain(rx)
+            .par_bridge()
+            .try_for_each(|(rel, bytes, key)| emit(stage, &rel, &bytes, key.as_deref(), cache, &stats));
         let rendered = renderer.join().map_err(|_| anyhow::anyhow!("the prerenderer panicked"))?;
         written.and(rendered)
     })?;
@@ -352,7 +362,43 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
 
 /// Write one file and its compressed forms (from the cache when the same
 /// bytes were compressed before).
-fn emit(stage: &Path, rel: &str, bytes: &[u8], cache: &Cache, stats: &Stats) -> anyhow::Result<()> {
+/// The key of a file's compressed forms: from its bytes, or from `source`,
+/// a key that already determines them (a page's inputs).
+fn compressed_key(effort: keel_compress::Effort, bytes: &[u8], source: Option<&str>) -> String {
+    let effort = format!("{effort:?}");
+    match source {
+        Some(k) => cache::key(&[b"compressed-from-v1", effort.as_bytes(), k.as_bytes()]),
+        None => cache::key(&[b"compressed-v1", effort.as_bytes(), bytes]),
+    }
+}
+
+/// Link an unchanged page and its compressed forms into `stage`; false when
+/// any of them is missing from the cache.
+fn link_page(stage: &Path, rel: &str, key: &str, cache: &Cache, stats: &Stats) -> anyhow::Result<bool> {
+    let path = stage.join(rel);
+    let Some(len) = cache.len(key, ".html") else { return Ok(false) };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let siblings = match keel_compress::plan(rel, len as usize) {
+        Some(effort) => vec![(compressed_key(effort, &[], Some(key)), ".br"), (compressed_key(effort, &[], Some(key)), ".gz")],
+        None => Vec::new(),
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    for (k, suffix) in &siblings {
+        if !cache.link(k, suffix, &path.with_file_name(format!("{name}{suffix}")))? {
+            return Ok(false);
+        }
+    }
+    cache.link(key, ".html", &path)?;
+    stats.written.fetch_add(1, Relaxed);
+    stats.compressible.fetch_add(siblings.len() as u64, Relaxed);
+    Ok(true)
+}
+
+/// Write one file and its compressed forms (from the cache when the same
+/// bytes, or the same `source` key, were compressed before).
+fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cache, stats: &Stats) -> anyhow::Result<()> {
     let path = stage.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
@@ -360,7 +406,7 @@ fn emit(stage: &Path, rel: &str, bytes: &[u8], cache: &Cache, stats: &Stats) -> 
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     stats.written.fetch_add(1, Relaxed);
     let Some(effort) = keel_compress::plan(rel, bytes.len()) else { return Ok(()) };
-    let key = cache::key(&[b"compress-v1", format!("{effort:?}").as_bytes(), bytes]);
+    let key = compressed_key(effort, bytes, source);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
     type Compress = fn(&[u8], keel_compress::Effort) -> Vec<u8>;
     for (suffix, compress) in [(".br", keel_compress::brotli as Compress), (".gz", keel_compress::gzip as Compress)] {

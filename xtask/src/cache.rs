@@ -54,6 +54,11 @@ impl Cache {
         Ok(true)
     }
 
+    /// The size of an entry, if there is one.
+    pub fn len(&self, key: &str, suffix: &str) -> Option<u64> {
+        std::fs::metadata(self.path(key, suffix)).ok().map(|m| m.len())
+    }
+
     pub fn read(&self, key: &str, suffix: &str) -> Option<Vec<u8>> {
         std::fs::read(self.path(key, suffix)).ok()
     }
