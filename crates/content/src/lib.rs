@@ -10,6 +10,7 @@ mod error;
 mod feeds;
 mod front;
 mod highlight;
+mod html;
 mod markdown;
 mod search;
 mod site;
@@ -69,19 +70,19 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
     parsed.sort_by(|a, b| (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug)));
     let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
     let tags = count_tags(&summaries);
-    let articles: Vec<Article> =
-        parsed.iter().map(|c| Article { more: more_articles(&c.article.meta, &summaries), ..c.article.clone() }).collect();
     let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
 
     let mut files = BTreeMap::new();
     put(&mut files, paths::site(), &site);
     put(&mut files, paths::tags(), &tags);
     write_listings(&mut files, &summaries, &tags, opts.per_page);
-    for a in &articles {
-        put(&mut files, paths::article(&a.meta.slug), a);
-    }
     write_search(&mut files, &parsed);
-    files.insert("/sitemap.xml".into(), feeds::sitemap(&site, &articles).into_bytes());
+    let articles: Vec<Article> = parsed
+        .into_par_iter()
+        .map(|c| Article { more: more_articles(&c.article.meta, &summaries), ..c.article })
+        .collect();
+    files.par_extend(articles.par_iter().map(|a| (paths::article(&a.meta.slug), serde_json::to_vec(a).expect("model types serialize"))));
+    files.extend(feeds::sitemaps(&site, &articles, feeds::SITEMAP_MAX_URLS).into_iter().map(|(p, x)| (p, x.into_bytes())));
     files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
     // At the root, where crawlers look; the Sitemap line must be an absolute URL.
     files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
@@ -264,16 +265,19 @@ fn excerpt(blocks: &[keel_model::doc::Block], max: usize) -> String {
     format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
 }
 
-/// Related reading: most shared tags first, then the newest.
+/// Related reading: most shared tags first, then the newest. Linear in the
+/// number of articles (only the chosen few are cloned), so the whole site is
+/// quadratic in counting only.
 fn more_articles(this: &ArticleSummary, all: &[ArticleSummary]) -> Vec<ArticleSummary> {
-    let mut others: Vec<(usize, &ArticleSummary)> = all
+    let mut others: Vec<(usize, usize)> = all
         .iter()
-        .filter(|o| o.slug != this.slug)
-        .map(|o| (o.tags.iter().filter(|t| this.tags.contains(t)).count(), o))
+        .enumerate()
+        .filter(|(_, o)| o.slug != this.slug)
+        .map(|(i, o)| (o.tags.iter().filter(|t| this.tags.contains(t)).count(), i))
         .collect();
-    // `all` is newest first and the sort is stable, so recency breaks ties.
-    others.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
-    others.into_iter().take(MORE_COUNT).map(|(_, o)| o.clone()).collect()
+    // `all` is newest first, so the index breaks ties by recency.
+    others.sort_by_key(|&(shared, i)| (std::cmp::Reverse(shared), i));
+    others.into_iter().take(MORE_COUNT).map(|(_, i)| all[i].clone()).collect()
 }
 
 fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<ArticlePage> {
