@@ -131,15 +131,42 @@ fn PagedList(props: &ListProps) -> Html {
                             if p.prev.is_some() {
                                 <AppLink class="button secondary" to={Route::Articles} query={link(p.page - 1)}>{ "← Newer" }</AppLink>
                             } else { <span></span> }
+                            <ol class="pages">
+                                { for page_links(p.page, p.pages).into_iter().map(|n| match n {
+                                    Some(n) => html! {
+                                        <li><AppLink class="tag" to={Route::Articles} query={link(n)}
+                                                     current={(n == p.page).then_some(AttrValue::Static("page"))}
+                                                     label={AttrValue::from(format!("Page {n}"))}>{ n }</AppLink></li>
+                                    },
+                                    None => html! { <li aria-hidden="true">{ "…" }</li> },
+                                }) }
+                            </ol>
                             if p.next.is_some() {
                                 <AppLink class="button secondary" to={Route::Articles} query={link(p.page + 1)}>{ "Older →" }</AppLink>
-                            }
+                            } else { <span></span> }
                         </nav>
                     }
                 </section>
             }
         }
     }
+}
+
+/// The page numbers to link from page `current` of `pages`: the first, the
+/// last, and two either side of the current one; `None` where a run is left
+/// out (a run of one page is shown instead). Nine links at most, so the pager
+/// fits a phone's width.
+pub fn page_links(current: u32, pages: u32) -> Vec<Option<u32>> {
+    let kept = |n: u32| n == 1 || n == pages || n.abs_diff(current) <= 2;
+    let mut out = Vec::new();
+    for n in 1..=pages {
+        if kept(n) || (kept(n - 1) && kept(n + 1)) {
+            out.push(Some(n));
+        } else if out.last() != Some(&None) {
+            out.push(None);
+        }
+    }
+    out
 }
 
 /// How many results show at first, and how many more each "Show more" adds.
@@ -259,4 +286,20 @@ fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<
         },
     };
     UseApi { state, retry }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_links;
+
+    #[test]
+    fn pager_links() {
+        let shown = |c, p| page_links(c, p).iter().map(|n| n.map_or("…".to_string(), |n| n.to_string())).collect::<Vec<_>>().join(" ");
+        assert_eq!(shown(1, 1), "1");
+        assert_eq!(shown(1, 5), "1 2 3 4 5");
+        assert_eq!(shown(1, 167), "1 2 3 … 167");
+        assert_eq!(shown(50, 167), "1 … 48 49 50 51 52 … 167");
+        assert_eq!(shown(4, 167), "1 2 3 4 5 6 … 167", "no ellipsis for a gap of none");
+        assert_eq!(shown(167, 167), "1 … 165 166 167");
+    }
 }

@@ -68,6 +68,10 @@ fn authoring_errors_name_file_and_line() {
     check_err(&FRONT.replace("title = \"T\"", "title = \"\""), expect!["a.md:2: `title` must not be empty"]);
     check_err(&format!("{FRONT}\nSee [x](/articles/nope)."), expect!["a.md:10: the link to /articles/nope points at no article"]);
     check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\"Bad Tag\"]\n"), expect!["a.md:5: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
+    // Lines come from the TOML parser's spans: the bad tag's own line in a
+    // multi-line array, and the author's `name`, not an earlier `name =` line.
+    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\n  \"ok\",\n  \"Bad Tag\",\n]\n"), expect!["a.md:7: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
+    check_err(&FRONT.replace("summary = \"S\"", "summary = \"\"\"S\nname = in the summary\n\"\"\"").replace("name = \"A\"", "name = \" \""), expect!["a.md:8: `name` must not be empty"]);
     check_err(&format!("{FRONT}\n\n[x](javascript:void)"), expect!["a.md:11: the link `javascript:void` is refused: only http, https and mailto links, and links within the site, are allowed"]);
 }
 
