@@ -133,6 +133,12 @@ pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
 pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let mut report = Report::default();
     let started = Instant::now();
+    // Delete previous builds' dist/ (see swap_into_place) alongside the work.
+    let trash = layout.work.join("trash");
+    let sweeper = {
+        let trash = trash.clone();
+        std::thread::spawn(move || std::fs::remove_dir_all(trash))
+    };
     // Content first: an authoring error fails in a second, before any build.
     let t = Instant::now();
     let content = compile(&layout.root, &layout.content, opts.drafts)?;
@@ -167,7 +173,8 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     );
 
     let t = Instant::now();
-    swap_into_place(&stage, &layout.dist)?;
+    let _ = sweeper.join();
+    swap_into_place(&stage, &layout.dist, &trash)?;
     let pruned = cache.prune()?;
     report.phase("swap", t, format!("{pruned} stale cache entries removed"));
     report.total = started.elapsed();
@@ -448,14 +455,26 @@ pub fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn swap_into_place(stage: &Path, dist: &Path) -> anyhow::Result<()> {
+/// Rename `stage` into `dist`. The previous `dist` goes into `trash` (the
+/// next build deletes it while it compiles; deleting ten thousand files takes
+/// seconds on a busy disk), or, across file systems, is deleted now.
+fn swap_into_place(stage: &Path, dist: &Path, trash: &Path) -> anyhow::Result<()> {
     let old = dist.with_extension("old");
     let _ = std::fs::remove_dir_all(&old);
+    let mut aside = None;
     if dist.exists() {
-        std::fs::rename(dist, &old).with_context(|| format!("moving the previous {} aside", dist.display()))?;
+        std::fs::create_dir_all(trash)?;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let in_trash = trash.join(nanos.to_string());
+        if std::fs::rename(dist, &in_trash).is_err() {
+            std::fs::rename(dist, &old).with_context(|| format!("moving the previous {} aside", dist.display()))?;
+            aside = Some(old);
+        }
     }
     std::fs::rename(stage, dist).with_context(|| format!("moving the new build into {}", dist.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
+    if let Some(old) = aside {
+        let _ = std::fs::remove_dir_all(old);
+    }
     Ok(())
 }
 
