@@ -54,8 +54,12 @@ pub fn read_sources(root: &Path, content_dir: &Path) -> anyhow::Result<(Source, 
 }
 
 pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<Output> {
+    compile_with(root, content_dir, drafts, &keel_content::NoCache)
+}
+
+fn compile_with(root: &Path, content_dir: &Path, drafts: bool, cache: &dyn keel_content::ArticleCache) -> anyhow::Result<Output> {
     let (site, articles) = read_sources(root, content_dir)?;
-    match keel_content::compile(&site, &articles, &ContentOptions { drafts, ..Default::default() }) {
+    match keel_content::compile_with(&site, &articles, &ContentOptions { drafts, ..Default::default() }, cache) {
         Ok(out) => Ok(out),
         Err(diagnostics) => {
             eprintln!();
@@ -141,7 +145,9 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     };
     // Content first: an authoring error fails in a second, before any build.
     let t = Instant::now();
-    let content = compile(&layout.root, &layout.content, opts.drafts)?;
+    let cache = Cache::open(&layout.work.join("cache"))?;
+    let stamp = exe_stamp()?;
+    let content = compile_with(&layout.root, &layout.content, opts.drafts, &ArticleStore { cache: &cache, stamp: &stamp })?;
     report.phase("content", t, format!("{} articles, {} files", content.articles.len(), content.files.len()));
 
     let t = Instant::now();
@@ -151,9 +157,8 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let stage = layout.work.join("dist");
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
-    let cache = Cache::open(&layout.work.join("cache"))?;
     let t = Instant::now();
-    let stats = emit_all(&spa, &stage, &content.files, &cache)?;
+    let stats = emit_all(&spa, &stage, &content.files, &cache, &stamp)?;
     let pages = stats.pages.lock().expect("threads are done").clone();
     report.phase(
         "pages+files",
@@ -303,13 +308,36 @@ struct PageStats {
 /// with their `.br`/`.gz` siblings. Pages are rendered on one thread (see
 /// `keel_prerender::Renderer`) while the others write and compress, through a
 /// short queue so memory stays bounded whatever the size of the site.
-fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &Cache) -> anyhow::Result<Stats> {
+/// The identity of this program's build. The content compiler and the SPA's
+/// code are compiled into it, so compiled articles and rendered pages are
+/// cached under it: a new build of xtask starts from a clean slate.
+fn exe_stamp() -> anyhow::Result<String> {
+    let exe = std::fs::metadata(std::env::current_exe()?)?;
+    Ok(format!("{}-{:?}", exe.len(), exe.modified()?))
+}
+
+/// Compiled articles in the build cache.
+struct ArticleStore<'a> {
+    cache: &'a Cache,
+    stamp: &'a str,
+}
+
+impl keel_content::ArticleCache for ArticleStore<'_> {
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        self.cache.read(&cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]), ".json")
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) {
+        // A failed write only costs a recompile next time.
+        let _ = self.cache.put(&cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]), ".json", bytes);
+    }
+}
+
+fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &Cache, exe_stamp: &str) -> anyhow::Result<Stats> {
     let stats = Stats::default();
     let shell = std::fs::read_to_string(spa.join("index.html")).context("reading trunk's index.html")?;
     // Pages depend on the SPA's code as well as their data: that code is
     // compiled into this program, so its identity is part of each page's key.
-    let exe = std::fs::metadata(std::env::current_exe()?)?;
-    let exe_stamp = format!("{}-{:?}", exe.len(), exe.modified()?);
     let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>, Option<String>)>(32);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let renderer = scope.spawn(|| -> anyhow::Result<()> {
@@ -528,7 +556,7 @@ mod tests {
         let err = site(&root, &Options::default()).unwrap_err().to_string();
         assert!(err.contains("nothing was written"), "{err}");
         assert_eq!(std::fs::read_to_string(root.join("dist/index.html")).unwrap(), "previous build");
-        assert!(!root.join("target/keel-build").exists(), "nothing was staged");
+        assert!(!root.join("target/keel-build/dist").exists(), "nothing was staged");
         let _ = std::fs::remove_dir_all(&root);
     }
 

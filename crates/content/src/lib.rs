@@ -65,7 +65,32 @@ const LATEST_COUNT: usize = 3;
 /// articles (unique slugs, internal links), order them, derive (tags, related
 /// reading), then write the documents.
 pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Output, Vec<Diagnostic>> {
-    let (site_file, mut parsed) = parse_all(site, articles, opts)?;
+    compile_with(site, articles, opts, &NoCache)
+}
+
+/// Where compiled articles can be kept between builds (the caller does the
+/// IO). An article's compiled form depends only on its path and text, and on
+/// this compiler: `get` and `put` are given a key made of the first two, and
+/// the caller must make its store specific to the compiler's build.
+pub trait ArticleCache: Sync {
+    fn get(&self, key: &str) -> Option<Vec<u8>>;
+    fn put(&self, key: &str, bytes: &[u8]);
+}
+
+/// No cache: every article is compiled.
+pub struct NoCache;
+
+impl ArticleCache for NoCache {
+    fn get(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn put(&self, _: &str, _: &[u8]) {}
+}
+
+/// `compile`, reusing articles compiled before (a Markdown parse and code
+/// highlighting per article are most of the compiler's time).
+pub fn compile_with(site: &Source, articles: &[Source], opts: &Options, cache: &dyn ArticleCache) -> Result<Output, Vec<Diagnostic>> {
+    let (site_file, mut parsed) = parse_all(site, articles, opts, cache)?;
     // Newest first; the slug breaks ties so the output is deterministic.
     parsed.sort_by(|a, b| (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug)));
     let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
@@ -92,11 +117,16 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
 
 /// Parse the site and every article, then check what spans articles. Any
 /// error anywhere means no output: all of them come back, sorted by file and line.
-fn parse_all(site: &Source, articles: &[Source], opts: &Options) -> Result<(site::SiteFile, Vec<Compiled>), Vec<Diagnostic>> {
+fn parse_all(
+    site: &Source,
+    articles: &[Source],
+    opts: &Options,
+    cache: &dyn ArticleCache,
+) -> Result<(site::SiteFile, Vec<Compiled>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
     // Drafts are compiled too, so their mistakes are reported, then left out.
-    let compiled: Vec<Result<Compiled, Diagnostic>> = articles.par_iter().map(compile_article).collect();
+    let compiled: Vec<Result<Compiled, Diagnostic>> = articles.par_iter().map(|src| compile_cached(src, cache)).collect();
     let mut parsed = Vec::new();
     for c in compiled {
         match c {
@@ -168,7 +198,20 @@ fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String,
     files.insert(path, serde_json::to_vec(value).expect("model types serialize"));
 }
 
+/// An article from the cache, or compiled and stored there. Only successes
+/// are stored: a broken article is compiled again and reports its error.
+fn compile_cached(src: &Source, cache: &dyn ArticleCache) -> Result<Compiled, Diagnostic> {
+    let key = format!("{}\u{0}{}", src.path, src.text);
+    if let Some(c) = cache.get(&key).and_then(|bytes| serde_json::from_slice::<Compiled>(&bytes).ok()) {
+        return Ok(c);
+    }
+    let c = compile_article(src)?;
+    cache.put(&key, &serde_json::to_vec(&c).expect("model types serialize"));
+    Ok(c)
+}
+
 /// One article as compiled, with what the cross-article checks need.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Compiled {
     article: Article,
     draft: bool,

@@ -161,3 +161,35 @@ fn the_feed_carries_the_newest_in_full_and_the_sitemap_splits_past_its_limit() {
     assert!(split[0].1.contains("<sitemapindex") && split[0].1.contains("<loc>https://keel.example/sitemap-3.xml</loc>"));
     assert_eq!(split[1..].iter().map(|(_, x)| x.matches("<url>").count()).sum::<usize>(), n + 4);
 }
+
+#[test]
+fn compiled_articles_are_reused_from_the_cache_and_a_bad_entry_is_ignored() {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    #[derive(Default)]
+    struct Store(Mutex<HashMap<String, Vec<u8>>>, Mutex<(usize, usize)>);
+    impl ArticleCache for Store {
+        fn get(&self, key: &str) -> Option<Vec<u8>> {
+            let hit = self.0.lock().unwrap().get(key).cloned();
+            self.1.lock().unwrap().0 += usize::from(hit.is_some());
+            hit
+        }
+        fn put(&self, key: &str, bytes: &[u8]) {
+            self.1.lock().unwrap().1 += 1;
+            self.0.lock().unwrap().insert(key.to_string(), bytes.to_vec());
+        }
+    }
+    let sources = [Source { path: "a.md".into(), text: format!("{FRONT}\nSome `code` and [a link](https://e.com).\n") }];
+    let store = Store::default();
+    let first = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    assert_eq!(*store.1.lock().unwrap(), (0, 1), "compiled and stored");
+    let second = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    assert_eq!(*store.1.lock().unwrap(), (1, 1), "reused");
+    assert_eq!(first.files, second.files, "the same output");
+    for v in store.0.lock().unwrap().values_mut() {
+        *v = b"not json".to_vec();
+    }
+    let third = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    assert_eq!(first.files, third.files, "a bad entry is compiled again");
+    assert_eq!(store.1.lock().unwrap().1, 2);
+}
