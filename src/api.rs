@@ -102,7 +102,15 @@ impl ApiCache {
         self.entries.borrow().get(path).cloned()
     }
 
-    fn forget_failure(&self, path: &str) {
+    /// The document at `path` once it has settled: its text, or why it failed.
+    pub fn settled(&self, path: &str) -> Option<Result<Rc<str>, FetchError>> {
+        match self.get(path)? {
+            Entry::Loaded(t) => Some(Ok(t)),
+            Entry::Failed(e) => Some(Err(e)),
+        }
+    }
+
+    pub fn forget_failure(&self, path: &str) {
         let mut entries = self.entries.borrow_mut();
         if matches!(entries.get(path), Some(Entry::Failed(_))) {
             entries.remove(path);

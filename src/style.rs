@@ -222,6 +222,12 @@ pub fn app_style() -> StyleSource {
         @media (min-width: 64rem) { & .contact-grid { grid-template-columns: minmax(0, 40rem) 1fr; } }
 
         & .pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem; margin-top: 2rem; }
+        & .pager { flex-wrap: wrap; }
+        & .pages { display: flex; flex-wrap: wrap; justify-content: center; align-items: center; gap: 0.35rem; list-style: none; margin: 0; padding: 0; }
+        & .pages a { display: inline-flex; align-items: center; justify-content: center; min-width: 2.5rem; min-height: 2.5rem; padding: 0 0.5rem; box-sizing: border-box; }
+        & .pages a[aria-current="page"] { border-color: var(--accent); color: var(--accent); font-weight: 700; }
+        @media (max-width: 40rem) { & .pages { order: 3; flex-basis: 100%; gap: 0.25rem; } & .pages a { min-width: 2.25rem; min-height: 2.25rem; padding: 0 0.25rem; } }
+        & mark { background: var(--accent-soft); color: inherit; border-radius: 2px; padding: 0 0.1em; }
         & .site-footer { border-top: 1px solid var(--line); padding: 3rem 0; color: var(--muted); font-size: 0.9375rem; }
         & .site-footer.placeholder { min-height: 14rem; }
         & .site-footer .cols { display: grid; gap: 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); }

@@ -66,3 +66,29 @@ async fn hostile_text_is_escaped_in_server_output() {
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!html.contains("<script>alert") && !html.contains("<img src=x"));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_search_renders_ranked_results_with_the_matched_words_marked() {
+    let html = render("/articles?q=oauth").await;
+    assert!(html.contains("1 result for “oauth”"), "{html}");
+    assert!(html.contains("<mark>OAuth</mark>"), "the title's match is marked: {html}");
+    let html = render("/articles?q=tech+lea").await;
+    assert!(html.contains("<mark>Tech</mark> <mark>Lead</mark>"), "prefixes match and are marked: {html}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_pager_links_first_last_and_nearby_pages() {
+    let cache = cache();
+    let first = cache.loaded().into_iter().find(|(p, _)| p == "/api/v1/articles/page/1.json").unwrap().1;
+    let mut page: serde_json::Value = serde_json::from_str(&first).unwrap();
+    page["page"] = 50.into();
+    page["pages"] = 167.into();
+    page["prev"] = "/api/v1/articles/page/49.json".into();
+    page["next"] = "/api/v1/articles/page/51.json".into();
+    cache.insert("/api/v1/articles/page/50.json", &page.to_string());
+    let props = ServerAppProps { cache, url: "/articles?page=50".into() };
+    let html = yew::LocalServerRenderer::<ServerApp>::with_props(props).render().await;
+    let links: Vec<&str> = html.split("aria-label=\"Page ").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    assert_eq!(links, ["1", "48", "49", "50", "51", "52", "167"], "{html}");
+    assert!(html.contains("aria-current=\"page\""), "the current page is marked");
+}

@@ -10,6 +10,19 @@ pub struct CardProps {
     /// Heading level of the card title, to keep the outline right.
     #[prop_or(3)]
     pub level: u8,
+    /// A search query whose words are marked in the title and summary.
+    #[prop_or_default]
+    pub highlight: Option<AttrValue>,
+}
+
+/// `text` with the words matching `query` in `<mark>`.
+fn marked(text: &str, query: Option<&str>) -> Html {
+    match query {
+        None => html! { { text } },
+        Some(q) => html! {
+            { for keel_model::search::highlight(text, q).into_iter().map(|(run, hit)| if hit { html! { <mark>{ run }</mark> } } else { html! { { run } } }) }
+        },
+    }
 }
 
 /// An article card: the title link covers the whole card (one target, one
@@ -19,7 +32,7 @@ pub fn ArticleCard(props: &CardProps) -> Html {
     let a = &props.article;
     let title = html! {
         <AppLink to={Route::Article { slug: a.slug.clone() }} prefetch={keel_model::paths::article(&a.slug)}>
-            { &a.title }
+            { marked(&a.title, props.highlight.as_deref()) }
         </AppLink>
     };
     html! {
@@ -29,7 +42,7 @@ pub fn ArticleCard(props: &CardProps) -> Html {
                 <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
                 { " · " }{ format!("{} min read", a.reading_minutes) }
             </p>
-            <p>{ &a.summary }</p>
+            <p>{ marked(&a.summary, props.highlight.as_deref()) }</p>
             <ul class="tags" aria-label="Tags">
                 { for a.tags.iter().map(|t| html! {
                     <li><AppLink class="tag" to={Route::Articles} query={ArticlesQuery { tag: Some(t.clone()), ..Default::default() }}>{ t }</AppLink></li>

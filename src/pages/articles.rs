@@ -1,12 +1,21 @@
 //! The article index: paged, filterable by tag, searchable in place. The
 //! filter, the search and the page live in the URL, so a view can be linked
 //! and back/forward walk through them.
+//!
+//! Search reads the sharded index (`keel_model::search`): the small meta
+//! document, then only the shards the query's words fall in, then one small
+//! summary per result on screen.
 
-use keel_model::{ArticlePage, ArticleSummary, SearchIndex, Site};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use keel_model::search::{self, SearchMeta, SearchShard};
+use keel_model::{ArticlePage, ArticleSummary, Site};
+use serde::de::DeserializeOwned;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api::{Resource, use_api};
+use crate::api::{ApiCache, FetchError, Resource, UseApi, use_api};
 use crate::components::card::ArticleCard;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::components::status::{CardsSkeleton, ErrorBox};
@@ -122,9 +131,19 @@ fn PagedList(props: &ListProps) -> Html {
                             if p.prev.is_some() {
                                 <AppLink class="button secondary" to={Route::Articles} query={link(p.page - 1)}>{ "← Newer" }</AppLink>
                             } else { <span></span> }
+                            <ol class="pages">
+                                { for page_links(p.page, p.pages).into_iter().map(|n| match n {
+                                    Some(n) => html! {
+                                        <li><AppLink class="tag" to={Route::Articles} query={link(n)}
+                                                     current={(n == p.page).then_some(AttrValue::Static("page"))}
+                                                     label={AttrValue::from(format!("Page {n}"))}>{ n }</AppLink></li>
+                                    },
+                                    None => html! { <li aria-hidden="true">{ "…" }</li> },
+                                }) }
+                            </ol>
                             if p.next.is_some() {
                                 <AppLink class="button secondary" to={Route::Articles} query={link(p.page + 1)}>{ "Older →" }</AppLink>
-                            }
+                            } else { <span></span> }
                         </nav>
                     }
                 </section>
@@ -133,54 +152,154 @@ fn PagedList(props: &ListProps) -> Html {
     }
 }
 
+/// The page numbers to link from page `current` of `pages`: the first, the
+/// last, and two either side of the current one; `None` where a run is left
+/// out (a run of one page is shown instead). Nine links at most, so the pager
+/// fits a phone's width.
+pub fn page_links(current: u32, pages: u32) -> Vec<Option<u32>> {
+    let kept = |n: u32| n == 1 || n == pages || n.abs_diff(current) <= 2;
+    let mut out = Vec::new();
+    for n in 1..=pages {
+        if kept(n) || (kept(n - 1) && kept(n + 1)) {
+            out.push(Some(n));
+        } else if out.last() != Some(&None) {
+            out.push(None);
+        }
+    }
+    out
+}
+
+/// How many results show at first, and how many more each "Show more" adds.
+const RESULTS_STEP: usize = 10;
+
 #[component]
 fn SearchResults(props: &ListProps) -> Html {
-    let index = use_api::<SearchIndex>(keel_model::paths::search());
-    match index.state {
+    let meta = use_api::<SearchMeta>(keel_model::paths::search_meta());
+    match meta.state {
         Resource::Loading => html! { <CardsSkeleton label="search results" /> },
-        Resource::Failed(error) => html! { <ErrorBox {error} retry={index.retry} what="the search index" /> },
-        Resource::Ready(index) => {
-            let q = props.query.q.clone().unwrap_or_default();
-            let hits = search(&index, &q, props.query.tag.as_deref());
+        Resource::Failed(error) => html! { <ErrorBox {error} retry={meta.retry} what="the search index" /> },
+        Resource::Ready(meta) => html! { <SearchHits {meta} query={props.query.clone()} /> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct HitsProps {
+    meta: Rc<SearchMeta>,
+    query: ArticlesQuery,
+}
+
+/// Fetches only the shards the query's words fall in, ranks, then shows the
+/// first results, each fetching its own small summary.
+#[component]
+fn SearchHits(props: &HitsProps) -> Html {
+    let q = props.query.q.clone().unwrap_or_default();
+    let needed = props.meta.shards_for_query(&q);
+    let shards = use_api_all::<SearchShard>(needed.iter().map(|n| keel_model::paths::search_shard(*n)).collect());
+    let shown = use_state_eq(|| RESULTS_STEP);
+    {
+        let shown = shown.clone();
+        use_effect_with(q.clone(), move |_| shown.set(RESULTS_STEP));
+    }
+    match shards.state {
+        Resource::Loading => html! { <CardsSkeleton label="search results" /> },
+        Resource::Failed(error) => html! { <ErrorBox {error} retry={shards.retry} what="the search index" /> },
+        Resource::Ready(list) => {
+            let by_n: BTreeMap<u32, &SearchShard> = needed.iter().copied().zip(list.iter().map(|s| s.as_ref())).collect();
+            let hits = search::rank(&props.meta, &by_n, &q, props.query.tag.as_deref());
+            let more = {
+                let shown = shown.clone();
+                Callback::from(move |_: MouseEvent| shown.set(*shown + RESULTS_STEP))
+            };
             html! {
                 <section id="results" aria-label="Search results">
                     <p class="meta" role="status">{ format!("{} result{} for “{}”", hits.len(), if hits.len() == 1 { "" } else { "s" }, q.trim()) }</p>
                     <ul class="cards">
-                        { for hits.into_iter().map(|a| html! { <li><ArticleCard article={a} level={2} /></li> }) }
+                        { for hits.iter().take(*shown).map(|&id| html! { <li key={id}><SearchHit {id} query={q.clone()} /></li> }) }
                     </ul>
+                    if hits.len() > *shown {
+                        <p><button class="button secondary" type="button" onclick={more}>{ format!("Show more ({} left)", hits.len() - *shown) }</button></p>
+                    }
                 </section>
             }
         }
     }
 }
 
-/// Every word of the query must occur in the title, summary, tags or body
-/// terms; title hits rank first.
-pub fn search(index: &SearchIndex, q: &str, tag: Option<&str>) -> Vec<ArticleSummary> {
-    let words: Vec<String> = q.to_lowercase().split_whitespace().map(str::to_string).collect();
-    let mut hits: Vec<(bool, ArticleSummary)> = index
-        .docs
-        .iter()
-        .filter(|d| tag.is_none_or(|t| d.tags.iter().any(|x| x == t)))
-        .filter_map(|d| {
-            let title = d.title.to_lowercase();
-            let hay = format!("{title} {} {} {}", d.summary.to_lowercase(), d.tags.join(" "), d.terms);
-            words.iter().all(|w| hay.contains(w.as_str())).then(|| {
-                let summary = ArticleSummary {
-                    slug: d.slug.clone(),
-                    title: d.title.clone(),
-                    summary: d.summary.clone(),
-                    date: d.date.clone(),
-                    updated: None,
-                    tags: d.tags.clone(),
-                    author: d.author.clone(),
-                    reading_minutes: d.reading_minutes,
-                    cover: None,
-                };
-                (words.iter().any(|w| title.contains(w.as_str())), summary)
-            })
+#[derive(Properties, PartialEq)]
+struct HitProps {
+    id: u32,
+    query: String,
+}
+
+#[component]
+fn SearchHit(props: &HitProps) -> Html {
+    let doc = use_api::<ArticleSummary>(keel_model::paths::search_doc(props.id));
+    match doc.state {
+        Resource::Ready(a) => html! { <ArticleCard article={(*a).clone()} level={2} highlight={AttrValue::from(props.query.clone())} /> },
+        Resource::Failed(error) => html! { <ErrorBox {error} retry={doc.retry} what="this result" /> },
+        Resource::Loading => html! { <div class="card skeleton" aria-hidden="true"></div> },
+    }
+}
+
+/// Several documents at once: ready when all are, failed when one failed.
+#[hook]
+fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
+    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let tick = use_force_update();
+    let settled: Vec<Option<Result<Rc<str>, FetchError>>> = paths.iter().map(|p| cache.settled(p)).collect();
+    {
+        let cache = cache.clone();
+        let tick = tick.clone();
+        let missing: Vec<String> = paths.iter().zip(&settled).filter(|(_, s)| s.is_none()).map(|(p, _)| p.clone()).collect();
+        use_effect_with(missing, move |missing| {
+            for p in missing {
+                let tick = tick.clone();
+                cache.load(p, Some(Callback::from(move |_| tick.force_update())));
+            }
+        });
+    }
+    let texts: Vec<Option<Rc<str>>> = settled.iter().map(|s| s.as_ref().and_then(|r| r.as_ref().ok().cloned())).collect();
+    let parsed = use_memo(texts, |texts| {
+        texts
+            .iter()
+            .map(|t| t.as_ref().map(|t| serde_json::from_str::<T>(t).map(Rc::new).map_err(|e| FetchError::Decode(e.to_string()))))
+            .collect::<Vec<_>>()
+    });
+    let retry = {
+        let cache = cache.clone();
+        let paths = paths.clone();
+        Callback::from(move |_| {
+            for p in &paths {
+                cache.forget_failure(p);
+                let tick = tick.clone();
+                cache.load(p, Some(Callback::from(move |_| tick.force_update())));
+            }
         })
-        .collect();
-    hits.sort_by_key(|(in_title, _)| std::cmp::Reverse(*in_title));
-    hits.into_iter().map(|(_, s)| s).collect()
+    };
+    let failed = settled.iter().find_map(|s| s.as_ref().and_then(|r| r.as_ref().err().cloned()));
+    let state = match failed {
+        Some(e) => Resource::Failed(e),
+        None => match parsed.iter().cloned().collect::<Option<Result<Vec<_>, _>>>() {
+            Some(Ok(all)) => Resource::Ready(Rc::new(all)),
+            Some(Err(e)) => Resource::Failed(e),
+            None => Resource::Loading,
+        },
+    };
+    UseApi { state, retry }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_links;
+
+    #[test]
+    fn pager_links() {
+        let shown = |c, p| page_links(c, p).iter().map(|n| n.map_or("…".to_string(), |n| n.to_string())).collect::<Vec<_>>().join(" ");
+        assert_eq!(shown(1, 1), "1");
+        assert_eq!(shown(1, 5), "1 2 3 4 5");
+        assert_eq!(shown(1, 167), "1 2 3 … 167");
+        assert_eq!(shown(50, 167), "1 … 48 49 50 51 52 … 167");
+        assert_eq!(shown(4, 167), "1 2 3 4 5 6 … 167", "no ellipsis for a gap of none");
+        assert_eq!(shown(167, 167), "1 … 165 166 167");
+    }
 }

@@ -1,15 +1,25 @@
 //! The release build: content compiled to the JSON API, the SPA built by
-//! trunk, both written to a staging folder, precompressed, then swapped into
-//! `dist/` in one rename. A failure anywhere leaves the previous `dist/` as it was.
+//! trunk, every route prerendered, all written to a staging folder with
+//! `.br`/`.gz` siblings, then swapped into `dist/` in one rename. A failure
+//! anywhere leaves the previous `dist/` as it was.
+//!
+//! Incremental by content hash: trunk runs only when the SPA's sources changed,
+//! and a page is rendered, or a file compressed, only when its inputs are not
+//! in the cache (`cache.rs`). The build prints its phase timings.
 
-use std::io::Write;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use keel_content::{Options as ContentOptions, Output, Source};
+use rayon::iter::{ParallelBridge, ParallelIterator};
 
+use crate::cache::{self, Cache};
 use crate::{sh, tool_path};
 
 #[derive(Default)]
@@ -44,8 +54,12 @@ pub fn read_sources(root: &Path, content_dir: &Path) -> anyhow::Result<(Source, 
 }
 
 pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<Output> {
+    compile_with(root, content_dir, drafts, &keel_content::NoCache)
+}
+
+fn compile_with(root: &Path, content_dir: &Path, drafts: bool, cache: &dyn keel_content::ArticleCache) -> anyhow::Result<Output> {
     let (site, articles) = read_sources(root, content_dir)?;
-    match keel_content::compile(&site, &articles, &ContentOptions { drafts, ..Default::default() }) {
+    match keel_content::compile_with(&site, &articles, &ContentOptions { drafts, ..Default::default() }, cache) {
         Ok(out) => Ok(out),
         Err(diagnostics) => {
             eprintln!();
@@ -85,36 +99,365 @@ pub fn check_content(root: &Path, content_dir: &Path, out_dir: Option<&Path>, dr
     Ok(())
 }
 
-pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
-    let started = Instant::now();
-    // Content first: an authoring error fails in a second, before any build.
-    let content = compile(root, &root.join("content"), opts.drafts)?;
-    eprintln!("content: {} articles, {} files", content.articles.len(), content.files.len());
+/// Where a build reads and writes. `cargo xtask build` uses the checkout's
+/// folders; the benchmark points `content`, `dist` and `work` at a scratch folder.
+pub struct Layout {
+    /// The checkout: the SPA's sources, trunk's configuration.
+    pub root: PathBuf,
+    pub content: PathBuf,
+    pub dist: PathBuf,
+    /// The staging folder and the cache of compressed forms and pages.
+    pub work: PathBuf,
+    /// Trunk's output, kept by a hash of its inputs (shared with the benchmark,
+    /// whose content changes but whose SPA does not).
+    pub spa: PathBuf,
+}
 
-    let stage = root.join("target/keel-build/dist");
+impl Layout {
+    pub fn of(root: &Path) -> Layout {
+        Layout {
+            root: root.to_path_buf(),
+            content: root.join("content"),
+            dist: root.join("dist"),
+            work: root.join("target/keel-build"),
+            spa: root.join("target/keel-build-spa"),
+        }
+    }
+}
+
+pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    let report = build(&Layout::of(root), opts)?;
+    eprintln!("{report}");
+    Ok(())
+}
+
+/// Build `layout.dist`: compile the content, build (or reuse) the SPA, then
+/// prerender and precompress into a staging folder, reusing every page and
+/// compressed form whose inputs have not changed, and swap it into place.
+pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let started = Instant::now();
+    // Delete previous builds' dist/ (see swap_into_place) alongside the work.
+    let trash = layout.work.join("trash");
+    let sweeper = {
+        let trash = trash.clone();
+        std::thread::spawn(move || std::fs::remove_dir_all(trash))
+    };
+    // Content first: an authoring error fails in a second, before any build.
+    let t = Instant::now();
+    let cache = Cache::open(&layout.work.join("cache"))?;
+    let stamp = exe_stamp()?;
+    let content = compile_with(&layout.root, &layout.content, opts.drafts, &ArticleStore { cache: &cache, stamp: &stamp })?;
+    report.phase("content", t, format!("{} articles, {} files", content.articles.len(), content.files.len()));
+
+    let t = Instant::now();
+    let (spa, fresh) = spa(layout)?;
+    report.phase("spa", t, if fresh { "built by trunk".into() } else { "unchanged, reused".into() });
+
+    let stage = layout.work.join("dist");
+    let _ = std::fs::remove_dir_all(&stage);
+    std::fs::create_dir_all(&stage)?;
+    let t = Instant::now();
+    let stats = emit_all(&spa, &stage, &content.files, &cache, &stamp)?;
+    let pages = stats.pages.lock().expect("threads are done").clone();
+    report.phase(
+        "pages+files",
+        t,
+        format!(
+            "{} files written; {} of {} pages rendered ({:.1} s CPU), {} of {} compressed forms made ({:.1} s CPU, {:.1} s of it at best effort; {} threads)",
+            stats.written.load(Relaxed),
+            pages.rendered,
+            pages.total,
+            pages.render_time.as_secs_f64(),
+            stats.compressed.load(Relaxed),
+            stats.compressible.load(Relaxed),
+            Duration::from_nanos(stats.compress_nanos.load(Relaxed)).as_secs_f64(),
+            Duration::from_nanos(stats.best_nanos.load(Relaxed)).as_secs_f64(),
+            rayon::current_num_threads()
+        ),
+    );
+
+    let t = Instant::now();
+    let _ = sweeper.join();
+    swap_into_place(&stage, &layout.dist, &trash)?;
+    let pruned = cache.prune()?;
+    report.phase("swap", t, format!("{pruned} stale cache entries removed"));
+    report.total = started.elapsed();
+    report.peak_memory_mb = peak_memory_mb();
+    Ok(report)
+}
+
+/// Phase timings, printed at the end of every build.
+#[derive(Default)]
+pub struct Report {
+    pub phases: Vec<(&'static str, Duration, String)>,
+    pub total: Duration,
+    pub peak_memory_mb: Option<u64>,
+}
+
+impl Report {
+    fn phase(&mut self, name: &'static str, since: Instant, note: String) {
+        self.phases.push((name, since.elapsed(), note));
+    }
+
+    pub fn seconds(&self, name: &str) -> f64 {
+        self.phases.iter().find(|(n, ..)| *n == name).map(|(_, d, _)| d.as_secs_f64()).unwrap_or(0.0)
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "build phases:")?;
+        for (name, d, note) in &self.phases {
+            writeln!(f, "  {name:<12} {:>7.2} s  {note}", d.as_secs_f64())?;
+        }
+        let mem = self.peak_memory_mb.map(|m| format!(", peak memory {m} MB")).unwrap_or_default();
+        write!(f, "Built in {:.1} s{mem}", self.total.as_secs_f64())
+    }
+}
+
+/// CPU time of the calling thread (Linux's schedstat, in nanoseconds): what a
+/// step cost, whatever else the machine is running. Wall time elsewhere.
+pub fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(s.split_whitespace().next()?.parse().ok()?))
+}
+
+/// Time `f` by thread CPU where the system offers it, by the clock otherwise.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let (cpu, wall) = (thread_cpu(), Instant::now());
+    let out = f();
+    let spent = match (cpu, thread_cpu()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => wall.elapsed(),
+    };
+    (out, spent)
+}
+
+/// The process's peak resident memory (Linux), in MB.
+pub fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
+}
+
+/// Reset the peak (Linux), so the next build's figure is its own.
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Trunk's output for the SPA's current sources: reused when nothing trunk
+/// reads has changed (its wasm compile and wasm-opt take minutes), built
+/// otherwise. Returns the folder and whether trunk ran.
+fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
+    let root = &layout.root;
+    let mut inputs: Vec<PathBuf> =
+        ["index.html", "Trunk.toml", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"].iter().map(|f| root.join(f)).collect();
+    for dir in ["src", "assets", "crates/model"] {
+        inputs.extend(walk(&root.join(dir))?);
+    }
+    let mut parts: Vec<Vec<u8>> = vec![b"spa-v1".to_vec()];
+    for path in &inputs {
+        parts.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes().to_vec());
+        parts.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    }
+    let key = cache::key(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let dir = layout.spa.join(&key[..16]);
+    if dir.join("index.html").exists() {
+        return Ok((dir, false));
+    }
+    let partial = layout.spa.join("partial");
+    let _ = std::fs::remove_dir_all(&partial);
     sh(Command::new("cargo").args(["fetch", "--quiet"]).current_dir(root))?;
     sh(Command::new("trunk")
         .args(["build", "--release", "--dist"])
-        .arg(&stage)
+        .arg(&partial)
         .env("PATH", tool_path(root))
         .current_dir(root))?;
+    let _ = std::fs::remove_file(partial.join(".trunk-lock"));
+    // Keep only this build's output.
+    for old in std::fs::read_dir(&layout.spa)? {
+        let old = old?.path();
+        if old != partial {
+            let _ = std::fs::remove_dir_all(old);
+        }
+    }
+    std::fs::rename(&partial, &dir)?;
+    Ok((dir, true))
+}
 
-    for (url, bytes) in &content.files {
-        write(&stage, url, bytes)?;
+#[derive(Default)]
+struct Stats {
+    written: AtomicU64,
+    compressible: AtomicU64,
+    compressed: AtomicU64,
+    compress_nanos: AtomicU64,
+    /// Of which at `Effort::Best`.
+    best_nanos: AtomicU64,
+    pages: Mutex<PageStats>,
+}
+
+#[derive(Clone, Default)]
+struct PageStats {
+    total: usize,
+    rendered: usize,
+    render_time: Duration,
+}
+
+/// Write the SPA, the API documents and every prerendered page into `stage`
+/// with their `.br`/`.gz` siblings. Pages are rendered on one thread (see
+/// `keel_prerender::Renderer`) while the others write and compress, through a
+/// short queue so memory stays bounded whatever the size of the site.
+/// The identity of this program's build. The content compiler and the SPA's
+/// code are compiled into it, so compiled articles and rendered pages are
+/// cached under it: a new build of xtask starts from a clean slate.
+fn exe_stamp() -> anyhow::Result<String> {
+    let exe = std::fs::metadata(std::env::current_exe()?)?;
+    Ok(format!("{}-{:?}", exe.len(), exe.modified()?))
+}
+
+/// Compiled articles in the build cache.
+struct ArticleStore<'a> {
+    cache: &'a Cache,
+    stamp: &'a str,
+}
+
+impl keel_content::ArticleCache for ArticleStore<'_> {
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        self.cache.read(&cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]), ".json")
     }
-    // Every route as static HTML: readable before (and without) the wasm, with
-    // real head tags per URL. 404.html is what static hosts serve for unknown paths.
-    let shell = std::fs::read_to_string(stage.join("index.html"))?;
-    let t = Instant::now();
-    let pages = keel_prerender::render_site(&shell, &content.files)?;
-    for page in &pages {
-        write(&stage, &page.file, page.html.as_bytes())?;
+
+    fn put(&self, key: &str, bytes: &[u8]) {
+        // A failed write only costs a recompile next time.
+        let _ = self.cache.put(&cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]), ".json", bytes);
     }
-    eprintln!("prerendered {} pages in {:.0} ms", pages.len(), t.elapsed().as_secs_f64() * 1000.0);
-    let _ = std::fs::remove_file(stage.join(".trunk-lock"));
-    precompress(&stage)?;
-    swap_into_place(&stage, &root.join("dist"))?;
-    eprintln!("Built dist/ in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &Cache, exe_stamp: &str) -> anyhow::Result<Stats> {
+    let stats = Stats::default();
+    let shell = std::fs::read_to_string(spa.join("index.html")).context("reading trunk's index.html")?;
+    // Pages depend on the SPA's code as well as their data: that code is
+    // compiled into this program, so its identity is part of each page's key.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>, Option<String>)>(32);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let renderer = scope.spawn(|| -> anyhow::Result<()> {
+            let tx = tx; // moved in: the writers stop when this thread is done
+            let renderer = keel_prerender::Renderer::new(&shell, api)?;
+            let specs = renderer.pages();
+            let mut ps = PageStats { total: specs.len(), ..Default::default() };
+            for spec in specs {
+                let mut parts: Vec<&[u8]> = vec![b"page-v1", exe_stamp.as_bytes(), shell.as_bytes(), spec.url.as_bytes(), spec.file.as_bytes()];
+                for d in &spec.docs {
+                    parts.push(d.as_bytes());
+                    parts.push(api.get(d).map(Vec::as_slice).unwrap_or_default());
+                }
+                let key = cache::key(&parts);
+                // Unchanged: link the page and its compressed forms from the
+                // cache without reading, hashing or writing their bytes.
+                if link_page(stage, &spec.file, &key, cache, &stats)? {
+                    continue;
+                }
+                let html = match cache.read(&key, ".html") {
+                    Some(html) => html,
+                    None => {
+                        let (html, spent) = timed(|| renderer.render(&spec));
+                        let html = html?.into_bytes();
+                        ps.render_time += spent;
+                        ps.rendered += 1;
+                        cache.put(&key, ".html", &html)?;
+                        html
+                    }
+                };
+                if tx.send((spec.file, Cow::Owned(html), Some(key))).is_err() {
+                    break; // the writers failed; their error is reported
+                }
+            }
+            *stats.pages.lock().expect("one writer") = ps;
+            Ok(())
+        });
+        let spa_files = walk(spa)?
+            .into_iter()
+            .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
+                let rel = p.strip_prefix(spa).expect("walk stays inside").to_string_lossy().into_owned();
+                Ok((rel, Cow::Owned(std::fs::read(&p)?), None))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let api_files = api.iter().map(|(url, bytes)| (url.trim_start_matches('/').to_string(), Cow::Borrowed(bytes.as_slice()), None));
+        let written = spa_files
+            .into_iter()
+            .chain(api_files)
+            .chain(rx)
+            .par_bridge()
+            .try_for_each(|(rel, bytes, key)| emit(stage, &rel, &bytes, key.as_deref(), cache, &stats));
+        let rendered = renderer.join().map_err(|_| anyhow::anyhow!("the prerenderer panicked"))?;
+        written.and(rendered)
+    })?;
+    Ok(stats)
+}
+
+/// Write one file and its compressed forms (from the cache when the same
+/// bytes were compressed before).
+/// The key of a file's compressed forms: from its bytes, or from `source`,
+/// a key that already determines them (a page's inputs).
+fn compressed_key(effort: keel_compress::Effort, bytes: &[u8], source: Option<&str>) -> String {
+    let effort = format!("{effort:?}");
+    match source {
+        Some(k) => cache::key(&[b"compressed-from-v1", effort.as_bytes(), k.as_bytes()]),
+        None => cache::key(&[b"compressed-v1", effort.as_bytes(), bytes]),
+    }
+}
+
+/// Link an unchanged page and its compressed forms into `stage`; false when
+/// any of them is missing from the cache.
+fn link_page(stage: &Path, rel: &str, key: &str, cache: &Cache, stats: &Stats) -> anyhow::Result<bool> {
+    let path = stage.join(rel);
+    let Some(len) = cache.len(key, ".html") else { return Ok(false) };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let siblings = match keel_compress::plan(rel, len as usize) {
+        Some(effort) => vec![(compressed_key(effort, &[], Some(key)), ".br"), (compressed_key(effort, &[], Some(key)), ".gz")],
+        None => Vec::new(),
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    for (k, suffix) in &siblings {
+        if !cache.link(k, suffix, &path.with_file_name(format!("{name}{suffix}")))? {
+            return Ok(false);
+        }
+    }
+    cache.link(key, ".html", &path)?;
+    stats.written.fetch_add(1, Relaxed);
+    stats.compressible.fetch_add(siblings.len() as u64, Relaxed);
+    Ok(true)
+}
+
+/// Write one file and its compressed forms (from the cache when the same
+/// bytes, or the same `source` key, were compressed before).
+fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cache, stats: &Stats) -> anyhow::Result<()> {
+    let path = stage.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    stats.written.fetch_add(1, Relaxed);
+    let Some(effort) = keel_compress::plan(rel, bytes.len()) else { return Ok(()) };
+    let key = compressed_key(effort, bytes, source);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    type Compress = fn(&[u8], keel_compress::Effort) -> Vec<u8>;
+    for (suffix, compress) in [(".br", keel_compress::brotli as Compress), (".gz", keel_compress::gzip as Compress)] {
+        stats.compressible.fetch_add(1, Relaxed);
+        let dest = path.with_file_name(format!("{name}{suffix}"));
+        if !cache.link(&key, suffix, &dest)? {
+            let (packed, spent) = timed(|| compress(bytes, effort));
+            stats.compress_nanos.fetch_add(spent.as_nanos() as u64, Relaxed);
+            if effort == keel_compress::Effort::Best {
+                stats.best_nanos.fetch_add(spent.as_nanos() as u64, Relaxed);
+            }
+            stats.compressed.fetch_add(1, Relaxed);
+            cache.put(&key, suffix, &packed)?;
+            cache.link(&key, suffix, &dest)?;
+        }
+    }
     Ok(())
 }
 
@@ -124,35 +467,6 @@ fn write(dir: &Path, url: &str, bytes: &[u8]) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
-}
-
-fn compressible(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("html" | "js" | "css" | "json" | "wasm" | "xml" | "svg" | "txt")
-    )
-}
-
-/// Write `.br` and `.gz` siblings, so a CDN or the server sends them as they are.
-fn precompress(dir: &Path) -> anyhow::Result<()> {
-    for entry in walk(dir)? {
-        if !compressible(&entry) {
-            continue;
-        }
-        let bytes = std::fs::read(&entry)?;
-        let mut br = Vec::new();
-        {
-            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
-            w.write_all(&bytes)?;
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&bytes)?;
-        let gz = gz.finish()?;
-        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        std::fs::write(entry.with_file_name(format!("{name}.br")), br)?;
-        std::fs::write(entry.with_file_name(format!("{name}.gz")), gz)?;
-    }
-    Ok(())
 }
 
 pub fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -169,14 +483,26 @@ pub fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn swap_into_place(stage: &Path, dist: &Path) -> anyhow::Result<()> {
+/// Rename `stage` into `dist`. The previous `dist` goes into `trash` (the
+/// next build deletes it while it compiles; deleting ten thousand files takes
+/// seconds on a busy disk), or, across file systems, is deleted now.
+fn swap_into_place(stage: &Path, dist: &Path, trash: &Path) -> anyhow::Result<()> {
     let old = dist.with_extension("old");
     let _ = std::fs::remove_dir_all(&old);
+    let mut aside = None;
     if dist.exists() {
-        std::fs::rename(dist, &old).with_context(|| format!("moving the previous {} aside", dist.display()))?;
+        std::fs::create_dir_all(trash)?;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let in_trash = trash.join(nanos.to_string());
+        if std::fs::rename(dist, &in_trash).is_err() {
+            std::fs::rename(dist, &old).with_context(|| format!("moving the previous {} aside", dist.display()))?;
+            aside = Some(old);
+        }
     }
     std::fs::rename(stage, dist).with_context(|| format!("moving the new build into {}", dist.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
+    if let Some(old) = aside {
+        let _ = std::fs::remove_dir_all(old);
+    }
     Ok(())
 }
 
@@ -230,7 +556,7 @@ mod tests {
         let err = site(&root, &Options::default()).unwrap_err().to_string();
         assert!(err.contains("nothing was written"), "{err}");
         assert_eq!(std::fs::read_to_string(root.join("dist/index.html")).unwrap(), "previous build");
-        assert!(!root.join("target/keel-build").exists(), "nothing was staged");
+        assert!(!root.join("target/keel-build/dist").exists(), "nothing was staged");
         let _ = std::fs::remove_dir_all(&root);
     }
 

@@ -4,6 +4,8 @@
 //!                              (--drafts: include articles marked draft, for writers)
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
+//!     cargo xtask bench-build  build generated sites (--articles 5,200,1000) and print each phase's time:
+//!                              full, unchanged, and after one article changed
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
 //!                              (--content DIR: another content folder; --out DIR: write there)
 //!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
@@ -13,7 +15,9 @@
 //!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
 //!     cargo xtask navtiming    click-to-heading-painted times of client-side navigation, cached and not
 
+mod bench;
 mod build;
+mod cache;
 mod load;
 mod setup;
 mod sizes;
@@ -42,6 +46,10 @@ fn run() -> anyhow::Result<()> {
         Some("build") => {
             setup::ensure(&root, setup::Need::Build)?;
             build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts") })
+        }
+        Some("bench-build") => {
+            setup::ensure(&root, setup::Need::Build)?;
+            bench::run(&root, &args[1..])
         }
         Some("content") => {
             let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));

@@ -1,19 +1,22 @@
 //! Front matter: the TOML block between `+++` lines at the top of an article.
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::error::{Diagnostic, line_of};
 
+/// The fields a message may point at are `Spanned`: the TOML parser records
+/// where each value is, so a message names its exact line.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrontMatter {
-    pub title: String,
-    pub slug: Option<String>,
-    pub date: toml::value::Datetime,
-    pub updated: Option<toml::value::Datetime>,
-    pub summary: String,
+    pub title: Spanned<String>,
+    pub slug: Option<Spanned<String>>,
+    pub date: Spanned<toml::value::Datetime>,
+    pub updated: Option<Spanned<toml::value::Datetime>>,
+    pub summary: Spanned<String>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Vec<Spanned<String>>,
     pub author: AuthorFm,
     #[serde(default)]
     pub draft: bool,
@@ -23,14 +26,14 @@ pub struct FrontMatter {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorFm {
-    pub name: String,
-    pub role: String,
+    pub name: Spanned<String>,
+    pub role: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoverFm {
-    pub src: String,
+    pub src: Spanned<String>,
     pub alt: String,
     pub width: u32,
     pub height: u32,
@@ -39,9 +42,18 @@ pub struct CoverFm {
 /// The front matter, and the Markdown body with the line it starts on.
 pub struct Split<'a> {
     pub front: FrontMatter,
+    /// The TOML text, to turn a field's span into a line.
+    toml: &'a str,
     pub body: &'a str,
     /// Lines before the body (delimiters included), to turn body lines into file lines.
     pub body_line_offset: usize,
+}
+
+impl Split<'_> {
+    /// The file line of a front-matter value (the `+++` line is line 1).
+    pub fn line<T>(&self, value: &Spanned<T>) -> usize {
+        line_of(self.toml, value.span().start) + 1
+    }
 }
 
 pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
@@ -73,7 +85,7 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     })?;
     let body = &rest[body_start..];
     let body_line_offset = line_of(text_nobom, text_nobom.len() - body.len()) - 1;
-    Ok(Split { front, body, body_line_offset })
+    Ok(Split { front, toml: toml_text, body, body_line_offset })
 }
 
 /// The TOML parser's message, first line only, in the writer's words rather

@@ -10,12 +10,15 @@ mod error;
 mod feeds;
 mod front;
 mod highlight;
+mod html;
 mod markdown;
+mod search;
 mod site;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, SearchDoc, SearchIndex, TagCount, paths};
+use rayon::prelude::*;
+use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, TagCount, paths};
 
 pub use error::Diagnostic;
 pub use front::slugify;
@@ -57,23 +60,96 @@ const EXCERPT_CHARS: usize = 200;
 /// How many of the newest articles `site.json` carries.
 const LATEST_COUNT: usize = 3;
 
+/// Sources in, the whole API out, or every authoring error. The steps, in order:
+/// parse each article (in parallel: they are independent), check what spans
+/// articles (unique slugs, internal links), order them, derive (tags, related
+/// reading), then write the documents.
 pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Output, Vec<Diagnostic>> {
+    compile_with(site, articles, opts, &NoCache)
+}
+
+/// Where compiled articles can be kept between builds (the caller does the
+/// IO). An article's compiled form depends only on its path and text, and on
+/// this compiler: `get` and `put` are given a key made of the first two, and
+/// the caller must make its store specific to the compiler's build.
+pub trait ArticleCache: Sync {
+    fn get(&self, key: &str) -> Option<Vec<u8>>;
+    fn put(&self, key: &str, bytes: &[u8]);
+}
+
+/// No cache: every article is compiled.
+pub struct NoCache;
+
+impl ArticleCache for NoCache {
+    fn get(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn put(&self, _: &str, _: &[u8]) {}
+}
+
+/// `compile`, reusing articles compiled before (a Markdown parse and code
+/// highlighting per article are most of the compiler's time).
+pub fn compile_with(site: &Source, articles: &[Source], opts: &Options, cache: &dyn ArticleCache) -> Result<Output, Vec<Diagnostic>> {
+    let (site_file, mut parsed) = parse_all(site, articles, opts, cache)?;
+    // Newest first; the slug breaks ties so the output is deterministic.
+    parsed.sort_by(|a, b| (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug)));
+    let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
+    let tags = count_tags(&summaries);
+    let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
+
+    let mut files = BTreeMap::new();
+    put(&mut files, paths::site(), &site);
+    put(&mut files, paths::tags(), &tags);
+    write_listings(&mut files, &summaries, &tags, opts.per_page);
+    write_search(&mut files, &parsed);
+    let articles: Vec<Article> = parsed
+        .into_par_iter()
+        .map(|c| Article { more: more_articles(&c.article.meta, &summaries), ..c.article })
+        .collect();
+    files.par_extend(articles.par_iter().map(|a| (paths::article(&a.meta.slug), serde_json::to_vec(a).expect("model types serialize"))));
+    files.extend(feeds::sitemaps(&site, &articles, feeds::SITEMAP_MAX_URLS).into_iter().map(|(p, x)| (p, x.into_bytes())));
+    files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
+    // At the root, where crawlers look; the Sitemap line must be an absolute URL.
+    files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
+
+    Ok(Output { files, site, articles })
+}
+
+/// Parse the site and every article, then check what spans articles. Any
+/// error anywhere means no output: all of them come back, sorted by file and line.
+fn parse_all(
+    site: &Source,
+    articles: &[Source],
+    opts: &Options,
+    cache: &dyn ArticleCache,
+) -> Result<(site::SiteFile, Vec<Compiled>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
-
     // Drafts are compiled too, so their mistakes are reported, then left out.
-    let mut parsed: Vec<Compiled> = Vec::new();
-    for src in articles {
-        match compile_article(src) {
+    let compiled: Vec<Result<Compiled, Diagnostic>> = articles.par_iter().map(|src| compile_cached(src, cache)).collect();
+    let mut parsed = Vec::new();
+    for c in compiled {
+        match c {
             Ok(c) if c.draft && !opts.drafts => {}
             Ok(c) => parsed.push(c),
             Err(e) => errors.push(e),
         }
     }
+    errors.extend(cross_article_errors(&parsed));
+    match site_file {
+        Some(site_file) if errors.is_empty() => Ok((site_file, parsed)),
+        _ => {
+            errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            Err(errors)
+        }
+    }
+}
 
-    // Slugs are unique.
+/// Slugs are unique, and internal links point at articles that exist.
+fn cross_article_errors(parsed: &[Compiled]) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for Compiled { article: a, path, .. } in &parsed {
+    for Compiled { article: a, path, .. } in parsed {
         if let Some(first) = seen.insert(&a.meta.slug, path) {
             errors.push(Diagnostic::new(
                 path,
@@ -82,85 +158,60 @@ pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Out
             ));
         }
     }
-    // Internal links point at articles that exist.
-    let slugs: BTreeSet<&str> = parsed.iter().map(|c| c.article.meta.slug.as_str()).collect();
-    for Compiled { links, path, .. } in &parsed {
+    for Compiled { links, path, .. } in parsed {
         for (slug, line) in links {
-            if !slugs.contains(slug.as_str()) {
+            if !seen.contains_key(slug.as_str()) {
                 errors.push(Diagnostic::new(path, *line, format!("the link to /articles/{slug} points at no article")));
             }
         }
     }
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        return Err(errors);
-    }
-    let site_file = site_file.expect("no errors means the site parsed");
+    errors
+}
 
-    // Newest first; the slug breaks ties so the output is deterministic.
-    parsed.sort_by(|a, b| {
-        (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug))
-    });
-    let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
-
-    let mut tag_counts: BTreeMap<String, u32> = BTreeMap::new();
-    for s in &summaries {
-        for t in &s.tags {
-            *tag_counts.entry(t.clone()).or_default() += 1;
-        }
+fn count_tags(summaries: &[ArticleSummary]) -> Vec<TagCount> {
+    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in summaries.iter().flat_map(|s| &s.tags) {
+        *counts.entry(t).or_default() += 1;
     }
-    let tags: Vec<TagCount> = tag_counts.iter().map(|(tag, &count)| TagCount { tag: tag.clone(), count }).collect();
+    counts.into_iter().map(|(tag, count)| TagCount { tag: tag.to_string(), count }).collect()
+}
 
-    let mut articles: Vec<Article> = parsed.iter().map(|c| c.article.clone()).collect();
-    for a in &mut articles {
-        a.more = more_articles(&a.meta, &summaries);
+/// The paged index, and the paged list of each tag.
+fn write_listings(files: &mut BTreeMap<String, Vec<u8>>, summaries: &[ArticleSummary], tags: &[TagCount], per_page: u32) {
+    for page in paginate(None, summaries, per_page) {
+        put(files, paths::articles_page(page.page), &page);
     }
-
-    let mut files = BTreeMap::new();
-    let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
-    put(&mut files, paths::site(), &site);
-    put(&mut files, paths::tags(), &tags);
-    for page in paginate(None, &summaries, opts.per_page) {
-        put(&mut files, paths::articles_page(page.page), &page);
-    }
-    for TagCount { tag, .. } in &tags {
+    for TagCount { tag, .. } in tags {
         let tagged: Vec<ArticleSummary> = summaries.iter().filter(|s| s.tags.contains(tag)).cloned().collect();
-        for page in paginate(Some(tag), &tagged, opts.per_page) {
-            put(&mut files, paths::tag_page(tag, page.page), &page);
+        for page in paginate(Some(tag), &tagged, per_page) {
+            put(files, paths::tag_page(tag, page.page), &page);
         }
     }
-    for a in &articles {
-        put(&mut files, paths::article(&a.meta.slug), a);
-    }
-    let search = SearchIndex {
-        docs: parsed
-            .iter()
-            .map(|Compiled { article: a, text, .. }| SearchDoc {
-                slug: a.meta.slug.clone(),
-                title: a.meta.title.clone(),
-                summary: a.meta.summary.clone(),
-                date: a.meta.date.clone(),
-                author: a.meta.author.clone(),
-                reading_minutes: a.meta.reading_minutes,
-                tags: a.meta.tags.clone(),
-                terms: search_terms(text),
-            })
-            .collect(),
-    };
-    put(&mut files, paths::search(), &search);
-    files.insert("/sitemap.xml".into(), feeds::sitemap(&site, &articles).into_bytes());
-    files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
-    // At the root, where crawlers look; the Sitemap line must be an absolute URL.
-    files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
+}
 
-    Ok(Output { files, site, articles })
+fn write_search(files: &mut BTreeMap<String, Vec<u8>>, parsed: &[Compiled]) {
+    let docs: Vec<search::Doc> = parsed.iter().map(|c| search::Doc { summary: &c.article.meta, body: &c.text }).collect();
+    files.extend(search::files(&docs));
 }
 
 fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String, value: &T) {
     files.insert(path, serde_json::to_vec(value).expect("model types serialize"));
 }
 
+/// An article from the cache, or compiled and stored there. Only successes
+/// are stored: a broken article is compiled again and reports its error.
+fn compile_cached(src: &Source, cache: &dyn ArticleCache) -> Result<Compiled, Diagnostic> {
+    let key = format!("{}\u{0}{}", src.path, src.text);
+    if let Some(c) = cache.get(&key).and_then(|bytes| serde_json::from_slice::<Compiled>(&bytes).ok()) {
+        return Ok(c);
+    }
+    let c = compile_article(src)?;
+    cache.put(&key, &serde_json::to_vec(&c).expect("model types serialize"));
+    Ok(c)
+}
+
 /// One article as compiled, with what the cross-article checks need.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Compiled {
     article: Article,
     draft: bool,
@@ -175,75 +226,56 @@ struct Compiled {
 fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
     let file = src.path.as_str();
     let split = front::split(file, &src.text)?;
-    let fm = split.front;
-    // Lines of the front matter, for messages about a field's value.
-    let field_line = |key: &str| {
-        src.text
-            .lines()
-            .position(|l| l.trim_start().starts_with(key) && l[l.find(key).unwrap_or(0) + key.len()..].trim_start().starts_with('='))
-            .map(|i| i + 1)
-            .unwrap_or(1)
-    };
-    let require = |value: &str, key: &str| {
-        if value.trim().is_empty() {
-            Err(Diagnostic::new(file, field_line(key), format!("`{key}` must not be empty")))
-        } else {
-            Ok(())
+    let fm = &split.front;
+    let at = |line: usize, message: String| Diagnostic::new(file, line, message);
+    for (value, key) in [(&fm.title, "title"), (&fm.summary, "summary"), (&fm.author.name, "name"), (&fm.author.role, "role")] {
+        if value.get_ref().trim().is_empty() {
+            return Err(at(split.line(value), format!("`{key}` must not be empty")));
         }
-    };
-    require(&fm.title, "title")?;
-    require(&fm.summary, "summary")?;
-    require(&fm.author.name, "name")?;
-    require(&fm.author.role, "role")?;
-    let slug = match &fm.slug {
-        Some(s) => s.clone(),
-        None => slugify(&fm.title),
+    }
+    let (slug, slug_line) = match &fm.slug {
+        Some(s) => (s.get_ref().clone(), split.line(s)),
+        None => (slugify(fm.title.get_ref()), split.line(&fm.title)),
     };
     if !paths::is_valid_slug(&slug) {
-        return Err(Diagnostic::new(
-            file,
-            field_line(if fm.slug.is_some() { "slug" } else { "title" }),
-            format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens"),
-        ));
+        return Err(at(slug_line, format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens")));
     }
-    let date = front::date_only(&fm.date).map_err(|m| Diagnostic::new(file, field_line("date"), format!("date: {m}")))?;
-    let updated = fm
-        .updated
-        .as_ref()
-        .map(front::date_only)
-        .transpose()
-        .map_err(|m| Diagnostic::new(file, field_line("updated"), format!("updated: {m}")))?;
-    if let Some(u) = &updated
+    let date = front::date_only(fm.date.get_ref()).map_err(|m| at(split.line(&fm.date), format!("date: {m}")))?;
+    let updated = match &fm.updated {
+        Some(u) => Some(front::date_only(u.get_ref()).map_err(|m| at(split.line(u), format!("updated: {m}")))?),
+        None => None,
+    };
+    if let (Some(u), Some(spanned)) = (&updated, &fm.updated)
         && u < &date
     {
-        return Err(Diagnostic::new(file, field_line("updated"), format!("updated ({u}) is before date ({date})")));
+        return Err(at(split.line(spanned), format!("updated ({u}) is before date ({date})")));
     }
     for tag in &fm.tags {
-        if !paths::is_valid_slug(tag) {
-            return Err(Diagnostic::new(
-                file,
-                field_line("tags"),
-                format!("the tag `{tag}` is not allowed: use lowercase letters, digits and single hyphens"),
+        if !paths::is_valid_slug(tag.get_ref()) {
+            return Err(at(
+                split.line(tag),
+                format!("the tag `{}` is not allowed: use lowercase letters, digits and single hyphens", tag.get_ref()),
             ));
         }
     }
     if let Some(c) = &fm.cover
-        && !keel_model::doc::is_safe_url(&c.src)
+        && !keel_model::doc::is_safe_url(c.src.get_ref())
     {
-        return Err(Diagnostic::new(file, field_line("src"), format!("the cover image `{}` is refused", c.src)));
+        return Err(at(split.line(&c.src), format!("the cover image `{}` is refused", c.src.get_ref())));
     }
     let body = markdown::parse(file, split.body, split.body_line_offset)?;
     let word_count = body.text.split_whitespace().count() as u32;
+    let fm = split.front;
     let meta = ArticleSummary {
         slug,
-        title: fm.title.trim().to_string(),
-        summary: fm.summary.trim().to_string(),
+        title: fm.title.into_inner().trim().to_string(),
+        summary: fm.summary.into_inner().trim().to_string(),
         date,
         updated,
-        tags: fm.tags,
-        author: Author { name: fm.author.name, role: fm.author.role },
+        tags: fm.tags.into_iter().map(toml::Spanned::into_inner).collect(),
+        author: Author { name: fm.author.name.into_inner(), role: fm.author.role.into_inner() },
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
-        cover: fm.cover.map(|c| Image { src: c.src, alt: c.alt, width: c.width, height: c.height }),
+        cover: fm.cover.map(|c| Image { src: c.src.into_inner(), alt: c.alt, width: c.width, height: c.height }),
     };
     let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
     let article = Article { meta, word_count, excerpt, toc: body.toc, body: body.blocks, more: Vec::new() };
@@ -276,16 +308,19 @@ fn excerpt(blocks: &[keel_model::doc::Block], max: usize) -> String {
     format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
 }
 
-/// Related reading: most shared tags first, then the newest.
+/// Related reading: most shared tags first, then the newest. Linear in the
+/// number of articles (only the chosen few are cloned), so the whole site is
+/// quadratic in counting only.
 fn more_articles(this: &ArticleSummary, all: &[ArticleSummary]) -> Vec<ArticleSummary> {
-    let mut others: Vec<(usize, &ArticleSummary)> = all
+    let mut others: Vec<(usize, usize)> = all
         .iter()
-        .filter(|o| o.slug != this.slug)
-        .map(|o| (o.tags.iter().filter(|t| this.tags.contains(t)).count(), o))
+        .enumerate()
+        .filter(|(_, o)| o.slug != this.slug)
+        .map(|(i, o)| (o.tags.iter().filter(|t| this.tags.contains(t)).count(), i))
         .collect();
-    // `all` is newest first and the sort is stable, so recency breaks ties.
-    others.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
-    others.into_iter().take(MORE_COUNT).map(|(_, o)| o.clone()).collect()
+    // `all` is newest first, so the index breaks ties by recency.
+    others.sort_by_key(|&(shared, i)| (std::cmp::Reverse(shared), i));
+    others.into_iter().take(MORE_COUNT).map(|(_, i)| all[i].clone()).collect()
 }
 
 fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<ArticlePage> {
@@ -309,19 +344,6 @@ fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<A
             items: items.iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).cloned().collect(),
         })
         .collect()
-}
-
-/// Lowercased unique words of three letters or more, in first-seen order.
-fn search_terms(text: &str) -> String {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for w in text.split(|c: char| !c.is_alphanumeric()) {
-        let w = w.to_lowercase();
-        if w.chars().count() >= 3 && seen.insert(w.clone()) {
-            out.push(w);
-        }
-    }
-    out.join(" ")
 }
 
 #[cfg(test)]

@@ -68,6 +68,10 @@ fn authoring_errors_name_file_and_line() {
     check_err(&FRONT.replace("title = \"T\"", "title = \"\""), expect!["a.md:2: `title` must not be empty"]);
     check_err(&format!("{FRONT}\nSee [x](/articles/nope)."), expect!["a.md:10: the link to /articles/nope points at no article"]);
     check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\"Bad Tag\"]\n"), expect!["a.md:5: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
+    // Lines come from the TOML parser's spans: the bad tag's own line in a
+    // multi-line array, and the author's `name`, not an earlier `name =` line.
+    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\n  \"ok\",\n  \"Bad Tag\",\n]\n"), expect!["a.md:7: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
+    check_err(&FRONT.replace("summary = \"S\"", "summary = \"\"\"S\nname = in the summary\n\"\"\"").replace("name = \"A\"", "name = \" \""), expect!["a.md:8: `name` must not be empty"]);
     check_err(&format!("{FRONT}\n\n[x](javascript:void)"), expect!["a.md:11: the link `javascript:void` is refused: only http, https and mailto links, and links within the site, are allowed"]);
 }
 
@@ -130,4 +134,62 @@ fn the_bundled_content_compiles() {
     let feed = String::from_utf8(out.files["/feed.xml"].clone()).unwrap();
     assert_eq!(feed.matches("<entry>").count(), 5);
     assert!(String::from_utf8(out.files["/sitemap.xml"].clone()).unwrap().contains("<loc>https://keel.example/articles/why-code-quality-suffers-when-theres-no-tech-lead</loc>"));
+}
+
+#[test]
+fn the_feed_carries_the_newest_in_full_and_the_sitemap_splits_past_its_limit() {
+    let n = feeds::FEED_COUNT + 5;
+    let sources: Vec<Source> = (1..=n)
+        .map(|i| Source {
+            path: format!("{i}.md"),
+            text: format!("{}\nBody of **{i}** & more.\n", FRONT.replace("title = \"T\"", &format!("title = \"T{i}\"")).replace("2025-01-02", &format!("2025-02-{i:02}"))),
+        })
+        .collect();
+    let out = compile(&site(), &sources, &Options::default()).unwrap();
+    let feed = String::from_utf8(out.files["/feed.xml"].clone()).unwrap();
+    assert_eq!(feed.matches("<entry>").count(), feeds::FEED_COUNT);
+    assert!(feed.contains(&format!("<title>T{n}</title>")), "the newest is in");
+    assert!(!feed.contains("<title>T1</title>"), "the oldest is not");
+    assert!(feed.contains("<content type=\"html\">&lt;p&gt;Body of &lt;strong&gt;25&lt;/strong&gt; &amp;amp; more.&lt;/p&gt;</content>"), "full content, escaped once for XML");
+
+    let one = feeds::sitemaps(&out.site, &out.articles, feeds::SITEMAP_MAX_URLS);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].1.matches("<url>").count(), n + 4);
+    let split = feeds::sitemaps(&out.site, &out.articles, 10);
+    let names: Vec<&str> = split.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(names, ["/sitemap.xml", "/sitemap-1.xml", "/sitemap-2.xml", "/sitemap-3.xml"]);
+    assert!(split[0].1.contains("<sitemapindex") && split[0].1.contains("<loc>https://keel.example/sitemap-3.xml</loc>"));
+    assert_eq!(split[1..].iter().map(|(_, x)| x.matches("<url>").count()).sum::<usize>(), n + 4);
+}
+
+#[test]
+fn compiled_articles_are_reused_from_the_cache_and_a_bad_entry_is_ignored() {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    #[derive(Default)]
+    struct Store(Mutex<HashMap<String, Vec<u8>>>, Mutex<(usize, usize)>);
+    impl ArticleCache for Store {
+        fn get(&self, key: &str) -> Option<Vec<u8>> {
+            let hit = self.0.lock().unwrap().get(key).cloned();
+            self.1.lock().unwrap().0 += usize::from(hit.is_some());
+            hit
+        }
+        fn put(&self, key: &str, bytes: &[u8]) {
+            self.1.lock().unwrap().1 += 1;
+            self.0.lock().unwrap().insert(key.to_string(), bytes.to_vec());
+        }
+    }
+    let sources = [Source { path: "a.md".into(), text: format!("{FRONT}\nSome `code` and [a link](https://e.com).\n") }];
+    let store = Store::default();
+    let first = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    assert_eq!(*store.1.lock().unwrap(), (0, 1), "compiled and stored");
+    let second = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    assert_eq!(*store.1.lock().unwrap(), (1, 1), "reused");
+    assert_eq!(first.files, second.files, "the same output");
+    for v in store.0.lock().unwrap().values_mut() {
+        *v = b"not json".to_vec();
+    }
+    let third = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    assert_eq!(first.files, third.files, "a bad entry is compiled again");
+    assert_eq!(store.1.lock().unwrap().1, 2);
 }

@@ -26,7 +26,9 @@ fn schema_for(path: &str) -> Value {
     let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
     match path {
         "/api/v1/site.json" => r("Site"),
-        "/api/v1/search.json" => r("SearchIndex"),
+        "/api/v1/search/meta.json" => r("SearchMeta"),
+        p if p.starts_with("/api/v1/search/shard/") => r("SearchShard"),
+        p if p.starts_with("/api/v1/search/doc/") => r("ArticleSummary"),
         "/api/v1/tags.json" => json!({ "type": "array", "items": { "$ref": "#/components/schemas/TagCount" } }),
         p if p.starts_with("/api/v1/articles/page/") || p.starts_with("/api/v1/tags/") => r("ArticlePage"),
         p if p.starts_with("/api/v1/articles/") => r("Article"),

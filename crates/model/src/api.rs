@@ -126,25 +126,6 @@ pub struct TagCount {
     pub count: u32,
 }
 
-/// `/api/v1/search.json`: a compact index the SPA searches in memory.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SearchIndex {
-    pub docs: Vec<SearchDoc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SearchDoc {
-    pub slug: String,
-    pub title: String,
-    pub summary: String,
-    pub date: String,
-    pub author: Author,
-    pub reading_minutes: u32,
-    pub tags: Vec<String>,
-    /// Lowercased, de-duplicated words of the body, for matching only.
-    pub terms: String,
-}
-
 /// The body of every 4xx/5xx answer from the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {

@@ -9,6 +9,7 @@
 pub mod contact;
 pub mod doc;
 pub mod paths;
+pub mod search;
 
 mod api;
 pub use api::*;

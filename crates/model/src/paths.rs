@@ -30,8 +30,18 @@ pub fn article(slug: &str) -> String {
     format!("{API_PREFIX}/articles/{slug}.json")
 }
 
-pub fn search() -> String {
-    format!("{API_PREFIX}/search.json")
+/// The search index's entry point; see `crate::search` for its parts.
+pub fn search_meta() -> String {
+    format!("{API_PREFIX}/search/meta.json")
+}
+
+pub fn search_shard(n: u32) -> String {
+    format!("{API_PREFIX}/search/shard/{n}.json")
+}
+
+/// The summary of the article with search id `id`.
+pub fn search_doc(id: u32) -> String {
+    format!("{API_PREFIX}/search/doc/{id}.json")
 }
 
 pub fn contact() -> String {
@@ -60,6 +70,7 @@ mod tests {
         assert_eq!(articles_page(2), "/api/v1/articles/page/2.json");
         assert_eq!(tag_page("rest", 1), "/api/v1/tags/rest/page/1.json");
         assert_eq!(article("a-b"), "/api/v1/articles/a-b.json");
+        assert_eq!(search_shard(3), "/api/v1/search/shard/3.json");
     }
 
     #[test]

@@ -23,64 +23,98 @@ pub struct Page {
     pub html: String,
 }
 
-/// The routes that exist as files, with the URL each is rendered at.
-fn routes(site: &Site, slugs: &[String]) -> Vec<(Route, String, String)> {
-    let _ = site;
-    let mut v = vec![
-        (Route::Home, "/".to_string(), "index.html".to_string()),
-        (Route::Articles, "/articles".into(), "articles/index.html".into()),
-        (Route::Services, "/services".into(), "services/index.html".into()),
-        (Route::Contact, "/contact".into(), "contact/index.html".into()),
-        // Served with a 404 status for any unknown path (server and static hosts).
-        (Route::NotFound, "/404".into(), "404.html".into()),
-    ];
-    for slug in slugs {
-        v.push((Route::Article { slug: slug.clone() }, format!("/articles/{slug}"), format!("articles/{slug}/index.html")));
+/// A page the site has: the route, the URL it is rendered at, the file it is
+/// written to, and the API documents it is rendered from. The page is a pure
+/// function of the shell, these documents and the SPA's code, so a build can
+/// skip rendering it when none of them changed.
+#[derive(Clone, Debug)]
+pub struct PageSpec {
+    pub route: Route,
+    pub url: String,
+    pub file: String,
+    pub docs: Vec<String>,
+}
+
+/// Renders pages of one site. Holds a single-threaded runtime and the
+/// stylesheet, so it stays on the thread that made it: stylist numbers its
+/// classes per process, and the first (and only) stylesheet must get the same
+/// class name as in the browser.
+pub struct Renderer<'a> {
+    shell: &'a str,
+    api: &'a BTreeMap<String, Vec<u8>>,
+    site: Site,
+    css: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl<'a> Renderer<'a> {
+    /// `api` maps document paths (`/api/v1/...`) to their JSON.
+    pub fn new(shell: &'a str, api: &'a BTreeMap<String, Vec<u8>>) -> anyhow::Result<Self> {
+        let site: Site = serde_json::from_slice(doc(api, &paths::site())?)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        // The one stylesheet, created before any render so every page (and the
+        // browser, whose first style it also is) shares its class name.
+        let style = stylist::Style::new(keel::style::app_style()).map_err(|e| anyhow::anyhow!("stylesheet: {e}"))?;
+        let css = style.get_style_str().to_string();
+        Ok(Renderer { shell, api, site, css, runtime })
     }
-    v
+
+    /// Every page that exists as a file: the fixed routes, `404.html` (what
+    /// static hosts serve for unknown paths), and one page per article.
+    pub fn pages(&self) -> Vec<PageSpec> {
+        let slugs = self.api.keys().filter_map(|k| {
+            k.strip_prefix(paths::API_PREFIX)?.strip_prefix("/articles/")?.strip_suffix(".json").filter(|s| !s.contains('/'))
+        });
+        let fixed = [
+            (Route::Home, "/", "index.html"),
+            (Route::Articles, "/articles", "articles/index.html"),
+            (Route::Services, "/services", "services/index.html"),
+            (Route::Contact, "/contact", "contact/index.html"),
+            (Route::NotFound, "/404", "404.html"),
+        ]
+        .map(|(route, url, file)| (route, url.to_string(), file.to_string()));
+        let articles = slugs.map(|slug| {
+            (Route::Article { slug: slug.to_string() }, format!("/articles/{slug}"), format!("articles/{slug}/index.html"))
+        });
+        fixed
+            .into_iter()
+            .chain(articles)
+            .map(|(route, url, file)| {
+                let mut docs = vec![paths::site()];
+                docs.extend(route.data_path());
+                PageSpec { route, url, file, docs }
+            })
+            .collect()
+    }
+
+    pub fn render(&self, spec: &PageSpec) -> anyhow::Result<String> {
+        let cache = ApiCache::new("");
+        let mut embedded = BTreeMap::new();
+        for d in &spec.docs {
+            let t = std::str::from_utf8(doc(self.api, d)?)?;
+            cache.insert(d, t);
+            embedded.insert(d.clone(), serde_json::from_str::<serde_json::Value>(t)?);
+        }
+        let article: Option<Article> = match &spec.route {
+            Route::Article { slug } => Some(serde_json::from_slice(doc(self.api, &paths::article(slug))?)?),
+            _ => None,
+        };
+        let props = ServerAppProps { cache, url: spec.url.clone().into() };
+        let body = self.runtime.block_on(yew::LocalServerRenderer::<ServerApp>::with_props(props).render());
+        let head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
+        let data = script_json(&serde_json::to_string(&embedded)?);
+        fill_shell(self.shell, &head, &spec.url, &body, &data)
+    }
+}
+
+fn doc<'b>(api: &'b BTreeMap<String, Vec<u8>>, path: &str) -> anyhow::Result<&'b [u8]> {
+    api.get(path).map(Vec::as_slice).ok_or_else(|| anyhow::anyhow!("the API has no {path}"))
 }
 
 /// Render every page. `api` maps document paths (`/api/v1/...`) to their JSON.
 pub fn render_site(shell: &str, api: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<Vec<Page>> {
-    let text = |p: &str| -> anyhow::Result<String> {
-        let bytes = api.get(p).ok_or_else(|| anyhow::anyhow!("the API has no {p}"))?;
-        Ok(String::from_utf8(bytes.clone())?)
-    };
-    let site: Site = serde_json::from_str(&text(&paths::site())?)?;
-    let slugs: Vec<String> = api
-        .keys()
-        .filter_map(|k| k.strip_prefix("/api/v1/articles/")?.strip_suffix(".json").map(str::to_string))
-        .filter(|s| !s.contains('/'))
-        .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    // The one stylesheet, created before any render so every page (and the
-    // browser, whose first style it also is) shares its class name.
-    let style = stylist::Style::new(keel::style::app_style()).map_err(|e| anyhow::anyhow!("stylesheet: {e}"))?;
-    let css = style.get_style_str().to_string();
-
-    let mut pages = Vec::new();
-    for (route, url, file) in routes(&site, &slugs) {
-        let mut docs = vec![paths::site()];
-        docs.extend(route.data_path());
-        let cache = ApiCache::new("");
-        let mut embedded = BTreeMap::new();
-        for d in &docs {
-            let t = text(d)?;
-            cache.insert(d, &t);
-            embedded.insert(d.clone(), serde_json::from_str::<serde_json::Value>(&t)?);
-        }
-        let article: Option<Article> = match &route {
-            Route::Article { slug } => Some(serde_json::from_str(&text(&paths::article(slug))?)?),
-            _ => None,
-        };
-        let props = ServerAppProps { cache, url: url.clone().into() };
-        let body = runtime.block_on(yew::LocalServerRenderer::<ServerApp>::with_props(props).render());
-        let head = head(&site, &route, &url, article.as_ref(), &css);
-        let data = script_json(&serde_json::to_string(&embedded)?);
-        let html = fill_shell(shell, &head, &url, &body, &data)?;
-        pages.push(Page { file, html });
-    }
-    Ok(pages)
+    let renderer = Renderer::new(shell, api)?;
+    renderer.pages().iter().map(|spec| Ok(Page { file: spec.file.clone(), html: renderer.render(spec)? })).collect()
 }
 
 /// The per-page `<head>` additions.

@@ -7,7 +7,6 @@
 //! serving `dist/` would send.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -55,9 +54,6 @@ pub struct SiteFiles {
     files: HashMap<String, Asset>,
 }
 
-/// Below this size compression costs more than it saves.
-const MIN_COMPRESS: usize = 256;
-
 impl Asset {
     /// The ETag of the body sent with `Content-Encoding: encoding` (none: identity).
     /// A strong validator names one representation, so each encoding has its own.
@@ -87,15 +83,10 @@ impl SiteFiles {
                 continue;
             }
             let content_type = content_type(path);
-            let compressible = is_compressible(&content_type) && bytes.len() >= MIN_COMPRESS;
-            let br = raw
-                .get(&format!("{path}.br"))
-                .cloned()
-                .or_else(|| compressible.then(|| brotli(bytes)));
-            let gzip = raw
-                .get(&format!("{path}.gz"))
-                .cloned()
-                .or_else(|| compressible.then(|| gzip(bytes)));
+            // The build's rule (keel-compress), for files it left without siblings.
+            let plan = keel_compress::plan(path, bytes.len());
+            let br = raw.get(&format!("{path}.br")).cloned().or_else(|| plan.map(|e| keel_compress::brotli(bytes, e)));
+            let gzip = raw.get(&format!("{path}.gz")).cloned().or_else(|| plan.map(|e| keel_compress::gzip(bytes, e)));
             let asset = Asset {
                 etag: etag(bytes),
                 body: Bytes::from(bytes.clone()),
@@ -206,15 +197,6 @@ fn content_type(path: &str) -> String {
     }
 }
 
-fn is_compressible(ct: &str) -> bool {
-    ct.starts_with("text/")
-        || ct.starts_with("application/json")
-        || ct.starts_with("application/wasm")
-        || ct.starts_with("application/xml")
-        || ct.starts_with("application/atom+xml")
-        || ct.starts_with("image/svg")
-}
-
 fn cache_policy(path: &str) -> CachePolicy {
     let name = path.rsplit('/').next().unwrap_or(path);
     if path.starts_with("/api/") {
@@ -237,22 +219,6 @@ fn has_content_hash(name: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, h)| {
         (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit())
     })
-}
-
-pub fn brotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        // Quality 11 once at load beats a cheaper setting on every request.
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
-        w.write_all(bytes).expect("writing to a Vec cannot fail");
-    }
-    out
-}
-
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    w.write_all(bytes).expect("writing to a Vec cannot fail");
-    w.finish().expect("writing to a Vec cannot fail")
 }
 
 #[cfg(test)]

@@ -158,7 +158,7 @@ async fn api_documents_are_json_with_strong_etags_and_cdn_caching() {
 #[tokio::test]
 async fn compression_follows_accept_encoding() {
     let h = harness(Config::default()).await;
-    let (_, plain_h, plain) = h.get("/api/v1/search.json").await;
+    let (_, plain_h, plain) = h.get("/api/v1/search/shard/0.json").await;
     assert!(plain_h.get(header::CONTENT_ENCODING).is_none());
     for (accept, want) in [
         ("br", "br"),
@@ -168,7 +168,7 @@ async fn compression_follows_accept_encoding() {
     ] {
         let (status, headers, body) = h
             .send(
-                Request::get("/api/v1/search.json")
+                Request::get("/api/v1/search/shard/0.json")
                     .header(header::ACCEPT_ENCODING, accept)
                     .body(Body::empty())
                     .unwrap(),

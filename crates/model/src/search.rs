@@ -1,0 +1,222 @@
+//! The search index, split so that a query downloads only what it needs
+//! (Pagefind's approach): a small meta document, term shards, and one small
+//! document per article.
+//!
+//! - `search/meta.json` (`SearchMeta`): the first term of every shard, and
+//!   each article's tags (for searching within a tag).
+//! - `search/shard/{n}.json` (`SearchShard`): a run of the sorted terms, each
+//!   with its postings: which articles have it, and how strongly.
+//! - `search/doc/{id}.json`: the `ArticleSummary` of article `id` (ids are
+//!   positions in the newest-first list), fetched only for results on screen.
+//!
+//! The compiler and the SPA tokenize with the same `words`, and the SPA plans
+//! and ranks with the functions here, which the build's size report uses too.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `/api/v1/search/meta.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchMeta {
+    /// How many articles are indexed; doc ids run from 0 to `docs - 1`.
+    pub docs: u32,
+    /// The first term of each shard, ascending: shard `n` holds the terms from
+    /// `shards[n]` up to (not including) `shards[n + 1]`.
+    pub shards: Vec<String>,
+    /// Every tag, and for each doc the indexes into `tags` it carries.
+    pub tags: Vec<String>,
+    pub doc_tags: Vec<Vec<u16>>,
+}
+
+/// `/api/v1/search/shard/{n}.json`: terms in ascending order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchShard {
+    pub terms: Vec<SearchTerm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchTerm {
+    #[serde(rename = "t")]
+    pub term: String,
+    /// Flat pairs, `[doc, weight, doc, weight, …]`, docs ascending. The weight
+    /// says where the term occurs: `TITLE`, `TAG`, `SUMMARY` add up, plus one
+    /// per use in the body up to `BODY_MAX`.
+    #[serde(rename = "p")]
+    pub postings: Vec<u32>,
+}
+
+pub const TITLE: u32 = 40;
+pub const TAG: u32 = 20;
+pub const SUMMARY: u32 = 8;
+pub const BODY_MAX: u32 = 8;
+
+/// Query words shorter than this match whole terms only: a one- or two-letter
+/// prefix would pull in a large part of the index for nothing.
+pub const MIN_PREFIX: usize = 3;
+
+/// The words of a text as the index knows them: lowercase runs of letters and
+/// digits, at least two characters long.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().nth(1).is_some()).map(str::to_lowercase)
+}
+
+/// Whether index term `term` answers query word `word`: equal, or, for words
+/// of `MIN_PREFIX` characters or more, a prefix of it.
+pub fn matches(term: &str, word: &str) -> bool {
+    term == word || (word.chars().count() >= MIN_PREFIX && term.starts_with(word))
+}
+
+impl SearchMeta {
+    /// The shards that can hold terms matching `word`.
+    pub fn shards_for(&self, word: &str) -> Vec<u32> {
+        let n = self.shards.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        // The shard whose range contains `word` itself…
+        let first = self.shards.partition_point(|s| s.as_str() <= word).saturating_sub(1);
+        let mut out = vec![first as u32];
+        // …and, for a prefix, every later shard that still starts with it.
+        if word.chars().count() >= MIN_PREFIX {
+            out.extend((first + 1..n).take_while(|&i| self.shards[i].starts_with(word)).map(|i| i as u32));
+        }
+        out
+    }
+
+    /// Every shard the query needs, without repeats.
+    pub fn shards_for_query(&self, query: &str) -> Vec<u32> {
+        let mut out: Vec<u32> = words(query).flat_map(|w| self.shards_for(&w)).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// The articles matching every word of `query` (optionally only those tagged
+/// `tag`), best first: the summed weights, an exact term counting double a
+/// prefix match; newer articles (lower ids) first among equals. `shards` must
+/// hold the shards `shards_for_query` named; a missing one means no match.
+pub fn rank(meta: &SearchMeta, shards: &BTreeMap<u32, &SearchShard>, query: &str, tag: Option<&str>) -> Vec<u32> {
+    let tag_index = tag.map(|t| meta.tags.iter().position(|x| x == t).map(|i| i as u16));
+    let mut total: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut first = true;
+    let mut words: Vec<String> = words(query).collect();
+    words.dedup();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    for word in &words {
+        let mut scores: BTreeMap<u32, u32> = BTreeMap::new();
+        for n in meta.shards_for(word) {
+            let Some(shard) = shards.get(&n) else { continue };
+            for t in shard.terms.iter().filter(|t| matches(&t.term, word)) {
+                let factor = if t.term == *word { 2 } else { 1 };
+                for pair in t.postings.chunks_exact(2) {
+                    let s = scores.entry(pair[0]).or_default();
+                    *s = (*s).max(pair[1] * factor);
+                }
+            }
+        }
+        // Every word must match: keep only docs that matched all so far.
+        if first {
+            total = scores;
+            first = false;
+        } else {
+            total = total.into_iter().filter_map(|(d, s)| scores.get(&d).map(|w| (d, s + w))).collect();
+        }
+    }
+    let mut hits: Vec<(u32, u32)> = total
+        .into_iter()
+        .filter(|(d, _)| match tag_index {
+            None => true,
+            Some(None) => false,
+            Some(Some(t)) => meta.doc_tags.get(*d as usize).is_some_and(|tags| tags.contains(&t)),
+        })
+        .collect();
+    hits.sort_by_key(|&(d, s)| (std::cmp::Reverse(s), d));
+    hits.into_iter().map(|(d, _)| d).collect()
+}
+
+/// `text` cut into runs, each marked whether it is a word matching the query
+/// (for highlighting results).
+pub fn highlight(text: &str, query: &str) -> Vec<(String, bool)> {
+    let wanted: Vec<String> = words(query).collect();
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut push = |s: &str, hit: bool| match out.last_mut() {
+        Some((last, h)) if *h == hit => last.push_str(s),
+        _ => out.push((s.to_string(), hit)),
+    };
+    let mut start = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        let alnum = c.is_alphanumeric() && i < text.len();
+        if alnum != in_word {
+            let run = &text[start..i];
+            let hit = in_word && wanted.iter().any(|w| matches(&run.to_lowercase(), w));
+            push(run, hit);
+            start = i;
+            in_word = alnum;
+        }
+    }
+    push(&text[start..], false);
+    out.retain(|(s, _)| !s.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(shards: &[&str]) -> SearchMeta {
+        SearchMeta { docs: 3, shards: shards.iter().map(|s| s.to_string()).collect(), tags: vec!["rest".into()], doc_tags: vec![vec![0], vec![], vec![0]] }
+    }
+
+    fn term(t: &str, postings: &[u32]) -> SearchTerm {
+        SearchTerm { term: t.into(), postings: postings.to_vec() }
+    }
+
+    #[test]
+    fn tokenizing() {
+        assert_eq!(words("OAuth 2.0: the *token*, I/O, go1").collect::<Vec<_>>(), ["oauth", "the", "token", "go1"]);
+    }
+
+    #[test]
+    fn planning_names_only_the_shards_needed() {
+        let m = meta(&["", "cache", "caching", "cat", "oauth", "rest"]);
+        assert_eq!(m.shards_for("apple"), [0]);
+        assert_eq!(m.shards_for("cache"), [1]);
+        assert_eq!(m.shards_for("cach"), [0, 1, 2], "a prefix reaches every shard that starts with it");
+        assert_eq!(m.shards_for("ca"), [0], "too short for a prefix");
+        assert_eq!(m.shards_for("zebra"), [5]);
+        assert_eq!(m.shards_for_query("oauth cache"), [1, 4]);
+    }
+
+    #[test]
+    fn ranking_title_tags_body_and_prefixes() {
+        let m = meta(&[""]);
+        let shard = SearchShard {
+            terms: vec![
+                term("cache", &[0, 1, 1, TITLE, 2, TAG]),
+                term("caching", &[0, 5]),
+                term("token", &[0, 1, 2, 1]),
+            ],
+        };
+        let shards = BTreeMap::from([(0, &shard)]);
+        assert_eq!(rank(&m, &shards, "cache", None), [1, 2, 0], "title over tag over body");
+        assert_eq!(rank(&m, &shards, "cach", None), [1, 2, 0], "a prefix matches");
+        assert_eq!(rank(&m, &shards, "Cache token", None), [2, 0], "every word must match");
+        assert_eq!(rank(&m, &shards, "cache", Some("rest")), [2, 0], "within a tag");
+        assert_eq!(rank(&m, &shards, "cache", Some("nope")), Vec::<u32>::new());
+        assert_eq!(rank(&m, &shards, "ca", None), Vec::<u32>::new(), "two letters match whole terms only");
+        assert_eq!(rank(&m, &BTreeMap::new(), "cache", None), Vec::<u32>::new(), "a missing shard matches nothing");
+    }
+
+    #[test]
+    fn highlighting() {
+        let runs = highlight("Caching, and cache invalidation", "cach");
+        assert_eq!(runs, [("Caching".into(), true), (", and ".into(), false), ("cache".into(), true), (" invalidation".into(), false)]);
+        assert_eq!(highlight("no match", "zz"), [("no match".to_string(), false)]);
+        assert_eq!(highlight("", "zz"), Vec::<(String, bool)>::new());
+    }
+}

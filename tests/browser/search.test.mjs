@@ -1,0 +1,37 @@
+// Search reads the sharded index: the meta document, only the shards the
+// query's words fall in, and one small summary per result on screen.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newPage, startServer } from '../harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+test('a query fetches only the shards it needs, ranks the title match first and marks the matched words', async () => {
+  const page = await newPage(browser);
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/search')) fetched.push(new URL(r.url()).pathname); });
+  await page.goto(server.url + '/articles');
+  await page.waitForSelector('main .card');
+  await page.fill('#search', 'oauth');
+  await page.waitForURL(/q=oauth/);
+  await page.waitForSelector('main .card mark');
+  assert.match(await page.textContent('main .card :is(h2, h3)'), /OAuth/, 'the article with oauth in its title comes first');
+  assert.deepEqual(await page.$$eval('main .card:first-child h2 mark', (m) => m.map((e) => e.textContent.toLowerCase())), ['oauth']);
+  const meta = await (await fetch(server.url + '/api/v1/search/meta.json')).json();
+  const shards = fetched.filter((p) => p.includes('/shard/'));
+  assert.ok(fetched.includes('/api/v1/search/meta.json'), fetched.join(' '));
+  assert.ok(shards.length >= 1 && shards.length < meta.shards.length || meta.shards.length === 1, `${shards.length} of ${meta.shards.length} shards: ${shards}`);
+  assert.ok(fetched.some((p) => p.includes('/doc/')), 'result summaries are fetched');
+  assert.ok(!fetched.includes('/api/v1/search.json'), 'no whole index');
+});
+
+test('prefixes match, and a query that matches nothing says so', async () => {
+  const page = await newPage(browser);
+  await page.goto(server.url + '/articles?q=idempot');
+  await page.waitForSelector('text=/\\d+ results? for “idempot”/');
+  assert.ok((await page.locator('main .card').count()) >= 1);
+  await page.goto(server.url + '/articles?q=zzzzqqq');
+  await page.waitForSelector('text=0 results for “zzzzqqq”');
+});
