@@ -126,19 +126,13 @@ fn find_glue(dir: &Path) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("no JS glue in {}", dir.display()))
 }
 
+/// As `dist/` serves the wasm: brotli 11 (the build's rule for static assets).
 fn brotli_len(bytes: &[u8]) -> anyhow::Result<u64> {
-    let mut out = Vec::new();
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
-        w.write_all(bytes)?;
-    }
-    Ok(out.len() as u64)
+    Ok(keel_compress::brotli(bytes, keel_compress::Effort::Best).len() as u64)
 }
 
 fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
-    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    w.write_all(bytes)?;
-    Ok(w.finish()?.len() as u64)
+    Ok(keel_compress::gzip(bytes, keel_compress::Effort::Best).len() as u64)
 }
 
 #[cfg(test)]
