@@ -530,15 +530,35 @@ mod tests {
             "an idempotency key keeps its answer"
         );
         assert_eq!(target.count().await.unwrap(), 3);
+        // The operator's commands work on PostgreSQL as on SQLite.
+        let list = output(
+            &target,
+            Action::List {
+                spam: true,
+                all: true,
+            },
+        )
+        .await;
+        assert_eq!(list.lines().count(), 3, "{list}");
+        assert!(list.contains("email:FAILED(1 tries, see show)"), "{list}");
+        assert!(list.lines().nth(1).unwrap().ends_with("handled"), "{list}");
+        output(&target, Action::Retry { id: ids[0].clone() }).await;
+        output(&target, Action::Delete { id: ids[2].clone() }).await;
+        assert_eq!(target.count().await.unwrap(), 2);
+        assert!(target.get(&ids[2]).await.unwrap().is_none());
 
         let mut again = Vec::new();
         migrate(&file, to, 2, &mut again).await.unwrap();
         let said = String::from_utf8(again).unwrap();
         assert!(
-            said.starts_with("Copied 0 of 3") && said.contains("(3 were already there)"),
+            said.starts_with("Copied 1 of 3") && said.contains("(2 were already there)"),
             "{said}"
         );
-        assert_eq!(target.count().await.unwrap(), 3, "nothing twice");
+        assert_eq!(
+            target.count().await.unwrap(),
+            3,
+            "only the deleted one again, nothing twice"
+        );
 
         let missing = dir.path().join("nope.db");
         let err = migrate(&missing, to, 2, &mut Vec::new()).await.unwrap_err();

@@ -634,4 +634,48 @@ mod tests {
             Config::load(None, |k| (k == "KEEL_ADMIN_TOKEN").then(|| "short".into())).unwrap_err();
         assert!(err.to_string().contains("16 characters"));
     }
+
+    #[test]
+    fn database_settings_come_from_the_file_or_the_environment() {
+        let c = Config::parse(
+            "database = \"postgres://keel@db/keel\"\ndatabase_pool_size = 3\noutbox_lease_seconds = 30",
+        )
+        .unwrap();
+        assert_eq!(c.database, PathBuf::from("postgres://keel@db/keel"));
+        assert_eq!((c.database_pool_size, c.outbox_lease_seconds), (3, 30));
+        let env = |k: &str| match k {
+            "KEEL_DATABASE" => Some("postgresql://other/keel".to_string()),
+            "KEEL_DATABASE_POOL_SIZE" => Some("12".to_string()),
+            "KEEL_OUTBOX_LEASE_SECONDS" => Some("5".to_string()),
+            _ => None,
+        };
+        let c = Config::load(None, env).unwrap();
+        assert_eq!(c.database, PathBuf::from("postgresql://other/keel"));
+        assert_eq!((c.database_pool_size, c.outbox_lease_seconds), (12, 5));
+        for (key, value, says) in [
+            (
+                "KEEL_DATABASE_POOL_SIZE",
+                "0",
+                "database_pool_size must be at least 1",
+            ),
+            (
+                "KEEL_DATABASE_POOL_SIZE",
+                "many",
+                "KEEL_DATABASE_POOL_SIZE must be a whole number",
+            ),
+            (
+                "KEEL_OUTBOX_LEASE_SECONDS",
+                "0",
+                "outbox_lease_seconds must be at least 1",
+            ),
+            (
+                "KEEL_OUTBOX_LEASE_SECONDS",
+                "-1",
+                "KEEL_OUTBOX_LEASE_SECONDS must be a whole number",
+            ),
+        ] {
+            let err = Config::load(None, |k| (k == key).then(|| value.to_string())).unwrap_err();
+            assert!(format!("{err:#}").contains(says), "{key}={value}: {err:#}");
+        }
+    }
 }
