@@ -377,10 +377,21 @@ fn clear_draft() {
     }
 }
 
-/// A random UUID for the Idempotency-Key.
+/// A random UUID (version 4) for the Idempotency-Key, from
+/// `crypto.getRandomValues`, which every browser has on every page.
+/// Not `crypto.randomUUID`: browsers offer it only in a secure context
+/// (HTTPS or localhost), and on a plain-HTTP page calling it threw, so the
+/// form could not be sent at all.
 fn new_key() -> String {
-    web_sys::window()
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("{:x}", js_sys::Date::now() as u64))
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        // No Web Crypto at all: still random, if not cryptographically.
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
 }
