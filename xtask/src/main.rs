@@ -6,7 +6,7 @@
 //!     cargo xtask build        build the release site into dist/ (atomically)
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
 //!                              (--content DIR: another content folder; --out DIR: write there)
-//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
+//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, the test browsers)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
 //!     cargo xtask sizes        print the release bundle's sizes (raw, gzip, brotli)
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
