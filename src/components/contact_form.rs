@@ -349,9 +349,19 @@ fn input_value(e: &InputEvent) -> String {
     e.target_dyn_into::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default()
 }
 
+/// Focus the first field with a problem, and bring the whole field (label,
+/// input, error) into view only as far as needed. A plain `focus()` scrolls
+/// as each engine likes: WebKit put the input at the very top of the window,
+/// its label cut off above it, even when it was already in view.
 fn focus_first(refs: &BTreeMap<Field, NodeRef>, problems: &[FieldError]) {
     if let Some(el) = problems.first().and_then(|p| refs.get(&p.field)).and_then(|r| r.cast::<web_sys::HtmlElement>()) {
-        let _ = el.focus();
+        let focus = web_sys::FocusOptions::new();
+        focus.set_prevent_scroll(true);
+        let _ = el.focus_with_options(&focus);
+        let field = el.closest(".field").ok().flatten().unwrap_or_else(|| el.clone().into());
+        let view = web_sys::ScrollIntoViewOptions::new();
+        view.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        field.scroll_into_view_with_scroll_into_view_options(&view);
     }
 }
 

@@ -100,6 +100,10 @@ function cases(get) {
       assert.equal(await s.$(`#${f}`).getAttribute('aria-invalid'), 'true', f);
     }
     assert.equal(await s.js('return document.activeElement.id'), 'name', 'focus goes to the first problem');
+    // ...and the visitor sees that field whole: its label, the field and its error.
+    const inView = () => s.js(`const r = document.querySelector('#name').closest('.field').getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= innerHeight`);
+    await s.waitFor('the name field with its label in view', inView, 3000);
 
     const message = `Cross-engine check from ${s.name}: we need help with our queue.`;
     await s.$('#name').sendKeys('Ingrid Østergaard');

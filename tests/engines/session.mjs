@@ -152,6 +152,8 @@ export async function launch(name, proxy) {
   try {
     await waitForDriver(server, proc, () => stderr);
     const driver = await new Builder().usingServer(server).withCapabilities(caps).build();
+    // One viewport size for all: MiniBrowser opens its own window size.
+    await driver.manage().window().setRect({ width: 1280, height: 900 });
     const browserCaps = await driver.getCapabilities();
     const bidiErrors = [];
     if (engine.bidi) {
