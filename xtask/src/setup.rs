@@ -152,6 +152,6 @@ fn geckodriver(root: &Path) -> anyhow::Result<()> {
     if have.as_deref().and_then(|v| v.lines().next()).is_some_and(|l| l.starts_with(&format!("geckodriver {GECKODRIVER_VERSION}"))) {
         return Ok(());
     }
-    eprintln!("Installing geckodriver {GECKODRIVER_VERSION} (about 3 minutes, once)…");
+    eprintln!("Installing geckodriver {GECKODRIVER_VERSION} (3 to 6 minutes, once)…");
     sh(Command::new("cargo").args(["install", "geckodriver", "--version", GECKODRIVER_VERSION, "--locked", "--force"]).current_dir(root))
 }
