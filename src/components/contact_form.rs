@@ -350,9 +350,19 @@ fn input_value(e: &InputEvent) -> String {
     e.target_dyn_into::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default()
 }
 
+/// Focus the first field with a problem, and bring the whole field (label,
+/// input, error) into view only as far as needed. A plain `focus()` scrolls
+/// as each engine likes: WebKit put the input at the very top of the window,
+/// its label cut off above it, even when it was already in view.
 fn focus_first(refs: &BTreeMap<Field, NodeRef>, problems: &[FieldError]) {
     if let Some(el) = problems.first().and_then(|p| refs.get(&p.field)).and_then(|r| r.cast::<web_sys::HtmlElement>()) {
-        let _ = el.focus();
+        let focus = web_sys::FocusOptions::new();
+        focus.set_prevent_scroll(true);
+        let _ = el.focus_with_options(&focus);
+        let field = el.closest(".field").ok().flatten().unwrap_or_else(|| el.clone().into());
+        let view = web_sys::ScrollIntoViewOptions::new();
+        view.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        field.scroll_into_view_with_scroll_into_view_options(&view);
     }
 }
 
@@ -374,10 +384,21 @@ fn clear_draft() {
     }
 }
 
-/// A random UUID for the Idempotency-Key.
+/// A random UUID (version 4) for the Idempotency-Key, from
+/// `crypto.getRandomValues`, which every browser has on every page.
+/// Not `crypto.randomUUID`: browsers offer it only in a secure context
+/// (HTTPS or localhost), and on a plain-HTTP page calling it threw, so the
+/// form could not be sent at all.
 fn new_key() -> String {
-    web_sys::window()
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("{:x}", js_sys::Date::now() as u64))
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        // No Web Crypto at all: still random, if not cryptographically.
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
 }

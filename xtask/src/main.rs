@@ -8,7 +8,7 @@
 //!                              full, unchanged, and after one article changed
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
 //!                              (--content DIR: another content folder; --out DIR: write there)
-//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, chromium)
+//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, the test browsers)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
 //!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read

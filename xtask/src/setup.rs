@@ -10,12 +10,15 @@ use crate::{sh, tool_path};
 
 pub const TRUNK_VERSION: &str = "0.22.1";
 pub const WASM_OPT_VERSION: &str = "version 132";
+/// Firefox's WebDriver server, from crates.io (Mozilla publishes it there).
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Need {
     /// Trunk, wasm-bindgen, wasm-opt.
     Build,
-    /// Also the browser-test tools: Node packages, Chromium and ChromeDriver.
+    /// Also the browser-test tools: Node packages, and the three engines with
+    /// their WebDriver servers (Chromium, Firefox, WebKitGTK; see `browsers`).
     All,
 }
 
@@ -26,7 +29,8 @@ pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
     wasm_bindgen(root)?;
     wasm_opt(root)?;
     if need == Need::All {
-        chromium()?;
+        browsers()?;
+        geckodriver(root)?;
     }
     Ok(())
 }
@@ -92,7 +96,7 @@ fn node_packages(root: &Path) -> anyhow::Result<()> {
     if Command::new("npm").arg("--version").output().is_err() {
         bail!("npm is missing: install Node.js 20 or newer (Debian: apt-get install nodejs npm)");
     }
-    eprintln!("Installing the Node packages in tests/ (wasm-opt, playwright-core, axe-core)…");
+    eprintln!("Installing the Node packages in tests/ (wasm-opt, playwright-core, axe-core, selenium-webdriver)…");
     sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
 }
 
@@ -106,12 +110,25 @@ fn wasm_opt(root: &Path) -> anyhow::Result<()> {
     }
 }
 
-fn chromium() -> anyhow::Result<()> {
-    let have = |p: &str| Path::new(p).exists();
-    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") {
+/// Debian's packages for the browser tests, each checked by the file it
+/// provides: the engines and their WebDriver servers. WebKitGTK's MiniBrowser
+/// comes with libwebkit2gtk (a dependency of webkit2gtk-driver) and needs a
+/// display, hence Xvfb; the tests run it under `xvfb-run`, which needs xauth.
+const BROWSER_PACKAGES: &[(&str, &str)] = &[
+    ("/usr/bin/chromium", "chromium"),
+    ("/usr/bin/chromedriver", "chromium-driver"),
+    ("/usr/bin/firefox-esr", "firefox-esr"),
+    ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+    ("/usr/bin/xvfb-run", "xvfb"),
+    ("/usr/bin/xauth", "xauth"),
+];
+
+fn browsers() -> anyhow::Result<()> {
+    let missing: Vec<&str> = BROWSER_PACKAGES.iter().filter(|(file, _)| !Path::new(file).exists()).map(|(_, package)| *package).collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("Installing Debian's chromium and chromium-driver for the browser tests…");
+    eprintln!("Installing Debian's {} for the browser tests…", missing.join(", "));
     let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     let apt = |args: &[&str]| {
         let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
@@ -121,10 +138,10 @@ fn chromium() -> anyhow::Result<()> {
         c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         sh(&mut c)
     };
-    if apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).is_err() {
+    let install = [&["install", "-y", "--no-install-recommends"][..], &missing].concat();
+    if apt(&install).is_err() {
         apt(&["update"])?;
-        apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
-            .context("installing chromium (needs root or passwordless sudo)")?;
+        apt(&install).context("installing the browsers (needs root or passwordless sudo)")?;
     }
     Ok(())
 }
@@ -155,4 +172,15 @@ fn postgresql() -> anyhow::Result<()> {
             .context("installing postgresql (needs root or passwordless sudo)")?;
     }
     Ok(())
+}
+
+/// geckodriver in cargo's bin folder (the tests look for it there), built
+/// from crates.io when `geckodriver --version` is not the pinned one.
+fn geckodriver(root: &Path) -> anyhow::Result<()> {
+    let have = version_of(root, "geckodriver", "--version");
+    if have.as_deref().and_then(|v| v.lines().next()).is_some_and(|l| l.starts_with(&format!("geckodriver {GECKODRIVER_VERSION}"))) {
+        return Ok(());
+    }
+    eprintln!("Installing geckodriver {GECKODRIVER_VERSION} (3 to 6 minutes, once)…");
+    sh(Command::new("cargo").args(["install", "geckodriver", "--version", GECKODRIVER_VERSION, "--locked", "--force"]).current_dir(root))
 }

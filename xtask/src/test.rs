@@ -8,6 +8,8 @@
 //!    (tests/system/*.test.mjs: crash recovery, notification retries) run
 //!    against the real server, which each test file starts itself on a free
 //!    loopback port with its own database.
+//! 3. The cross-engine suite (tests/engines/): Chromium, Firefox and WebKit
+//!    over WebDriver, side by side, each with its own server.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -29,6 +31,7 @@ pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
         crate::sizes::check_budget(&root.join("dist"))?;
         build::server_binary(root)?;
         browser = node_tests(root, &["browser/", "system/"])?;
+        browser.add(cross_engine_tests(root)?);
     }
     let failed = cargo.failed + browser.failed;
     println!(
@@ -48,6 +51,23 @@ pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
 struct Counts {
     ran: u64,
     failed: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.ran += other.ran;
+        self.failed += other.failed;
+    }
+}
+
+/// The cross-engine suite (tests/engines/): the same cases on Chromium,
+/// Firefox and WebKit, the three side by side over WebDriver. Timed, since
+/// its cost is the test command's.
+fn cross_engine_tests(root: &Path) -> anyhow::Result<Counts> {
+    let started = std::time::Instant::now();
+    let c = node_tests(root, &["engines/"])?;
+    eprintln!("cross-engine suite (Chromium, Firefox, WebKit): {} tests, {} failed, in {:.0} s", c.ran, c.failed, started.elapsed().as_secs_f64());
+    Ok(c)
 }
 
 fn cargo_tests(root: &Path) -> anyhow::Result<Counts> {

@@ -1,0 +1,205 @@
+// The cross-engine suite: the same checks on Chromium, Firefox and WebKit,
+// each driven over WebDriver (selenium-webdriver) in one session of its own,
+// the three engines side by side. Every engine gets its own real server and
+// SQLite file (harness.mjs) behind the forward proxy (proxy.mjs), and opens
+// the site at http://keel.test/, a plain-HTTP origin that is not a secure
+// context.
+//
+// To add a case (e.g. the partner embeds on the hostile host page, once they
+// exist), add one `test` to `cases` below: it runs on every engine.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { By } from 'selenium-webdriver';
+import { SERVER_BIN, SEED_SLUG, startServer } from '../harness.mjs';
+import { startProxy } from '../proxy.mjs';
+import { ENGINES, launch } from './session.mjs';
+
+const PAGES = [
+  // path, the h1, a sentence of the content, adopted by the app (false: the 404 shell renders afresh)
+  ['/', /Experienced backend engineers/, 'Latest articles', true],
+  ['/articles', /^Articles$/, 'REST Is Not Just Using HTTP', true],
+  [`/articles/${SEED_SLUG}`, /Why Backend Developers/, 'If the backend fails, nothing else matters.', true],
+  ['/services', /Scale Your Backend/, 'Documentation-Driven Development', true],
+  ['/contact', /Tell us about your project/, '12 Jalan Bligo', true],
+  ['/no/such/page', /could not find/, 'could not find', false],
+];
+
+/** The checks, in order, for one engine session `s`. */
+function cases(get) {
+  test('every route shows its prerendered content, and the app adopts it without errors', { timeout: 120000 }, async () => {
+    const s = get();
+    for (const [path, h1, sentence, adopt] of PAGES) {
+      await s.open(path, async () => {
+        // The app has not run yet: this is what a browser without wasm gets.
+        assert.match(await s.text('h1'), h1, `${path}: prerendered h1`);
+        assert.ok((await s.text('main')).includes(sentence), `${path}: prerendered "${sentence}"`);
+        await s.js('window.__keel.h1 = document.querySelector("h1"); window.__keel.main = document.querySelector("main")');
+      });
+      // Let hydration finish its first render and effects.
+      await s.waitFor(`${path}: the title set by the app`, async () => (await s.driver.getTitle()).includes('Keel'));
+      await new Promise((r) => setTimeout(r, 150));
+      const same = await s.js('return window.__keel.h1 === document.querySelector("h1") && window.__keel.main === document.querySelector("main")');
+      assert.equal(same, adopt, adopt ? `${path}: the app replaced the prerendered DOM` : `${path}: expected a fresh render`);
+      assert.match(await s.text('h1'), h1, `${path}: h1 after the app started`);
+      assert.deepEqual(await s.takeErrors(), [], `${path}: errors (${s.collectors})`);
+    }
+  });
+
+  test('client-side navigation, then back and forward', { timeout: 120000 }, async () => {
+    const s = get();
+    await s.open('/');
+    await s.js('window.__noReload = true');
+    await s.click('header a[href="/services"]');
+    await s.waitFor('/services', async () => (await s.url()).endsWith('/services'));
+    await s.waitFor('the services heading', async () => /Scale Your Backend/.test(await s.text('h1')));
+    await s.waitFor('focus on the new page heading', () => s.js('return document.activeElement.id === "page-title"'));
+    await s.click('header a[href="/articles"]');
+    await s.waitFor('/articles', async () => (await s.url()).endsWith('/articles'));
+    await s.waitFor('the article cards', async () => (await s.count('main .card')) === 5);
+    await s.click(`main .card a[href="/articles/${SEED_SLUG}"]`);
+    await s.waitFor('the article', async () => /Why Backend Developers/.test(await s.text('article h1')));
+    assert.equal(await s.js('return window.__noReload'), true, 'no full page load on a click');
+
+    await s.driver.navigate().back();
+    await s.waitFor('back to /articles', async () => (await s.url()).endsWith('/articles') && (await s.text('h1')) === 'Articles');
+    await s.driver.navigate().back();
+    await s.waitFor('back to /services', async () => (await s.url()).endsWith('/services') && /Scale Your Backend/.test(await s.text('h1')));
+    await s.driver.navigate().forward();
+    await s.waitFor('forward to /articles', async () => (await s.url()).endsWith('/articles') && (await s.text('h1')) === 'Articles');
+    assert.equal(await s.js('return window.__noReload'), true, 'no full page load on back/forward');
+    assert.deepEqual(await s.takeErrors(), []);
+  });
+
+  test('the theme toggle switches to dark and is remembered', { timeout: 120000 }, async () => {
+    const s = get();
+    await s.open('/');
+    const bg = () => s.js('return getComputedStyle(document.querySelector("#app > div")).backgroundColor');
+    assert.equal(await s.js('return document.querySelector("#app > div").dataset.theme || null'), null, 'follows the system at first');
+    const light = await bg();
+    await s.click('.theme-toggle');
+    await s.waitFor('data-theme=dark', () => s.js('return document.querySelector("#app > div").dataset.theme === "dark"'));
+    const dark = await bg();
+    assert.notEqual(dark, light, 'the background changed');
+    await s.open('/');
+    await s.waitFor('the stored choice applied after a reload', () => s.js('return document.querySelector("#app > div").dataset.theme === "dark"'));
+    assert.equal(await bg(), dark);
+    // Back to following the system (dark -> light -> system), so later cases start as a visitor would.
+    await s.click('.theme-toggle');
+    await s.click('.theme-toggle');
+    await s.waitFor('the system theme again', () => s.js('return !document.querySelector("#app > div").dataset.theme'));
+    assert.deepEqual(await s.takeErrors(), []);
+  });
+
+  test('the contact form: a validation error, then a submission stored in the database', { timeout: 120000 }, async () => {
+    const s = get();
+    await s.open('/contact');
+    await s.click('button[type=submit]');
+    await s.waitFor('the name error', async () => /Please tell us your name/.test(await s.text('#name-error')));
+    for (const f of ['name', 'email', 'message', 'consent']) {
+      assert.equal(await s.$(`#${f}`).getAttribute('aria-invalid'), 'true', f);
+    }
+    assert.equal(await s.js('return document.activeElement.id'), 'name', 'focus goes to the first problem');
+    // ...and the visitor sees that field whole: its label, the field and its error.
+    const inView = () => s.js(`const r = document.querySelector('#name').closest('.field').getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= innerHeight`);
+    await s.waitFor('the name field with its label in view', inView, 3000);
+
+    const message = `Cross-engine check from ${s.name}: we need help with our queue.`;
+    await s.$('#name').sendKeys('Ingrid Østergaard');
+    await s.waitFor('the name error to clear', async () => (await s.text('#name-error')) === '');
+    await s.$('#email').sendKeys(`ingrid+${s.name}@example.no`);
+    await s.click('#budget-from_10k_to_50k');
+    await s.$('#message').sendKeys(message);
+    await s.click('#consent');
+    await s.click('button[type=submit]');
+    await s.waitFor('the thank-you note', async () => /Thank you/.test(await s.text('.contact-done')), 20000);
+    const reference = (await s.text('.contact-done .meta')).match(/^Reference: (\S+)$/)?.[1];
+    assert.ok(reference, 'the note shows the reference');
+
+    const stored = JSON.parse(execFileSync(SERVER_BIN, ['submissions', '--database', s.db, 'show', reference], { encoding: 'utf8' }));
+    assert.equal(stored.name, 'Ingrid Østergaard');
+    assert.equal(stored.email, `ingrid+${s.name}@example.no`);
+    assert.equal(stored.budget, 'from_10k_to_50k');
+    assert.equal(stored.message, message);
+    assert.equal(stored.consent, true);
+    assert.deepEqual(await s.takeErrors(), []);
+  });
+
+  test('without WebAssembly the page stays readable and the form still posts', { timeout: 120000 }, async () => {
+    const s = get();
+    // The wasm never arrives, as in a browser with WebAssembly turned off.
+    const noWasm = s.proxy.fail(/\.wasm$/, { times: Infinity, status: 404, message: 'No WebAssembly here.' });
+    const message = `No wasm in ${s.name}, and the form still works.`;
+    try {
+      await s.harvest();
+      await s.get('/contact');
+      assert.match(await s.text('h1'), /Tell us about your project/);
+      await s.$('#name').sendKeys('Nóra Plain');
+      await s.$('#email').sendKeys('nora@example.hu');
+      await s.click('#budget-from_50k_to_150k');
+      await s.$('#message').sendKeys(message);
+      await s.click('#consent');
+      await s.click('button[type=submit]');
+      await s.waitFor('the server’s thank-you page', async () => (await s.text('h1')) === 'Thank you, your message has arrived');
+    } finally {
+      noWasm.times = 0;
+    }
+    assert.ok(noWasm.done >= 1, 'the page asked for the wasm');
+    const all = JSON.parse(execFileSync(SERVER_BIN, ['submissions', '--database', s.db, 'export', '--format', 'json'], { encoding: 'utf8' }));
+    const stored = all.find((x) => x.message === message);
+    assert.ok(stored, 'the plain form post is in the database');
+    assert.equal(stored.name, 'Nóra Plain');
+    assert.equal(stored.budget, 'from_50k_to_150k');
+    // The failed start is the one error, where the engine lets us read its
+    // log (BiDi). WebKit: nothing to read, since the page-side collector is
+    // installed only by `open`, on pages the app starts on.
+    const errors = await s.takeErrors();
+    if (s.engine.bidi) {
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.match(errors[0], /failed to fetch Wasm: 404/);
+    } else {
+      assert.deepEqual(errors, []);
+    }
+  });
+
+  test('a failing API read shows its error and a retry that recovers', { timeout: 120000 }, async () => {
+    const s = get();
+    // A read no earlier case makes: one the browser already has could come
+    // from its HTTP cache, never reaching the network at all.
+    await s.open('/articles');
+    const failure = s.proxy.fail('/api/v1/tags/oauth/page/1.json', { times: 1, status: 503, message: 'Down for maintenance.' });
+    await s.click('.filters a[href="/articles?tag=oauth"]');
+    const alerts = () => s.js('return [...document.querySelectorAll("[role=alert]")].map((e) => e.textContent).join(" | ")');
+    await s.waitFor('the error', async () => /Could not load the articles/.test(await alerts()));
+    assert.match(await alerts(), /Down for maintenance/);
+    assert.equal(failure.done, 1, 'the proxy failed exactly one read');
+    await (await s.driver.findElement(By.xpath('//button[normalize-space()="Try again"]'))).click();
+    await s.waitFor('the tagged article after the retry', async () => (await s.count('main .card')) === 1 && /tagged “oauth”/.test(await s.text('h1')));
+    assert.doesNotMatch(await alerts(), /Could not load/);
+    assert.deepEqual(await s.takeErrors(), []);
+  });
+}
+
+// The engines run side by side.
+describe('every engine', { concurrency: true }, () => {
+  for (const name of Object.keys(ENGINES)) {
+    // One session per engine: its cases run one after another.
+    describe(name, { concurrency: 1 }, () => {
+      let server, proxy, session;
+      before(async () => {
+        server = await startServer({ env: { KEEL_RATE_LIMIT_BURST: '1000' } });
+        proxy = await startProxy(server.url);
+        session = await launch(name, proxy);
+        session.db = server.db;
+        console.log(`# ${name} ${session.version} (errors: ${session.collectors})`);
+      }, { timeout: 90000 });
+      after(async () => {
+        await session?.close();
+        await proxy?.stop();
+        await server?.stop();
+      });
+      cases(() => session);
+    });
+  }
+});
