@@ -203,8 +203,11 @@ class Session {
     try {
       await this.get(path);
       await this.driver.executeScript(COLLECTOR);
-      if (await this.js('return typeof window.wasmBindings !== "undefined"')) throw new Error(`${path}: the app started before the test let it`);
+      if (await this.js('return window.__keel.started')) throw new Error(`${path}: the app started before the test let it`);
       await beforeApp();
+      // Nothing preloads the wasm: the loader asks for it once the JS glue
+      // is in, which may be after the document is ready.
+      await this.waitFor(`${path}: the page to request the wasm`, () => wasm.seen() > 0).catch(() => {});
     } finally {
       wasm.release();
     }
