@@ -128,7 +128,14 @@ fn browsers() -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("Installing Debian's {} for the browser tests…", missing.join(", "));
+    apt_install(&missing, "the browser tests")
+}
+
+/// `apt-get install` of Debian packages, as root or through passwordless sudo;
+/// refreshes the package lists once if the first attempt fails (a fresh image
+/// often has none).
+fn apt_install(packages: &[&str], purpose: &str) -> anyhow::Result<()> {
+    eprintln!("Installing Debian's {} for {purpose}…", packages.join(", "));
     let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     let apt = |args: &[&str]| {
         let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
@@ -138,10 +145,10 @@ fn browsers() -> anyhow::Result<()> {
         c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         sh(&mut c)
     };
-    let install = [&["install", "-y", "--no-install-recommends"][..], &missing].concat();
+    let install = [&["install", "-y", "--no-install-recommends"][..], packages].concat();
     if apt(&install).is_err() {
         apt(&["update"])?;
-        apt(&install).context("installing the browsers (needs root or passwordless sudo)")?;
+        apt(&install).with_context(|| format!("installing {} (needs root or passwordless sudo)", packages.join(", ")))?;
     }
     Ok(())
 }
@@ -156,22 +163,7 @@ fn postgresql() -> anyhow::Result<()> {
     if installed {
         return Ok(());
     }
-    eprintln!("Installing Debian's postgresql for the store tests…");
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    let apt = |args: &[&str]| {
-        let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
-        if !is_root {
-            c.args(["-n", "apt-get"]);
-        }
-        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        sh(&mut c)
-    };
-    if apt(&["install", "-y", "--no-install-recommends", "postgresql"]).is_err() {
-        apt(&["update"])?;
-        apt(&["install", "-y", "--no-install-recommends", "postgresql"])
-            .context("installing postgresql (needs root or passwordless sudo)")?;
-    }
-    Ok(())
+    apt_install(&["postgresql"], "the store tests")
 }
 
 /// geckodriver in cargo's bin folder (the tests look for it there), built
