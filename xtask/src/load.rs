@@ -1,80 +1,405 @@
 //! `cargo xtask loadtest`: latency of an acknowledged contact submission under
-//! load, with wrk, against the release server and a real SQLite file; beside it,
-//! in the same run, the latency of a static API read as the machine's reference.
+//! load, with wrk, against the release server on each of its two stores, in
+//! one run: a real SQLite file, and a throwaway PostgreSQL cluster that this
+//! command starts (and stops at the end, also when a step fails). Beside them,
+//! in the same run, the latency of a static API read as the machine's
+//! reference. All traffic goes to 127.0.0.1, each wrk run lasts 10 s.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, bail};
 
 use crate::build;
+
+const THREADS: &str = "2";
+const CONNECTIONS: &str = "16";
+const DURATION: &str = "10s";
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         crate::sh(Command::new("apt-get").args(["install", "-y", "wrk"]))
             .context("installing wrk (Debian package; needs root)")?;
     }
+    crate::setup::postgresql()?;
     if !root.join("dist/index.html").exists() {
         build::site(root, &build::Options::default())?;
     }
     build::server_binary(root)?;
-    let dir = std::env::temp_dir().join(format!("keel-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let db = dir.join("keel.db");
-    let mut server = Command::new(root.join("target/server/keel-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--dist", "dist", "--database"])
-        .arg(&db)
-        // The limiter is per client and every wrk connection is one client.
-        .env("KEEL_RATE_LIMIT_BURST", "100000000")
-        .env("KEEL_ADMIN_TOKEN", "loadtest-admin-token-0123456789")
-        .env("RUST_LOG", "keel_server=warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the server")?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("piped")).read_line(&mut line)?;
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).context("no URL from the server")?.trim_end_matches('/').to_string();
+    let dir = TempDir::new("keel-load")?;
 
-    let result = (|| -> anyhow::Result<()> {
-        let (threads, conns, secs) = ("2", "16", "10s");
-        println!("wrk -t{threads} -c{conns} -d{secs} --latency, server and wrk on the same 2 cores");
-        let reference = wrk(&["-t", threads, "-c", conns, "-d", secs, "--latency", &format!("{url}/api/v1/site.json")])?;
-        println!("reference  GET  /api/v1/site.json  {reference}");
-        let contact = wrk(&["-t", threads, "-c", conns, "-d", secs, "--latency", "-s", "tests/load/contact.lua", &format!("{url}/api/v1/contact")])?;
-        println!("contact    POST /api/v1/contact    {contact}");
-        let stored = Command::new(root.join("target/server/keel-server"))
-            .args(["submissions", "--database"])
-            .arg(&db)
-            .args(["export", "--format", "csv"])
-            .output()?;
-        let rows = String::from_utf8_lossy(&stored.stdout).lines().count().saturating_sub(1);
-        println!("stored rows after the run: {rows} (each one fsynced before its 201)");
-        Ok(())
-    })();
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    println!(
+        "wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency, server and wrk on the same machine ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+
+    // SQLite: a file, each submission fsynced before its 201.
+    let sqlite = dir.path.join("keel.db").display().to_string();
+    {
+        let server = Server::start(root, &sqlite)?;
+        let reference = wrk(&[&format!("{}/api/v1/site.json", server.url)])?;
+        println!(
+            "reference  GET  /api/v1/site.json            {}",
+            reference.summary
+        );
+        let contact = wrk(&[
+            "-s",
+            "tests/load/contact.lua",
+            &format!("{}/api/v1/contact", server.url),
+        ])?;
+        println!(
+            "contact    POST /api/v1/contact  SQLite      {}",
+            contact.summary
+        );
+        drop(server);
+        check_stored("SQLite", contact.acknowledged, stored_rows(root, &sqlite)?)?;
+    }
+
+    // PostgreSQL: a throwaway cluster with the server's defaults for
+    // durability (fsync and synchronous_commit on), so that a 201 means the
+    // same on both stores.
+    let pg = Pg::start()?;
+    let url = pg.create_db("keel")?;
+    {
+        let server = Server::start(root, &url)?;
+        let contact = wrk(&[
+            "-s",
+            "tests/load/contact.lua",
+            &format!("{}/api/v1/contact", server.url),
+        ])?;
+        println!(
+            "contact    POST /api/v1/contact  PostgreSQL  {}",
+            contact.summary
+        );
+        drop(server);
+        check_stored(
+            &format!("PostgreSQL {}", pg.version),
+            contact.acknowledged,
+            stored_rows(root, &url)?,
+        )?;
+    }
+    Ok(())
 }
 
-/// Run wrk and summarise: requests/s, p50, p90, p99, non-2xx.
-fn wrk(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("wrk").args(args).output().context("running wrk")?;
+/// The release server on 127.0.0.1 (a free port) with `database`; killed when
+/// dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(root: &Path, database: &str) -> anyhow::Result<Server> {
+        let child = Command::new(root.join("target/server/keel-server"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--dist",
+                "dist",
+                "--database",
+                database,
+            ])
+            .current_dir(root)
+            // The limiter is per client and every wrk connection is one client.
+            .env("KEEL_RATE_LIMIT_BURST", "100000000")
+            .env("KEEL_ADMIN_TOKEN", "loadtest-admin-token-0123456789")
+            .env("RUST_LOG", "keel_server=warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the server")?;
+        let mut server = Server {
+            child,
+            url: String::new(),
+        };
+        let mut line = String::new();
+        BufReader::new(server.child.stdout.take().expect("piped")).read_line(&mut line)?;
+        server.url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .with_context(|| format!("no URL from the server on {database}"))?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Rows the operator CLI exports from `database` (the server is stopped).
+fn stored_rows(root: &Path, database: &str) -> anyhow::Result<usize> {
+    let out = Command::new(root.join("target/server/keel-server"))
+        .args([
+            "submissions",
+            "--database",
+            database,
+            "export",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .context("running `keel-server submissions export`")?;
+    if !out.status.success() {
+        bail!(
+            "export from {database} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .count()
+        .saturating_sub(1))
+}
+
+/// One wrk run: its summary line and how many requests were answered 2xx.
+struct Run {
+    summary: String,
+    acknowledged: u64,
+}
+
+/// Run wrk with the common settings and `args`; summarise: requests/s, p50,
+/// p90, p99, non-2xx, socket errors.
+fn wrk(args: &[&str]) -> anyhow::Result<Run> {
+    let out = Command::new("wrk")
+        .args([
+            "-t",
+            THREADS,
+            "-c",
+            CONNECTIONS,
+            "-d",
+            DURATION,
+            "--latency",
+        ])
+        .args(args)
+        .output()
+        .context("running wrk")?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     if !out.status.success() {
-        bail!("wrk failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "wrk failed:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let pick = |prefix: &str| {
-        text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string())).unwrap_or_else(|| "?".into())
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string()))
     };
-    let non2xx = pick("Non-2xx or 3xx responses:");
-    Ok(format!(
-        "{} req/s  p50 {}  p90 {}  p99 {}  errors {}",
-        pick("Requests/sec:"),
-        pick("50%"),
-        pick("90%"),
-        pick("99%"),
-        if non2xx == "?" { "0".to_string() } else { non2xx }
-    ))
+    let shown = |prefix: &str| pick(prefix).unwrap_or_else(|| "?".into());
+    // "12345 requests in 10.00s, 2.34MB read"
+    let requests: u64 = text
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .and_then(|(n, _)| n.parse().ok())
+        })
+        .with_context(|| format!("no request count in wrk's output:\n{text}"))?;
+    let non2xx: u64 = pick("Non-2xx or 3xx responses:")
+        .map_or(Ok(0), |n| n.parse())
+        .context("wrk's non-2xx count")?;
+    let socket = pick("Socket errors:")
+        .map(|e| format!("  socket errors: {e}"))
+        .unwrap_or_default();
+    Ok(Run {
+        summary: format!(
+            "{:>9} req/s  p50 {:>8}  p90 {:>8}  p99 {:>8}  requests {requests}  non-2xx {non2xx}{socket}",
+            shown("Requests/sec:"),
+            shown("50%"),
+            shown("90%"),
+            shown("99%"),
+        ),
+        acknowledged: requests - non2xx,
+    })
+}
+
+/// Every 201 wrk counted must be a row in the store (a few more may be
+/// there: requests still in flight when wrk stopped counting).
+fn check_stored(store: &str, acknowledged: u64, rows: usize) -> anyhow::Result<()> {
+    println!(
+        "           {store}: {acknowledged} acknowledged by the server, {rows} rows stored after the run"
+    );
+    if (rows as u64) < acknowledged {
+        bail!(
+            "{store} holds {rows} rows for {acknowledged} acknowledged submissions: some 201s have no row of their own \
+             (lost, or bodies repeated and answered as double submits: every body in tests/load/contact.lua must differ)"
+        );
+    }
+    Ok(())
+}
+
+/// A directory under the system's temp dir, removed when dropped.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(prefix: &str) -> anyhow::Result<TempDir> {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(TempDir { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A throwaway PostgreSQL cluster, the same way the server's tests start one
+/// (crates/server/tests/support/pg.rs): `initdb` in a temporary directory,
+/// started on a free loopback port, as the `postgres` user when we are root
+/// (PostgreSQL refuses to run as root); stopped and deleted when dropped,
+/// also after a failed step. `KEEL_PG_BIN` names another binary directory.
+struct Pg {
+    // Removed after `drop` below has stopped the cluster.
+    dir: TempDir,
+    bin: PathBuf,
+    as_postgres: bool,
+    port: u16,
+    version: String,
+}
+
+impl Pg {
+    fn start() -> anyhow::Result<Pg> {
+        let bin = std::env::var_os("KEEL_PG_BIN")
+            .map(PathBuf::from)
+            .or_else(|| {
+                ["17", "16", "15"]
+                    .iter()
+                    .map(|v| PathBuf::from(format!("/usr/lib/postgresql/{v}/bin")))
+                    .find(|p| p.join("initdb").exists())
+            })
+            .context("PostgreSQL is not installed: run `cargo xtask setup`, or set KEEL_PG_BIN")?;
+        let as_postgres = output("id", &["-u"])? == "0";
+        let dir = TempDir::new("keel-load-pg")?;
+        if as_postgres {
+            let uid = output("id", &["-u", "postgres"])?
+                .parse()
+                .context("the postgres user's uid")?;
+            let gid = output("id", &["-g", "postgres"])?
+                .parse()
+                .context("the postgres user's gid")?;
+            std::os::unix::fs::chown(&dir.path, Some(uid), Some(gid))?;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut pg = Pg {
+            dir,
+            bin,
+            as_postgres,
+            port,
+            version: String::new(),
+        };
+        let data = pg.data();
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "keel",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
+        )?;
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=100",
+            pg.dir.path.display()
+        );
+        let log = pg.dir.path.join("log").display().to_string();
+        // `pg` exists already: if the start fails half-way, dropping it stops what started.
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D", &data, "-l", &log, "-o", &options, "-w", "-t", "60", "start",
+            ],
+        )?;
+        pg.version = pg
+            .run("postgres", &["--version"])?
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or("?")
+            .to_string();
+        Ok(pg)
+    }
+
+    /// A new, empty database; its URL.
+    fn create_db(&self, name: &str) -> anyhow::Result<String> {
+        let port = self.port.to_string();
+        self.run(
+            "createdb",
+            &["-h", "127.0.0.1", "-p", &port, "-U", "keel", name],
+        )?;
+        Ok(format!("postgres://keel@127.0.0.1:{port}/{name}"))
+    }
+
+    fn data(&self) -> String {
+        self.dir.path.join("data").display().to_string()
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        // Not the caller's directory: the postgres user may not enter it.
+        cmd.current_dir(&self.dir.path);
+        cmd
+    }
+
+    /// A PostgreSQL command; its stdout, or an error with its output and the
+    /// server log.
+    fn run(&self, tool: &str, args: &[&str]) -> anyhow::Result<String> {
+        let out = self
+            .command(tool)
+            .args(args)
+            .output()
+            .with_context(|| format!("could not start {tool}"))?;
+        if !out.status.success() {
+            let log = std::fs::read_to_string(self.dir.path.join("log")).unwrap_or_default();
+            bail!(
+                "{tool} failed: {}\n{}{}\n--- server log ---\n{log}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+fn output(cmd: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {cmd}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

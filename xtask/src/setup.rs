@@ -156,7 +156,7 @@ fn apt_install(packages: &[&str], purpose: &str) -> anyhow::Result<()> {
 /// Debian's PostgreSQL server binaries, for the store tests: they start a
 /// throwaway cluster (crates/server/tests/support/pg.rs) and need `initdb`
 /// and `pg_ctl`, and the `postgres` user the package creates.
-fn postgresql() -> anyhow::Result<()> {
+pub fn postgresql() -> anyhow::Result<()> {
     let installed = std::fs::read_dir("/usr/lib/postgresql")
         .map(|dirs| dirs.flatten().any(|d| d.path().join("bin/initdb").exists()))
         .unwrap_or(false);

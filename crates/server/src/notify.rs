@@ -38,6 +38,15 @@ const BATCH: usize = 5;
 /// The longest the worker sleeps when nothing wakes it and nothing is due.
 const POLL: Duration = Duration::from_secs(5);
 
+/// The wait after the outbox could not be read `failures` times in a row
+/// (the database is down or unreachable): 1 s, doubling, at most a minute,
+/// instead of asking a dead database every `POLL`. A new submission still
+/// wakes the worker at once: it means the database is back.
+pub fn store_retry_wait(failures: u32) -> Duration {
+    let ms = backoff_ms(1_000, i64::from(failures.saturating_sub(1))).min(60_000);
+    Duration::from_millis(ms as u64)
+}
+
 /// Why a delivery did not happen, and whether trying again can help.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -57,9 +66,15 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         .expect("a TLS backend is compiled in");
     let base = state.config.retry_base_ms;
     let lease_ms = state.config.outbox_lease_seconds.saturating_mul(1000) as i64;
+    // Reads of the outbox that failed in a row; 0 while the database answers.
+    let mut store_failures: u32 = 0;
     loop {
         match state.store.claim_due(now_ms(), BATCH, lease_ms).await {
             Ok(items) => {
+                if store_failures > 0 {
+                    tracing::info!(failures = store_failures, "the outbox can be read again");
+                    store_failures = 0;
+                }
                 for item in items {
                     let result = deliver(&state, &http, &item).await;
                     let (id, attempts, channel) = (item.id, item.attempts, item.channel);
@@ -85,15 +100,26 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
                     }
                 }
             }
-            Err(e) => tracing::error!(error = ?e, "reading the outbox failed"),
+            Err(e) => {
+                store_failures = store_failures.saturating_add(1);
+                tracing::error!(
+                    error = ?e, failures = store_failures,
+                    retry_in_ms = store_retry_wait(store_failures).as_millis() as u64,
+                    "reading the outbox failed; retrying with backoff"
+                );
+            }
         }
-        // Sleep until the next retry is due (or POLL), unless a new submission wakes us.
-        let next = state.store.next_due().await.ok().flatten();
-        let wait = next
-            .map(|at| {
+        // Sleep until the next retry is due (or POLL), or, while the database
+        // fails, for the backoff; unless a new submission wakes us.
+        let wait = if store_failures > 0 {
+            store_retry_wait(store_failures)
+        } else {
+            let next = state.store.next_due().await.ok().flatten();
+            next.map(|at| {
                 Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64)
             })
-            .unwrap_or(POLL);
+            .unwrap_or(POLL)
+        };
         tokio::select! {
             _ = state.outbox_signal.notified() => {}
             _ = tokio::time::sleep(wait) => {}
@@ -344,6 +370,18 @@ mod tests {
             text,
             "webhook https://hooks.example answered 302 Found; redirects are not followed: set webhook.url to the final address"
         );
+    }
+
+    #[test]
+    fn an_unreachable_database_is_retried_with_growing_waits() {
+        let waits: Vec<u64> = (1..=8)
+            .map(|n| store_retry_wait(n).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            waits,
+            [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]
+        );
+        assert_eq!(store_retry_wait(u32::MAX), Duration::from_secs(60));
     }
 
     #[test]
