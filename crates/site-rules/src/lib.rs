@@ -18,6 +18,9 @@ pub const SECURITY_HEADERS: [(&str, &str); 3] = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
 ];
 
+/// The Cache-Control of every error answer (the JSON `ApiError` bodies).
+pub const ERROR_CACHE_CONTROL: &str = "no-store";
+
 /// Files the build writes for static hosts: configuration, not site content.
 pub const HOST_FILES: [&str; 2] = ["/_headers", "/nginx.conf"];
 
