@@ -25,6 +25,7 @@ pub enum Need {
 pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
     node_packages(root)?;
     if need == Need::All { postgresql()?; }
+    if need == Need::All { nginx()?; }
     trunk(root)?;
     wasm_bindgen(root)?;
     wasm_opt(root)?;
@@ -170,6 +171,30 @@ fn postgresql() -> anyhow::Result<()> {
         apt(&["update"])?;
         apt(&["install", "-y", "--no-install-recommends", "postgresql"])
             .context("installing postgresql (needs root or passwordless sudo)")?;
+    }
+    Ok(())
+}
+
+/// Debian's nginx (nginx-light: gzip_static, no brotli), for the test that
+/// serves dist/ with the nginx.conf the build writes (tests/system/nginx.test.mjs).
+fn nginx() -> anyhow::Result<()> {
+    if Path::new("/usr/sbin/nginx").exists() {
+        return Ok(());
+    }
+    eprintln!("Installing Debian's nginx-light for the static-host test…");
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !is_root {
+            c.args(["-n", "apt-get"]);
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        sh(&mut c)
+    };
+    if apt(&["install", "-y", "--no-install-recommends", "nginx-light"]).is_err() {
+        apt(&["update"])?;
+        apt(&["install", "-y", "--no-install-recommends", "nginx-light"])
+            .context("installing nginx-light (needs root or passwordless sudo)")?;
     }
     Ok(())
 }
