@@ -178,6 +178,10 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     );
 
     let t = Instant::now();
+    let rules = host_rules(&stage)?;
+    report.phase("host rules", t, format!("_headers and nginx.conf for {} pages", rules));
+
+    let t = Instant::now();
     let _ = sweeper.join();
     swap_into_place(&stage, &layout.dist, &trash)?;
     let pruned = cache.prune()?;
@@ -459,6 +463,26 @@ fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cac
         }
     }
     Ok(())
+}
+
+/// Write `_headers` (Netlify, Cloudflare Pages) and `nginx.conf` into the
+/// staged site, from the rules the Keel server applies (keel-site-rules):
+/// static hosts then send the same headers, each page's CSP included.
+/// Returns the number of pages.
+fn host_rules(stage: &Path) -> anyhow::Result<usize> {
+    let mut files = Vec::new();
+    for path in walk(stage)? {
+        let url = format!("/{}", path.strip_prefix(stage).expect("walk stays inside").to_string_lossy().replace('\\', "/"));
+        if url.ends_with(".br") || url.ends_with(".gz") {
+            continue;
+        }
+        let bytes = if url.ends_with(".html") { std::fs::read(&path)? } else { Vec::new() };
+        files.push(keel_site_rules::hosts::SiteFile::new(&url, &bytes));
+    }
+    let pages = files.iter().filter(|f| f.csp.is_some()).count();
+    write(stage, "/_headers", keel_site_rules::hosts::headers_file(&files).as_bytes())?;
+    write(stage, "/nginx.conf", keel_site_rules::hosts::nginx_conf(&files).as_bytes())?;
+    Ok(pages)
 }
 
 fn write(dir: &Path, url: &str, bytes: &[u8]) -> anyhow::Result<()> {

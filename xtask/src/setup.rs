@@ -25,6 +25,7 @@ pub enum Need {
 pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
     node_packages(root)?;
     if need == Need::All { postgresql()?; }
+    if need == Need::All { nginx()?; }
     trunk(root)?;
     wasm_bindgen(root)?;
     wasm_opt(root)?;
@@ -164,6 +165,15 @@ pub fn postgresql() -> anyhow::Result<()> {
         return Ok(());
     }
     apt_install(&["postgresql"], "the store tests")
+}
+
+/// Debian's nginx (nginx-light: gzip_static, no brotli), for the test that
+/// serves dist/ with the nginx.conf the build writes (tests/system/nginx.test.mjs).
+fn nginx() -> anyhow::Result<()> {
+    if Path::new("/usr/sbin/nginx").exists() {
+        return Ok(());
+    }
+    apt_install(&["nginx-light"], "the static-host test")
 }
 
 /// geckodriver in cargo's bin folder (the tests look for it there), built

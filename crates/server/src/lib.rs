@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -67,7 +67,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub fn app(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config.limits.request_timeout_seconds);
-    Router::new()
+    let router = Router::new()
         .route(
             "/api/v1/contact",
             post(contact::submit).options(contact::preflight),
@@ -84,19 +84,16 @@ pub fn app(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
         ))
-        .layer(axum::middleware::map_response(error::json_errors))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(axum::middleware::map_response(error::json_errors));
+    // The security headers on every answer (keel-site-rules; static hosts get the same).
+    keel_site_rules::SECURITY_HEADERS
+        .iter()
+        .fold(router, |router, (name, value)| {
+            router.layer(SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
+                HeaderValue::from_static(value),
+            ))
+        })
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

@@ -1,0 +1,238 @@
+// dist/ served by Debian's nginx with the configuration the build writes
+// (dist/nginx.conf, from keel-site-rules): every route answers as the Keel
+// server answers it, with the same status, content type, cache policy, CSP
+// and security headers, and each page's CSP allows exactly its inline scripts.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ROOT, startServer } from '../harness.mjs';
+
+const DIST = join(ROOT, 'dist');
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
+
+let nginx;
+let server;
+
+/** Raw GET: status, headers and the body's bytes as sent (no decoding). */
+function get(base, path, headers = {}) {
+  return new Promise((ok, fail) => {
+    const req = request(`${base}${path}`, { headers: { 'accept-encoding': 'identity', ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    });
+    req.setTimeout(10000, () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function listening(port) {
+  return new Promise((ok) => {
+    const c = connect(port, '127.0.0.1');
+    c.on('connect', () => { c.destroy(); ok(true); });
+    c.on('error', () => ok(false));
+  });
+}
+
+/** nginx in the foreground, one process as the current user, everything it writes in a temp dir. */
+async function startNginx() {
+  assert.ok(NGINX, 'nginx is not installed: run `cargo xtask setup` (Debian package nginx-light)');
+  assert.ok(existsSync(join(DIST, 'nginx.conf')), 'no dist/nginx.conf: run `cargo xtask build`');
+  const dir = mkdtempSync(join(tmpdir(), 'keel-nginx-'));
+  for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, t));
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${DIST};
+    include ${DIST}/nginx.conf;
+  }
+}
+`);
+  const proc = spawn(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (d) => { output += d; });
+  proc.stderr.on('data', (d) => { output += d; });
+  const log = () => { try { return readFileSync(join(dir, 'error.log'), 'utf8'); } catch { return ''; } };
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', () => proc.kill('SIGKILL'));
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) break;
+    if (await listening(port)) return { url: `http://127.0.0.1:${port}`, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const why = `nginx did not start:\n${output}\n${log()}`;
+  await stop();
+  throw new Error(why);
+}
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]);
+}
+
+/** URL paths of the site's files, without compressed siblings and host configuration. */
+const files = () => walk(DIST)
+  .map((p) => `/${relative(DIST, p)}`)
+  .filter((p) => !p.endsWith('.br') && !p.endsWith('.gz') && p !== '/_headers' && p !== '/nginx.conf');
+
+/** The URLs a page answers at, as the server maps them. */
+function pageUrls(file) {
+  if (file === '/index.html') return ['/', file];
+  if (file.endsWith('/index.html')) {
+    const dir = file.slice(0, -'/index.html'.length);
+    return [dir, `${dir}/`, file];
+  }
+  return [file];
+}
+
+/** The SHA-256 sources a page's CSP must allow: its inline executable scripts, computed here independently. */
+function inlineScriptHashes(html) {
+  const out = [];
+  for (const m of html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
+    const [, attrs, body] = m;
+    if (/\ssrc=/.test(attrs) || body.trim() === '' || /application\/(ld\+)?json/.test(attrs)) continue;
+    out.push(`'sha256-${createHash('sha256').update(body).digest('base64')}'`);
+  }
+  return out.sort();
+}
+
+const SECURITY = ['x-content-type-options', 'referrer-policy', 'cross-origin-opener-policy'];
+const SAME = ['content-type', 'cache-control', 'content-security-policy', ...SECURITY];
+
+/** nginx and the Keel server answer `path` the same way. */
+async function sameAsServer(path, headers = {}) {
+  const [a, b] = await Promise.all([get(nginx.url, path, headers), get(server.url, path, headers)]);
+  assert.equal(a.status, b.status, `${path}: status nginx ${a.status}, server ${b.status}`);
+  for (const h of SAME) assert.equal(a.headers[h], b.headers[h], `${path}: ${h}`);
+  for (const h of SECURITY) assert.ok(a.headers[h], `${path}: ${h} missing`);
+  return a;
+}
+
+before(async () => {
+  nginx = await startNginx();
+  server = await startServer();
+});
+after(async () => {
+  await nginx?.stop();
+  await server?.stop();
+});
+
+test('every page answers 200 at each of its URLs, revalidated, with a CSP allowing exactly its inline scripts', async () => {
+  const pages = files().filter((f) => f.endsWith('.html'));
+  assert.ok(pages.length >= 5, `pages: ${pages}`);
+  for (const file of pages) {
+    const html = readFileSync(join(DIST, file), 'utf8');
+    for (const url of pageUrls(file)) {
+      const res = await sameAsServer(url);
+      assert.equal(res.status, 200, url);
+      assert.equal(res.body.toString(), html, `${url} serves ${file}`);
+      assert.equal(res.headers['content-type'], 'text/html; charset=utf-8', url);
+      assert.equal(res.headers['cache-control'], 'no-cache', url);
+      const scriptSrc = res.headers['content-security-policy'].split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src'));
+      const allowed = scriptSrc.split(' ').filter((s) => s.startsWith("'sha256-")).sort();
+      assert.deepEqual(allowed, inlineScriptHashes(html), `${url}: CSP hashes`);
+      assert.ok(!scriptSrc.includes('unsafe-inline'), url);
+    }
+  }
+});
+
+test('hashed assets are immutable; every other file is served as the server serves it', async () => {
+  const hashed = files().filter((f) => /keel-[0-9a-f]{12,16}(_bg)?\.(js|wasm)$/.test(f));
+  assert.equal(hashed.length, 2, `trunk's js and wasm: ${hashed}`);
+  for (const f of hashed) {
+    const res = await sameAsServer(f);
+    assert.equal(res.status, 200, f);
+    assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable', f);
+  }
+  assert.equal((await get(nginx.url, hashed.find((f) => f.endsWith('.wasm')))).headers['content-type'], 'application/wasm');
+  for (const f of files().filter((f) => !f.endsWith('.html'))) {
+    const res = await sameAsServer(f);
+    assert.equal(res.status, 200, f);
+    assert.ok(res.body.equals(readFileSync(join(DIST, f))), `${f}: bytes`);
+  }
+  assert.equal((await get(nginx.url, '/feed.xml')).headers['content-type'], 'application/atom+xml; charset=utf-8');
+});
+
+test('API documents: JSON with the API cache policy; a missing one is a JSON 404', async () => {
+  const docs = files().filter((f) => f.startsWith('/api/'));
+  assert.ok(docs.length > 5, `${docs}`);
+  for (const f of docs) {
+    const res = await sameAsServer(f);
+    assert.equal(res.headers['content-type'], 'application/json', f);
+    assert.equal(res.headers['cache-control'], 'public, max-age=60, stale-while-revalidate=600', f);
+    JSON.parse(res.body.toString());
+  }
+  const missing = await sameAsServer('/api/v1/articles/no-such-article.json');
+  assert.equal(missing.status, 404);
+  assert.equal(JSON.parse(missing.body.toString()).error, 'not_found');
+});
+
+test('an unknown page is the 404 page with status 404, its CSP and the security headers', async () => {
+  const page = readFileSync(join(DIST, '404.html'), 'utf8');
+  for (const path of ['/no/such/page', '/articles/no-such-slug', '/services/nope/']) {
+    const res = await sameAsServer(path);
+    assert.equal(res.status, 404, path);
+    assert.equal(res.body.toString(), page, `${path}: the 404 page`);
+    assert.equal(res.headers['cache-control'], 'no-cache', path);
+  }
+  // The host configuration is not published.
+  for (const path of ['/_headers', '/nginx.conf']) {
+    assert.equal((await get(nginx.url, path)).status, 404, path);
+    assert.equal((await get(server.url, path)).status, 404, path);
+  }
+});
+
+test('the precompressed gzip siblings are served as they are (nginx-light has no brotli_static)', async () => {
+  const withGz = files().filter((f) => existsSync(join(DIST, `${f}.gz`)));
+  assert.ok(withGz.some((f) => f.endsWith('.wasm')) && withGz.some((f) => f.endsWith('.html')), `${withGz}`);
+  for (const f of withGz) {
+    const res = await get(nginx.url, f, { 'accept-encoding': 'gzip' });
+    assert.equal(res.status, 200, f);
+    assert.equal(res.headers['content-encoding'], 'gzip', f);
+    assert.match(res.headers.vary ?? '', /accept-encoding/i, f);
+    assert.ok(res.body.equals(readFileSync(join(DIST, `${f}.gz`))), `${f}: the .gz sibling's bytes`);
+  }
+  // A page at its clean URL gets its sibling too.
+  const home = await get(nginx.url, '/', { 'accept-encoding': 'br, gzip' });
+  assert.equal(home.headers['content-encoding'], 'gzip');
+  assert.ok(home.body.equals(readFileSync(join(DIST, 'index.html.gz'))));
+});
