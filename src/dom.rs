@@ -29,19 +29,22 @@ pub fn install_scroll_memory() {
     if let Ok(h) = win.history() {
         let _ = h.set_scroll_restoration(web_sys::ScrollRestoration::Manual);
     }
-    let on_scroll = Closure::<dyn Fn()>::new(|| {
-        if let Some(w) = web_sys::window()
-            && let (Ok(href), Ok(y)) = (w.location().href(), w.scroll_y())
-        {
-            POSITIONS.with(|p| p.borrow_mut().insert(href, y));
-        }
-    });
+    let on_scroll = Closure::<dyn Fn()>::new(remember_scroll);
     let on_pop = Closure::<dyn Fn()>::new(|| POPPED.with(|p| p.set(true)));
     let _ = win.add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
     let _ = win.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
     // The listeners live as long as the page.
     on_scroll.forget();
     on_pop.forget();
+}
+
+/// Record the scroll position of the current URL (for back/forward).
+pub fn remember_scroll() {
+    if let Some(w) = web_sys::window()
+        && let (Ok(href), Ok(y)) = (w.location().href(), w.scroll_y())
+    {
+        POSITIONS.with(|p| p.borrow_mut().insert(href, y));
+    }
 }
 
 pub fn document_title() -> Option<String> {

@@ -70,6 +70,10 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
             }
             let Some(nav) = &navigator else { return };
             e.prevent_default();
+            // Where the visitor was, for back: a scroll event from a scroll
+            // just before the click may only be dispatched after the URL
+            // has changed.
+            crate::dom::remember_scroll();
             match &query {
                 Some(q) if !q.is_empty() => {
                     let _ = nav.push_with_query(&to, q);
