@@ -379,8 +379,13 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
             *stats.pages.lock().expect("one writer") = ps;
             Ok(())
         });
+        // trunk's index.html is only the shell the pages are rendered into:
+        // the prerendered home page takes its place. Writing it as well would
+        // race the home page (linked from the cache on another thread) for
+        // the same file, and sometimes win.
         let spa_files = walk(spa)?
             .into_iter()
+            .filter(|p| p.strip_prefix(spa).ok() != Some(Path::new("index.html")))
             .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
                 let rel = p.strip_prefix(spa).expect("walk stays inside").to_string_lossy().into_owned();
                 Ok((rel, Cow::Owned(std::fs::read(&p)?), None))
