@@ -17,6 +17,10 @@
 mod postgres;
 mod sqlite;
 
+/// The columns each backend's row mapping (`submission`) reads, in its order,
+/// from `submissions` aliased `s`: one list for both dialects.
+const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at";
+
 use std::path::Path;
 use std::sync::Arc;
 

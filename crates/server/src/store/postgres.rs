@@ -28,7 +28,7 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
-    Submission, new_id,
+    SUBMISSION_COLUMNS, Submission, new_id,
 };
 
 /// The schema, one step per version. A step is never edited once released:
@@ -546,9 +546,6 @@ async fn duplicate(
         .map(|r| r.try_get(0))
         .transpose()?)
 }
-
-/// The columns `submission` reads, in its order, from `submissions` aliased `s`.
-const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at";
 
 fn submission(r: &Row, at: usize) -> anyhow::Result<Submission> {
     Ok(Submission {

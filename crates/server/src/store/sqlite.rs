@@ -26,7 +26,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
-    Submission, new_id,
+    SUBMISSION_COLUMNS, Submission, new_id,
 };
 
 pub struct SqliteStore {
@@ -456,9 +456,6 @@ fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<
         }
     }))
 }
-
-/// The columns `submission` reads, in its order, from `submissions` aliased `s`.
-const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at";
 
 /// A submission (without its deliveries) from `SUBMISSION_COLUMNS`, which
 /// start at column `at` of the row.
