@@ -5,12 +5,15 @@
 use std::rc::Rc;
 
 use keel_model::{Article as ArticleDoc, Site};
+use stylist::manager::StyleManager;
+use stylist::yew::ManagerProvider;
 use yew::prelude::*;
 use yew_router::history::{AnyHistory, History, MemoryHistory};
 use yew_router::prelude::*;
 
 use crate::api::{ApiCache, Resource, use_api};
 use crate::components::layout::{Footer, Header};
+use crate::embed::{EmbedArticle, EmbedArticles, EmbedContact};
 use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::NotFound, services::Services};
 use crate::route::Route;
 use crate::theme::{ThemeChoice, ThemeContext};
@@ -62,6 +65,26 @@ pub fn ServerApp(props: &ServerAppProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+pub struct EmbedAppProps {
+    pub cache: ApiCache,
+    /// The embed route to show, e.g. `/embed/articles`.
+    pub url: AttrValue,
+    /// Where the styles go (see `embed::mount`).
+    pub manager: StyleManager,
+}
+
+/// The app inline in a partner's page: `ServerApp`'s in-memory history, with
+/// the styles kept out of the page.
+#[component]
+pub fn EmbedApp(props: &EmbedAppProps) -> Html {
+    html! {
+        <ManagerProvider manager={props.manager.clone()}>
+            <ServerApp cache={props.cache.clone()} url={props.url.clone()} />
+        </ManagerProvider>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 struct ShellProps {
     cache: ApiCache,
 }
@@ -71,9 +94,14 @@ fn Shell(props: &ShellProps) -> Html {
     // System theme first, on the server and in the browser alike, so hydration
     // matches; the stored choice is applied once mounted.
     let choice = use_state(|| ThemeChoice::System);
+    let embedded = use_route::<Route>().is_some_and(|r| r.is_embed());
     {
         let choice = choice.clone();
-        use_effect_with((), move |_| choice.set(ThemeChoice::load()));
+        use_effect_with(embedded, move |embedded| {
+            if !embedded {
+                choice.set(ThemeChoice::load());
+            }
+        });
     }
     let theme = ThemeContext {
         choice: *choice,
@@ -85,13 +113,24 @@ fn Shell(props: &ShellProps) -> Html {
             })
         },
     };
-    let style = crate::style::app_style();
+    // Inline in a partner's page the styles go to the loader's manager (see
+    // `embed::mount`), never to the page's <head>.
+    let style = match use_context::<StyleManager>() {
+        Some(manager) => crate::style::app_style().with_manager(manager),
+        None => crate::style::app_style(),
+    };
     html! {
         <ContextProvider<ApiCache> context={props.cache.clone()}>
             <ContextProvider<ThemeContext> context={theme}>
-                <div class={style} data-theme={choice.attr()}>
-                    <Chrome />
-                </div>
+                if embedded {
+                    // An embed view takes its theme from the widget's settings
+                    // (`data-keel-theme` above it), never from our visitor's choice.
+                    <div class={classes!(style, "embed-root")}><Switch<Route> render={switch} /></div>
+                } else {
+                    <div class={style} data-theme={choice.attr()}>
+                        <Chrome />
+                    </div>
+                }
             </ContextProvider<ThemeContext>>
         </ContextProvider<ApiCache>>
     }
@@ -126,6 +165,10 @@ pub fn switch(route: Route) -> Html {
         Route::Services => html! { <Services /> },
         Route::Contact => html! { <Contact /> },
         Route::NotFound => html! { <NotFound /> },
+        Route::EmbedArticles => html! { <EmbedArticles /> },
+        Route::EmbedTag { tag } => html! { <EmbedArticles tag={Some(tag)} /> },
+        Route::EmbedArticle { slug } => html! { <EmbedArticle {slug} /> },
+        Route::EmbedContact => html! { <EmbedContact /> },
     }
 }
 

@@ -85,3 +85,20 @@ pub fn after_navigation() {
 pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
+
+/// In our iframe on a partner's page: that page's origin, as `embed/frame.js`
+/// checked it against what the browser says (`data-keel-host` on `<html>`).
+pub fn frame_host() -> Option<String> {
+    let html = web_sys::window()?.document()?.document_element()?;
+    html.get_attribute("data-keel-host").filter(|h| h.starts_with("https://") || h.starts_with("http://"))
+}
+
+/// Whether the loader of a partner's page loaded us (`Keel.embedding`): the
+/// app then mounts only where the loader asks, never into the page itself.
+pub fn loaded_by_embed() -> bool {
+    let Some(win) = web_sys::window() else { return false };
+    js_sys::Reflect::get(&win, &"Keel".into())
+        .and_then(|keel| js_sys::Reflect::get(&keel, &"embedding".into()))
+        .map(|v| v.is_truthy())
+        .unwrap_or(false)
+}

@@ -18,6 +18,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod dom;
+pub mod embed;
 pub mod net;
 pub mod pages;
 pub mod route;
@@ -30,6 +31,10 @@ pub use app::{App, AppProps, ServerApp, ServerAppProps};
 /// Documents embedded by a prerendered page are put in the cache first.
 #[cfg(feature = "csr")]
 pub fn start() {
+    // On a partner's page the loader mounts each widget itself (`embed::mount`).
+    if dom::loaded_by_embed() {
+        return;
+    }
     let cache = api::ApiCache::new("");
     let doc = web_sys::window().and_then(|w| w.document());
     if let Some(el) = doc.as_ref().and_then(|d| d.get_element_by_id("keel-data"))
@@ -42,30 +47,49 @@ pub fn start() {
             cache.insert(&path, value.get());
         }
     }
-    dom::install_scroll_memory();
-    let props = AppProps { cache };
-    let Some(root) = doc.as_ref().and_then(|d| d.get_element_by_id("app")) else {
-        yew::Renderer::<App>::with_props(props).render();
-        return;
-    };
-    // A prerendered page says which URL it was rendered for. The same URL:
-    // adopt its DOM (hydrate). Another (a query string, a 404 shell served for
-    // a new path): render afresh.
     let here = web_sys::window()
         .map(|w| {
             let l = w.location();
             format!("{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default())
         })
         .unwrap_or_default();
-    let rendered_for = root.get_attribute("data-rendered");
+    let root = doc.as_ref().and_then(|d| d.get_element_by_id("app"));
+    let rendered_for = root.as_ref().and_then(|r| r.get_attribute("data-rendered"));
+    // An embed view, in our iframe on a partner's page: an in-memory history,
+    // so nothing in the widget adds an entry to the partner's page history.
+    if let Some(root) = root.as_ref().filter(|_| here.starts_with("/embed/")) {
+        let props = ServerAppProps { cache, url: here.clone().into() };
+        #[cfg(feature = "hydration")]
+        if rendered_for.as_deref() == Some(here.as_str()) {
+            yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).hydrate();
+            return;
+        }
+        clear(root);
+        yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).render();
+        return;
+    }
+    dom::install_scroll_memory();
+    let props = AppProps { cache };
+    let Some(root) = root else {
+        yew::Renderer::<App>::with_props(props).render();
+        return;
+    };
+    // A prerendered page says which URL it was rendered for. The same URL:
+    // adopt its DOM (hydrate). Another (a query string, a 404 shell served for
+    // a new path): render afresh.
     #[cfg(feature = "hydration")]
     if rendered_for.as_deref() == Some(here.as_str()) {
         yew::Renderer::<App>::with_root_and_props(root, props).hydrate();
         return;
     }
     let _ = (rendered_for, here);
+    clear(&root);
+    yew::Renderer::<App>::with_root_and_props(root, props).render();
+}
+
+#[cfg(feature = "csr")]
+fn clear(root: &web_sys::Element) {
     while let Some(child) = root.first_child() {
         let _ = root.remove_child(&child);
     }
-    yew::Renderer::<App>::with_root_and_props(root, props).render();
 }

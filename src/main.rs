@@ -5,3 +5,11 @@ fn main() {
     #[cfg(feature = "csr")]
     keel::start();
 }
+
+/// For the embed loader (`embed/v1.js`): mount the embed view `path` inline
+/// into `root`, reading from `origin`; returns the stylesheet to adopt.
+#[cfg(feature = "csr")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn keel_embed(root: web_sys::Element, path: String, origin: String) -> String {
+    keel::embed::mount(root, &path, &origin)
+}

@@ -20,6 +20,16 @@ pub enum Route {
     #[not_found]
     #[at("/404")]
     NotFound,
+    // The embed views (src/embed.rs): the same content without our chrome,
+    // for partners' pages.
+    #[at("/embed/articles")]
+    EmbedArticles,
+    #[at("/embed/articles/:slug")]
+    EmbedArticle { slug: String },
+    #[at("/embed/tags/:tag")]
+    EmbedTag { tag: String },
+    #[at("/embed/contact")]
+    EmbedContact,
 }
 
 /// What goes into `<head>` for a route.
@@ -30,11 +40,18 @@ pub struct Meta {
 }
 
 impl Route {
+    /// An embed view, shown in a partner's page: no header, footer, theme
+    /// choice or document title of ours.
+    pub fn is_embed(&self) -> bool {
+        matches!(self, Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact)
+    }
+
     /// The API document a route's page needs besides `site.json`, if any.
     pub fn data_path(&self) -> Option<String> {
         match self {
-            Route::Article { slug } => Some(keel_model::paths::article(slug)),
-            Route::Articles => Some(keel_model::paths::articles_page(1)),
+            Route::Article { slug } | Route::EmbedArticle { slug } => Some(keel_model::paths::article(slug)),
+            Route::Articles | Route::EmbedArticles => Some(keel_model::paths::articles_page(1)),
+            Route::EmbedTag { tag } => Some(keel_model::paths::tag_page(tag, 1)),
             _ => None,
         }
     }
@@ -66,6 +83,12 @@ impl Route {
                 description: site.map(|s| s.contact.lead.clone()).unwrap_or_default(),
             },
             Route::NotFound => Meta { title: with_name("Page not found"), description: site_desc },
+            Route::EmbedArticles | Route::EmbedTag { .. } => Meta { title: with_name("Latest articles"), description: site_desc },
+            Route::EmbedArticle { .. } => match article {
+                Some(a) => Meta { title: with_name(&a.meta.title), description: a.meta.summary.clone() },
+                None => Meta { title: with_name("Article"), description: site_desc },
+            },
+            Route::EmbedContact => Meta { title: with_name("Contact"), description: site_desc },
         }
     }
 }

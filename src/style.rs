@@ -14,7 +14,8 @@ pub fn app_style() -> StyleSource {
         /* Each colour once, as light-dark(light, dark): `color-scheme` below
            picks the half. It follows the system unless the visitor chose. */
         --bg: light-dark(#ffffff, #0f1217); --surface: light-dark(#f5f6f8, #171b22); --ink: light-dark(#14171c, #e3e6ea); --muted: light-dark(#4b5563, #a4adba); --line: light-dark(#dde1e6, #2a303a);
-        --accent: light-dark(#0b57a4, #7db8f5); --accent-ink: light-dark(#ffffff, #0b1320); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
+        /* A partner's widget may set its own accent (and the ink readable on it). */
+        --accent: var(--keel-accent, light-dark(#0b57a4, #7db8f5)); --accent-ink: var(--keel-accent-ink, light-dark(#ffffff, #0b1320)); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
         --danger: light-dark(#b42318, #ff9b91); --danger-soft: light-dark(#fdecea, #3a1d1b); --ok: light-dark(#11652f, #8fd9a8); --ok-soft: light-dark(#e8f5ec, #15301f);
         --code-bg: light-dark(#f3f5f8, #151a21); --code-ink: light-dark(#1f2933, #d9dee5);
         --t-comment: light-dark(#5f6b7a, #8d97a6); --t-keyword: light-dark(#a21866, #ff8cc6); --t-string: light-dark(#0b6b3a, #8fd9a8); --t-number: light-dark(#9a4a00, #f4b46c);
@@ -25,9 +26,10 @@ pub fn app_style() -> StyleSource {
         color-scheme: light dark;
         /* Before the app runs, the stored choice is on <html> (set by the
            inline script in index.html, so a stored dark never paints light);
-           the app's own attribute wins once it has one. */
-        html[data-keel-theme="light"] &:not([data-theme]) { color-scheme: light; }
-        html[data-keel-theme="dark"] &:not([data-theme]) { color-scheme: dark; }
+           the app's own attribute wins once it has one. An embed's theme is
+           on <html> in our iframe, on the loader's box inline. */
+        [data-keel-theme="light"] &:not([data-theme]) { color-scheme: light; }
+        [data-keel-theme="dark"] &:not([data-theme]) { color-scheme: dark; }
         &[data-theme="light"] { color-scheme: light; }
         &[data-theme="dark"] { color-scheme: dark; }
 
@@ -233,6 +235,31 @@ pub fn app_style() -> StyleSource {
         & .site-footer .cols { display: grid; gap: 2rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 14rem), 1fr)); }
         & .site-footer h2 { font-size: 1rem; color: var(--ink); }
         & .site-footer ul { list-style: none; padding: 0; margin: 0; }
+
+        /* The embed views (src/embed.rs): as tall as their content, which the
+           partner's page is told; `data-keel-count` above shows that many. */
+        &.embed-root { min-height: 0; display: block; }
+        & .embed { padding: 1.25rem; border: 1px solid var(--line); border-radius: 12px; background: var(--bg); }
+        & .embed-title { font-size: 1.375rem; margin: 0 0 1rem; }
+        & .embed-title a { color: var(--ink); text-decoration: none; }
+        & .embed-title a:hover { color: var(--accent); }
+        & .embed-list { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.75rem; }
+        & .embed-item { border-top: 1px solid var(--line); padding-top: 0.75rem; }
+        & .embed-item h3 { font-size: 1.125rem; margin: 0 0 0.25rem; }
+        & .embed-item h3 a { color: var(--ink); }
+        & .embed-item h3 a:hover { color: var(--accent); }
+        & .embed-item p { margin: 0; color: var(--muted); font-size: 0.9375rem; }
+        & .embed-item .meta { font-size: 0.875rem; margin-bottom: 0.25rem; }
+        [data-keel-count="1"] & .embed-list > li:nth-child(n+2), [data-keel-count="2"] & .embed-list > li:nth-child(n+3),
+        [data-keel-count="3"] & .embed-list > li:nth-child(n+4), [data-keel-count="4"] & .embed-list > li:nth-child(n+5),
+        [data-keel-count="5"] & .embed-list > li:nth-child(n+6), [data-keel-count="6"] & .embed-list > li:nth-child(n+7),
+        [data-keel-count="7"] & .embed-list > li:nth-child(n+8), [data-keel-count="8"] & .embed-list > li:nth-child(n+9),
+        [data-keel-count="9"] & .embed-list > li:nth-child(n+10) { display: none; }
+        & .embed-more { margin: 1rem 0 0; font-weight: 600; }
+        & .embed-empty { color: var(--muted); }
+        & .embed .lead { font-size: 1.0625rem; }
+        & .embed .prose { font-size: 1.0625rem; max-width: none; }
+        & .embed .contact-done { min-height: 0; }
         "#
     )
 }

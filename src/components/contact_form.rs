@@ -40,6 +40,15 @@ enum SendState {
 pub struct ContactFormProps {
     /// Where to write if the form cannot be sent at all.
     pub email: AttrValue,
+    /// In an embed inside our iframe: the partner's origin, sent with the
+    /// request (`Keel-Embed-Origin`, or the `embed_origin` field of a post
+    /// made without the app) so the request is recorded as theirs.
+    #[prop_or_default]
+    pub partner: Option<AttrValue>,
+    /// Whether the form is in our iframe on a partner's page (it then
+    /// carries the `embed_origin` field, which `embed/frame.js` fills).
+    #[prop_or_default]
+    pub in_frame: bool,
 }
 
 #[component]
@@ -104,6 +113,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let send = send.clone();
         let refs = field_refs.clone();
         let base = cache.base.clone();
+        let partner = props.partner.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *send == SendState::Sending {
@@ -130,8 +140,9 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             let refs = refs.clone();
             let draft = draft.clone();
             let url = format!("{base}{}", keel_model::paths::contact());
+            let partner = partner.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match post(&url, body, next.key.as_deref().unwrap_or_default()).await {
+                match post(&url, body, next.key.as_deref().unwrap_or_default(), partner.as_deref()).await {
                     Ok(id) => {
                         clear_draft();
                         draft.set(Draft::default());
@@ -253,6 +264,9 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         // too (the server answers a plain form post with a page of its own).
         <form class="contact-form" novalidate=true onsubmit={submit} aria-describedby="form-note"
               method="post" action={format!("{}{}", cache.base, keel_model::paths::contact())}>
+            if props.in_frame {
+                <input type="hidden" name="embed_origin" value={props.partner.clone().unwrap_or_default()} />
+            }
             if *restored {
                 <p class="status" role="status">{ "We restored the message you were writing." }</p>
             }
@@ -312,11 +326,14 @@ enum PostError {
     Fetch(FetchError),
 }
 
-async fn post(url: &str, body: String, key: &str) -> Result<String, PostError> {
-    let req = gloo_net::http::Request::post(url)
+async fn post(url: &str, body: String, key: &str, partner: Option<&str>) -> Result<String, PostError> {
+    let mut req = gloo_net::http::Request::post(url)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
         .header("Idempotency-Key", key);
+    if let Some(origin) = partner {
+        req = req.header("Keel-Embed-Origin", origin);
+    }
     let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS).await.map_err(PostError::Fetch)?;
     match res.status() {
         201 => res

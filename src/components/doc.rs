@@ -12,17 +12,28 @@ use crate::route::Route;
 #[derive(Properties, PartialEq)]
 pub struct DocProps {
     pub blocks: Vec<Block>,
+    /// In an embed, our site's origin ("" inside our own iframe): every link
+    /// then opens in a new tab, on our site, instead of routing in place.
+    #[prop_or_default]
+    pub embed: Option<AttrValue>,
 }
 
 #[component]
 pub fn Document(props: &DocProps) -> Html {
-    html! { <>{ for props.blocks.iter().map(block) }</> }
+    let cx = Cx { embed: props.embed.as_deref() };
+    html! { <>{ for props.blocks.iter().map(|b| block(b, cx)) }</> }
 }
 
-fn block(b: &Block) -> Html {
+/// How links render: routed in place on our site, or opened on it from an embed.
+#[derive(Clone, Copy)]
+struct Cx<'a> {
+    embed: Option<&'a str>,
+}
+
+fn block(b: &Block, cx: Cx) -> Html {
     match b {
         Block::Heading { level, id, content } => {
-            let inner = inlines(content);
+            let inner = inlines(content, cx);
             // The page title is the only h1; body headings start at h2.
             match level {
                 0..=2 => html! { <h2 id={id.clone()}>{ inner }</h2> },
@@ -32,16 +43,16 @@ fn block(b: &Block) -> Html {
                 _ => html! { <h6 id={id.clone()}>{ inner }</h6> },
             }
         }
-        Block::Paragraph { content } => html! { <p>{ inlines(content) }</p> },
+        Block::Paragraph { content } => html! { <p>{ inlines(content, cx) }</p> },
         Block::List { ordered: false, items, .. } => html! {
-            <ul>{ for items.iter().map(|i| html! { <li>{ for i.iter().map(block) }</li> }) }</ul>
+            <ul>{ for items.iter().map(|i| html! { <li>{ for i.iter().map(|b| block(b, cx)) }</li> }) }</ul>
         },
         Block::List { ordered: true, start, items } => html! {
             <ol start={start.map(|s| s.to_string())}>
-                { for items.iter().map(|i| html! { <li>{ for i.iter().map(block) }</li> }) }
+                { for items.iter().map(|i| html! { <li>{ for i.iter().map(|b| block(b, cx)) }</li> }) }
             </ol>
         },
-        Block::Quote { content } => html! { <blockquote>{ for content.iter().map(block) }</blockquote> },
+        Block::Quote { content } => html! { <blockquote>{ for content.iter().map(|b| block(b, cx)) }</blockquote> },
         Block::Code { lang, lines } => {
             let label = lang.clone().map(|l| format!("{l} code"));
             html! {
@@ -52,7 +63,7 @@ fn block(b: &Block) -> Html {
                 </code></pre>
             }
         }
-        Block::Image { src, alt, title, width, height } => image(src, alt, title.as_deref(), *width, *height),
+        Block::Image { src, alt, title, width, height } => image(src, alt, title.as_deref(), *width, *height, cx),
         Block::Table { align, head, rows } => {
             let style = |i: usize| match align.get(i) {
                 Some(Align::Center) => Some("align-center"),
@@ -62,10 +73,10 @@ fn block(b: &Block) -> Html {
             html! {
                 <div class="table-wrap" tabindex="0" role="region" aria-label="Table">
                     <table>
-                        <thead><tr>{ for head.iter().enumerate().map(|(i, c)| html! { <th scope="col" class={style(i)}>{ inlines(c) }</th> }) }</tr></thead>
+                        <thead><tr>{ for head.iter().enumerate().map(|(i, c)| html! { <th scope="col" class={style(i)}>{ inlines(c, cx) }</th> }) }</tr></thead>
                         <tbody>
                             { for rows.iter().map(|r| html! {
-                                <tr>{ for r.iter().enumerate().map(|(i, c)| html! { <td class={style(i)}>{ inlines(c) }</td> }) }</tr>
+                                <tr>{ for r.iter().enumerate().map(|(i, c)| html! { <td class={style(i)}>{ inlines(c, cx) }</td> }) }</tr>
                             }) }
                         </tbody>
                     </table>
@@ -83,26 +94,32 @@ fn span(s: &Span) -> Html {
     }
 }
 
-fn inlines(v: &[Inline]) -> Html {
-    html! { <>{ for v.iter().map(inline) }</> }
+fn inlines(v: &[Inline], cx: Cx) -> Html {
+    html! { <>{ for v.iter().map(|i| inline(i, cx)) }</> }
 }
 
-fn inline(i: &Inline) -> Html {
+fn inline(i: &Inline, cx: Cx) -> Html {
     match i {
         Inline::Text { text } => html! { { text } },
-        Inline::Emphasis { content } => html! { <em>{ inlines(content) }</em> },
-        Inline::Strong { content } => html! { <strong>{ inlines(content) }</strong> },
-        Inline::Strikethrough { content } => html! { <del>{ inlines(content) }</del> },
+        Inline::Emphasis { content } => html! { <em>{ inlines(content, cx) }</em> },
+        Inline::Strong { content } => html! { <strong>{ inlines(content, cx) }</strong> },
+        Inline::Strikethrough { content } => html! { <del>{ inlines(content, cx) }</del> },
         Inline::Code { text } => html! { <code>{ text }</code> },
         Inline::Break => html! { <br /> },
-        Inline::Link { href, title, content } => link(href, title.as_deref(), inlines(content)),
-        Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), None, None),
+        Inline::Link { href, title, content } => link(href, title.as_deref(), inlines(content, cx), cx),
+        Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), None, None, cx),
     }
 }
 
-fn link(href: &str, title: Option<&str>, children: Html) -> Html {
+fn link(href: &str, title: Option<&str>, children: Html, cx: Cx) -> Html {
     if !is_safe_url(href) {
         return children;
+    }
+    if let Some(base) = cx.embed {
+        // Never a navigation inside the widget (nor a history entry in the
+        // partner's page): our own pages open on our site, in a new tab.
+        let href = if href.starts_with('/') { format!("{base}{href}") } else { href.to_string() };
+        return html! { <a {href} title={title.map(str::to_string)} target="_blank" rel="noopener">{ children }</a> };
     }
     // Links to an article route in place; everything else is a plain link.
     if let Some(slug) = href.strip_prefix("/articles/").filter(|s| keel_model::paths::is_valid_slug(s)) {
@@ -117,12 +134,17 @@ fn link(href: &str, title: Option<&str>, children: Html) -> Html {
     }
 }
 
-fn image(src: &str, alt: &str, title: Option<&str>, width: Option<u32>, height: Option<u32>) -> Html {
+fn image(src: &str, alt: &str, title: Option<&str>, width: Option<u32>, height: Option<u32>, cx: Cx) -> Html {
     if !is_safe_url(src) {
         return html! { { alt } };
     }
+    // In a partner's page, our own images from our origin (never its <base>).
+    let src = match cx.embed {
+        Some(base) if src.starts_with('/') => format!("{base}{src}"),
+        _ => src.to_string(),
+    };
     html! {
-        <img src={src.to_string()} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async"
+        <img {src} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async"
              width={width.map(|w| w.to_string())} height={height.map(|h| h.to_string())} />
     }
 }

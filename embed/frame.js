@@ -1,0 +1,45 @@
+/*! Keel embed view, inside the partner's iframe. Documentation: docs/embedding.md */
+// Runs in our own embed pages (/embed/...), before and without the wasm:
+// applies the widget's theme, accent and count from the fragment the loader
+// wrote, tells the embedding page its height and any error, and records which
+// partner page it is on (for the contact form). It only ever talks to the
+// page that embeds it, and only when that page's origin is the one named.
+(function () {
+  "use strict";
+  var d = document, html = d.documentElement;
+  if (html.hasAttribute("data-keel-frame") || window.parent === window) return;
+  html.setAttribute("data-keel-frame", "");
+  var q = new URLSearchParams(location.hash.slice(1));
+  var theme = q.get("theme"), accent = q.get("accent"), count = q.get("count");
+  if (theme == "light" || theme == "dark") html.setAttribute("data-keel-theme", theme);
+  if (accent && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) html.style.setProperty("--keel-accent", accent);
+  if (count && /^([1-9]|10)$/.test(count)) html.setAttribute("data-keel-count", count);
+
+  // The embedding page's origin: as the loader says, when the browser agrees.
+  var host = q.get("host"), known = null;
+  if (location.ancestorOrigins && location.ancestorOrigins.length) known = location.ancestorOrigins[0];
+  else if (d.referrer) try { known = new URL(d.referrer).origin; } catch (e) {}
+  if (!host || !/^https?:\/\/[^\/?#]+$/.test(host) || (known && known !== host)) return;
+  html.setAttribute("data-keel-host", host);
+
+  function tell(message) {
+    message.keel = 1;
+    window.parent.postMessage(message, host);
+  }
+  tell({ type: "ready" });
+  // The form's own field, for a post made before (or without) the app.
+  function mark() {
+    var field = d.querySelector('input[name="embed_origin"]');
+    if (field) field.value = host;
+  }
+  var root = d.getElementById("app"), last = 0;
+  function measure() {
+    mark();
+    var h = Math.ceil(root.getBoundingClientRect().height);
+    if (h && h !== last) { last = h; tell({ type: "height", height: h }); }
+  }
+  if (window.ResizeObserver) new ResizeObserver(measure).observe(root);
+  new MutationObserver(measure).observe(root, { childList: true, subtree: true });
+  measure();
+  root.addEventListener("keel-embed-error", function (e) { tell({ type: "error", message: String(e.detail) }); });
+})();

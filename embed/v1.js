@@ -1,0 +1,155 @@
+/*! Keel embed loader, version 1. Documentation: docs/embedding.md */
+// One <script async src="https://keel.example/embed/v1.js"></script> and a
+// placeholder per widget:
+//   <div data-keel-embed="articles" data-keel-count="3" data-keel-tag="rust"></div>
+//   <div data-keel-embed="article" data-keel-slug="some-article"></div>
+//   <div data-keel-embed="contact" data-keel-mode="inline" data-keel-theme="dark"
+//        data-keel-accent="#0b57a4"></div>
+// The only global it adds is `Keel` ({ version, scan }). It never throws into
+// the host page: a bad attribute or a failed load becomes a message in the
+// placeholder and one console warning.
+(function () {
+  "use strict";
+  var w = window, d = document;
+  if (w.Keel && w.Keel.version === 1) { w.Keel.scan(); return; }
+
+  // Our origin is the script's own; the build writes the app's hashed names.
+  var me = d.currentScript || d.querySelector('script[src*="/embed/v1.js"]');
+  var ORIGIN = "", GLUE = "__KEEL_GLUE__", WASM = "__KEEL_WASM__";
+  try { ORIGIN = new URL(me.src, location.href).origin; } catch (e) { return; }
+
+  var VIEWS = { articles: 1, article: 1, contact: 1 };
+  var TITLES = { articles: "Latest articles from Keel", article: "An article from Keel", contact: "Contact Keel" };
+  // Height reserved before the widget has measured itself, in CSS pixels.
+  var RESERVE = { articles: function (n) { return 72 + 104 * n; }, article: function () { return 720; }, contact: function () { return 980; } };
+  var NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/, COLOUR = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+  var frames = [], app;
+
+  function attr(el, n) { return (el.getAttribute("data-keel-" + n) || "").trim(); }
+
+  // The placeholder's settings, or a message saying which one is wrong.
+  function settings(el) {
+    var s = { view: attr(el, "embed"), mode: attr(el, "mode") || "iframe", theme: attr(el, "theme") || "auto",
+      accent: attr(el, "accent"), tag: attr(el, "tag"), slug: attr(el, "slug"), count: attr(el, "count") || "3" };
+    if (!VIEWS[s.view]) return 'unknown view "' + s.view + '" (use articles, article or contact)';
+    if (s.mode != "iframe" && s.mode != "inline") return 'unknown mode "' + s.mode + '" (use iframe or inline)';
+    if (!/^(auto|light|dark)$/.test(s.theme)) return 'unknown theme "' + s.theme + '" (use auto, light or dark)';
+    if (s.accent && !COLOUR.test(s.accent)) return 'invalid accent colour "' + s.accent + '" (use #rgb or #rrggbb)';
+    if (!/^([1-9]|10)$/.test(s.count)) return 'invalid count "' + s.count + '" (use 1 to 10)';
+    if (s.tag && !NAME.test(s.tag)) return 'invalid tag "' + s.tag + '"';
+    if (s.view == "article" && !NAME.test(s.slug)) return s.slug ? 'invalid article slug "' + s.slug + '"' : "data-keel-slug is missing";
+    s.count = +s.count;
+    s.path = s.view == "contact" ? "/embed/contact"
+      : s.view == "article" ? "/embed/articles/" + s.slug
+      : s.tag ? "/embed/tags/" + s.tag : "/embed/articles";
+    return s;
+  }
+
+  // A readable message in the placeholder, and one warning in the console.
+  function fail(el, message) {
+    if (el.keelFailed) return;
+    el.keelFailed = true;
+    var p = d.createElement("p");
+    p.setAttribute("role", "note");
+    p.textContent = "This Keel widget could not be shown: " + message + ".";
+    (el.shadowRoot || el).replaceChildren(p);
+    try { console.warn("Keel embed: " + message, el); } catch (e) {}
+  }
+
+  function important(el, styles) {
+    for (var k in styles) el.style.setProperty(k, styles[k], "important");
+  }
+
+  function mountFrame(el, s) {
+    var f = d.createElement("iframe");
+    var hash = new URLSearchParams({ host: location.origin, theme: s.theme, count: s.count });
+    if (s.accent) hash.set("accent", s.accent);
+    f.title = TITLES[s.view];
+    f.loading = "lazy";
+    important(f, { display: "block", width: "100%", "max-width": "100%", border: "0", margin: "0", padding: "0",
+      height: RESERVE[s.view](s.count) + "px", "color-scheme": "normal", background: "transparent" });
+    var record = { el: el, frame: f, ready: false };
+    frames.push(record);
+    f.addEventListener("load", function () {
+      // An embed view says hello as it loads; a page that is not one (a 404,
+      // an error from a proxy) never does.
+      setTimeout(function () { if (!record.ready) fail(el, "the " + s.view + " view was not found at " + ORIGIN + s.path); }, 2500);
+    });
+    f.src = ORIGIN + s.path + "#" + hash;
+    el.replaceChildren(f);
+  }
+
+  addEventListener("message", function (e) {
+    if (e.origin !== ORIGIN || !e.data || e.data.keel !== 1) return;
+    for (var i = 0; i < frames.length; i++) {
+      var r = frames[i];
+      if (r.frame.contentWindow !== e.source) continue;
+      r.ready = true;
+      if (e.data.type == "height" && e.data.height > 0) {
+        important(r.frame, { height: Math.min(Math.ceil(e.data.height), 20000) + "px" });
+      } else if (e.data.type == "error") {
+        fail(r.el, String(e.data.message).slice(0, 200));
+      }
+    }
+  });
+
+  // Inline: the app itself, in a shadow root, started when the widget nears
+  // the viewport. The host's styles reach nothing inside; ours reach nothing
+  // outside (constructed stylesheets, so no <style> element the host's CSP
+  // would have to allow).
+  function mountInline(el, s) {
+    var root;
+    try { root = el.attachShadow({ mode: "open" }); } catch (e) { return fail(el, "<" + el.localName + "> cannot hold an inline widget; use a <div>"); }
+    var base = new CSSStyleSheet();
+    base.replaceSync(":host{all:initial!important;display:block!important;contain:content!important}"
+      + "[data-keel-box]{min-height:" + RESERVE[s.view](s.count) + "px}[data-keel-box][data-ready]{min-height:0}");
+    root.adoptedStyleSheets = [base];
+    var box = d.createElement("div");
+    box.setAttribute("data-keel-box", "");
+    box.setAttribute("data-keel-count", s.count);
+    if (s.theme != "auto") box.setAttribute("data-keel-theme", s.theme);
+    if (s.accent) box.style.setProperty("--keel-accent", s.accent);
+    root.append(box);
+    box.addEventListener("keel-embed-error", function (e) { fail(el, e.detail); });
+    var io = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (x) { return x.isIntersecting; })) return;
+      io.disconnect();
+      start().then(function (glue) {
+        var css = new CSSStyleSheet();
+        css.replaceSync(glue.keel_embed(box, s.path, ORIGIN));
+        root.adoptedStyleSheets = [base, css];
+        box.setAttribute("data-ready", "");
+      }).catch(function (e) { fail(el, "the app did not load from " + ORIGIN + " (" + (e && e.message || e) + ")"); });
+    }, { rootMargin: "600px" });
+    io.observe(el);
+  }
+
+  // The app's module and wasm, fetched once for every inline widget.
+  function start() {
+    if (!app) {
+      w.Keel.embedding = true; // tells the app not to mount itself into the page
+      app = import(ORIGIN + GLUE).then(function (glue) {
+        return glue.default({ module_or_path: ORIGIN + WASM }).then(function () { return glue; });
+      });
+    }
+    return app;
+  }
+
+  function scan() {
+    var all = d.querySelectorAll("[data-keel-embed]");
+    for (var i = 0; i < all.length; i++) {
+      var el = all[i];
+      if (el.keelMounted) continue;
+      el.keelMounted = true;
+      try {
+        var s = settings(el);
+        if (typeof s == "string") fail(el, s);
+        else if (s.mode == "inline") mountInline(el, s);
+        else mountFrame(el, s);
+      } catch (e) { fail(el, String(e && e.message || e)); }
+    }
+  }
+
+  w.Keel = { version: 1, scan: scan };
+  if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", scan); else scan();
+})();

@@ -1,0 +1,275 @@
+//! The embed views: what a partner's page shows of Keel, without our site's
+//! chrome. Each is a route (`/embed/...`), prerendered like every page, and
+//! shown two ways by the loader (`embed/v1.js`, see docs/embedding.md):
+//! - in an iframe of that page on our origin: `embed/frame.js` applies the
+//!   widget's settings and tells the partner's page its height;
+//! - inline, in a shadow root of the partner's page: `mount` below, called
+//!   by the loader, runs the same routes on an in-memory history with our
+//!   origin as the API base.
+//!
+//! Either way a link opens on our site, in a new tab, and nothing here
+//! touches the partner's URL, history, title or styles.
+
+use keel_model::{Article as ArticleDoc, ArticlePage, ArticleSummary, Site};
+use yew::prelude::*;
+
+use crate::api::{ApiCache, FetchError, Resource, use_api};
+use crate::components::card::human_date;
+use crate::components::contact_form::ContactForm;
+use crate::components::doc::Document;
+use crate::components::status::{CardsSkeleton, ErrorBox, TextSkeleton};
+
+/// How many articles a list view renders; the widget shows `count` of them
+/// (`data-keel-count`, applied by the stylesheet, so the prerendered page
+/// needs no script to show the right number).
+pub const LIST_MAX: usize = 10;
+
+/// Where our own pages are, seen from the widget: `""` in our iframe (our
+/// origin), our origin inline (the partner's page has its own `<base>`).
+#[hook]
+fn use_site_base() -> AttrValue {
+    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    AttrValue::from(cache.base.to_string())
+}
+
+#[derive(Properties, PartialEq)]
+struct FrameProps {
+    /// An accessible name for the widget as a whole.
+    label: AttrValue,
+    /// Set when the view has nothing to show; reported to the embedding page.
+    #[prop_or_default]
+    error: Option<AttrValue>,
+    #[prop_or_default]
+    children: Html,
+}
+
+/// The frame of every view, and its link to the embedding page: in our own
+/// iframe, `frame.js` (never inline: it is for our page, not the partner's).
+#[component]
+fn Frame(props: &FrameProps) -> Html {
+    let base = use_site_base();
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(props.error.clone(), move |error| {
+            if let Some(message) = error {
+                report_error(&node, message);
+            }
+        });
+    }
+    html! {
+        <section class="embed" aria-label={props.label.clone()} ref={node}>
+            { props.children.clone() }
+            if base.is_empty() {
+                <script src="/embed/frame.js" defer=true></script>
+            }
+        </section>
+    }
+}
+
+/// Tell the loader (inline) or `frame.js` (iframe) that the widget has
+/// nothing to show, so the partner's console gets one warning.
+fn report_error(node: &NodeRef, message: &str) {
+    #[cfg(feature = "csr")]
+    if let Some(el) = node.get() {
+        let init = web_sys::CustomEventInit::new();
+        init.set_bubbles(true);
+        init.set_detail(&wasm_bindgen::JsValue::from_str(message));
+        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("keel-embed-error", &init) {
+            let _ = el.dispatch_event(&event);
+        }
+    }
+    #[cfg(not(feature = "csr"))]
+    let _ = (node, message);
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EmbedArticlesProps {
+    #[prop_or_default]
+    pub tag: Option<String>,
+}
+
+/// The latest articles, optionally of one tag.
+#[component]
+pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
+    let base = use_site_base();
+    let path = match &props.tag {
+        Some(tag) => keel_model::paths::tag_page(tag, 1),
+        None => keel_model::paths::articles_page(1),
+    };
+    let page = use_api::<ArticlePage>(path);
+    let more = match &props.tag {
+        Some(tag) => format!("{base}/articles?tag={tag}"),
+        None => format!("{base}/articles"),
+    };
+    let (body, error) = match page.state {
+        Resource::Ready(p) if p.items.is_empty() => (html! { <p class="embed-empty">{ "No articles yet." }</p> }, None),
+        Resource::Ready(p) => (
+            html! {
+                <ul class="embed-list">
+                    { for p.items.iter().take(LIST_MAX).map(|a| html! { <li><Item article={a.clone()} base={base.clone()} /></li> }) }
+                </ul>
+            },
+            None,
+        ),
+        Resource::Loading => (html! { <CardsSkeleton label="the latest articles" cards={3} /> }, None),
+        Resource::Failed(FetchError::NotFound) => {
+            let message = format!("no articles tagged \u{201c}{}\u{201d}", props.tag.as_deref().unwrap_or_default());
+            (html! { <p class="embed-empty">{ "There are no articles with this tag." }</p> }, Some(AttrValue::from(message)))
+        }
+        Resource::Failed(error) => (html! { <ErrorBox {error} retry={page.retry} what="the articles" /> }, None),
+    };
+    html! {
+        <Frame label="Latest articles from Keel" {error}>
+            <h2 class="embed-title">{ "From the Keel blog" }</h2>
+            { body }
+            <p class="embed-more"><a href={more} target="_blank" rel="noopener">{ "More articles on Keel" }<span aria-hidden="true">{ " \u{2192}" }</span></a></p>
+        </Frame>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ItemProps {
+    article: ArticleSummary,
+    base: AttrValue,
+}
+
+#[component]
+fn Item(props: &ItemProps) -> Html {
+    let a = &props.article;
+    html! {
+        <article class="embed-item">
+            <h3><a href={format!("{}/articles/{}", props.base, a.slug)} target="_blank" rel="noopener">{ &a.title }</a></h3>
+            <p class="meta">
+                <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
+                { format!(" · {} min read", a.reading_minutes) }
+            </p>
+            <p>{ &a.summary }</p>
+        </article>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EmbedArticleProps {
+    pub slug: String,
+}
+
+/// One article, whole.
+#[component]
+pub fn EmbedArticle(props: &EmbedArticleProps) -> Html {
+    // An invalid slug is never fetched; it is reported like a missing one.
+    if keel_model::paths::is_valid_slug(&props.slug) {
+        html! { <ArticleView slug={props.slug.clone()} /> }
+    } else {
+        missing_article(&props.slug)
+    }
+}
+
+fn missing_article(slug: &str) -> Html {
+    let message = AttrValue::from(format!("there is no article \u{201c}{slug}\u{201d}"));
+    html! {
+        <Frame label="An article from Keel" error={message}>
+            <p class="embed-empty">{ "This article is not available." }</p>
+        </Frame>
+    }
+}
+
+#[component]
+fn ArticleView(props: &EmbedArticleProps) -> Html {
+    let base = use_site_base();
+    let data = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
+    let a = match data.state {
+        Resource::Ready(a) => a,
+        Resource::Failed(FetchError::NotFound) => return missing_article(&props.slug),
+        Resource::Loading => {
+            return html! { <Frame label="An article from Keel"><TextSkeleton label="the article" lines={12} /></Frame> };
+        }
+        Resource::Failed(error) => {
+            return html! { <Frame label="An article from Keel"><ErrorBox {error} retry={data.retry} what="this article" /></Frame> };
+        }
+    };
+    let m = &a.meta;
+    let href = format!("{base}/articles/{}", m.slug);
+    html! {
+        <Frame label={format!("{} (an article from Keel)", m.title)}>
+            <article class="embed-article">
+                <h2 class="embed-title"><a href={href.clone()} target="_blank" rel="noopener">{ &m.title }</a></h2>
+                <p class="byline">
+                    { "By " }<strong>{ &m.author.name }</strong>{ format!(", {}", m.author.role) }{ " · " }
+                    <time datetime={m.date.clone()}>{ human_date(&m.date) }</time>
+                    { format!(" · {} min read", m.reading_minutes) }
+                </p>
+                <div class="prose">
+                    <Document blocks={a.body.clone()} embed={Some(base.clone())} />
+                </div>
+            </article>
+            <p class="embed-more"><a {href} target="_blank" rel="noopener">{ "Read it on Keel" }<span aria-hidden="true">{ " \u{2192}" }</span></a></p>
+        </Frame>
+    }
+}
+
+/// The contact form, with every guarantee it has on our site.
+#[component]
+pub fn EmbedContact() -> Html {
+    let base = use_site_base();
+    let site = use_api::<Site>(keel_model::paths::site());
+    // Inside our iframe, the partner's origin as `frame.js` checked it: the
+    // form sends it so the request is recorded as coming from that partner.
+    // Inline, the browser's own Origin header says it.
+    let partner = use_state(|| None::<AttrValue>);
+    {
+        let partner = partner.clone();
+        let inside_frame = base.is_empty();
+        use_effect_with((), move |_| {
+            if inside_frame {
+                partner.set(crate::dom::frame_host().map(AttrValue::from));
+            }
+        });
+    }
+    let site = match site.state {
+        Resource::Ready(s) => s,
+        Resource::Loading => return html! { <Frame label="Contact Keel"><TextSkeleton label="the contact form" /></Frame> },
+        Resource::Failed(error) => {
+            return html! { <Frame label="Contact Keel"><ErrorBox {error} retry={site.retry} what="the contact form" /></Frame> };
+        }
+    };
+    html! {
+        <Frame label="Contact Keel">
+            <h2 class="embed-title">{ &site.contact.heading }</h2>
+            <p class="lead">{ &site.contact.lead }</p>
+            <ContactForm email={site.email.clone()} partner={(*partner).clone()} in_frame={base.is_empty()} />
+        </Frame>
+    }
+}
+
+/// Mount the app inline, into `root` (an element in a shadow root the loader
+/// made), showing the embed route `path`, with `origin` (ours) as the base
+/// of every request and link. The styles go to no `<style>` element in the
+/// partner's page: they are returned, for the loader to adopt into the
+/// shadow root as a constructed stylesheet (which the partner's CSP allows).
+#[cfg(feature = "csr")]
+pub fn mount(root: web_sys::Element, path: &str, origin: &str) -> String {
+    let is_origin = |o: &str| (o.starts_with("https://") || o.starts_with("http://")) && !o[8..].contains('/');
+    if !path.starts_with("/embed/") || !is_origin(origin) {
+        return String::new();
+    }
+    thread_local! {
+        // Styles are written into an element never attached to any document.
+        static MANAGER: stylist::manager::StyleManager = {
+            let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+            let detached = document.create_element("div").expect("a div");
+            stylist::manager::StyleManager::builder().container(detached.into()).build().expect("a style manager")
+        };
+    }
+    let manager = MANAGER.with(Clone::clone);
+    let css = stylist::Style::new_with_manager(crate::style::app_style(), manager.clone())
+        .map(|s| s.get_style_str().to_string())
+        .unwrap_or_default();
+    let props = crate::app::EmbedAppProps {
+        cache: ApiCache::new(origin),
+        url: AttrValue::from(path.to_string()),
+        manager,
+    };
+    yew::Renderer::<crate::app::EmbedApp>::with_root_and_props(root, props).render();
+    css
+}
