@@ -1,9 +1,17 @@
 //! The route table and each route's metadata, in one place: the SPA switches
-//! on it, the server and prerenderer ask it which pages exist and what their
-//! `<title>` and description are.
+//! on it; the prerenderer asks it which pages the compiled site has
+//! ([`Route::pages`]), where each is written ([`Route::file`]), which documents
+//! it is made from, and its `<title>` and description. The server learns which
+//! pages exist from the files the build wrote, so it needs no table of its own.
+//!
+//! A new route is a variant here and its page in `app.rs`'s `switch`: every
+//! `match` below names each variant, so the compiler asks for the rest.
+
+use std::collections::HashMap;
 
 use keel_model::{Article, Site};
-use yew_router::prelude::*;
+/// The derive, and the trait (`Route::to_path`, `Route::recognize`) for users outside the SPA.
+pub use yew_router::Routable;
 
 #[derive(Clone, Debug, PartialEq, Eq, Routable)]
 pub enum Route {
@@ -32,6 +40,25 @@ pub enum Route {
     EmbedContact,
 }
 
+/// What the compiled site holds that decides which pages exist, read from the
+/// paths of its API documents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inventory {
+    /// The slugs of the articles, in the order of their documents' paths.
+    pub articles: Vec<String>,
+    /// The tags that have articles (those with a first page of their own).
+    pub tags: Vec<String>,
+}
+
+impl Inventory {
+    pub fn from_documents<'a>(paths: impl IntoIterator<Item = &'a str> + Clone) -> Inventory {
+        Inventory {
+            articles: paths.clone().into_iter().filter_map(keel_model::paths::article_slug).map(str::to_string).collect(),
+            tags: paths.into_iter().filter_map(keel_model::paths::tag_of_first_page).map(str::to_string).collect(),
+        }
+    }
+}
+
 /// What goes into `<head>` for a route.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Meta {
@@ -46,13 +73,60 @@ impl Route {
         matches!(self, Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact)
     }
 
+    /// Every page the site has: each route kind (each `#[at]` of the table)
+    /// gives its pages, given what the site holds.
+    pub fn pages(site: &Inventory) -> Vec<Route> {
+        Route::routes()
+            .into_iter()
+            .flat_map(|pattern| {
+                // A stand-in of the pattern's variant: its fields are ignored.
+                let kind = Route::from_path(pattern, &stand_in_params(pattern)).expect("each pattern names its variant");
+                kind.pages_of_kind(site)
+            })
+            .collect()
+    }
+
+    /// The pages of `self`'s kind.
+    fn pages_of_kind(self, site: &Inventory) -> Vec<Route> {
+        match self {
+            Route::Home | Route::Articles | Route::Services | Route::Contact | Route::NotFound => vec![self],
+            Route::EmbedArticles | Route::EmbedContact => vec![self],
+            Route::Article { .. } => site.articles.iter().map(|slug| Route::Article { slug: slug.clone() }).collect(),
+            Route::EmbedArticle { .. } => site.articles.iter().map(|slug| Route::EmbedArticle { slug: slug.clone() }).collect(),
+            Route::EmbedTag { .. } => site.tags.iter().map(|tag| Route::EmbedTag { tag: tag.clone() }).collect(),
+        }
+    }
+
+    /// The file under `dist/` that holds the page: `index.html` in the folder
+    /// of its path (so `/a`, `/a/` and a static host all find it), and the
+    /// not-found page at `404.html`, where static hosts look for it.
+    pub fn file(&self) -> String {
+        if Route::not_found_route().as_ref() == Some(self) {
+            return "404.html".into();
+        }
+        match self.to_path().trim_matches('/') {
+            "" => "index.html".into(),
+            dir => format!("{dir}/index.html"),
+        }
+    }
+
     /// The API document a route's page needs besides `site.json`, if any.
     pub fn data_path(&self) -> Option<String> {
         match self {
             Route::Article { slug } | Route::EmbedArticle { slug } => Some(keel_model::paths::article(slug)),
             Route::Articles | Route::EmbedArticles => Some(keel_model::paths::articles_page(1)),
             Route::EmbedTag { tag } => Some(keel_model::paths::tag_page(tag, 1)),
-            _ => None,
+            Route::Home | Route::Services | Route::Contact | Route::NotFound | Route::EmbedContact => None,
+        }
+    }
+
+    /// Whether search engines may index the page (and it gets a canonical URL).
+    /// Embed views are parts of other sites' pages, never pages of their own.
+    pub fn indexed(&self) -> bool {
+        match self {
+            Route::Home | Route::Articles | Route::Article { .. } | Route::Services | Route::Contact => true,
+            Route::NotFound => false,
+            Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact => false,
         }
     }
 
@@ -93,6 +167,11 @@ impl Route {
     }
 }
 
+/// A value for each `:param` and `*param` of a route pattern.
+fn stand_in_params(pattern: &str) -> HashMap<&str, &str> {
+    pattern.split('/').filter_map(|seg| seg.strip_prefix(':').or_else(|| seg.strip_prefix('*'))).map(|name| (name, "1")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +185,35 @@ mod tests {
         assert_eq!(Route::recognize("/contact"), Some(Route::Contact));
         assert_eq!(Route::recognize("/nope"), Some(Route::NotFound));
         assert_eq!(Route::Article { slug: "a-b".into() }.to_path(), "/articles/a-b");
+    }
+
+    #[test]
+    fn the_site_has_a_page_for_each_fixed_route_and_each_article() {
+        let site = Inventory::from_documents([
+            "/api/v1/site.json",
+            "/api/v1/articles/page/1.json",
+            "/api/v1/articles/a-b.json",
+            "/api/v1/articles/rest.json",
+            "/api/v1/tags/rest/page/1.json",
+        ]);
+        assert_eq!(site.articles, ["a-b", "rest"]);
+        assert_eq!(site.tags, ["rest"]);
+        let pages: Vec<_> = Route::pages(&site).iter().map(|r| (r.to_path(), r.file())).collect();
+        let want = [
+            ("/", "index.html"),
+            ("/articles", "articles/index.html"),
+            ("/articles/a-b", "articles/a-b/index.html"),
+            ("/articles/rest", "articles/rest/index.html"),
+            ("/services", "services/index.html"),
+            ("/contact", "contact/index.html"),
+            ("/404", "404.html"),
+            ("/embed/articles", "embed/articles/index.html"),
+            ("/embed/articles/a-b", "embed/articles/a-b/index.html"),
+            ("/embed/articles/rest", "embed/articles/rest/index.html"),
+            ("/embed/tags/rest", "embed/tags/rest/index.html"),
+            ("/embed/contact", "embed/contact/index.html"),
+        ];
+        assert_eq!(pages, want.map(|(u, f)| (u.to_string(), f.to_string())));
     }
 
     #[test]

@@ -158,7 +158,8 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
     let t = Instant::now();
-    let stats = emit_all(&spa, &stage, &content.files, &cache, &stamp)?;
+    let embed = embed_files(&layout.root, &spa)?;
+    let stats = emit_all(&spa, &stage, &content.files, embed, &cache, &stamp)?;
     let pages = stats.pages.lock().expect("threads are done").clone();
     report.phase(
         "pages+files",
@@ -337,7 +338,42 @@ impl keel_content::ArticleCache for ArticleStore<'_> {
     }
 }
 
-fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &Cache, exe_stamp: &str) -> anyhow::Result<Stats> {
+/// The partner embed's scripts (`embed/`, see docs/embedding.md), for
+/// `dist/embed/`: the loader learns the app's hashed file names here, and
+/// loses its comments (it is downloaded by every partner page).
+fn embed_files(root: &Path, spa: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let names: Vec<String> = walk(spa)?
+        .iter()
+        .filter(|p| p.parent() == Some(spa))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let find = |pred: &dyn Fn(&str) -> bool, what: &str| -> anyhow::Result<String> {
+        names.iter().find(|n| pred(n)).map(|n| format!("/{n}")).ok_or_else(|| anyhow::anyhow!("trunk's output has no {what}"))
+    };
+    let glue = find(&|n| n.starts_with("keel-") && n.ends_with(".js"), "JS glue (keel-*.js)")?;
+    let wasm = find(&|n| n.starts_with("keel-") && n.ends_with("_bg.wasm"), "wasm (keel-*_bg.wasm)")?;
+    let mut out = Vec::new();
+    for name in ["v1.js", "frame.js"] {
+        let path = root.join("embed").join(name);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("// ") && l.trim() != "//")
+            .map(|l| format!("{}\n", l.trim_start()))
+            .collect();
+        out.push((format!("embed/{name}"), text.replace("__KEEL_GLUE__", &glue).replace("__KEEL_WASM__", &wasm).into_bytes()));
+    }
+    Ok(out)
+}
+
+fn emit_all(
+    spa: &Path,
+    stage: &Path,
+    api: &BTreeMap<String, Vec<u8>>,
+    extra: Vec<(String, Vec<u8>)>,
+    cache: &Cache,
+    exe_stamp: &str,
+) -> anyhow::Result<Stats> {
     let stats = Stats::default();
     let shell = std::fs::read_to_string(spa.join("index.html")).context("reading trunk's index.html")?;
     // Pages depend on the SPA's code as well as their data: that code is
@@ -392,8 +428,10 @@ fn emit_all(spa: &Path, stage: &Path, api: &BTreeMap<String, Vec<u8>>, cache: &C
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let api_files = api.iter().map(|(url, bytes)| (url.trim_start_matches('/').to_string(), Cow::Borrowed(bytes.as_slice()), None));
+        let extra = extra.into_iter().map(|(rel, bytes)| (rel, Cow::Owned(bytes), None));
         let written = spa_files
             .into_iter()
+            .chain(extra)
             .chain(api_files)
             .chain(rx)
             .par_bridge()

@@ -30,6 +30,19 @@ pub fn article(slug: &str) -> String {
     format!("{API_PREFIX}/articles/{slug}.json")
 }
 
+/// The slug of the article whose document is at `path`: the inverse of
+/// [`article`], `None` for any other document.
+pub fn article_slug(path: &str) -> Option<&str> {
+    let slug = path.strip_prefix(API_PREFIX)?.strip_prefix("/articles/")?.strip_suffix(".json")?;
+    is_valid_slug(slug).then_some(slug)
+}
+
+/// The tag whose first page is at `path` (the inverse of `tag_page(tag, 1)`).
+pub fn tag_of_first_page(path: &str) -> Option<&str> {
+    let tag = path.strip_prefix(API_PREFIX)?.strip_prefix("/tags/")?.strip_suffix("/page/1.json")?;
+    is_valid_slug(tag).then_some(tag)
+}
+
 /// The search index's entry point; see `crate::search` for its parts.
 pub fn search_meta() -> String {
     format!("{API_PREFIX}/search/meta.json")
@@ -71,6 +84,17 @@ mod tests {
         assert_eq!(tag_page("rest", 1), "/api/v1/tags/rest/page/1.json");
         assert_eq!(article("a-b"), "/api/v1/articles/a-b.json");
         assert_eq!(search_shard(3), "/api/v1/search/shard/3.json");
+    }
+
+    #[test]
+    fn an_article_path_gives_back_its_slug() {
+        assert_eq!(article_slug(&article("a-b")), Some("a-b"));
+        assert_eq!(tag_of_first_page(&tag_page("rest", 1)), Some("rest"));
+        assert_eq!(tag_of_first_page(&tag_page("rest", 2)), None);
+        assert_eq!(tag_of_first_page(&articles_page(1)), None);
+        for other in [articles_page(1), tag_page("rest", 1), site(), search_doc(1), "/api/v2/articles/a.json".into(), "/api/v1/articles/A.json".into()] {
+            assert_eq!(article_slug(&other), None, "{other}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use keel::api::ApiCache;
-use keel::route::Route;
+use keel::route::{Inventory, Routable, Route};
 use keel::{ServerApp, ServerAppProps};
 use keel_model::{Article, Site, paths};
 
@@ -59,30 +59,16 @@ impl<'a> Renderer<'a> {
         Ok(Renderer { shell, api, site, css, runtime })
     }
 
-    /// Every page that exists as a file: the fixed routes, `404.html` (what
-    /// static hosts serve for unknown paths), and one page per article.
+    /// Every page of the site, as the route table lists them for the
+    /// documents the API holds (`Route::pages`), each with the documents it is
+    /// rendered from: `site.json` and the route's own.
     pub fn pages(&self) -> Vec<PageSpec> {
-        let slugs = self.api.keys().filter_map(|k| {
-            k.strip_prefix(paths::API_PREFIX)?.strip_prefix("/articles/")?.strip_suffix(".json").filter(|s| !s.contains('/'))
-        });
-        let fixed = [
-            (Route::Home, "/", "index.html"),
-            (Route::Articles, "/articles", "articles/index.html"),
-            (Route::Services, "/services", "services/index.html"),
-            (Route::Contact, "/contact", "contact/index.html"),
-            (Route::NotFound, "/404", "404.html"),
-        ]
-        .map(|(route, url, file)| (route, url.to_string(), file.to_string()));
-        let articles = slugs.map(|slug| {
-            (Route::Article { slug: slug.to_string() }, format!("/articles/{slug}"), format!("articles/{slug}/index.html"))
-        });
-        fixed
+        let site = Inventory::from_documents(self.api.keys().map(String::as_str));
+        Route::pages(&site)
             .into_iter()
-            .chain(articles)
-            .map(|(route, url, file)| {
-                let mut docs = vec![paths::site()];
-                docs.extend(route.data_path());
-                PageSpec { route, url, file, docs }
+            .map(|route| {
+                let docs = std::iter::once(paths::site()).chain(route.data_path()).collect();
+                PageSpec { url: route.to_path(), file: route.file(), docs, route }
             })
             .collect()
     }
@@ -95,9 +81,11 @@ impl<'a> Renderer<'a> {
             cache.insert(d, t);
             embedded.insert(d.clone(), serde_json::from_str::<serde_json::Value>(t)?);
         }
-        let article: Option<Article> = match &spec.route {
-            Route::Article { slug } => Some(serde_json::from_slice(doc(self.api, &paths::article(slug))?)?),
-            _ => None,
+        // A page made from an article document is that article's page: its
+        // head carries the article's title, summary and dates.
+        let article: Option<Article> = match spec.docs.iter().find(|d| paths::article_slug(d).is_some()) {
+            Some(d) => Some(serde_json::from_slice(doc(self.api, d)?)?),
+            None => None,
         };
         let props = ServerAppProps { cache, url: spec.url.clone().into() };
         let body = self.runtime.block_on(yew::LocalServerRenderer::<ServerApp>::with_props(props).render());
@@ -124,7 +112,7 @@ fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &
     let mut h = String::new();
     h.push_str(&format!("<title>{}</title>", text(&meta.title)));
     h.push_str(&format!("<meta name=\"description\" content=\"{}\">", attr(&meta.description)));
-    if *route == Route::NotFound {
+    if !route.indexed() {
         h.push_str("<meta name=\"robots\" content=\"noindex\">");
     } else {
         h.push_str(&format!("<link rel=\"canonical\" href=\"{}\">", attr(&canonical)));
@@ -145,13 +133,13 @@ fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &
                 h.push_str(&format!("<meta property=\"article:tag\" content=\"{}\">", attr(t)));
             }
         }
-        h.push_str(&format!("<script type=\"application/ld+json\">{}</script>", script_json(&json_ld(site, route, &canonical, article).to_string())));
+        h.push_str(&format!("<script type=\"application/ld+json\">{}</script>", script_json(&json_ld(site, &canonical, article).to_string())));
     }
     h.push_str(&format!("<style data-keel-style>{css}</style>"));
     h
 }
 
-fn json_ld(site: &Site, route: &Route, canonical: &str, article: Option<&Article>) -> serde_json::Value {
+fn json_ld(site: &Site, canonical: &str, article: Option<&Article>) -> serde_json::Value {
     let org = serde_json::json!({
         "@type": "Organization",
         "name": site.name,
@@ -161,8 +149,8 @@ fn json_ld(site: &Site, route: &Route, canonical: &str, article: Option<&Article
             "@type": "PostalAddress", "addressLocality": o.city, "streetAddress": o.lines.join(", ")
         })).collect::<Vec<_>>(),
     });
-    match (route, article) {
-        (Route::Article { .. }, Some(a)) => serde_json::json!({
+    match article {
+        Some(a) => serde_json::json!({
             "@context": "https://schema.org",
             "@type": "BlogPosting",
             "headline": a.meta.title,
@@ -175,7 +163,7 @@ fn json_ld(site: &Site, route: &Route, canonical: &str, article: Option<&Article
             "keywords": a.meta.tags.join(", "),
             "wordCount": a.word_count,
         }),
-        _ => {
+        None => {
             let mut o = org;
             o["@context"] = "https://schema.org".into();
             o

@@ -1,5 +1,9 @@
-//! Reads of the built site: files by path, the SPA shell for client routes,
-//! and real 404s for everything else.
+//! Reads of the built site: files by path, a page by its folder
+//! (`/a` and `/a/` are `/a/index.html`), and real 404s for everything else.
+//!
+//! The server keeps no route table: the pages that exist are the pages the
+//! build wrote (one per route and article, from the SPA's `route.rs`), as a
+//! static host serving `dist/` would find them.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -33,19 +37,10 @@ pub async fn serve(
         // pointing here must fail loudly, not parse HTML as JavaScript).
         return Error::NotFound.into_response();
     }
-    // A client route: the prerendered page if there is one, else the shell.
-    let status = if route_exists(files, path) {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    let page = if status == StatusCode::OK {
-        "/index.html"
-    } else {
-        "/404.html"
-    };
-    match files.get(page).or_else(|| files.get("/index.html")) {
-        Some(shell) => send(shell, status, &headers),
+    // A page the site does not have: the not-found page, whose app renders
+    // the 404 view at whatever path it is opened.
+    match files.get("/404.html").or_else(|| files.get("/index.html")) {
+        Some(page) => send(page, StatusCode::NOT_FOUND, &headers),
         None => Error::Unavailable("The site is not built yet: run `cargo xtask build`.".into())
             .into_response(),
     }
@@ -62,25 +57,6 @@ fn lookup<'a>(files: &'a SiteFiles, path: &str) -> Option<&'a Asset> {
             .then(|| files.get(&format!("{path}/index.html")))
             .flatten()
     })
-}
-
-/// The SPA's route table as the server knows it. Article routes exist when
-/// their API document does, so `/articles/no-such-slug` is a real 404.
-pub fn route_exists(files: &SiteFiles, path: &str) -> bool {
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
-    match path {
-        "/" | "/articles" | "/services" | "/contact" => true,
-        p => match p.strip_prefix("/articles/") {
-            Some(slug) if keel_model::paths::is_valid_slug(slug) => {
-                files.get(&keel_model::paths::article(slug)).is_some()
-            }
-            _ => false,
-        },
-    }
 }
 
 fn send(asset: &Asset, status: StatusCode, req: &HeaderMap) -> Response {

@@ -29,9 +29,23 @@ fn site() -> SiteFiles {
         })
         .collect();
     let out = keel_content::compile(&site, &articles, &Default::default()).unwrap();
+    // The pages the build writes for this content (one per route and article).
+    let pages = [
+        "/index.html",
+        "/404.html",
+        "/articles/index.html",
+        "/services/index.html",
+        "/contact/index.html",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain(
+        out.articles
+            .iter()
+            .map(|a| format!("/articles/{}/index.html", a.meta.slug)),
+    );
     let mut map: HashMap<String, Vec<u8>> = out.files.into_iter().collect();
-    map.insert("/index.html".into(), SHELL.into());
-    map.insert("/404.html".into(), SHELL.into());
+    map.extend(pages.map(|p| (p, SHELL.into())));
     map.insert(
         "/keel-0123456789abcdef_bg.wasm".into(),
         vec![0, 97, 115, 109],
