@@ -111,12 +111,16 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
                 let state = delivery_summary(&s);
                 writeln!(
                     out,
-                    "{}  {}  {} <{}>  {}{}",
+                    "{}  {}  {} <{}>  {}{}{}",
                     s.id,
                     date(s.created_at),
                     escape_controls(&s.name, false),
                     escape_controls(&s.email, false),
                     state,
+                    match &s.partner_origin {
+                        Some(o) => format!("  via {}", escape_controls(o, false)),
+                        None => String::new(),
+                    },
                     if s.handled_at.is_some() {
                         "  handled"
                     } else {
@@ -228,7 +232,7 @@ fn json_for_terminal(json: String) -> String {
 fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
     writeln!(
         out,
-        "id,created_at,name,email,company,budget,message,consent,spam,handled_at"
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin"
     )?;
     for s in list {
         let line = |t: &str| escape_controls(t, false).into_owned();
@@ -243,6 +247,7 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
             s.consent.to_string(),
             s.spam.to_string(),
             s.handled_at.map(|h| h.to_string()).unwrap_or_default(),
+            line(s.partner_origin.as_deref().unwrap_or_default()),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         writeln!(out, "{}", row.join(","))?;
@@ -295,6 +300,7 @@ mod tests {
                 channels: &[Channel::Email],
                 now_ms: 1,
                 duplicate_since_ms: 1,
+                partner_origin: None,
             })
             .await
             .unwrap()
@@ -488,6 +494,7 @@ mod tests {
                     channels: &[Channel::Email, Channel::Webhook],
                     now_ms: 1000 + n as i64,
                     duplicate_since_ms: 1000 + n as i64,
+                    partner_origin: None,
                 })
                 .await
                 .unwrap()
