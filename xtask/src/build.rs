@@ -26,6 +26,9 @@ use crate::{sh, tool_path};
 pub struct Options {
     /// Include draft articles (development builds).
     pub drafts: bool,
+    /// The partner origins (`allowed_origins` of the server's configuration),
+    /// which may frame the embed pages: written into `_headers` and `nginx.conf`.
+    pub partners: Vec<String>,
 }
 
 /// `content/site.toml` and `content/articles/*.md` under `content_dir`; paths in
@@ -179,7 +182,7 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     );
 
     let t = Instant::now();
-    let rules = host_rules(&stage)?;
+    let rules = host_rules(&stage, &opts.partners)?;
     report.phase("host rules", t, format!("_headers and nginx.conf for {} pages", rules));
 
     let t = Instant::now();
@@ -512,7 +515,7 @@ fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cac
 /// staged site, from the rules the Keel server applies (keel-site-rules):
 /// static hosts then send the same headers, each page's CSP included.
 /// Returns the number of pages.
-fn host_rules(stage: &Path) -> anyhow::Result<usize> {
+fn host_rules(stage: &Path, partners: &[String]) -> anyhow::Result<usize> {
     let mut files = Vec::new();
     for path in walk(stage)? {
         let url = format!("/{}", path.strip_prefix(stage).expect("walk stays inside").to_string_lossy().replace('\\', "/"));
@@ -523,8 +526,8 @@ fn host_rules(stage: &Path) -> anyhow::Result<usize> {
         files.push(keel_site_rules::hosts::SiteFile::new(&url, &bytes));
     }
     let pages = files.iter().filter(|f| f.csp.is_some()).count();
-    write(stage, "/_headers", keel_site_rules::hosts::headers_file(&files).as_bytes())?;
-    write(stage, "/nginx.conf", keel_site_rules::hosts::nginx_conf(&files).as_bytes())?;
+    write(stage, "/_headers", keel_site_rules::hosts::headers_file(&files, partners).as_bytes())?;
+    write(stage, "/nginx.conf", keel_site_rules::hosts::nginx_conf(&files, partners).as_bytes())?;
     Ok(pages)
 }
 

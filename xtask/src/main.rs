@@ -4,6 +4,8 @@
 //!                              (--drafts: include articles marked draft, for writers)
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
+//!                              (--config keel.toml or KEEL_CONFIG: the server's configuration, whose
+//!                              allowed_origins may frame the embed pages in _headers and nginx.conf)
 //!     cargo xtask bench-build  build generated sites (--articles 5,200,1000) and print each phase's time:
 //!                              full, unchanged, and after one article changed
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
@@ -35,6 +37,26 @@ fn main() {
     }
 }
 
+/// The partner origins, read as the server reads them: `allowed_origins` from
+/// the configuration file (`--config FILE`, else `KEEL_CONFIG`), replaced by
+/// `KEEL_ALLOWED_ORIGINS` when set. One list for the server and the static hosts.
+fn partners(args: &[String], cwd: &Path) -> anyhow::Result<Vec<String>> {
+    let file = args
+        .iter()
+        .position(|a| a == "--config")
+        .map(|i| args.get(i + 1).map(|p| cwd.join(p)).context("--config needs a file"))
+        .transpose()?
+        .or_else(|| std::env::var_os("KEEL_CONFIG").filter(|v| !v.is_empty()).map(|p| cwd.join(p)));
+    let text = file
+        .as_ref()
+        .map(|f| std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display())))
+        .transpose()?;
+    let env = std::env::var("KEEL_ALLOWED_ORIGINS").ok();
+    keel_site_rules::partners::from_config(text.as_deref(), env.as_deref())
+        .map_err(|e| anyhow::anyhow!(e))
+        .with_context(|| format!("the partner origins{}", file.map(|f| format!(" in {}", f.display())).unwrap_or_default()))
+}
+
 fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = root();
@@ -45,7 +67,7 @@ fn run() -> anyhow::Result<()> {
         Some("setup") => setup::ensure(&root, setup::Need::All),
         Some("build") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts") })
+            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })
         }
         Some("bench-build") => {
             setup::ensure(&root, setup::Need::Build)?;
@@ -59,7 +81,7 @@ fn run() -> anyhow::Result<()> {
         }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts") })?;
+            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })?;
             serve(&root)
         }
         Some("test") => {

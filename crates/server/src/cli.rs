@@ -111,12 +111,16 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
                 let state = delivery_summary(&s);
                 writeln!(
                     out,
-                    "{}  {}  {} <{}>  {}{}",
+                    "{}  {}  {} <{}>  {}{}{}",
                     s.id,
                     date(s.created_at),
                     escape_controls(&s.name, false),
                     escape_controls(&s.email, false),
                     state,
+                    match &s.partner_origin {
+                        Some(o) => format!("  via {}", escape_controls(o, false)),
+                        None => String::new(),
+                    },
                     if s.handled_at.is_some() {
                         "  handled"
                     } else {
@@ -228,7 +232,7 @@ fn json_for_terminal(json: String) -> String {
 fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
     writeln!(
         out,
-        "id,created_at,name,email,company,budget,message,consent,spam,handled_at"
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin"
     )?;
     for s in list {
         let line = |t: &str| escape_controls(t, false).into_owned();
@@ -243,6 +247,7 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
             s.consent.to_string(),
             s.spam.to_string(),
             s.handled_at.map(|h| h.to_string()).unwrap_or_default(),
+            line(s.partner_origin.as_deref().unwrap_or_default()),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         writeln!(out, "{}", row.join(","))?;
@@ -295,6 +300,7 @@ mod tests {
                 channels: &[Channel::Email],
                 now_ms: 1,
                 duplicate_since_ms: 1,
+                partner_origin: None,
             })
             .await
             .unwrap()
@@ -431,6 +437,53 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn the_partner_origin_shows_in_list_show_and_both_exports() {
+        let store = Store::open_sqlite_in_memory().unwrap();
+        let req = ContactRequest {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            message: "Hello there, we need help.".into(),
+            consent: true,
+            ..Default::default()
+        };
+        for (hash, partner) in [("a", Some("https://partner.example")), ("b", None)] {
+            store
+                .insert(NewSubmission {
+                    request: &req,
+                    spam: false,
+                    idempotency_key: None,
+                    request_hash: hash,
+                    channels: &[],
+                    now_ms: 1,
+                    duplicate_since_ms: 1,
+                    partner_origin: partner,
+                })
+                .await
+                .unwrap();
+        }
+        let list = output(&store, Action::List { spam: false, all: false }).await;
+        assert_eq!(list.matches("  via https://partner.example").count(), 1, "{list}");
+        let csv = output(&store, Action::Export { format: Format::Csv, spam: false }).await;
+        let mut lines = csv.lines();
+        assert!(lines.next().unwrap().ends_with(",handled_at,partner_origin"), "{csv}");
+        let cells: Vec<&str> = lines.map(|l| l.rsplit(',').next().unwrap()).collect();
+        assert_eq!(cells.len(), 2, "{csv}");
+        assert!(cells.contains(&"https://partner.example") && cells.contains(&""), "{csv}");
+        let json = output(&store, Action::Export { format: Format::Json, spam: false }).await;
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let partners: Vec<&serde_json::Value> =
+            json.as_array().unwrap().iter().map(|s| &s["partner_origin"]).collect();
+        assert!(partners.contains(&&serde_json::json!("https://partner.example")), "{json}");
+        assert!(partners.contains(&&serde_json::Value::Null), "{json}");
+        let id = json.as_array().unwrap().iter().find(|s| !s["partner_origin"].is_null()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let show = output(&store, Action::Show { id }).await;
+        assert!(show.contains(r#""partner_origin": "https://partner.example""#), "{show}");
+    }
+
     #[test]
     fn csv_cells_are_quoted_when_they_must_be() {
         assert_eq!(csv_cell("plain"), "plain");
@@ -488,6 +541,7 @@ mod tests {
                     channels: &[Channel::Email, Channel::Webhook],
                     now_ms: 1000 + n as i64,
                     duplicate_since_ms: 1000 + n as i64,
+                    partner_origin: None,
                 })
                 .await
                 .unwrap()

@@ -220,23 +220,7 @@ pub fn redact_url(url: &str) -> String {
 /// `https://Keel.Example:443/` → `https://keel.example`: the form a browser
 /// sends in `Origin`.
 fn normalize_origin(origin: &str) -> anyhow::Result<String> {
-    let url = reqwest::Url::parse(origin.trim())
-        .with_context(|| format!("{origin:?} is not an origin like https://keel.example"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        anyhow::bail!(
-            "{origin:?} is not an origin like https://keel.example (http or https, and a host)"
-        );
-    }
-    if url.path() != "/"
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-    {
-        anyhow::bail!(
-            "{origin:?} is not an origin: give scheme, host and port only, like https://keel.example"
-        );
-    }
-    Ok(url.origin().ascii_serialization())
+    keel_site_rules::partners::normalize_origin(origin).map_err(anyhow::Error::msg)
 }
 
 impl Default for Config {
@@ -310,11 +294,7 @@ impl Config {
             self.public_origin = Some(v);
         }
         if let Some(v) = var("KEEL_ALLOWED_ORIGINS") {
-            self.allowed_origins = v
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
+            self.allowed_origins = keel_site_rules::partners::split_list(&v);
         }
         if let Some(v) = var("KEEL_RATE_LIMIT_BURST") {
             self.rate_limit.burst = v
@@ -386,6 +366,11 @@ impl Config {
             self.public_origin =
                 Some(normalize_origin(&o).context("public_origin (KEEL_PUBLIC_ORIGIN)")?);
         }
+        // As browsers send `Origin`, so that a listed partner is matched
+        // exactly, and safe to write into a header (`frame-ancestors`).
+        self.allowed_origins = keel_site_rules::partners::normalize_all(&self.allowed_origins)
+            .map_err(anyhow::Error::msg)
+            .context("allowed_origins (KEEL_ALLOWED_ORIGINS)")?;
         if let Some(s) = &self.smtp {
             s.check()?;
         }
@@ -625,6 +610,30 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.public_origin.as_deref(), Some("https://keel.example"));
+    }
+
+    #[test]
+    fn allowed_origins_are_normalised_and_checked() {
+        let c =
+            load("allowed_origins = [\"HTTPS://Partner.Example:443/\", \"http://localhost:3000\"]")
+                .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            ["https://partner.example", "http://localhost:3000"]
+        );
+        let e = err("allowed_origins = [\"https://partner.example/embed\"]");
+        assert!(
+            e.contains("allowed_origins") && e.contains("scheme, host and port only"),
+            "{e}"
+        );
+        let c = Config::load(None, |k| {
+            (k == "KEEL_ALLOWED_ORIGINS").then(|| "https://A.example, https://b.example/".into())
+        })
+        .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
     }
 
     #[test]

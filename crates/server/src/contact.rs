@@ -11,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::cors::{Caller, EMBED_ORIGIN_HEADER};
 use crate::error::{Error, Result};
 use crate::store::{Inserted, ListFilter, NewSubmission};
 use crate::{AppState, now_ms};
@@ -39,8 +40,27 @@ enum Kind {
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response> {
     let headers = req.headers().clone();
-    let peer = peer(&req);
-    let origin_headers = cors_headers(&state, &headers, peer)?;
+    // The CORS headers themselves are the layer's (`cors::apply`), on every
+    // answer; it refuses a foreign origin before this runs. Checked here too,
+    // so that the handler stores nothing from one even without the layer.
+    let from_origin = match Caller::of(&state, &headers, peer(&req)) {
+        Caller::Foreign => {
+            return Err(Error::Forbidden(
+                "this origin may not post the contact form".into(),
+            ));
+        }
+        Caller::Partner(origin) => Some(origin),
+        Caller::Site | Caller::Unknown => None,
+    };
+    let claimed = match headers.get(EMBED_ORIGIN_HEADER) {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| Error::Forbidden("Keel-Embed-Origin is not a partner origin".into()))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let partner = partner_origin(&state, from_origin, claimed.as_deref(), "Keel-Embed-Origin")?;
     let client = client_ip(&state, &req);
 
     let mime = headers
@@ -76,13 +96,31 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         let body = axum::body::to_bytes(req.into_body(), raw_limit)
             .await
             .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
-        let form = match kind {
-            Kind::Json => serde_json::from_slice(&body).map_err(|e| {
-                Error::BadRequest(format!("the body is not a valid contact request: {e}"))
-            })?,
-            Kind::Form => parse_form(&body)?,
+        let (form, partner) = match kind {
+            Kind::Json => (
+                serde_json::from_slice(&body).map_err(|e| {
+                    Error::BadRequest(format!("the body is not a valid contact request: {e}"))
+                })?,
+                partner,
+            ),
+            Kind::Form => {
+                let (form, field) = parse_form(&body)?;
+                let partner = match partner {
+                    Some(p) => Some(p),
+                    None => partner_origin(&state, None, field.as_deref(), "embed_origin")?,
+                };
+                (form, partner)
+            }
         };
-        accept(&state, client, form, key, hex(&Sha256::digest(&body))).await
+        accept(
+            &state,
+            client,
+            form,
+            key,
+            hex(&Sha256::digest(&body)),
+            partner,
+        )
+        .await
     }
     .await;
     match kind {
@@ -91,11 +129,32 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             let mut res = (StatusCode::CREATED, Json(ContactAccepted { id })).into_response();
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res.headers_mut().extend(origin_headers);
             Ok(res)
         }
         Kind::Form => Ok(crate::html_answer::contact(result)),
     }
+}
+
+/// The partner site a submission comes from: the browser's `Origin` when it
+/// is a partner's (a cross-origin POST from its page); else what an embed page
+/// on our origin says its host page is (`Keel-Embed-Origin`, or the form
+/// field `embed_origin`), which must be exactly an entry of `allowed_origins`.
+/// When both are there the `Origin` wins: the browser sets it, a page sets the
+/// other (which must still be a partner's). Neither: none (the site itself).
+/// An empty claim is no claim (an embed form sent before it learned its host).
+fn partner_origin(
+    state: &AppState,
+    from_origin: Option<String>,
+    claimed: Option<&str>,
+    name: &str,
+) -> Result<Option<String>> {
+    let claimed = claimed.map(str::trim).filter(|c| !c.is_empty());
+    if let Some(c) = claimed
+        && !state.config.allowed_origins.iter().any(|o| o == c)
+    {
+        return Err(Error::Forbidden(format!("{name} is not a partner origin")));
+    }
+    Ok(from_origin.or(claimed.map(str::to_string)))
 }
 
 /// Validate, rate-limit and store; the id once the row is committed.
@@ -105,6 +164,7 @@ async fn accept(
     form: ContactRequest,
     key: Option<String>,
     request_hash: String,
+    partner: Option<String>,
 ) -> Result<String> {
     // Malformed and invalid requests are answered before the rate limit: they
     // store nothing, and a visitor fixing a typo must not be locked out.
@@ -145,6 +205,7 @@ async fn accept(
                     channels: &state.config.channels(),
                     now_ms: now_ms(),
                     duplicate_since_ms: since,
+                    partner_origin: partner.as_deref(),
                 })
                 .await
                 .map_err(unavailable)?),
@@ -169,16 +230,18 @@ async fn accept(
     }
 }
 
-/// A plain HTML form post: the same fields, as a browser sends them.
+/// A plain HTML form post: the same fields, as a browser sends them, and the
+/// embed pages' `embed_origin` (the partner page the form is shown on).
 /// Unknown names are ignored (a browser may send its submit button). The size
 /// limit applies to the decoded text, as it does to a JSON body.
-fn parse_form(body: &[u8]) -> Result<ContactRequest> {
+fn parse_form(body: &[u8]) -> Result<(ContactRequest, Option<String>)> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| Error::BadRequest(format!("the form could not be read: {e}")))?;
     if pairs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > BODY_LIMIT_BYTES {
         return Err(Error::PayloadTooLarge(BODY_LIMIT_BYTES));
     }
     let mut req = ContactRequest::default();
+    let mut embed_origin = None;
     for (k, v) in pairs {
         match k.as_str() {
             "name" => req.name = v,
@@ -195,105 +258,11 @@ fn parse_form(body: &[u8]) -> Result<ContactRequest> {
             "message" => req.message = v,
             "consent" => req.consent = matches!(v.as_str(), "on" | "true" | "yes" | "1"),
             "website" => req.website = Some(v).filter(|w| !w.is_empty()),
+            "embed_origin" => embed_origin = Some(v),
             _ => {}
         }
     }
-    Ok(req)
-}
-
-/// CORS preflight for partner sites listed in `allowed_origins`.
-pub async fn preflight(State(state): State<AppState>, req: Request) -> Result<Response> {
-    let mut h = cors_headers(&state, req.headers(), peer(&req))?;
-    if h.is_empty() {
-        return Err(Error::Forbidden(
-            "this origin may not post the contact form".into(),
-        ));
-    }
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("content-type, idempotency-key"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
-    Ok((StatusCode::NO_CONTENT, h).into_response())
-}
-
-/// CORS headers for a cross-origin request from an allowed origin; empty for a
-/// same-origin request (or one without `Origin`: not from a browser); an
-/// error for any other origin.
-fn cors_headers(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<HeaderMap> {
-    let mut out = HeaderMap::new();
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(out);
-    };
-    let origin = origin.to_str().unwrap_or("");
-    if is_same_origin(
-        &state.config,
-        headers,
-        origin,
-        state.proxies.trusts(peer.ip()),
-    ) {
-        return Ok(out);
-    }
-    if state.config.allowed_origins.iter().any(|o| o == origin) {
-        out.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_str(origin).expect("was a header value"),
-        );
-        out.insert(header::VARY, HeaderValue::from_static("Origin"));
-        return Ok(out);
-    }
-    Err(Error::Forbidden(
-        "this origin may not post the contact form".into(),
-    ))
-}
-
-/// Whether `origin` (the `Origin` header) is the site itself. With
-/// `public_origin` configured, exactly that origin, scheme and port included
-/// (the request's `Host` plays no part: a proxy may rewrite it). Without it,
-/// today's rule: the origin's host must be the request's `Host`, with the
-/// scheme checked where the server can know it: http or https, and the one a
-/// trusted proxy (`from_proxy`) states in `X-Forwarded-Proto`.
-fn is_same_origin(
-    config: &crate::Config,
-    headers: &HeaderMap,
-    origin: &str,
-    from_proxy: bool,
-) -> bool {
-    if let Some(public) = &config.public_origin {
-        return origin.eq_ignore_ascii_case(public);
-    }
-    let Some((scheme, origin_host)) = origin.split_once("://") else {
-        return false;
-    };
-    let scheme = scheme.to_ascii_lowercase();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if !matches!(scheme.as_str(), "http" | "https")
-        || host.is_empty()
-        || !origin_host.eq_ignore_ascii_case(host)
-    {
-        return false;
-    }
-    let forwarded_proto = headers
-        .get_all("x-forwarded-proto")
-        .iter()
-        .next_back()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(str::trim);
-    match forwarded_proto {
-        Some(proto) if from_proxy => proto.eq_ignore_ascii_case(&scheme),
-        _ => true,
-    }
+    Ok((req, embed_origin))
 }
 
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {
@@ -301,7 +270,7 @@ fn client_ip(state: &AppState, req: &Request) -> IpAddr {
 }
 
 /// The connection's peer (loopback when the router is called without one, as in tests).
-fn peer(req: &Request) -> SocketAddr {
+pub(crate) fn peer(req: &Request) -> SocketAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0)

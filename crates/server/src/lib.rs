@@ -11,6 +11,7 @@
 pub mod client;
 pub mod config;
 pub mod contact;
+pub mod cors;
 pub mod error;
 pub mod files;
 pub mod html_answer;
@@ -68,14 +69,12 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn app(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config.limits.request_timeout_seconds);
     let router = Router::new()
-        .route(
-            "/api/v1/contact",
-            post(contact::submit).options(contact::preflight),
-        )
+        // OPTIONS (the CORS preflight) is answered by `cors::apply`.
+        .route("/api/v1/contact", post(contact::submit))
         .route("/api/v1/admin/submissions", get(contact::admin_list))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_site::serve)
-        .with_state(state)
+        .with_state(state.clone())
         // Innermost first: the body limit and timeouts answer with plain
         // statuses, which `json_errors` (outside them) turns into JSON.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -84,7 +83,9 @@ pub fn app(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
         ))
-        .layer(axum::middleware::map_response(error::json_errors));
+        .layer(axum::middleware::map_response(error::json_errors))
+        // Outside everything that answers, so every status gets its CORS headers.
+        .layer(axum::middleware::from_fn_with_state(state, cors::apply));
     // The security headers on every answer (keel-site-rules; static hosts get the same).
     keel_site_rules::SECURITY_HEADERS
         .iter()

@@ -220,11 +220,15 @@ fn email_text(s: &Submission) -> (String, String) {
     let line = |t: &str| escape_controls(t, false).into_owned();
     let subject = format!("New project enquiry from {}", line(&s.name));
     let body = format!(
-        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nSubmission: {}\n\n{}\n",
+        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nPartner site: {}\nSubmission: {}\n\n{}\n",
         line(&s.name),
         line(&s.email),
         s.company.as_deref().map(line).unwrap_or_else(|| "-".into()),
         s.budget.as_deref().map(line).unwrap_or_else(|| "-".into()),
+        s.partner_origin
+            .as_deref()
+            .map(line)
+            .unwrap_or_else(|| "-".into()),
         s.id,
         escape_controls(&s.message, true)
     );
@@ -316,6 +320,7 @@ mod tests {
             consent: true,
             spam: false,
             handled_at: None,
+            partner_origin: None,
             deliveries: Vec::new(),
         };
         let (subject, body) = email_text(&s);
@@ -326,8 +331,17 @@ mod tests {
         assert_eq!(
             body,
             "Name: Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com\nEmail: ada@example.com\n\
-             Company: Acme\\u{1b}[2J\\u{7}\nBudget: -\nSubmission: 0123\n\n\
+             Company: Acme\\u{1b}[2J\\u{7}\nBudget: -\nPartner site: -\nSubmission: 0123\n\n\
              Hello\r\nthere\\u{8}\\u{8}\\u{8}\\u{d}fake\n\tbye\n"
+        );
+        let from_partner = Submission {
+            partner_origin: Some("https://partner.example".into()),
+            ..s
+        };
+        assert!(
+            email_text(&from_partner)
+                .1
+                .contains("\nPartner site: https://partner.example\n")
         );
     }
 

@@ -540,9 +540,19 @@ async fn admin_endpoint_needs_the_bearer_token_and_is_never_cors() {
         assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
         assert!(!String::from_utf8_lossy(&body).contains("asa@"));
     }
+    // Same-origin only: a partner's page may not read it, even with the token.
     let req = Request::get("/api/v1/admin/submissions")
         .header(header::AUTHORIZATION, "Bearer correct-horse-battery-staple")
         .header(header::ORIGIN, "https://partner.example")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = h.send(req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(!String::from_utf8_lossy(&body).contains("asa@"));
+    assert_eq!(json(&body)["error"], "forbidden");
+    let req = Request::get("/api/v1/admin/submissions")
+        .header(header::AUTHORIZATION, "Bearer correct-horse-battery-staple")
         .body(Body::empty())
         .unwrap();
     let (status, headers, body) = h.send(req).await;

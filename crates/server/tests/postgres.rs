@@ -18,10 +18,12 @@ use tower::ServiceExt;
 
 const VALID: &str = r#"{"name":"Åsa Nørgaard","email":"asa@example.dk","company":null,"budget":"not_sure","message":"We need help scaling our Postgres cluster.","consent":true}"#;
 const TOKEN: &str = "an-admin-token-long-enough";
+const PARTNER: &str = "https://partner.example";
 
 async fn instance(url: &str) -> AppState {
     let config = Config {
         admin_token: Some(TOKEN.into()),
+        allowed_origins: vec![PARTNER.into()],
         ..Config::default()
     };
     let store = Store::open(Path::new(url), 4).await.unwrap();
@@ -51,6 +53,27 @@ async fn post(state: &AppState, body: &str, key: Option<&str>) -> (StatusCode, s
         req = req.header("idempotency-key", k);
     }
     send(state, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+/// A POST from `origin`'s page: status, `Access-Control-Allow-Origin`, body.
+async fn post_from(
+    state: &AppState,
+    origin: &str,
+    body: &str,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let req = Request::post("/api/v1/contact")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ORIGIN, origin)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let allow = res
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .map(|v| v.to_str().unwrap().to_string());
+    let body: Bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, allow, serde_json::from_slice(&body).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,6 +109,23 @@ async fn two_instances_on_one_database_and_an_outage() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[1]["name"], "Åsa Nørgaard");
+    assert_eq!(list[1]["partner_origin"], serde_json::Value::Null);
+
+    // A partner's page posts: PostgreSQL records where it came from; another
+    // origin is refused and stores nothing.
+    let partner_body = VALID.replace("Postgres cluster", "partner's cluster");
+    let (status, allow, created) = post_from(&a, PARTNER, &partner_body).await;
+    assert_eq!((status, allow.as_deref()), (StatusCode::CREATED, Some(PARTNER)), "{created}");
+    let stored = b
+        .store
+        .get(created["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.partner_origin.as_deref(), Some(PARTNER));
+    let (status, _, _) = post_from(&b, "https://evil.example", &VALID.replace("Postgres", "evil")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(a.store.count().await.unwrap(), 3, "the foreign post stored nothing");
 
     // The database goes away: a JSON 503, never a 201, and nothing hangs.
     pg.stop();
@@ -97,10 +137,13 @@ async fn two_instances_on_one_database_and_an_outage() {
         err["message"].as_str().unwrap().contains("try again"),
         "{err}"
     );
+    // A partner's page can read that 503 too.
+    let (status, allow, _) = post_from(&a, PARTNER, &VALID.replace("Postgres", "outage")).await;
+    assert_eq!((status, allow.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some(PARTNER)));
 
     // It comes back: the pool reconnects, the retry is stored.
     pg.pg_ctl_start();
     let (status, stored) = post(&a, &third, Some("k-2")).await;
     assert_eq!(status, StatusCode::CREATED, "{stored}");
-    assert_eq!(b.store.count().await.unwrap(), 3);
+    assert_eq!(b.store.count().await.unwrap(), 4);
 }

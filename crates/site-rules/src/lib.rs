@@ -5,8 +5,13 @@
 //! One set of rules, three users: the Keel server applies them to what it
 //! serves, and the build writes them for static hosts as `dist/_headers`
 //! (Netlify, Cloudflare Pages) and `dist/nginx.conf` (`hosts`).
+//!
+//! Partner sites (`allowed_origins` in the server's configuration; `partners`)
+//! may frame the pages under `/embed/` and load the public, immutable files a
+//! widget needs (`PUBLIC_ASSET_HEADERS`).
 
 pub mod hosts;
+pub mod partners;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -17,6 +22,70 @@ pub const SECURITY_HEADERS: [(&str, &str); 3] = [
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 ];
+
+/// Headers of a file a partner page may load from another origin (the inline
+/// embed mode `import()`s the hashed JS glue and fetches the wasm; the loader
+/// is under `/embed/`): readable by any origin, and loadable by a page that
+/// requires CORP (`Cross-Origin-Embedder-Policy: require-corp`). Only public,
+/// read-only files get them (`is_public_asset`).
+pub const PUBLIC_ASSET_HEADERS: [(&str, &str); 2] = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Cross-Origin-Resource-Policy", "cross-origin"),
+];
+
+/// Whether URL path `path` is under `/embed/`: the widgets' pages and loader.
+pub fn is_embed_path(path: &str) -> bool {
+    path == "/embed" || path.starts_with("/embed/")
+}
+
+/// Whether the file at URL path `path` gets `PUBLIC_ASSET_HEADERS`: trunk's
+/// hashed output (the JS glue, the wasm) and every file under `/embed/`
+/// except its HTML pages, which keep the headers of every page.
+pub fn is_public_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    !content_type(path).starts_with("text/html") && (has_content_hash(name) || is_embed_path(path) && name.contains('.'))
+}
+
+/// The `frame-ancestors` sources of the page at URL path `path`: the site
+/// itself, and for the embed pages (`/embed/…`) every partner origin as well.
+pub fn frame_ancestors(path: &str, partners: &[String]) -> String {
+    let mut out = String::from("'self'");
+    if is_embed_path(path) {
+        for origin in partners {
+            out.push(' ');
+            out.push_str(origin);
+        }
+    }
+    out
+}
+
+/// `csp` (a policy from `csp_for`) with the `frame-ancestors` of the page at
+/// `path` (`frame_ancestors`).
+pub fn with_frame_ancestors(csp: &str, path: &str, partners: &[String]) -> String {
+    let directive = format!("frame-ancestors {}", frame_ancestors(path, partners));
+    let mut found = false;
+    let mut parts: Vec<String> = csp
+        .split(';')
+        .map(|d| {
+            if d.trim_start().starts_with("frame-ancestors") {
+                found = true;
+                format!(" {directive}")
+            } else {
+                d.to_string()
+            }
+        })
+        .collect();
+    if !found {
+        parts.push(format!(" {directive}"));
+    }
+    parts.join(";")
+}
+
+/// The Content-Security-Policy of the page at URL path `path` whose bytes are
+/// `html`: `csp_for` with the page's `frame_ancestors`.
+pub fn page_csp(path: &str, html: &[u8], partners: &[String]) -> String {
+    with_frame_ancestors(&csp_for(html), path, partners)
+}
 
 /// The Cache-Control of every error answer (the JSON `ApiError` bodies).
 pub const ERROR_CACHE_CONTROL: &str = "no-store";
@@ -154,5 +223,49 @@ mod tests {
             .find(|d| d.trim_start().starts_with("script-src"))
             .unwrap();
         assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+    }
+
+    fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
+        csp.split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with(name))
+            .unwrap_or("")
+    }
+
+    #[test]
+    fn embed_pages_may_be_framed_by_partners_and_no_other_page_may() {
+        let partners = vec!["https://partner.example".to_string(), "http://localhost:3000".to_string()];
+        let html = b"<script type=module>boot()</script>";
+        for path in ["/embed/articles/index.html", "/embed/article/a/", "/embed/contact"] {
+            let csp = page_csp(path, html, &partners);
+            assert_eq!(
+                directive(&csp, "frame-ancestors"),
+                "frame-ancestors 'self' https://partner.example http://localhost:3000",
+                "{path}: {csp}"
+            );
+            assert_eq!(csp.matches("frame-ancestors").count(), 1, "{csp}");
+            assert_eq!(directive(&csp, "script-src"), directive(&csp_for(html), "script-src"));
+        }
+        for path in ["/", "/index.html", "/articles/a/", "/contact/index.html", "/embedded/", "/404.html"] {
+            let csp = page_csp(path, html, &partners);
+            assert_eq!(directive(&csp, "frame-ancestors"), "frame-ancestors 'self'", "{path}: {csp}");
+        }
+        assert_eq!(
+            directive(&page_csp("/embed/contact/", html, &[]), "frame-ancestors"),
+            "frame-ancestors 'self'",
+            "no partners: the site only"
+        );
+    }
+
+    #[test]
+    fn public_assets_are_the_hashed_files_and_the_embed_files_but_no_page() {
+        assert!(is_public_asset("/keel-0123456789abcdef_bg.wasm"));
+        assert!(is_public_asset("/keel-0123456789abcdef.js"));
+        assert!(is_public_asset("/embed/v1.js"));
+        assert!(!is_public_asset("/embed/contact/index.html"));
+        assert!(!is_public_asset("/embed/contact/"));
+        assert!(!is_public_asset("/index.html"));
+        assert!(!is_public_asset("/api/v1/site.json"));
+        assert!(!is_public_asset("/assets/favicon.svg"));
     }
 }

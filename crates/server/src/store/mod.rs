@@ -19,7 +19,7 @@ mod sqlite;
 
 /// The columns each backend's row mapping (`submission`) reads, in its order,
 /// from `submissions` aliased `s`: one list for both dialects.
-const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at";
+const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, s.partner_origin";
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +42,9 @@ pub struct Submission {
     pub consent: bool,
     pub spam: bool,
     pub handled_at: Option<i64>,
+    /// The partner site the submission came from (an entry of
+    /// `allowed_origins`), or none for the site itself.
+    pub partner_origin: Option<String>,
     pub deliveries: Vec<Delivery>,
 }
 
@@ -151,6 +154,8 @@ pub struct NewSubmission<'a> {
     /// `Replayed`. Checked inside the insert's transaction, so two copies
     /// racing each other store one row.
     pub duplicate_since_ms: i64,
+    /// The partner site it came from (already checked against `allowed_origins`).
+    pub partner_origin: Option<&'a str>,
 }
 
 /// How long a claimed outbox row is held by the worker that claimed it, by
@@ -213,6 +218,7 @@ impl Store {
                 let hash = new.request_hash.to_string();
                 let channels = new.channels.to_vec();
                 let (spam, now_ms, since) = (new.spam, new.now_ms, new.duplicate_since_ms);
+                let partner = new.partner_origin.map(str::to_string);
                 blocking(s, move |s| {
                     s.insert(&NewSubmission {
                         request: &request,
@@ -222,6 +228,7 @@ impl Store {
                         channels: &channels,
                         now_ms,
                         duplicate_since_ms: since,
+                        partner_origin: partner.as_deref(),
                     })
                 })
                 .await
@@ -447,6 +454,7 @@ pub(crate) mod suite {
             channels,
             now_ms,
             duplicate_since_ms: now_ms,
+            partner_origin: None,
         })
         .await
         .unwrap()
@@ -468,6 +476,50 @@ pub(crate) mod suite {
         failed_delivery_backs_off(fresh().await).await;
         a_permanent_failure_is_not_retried_until_requeued(fresh().await).await;
         a_claimed_row_is_not_claimed_again_until_its_lease_ends(fresh().await).await;
+        the_partner_origin_is_stored_listed_and_exported(fresh().await, fresh().await).await;
+    }
+
+    async fn the_partner_origin_is_stored_listed_and_exported(s: Store, other: Store) {
+        let from_partner = match s
+            .insert(NewSubmission {
+                request: &req(),
+                spam: false,
+                idempotency_key: None,
+                request_hash: "p",
+                channels: &[Channel::Webhook],
+                now_ms: 1,
+                duplicate_since_ms: 1,
+                partner_origin: Some("https://partner.example"),
+            })
+            .await
+            .unwrap()
+        {
+            Inserted::New(id) => id,
+            other => panic!("{other:?}"),
+        };
+        let own = new_id(&s, "o", &[], 2).await;
+        let got = s.get(&from_partner).await.unwrap().unwrap();
+        assert_eq!(got.partner_origin.as_deref(), Some("https://partner.example"));
+        assert_eq!(s.get(&own).await.unwrap().unwrap().partner_origin, None);
+        let listed = s.list(ListFilter::default()).await.unwrap();
+        assert_eq!(listed.iter().find(|x| x.id == from_partner).unwrap(), &got);
+        let claimed = s.claim_due(10, 10, CLAIM_LEASE_MS).await.unwrap();
+        assert_eq!(
+            claimed[0].submission.partner_origin.as_deref(),
+            Some("https://partner.example"),
+            "the notification worker sees it"
+        );
+        let records = s.export().await.unwrap();
+        assert_eq!(
+            records[0].submission.partner_origin.as_deref(),
+            Some("https://partner.example")
+        );
+        assert_eq!(other.import(records).await.unwrap(), 2);
+        assert_eq!(
+            other.get(&from_partner).await.unwrap().unwrap().partner_origin.as_deref(),
+            Some("https://partner.example"),
+            "an import keeps it"
+        );
     }
 
     async fn insert_list_handle_delete(s: Store) {
@@ -546,6 +598,7 @@ pub(crate) mod suite {
                 channels: &[],
                 now_ms: 200,
                 duplicate_since_ms: 100,
+                partner_origin: None,
             })
             .await
             .unwrap();
@@ -724,6 +777,7 @@ pub(crate) mod suite {
                     channels: &[Channel::Webhook],
                     now_ms: 1,
                     duplicate_since_ms: 0,
+                    partner_origin: None,
                 }),
                 b.insert(NewSubmission {
                     request: &body,
@@ -733,6 +787,7 @@ pub(crate) mod suite {
                     channels: &[Channel::Webhook],
                     now_ms: 1,
                     duplicate_since_ms: 0,
+                    partner_origin: None,
                 }),
             );
             let ids: Vec<String> = [x.unwrap(), y.unwrap()]
@@ -763,6 +818,7 @@ pub(crate) mod suite {
                 channels: &[],
                 now_ms: 1000,
                 duplicate_since_ms: 0,
+                partner_origin: None,
             };
             let (x, y) = tokio::join!(a.insert(new.clone()), b.insert(new.clone()));
             let kinds = [x.unwrap(), y.unwrap()];
@@ -845,7 +901,7 @@ pub(crate) mod suite {
             .await
             .unwrap()
             .get(0);
-        assert_eq!(versions, 1, "three opens, one migration applied");
+        assert_eq!(versions, 2, "three opens, each migration applied once");
         client
             .execute("INSERT INTO keel_migrations (version) VALUES (99)", &[])
             .await
@@ -853,7 +909,7 @@ pub(crate) mod suite {
         let err = Store::open(Path::new(url), 1).await.err().unwrap();
         assert!(
             format!("{err:#}")
-                .contains("schema is at version 99, newer than this server knows (1)"),
+                .contains("schema is at version 99, newer than this server knows (2)"),
             "{err:#}"
         );
     }

@@ -33,9 +33,10 @@ use super::{
 
 /// The schema, one step per version. A step is never edited once released:
 /// a change is a new step.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "
 CREATE TABLE submissions (
     id              TEXT PRIMARY KEY,
     created_at      BIGINT NOT NULL,            -- unix milliseconds
@@ -64,7 +65,13 @@ CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX outbox_submission ON outbox(submission_id);
 CREATE INDEX submissions_hash ON submissions(request_hash, created_at);
 ",
-)];
+    ),
+    (
+        2,
+        // The partner site a submission came from (issue 8, partner embeds).
+        "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
+    ),
+];
 
 /// The advisory lock key migrations run under ("keel" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6b65_656c;
@@ -155,8 +162,8 @@ impl PgStore {
             .filter(|c| !c.is_empty());
         let inserted = tx
             .execute(
-                "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     &id,
@@ -170,6 +177,7 @@ impl PgStore {
                     &new.spam,
                     &new.idempotency_key,
                     &new.request_hash,
+                    &new.partner_origin,
                 ],
             )
             .await?;
@@ -317,10 +325,10 @@ impl PgStore {
             let s = &r.submission;
             let n = tx
                 .execute(
-                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                      ON CONFLICT DO NOTHING",
-                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash],
+                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash, &s.partner_origin],
                 )
                 .await?;
             if n == 0 {
@@ -559,6 +567,7 @@ fn submission(r: &Row, at: usize) -> anyhow::Result<Submission> {
         consent: r.try_get(at + 7)?,
         spam: r.try_get(at + 8)?,
         handled_at: r.try_get(at + 9)?,
+        partner_origin: r.try_get(at + 10)?,
         deliveries: Vec::new(),
     })
 }

@@ -63,6 +63,13 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS submissions_hash ON submissions(request_hash, created_at);
 ";
 
+/// Changes to `SCHEMA` for databases made before them, in order: the n-th is
+/// applied once, when `PRAGMA user_version` is below n (then set to n).
+const MIGRATIONS: &[&str] = &[
+    // 1: the partner site a submission came from (issue 8, partner embeds).
+    "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
+];
+
 macro_rules! sql_text {
     ($ty:ident) => {
         impl ToSql for $ty {
@@ -104,7 +111,7 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory()?, ":memory:".into())
     }
 
-    fn init(conn: Connection, label: String) -> anyhow::Result<SqliteStore> {
+    fn init(mut conn: Connection, label: String) -> anyhow::Result<SqliteStore> {
         // WAL: readers never block the writer. FULL: fsync at every commit, so an
         // acknowledged submission survives a crash or power loss.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -115,6 +122,7 @@ impl SqliteStore {
         // Wait for another process (the CLI) instead of failing at once.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             label: format!("SQLite {label}"),
@@ -142,6 +150,7 @@ impl SqliteStore {
             channels,
             now_ms,
             duplicate_since_ms,
+            partner_origin,
         } = *new;
         let mut conn = self.conn();
         // IMMEDIATE: the write lock is taken (or waited for) before the first
@@ -161,8 +170,8 @@ impl SqliteStore {
         }
         let id = new_id(now_ms);
         tx.execute(
-            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 id,
                 now_ms,
@@ -175,6 +184,7 @@ impl SqliteStore {
                 spam,
                 idempotency_key,
                 request_hash,
+                partner_origin,
             ],
         )?;
         if !spam {
@@ -306,9 +316,9 @@ impl SqliteStore {
         for r in records {
             let s = &r.submission;
             let n = tx.execute(
-                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash],
+                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash, s.partner_origin],
             )?;
             if n == 0 {
                 continue;
@@ -457,6 +467,27 @@ fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<
     }))
 }
 
+/// Apply the `MIGRATIONS` this file has not seen, in one transaction taken
+/// for writing first, so a server and the CLI opening it together take turns.
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database schema is at version {current}, newer than this server knows ({}): run the newer server, or restore a matching backup",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration {}", i + 1))?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tracing::info!(version = i + 1, "applied a database migration");
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// A submission (without its deliveries) from `SUBMISSION_COLUMNS`, which
 /// start at column `at` of the row.
 fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> {
@@ -471,6 +502,7 @@ fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> 
         consent: r.get(at + 7)?,
         spam: r.get(at + 8)?,
         handled_at: r.get(at + 9)?,
+        partner_origin: r.get(at + 10)?,
         deliveries: Vec::new(),
     })
 }
@@ -529,6 +561,41 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_database_from_before_partner_origins_is_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // The file as the server before migrations left it: SCHEMA only.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('old', 1, 'n', 'e@x', 'm', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        for _ in 0..2 {
+            let s = SqliteStore::open(&path).unwrap();
+            let old = s.get("old").unwrap().unwrap();
+            assert_eq!(old.partner_origin, None, "kept, with no partner");
+            let version: usize = s
+                .conn()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, MIGRATIONS.len());
+        }
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = SqliteStore::open(&path).err().unwrap();
+        assert!(
+            format!("{err:#}").contains("schema is at version 99"),
+            "{err:#}"
+        );
+    }
+
     fn insert(
         s: &SqliteStore,
         req: &ContactRequest,
@@ -544,6 +611,7 @@ mod tests {
             channels: &[Channel::Email],
             now_ms,
             duplicate_since_ms: now_ms,
+            partner_origin: None,
         })
         .unwrap()
     }
@@ -652,6 +720,7 @@ mod tests {
             channels: &[],
             now_ms: 1,
             duplicate_since_ms: 0,
+            partner_origin: None,
         });
         other.join().unwrap();
         assert!(
