@@ -34,14 +34,16 @@
     var field = d.querySelector('input[name="embed_origin"]');
     if (field) field.value = host;
   }
-  var root = d.getElementById("app"), last = 0;
+  var root = d.getElementById("app"), last = 0, failed = false;
   function measure() {
     mark();
+    // A view with nothing to show (an unknown article) says so in the page.
+    var bad = root.querySelector("[data-keel-error]");
+    if (bad && !failed) { failed = true; tell({ type: "error", message: bad.getAttribute("data-keel-error") }); }
     var h = Math.ceil(root.getBoundingClientRect().height);
     if (h && h !== last) { last = h; tell({ type: "height", height: h }); }
   }
   if (window.ResizeObserver) new ResizeObserver(measure).observe(root);
   new MutationObserver(measure).observe(root, { childList: true, subtree: true });
   measure();
-  root.addEventListener("keel-embed-error", function (e) { tell({ type: "error", message: String(e.detail) }); });
 })();

@@ -116,7 +116,8 @@
       io.disconnect();
       start().then(function (glue) {
         var css = new CSSStyleSheet();
-        css.replaceSync(glue.keel_embed(box, s.path, ORIGIN));
+        // Sizes from a 16px root: `rem` would follow the host's <html>.
+        css.replaceSync(glue.keel_embed(box, s.path, ORIGIN).replace(/(\d*\.?\d+)rem\b/g, function (m, n) { return n * 16 + "px"; }));
         root.adoptedStyleSheets = [base, css];
         box.setAttribute("data-ready", "");
       }).catch(function (e) { fail(el, "the app did not load from " + ORIGIN + " (" + (e && e.message || e) + ")"); });

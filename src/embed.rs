@@ -58,7 +58,7 @@ fn Frame(props: &FrameProps) -> Html {
         });
     }
     html! {
-        <section class="embed" aria-label={props.label.clone()} ref={node}>
+        <section class="embed" aria-label={props.label.clone()} ref={node} data-keel-error={props.error.clone()}>
             { props.children.clone() }
             if base.is_empty() {
                 <script src="/embed/frame.js" defer=true></script>
@@ -67,8 +67,9 @@ fn Frame(props: &FrameProps) -> Html {
     }
 }
 
-/// Tell the loader (inline) or `frame.js` (iframe) that the widget has
-/// nothing to show, so the partner's console gets one warning.
+/// Tell the loader (inline) that the widget has nothing to show, so the
+/// partner's console gets one warning. In our iframe, `frame.js` (which may
+/// run later) reads `data-keel-error` instead.
 fn report_error(node: &NodeRef, message: &str) {
     #[cfg(feature = "csr")]
     if let Some(el) = node.get() {

@@ -260,6 +260,7 @@ pub fn app_style() -> StyleSource {
         & .embed .lead { font-size: 1.0625rem; }
         & .embed .prose { font-size: 1.0625rem; max-width: none; }
         & .embed .contact-done { min-height: 0; }
+        & .embed .status h2 { font-size: 1.25rem; }
         "#
     )
 }

@@ -1,0 +1,263 @@
+// Partner embeds, both ways isolated: a hostile partner page on another
+// origin (its own !important CSS, <base href>, History-API router and a
+// strict CSP listing only what docs/embedding.md says a partner must allow)
+// embeds every view in both modes from the real server. See embed/v1.js.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, ROOT, SEED_SLUG, SERVER_BIN, startServer } from '../harness.mjs';
+
+const FIXTURE = join(ROOT, 'tests/fixtures/partner');
+const TAG = 'teams';
+let host, hostUrl, keel, browser;
+
+/** The CSP docs/embedding.md gives a partner for both modes, and nothing else. */
+const csp = (keelOrigin, self) => [
+  "default-src 'none'",
+  `script-src ${self} ${keelOrigin} 'wasm-unsafe-eval'`,
+  `style-src ${self}`,
+  `img-src ${self} ${keelOrigin}`,
+  `connect-src ${keelOrigin}`,
+  `frame-src ${keelOrigin}`,
+  'base-uri https://elsewhere.invalid',
+].join('; ');
+
+before(async () => {
+  // The partner's page: another origin (another port) than Keel's.
+  host = createServer((req, res) => {
+    const file = req.url === '/' || req.url.startsWith('/?') ? 'index.html' : req.url.slice(1);
+    if (file === 'favicon.ico') { res.writeHead(204); res.end(); return; }
+    if (!['index.html', 'host.css', 'router.js'].includes(file)) { res.writeHead(404); res.end(); return; }
+    const type = { html: 'text/html', css: 'text/css', js: 'text/javascript' }[file.split('.').pop()];
+    const body = readFileSync(join(FIXTURE, file), 'utf8')
+      .replaceAll('{{HOST}}', hostUrl).replaceAll('{{KEEL}}', keel.url)
+      .replaceAll('{{SLUG}}', SEED_SLUG).replaceAll('{{TAG}}', TAG);
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-security-policy': csp(keel.url, hostUrl) });
+    res.end(body);
+  });
+  await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
+  hostUrl = `http://127.0.0.1:${host.address().port}`;
+  keel = await startServer({ env: { KEEL_ALLOWED_ORIGINS: hostUrl, KEEL_RATE_LIMIT_BURST: '50' } });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await keel?.stop();
+  await new Promise((ok) => host ? host.close(ok) : ok());
+});
+
+/** The partner page, with everything it reports: console, CSP violations, requests. */
+async function partnerPage({ width = 1100, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  const seen = { errors: [], warnings: [], violations: [], requests: [] };
+  page.on('console', (m) => {
+    // The 404s of the deliberately unknown article are the browser's own report.
+    if (m.type() === 'error' && /no-such-article/.test(m.location()?.url ?? '')) return;
+    if (m.type() === 'error') seen.errors.push(`${m.location()?.url ?? ''}: ${m.text()}`);
+    if (m.type() === 'warning') seen.warnings.push(m.text());
+  });
+  page.on('pageerror', (e) => seen.errors.push(`uncaught: ${e.message}`));
+  page.on('request', (r) => seen.requests.push(r.url()));
+  // In every frame: CSP violations, and the window's own names before any script.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+    window.__namesBefore = Object.getOwnPropertyNames(window);
+  });
+  await page.goto(hostUrl + '/');
+  return { page, context, seen };
+}
+
+const frameOf = (page, id) => page.frameLocator(`#${id} iframe`);
+
+/** Computed styles that show whether the host's CSS got in. */
+function looks(el) {
+  const s = getComputedStyle(el);
+  return { font: s.fontFamily, color: s.color, size: s.fontSize, spacing: s.letterSpacing, display: s.display, boxSizing: s.boxSizing };
+}
+
+test('every view renders as designed in the hostile page, in an iframe and inline', async () => {
+  const { page, context, seen } = await partnerPage();
+  try {
+    // Frames: the loader made one iframe each (the script was included twice).
+    const framed = ['frame-articles', 'frame-tag', 'frame-article', 'frame-contact'];
+    await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`#${id} iframe`)), framed);
+    for (const id of framed) {
+      const f = page.locator(`#${id} iframe`);
+      assert.equal(await f.count(), 1, `${id} is framed once`);
+      assert.ok(await f.getAttribute('title'), `${id} has a title`);
+      assert.equal(await f.getAttribute('loading'), 'lazy');
+    }
+    const list = frameOf(page, 'frame-articles');
+    await list.locator('.embed-list li').first().waitFor();
+    assert.equal(await list.locator('.embed-list > li:visible').count(), 3, 'data-keel-count shows three');
+    const title = await list.locator('.embed-title').evaluate(looks);
+    assert.match(title.font, /system-ui/);
+    assert.doesNotMatch(title.font, /Comic/);
+    assert.equal(title.size, '22px');
+    // The partner's accent colours the links; the dark theme is dark.
+    assert.equal(await list.locator('.embed-more a').evaluate((a) => getComputedStyle(a).color), 'rgb(180, 0, 90)');
+    const dark = frameOf(page, 'frame-tag');
+    await dark.locator('.embed-list li').first().waitFor();
+    assert.equal(await dark.locator('.embed-list > li:visible').count(), 2);
+    assert.equal(await dark.locator('.embed').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 18, 23)');
+
+    // The iframe is as tall as its content, once it has told the page.
+    await page.waitForFunction(() => {
+      const f = document.querySelector('#frame-article iframe');
+      return f && f.getBoundingClientRect().height > 1000;
+    }, null, { timeout: 15000 });
+    const box = await page.locator('#frame-articles iframe').boundingBox();
+    const inner = await list.locator('#app').evaluate((a) => a.getBoundingClientRect().height);
+    assert.ok(Math.abs(box.height - inner) <= 2, `iframe ${box.height}px for ${inner}px of content`);
+    assert.ok(box.width > 900, 'the iframe takes the width it is given despite iframe { width: 10px !important }');
+    assert.equal(await frameOf(page, 'frame-article').locator('h2.embed-title').innerText(),
+      await (await fetch(`${keel.url}/api/v1/articles/${SEED_SLUG}.json`)).json().then((a) => a.title));
+
+    // Inline: scrolled to, the app mounts into each shadow root.
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    const inline = page.locator('#inline-articles');
+    await inline.locator('.embed-list li').first().waitFor({ timeout: 20000 });
+    assert.equal(await inline.locator('.embed-list > li:visible').count(), 4);
+    const t = await inline.locator('.embed-title').evaluate(looks);
+    assert.match(t.font, /system-ui/);
+    assert.equal(t.size, '22px', 'rem sizes do not follow the host page\'s html font-size');
+    assert.equal(t.boxSizing, 'border-box');
+    assert.deepEqual(t, title, 'inline, the title looks exactly as it does in our iframe');
+    const field = await page.locator('#inline-contact input[name=name]').evaluate(looks);
+    assert.notEqual(field.color, 'rgb(255, 0, 255)');
+    await page.locator('#inline-article h2.embed-title').waitFor();
+    assert.equal(await page.locator('#inline-article .embed').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 18, 23)');
+    assert.equal(await page.locator('#inline-contact button[type=submit]').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(0, 170, 102)');
+
+    // The host keeps its own look: the widget's styles reached nothing of it.
+    const note = await page.locator('#host-note').evaluate(looks);
+    assert.deepEqual([note.font, note.color, note.size, note.spacing], ['"Comic Sans MS", cursive', 'rgb(255, 0, 255)', '13px', '3px']);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 0)');
+    assert.equal(await page.evaluate(() => document.querySelectorAll('head style, body style').length), 0, 'no <style> added to the page');
+
+    mkdirSync(join(ROOT, 'target/screenshots'), { recursive: true });
+    await page.evaluate(() => scrollTo(0, 0));
+    await page.screenshot({ path: join(ROOT, 'target/screenshots/embed-host-frames.png') });
+    await page.locator('#inline-articles').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ROOT, 'target/screenshots/embed-host-inline.png') });
+
+    // Only the loader's one namespaced object was added to the page's window.
+    const added = await page.evaluate(() => Object.getOwnPropertyNames(window).filter((n) => !window.__namesBefore.includes(n) && !n.startsWith('__') && !/^\d+$/.test(n)));
+    // (Numbered names are the browser's own: window[0] is the first iframe.)
+    assert.deepEqual(added, ['Keel']);
+    assert.deepEqual(await page.evaluate(() => Object.keys(window.Keel).sort()), ['embedding', 'scan', 'version']);
+
+    // No errors and no CSP violation anywhere (the partner's CSP is strict,
+    // and it is exactly the documented one).
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a bad attribute shows a message in its placeholder and one console warning, and breaks nothing else', async () => {
+  const { page, context, seen } = await partnerPage();
+  try {
+    await page.locator('#bad-view').getByText(/unknown view "articels"/).waitFor();
+    await page.locator('#bad-colour').getByText(/invalid accent colour/).waitFor();
+    await page.locator('#bad-slug-frame').getByText(/no article .no-such-article./).waitFor({ timeout: 15000 });
+    await page.locator('#bad-slug-inline').scrollIntoViewIfNeeded();
+    await page.locator('#bad-slug-inline').getByText(/no article .no-such-article./).waitFor({ timeout: 20000 });
+    const mine = seen.warnings.filter((w) => w.startsWith('Keel embed:'));
+    assert.equal(mine.length, 4, mine.join('\n'));
+    assert.equal(await page.locator('#frame-articles iframe').count(), 1, 'the good widgets still mount');
+    assert.deepEqual(seen.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the widgets never touch the host URL or history; links open on our site in a new tab', async () => {
+  const { page, context } = await partnerPage();
+  try {
+    const start = await page.evaluate(() => [location.href, history.length]);
+    const list = frameOf(page, 'frame-articles');
+    await list.locator('.embed-list li a').first().waitFor();
+    // A plain click and a modifier click each open our article in a new tab.
+    for (const modifiers of [[], ['Control']]) {
+      const [popup] = await Promise.all([context.waitForEvent('page'), list.locator('.embed-list li a').first().click({ modifiers })]);
+      await popup.waitForLoadState('domcontentloaded');
+      assert.match(popup.url(), new RegExp(`^${keel.url}/articles/`));
+      await popup.close();
+      await page.bringToFront();
+    }
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    const inline = page.locator('#inline-articles .embed-list li a').first();
+    await inline.waitFor({ timeout: 20000 });
+    const [popup] = await Promise.all([context.waitForEvent('page'), inline.click()]);
+    await popup.waitForLoadState('domcontentloaded');
+    assert.match(popup.url(), new RegExp(`^${keel.url}/articles/`), 'the host\'s <base href> does not redirect our links');
+    await popup.close();
+    // Typing, a failed validation and the "more" link in the inline form.
+    await page.locator('#inline-contact input[name=name]').fill('Ada');
+    await page.locator('#inline-contact button[type=submit]').click();
+    await page.locator('#inline-contact [aria-invalid=true]').first().waitFor();
+    assert.deepEqual(await page.evaluate(() => [location.href, history.length]), start);
+    assert.equal(await page.evaluate(() => window.hostRoutes ?? 0), 0, 'the host router saw no click of ours as its own');
+  } finally {
+    await context.close();
+  }
+});
+
+const submissions = () => JSON.parse(execFileSync(SERVER_BIN, ['submissions', '--database', keel.db, 'export', '--format', 'json'], { encoding: 'utf8' }));
+
+async function fillAndSend(scope, name) {
+  await scope.locator('input[name=name]').fill(name);
+  await scope.locator('input[name=email]').fill('ada@partner.example');
+  await scope.locator('textarea[name=message]').fill('We would like Keel to help with our payments backend next quarter.');
+  await scope.locator('input[name=consent]').check();
+  await scope.locator('button[type=submit]').click();
+  await scope.getByText('Thank you, your message has arrived.').waitFor({ timeout: 15000 });
+}
+
+test('a contact request sent from either mode is stored with the partner origin', async () => {
+  const { page, context, seen } = await partnerPage();
+  try {
+    const start = await page.evaluate(() => [location.href, history.length]);
+    await fillAndSend(frameOf(page, 'frame-contact'), 'Frame Partner');
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await fillAndSend(page.locator('#inline-contact'), 'Inline Partner');
+    const rows = submissions();
+    const by = (name) => rows.find((r) => r.name === name);
+    assert.equal(by('Frame Partner')?.partner_origin, hostUrl);
+    assert.equal(by('Inline Partner')?.partner_origin, hostUrl);
+    assert.deepEqual(await page.evaluate(() => [location.href, history.length]), start);
+    assert.deepEqual(seen.errors, []);
+    await page.locator('#inline-contact').screenshot({ path: join(ROOT, 'target/screenshots/embed-host-inline-contact.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('inline widgets load the app only when they near the viewport', async () => {
+  const { page, context, seen } = await partnerPage({ height: 700 });
+  try {
+    await frameOf(page, 'frame-articles').locator('.embed-list li').first().waitFor();
+    await page.waitForTimeout(500);
+    const fromHost = () => seen.requests.filter((u) => u.endsWith('.wasm') && !u.includes('/embed/'));
+    // The iframes load our pages (and their wasm) in their own documents;
+    // the partner's document itself fetched no wasm yet.
+    const pageWasm = () => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).length);
+    assert.equal(await pageWasm(), 0);
+    await page.locator('#inline-articles').scrollIntoViewIfNeeded();
+    await page.locator('#inline-articles .embed-list li').first().waitFor({ timeout: 20000 });
+    assert.equal(await pageWasm(), 1, 'one wasm for every inline widget');
+    assert.ok(fromHost().length >= 1);
+  } finally {
+    await context.close();
+  }
+});
