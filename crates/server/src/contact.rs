@@ -131,7 +131,10 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(res)
         }
-        Kind::Form => Ok(crate::html_answer::contact(result)),
+        Kind::Form => Ok(crate::html_answer::contact(
+            result,
+            &state.config.allowed_origins,
+        )),
     }
 }
 

@@ -509,6 +509,15 @@ async fn each_submission_records_the_partner_it_came_from() {
     ))
     .await;
     assert_eq!(f.status, StatusCode::OK, "{}", f.body);
+    assert!(
+        f.header("content-security-policy")
+            .unwrap()
+            .ends_with(&format!(
+                "; frame-ancestors 'self' {PARTNER} {OTHER_PARTNER}"
+            )),
+        "the answer shows inside the partner's iframe, and only there: {:?}",
+        f.headers
+    );
     let stored = s
         .store
         .list(ListFilter::default())
