@@ -458,6 +458,14 @@ async fn refused_posts_store_nothing() {
             .await,
         ),
         (
+            "a foreign form field beside a partner's Origin",
+            send(s.form(
+                Some(PARTNER),
+                "name=Ada&email=ada%40example.com&message=We+need+help+with+queues.&consent=on&embed_origin=https%3A%2F%2Fevil.example",
+            ))
+            .await,
+        ),
+        (
             "a foreign Origin, as a form",
             send(s.form(
                 Some(FOREIGN),
