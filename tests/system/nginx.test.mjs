@@ -136,7 +136,7 @@ function inlineScriptHashes(html) {
 }
 
 const SECURITY = ['x-content-type-options', 'referrer-policy', 'cross-origin-opener-policy'];
-const SAME = ['content-type', 'cache-control', 'content-security-policy', ...SECURITY];
+const SAME = ['content-type', 'cache-control', 'content-security-policy', 'cross-origin-resource-policy', ...SECURITY];
 
 /** nginx and the Keel server answer `path` the same way. */
 async function sameAsServer(path, headers = {}) {
@@ -182,6 +182,9 @@ test('hashed assets are immutable; every other file is served as the server serv
     const res = await sameAsServer(f);
     assert.equal(res.status, 200, f);
     assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable', f);
+    // A partner page loads them (inline embeds), even under COEP.
+    assert.equal(res.headers['cross-origin-resource-policy'], 'cross-origin', f);
+    assert.equal(res.headers['access-control-allow-origin'], '*', f);
   }
   assert.equal((await get(nginx.url, hashed.find((f) => f.endsWith('.wasm')))).headers['content-type'], 'application/wasm');
   for (const f of files().filter((f) => !f.endsWith('.html'))) {
@@ -199,10 +202,13 @@ test('API documents: JSON with the API cache policy; a missing one is a JSON 404
     const res = await sameAsServer(f);
     assert.equal(res.headers['content-type'], 'application/json', f);
     assert.equal(res.headers['cache-control'], 'public, max-age=60, stale-while-revalidate=600', f);
+    // Public documents: a static host cannot compare Origin with the partner list.
+    assert.equal(res.headers['access-control-allow-origin'], '*', f);
     JSON.parse(res.body.toString());
   }
   const missing = await sameAsServer('/api/v1/articles/no-such-article.json');
   assert.equal(missing.status, 404);
+  assert.equal(missing.headers['access-control-allow-origin'], '*');
   assert.equal(JSON.parse(missing.body.toString()).error, 'not_found');
 });
 

@@ -105,11 +105,9 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             ),
             Kind::Form => {
                 let (form, field) = parse_form(&body)?;
-                let partner = match partner {
-                    Some(p) => Some(p),
-                    None => partner_origin(&state, None, field.as_deref(), "embed_origin")?,
-                };
-                (form, partner)
+                // Checked even when the header or `Origin` already named one.
+                let from_field = partner_origin(&state, None, field.as_deref(), "embed_origin")?;
+                (form, partner.or(from_field))
             }
         };
         accept(
@@ -131,7 +129,10 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(res)
         }
-        Kind::Form => Ok(crate::html_answer::contact(result)),
+        Kind::Form => Ok(crate::html_answer::contact(
+            result,
+            &state.config.allowed_origins,
+        )),
     }
 }
 

@@ -6,7 +6,9 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::Error;
 
-pub fn contact(result: Result<String, Error>) -> Response {
+/// `partners` (`allowed_origins`) may frame the answer: the embed pages'
+/// form, posted without JavaScript inside a partner's page, shows it there.
+pub fn contact(result: Result<String, Error>, partners: &[String]) -> Response {
     let (status, title, body) = match &result {
         Ok(id) => (
             StatusCode::OK,
@@ -47,9 +49,13 @@ pub fn contact(result: Result<String, Error>) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The site's icon is named, and allowed, so that a browser does not ask
     // for /favicon.ico and report it blocked by this policy (Firefox does).
+    let csp = format!(
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors {}",
+        keel_site_rules::frame_ancestors("/embed/", partners)
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"),
+        HeaderValue::from_str(&csp).expect("normalised origins are header values"),
     );
     if let Err(Error::RateLimited(secs)) = &result {
         h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));

@@ -7,6 +7,9 @@
 //! - A contact submission is acknowledged (201) only after its transaction,
 //!   outbox rows included, is committed (`store`).
 //! - Every 4xx/5xx body is a JSON `keel_model::ApiError` (`error`).
+//! - Who may use it from another origin (partner sites, the admin endpoint's
+//!   same-origin rule, public assets, embed framing) is one layer (`cors`),
+//!   outside every other, so each status carries the same headers.
 
 pub mod client;
 pub mod config;

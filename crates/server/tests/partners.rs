@@ -458,6 +458,14 @@ async fn refused_posts_store_nothing() {
             .await,
         ),
         (
+            "a foreign form field beside a partner's Origin",
+            send(s.form(
+                Some(PARTNER),
+                "name=Ada&email=ada%40example.com&message=We+need+help+with+queues.&consent=on&embed_origin=https%3A%2F%2Fevil.example",
+            ))
+            .await,
+        ),
+        (
             "a foreign Origin, as a form",
             send(s.form(
                 Some(FOREIGN),
@@ -509,6 +517,15 @@ async fn each_submission_records_the_partner_it_came_from() {
     ))
     .await;
     assert_eq!(f.status, StatusCode::OK, "{}", f.body);
+    assert!(
+        f.header("content-security-policy")
+            .unwrap()
+            .ends_with(&format!(
+                "; frame-ancestors 'self' {PARTNER} {OTHER_PARTNER}"
+            )),
+        "the answer shows inside the partner's iframe, and only there: {:?}",
+        f.headers
+    );
     let stored = s
         .store
         .list(ListFilter::default())
