@@ -114,14 +114,7 @@ fn pagination_edges() {
 
 #[test]
 fn the_bundled_content_compiles() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/articles");
-    let sources: Vec<Source> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .map(|p| Source { text: std::fs::read_to_string(&p).unwrap(), path: p.display().to_string() })
-        .collect();
-    let out = compile(&site(), &sources, &Options::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    let out = crate::fs::compile_bundled(&Options::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.articles.len(), 5);
     let seed = out.articles.iter().find(|a| a.meta.slug == "why-backend-developers-often-carry-the-most-responsibility-in-a-team").unwrap();
     assert_eq!(seed.toc.len(), 5);
