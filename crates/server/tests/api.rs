@@ -15,7 +15,8 @@ use tower::ServiceExt;
 const SHELL: &str = "<!doctype html><html><head><script type=module>boot()</script></head><body><div id=app></div></body></html>";
 
 fn site() -> SiteFiles {
-    let out = keel_content::fs::compile_bundled(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        keel_content::fs::compile_bundled(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
     // The pages the build writes for this content (one per route and article).
     let pages = [
         "/index.html",
