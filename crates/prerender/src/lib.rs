@@ -217,12 +217,12 @@ pub fn script_json(json: &str) -> String {
     json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
-fn text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+fn text(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_text(s)
 }
 
-fn attr(s: &str) -> String {
-    text(s).replace('"', "&quot;").replace('\'', "&#39;")
+fn attr(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_quoted_attribute(s)
 }
 
 #[cfg(test)]
@@ -264,6 +264,12 @@ mod tests {
 
         let html = renderer.render(pages.iter().find(|p| p.file == "404.html").unwrap()).unwrap();
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">") && !html.contains("rel=\"canonical\""), "{html}");
+    }
+
+    #[test]
+    fn head_text_and_attributes_are_escaped() {
+        assert_eq!(text("<b> & \"q\""), "&lt;b&gt; &amp; \"q\"");
+        assert_eq!(attr("a\"b'c<&"), "a&quot;b&#x27;c&lt;&amp;");
     }
 
     #[test]
