@@ -85,8 +85,9 @@ fn duplicate_slugs_are_refused() {
 
 #[test]
 fn drafts_only_in_development() {
-    let draft = Source { path: "a.md".into(), text: FRONT.replace("+++\n[author]", "draft = true\n[author]") };
-    let draft = Source { path: draft.path, text: draft.text.replacen("summary = \"S\"\n", "summary = \"S\"\ndraft = true\n", 1) };
+    let text = FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ndraft = true\n");
+    assert!(text.contains("draft = true"));
+    let draft = Source { path: "a.md".into(), text };
     let rel = compile(&site(), std::slice::from_ref(&draft), &Options::default()).unwrap();
     assert!(rel.articles.is_empty());
     let dev = compile(&site(), &[draft], &Options { drafts: true, ..Options::default() }).unwrap();
