@@ -223,6 +223,13 @@ pub fn app_style() -> StyleSource {
         & .contact-grid { display: grid; gap: 3rem; }
         @media (min-width: 64rem) { & .contact-grid { grid-template-columns: minmax(0, 40rem) 1fr; } }
 
+        /* The article index (pages/articles.rs): a shorter hero above the
+           filters, the search field's share of the filter row, and the room
+           the tag list takes while it loads (so the results do not jump). */
+        & .hero.index-hero { padding-bottom: 1.5rem; }
+        & .filters .field.search-field { margin: 0; flex: 1 1 16rem; max-width: 28rem; }
+        & .tags-pending { min-height: 2rem; }
+
         & .pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem; margin-top: 2rem; }
         & .pager { flex-wrap: wrap; }
         & .pages { display: flex; flex-wrap: wrap; justify-content: center; align-items: center; gap: 0.35rem; list-style: none; margin: 0; padding: 0; }

@@ -6,14 +6,7 @@ use keel::api::ApiCache;
 use keel::{ServerApp, ServerAppProps};
 
 fn cache() -> ApiCache {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/content");
-    let site = keel_content::Source { path: "site.toml".into(), text: std::fs::read_to_string(format!("{root}/site.toml")).unwrap() };
-    let articles: Vec<_> = std::fs::read_dir(format!("{root}/articles"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| keel_content::Source { text: std::fs::read_to_string(&p).unwrap(), path: p.display().to_string() })
-        .collect();
-    let out = keel_content::compile(&site, &articles, &Default::default()).unwrap();
+    let out = keel_content::fs::compile_bundled(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
     let cache = ApiCache::new("");
     for (path, bytes) in out.files.iter().filter(|(p, _)| p.starts_with("/api/")) {
         cache.insert(path, std::str::from_utf8(bytes).unwrap());

@@ -32,8 +32,7 @@ pub fn Articles() -> Html {
         let query = query.clone();
         Callback::from(move |e: InputEvent| {
             let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
-            let q = input.value();
-            let next = ArticlesQuery { q: Some(q).filter(|s| !s.trim().is_empty()), page: None, ..query.clone() };
+            let next = searching(&query, input.value());
             if let Some(nav) = &navigator {
                 // Replace, not push: typing must not fill the history.
                 let _ = nav.replace_with_query(&Route::Articles, &next);
@@ -62,7 +61,7 @@ pub fn Articles() -> Html {
                 }) }
             </ul>
         },
-        _ => html! { <div style="min-height:2rem"></div> },
+        _ => html! { <div class="tags-pending"></div> },
     };
 
     let heading = match &query.tag {
@@ -71,20 +70,20 @@ pub fn Articles() -> Html {
     };
     html! {
         <div class="container">
-            <header class="hero" style="padding-bottom:1.5rem">
+            <header class="hero index-hero">
                 <p class="eyebrow">{ "Writing" }</p>
                 <h1 id="page-title" tabindex="-1">{ heading }</h1>
                 <p class="lead">{ "Notes from production: APIs, reliability, and the teams that keep backends running." }</p>
             </header>
             <div class="filters" role="search">
-                <div class="field" style="margin:0;flex:1 1 16rem;max-width:28rem">
+                <div class="field search-field">
                     <label for="search">{ "Search articles" }</label>
                     <input id="search" type="search" value={query.q.clone().unwrap_or_default()} oninput={on_search}
                            autocomplete="off" aria-controls="results" placeholder="e.g. caching, OAuth, tech lead" />
                 </div>
                 { tag_links }
             </div>
-            if query.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            if search_words(&query).is_some() {
                 <SearchResults query={query.clone()} />
             } else {
                 <PagedList query={query.clone()} />
@@ -100,13 +99,7 @@ struct ListProps {
 
 #[component]
 fn PagedList(props: &ListProps) -> Html {
-    let page = props.query.page.unwrap_or(1).max(1);
-    let path = match &props.query.tag {
-        Some(t) if keel_model::paths::is_valid_slug(t) => keel_model::paths::tag_page(t, page),
-        Some(_) => keel_model::paths::tag_page("-", page), // an impossible tag: a clean 404
-        None => keel_model::paths::articles_page(page),
-    };
-    let data = use_api::<ArticlePage>(path);
+    let data = use_api::<ArticlePage>(list_path(&props.query));
     match data.state {
         Resource::Loading => html! { <CardsSkeleton label="articles" cards={6} /> },
         Resource::Failed(crate::api::FetchError::NotFound) => html! {
@@ -149,6 +142,28 @@ fn PagedList(props: &ListProps) -> Html {
                 </section>
             }
         }
+    }
+}
+
+/// The view after typing `typed` into the search field: the same tag, the
+/// first page of results, and no search at all for blank input.
+fn searching(query: &ArticlesQuery, typed: String) -> ArticlesQuery {
+    ArticlesQuery { q: Some(typed).filter(|s| !s.trim().is_empty()), page: None, ..query.clone() }
+}
+
+/// The search the view shows, if any: a query of only spaces is none, and
+/// the index lists articles instead.
+fn search_words(query: &ArticlesQuery) -> Option<&str> {
+    query.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+}
+
+/// The document of the list the view shows when it is not searching.
+fn list_path(query: &ArticlesQuery) -> String {
+    let page = query.page.unwrap_or(1).max(1);
+    match &query.tag {
+        Some(t) if keel_model::paths::is_valid_slug(t) => keel_model::paths::tag_page(t, page),
+        Some(_) => keel_model::paths::tag_page("-", page), // an impossible tag: a clean 404
+        None => keel_model::paths::articles_page(page),
     }
 }
 
@@ -290,7 +305,28 @@ fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<
 
 #[cfg(test)]
 mod tests {
-    use super::page_links;
+    use super::*;
+
+    fn query(tag: Option<&str>, q: Option<&str>, page: Option<u32>) -> ArticlesQuery {
+        ArticlesQuery { tag: tag.map(Into::into), q: q.map(Into::into), page }
+    }
+
+    #[test]
+    fn typing_a_search_keeps_the_tag_and_starts_at_the_first_page() {
+        let on_page_3 = query(Some("rest"), None, Some(3));
+        assert_eq!(searching(&on_page_3, "cache".into()), query(Some("rest"), Some("cache"), None));
+        assert_eq!(searching(&on_page_3, "  ".into()), query(Some("rest"), None, None), "blank input is no search");
+        assert_eq!(search_words(&query(None, Some(" oauth "), None)), Some("oauth"));
+        assert_eq!(search_words(&query(None, Some("   "), None)), None, "spaces list the articles");
+    }
+
+    #[test]
+    fn the_list_reads_the_tags_or_the_indexs_page() {
+        assert_eq!(list_path(&query(None, None, None)), "/api/v1/articles/page/1.json");
+        assert_eq!(list_path(&query(None, None, Some(0))), "/api/v1/articles/page/1.json", "pages start at 1");
+        assert_eq!(list_path(&query(Some("rest"), None, Some(2))), "/api/v1/tags/rest/page/2.json");
+        assert_eq!(list_path(&query(Some("../site"), None, None)), "/api/v1/tags/-/page/1.json", "a tag that cannot exist is a clean 404");
+    }
 
     #[test]
     fn pager_links() {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use keel_content::{Options as ContentOptions, Output, Source};
+use keel_content::{Options as ContentOptions, Output};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::cache::{self, Cache};
@@ -31,37 +31,12 @@ pub struct Options {
     pub partners: Vec<String>,
 }
 
-/// `content/site.toml` and `content/articles/*.md` under `content_dir`; paths in
-/// messages are relative to `root` when they can be.
-pub fn read_sources(root: &Path, content_dir: &Path) -> anyhow::Result<(Source, Vec<Source>)> {
-    let site_path = content_dir.join("site.toml");
-    let site = Source {
-        path: site_path.strip_prefix(root).unwrap_or(&site_path).display().to_string(),
-        text: std::fs::read_to_string(&site_path).with_context(|| format!("reading {}", site_path.display()))?,
-    };
-    let dir = content_dir.join("articles");
-    let mut articles = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.extension().is_some_and(|e| e == "md") {
-            let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {rel} (is it UTF-8?)"))?;
-            articles.push(Source { path: rel, text });
-        }
-    }
-    Ok((site, articles))
-}
-
 pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<Output> {
     compile_with(root, content_dir, drafts, &keel_content::NoCache)
 }
 
 fn compile_with(root: &Path, content_dir: &Path, drafts: bool, cache: &dyn keel_content::ArticleCache) -> anyhow::Result<Output> {
-    let (site, articles) = read_sources(root, content_dir)?;
+    let (site, articles) = keel_content::fs::read_sources(root, content_dir)?;
     match keel_content::compile_with(&site, &articles, &ContentOptions { drafts, ..Default::default() }, cache) {
         Ok(out) => Ok(out),
         Err(diagnostics) => {
@@ -634,7 +609,7 @@ mod tests {
     fn diagnostics_name_the_file_relative_to_the_root() {
         let bad = "+++\ntitle = \"Bad\"\ndate = 2025-01-01\nsummary = \"s\"\nauthor = \"nobody\"\n+++\n";
         let root = scratch(&[("bad-author.md", bad)]);
-        let (site, articles) = read_sources(&root, &root.join("content")).unwrap();
+        let (site, articles) = keel_content::fs::read_sources(&root, &root.join("content")).unwrap();
         let errors = keel_content::compile(&site, &articles, &Default::default()).err().unwrap();
         assert_eq!(errors[0].to_string(), "content/articles/bad-author.md:5: front matter: invalid type: string \"nobody\", expected an [author] table with name and role");
         let _ = std::fs::remove_dir_all(&root);

@@ -84,19 +84,19 @@ pub fn atom(site: &Site, articles: &[Article]) -> String {
     s
 }
 
-/// XML text and attribute escaping.
+/// XML text and attribute escaping (HTML's quoted-attribute rules are XML's
+/// too), without the control characters XML 1.0 cannot carry at all.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
+    let allowed = |c: char| (c as u32) >= 0x20 || matches!(c, '\n' | '\t' | '\r');
+    let kept: std::borrow::Cow<'_, str> = if s.chars().all(allowed) { s.into() } else { s.chars().filter(|&c| allowed(c)).collect::<String>().into() };
+    html_escape::encode_quoted_attribute(&kept).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn esc_escapes_markup_and_quotes_and_drops_what_xml_cannot_carry() {
+        assert_eq!(super::esc("a<b>&\"c\" 'd'"), "a&lt;b&gt;&amp;&quot;c&quot; &#x27;d&#x27;");
+        assert_eq!(super::esc("bell\u{7}\tline\n"), "bell\tline\n");
     }
-    out
 }

@@ -9,6 +9,8 @@
 mod error;
 mod feeds;
 mod front;
+#[cfg(feature = "fs")]
+pub mod fs;
 mod highlight;
 mod html;
 mod markdown;

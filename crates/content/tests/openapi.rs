@@ -2,7 +2,7 @@
 //! by file. A change to a model type that the contract does not describe (a
 //! new field, a renamed variant, a type change) fails here.
 
-use keel_content::{Options, Source, compile};
+use keel_content::Options;
 use serde_json::{Value, json};
 
 fn contract() -> Value {
@@ -37,14 +37,7 @@ fn schema_for(path: &str) -> Value {
 }
 
 fn bundled() -> keel_content::Output {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content");
-    let site = Source { path: "site.toml".into(), text: std::fs::read_to_string(format!("{root}/site.toml")).unwrap() };
-    let articles: Vec<Source> = std::fs::read_dir(format!("{root}/articles"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| Source { text: std::fs::read_to_string(&p).unwrap(), path: p.display().to_string() })
-        .collect();
-    compile(&site, &articles, &Options::default()).unwrap()
+    keel_content::fs::compile_bundled(&Options::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

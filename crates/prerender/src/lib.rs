@@ -217,12 +217,12 @@ pub fn script_json(json: &str) -> String {
     json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
 }
 
-fn text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+fn text(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_text(s)
 }
 
-fn attr(s: &str) -> String {
-    text(s).replace('"', "&quot;").replace('\'', "&#39;")
+fn attr(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_quoted_attribute(s)
 }
 
 #[cfg(test)]
@@ -235,6 +235,41 @@ mod tests {
         assert!(!s.contains("</script") && !s.contains("<!--"));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["t"], "</script><script>alert(1)</script><!--");
+    }
+
+    const SHELL: &str = "<!doctype html><html><head><title>Shell</title></head><body><div id=app></div></body></html>";
+
+    #[test]
+    fn the_route_tables_pages_are_rendered_with_their_own_head() {
+        let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
+        let renderer = Renderer::new(SHELL, &out.files).unwrap();
+        let pages = renderer.pages();
+        let files: Vec<_> = pages.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files.len(), 5 + out.articles.len(), "{files:?}");
+        for (file, url) in [("index.html", "/"), ("articles/index.html", "/articles"), ("404.html", "/404")] {
+            assert!(pages.iter().any(|p| p.file == file && p.url == url), "{file}: {files:?}");
+        }
+        for a in &out.articles {
+            let file = format!("articles/{}/index.html", a.meta.slug);
+            let page = pages.iter().find(|p| p.file == file).unwrap_or_else(|| panic!("{file}: {files:?}"));
+            assert_eq!(page.docs, [paths::site(), paths::article(&a.meta.slug)]);
+        }
+
+        let article = &out.articles[0];
+        let spec = pages.iter().find(|p| p.url == format!("/articles/{}", article.meta.slug)).unwrap();
+        let html = renderer.render(spec).unwrap();
+        assert!(html.contains(&format!("<title>{} · ", text(&article.meta.title))), "{html}");
+        assert!(html.contains("<meta property=\"og:type\" content=\"article\">"), "{html}");
+        assert!(html.contains(&format!("data-rendered=\"{}\"", spec.url)));
+
+        let html = renderer.render(pages.iter().find(|p| p.file == "404.html").unwrap()).unwrap();
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\">") && !html.contains("rel=\"canonical\""), "{html}");
+    }
+
+    #[test]
+    fn head_text_and_attributes_are_escaped() {
+        assert_eq!(text("<b> & \"q\""), "&lt;b&gt; &amp; \"q\"");
+        assert_eq!(attr("a\"b'c<&"), "a&quot;b&#x27;c&lt;&amp;");
     }
 
     #[test]

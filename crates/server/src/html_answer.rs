@@ -63,9 +63,29 @@ pub fn contact(result: Result<String, Error>, partners: &[String]) -> Response {
     res
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_text(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+    use keel_model::contact::{Field, FieldError};
+
+    #[tokio::test]
+    async fn messages_are_text_never_markup() {
+        let field = FieldError {
+            field: Field::Message,
+            message: "<script>alert(1)</script> & more".into(),
+        };
+        let res = contact(Err(Error::Validation(vec![field])));
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let page = std::str::from_utf8(&body).unwrap();
+        assert!(
+            page.contains("<li>&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</li>"),
+            "{page}"
+        );
+    }
 }

@@ -15,20 +15,8 @@ use tower::ServiceExt;
 const SHELL: &str = "<!doctype html><html><head><script type=module>boot()</script></head><body><div id=app></div></body></html>";
 
 fn site() -> SiteFiles {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content");
-    let site = keel_content::Source {
-        path: "site.toml".into(),
-        text: std::fs::read_to_string(format!("{root}/site.toml")).unwrap(),
-    };
-    let articles: Vec<_> = std::fs::read_dir(format!("{root}/articles"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| keel_content::Source {
-            text: std::fs::read_to_string(&p).unwrap(),
-            path: p.display().to_string(),
-        })
-        .collect();
-    let out = keel_content::compile(&site, &articles, &Default::default()).unwrap();
+    let out =
+        keel_content::fs::compile_bundled(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
     // The pages the build writes for this content (one per route and article).
     let pages = [
         "/index.html",

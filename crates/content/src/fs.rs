@@ -1,0 +1,103 @@
+//! Reading a content folder from disk: the one loader the build and the tests
+//! share (`features = ["fs"]`).
+//!
+//! The compiler does no IO (the crate's invariant): this module only reads the
+//! files, and hands them to [`crate::compile`] as [`Source`]s.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::{Diagnostic, Options, Output, Source};
+
+/// The repository's checkout, which holds the bundled `content/`.
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// `site.toml` and the `articles/*.md` of `content_dir`, articles in file-name
+/// order. Each source's path, which diagnostics name, is relative to `root`
+/// when the file is under it (`content/articles/rest.md`).
+pub fn read_sources(root: &Path, content_dir: &Path) -> io::Result<(Source, Vec<Source>)> {
+    let site = read(root, &content_dir.join("site.toml"))?;
+    let dir = content_dir.join("articles");
+    let mut paths = std::fs::read_dir(&dir)
+        .map_err(|e| named(e, &dir))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<Vec<PathBuf>>>()
+        .map_err(|e| named(e, &dir))?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "md"));
+    paths.sort();
+    let articles = paths.iter().map(|p| read(root, p)).collect::<io::Result<_>>()?;
+    Ok((site, articles))
+}
+
+/// The repository's own `content/` folder.
+pub fn bundled_dir() -> PathBuf {
+    Path::new(REPO).join("content")
+}
+
+/// The repository's own content, compiled: the site the tests render and serve.
+pub fn compile_bundled(options: &Options) -> Result<Output, LoadError> {
+    let (site, articles) = read_sources(Path::new(REPO), &bundled_dir()).map_err(LoadError::Read)?;
+    crate::compile(&site, &articles, options).map_err(LoadError::Content)
+}
+
+/// Why a content folder gave no output.
+#[derive(Debug)]
+pub enum LoadError {
+    /// A file could not be read (the error names it).
+    Read(io::Error),
+    /// The files were read and have authoring errors.
+    Content(Vec<Diagnostic>),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Read(e) => write!(f, "{e}"),
+            LoadError::Content(diagnostics) => {
+                for d in diagnostics {
+                    writeln!(f, "{d}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn read(root: &Path, path: &Path) -> io::Result<Source> {
+    let text = std::fs::read_to_string(path).map_err(|e| named(e, path))?;
+    Ok(Source { path: path.strip_prefix(root).unwrap_or(path).display().to_string(), text })
+}
+
+/// `e`, saying which file it is about.
+fn named(e: io::Error, path: &Path) -> io::Error {
+    let hint = if e.kind() == io::ErrorKind::InvalidData { " (is it UTF-8?)" } else { "" };
+    io::Error::new(e.kind(), format!("reading {}{hint}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_the_site_and_the_markdown_articles_in_name_order() {
+        let root = std::env::temp_dir().join(format!("keel-content-fs-{}", std::process::id()));
+        let articles = root.join("content/articles");
+        std::fs::create_dir_all(&articles).unwrap();
+        std::fs::write(root.join("content/site.toml"), "name = 'S'").unwrap();
+        for (name, text) in [("b.md", "B"), ("a.md", "A"), ("notes.txt", "not an article")] {
+            std::fs::write(articles.join(name), text).unwrap();
+        }
+        let (site, sources) = read_sources(&root, &root.join("content")).unwrap();
+        assert_eq!((site.path.as_str(), site.text.as_str()), ("content/site.toml", "name = 'S'"));
+        let got: Vec<_> = sources.iter().map(|s| (s.path.as_str(), s.text.as_str())).collect();
+        assert_eq!(got, [("content/articles/a.md", "A"), ("content/articles/b.md", "B")]);
+
+        std::fs::write(articles.join("c.md"), b"\xff").unwrap();
+        let err = read_sources(&root, &root.join("content")).err().unwrap().to_string();
+        assert!(err.contains("c.md (is it UTF-8?)"), "{err}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
