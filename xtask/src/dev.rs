@@ -621,11 +621,12 @@ fn reload_tag(build: &str) -> String {
     format!(r#"<script defer src="/_dev/reload.js" data-keel-dev-build="{}"></script>"#, escape(build))
 }
 
-/// The page with the reload script at the end of its head.
+/// The page with the reload script at the end of its head, or at its end
+/// (a minified page leaves out the tags HTML lets it omit).
 fn with_reload_script(page: &str, build: &str) -> String {
     match page.find("</head>") {
         Some(at) => format!("{}{}{}", &page[..at], reload_tag(build), &page[at..]),
-        None => page.to_string(),
+        None => format!("{page}{}", reload_tag(build)),
     }
 }
 
@@ -705,7 +706,10 @@ mod tests {
             with_reload_script("<html><head><title>t</title></head><body></body></html>", "7-1"),
             "<html><head><title>t</title><script defer src=\"/_dev/reload.js\" data-keel-dev-build=\"7-1\"></script></head><body></body></html>"
         );
-        assert_eq!(with_reload_script("no head", "1"), "no head");
+        assert_eq!(
+            with_reload_script("<!doctype html><meta charset=utf-8><p>minified", "1"),
+            "<!doctype html><meta charset=utf-8><p>minified<script defer src=\"/_dev/reload.js\" data-keel-dev-build=\"1\"></script>"
+        );
     }
 
     #[test]
