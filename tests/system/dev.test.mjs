@@ -32,14 +32,20 @@ function groupMembers(pgid) {
   return out.split('\n').map((l) => l.trim().split(/\s+/)).filter(([pid, g]) => g === String(pgid) && pid !== String(pgid));
 }
 
+/** A copy of content/ in `dir`/`name`, never the checkout's own. */
+function copyContent(name) {
+  const content = join(dir, name);
+  cpSync(join(ROOT, 'content'), content, { recursive: true });
+  const file = join(content, 'articles', `${SLUG}.md`);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^title = /m, `slug = "${SLUG}"\ntitle = `));
+  return content;
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keel-dev-'));
-  cpSync(join(ROOT, 'content'), join(dir, 'content'), { recursive: true });
-  const file = join(dir, 'content/articles', `${SLUG}.md`);
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/^title = /m, `slug = "${SLUG}"\ntitle = `));
   // Its own process group, so that the test can stop it as Ctrl-C in a
   // terminal does: SIGINT to the whole group.
-  dev = spawn(XTASK, ['dev', '--port', '0', '--content', join(dir, 'content')], {
+  dev = spawn(XTASK, ['dev', '--port', '0', '--content', copyContent('content')], {
     cwd: ROOT,
     detached: true,
     env: { ...process.env, KEEL_DATABASE: join(dir, 'keel.db') },
@@ -142,7 +148,7 @@ test('cargo xtask dev rebuilds on save, reloads the page, shows and clears autho
 test('stopping it with SIGTERM alone stops its keel-server too', async () => {
   // The same command, stopped by a signal only it receives (a process
   // manager, a closed session): it must stop its children itself.
-  const proc = spawn(XTASK, ['dev', '--port', '0', '--content', join(dir, 'content')], {
+  const proc = spawn(XTASK, ['dev', '--port', '0', '--content', copyContent('content2')], {
     cwd: ROOT,
     detached: true,
     env: { ...process.env, KEEL_DATABASE: join(dir, 'keel2.db') },

@@ -161,9 +161,6 @@ async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
         status: status_tx,
         server: server.clone(),
     };
-    let (changes_tx, changes) = mpsc::channel();
-    let _watcher = watch_sources(&ctx, changes_tx)?;
-    let builder = std::thread::spawn(move || ctx.run(changes));
 
     let app = axum::Router::new()
         .route("/_dev/reload.js", get(reload_js))
@@ -174,6 +171,9 @@ async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
         "Keel (dev) is running at http://127.0.0.1:{port}/  (watching {}, src/ and assets/; Ctrl-C to stop)",
         shown(root, &opts.content)
     );
+    let (changes_tx, changes) = mpsc::channel();
+    let _watcher = watch_sources(&ctx, changes_tx)?;
+    let builder = std::thread::spawn(move || ctx.run(changes));
     let stop = stop_signal();
     tokio::select! {
         served = axum::serve(listener, app) => served.context("the dev server stopped")?,
@@ -406,8 +406,10 @@ fn problems_of(e: &anyhow::Error) -> Vec<Problem> {
 /// `cargo build -p xtask`, its messages printed as cargo prints them and its
 /// errors collected by file and line. The new executable, or the errors.
 fn cargo_build_xtask(root: &Path) -> Result<PathBuf, Vec<Problem>> {
+    // Colours for a terminal, plain text for a log.
+    let format = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { "json-diagnostic-rendered-ansi" } else { "json" };
     let mut child = match Command::new("cargo")
-        .args(["build", "--package", "xtask", "--message-format=json-diagnostic-rendered-ansi"])
+        .args(["build", "--package", "xtask", "--message-format", format])
         .current_dir(root)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -432,7 +434,11 @@ fn cargo_build_xtask(root: &Path) -> Result<PathBuf, Vec<Problem>> {
                 problems.push(Problem {
                     file: span.and_then(|s| s["file_name"].as_str()).unwrap_or_default().to_string(),
                     line: span.and_then(|s| s["line_start"].as_u64()).unwrap_or(0) as usize,
-                    message: m["message"].as_str().unwrap_or("error").to_string(),
+                    // "mismatched types: expected `u32`, found `&str`"
+                    message: match span.and_then(|s| s["label"].as_str()) {
+                        Some(label) => format!("{}: {label}", m["message"].as_str().unwrap_or("error")),
+                        None => m["message"].as_str().unwrap_or("error").to_string(),
+                    },
                 });
             }
             Some("compiler-artifact") if msg["target"]["name"] == "xtask" => {
