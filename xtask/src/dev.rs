@@ -344,8 +344,13 @@ impl Builder {
         eprintln!("{report}");
         match self.server.replace(&self.root, &self.layout.dist) {
             Ok(addr) => {
+                // The clock, not the process id: a restart in place keeps the id.
+                static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
                 static BUILDS: AtomicU64 = AtomicU64::new(0);
-                let build = format!("{}-{}", std::process::id(), BUILDS.fetch_add(1, Ordering::Relaxed));
+                let run = STARTED.get_or_init(|| {
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
+                });
+                let build = format!("{run:x}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
                 self.status.send_replace(Status { served: Some(Served { addr, build }), problems: Vec::new() });
                 eprintln!("ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)", started.elapsed().as_secs_f64(), self.port);
             }
