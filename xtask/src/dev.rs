@@ -142,11 +142,11 @@ async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on 127.0.0.1:{} (choose another with --port)", opts.port))?;
     let port = listener.local_addr()?.port();
     let (status_tx, status_rx) = watch::channel(Status::default());
-    // The keel-server answering for the current build; whoever stops the
-    // command stops it, on every way out of this function.
+    let work = Workspace::claim(root)?;
+    // The keel-server answering for the current build: stopped on every way
+    // out of this function (before `work` goes, which it serves from).
     let server = Arc::new(ServerSlot::default());
     let _stop_server = StopOnDrop(server.clone());
-    let work = Workspace::claim(root)?;
     let ctx = Builder {
         root: root.to_path_buf(),
         layout: Layout {
@@ -180,7 +180,6 @@ async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
         signal = stop => eprintln!("\n{signal}: stopping"),
         _ = wait_thread(builder) => bail!("the builder stopped (see above)"),
     }
-    drop(work);
     Ok(())
 }
 
