@@ -22,9 +22,8 @@ const XTASK = join(ROOT, 'target/debug/xtask');
 const SLUG = 'rest-is-not-just-using-http-here-is-what-it-actually-means';
 
 let dir;
-let dev;
-let output = '';
 let browser;
+const started = [];
 
 /** Every process in the dev command's process group, but itself. */
 function groupMembers(pgid) {
@@ -41,46 +40,66 @@ function copyContent(name) {
   return content;
 }
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'keel-dev-'));
-  // Its own process group, so that the test can stop it as Ctrl-C in a
-  // terminal does: SIGINT to the whole group.
-  dev = spawn(XTASK, ['dev', '--port', '0', '--content', copyContent('content')], {
+/**
+ * `xtask dev` on `content`, a free port and a database of its own, in its
+ * own process group, so that a test can stop it as Ctrl-C in a terminal
+ * does: SIGINT to the whole group.
+ */
+function startDev(content) {
+  const proc = spawn(XTASK, ['dev', '--port', '0', '--content', content], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, KEEL_DATABASE: join(dir, 'keel.db') },
+    env: { ...process.env, KEEL_DATABASE: `${content}.db` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  dev.stdout.on('data', (d) => { output += d; });
-  dev.stderr.on('data', (d) => { output += d; });
+  started.push(proc);
+  const dev = { proc, output: '' };
+  proc.stdout.on('data', (d) => { dev.output += d; });
+  proc.stderr.on('data', (d) => { dev.output += d; });
+  /** Resolves with the first match of `re` in the output (after `since` characters). */
+  dev.waitFor = async (re, ms, since = 0) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const m = dev.output.slice(since).match(re);
+      if (m) return m;
+      if (proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no ${re} in the output of xtask dev within ${ms} ms:\n${dev.output}`);
+  };
+  /** Ctrl-C; resolves with the exit code once nothing it started runs. */
+  dev.interrupt = async () => {
+    const exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+    process.kill(-proc.pid, 'SIGINT');
+    const code = await exited;
+    for (let i = 0; i < 50 && groupMembers(proc.pid).length; i++) await new Promise((r) => setTimeout(r, 100));
+    return code;
+  };
+  return dev;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'keel-dev-'));
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (dev && dev.exitCode === null && dev.signalCode === null) {
-    try { process.kill(-dev.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const proc of started) {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
   }
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Resolves with the first match of `re` in the command's output. */
-async function waitFor(re, ms, since = 0) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const m = output.slice(since).match(re);
-    if (m) return m;
-    if (dev.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${re} in the output of cargo xtask dev within ${ms} ms:\n${output}`);
-}
-
 test('cargo xtask dev rebuilds on save, reloads the page, shows and clears authoring errors', async (t) => {
+  const dev = startDev(copyContent('content'));
+  const { waitFor } = dev;
   const [, url] = await waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)\//, 60000);
   // The first build: the cached wasm is reused (trunk does not run).
   await waitFor(/ready in [\d.]+ s/, 120000);
-  assert.match(output, /spa\s+[\d.]+ s\s+unchanged, reused/, 'the first build reused the trunk output');
+  assert.match(dev.output, /spa\s+[\d.]+ s\s+unchanged, reused/, 'the first build reused the trunk output');
 
   const page = await newPage(browser);
   const path = `/articles/${SLUG}`;
@@ -110,7 +129,7 @@ test('cargo xtask dev rebuilds on save, reloads the page, shows and clears autho
   // over the page (the last good build stays underneath).
   const broken = original.replace(`title = "${title}"`, `title = "${newTitle}"\ntitel = "typo"`);
   const line = broken.split('\n').findIndex((l) => l.startsWith('titel')) + 1;
-  const mark = output.length;
+  const mark = dev.output.length;
   writeFileSync(file, broken);
   const overlay = page.locator('#keel-dev-overlay');
   await overlay.waitFor({ timeout: 20000 });
@@ -134,38 +153,46 @@ test('cargo xtask dev rebuilds on save, reloads the page, shows and clears autho
   await page.close();
 
   // 4. Ctrl-C stops it and the server it started.
-  const pgid = dev.pid;
-  const children = groupMembers(pgid);
+  const children = groupMembers(dev.proc.pid);
   assert.ok(children.some(([, , comm]) => comm.startsWith('keel-server')), `a keel-server runs: ${JSON.stringify(children)}`);
-  const exited = new Promise((r) => dev.once('exit', (code, signal) => r({ code, signal })));
-  process.kill(-pgid, 'SIGINT');
-  const { code } = await exited;
-  assert.equal(code, 0, `cargo xtask dev exits cleanly on Ctrl-C:\n${output.slice(-2000)}`);
-  for (let i = 0; i < 50 && groupMembers(pgid).length; i++) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(groupMembers(pgid), [], 'nothing it started is left running');
+  assert.equal(await dev.interrupt(), 0, `cargo xtask dev exits cleanly on Ctrl-C:\n${dev.output.slice(-2000)}`);
+  assert.deepEqual(groupMembers(dev.proc.pid), [], 'nothing it started is left running');
 });
 
 test('stopping it with SIGTERM alone stops its keel-server too', async () => {
-  // The same command, stopped by a signal only it receives (a process
-  // manager, a closed session): it must stop its children itself.
-  const proc = spawn(XTASK, ['dev', '--port', '0', '--content', copyContent('content2')], {
-    cwd: ROOT,
-    detached: true,
-    env: { ...process.env, KEEL_DATABASE: join(dir, 'keel2.db') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
-  try {
-    for (let i = 0; i < 600 && !/ready in/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(out, /ready in/, out);
-    assert.ok(groupMembers(proc.pid).some(([, , c]) => c.startsWith('keel-server')), 'its server runs');
-    const exited = new Promise((r) => proc.once('exit', (code) => r(code)));
-    process.kill(proc.pid, 'SIGTERM');
-    assert.equal(await exited, 0, out);
-    assert.deepEqual(groupMembers(proc.pid), [], 'its server stopped with it');
-  } finally {
-    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
-  }
+  // A signal only the command receives (a process manager, a closed
+  // session): it must stop its children itself.
+  const dev = startDev(copyContent('content2'));
+  await dev.waitFor(/ready in/, 60000);
+  assert.ok(groupMembers(dev.proc.pid).some(([, , c]) => c.startsWith('keel-server')), 'its server runs');
+  const exited = new Promise((r) => dev.proc.once('exit', (code) => r(code)));
+  process.kill(dev.proc.pid, 'SIGTERM');
+  assert.equal(await exited, 0, dev.output);
+  assert.deepEqual(groupMembers(dev.proc.pid), [], 'its server stopped with it');
+});
+
+test('a site that has never built shows its problems, escaped, and then the site once fixed', async () => {
+  const content = copyContent('content3');
+  const file = join(content, 'articles', `${SLUG}.md`);
+  const good = readFileSync(file, 'utf8');
+  // A refused link whose text the message repeats: markup in it must stay text.
+  const bad = `${good}\n[x](<javascript:\\<img src=x onerror=window.__xss=1\\>>)\n`;
+  const line = bad.split('\n').findIndex((l) => l.startsWith('[x](<javascript')) + 1;
+  writeFileSync(file, bad);
+  const dev = startDev(content);
+  const [, url] = await dev.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)\//, 60000);
+  await dev.waitFor(/the build failed/, 60000);
+  const page = await newPage(browser);
+  const res = await page.goto(`${url}/articles/${SLUG}`);
+  assert.equal(res.status(), 500);
+  const problems = page.locator('#keel-dev-problems');
+  const text = await problems.textContent();
+  assert.ok(text.includes(`${SLUG}.md:${line}`), `file and line: ${text}`);
+  assert.ok(text.includes('javascript:<img src=x onerror=window.__xss=1>'), `the link, as text: ${text}`);
+  assert.equal(await page.locator('#keel-dev-problems img').count(), 0, 'no markup from the message');
+  writeFileSync(file, good);
+  await page.waitForFunction(() => document.querySelector('h1')?.textContent.startsWith('REST Is Not Just'), null, { timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await page.close();
+  assert.equal(await dev.interrupt(), 0, dev.output);
 });
