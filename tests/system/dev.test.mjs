@@ -182,6 +182,10 @@ test('a site that has never built shows its problems, escaped, and then the site
   const dev = startDev(content);
   const [, url] = await dev.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)\//, 60000);
   await dev.waitFor(/the build failed/, 60000);
+  // As sent (the script then keeps the list current, from text nodes).
+  const raw = await (await fetch(`${url}/articles/${SLUG}`)).text();
+  assert.ok(raw.includes('javascript:&lt;img src=x onerror=window.__xss=1&gt;'), `escaped in the page as sent: ${raw}`);
+  assert.ok(!raw.includes('<img'), 'no markup from the message in the page as sent');
   const page = await newPage(browser);
   const res = await page.goto(`${url}/articles/${SLUG}`);
   assert.equal(res.status(), 500);
