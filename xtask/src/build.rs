@@ -44,14 +44,24 @@ fn compile_with(root: &Path, content_dir: &Path, drafts: bool, cache: &dyn keel_
             for d in &diagnostics {
                 eprintln!("{d}");
             }
-            bail!(
-                "{} problem{} in content/; nothing was written and the previous build is untouched",
-                diagnostics.len(),
-                if diagnostics.len() == 1 { "" } else { "s" }
-            )
+            Err(ContentErrors(diagnostics).into())
         }
     }
 }
+
+/// The compiler's diagnostics, as the error of a build that stopped at the
+/// content (`cargo xtask dev` shows them in the browser too).
+#[derive(Debug)]
+pub struct ContentErrors(pub Vec<keel_content::Diagnostic>);
+
+impl std::fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} problem{} in content/; nothing was written and the previous build is untouched", if n == 1 { "" } else { "s" })
+    }
+}
+
+impl std::error::Error for ContentErrors {}
 
 /// Compile `content_dir` and list what it would write; with `out`, write it there.
 pub fn check_content(root: &Path, content_dir: &Path, out_dir: Option<&Path>, drafts: bool) -> anyhow::Result<()> {
@@ -232,7 +242,7 @@ pub fn reset_peak_memory() {
 /// Trunk's output for the SPA's current sources: reused when nothing trunk
 /// reads has changed (its wasm compile and wasm-opt take minutes), built
 /// otherwise. Returns the folder and whether trunk ran.
-fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
+pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let root = &layout.root;
     let mut inputs: Vec<PathBuf> =
         ["index.html", "Trunk.toml", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"].iter().map(|f| root.join(f)).collect();

@@ -2,6 +2,9 @@
 //!
 //!     cargo xtask run          set up, build the release site, serve it at http://127.0.0.1:8080
 //!                              (--drafts: include articles marked draft, for writers)
+//!     cargo xtask dev          for writers: build, serve at http://127.0.0.1:8081 with the contact intake,
+//!                              rebuild what changed on every save and reload the browser; problems show
+//!                              in the browser too (--port N, --content DIR, --drafts)
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
 //!                              (--config keel.toml or KEEL_CONFIG: the server's configuration, whose
@@ -20,6 +23,7 @@
 mod bench;
 mod build;
 mod cache;
+mod dev;
 mod load;
 mod setup;
 mod sizes;
@@ -83,6 +87,10 @@ fn run() -> anyhow::Result<()> {
             setup::ensure(&root, setup::Need::Build)?;
             build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })?;
             serve(&root)
+        }
+        Some("dev") => {
+            setup::ensure(&root, setup::Need::Build)?;
+            dev::run(&root, dev::Options::parse(&root, &cwd, &args[1..])?)
         }
         Some("test") => {
             setup::ensure(&root, setup::Need::All)?;

@@ -5,9 +5,10 @@
 //!    and the SPA's server-rendering test.
 //! 2. The release site is built, then the browser tests (tests/browser/*.test.mjs,
 //!    node --test + playwright-core on Debian's Chromium) and the system tests
-//!    (tests/system/*.test.mjs: crash recovery, notification retries) run
-//!    against the real server, which each test file starts itself on a free
-//!    loopback port with its own database.
+//!    (tests/system/*.test.mjs: crash recovery, notification retries, nginx,
+//!    and `dev.test.mjs`, the writers' `cargo xtask dev` loop on a copy of
+//!    content/) run against the real server, which each test file starts
+//!    itself on a free loopback port with its own database.
 //! 3. The cross-engine suite (tests/engines/): Chromium, Firefox and WebKit
 //!    over WebDriver, side by side, each with its own server.
 
