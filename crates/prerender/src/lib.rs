@@ -245,7 +245,11 @@ mod tests {
         let renderer = Renderer::new(SHELL, &out.files).unwrap();
         let pages = renderer.pages();
         let files: Vec<_> = pages.iter().map(|p| p.file.as_str()).collect();
-        assert_eq!(files.len(), 5 + out.articles.len(), "{files:?}");
+        // Five fixed pages and one per article; the embed views: the list, the
+        // form, one per article and one per tag.
+        let tags = out.files.keys().filter(|k| paths::tag_of_first_page(k).is_some()).count();
+        assert!(tags > 0);
+        assert_eq!(files.len(), 5 + out.articles.len() + 2 + out.articles.len() + tags, "{files:?}");
         for (file, url) in [("index.html", "/"), ("articles/index.html", "/articles"), ("404.html", "/404")] {
             assert!(pages.iter().any(|p| p.file == file && p.url == url), "{file}: {files:?}");
         }

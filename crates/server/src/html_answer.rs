@@ -79,7 +79,7 @@ mod tests {
             field: Field::Message,
             message: "<script>alert(1)</script> & more".into(),
         };
-        let res = contact(Err(Error::Validation(vec![field])));
+        let res = contact(Err(Error::Validation(vec![field])), &[]);
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = to_bytes(res.into_body(), usize::MAX).await.unwrap();
         let page = std::str::from_utf8(&body).unwrap();
