@@ -12,8 +12,12 @@ import http from 'node:http';
 
 export const SITE_HOST = 'keel.test';
 
-/** Start the proxy on a free loopback port, forwarding keel.test to `target` (http://127.0.0.1:port). */
-export async function startProxy(target) {
+/**
+ * Start the proxy on a free loopback port, forwarding keel.test to `target`
+ * (http://127.0.0.1:port). `hosts` maps other host names to request
+ * handlers the test serves itself (a partner's page on its own origin).
+ */
+export async function startProxy(target, { hosts = {} } = {}) {
   const upstream = new URL(target);
   const failures = []; // { match(path), times, done, status, body }
   const holds = []; // { pattern, waiting: [resume], released, seen }
@@ -26,6 +30,7 @@ export async function startProxy(target) {
     } catch {
       return refuse(res, 400, `not a proxy request: ${req.url}`);
     }
+    if (Object.hasOwn(hosts, url.hostname)) return hosts[url.hostname](req, res);
     if (url.hostname !== SITE_HOST) return refuse(res, 502, `the test proxy only serves ${SITE_HOST}, not ${url.hostname}`);
     log.push(`${req.method} ${url.pathname}`);
 

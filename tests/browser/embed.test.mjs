@@ -6,41 +6,21 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, ROOT, SEED_SLUG, SERVER_BIN, startServer } from '../harness.mjs';
+import { partnerHandler } from '../partner.mjs';
 
-const FIXTURE = join(ROOT, 'tests/fixtures/partner');
-const TAG = 'teams';
 let host, hostUrl, keel, browser;
-
-/** The CSP docs/embedding.md gives a partner for both modes, and nothing else. */
-const csp = (keelOrigin, self) => [
-  "default-src 'none'",
-  `script-src ${self} ${keelOrigin} 'wasm-unsafe-eval'`,
-  `style-src ${self}`,
-  `img-src ${self} ${keelOrigin}`,
-  `connect-src ${keelOrigin}`,
-  `frame-src ${keelOrigin}`,
-  'base-uri https://elsewhere.invalid',
-].join('; ');
 
 before(async () => {
   // The partner's page: another origin (another port) than Keel's.
-  host = createServer((req, res) => {
-    const file = req.url === '/' || req.url.startsWith('/?') ? 'index.html' : req.url.slice(1);
-    if (file === 'favicon.ico') { res.writeHead(204); res.end(); return; }
-    if (!['index.html', 'host.css', 'router.js'].includes(file)) { res.writeHead(404); res.end(); return; }
-    const type = { html: 'text/html', css: 'text/css', js: 'text/javascript' }[file.split('.').pop()];
-    const body = readFileSync(join(FIXTURE, file), 'utf8')
-      .replaceAll('{{HOST}}', hostUrl).replaceAll('{{KEEL}}', keel.url)
-      .replaceAll('{{SLUG}}', SEED_SLUG).replaceAll('{{TAG}}', TAG);
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-security-policy': csp(keel.url, hostUrl) });
-    res.end(body);
-  });
+  let serve = (req, res) => { res.writeHead(503); res.end(); };
+  host = createServer((req, res) => serve(req, res));
   await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
   hostUrl = `http://127.0.0.1:${host.address().port}`;
   keel = await startServer({ env: { KEEL_ALLOWED_ORIGINS: hostUrl, KEEL_RATE_LIMIT_BURST: '50' } });
+  serve = partnerHandler({ self: hostUrl, keelOrigin: keel.url });
   browser = await launchBrowser();
 });
 after(async () => {

@@ -5,14 +5,16 @@
 // the site at http://keel.test/, a plain-HTTP origin that is not a secure
 // context.
 //
-// To add a case (e.g. the partner embeds on the hostile host page, once they
-// exist), add one `test` to `cases` below: it runs on every engine.
+// To add a case, add one `test` to `cases` below: it runs on every engine.
+// The partner embeds' case opens the hostile partner page (tests/partner.mjs)
+// at http://partner.test/, through the same proxy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { By } from 'selenium-webdriver';
 import { SERVER_BIN, SEED_SLUG, startServer } from '../harness.mjs';
 import { startProxy } from '../proxy.mjs';
+import { partnerHandler } from '../partner.mjs';
 import { ENGINES, launch } from './session.mjs';
 
 const PAGES = [
@@ -24,6 +26,8 @@ const PAGES = [
   ['/contact', /Tell us about your project/, '12 Jalan Bligo', true],
   ['/no/such/page', /could not find/, 'could not find', false],
 ];
+
+const PARTNER = 'http://partner.test';
 
 /** The checks, in order, for one engine session `s`. */
 function cases(get) {
@@ -179,6 +183,52 @@ function cases(get) {
     assert.doesNotMatch(await alerts(), /Could not load/);
     assert.deepEqual(await s.takeErrors(), []);
   });
+
+  test('a hostile partner page embeds every view, in an iframe and inline', { timeout: 120000 }, async () => {
+    const s = get();
+    await s.harvest();
+    await s.driver.get(PARTNER + '/');
+    s.loaded = true;
+    await s.waitFor('the partner page', () => s.js('return document.readyState !== "loading" && location.host === "partner.test"'));
+    await s.collect();
+    const start = await s.js('return [location.href, history.length]');
+    // Frames: each view in its own iframe, the count applied, the design intact.
+    await s.waitFor('the four frames', () => s.js(
+      'return ["frame-articles", "frame-tag", "frame-article", "frame-contact"].every((id) => document.querySelector("#" + id + " iframe"))'));
+    const frame = await s.$('#frame-articles iframe');
+    await s.driver.switchTo().frame(frame);
+    try {
+      await s.waitFor('the framed list', async () => (await s.count('.embed-list li')) > 0, 20000);
+      assert.equal(await s.js('return [...document.querySelectorAll(".embed-list > li")].filter((li) => li.offsetParent).length'), 3);
+      assert.equal(await s.js('return getComputedStyle(document.querySelector(".embed-title")).fontSize'), '22px');
+    } finally {
+      await s.driver.switchTo().defaultContent();
+    }
+    await s.waitFor('the iframe sized to its content', () => s.js('return document.querySelector("#frame-articles iframe").getBoundingClientRect().height > 300'), 20000);
+    // Inline: the app in each shadow root, once scrolled near.
+    await s.js('document.querySelector("#inline-contact").scrollIntoView()');
+    const inShadow = (id, script) => s.js(`const r = document.querySelector("#${id}").shadowRoot; return r && (${script})`);
+    await s.waitFor('the inline list', () => inShadow('inline-articles', 'r.querySelectorAll(".embed-list li").length > 0'), 30000);
+    assert.equal(await inShadow('inline-articles', '[...r.querySelectorAll(".embed-list > li")].filter((li) => li.offsetParent).length'), 4);
+    assert.equal(await inShadow('inline-articles', 'getComputedStyle(r.querySelector(".embed-title")).fontSize'), '22px');
+    assert.match(await inShadow('inline-articles', 'getComputedStyle(r.querySelector(".embed-title")).fontFamily'), /system-ui/);
+    assert.equal(await s.js('return getComputedStyle(document.querySelector("#host-note")).color'), 'rgb(255, 0, 255)', 'the host keeps its look');
+    // The inline contact form, filled as a visitor does, stored as the partner's.
+    const name = `Partner in ${s.name}`;
+    await s.waitFor('the inline form', () => inShadow('inline-contact', '!!r.querySelector("input[name=name]")'), 30000);
+    await s.js(`const r = document.querySelector("#inline-contact").shadowRoot;
+      const fill = (sel, v) => { const el = r.querySelector(sel); el.focus(); el.value = v; el.dispatchEvent(new Event("input", { bubbles: true })); };
+      fill("input[name=name]", arguments[0]); fill("input[name=email]", "partner@example.org");
+      fill("textarea[name=message]", "A request from a partner page, in every engine.");
+      r.querySelector("input[name=consent]").click(); r.querySelector("button[type=submit]").click();`, name);
+    await s.waitFor('the thank-you note', () => inShadow('inline-contact', '/Thank you/.test(r.textContent)'), 20000);
+    const all = JSON.parse(execFileSync(SERVER_BIN, ['submissions', '--database', s.db, 'export', '--format', 'json'], { encoding: 'utf8' }));
+    assert.equal(all.find((x) => x.name === name)?.partner_origin, PARTNER);
+    assert.deepEqual(await s.js('return [location.href, history.length]'), start, 'the host URL and history are untouched');
+    assert.deepEqual(await s.js('return Object.keys(window.Keel).sort()'), ['embedding', 'scan', 'version']);
+    const errors = (await s.takeErrors()).filter((e) => !/no-such-article|404/.test(e));
+    assert.deepEqual(errors, []);
+  });
 }
 
 // The engines run side by side.
@@ -188,8 +238,8 @@ describe('every engine', { concurrency: true }, () => {
     describe(name, { concurrency: 1 }, () => {
       let server, proxy, session;
       before(async () => {
-        server = await startServer({ env: { KEEL_RATE_LIMIT_BURST: '1000' } });
-        proxy = await startProxy(server.url);
+        server = await startServer({ env: { KEEL_RATE_LIMIT_BURST: '1000', KEEL_ALLOWED_ORIGINS: PARTNER } });
+        proxy = await startProxy(server.url, { hosts: { 'partner.test': partnerHandler({ self: PARTNER, keelOrigin: 'http://keel.test' }) } });
         session = await launch(name, proxy);
         session.db = server.db;
         console.log(`# ${name} ${session.version} (errors: ${session.collectors})`);

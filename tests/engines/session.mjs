@@ -231,6 +231,9 @@ class Session {
     this.loaded = true;
   }
 
+  /** Start collecting the current document's errors (see `takeErrors`). */
+  async collect() { await this.driver.executeScript(COLLECTOR); }
+
   $(css) { return this.driver.findElement(By.css(css)); }
   async count(css) { return (await this.driver.findElements(By.css(css))).length; }
   async text(css) { return (await this.driver.wait(until.elementLocated(By.css(css)), 10000, `${css} did not appear`)).getText(); }
