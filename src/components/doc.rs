@@ -52,7 +52,6 @@ fn block(b: &Block) -> Html {
                 </code></pre>
             }
         }
-        Block::Image { src, alt, title, width, height } => image(src, alt, title.as_deref(), *width, *height),
         Block::Table { align, head, rows } => {
             let style = |i: usize| match align.get(i) {
                 Some(Align::Center) => Some("align-center"),
@@ -96,7 +95,7 @@ fn inline(i: &Inline) -> Html {
         Inline::Code { text } => html! { <code>{ text }</code> },
         Inline::Break => html! { <br /> },
         Inline::Link { href, title, content } => link(href, title.as_deref(), inlines(content)),
-        Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), None, None),
+        Inline::Image { src, alt, title } => image(src, alt, title.as_deref()),
     }
 }
 
@@ -117,12 +116,11 @@ fn link(href: &str, title: Option<&str>, children: Html) -> Html {
     }
 }
 
-fn image(src: &str, alt: &str, title: Option<&str>, width: Option<u32>, height: Option<u32>) -> Html {
+fn image(src: &str, alt: &str, title: Option<&str>) -> Html {
     if !is_safe_url(src) {
         return html! { { alt } };
     }
     html! {
-        <img src={src.to_string()} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async"
-             width={width.map(|w| w.to_string())} height={height.map(|h| h.to_string())} />
+        <img src={src.to_string()} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async" />
     }
 }
