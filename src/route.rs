@@ -234,7 +234,6 @@ mod tests {
                 tags: vec!["queues".into()],
                 author: keel_model::Author { name: "Ada".into(), role: "Engineer".into() },
                 reading_minutes: 4,
-                cover: None,
             },
             word_count: 800,
             excerpt: String::new(),

@@ -97,12 +97,12 @@ export async function newPage(browser, { width = 1280, height = 900, colorScheme
 export const SEED_SLUG = 'why-backend-developers-often-carry-the-most-responsibility-in-a-team';
 
 /**
- * A copy of the built site whose API is compiled from other content: the
- * given article files (a folder) beside the bundled site.toml. Uses the xtask
- * binary that `cargo xtask test` has just built.
+ * The site built from other content: the given article files (a folder)
+ * beside the bundled site.toml. Uses the xtask binary that `cargo xtask test`
+ * has just built, and the SPA of the checkout's last build.
  */
 export async function siteWithArticles(articlesDir) {
-  const { cpSync, mkdirSync, readdirSync, rmSync: rm } = await import('node:fs');
+  const { cpSync, mkdirSync, rmSync: rm } = await import('node:fs');
   const { execFileSync } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'keel-site-'));
   const content = join(dir, 'content');
@@ -110,9 +110,8 @@ export async function siteWithArticles(articlesDir) {
   cpSync(join(ROOT, 'content/site.toml'), join(content, 'site.toml'));
   cpSync(articlesDir, join(content, 'articles'), { recursive: true });
   const dist = join(dir, 'dist');
-  cpSync(join(ROOT, 'dist'), dist, { recursive: true });
-  rm(join(dist, 'api'), { recursive: true, force: true });
-  for (const f of readdirSync(dist)) if (/\.(br|gz)$/.test(f)) rm(join(dist, f));
-  execFileSync(join(ROOT, 'target/debug/xtask'), ['content', '--content', content, '--out', dist], { stdio: 'pipe' });
+  // A real build of that content (the SPA reused from the checkout's build):
+  // its pages, API and compressed forms, as `cargo xtask build` writes them.
+  execFileSync(join(ROOT, 'target/debug/xtask'), ['build', '--content', content, '--dist', dist], { stdio: 'pipe' });
   return { dist, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

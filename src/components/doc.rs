@@ -63,7 +63,6 @@ fn block(b: &Block, cx: Cx) -> Html {
                 </code></pre>
             }
         }
-        Block::Image { src, alt, title, width, height } => image(src, alt, title.as_deref(), *width, *height, cx),
         Block::Table { align, head, rows } => {
             let style = |i: usize| match align.get(i) {
                 Some(Align::Center) => Some("align-center"),
@@ -107,7 +106,7 @@ fn inline(i: &Inline, cx: Cx) -> Html {
         Inline::Code { text } => html! { <code>{ text }</code> },
         Inline::Break => html! { <br /> },
         Inline::Link { href, title, content } => link(href, title.as_deref(), inlines(content, cx), cx),
-        Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), None, None, cx),
+        Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), cx),
     }
 }
 
@@ -134,7 +133,7 @@ fn link(href: &str, title: Option<&str>, children: Html, cx: Cx) -> Html {
     }
 }
 
-fn image(src: &str, alt: &str, title: Option<&str>, width: Option<u32>, height: Option<u32>, cx: Cx) -> Html {
+fn image(src: &str, alt: &str, title: Option<&str>, cx: Cx) -> Html {
     if !is_safe_url(src) {
         return html! { { alt } };
     }
@@ -144,7 +143,6 @@ fn image(src: &str, alt: &str, title: Option<&str>, width: Option<u32>, height: 
         _ => src.to_string(),
     };
     html! {
-        <img {src} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async"
-             width={width.map(|w| w.to_string())} height={height.map(|h| h.to_string())} />
+        <img {src} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async" />
     }
 }

@@ -77,15 +77,42 @@ test('the skip link is the first stop and moves focus to main', async () => {
   await page.close();
 });
 
-test('focus is visible on links and buttons', async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url + '/');
-  await page.waitForSelector('#page-title');
-  for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
-  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
-  assert.notEqual(outline, 'none');
-  await page.close();
-});
+// Our ring, not the browser's: Chromium draws a ring of its own (style `auto`,
+// about 1px, its own colour) on any focused link, so "has an outline" would
+// pass without our stylesheet. Each stop must carry the ring style.rs sets:
+// 3px solid in the theme's --focus colour, 2px off the element (a card link
+// rings its whole card).
+for (const colorScheme of ['light', 'dark']) {
+  test(`keyboard focus shows our ring on links and buttons (${colorScheme})`, async () => {
+    const context = await browser.newContext({ colorScheme });
+    const page = await context.newPage();
+    await page.goto(server.url + '/');
+    await page.waitForSelector('#page-title');
+    const focus = await page.evaluate(() => {
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--focus)';
+      document.querySelector('#main').append(probe);
+      const c = getComputedStyle(probe).color;
+      probe.remove();
+      return c;
+    });
+    const seen = new Set();
+    for (let i = 0; i < 14; i++) {
+      await page.keyboard.press('Tab');
+      const ring = await page.evaluate(() => {
+        const el = document.activeElement;
+        const ringed = el.closest('.card') ?? el;
+        const s = getComputedStyle(ringed);
+        return { tag: el.tagName, text: el.textContent.trim().slice(0, 30), style: s.outlineStyle, width: s.outlineWidth, color: s.outlineColor, offset: s.outlineOffset };
+      });
+      seen.add(ring.tag);
+      assert.deepEqual({ style: ring.style, width: ring.width, color: ring.color, offset: ring.offset },
+        { style: 'solid', width: '3px', color: focus, offset: '2px' }, `${ring.tag} “${ring.text}”`);
+    }
+    assert.ok(seen.has('A') && seen.has('BUTTON'), `links and buttons were checked: ${[...seen]}`);
+    await context.close();
+  });
+}
 
 test('on a phone the menu is a disclosure button', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 800 } });

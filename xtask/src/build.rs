@@ -111,10 +111,21 @@ impl Layout {
             spa: root.join("target/keel-build-spa"),
         }
     }
+
+    /// Another content folder and another `dist/` (the tests' sites of other
+    /// content); such a build has its own work folder beside its `dist/`.
+    pub fn with(self, content: Option<PathBuf>, dist: Option<PathBuf>) -> Layout {
+        let work = dist.as_ref().map(|d| d.with_file_name("keel-build-work")).unwrap_or(self.work);
+        Layout { content: content.unwrap_or(self.content), dist: dist.unwrap_or(self.dist), work, ..self }
+    }
 }
 
 pub fn site(root: &Path, opts: &Options) -> anyhow::Result<()> {
-    let report = build(&Layout::of(root), opts)?;
+    site_in(&Layout::of(root), opts)
+}
+
+pub fn site_in(layout: &Layout, opts: &Options) -> anyhow::Result<()> {
+    let report = build(layout, opts)?;
     eprintln!("{report}");
     Ok(())
 }

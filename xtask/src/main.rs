@@ -8,7 +8,8 @@
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
 //!                              (--config keel.toml or KEEL_CONFIG: the server's configuration, whose
-//!                              allowed_origins may frame the embed pages in _headers and nginx.conf)
+//!                              allowed_origins may frame the embed pages in _headers and nginx.conf;
+//!                              --content DIR --dist DIR: another content folder, into another dist)
 //!     cargo xtask bench-build  build generated sites (--articles 5,200,1000) and print each phase's time:
 //!                              full, unchanged, and after one article changed
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
@@ -71,7 +72,9 @@ fn run() -> anyhow::Result<()> {
         Some("setup") => setup::ensure(&root, setup::Need::All),
         Some("build") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })
+            let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));
+            let layout = build::Layout::of(&root).with(flag("--content"), flag("--dist"));
+            build::site_in(&layout, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })
         }
         Some("bench-build") => {
             setup::ensure(&root, setup::Need::Build)?;

@@ -20,7 +20,6 @@ pub struct FrontMatter {
     pub author: AuthorFm,
     #[serde(default)]
     pub draft: bool,
-    pub cover: Option<CoverFm>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,14 +29,6 @@ pub struct AuthorFm {
     pub role: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoverFm {
-    pub src: Spanned<String>,
-    pub alt: String,
-    pub width: u32,
-    pub height: u32,
-}
 
 /// The front matter, and the Markdown body with the line it starts on.
 pub struct Split<'a> {
@@ -96,7 +87,6 @@ fn first_line(s: &str) -> String {
         .unwrap_or(s)
         .trim()
         .replace("struct AuthorFm", "an [author] table with name and role")
-        .replace("struct CoverFm", "a [cover] table with src, alt, width and height")
         .replace("struct FrontMatter", "front matter fields")
 }
 

@@ -65,7 +65,6 @@ fn block(out: &mut String, b: &Block, origin: &str) {
             }
             out.push_str("</code></pre>");
         }
-        Block::Image { src, alt, .. } => out.push_str(&format!("<p><img src=\"{}\" alt=\"{}\"></p>", esc(&url(src, origin)), esc(alt))),
         Block::Table { align, head, rows } => {
             out.push_str("<table><thead><tr>");
             let style = |i: usize| match align.get(i) {

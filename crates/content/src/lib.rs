@@ -20,7 +20,7 @@ mod site;
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
-use keel_model::{Article, ArticlePage, ArticleSummary, Author, Image, TagCount, paths};
+use keel_model::{Article, ArticlePage, ArticleSummary, Author, TagCount, paths};
 
 pub use error::Diagnostic;
 pub use front::slugify;
@@ -260,11 +260,6 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
             ));
         }
     }
-    if let Some(c) = &fm.cover
-        && !keel_model::doc::is_safe_url(c.src.get_ref())
-    {
-        return Err(at(split.line(&c.src), format!("the cover image `{}` is refused", c.src.get_ref())));
-    }
     let body = markdown::parse(file, split.body, split.body_line_offset)?;
     let word_count = body.text.split_whitespace().count() as u32;
     let fm = split.front;
@@ -277,7 +272,6 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
         tags: fm.tags.into_iter().map(toml::Spanned::into_inner).collect(),
         author: Author { name: fm.author.name.into_inner(), role: fm.author.role.into_inner() },
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
-        cover: fm.cover.map(|c| Image { src: c.src.into_inner(), alt: c.alt, width: c.width, height: c.height }),
     };
     let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
     let article = Article { meta, word_count, excerpt, toc: body.toc, body: body.blocks, more: Vec::new() };

@@ -110,7 +110,6 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             author: Author { name: "A".into(), role: "R".into() },
             reading_minutes: 1,
-            cover: None,
         }
     }
 

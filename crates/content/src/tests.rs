@@ -61,7 +61,7 @@ fn hostile_markdown_never_becomes_markup() {
 fn authoring_errors_name_file_and_line() {
     check_err("title = \"x\"", expect!["a.md:1: an article must start with front matter: a line `+++`, TOML fields (title, date, summary, author…), then another `+++`"]);
     check_err("+++\ntitle = \"x\"\n", expect!["a.md:1: the front matter is never closed: add a line `+++` after its last field"]);
-    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\nautor = \"x\"\n"), expect!["a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`, `cover`"]);
+    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\nautor = \"x\"\n"), expect!["a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`"]);
     check_err(&FRONT.replace("summary = \"S\"\n", ""), expect!["a.md:2: front matter: missing field `summary`"]);
     check_err(&FRONT.replace("2025-01-02", "2025-13-02"), expect!["a.md:3: front matter: invalid date, expected month between 01 and 12"]);
     check_err(&FRONT.replace("2025-01-02", "\"yesterday\""), expect![[r#"a.md:3: front matter: invalid type: string "yesterday", expected a TOML datetime"#]]);

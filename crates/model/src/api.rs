@@ -68,14 +68,6 @@ pub struct Author {
     pub role: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Image {
-    pub src: String,
-    pub alt: String,
-    pub width: u32,
-    pub height: u32,
-}
-
 /// What a card shows: enough to list an article without its body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ArticleSummary {
@@ -88,7 +80,6 @@ pub struct ArticleSummary {
     pub tags: Vec<String>,
     pub author: Author,
     pub reading_minutes: u32,
-    pub cover: Option<Image>,
 }
 
 /// `/api/v1/articles/{slug}.json`.

@@ -16,7 +16,6 @@ pub enum Block {
     Quote { content: Vec<Block> },
     /// A code block, highlighted at build time: one entry per line.
     Code { lang: Option<String>, lines: Vec<Vec<Span>> },
-    Image { src: String, alt: String, title: Option<String>, width: Option<u32>, height: Option<u32> },
     Table { align: Vec<Align>, head: Vec<Vec<Inline>>, rows: Vec<Vec<Vec<Inline>>> },
     Rule,
 }
