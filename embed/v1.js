@@ -13,10 +13,15 @@
   var w = window, d = document;
   if (w.Keel && w.Keel.version === 1) { w.Keel.scan(); return; }
 
-  // Our origin is the script's own; the build writes the app's hashed names.
+  // Our site is where this script is (origin, and base path if any); the
+  // build writes the app's hashed names and, when it has one, the API's origin.
   var me = d.currentScript || d.querySelector('script[src*="/embed/v1.js"]');
-  var ORIGIN = "", GLUE = "__KEEL_GLUE__", WASM = "__KEEL_WASM__";
-  try { ORIGIN = new URL(me.src, location.href).origin; } catch (e) { return; }
+  var SITE, ORIGIN, API = "__KEEL_API__", GLUE = "__KEEL_GLUE__", WASM = "__KEEL_WASM__";
+  try {
+    SITE = new URL(me.src, location.href).href.replace(/\/embed\/v1\.js([?#].*)?$/, "");
+    ORIGIN = new URL(SITE).origin;
+  } catch (e) { return; }
+  API = API || SITE;
 
   var VIEWS = { articles: 1, article: 1, contact: 1 };
   var TITLES = { articles: "Latest articles from Keel", article: "An article from Keel", contact: "Contact Keel" };
@@ -42,6 +47,7 @@
     s.path = s.view == "contact" ? "/embed/contact"
       : s.view == "article" ? "/embed/articles/" + s.slug
       : s.tag ? "/embed/tags/" + s.tag : "/embed/articles";
+    s.url = SITE + s.path;
     return s;
   }
 
@@ -73,9 +79,9 @@
     f.addEventListener("load", function () {
       // An embed view says hello as it loads; a page that is not one (a 404,
       // an error from a proxy) never does.
-      setTimeout(function () { if (!record.ready) fail(el, "the " + s.view + " view was not found at " + ORIGIN + s.path); }, 2500);
+      setTimeout(function () { if (!record.ready) fail(el, "the " + s.view + " view was not found at " + s.url); }, 2500);
     });
-    f.src = ORIGIN + s.path + "#" + hash;
+    f.src = s.url + "#" + hash;
     el.replaceChildren(f);
   }
 
@@ -117,10 +123,10 @@
       start().then(function (glue) {
         var css = new CSSStyleSheet();
         // Sizes from a 16px root: `rem` would follow the host's <html>.
-        css.replaceSync(glue.keel_embed(box, s.path, ORIGIN).replace(/(\d*\.?\d+)rem\b/g, function (m, n) { return n * 16 + "px"; }));
+        css.replaceSync(glue.keel_embed(box, s.path, SITE, API).replace(/(\d*\.?\d+)rem\b/g, function (m, n) { return n * 16 + "px"; }));
         root.adoptedStyleSheets = [base, css];
         box.setAttribute("data-ready", "");
-      }).catch(function (e) { fail(el, "the app did not load from " + ORIGIN + " (" + (e && e.message || e) + ")"); });
+      }).catch(function (e) { fail(el, "the app did not load from " + SITE + " (" + (e && e.message || e) + ")"); });
     }, { rootMargin: "600px" });
     io.observe(el);
   }

@@ -22,13 +22,16 @@ use crate::theme::{ThemeChoice, ThemeContext};
 pub struct AppProps {
     /// The data cache, possibly pre-filled (hydration, SSR, tests).
     pub cache: ApiCache,
+    /// The path the site is served under (e.g. `/keel`), if not the root.
+    #[prop_or_default]
+    pub basename: Option<AttrValue>,
 }
 
 /// The browser app: routes follow the address bar.
 #[component]
 pub fn App(props: &AppProps) -> Html {
     html! {
-        <BrowserRouter>
+        <BrowserRouter basename={props.basename.clone()}>
             <Shell cache={props.cache.clone()} />
         </BrowserRouter>
     }
@@ -37,8 +40,12 @@ pub fn App(props: &AppProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ServerAppProps {
     pub cache: ApiCache,
-    /// The path (and query) to render, e.g. `/articles?tag=rest`.
+    /// The path (and query) to render, e.g. `/articles?tag=rest`, without
+    /// the base path.
     pub url: AttrValue,
+    /// The path the site is served under (e.g. `/keel`), if not the root.
+    #[prop_or_default]
+    pub basename: Option<AttrValue>,
 }
 
 /// The app on an in-memory history: server rendering, and embeds that must
@@ -58,7 +65,7 @@ pub fn ServerApp(props: &ServerAppProps) -> Html {
         h
     });
     html! {
-        <Router history={(*history).clone()}>
+        <Router history={(*history).clone()} basename={props.basename.clone()}>
             <Shell cache={props.cache.clone()} />
         </Router>
     }
@@ -69,6 +76,8 @@ pub struct EmbedAppProps {
     pub cache: ApiCache,
     /// The embed route to show, e.g. `/embed/articles`.
     pub url: AttrValue,
+    /// Where our site is: origin and base path.
+    pub site: AttrValue,
     /// Where the styles go (see `embed::mount`).
     pub manager: StyleManager,
 }
@@ -79,7 +88,9 @@ pub struct EmbedAppProps {
 pub fn EmbedApp(props: &EmbedAppProps) -> Html {
     html! {
         <ManagerProvider manager={props.manager.clone()}>
-            <ServerApp cache={props.cache.clone()} url={props.url.clone()} />
+            <ContextProvider<crate::embed::InlineSite> context={crate::embed::InlineSite(props.site.clone())}>
+                <ServerApp cache={props.cache.clone()} url={props.url.clone()} />
+            </ContextProvider<crate::embed::InlineSite>>
         </ManagerProvider>
     }
 }

@@ -13,7 +13,7 @@
 use keel_model::{Article as ArticleDoc, ArticlePage, ArticleSummary, Site};
 use yew::prelude::*;
 
-use crate::api::{ApiCache, FetchError, Resource, use_api};
+use crate::api::{FetchError, Resource, use_api};
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
@@ -24,12 +24,24 @@ use crate::components::status::{CardsSkeleton, ErrorBox, TextSkeleton};
 /// needs no script to show the right number).
 pub const LIST_MAX: usize = 10;
 
-/// Where our own pages are, seen from the widget: `""` in our iframe (our
-/// origin), our origin inline (the partner's page has its own `<base>`).
+/// Inline in a partner's page: where our site is (origin and base path),
+/// given by the loader. Not provided in our own iframe.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlineSite(pub AttrValue);
+
+/// Where our own pages are, seen from the widget: in our iframe, the site's
+/// base path (our origin); inline, our site's absolute URL (the partner's
+/// page has its own origin and `<base>`).
 #[hook]
 fn use_site_base() -> AttrValue {
-    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
-    AttrValue::from(cache.base.to_string())
+    let inline = use_context::<InlineSite>();
+    let base = crate::components::link::use_base_path();
+    inline.map(|s| s.0).unwrap_or(base)
+}
+
+#[hook]
+fn use_inline() -> bool {
+    use_context::<InlineSite>().is_some()
 }
 
 #[derive(Properties, PartialEq)]
@@ -48,6 +60,7 @@ struct FrameProps {
 #[component]
 fn Frame(props: &FrameProps) -> Html {
     let base = use_site_base();
+    let inline = use_inline();
     let node = use_node_ref();
     {
         let node = node.clone();
@@ -60,8 +73,8 @@ fn Frame(props: &FrameProps) -> Html {
     html! {
         <section class="embed" aria-label={props.label.clone()} ref={node} data-keel-error={props.error.clone()}>
             { props.children.clone() }
-            if base.is_empty() {
-                <script src="/embed/frame.js" defer=true></script>
+            if !inline {
+                <script src={format!("{base}/embed/frame.js")} defer=true></script>
             }
         </section>
     }
@@ -212,15 +225,15 @@ fn ArticleView(props: &EmbedArticleProps) -> Html {
 /// The contact form, with every guarantee it has on our site.
 #[component]
 pub fn EmbedContact() -> Html {
-    let base = use_site_base();
     let site = use_api::<Site>(keel_model::paths::site());
     // Inside our iframe, the partner's origin as `frame.js` checked it: the
     // form sends it so the request is recorded as coming from that partner.
     // Inline, the browser's own Origin header says it.
+    let inline = use_inline();
     let partner = use_state(|| None::<AttrValue>);
     {
         let partner = partner.clone();
-        let inside_frame = base.is_empty();
+        let inside_frame = !inline;
         use_effect_with((), move |_| {
             if inside_frame {
                 partner.set(crate::dom::frame_host().map(AttrValue::from));
@@ -238,20 +251,21 @@ pub fn EmbedContact() -> Html {
         <Frame label="Contact Keel">
             <h2 class="embed-title">{ &site.contact.heading }</h2>
             <p class="lead">{ &site.contact.lead }</p>
-            <ContactForm email={site.email.clone()} partner={(*partner).clone()} in_frame={base.is_empty()} />
+            <ContactForm email={site.email.clone()} partner={(*partner).clone()} in_frame={!inline} />
         </Frame>
     }
 }
 
 /// Mount the app inline, into `root` (an element in a shadow root the loader
-/// made), showing the embed route `path`, with `origin` (ours) as the base
-/// of every request and link. The styles go to no `<style>` element in the
-/// partner's page: they are returned, for the loader to adopt into the
-/// shadow root as a constructed stylesheet (which the partner's CSP allows).
+/// made), showing the embed route `path`: our pages are at `site` (origin
+/// and base path) and the API at `api`. The styles go to no `<style>`
+/// element in the partner's page: they are returned, for the loader to adopt
+/// into the shadow root as a constructed stylesheet (which the partner's CSP
+/// allows).
 #[cfg(feature = "csr")]
-pub fn mount(root: web_sys::Element, path: &str, origin: &str) -> String {
-    let is_origin = |o: &str| (o.starts_with("https://") || o.starts_with("http://")) && !o[8..].contains('/');
-    if !path.starts_with("/embed/") || !is_origin(origin) {
+pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) -> String {
+    let absolute = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+    if !path.starts_with("/embed/") || !absolute(site) || !absolute(api) {
         return String::new();
     }
     thread_local! {
@@ -267,8 +281,9 @@ pub fn mount(root: web_sys::Element, path: &str, origin: &str) -> String {
         .map(|s| s.get_style_str().to_string())
         .unwrap_or_default();
     let props = crate::app::EmbedAppProps {
-        cache: ApiCache::new(origin),
+        cache: crate::api::ApiCache::new(api),
         url: AttrValue::from(path.to_string()),
+        site: AttrValue::from(site.to_string()),
         manager,
     };
     yew::Renderer::<crate::app::EmbedApp>::with_root_and_props(root, props).render();

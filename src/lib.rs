@@ -35,8 +35,17 @@ pub fn start() {
     if dom::loaded_by_embed() {
         return;
     }
-    let cache = api::ApiCache::new("");
     let doc = web_sys::window().and_then(|w| w.document());
+    // Where this deploy put the site and its API (`cargo xtask build
+    // --base-path`, `--api-origin`), as the prerendered page says.
+    let meta = |name: &str| {
+        doc.as_ref()
+            .and_then(|d| d.query_selector(&format!("meta[name={name}]")).ok().flatten())
+            .and_then(|m| m.get_attribute("content"))
+            .filter(|v| !v.is_empty())
+    };
+    let base = meta("keel-base").unwrap_or_default();
+    let cache = api::ApiCache::new(&meta("keel-api").unwrap_or_else(|| base.clone()));
     if let Some(el) = doc.as_ref().and_then(|d| d.get_element_by_id("keel-data"))
         && let Some(text) = el.text_content()
         && let Ok(map) = serde_json::from_str::<std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>>(&text)
@@ -47,18 +56,22 @@ pub fn start() {
             cache.insert(&path, value.get());
         }
     }
+    // This page's path and query, as the route table knows it (without the base path).
     let here = web_sys::window()
         .map(|w| {
             let l = w.location();
-            format!("{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default())
+            let path = l.pathname().unwrap_or_default();
+            let path = path.strip_prefix(base.as_str()).filter(|p| p.starts_with('/')).unwrap_or(&path).to_string();
+            format!("{path}{}", l.search().unwrap_or_default())
         })
         .unwrap_or_default();
+    let basename = (!base.is_empty()).then(|| yew::AttrValue::from(base.clone()));
     let root = doc.as_ref().and_then(|d| d.get_element_by_id("app"));
     let rendered_for = root.as_ref().and_then(|r| r.get_attribute("data-rendered"));
     // An embed view, in our iframe on a partner's page: an in-memory history,
     // so nothing in the widget adds an entry to the partner's page history.
     if let Some(root) = root.as_ref().filter(|_| here.starts_with("/embed/")) {
-        let props = ServerAppProps { cache, url: here.clone().into() };
+        let props = ServerAppProps { cache, url: here.clone().into(), basename };
         #[cfg(feature = "hydration")]
         if rendered_for.as_deref() == Some(here.as_str()) {
             yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).hydrate();
@@ -69,7 +82,7 @@ pub fn start() {
         return;
     }
     dom::install_scroll_memory();
-    let props = AppProps { cache };
+    let props = AppProps { cache, basename };
     let Some(root) = root else {
         yew::Renderer::<App>::with_props(props).render();
         return;

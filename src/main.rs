@@ -7,9 +7,10 @@ fn main() {
 }
 
 /// For the embed loader (`embed/v1.js`): mount the embed view `path` inline
-/// into `root`, reading from `origin`; returns the stylesheet to adopt.
+/// into `root`, our site being at `site` and the API at `api`; returns the
+/// stylesheet to adopt.
 #[cfg(feature = "csr")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn keel_embed(root: web_sys::Element, path: String, origin: String) -> String {
-    keel::embed::mount(root, &path, &origin)
+pub fn keel_embed(root: web_sys::Element, path: String, site: String, api: String) -> String {
+    keel::embed::mount(root, &path, &site, &api)
 }

@@ -6,7 +6,7 @@
 use keel_model::doc::{Align, Block, Inline, Span, is_safe_url};
 use yew::prelude::*;
 
-use crate::components::link::AppLink;
+use crate::components::link::{AppLink, use_base_path};
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
@@ -20,14 +20,30 @@ pub struct DocProps {
 
 #[component]
 pub fn Document(props: &DocProps) -> Html {
-    let cx = Cx { embed: props.embed.as_deref() };
+    let base = use_base_path();
+    let cx = Cx { embed: props.embed.as_deref(), base: &base };
     html! { <>{ for props.blocks.iter().map(|b| block(b, cx)) }</> }
+}
+
+impl Cx<'_> {
+    /// A root-relative URL (`/assets/x.png`, `/services`) as it is from here:
+    /// under the site's base path, and from our own site in a partner's page
+    /// (never from that page's `<base>`). Any other URL as it is.
+    fn ours(&self, url: &str) -> String {
+        if url.starts_with('/') && !url.starts_with("//") {
+            format!("{}{url}", self.embed.unwrap_or(self.base))
+        } else {
+            url.to_string()
+        }
+    }
 }
 
 /// How links render: routed in place on our site, or opened on it from an embed.
 #[derive(Clone, Copy)]
 struct Cx<'a> {
     embed: Option<&'a str>,
+    /// The site's base path, for root-relative links to our own pages.
+    base: &'a str,
 }
 
 fn block(b: &Block, cx: Cx) -> Html {
@@ -114,11 +130,10 @@ fn link(href: &str, title: Option<&str>, children: Html, cx: Cx) -> Html {
     if !is_safe_url(href) {
         return children;
     }
-    if let Some(base) = cx.embed {
+    if cx.embed.is_some() {
         // Never a navigation inside the widget (nor a history entry in the
         // partner's page): our own pages open on our site, in a new tab.
-        let href = if href.starts_with('/') { format!("{base}{href}") } else { href.to_string() };
-        return html! { <a {href} title={title.map(str::to_string)} target="_blank" rel="noopener">{ children }</a> };
+        return html! { <a href={cx.ours(href)} title={title.map(str::to_string)} target="_blank" rel="noopener">{ children }</a> };
     }
     // Links to an article route in place; everything else is a plain link.
     if let Some(slug) = href.strip_prefix("/articles/").filter(|s| keel_model::paths::is_valid_slug(s)) {
@@ -128,7 +143,7 @@ fn link(href: &str, title: Option<&str>, children: Html, cx: Cx) -> Html {
     }
     let external = href.starts_with("http://") || href.starts_with("https://");
     html! {
-        <a href={href.to_string()} title={title.map(str::to_string)}
+        <a href={cx.ours(href)} title={title.map(str::to_string)}
            rel={external.then_some("noopener noreferrer")}>{ children }</a>
     }
 }
@@ -137,11 +152,7 @@ fn image(src: &str, alt: &str, title: Option<&str>, cx: Cx) -> Html {
     if !is_safe_url(src) {
         return html! { { alt } };
     }
-    // In a partner's page, our own images from our origin (never its <base>).
-    let src = match cx.embed {
-        Some(base) if src.starts_with('/') => format!("{base}{src}"),
-        _ => src.to_string(),
-    };
+    let src = cx.ours(src);
     html! {
         <img {src} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async" />
     }

@@ -5,7 +5,7 @@ use keel_model::Site;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::link::AppLink;
+use crate::components::link::{AppLink, use_base_path};
 use crate::route::Route;
 use crate::theme::{ThemeChoice, ThemeContext};
 
@@ -86,6 +86,7 @@ pub struct FooterProps {
 
 #[component]
 pub fn Footer(props: &FooterProps) -> Html {
+    let base = use_base_path();
     let Some(site) = &props.site else {
         // Reserve the footer's height while site.json loads.
         return html! { <footer class="site-footer placeholder"></footer> };
@@ -108,7 +109,7 @@ pub fn Footer(props: &FooterProps) -> Html {
                     <h2 id="footer-more">{ "More" }</h2>
                     <ul>
                         <li><AppLink to={Route::Contact}>{ &site.contact.heading }</AppLink></li>
-                        <li><a href="/feed.xml">{ "Atom feed" }</a></li>
+                        <li><a href={format!("{base}/feed.xml")}>{ "Atom feed" }</a></li>
                     </ul>
                 </section>
             </div>

@@ -49,13 +49,22 @@ pub struct AppLinkProps {
     pub children: Html,
 }
 
+/// The path the site is served under (`--base-path` of the build, e.g.
+/// `/keel`), or "" at the root of its origin: the router's basename.
+#[hook]
+pub fn use_base_path() -> AttrValue {
+    let navigator = use_navigator();
+    AttrValue::from(navigator.as_ref().and_then(|n| n.basename()).unwrap_or_default().to_string())
+}
+
 #[component]
 pub fn AppLink(props: &AppLinkProps) -> Html {
     let navigator = use_navigator();
     let cache = use_context::<ApiCache>();
     let href = {
-        // No basename: the app is served at the root of its origin.
-        let path = props.to.to_path();
+        // Under the site's base path, if it has one (the router adds it on click).
+        let base = navigator.as_ref().and_then(|n| n.basename()).unwrap_or_default();
+        let path = format!("{base}{}", props.to.to_path());
         match props.query.as_ref().filter(|q| !q.is_empty()) {
             Some(q) => format!("{path}?{}", q.to_query_string()),
             None => path,

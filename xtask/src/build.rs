@@ -29,6 +29,9 @@ pub struct Options {
     /// The partner origins (`allowed_origins` of the server's configuration),
     /// which may frame the embed pages: written into `_headers` and `nginx.conf`.
     pub partners: Vec<String>,
+    /// Where the site is served and where its API is (`--base-path`,
+    /// `--api-origin`; see docs/static-hosting.md).
+    pub deploy: keel_prerender::Deploy,
 }
 
 pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<Output> {
@@ -157,8 +160,8 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
     let t = Instant::now();
-    let embed = embed_files(&layout.root, &spa)?;
-    let stats = emit_all(&spa, &stage, &content.files, embed, &cache, &stamp)?;
+    let embed = embed_files(&layout.root, &spa, &opts.deploy)?;
+    let stats = emit_all(&spa, &stage, &content.files, embed, &opts.deploy, &cache, &stamp)?;
     let pages = stats.pages.lock().expect("threads are done").clone();
     report.phase(
         "pages+files",
@@ -340,17 +343,8 @@ impl keel_content::ArticleCache for ArticleStore<'_> {
 /// The partner embed's scripts (`embed/`, see docs/embedding.md), for
 /// `dist/embed/`: the loader learns the app's hashed file names here, and
 /// loses its comments (it is downloaded by every partner page).
-fn embed_files(root: &Path, spa: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let names: Vec<String> = walk(spa)?
-        .iter()
-        .filter(|p| p.parent() == Some(spa))
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    let find = |pred: &dyn Fn(&str) -> bool, what: &str| -> anyhow::Result<String> {
-        names.iter().find(|n| pred(n)).map(|n| format!("/{n}")).ok_or_else(|| anyhow::anyhow!("trunk's output has no {what}"))
-    };
-    let glue = find(&|n| n.starts_with("keel-") && n.ends_with(".js"), "JS glue (keel-*.js)")?;
-    let wasm = find(&|n| n.starts_with("keel-") && n.ends_with("_bg.wasm"), "wasm (keel-*_bg.wasm)")?;
+fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let [glue, wasm] = app_files(spa)?.map(|n| format!("{}/{n}", deploy.base));
     let mut out = Vec::new();
     for name in ["v1.js", "frame.js"] {
         let path = root.join("embed").join(name);
@@ -360,9 +354,49 @@ fn embed_files(root: &Path, spa: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>
             .filter(|l| !l.trim_start().starts_with("// ") && l.trim() != "//")
             .map(|l| format!("{}\n", l.trim_start()))
             .collect();
-        out.push((format!("embed/{name}"), text.replace("__KEEL_GLUE__", &glue).replace("__KEEL_WASM__", &wasm).into_bytes()));
+        out.push((format!("embed/{name}"), text.replace("__KEEL_GLUE__", &glue)
+                .replace("__KEEL_WASM__", &wasm)
+                .replace("__KEEL_API__", deploy.api.as_deref().unwrap_or_default())
+                .into_bytes()));
     }
     Ok(out)
+}
+
+/// The names of the app's JS glue and wasm in trunk's output.
+fn app_files(spa: &Path) -> anyhow::Result<[String; 2]> {
+    let names: Vec<String> = walk(spa)?
+        .iter()
+        .filter(|p| p.parent() == Some(spa))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let find = |pred: &dyn Fn(&str) -> bool, what: &str| -> anyhow::Result<String> {
+        names.iter().find(|n| pred(n)).cloned().ok_or_else(|| anyhow::anyhow!("trunk's output has no {what}"))
+    };
+    Ok([
+        find(&|n| n.starts_with("keel-") && n.ends_with(".js"), "JS glue (keel-*.js)")?,
+        find(&|n| n.starts_with("keel-") && n.ends_with("_bg.wasm"), "wasm (keel-*_bg.wasm)")?,
+    ])
+}
+
+/// Trunk's shell for a site under `base`: its loader fetches the app from
+/// there. (Trunk's own `--public-url` would do it too, at the price of a
+/// second wasm build per base path; the bytes are the same.)
+fn shell_for(shell: String, spa: &Path, base: &str) -> anyhow::Result<String> {
+    if base.is_empty() {
+        return Ok(shell);
+    }
+    let mut shell = shell;
+    for name in app_files(spa)? {
+        let before = shell.clone();
+        // Quoted as the minifier left it: "…", '…' or `…`.
+        for q in ['"', '\'', '`'] {
+            shell = shell.replace(&format!("{q}/{name}{q}"), &format!("{q}{base}/{name}{q}"));
+        }
+        if shell == before {
+            bail!("trunk's index.html does not load /{name} in quotes: cannot move it under {base}");
+        }
+    }
+    Ok(shell)
 }
 
 fn emit_all(
@@ -370,22 +404,25 @@ fn emit_all(
     stage: &Path,
     api: &BTreeMap<String, Vec<u8>>,
     extra: Vec<(String, Vec<u8>)>,
+    deploy: &keel_prerender::Deploy,
     cache: &Cache,
     exe_stamp: &str,
 ) -> anyhow::Result<Stats> {
     let stats = Stats::default();
     let shell = std::fs::read_to_string(spa.join("index.html")).context("reading trunk's index.html")?;
+    let shell = shell_for(shell, spa, &deploy.base)?;
     // Pages depend on the SPA's code as well as their data: that code is
     // compiled into this program, so its identity is part of each page's key.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>, Option<String>)>(32);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let renderer = scope.spawn(|| -> anyhow::Result<()> {
             let tx = tx; // moved in: the writers stop when this thread is done
-            let renderer = keel_prerender::Renderer::new(&shell, api)?;
+            let renderer = keel_prerender::Renderer::new(&shell, api)?.with_deploy(deploy.clone());
+            let deployed = format!("{}\n{}", deploy.base, deploy.api.as_deref().unwrap_or_default());
             let specs = renderer.pages();
             let mut ps = PageStats { total: specs.len(), ..Default::default() };
             for spec in specs {
-                let mut parts: Vec<&[u8]> = vec![b"page-v1", exe_stamp.as_bytes(), shell.as_bytes(), spec.url.as_bytes(), spec.file.as_bytes()];
+                let mut parts: Vec<&[u8]> = vec![b"page-v1", exe_stamp.as_bytes(), deployed.as_bytes(), shell.as_bytes(), spec.url.as_bytes(), spec.file.as_bytes()];
                 for d in &spec.docs {
                     parts.push(d.as_bytes());
                     parts.push(api.get(d).map(Vec::as_slice).unwrap_or_default());

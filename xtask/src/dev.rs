@@ -336,7 +336,7 @@ impl Builder {
     fn build_site(&self) {
         let started = Instant::now();
         eprintln!("\nbuilding…");
-        let report = match build::build(&self.layout, &build::Options { drafts: self.drafts, partners: Vec::new() }) {
+        let report = match build::build(&self.layout, &build::Options { drafts: self.drafts, ..Default::default() }) {
             Ok(report) => report,
             Err(e) => return self.failed(problems_of(&e)),
         };

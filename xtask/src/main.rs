@@ -9,7 +9,9 @@
 //!     cargo xtask build        build the release site into dist/ (atomically)
 //!                              (--config keel.toml or KEEL_CONFIG: the server's configuration, whose
 //!                              allowed_origins may frame the embed pages in _headers and nginx.conf;
-//!                              --content DIR --dist DIR: another content folder, into another dist)
+//!                              --content DIR --dist DIR: another content folder, into another dist;
+//!                              --base-path /keel: served under that path; --api-origin URL: the API
+//!                              and contact intake on another origin; see docs/static-hosting.md)
 //!     cargo xtask bench-build  build generated sites (--articles 5,200,1000) and print each phase's time:
 //!                              full, unchanged, and after one article changed
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
@@ -45,6 +47,33 @@ fn main() {
 /// The partner origins, read as the server reads them: `allowed_origins` from
 /// the configuration file (`--config FILE`, else `KEEL_CONFIG`), replaced by
 /// `KEEL_ALLOWED_ORIGINS` when set. One list for the server and the static hosts.
+/// Where this deploy serves the site and its API: `--base-path /keel` (or
+/// `KEEL_BASE_PATH`) and `--api-origin https://api.keel.example` (or
+/// `KEEL_API_ORIGIN`).
+fn deploy(args: &[String]) -> anyhow::Result<keel_prerender::Deploy> {
+    let value = |flag: &str, env: &str| -> anyhow::Result<Option<String>> {
+        match args.iter().position(|a| a == flag) {
+            Some(i) => args.get(i + 1).cloned().map(Some).with_context(|| format!("{flag} needs a value")),
+            None => Ok(std::env::var(env).ok().filter(|v| !v.trim().is_empty())),
+        }
+    };
+    let base = match value("--base-path", "KEEL_BASE_PATH")? {
+        None => String::new(),
+        Some(b) => {
+            let b = b.trim().trim_end_matches('/');
+            let segment_ok = |s: &str| !s.is_empty() && s != "." && s != ".." && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-._~".contains(&c));
+            if !b.is_empty() && (!b.starts_with('/') || !b[1..].split('/').all(segment_ok)) {
+                bail!("--base-path {b:?} is not a path like /keel (letters, digits, - . _ ~ between slashes)");
+            }
+            b.to_string()
+        }
+    };
+    let api = value("--api-origin", "KEEL_API_ORIGIN")?
+        .map(|o| keel_site_rules::partners::normalize_origin(&o).map_err(|e| anyhow::anyhow!("--api-origin: {e}")))
+        .transpose()?;
+    Ok(keel_prerender::Deploy { base, api })
+}
+
 fn partners(args: &[String], cwd: &Path) -> anyhow::Result<Vec<String>> {
     let file = args
         .iter()
@@ -74,7 +103,7 @@ fn run() -> anyhow::Result<()> {
             setup::ensure(&root, setup::Need::Build)?;
             let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));
             let layout = build::Layout::of(&root).with(flag("--content"), flag("--dist"));
-            build::site_in(&layout, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })
+            build::site_in(&layout, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)?, deploy: deploy(&args)? })
         }
         Some("bench-build") => {
             setup::ensure(&root, setup::Need::Build)?;
@@ -88,7 +117,7 @@ fn run() -> anyhow::Result<()> {
         }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)? })?;
+            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)?, ..Default::default() })?;
             serve(&root)
         }
         Some("dev") => {

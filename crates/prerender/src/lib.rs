@@ -45,6 +45,20 @@ pub struct Renderer<'a> {
     site: Site,
     css: String,
     runtime: tokio::runtime::Runtime,
+    deploy: Deploy,
+}
+
+/// Where a deploy puts the site and its API (`cargo xtask build --base-path
+/// --api-origin`): the pages say so in `<meta name="keel-base">` and
+/// `<meta name="keel-api">`, which the app reads as it starts and the
+/// headers rules read for the page's CSP.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Deploy {
+    /// The path the site is served under, e.g. `/keel`; "" at the root.
+    pub base: String,
+    /// The origin that serves the API (reads and the contact intake), when
+    /// it is not the site's own, e.g. `https://api.keel.example`.
+    pub api: Option<String>,
 }
 
 impl<'a> Renderer<'a> {
@@ -56,7 +70,13 @@ impl<'a> Renderer<'a> {
         // browser, whose first style it also is) shares its class name.
         let style = stylist::Style::new(keel::style::app_style()).map_err(|e| anyhow::anyhow!("stylesheet: {e}"))?;
         let css = style.get_style_str().to_string();
-        Ok(Renderer { shell, api, site, css, runtime })
+        Ok(Renderer { shell, api, site, css, runtime, deploy: Deploy::default() })
+    }
+
+    /// Render for this deploy (see `Deploy`).
+    pub fn with_deploy(mut self, deploy: Deploy) -> Self {
+        self.deploy = deploy;
+        self
     }
 
     /// Every page of the site, as the route table lists them for the
@@ -74,7 +94,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn render(&self, spec: &PageSpec) -> anyhow::Result<String> {
-        let cache = ApiCache::new("");
+        let cache = ApiCache::new(self.deploy.api.as_deref().unwrap_or(&self.deploy.base));
         let mut embedded = BTreeMap::new();
         for d in &spec.docs {
             let t = std::str::from_utf8(doc(self.api, d)?)?;
@@ -87,11 +107,29 @@ impl<'a> Renderer<'a> {
             Some(d) => Some(serde_json::from_slice(doc(self.api, d)?)?),
             None => None,
         };
-        let props = ServerAppProps { cache, url: spec.url.clone().into() };
+        let basename = (!self.deploy.base.is_empty()).then(|| self.deploy.base.clone().into());
+        let props = ServerAppProps { cache, url: spec.url.clone().into(), basename };
         let body = self.runtime.block_on(yew::LocalServerRenderer::<ServerApp>::with_props(props).render());
-        let head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
+        let mut head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
+        if !self.deploy.base.is_empty() {
+            head.push_str(&format!("<meta name=\"keel-base\" content=\"{}\">", attr(&self.deploy.base)));
+        }
+        if let Some(api) = &self.deploy.api {
+            head.push_str(&format!("<meta name=\"keel-api\" content=\"{}\">", attr(api)));
+        }
         let data = script_json(&serde_json::to_string(&embedded)?);
-        fill_shell(self.shell, &head, &spec.url, &body, &data)
+        let html = fill_shell(self.shell, &head, &spec.url, &body, &data)?;
+        // The shell's own links to our files (icon, feed), under the base path
+        // too; trunk has already put its scripts there (`--public-url`).
+        // (Minified, the shell's attributes may have no quotes.)
+        Ok(match self.deploy.base.as_str() {
+            "" => html,
+            base => html
+                .replace("href=\"/assets/", &format!("href=\"{base}/assets/"))
+                .replace("href=/assets/", &format!("href={base}/assets/"))
+                .replace("href=\"/feed.xml\"", &format!("href=\"{base}/feed.xml\""))
+                .replace("href=/feed.xml", &format!("href={base}/feed.xml")),
+        })
     }
 }
 
@@ -238,6 +276,26 @@ mod tests {
     }
 
     const SHELL: &str = "<!doctype html><html><head><title>Shell</title></head><body><div id=app></div></body></html>";
+
+    #[test]
+    fn a_deploy_under_a_path_with_its_api_elsewhere_says_so_in_every_link() {
+        let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
+        let shell = "<!doctype html><html><head><link rel=\"icon\" href=\"/assets/favicon.svg\"><link rel=\"alternate\" href=\"/feed.xml\"></head><body><div id=app></div></body></html>";
+        let deploy = Deploy { base: "/keel".into(), api: Some("https://api.keel.example".into()) };
+        let renderer = Renderer::new(shell, &out.files).unwrap().with_deploy(deploy);
+        let pages = renderer.pages();
+        let contact = renderer.render(pages.iter().find(|p| p.url == "/contact").unwrap()).unwrap();
+        assert!(contact.contains(r#"<meta name="keel-base" content="/keel">"#), "{contact}");
+        assert!(contact.contains(r#"<meta name="keel-api" content="https://api.keel.example">"#));
+        assert!(contact.contains(r#"href="/keel/assets/favicon.svg""#) && contact.contains(r#"href="/keel/feed.xml""#));
+        // Our pages' links carry the base path; the form posts to the API.
+        assert!(contact.contains(r#"href="/keel/articles""#), "{contact}");
+        assert!(contact.contains(r#"action="https://api.keel.example/api/v1/contact""#), "{contact}");
+        assert!(!contact.contains(r#"href="/articles"#), "a link without the base path");
+        // The route table's paths stay as they are (the page is written to
+        // the same file, and says which route it was rendered for).
+        assert!(contact.contains(r#"data-rendered="/contact""#));
+    }
 
     #[test]
     fn the_route_tables_pages_are_rendered_with_their_own_head() {

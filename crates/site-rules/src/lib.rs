@@ -189,11 +189,22 @@ pub fn csp_for(html: &[u8]) -> String {
         }
         rest = &after[body_start + close..];
     }
+    // A deploy with its API on another origin says so in the page
+    // (`<meta name="keel-api">`): the page may read from it and post to it.
+    let api = api_origin(&html).map(|o| format!(" {o}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'self'; form-action 'self'; \
+         img-src 'self' data:; connect-src 'self'{api}; font-src 'self'; base-uri 'self'; form-action 'self'{api}; \
          frame-ancestors 'self'; object-src 'none'"
     )
+}
+
+/// The origin a page names as its API's (`<meta name="keel-api" content>`),
+/// if it is a plain http(s) origin.
+fn api_origin(html: &str) -> Option<String> {
+    let start = html.find("<meta name=\"keel-api\" content=\"")? + "<meta name=\"keel-api\" content=\"".len();
+    let value = &html[start..start + html[start..].find('"')?];
+    partners::normalize_origin(value).ok().filter(|o| o == value)
 }
 
 #[cfg(test)]
@@ -212,6 +223,21 @@ mod tests {
         assert!(!has_content_hash("why-backend-developers.json"));
         assert_eq!(cache_policy("/api/v1/site.json"), CachePolicy::Api);
         assert_eq!(cache_policy("/index.html"), CachePolicy::Revalidate);
+    }
+
+    #[test]
+    fn a_page_with_its_api_elsewhere_may_read_from_it_and_post_to_it() {
+        let page = br#"<head><meta name="keel-api" content="https://api.keel.example"></head>"#;
+        let csp = csp_for(page);
+        assert!(csp.contains("connect-src 'self' https://api.keel.example;"), "{csp}");
+        assert!(csp.contains("form-action 'self' https://api.keel.example;"), "{csp}");
+        // Anything but a plain origin is ignored, never pasted into the policy.
+        for bad in ["https://api.keel.example/x", "https://a.example; script-src *", "javascript:x"] {
+            let page = format!(r#"<meta name="keel-api" content="{bad}">"#);
+            let csp = csp_for(page.as_bytes());
+            assert!(csp.contains("connect-src 'self';") && csp.contains("form-action 'self';"), "{bad}: {csp}");
+        }
+        assert!(csp_for(b"<head></head>").contains("connect-src 'self';"));
     }
 
     #[test]
