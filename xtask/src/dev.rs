@@ -280,16 +280,20 @@ fn watch_sources(ctx: &Builder, tx: mpsc::Sender<Change>) -> anyhow::Result<Debo
     let (root, content) = (ctx.root.clone(), ctx.layout.content.clone());
     let mut debouncer = notify_debouncer_full::new_debouncer(DEBOUNCE, None, move |result: notify_debouncer_full::DebounceEventResult| {
         let Ok(events) = result else { return };
-        let change = events
+        let mut changed: Vec<(&Path, Change)> = events
             .iter()
             // Reading a file is no change (the build itself reads them all).
             .filter(|e| !matches!(e.kind, EventKind::Access(_)))
             .flat_map(|e| e.paths.iter())
-            .filter_map(|p| classify(&root, &content, p))
-            .max();
-        if let Some(change) = change {
-            let _ = tx.send(change);
-        }
+            .filter_map(|p| Some((p.as_path(), classify(&root, &content, p)?)))
+            .collect();
+        changed.sort();
+        changed.dedup();
+        let Some(change) = changed.iter().map(|(_, c)| *c).max() else { return };
+        let names: Vec<String> = changed.iter().take(3).map(|(p, _)| p.strip_prefix(&root).unwrap_or(p).display().to_string()).collect();
+        let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
+        eprintln!("\nchanged: {}{more}", names.join(", "));
+        let _ = tx.send(change);
     })?;
     debouncer.watch(&ctx.layout.content, RecursiveMode::Recursive)?;
     for dir in ["src", "assets", "crates/model"] {
