@@ -344,7 +344,16 @@ impl Builder {
             Ok(report) => report,
             Err(e) => return self.failed(problems_of(&e)),
         };
-        eprintln!("{report}");
+        // The whole table once; a line per rebuild after that.
+        static FIRST: std::sync::Once = std::sync::Once::new();
+        let mut first = false;
+        FIRST.call_once(|| first = true);
+        if first {
+            eprintln!("{report}");
+        } else {
+            let phases: Vec<String> = report.phases.iter().map(|(name, d, _)| format!("{name} {:.2} s", d.as_secs_f64())).collect();
+            eprintln!("{}", phases.join(", "));
+        }
         match self.server.replace(&self.root, &self.layout.dist) {
             Ok(addr) => {
                 // The clock, not the process id: a restart in place keeps the id.
@@ -545,8 +554,9 @@ impl Server {
                 break addr;
             }
         };
-        // Anything else it prints goes to the terminal.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
+        // The rest of its standard output is "Keel stopped." when a newer
+        // build replaces it: not news for the writer. Its log is on stderr.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
         Ok(Server { child, addr })
     }
 }
