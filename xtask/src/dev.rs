@@ -220,6 +220,14 @@ struct Workspace {
 
 impl Workspace {
     fn claim(root: &Path) -> anyhow::Result<Workspace> {
+        // Folders of commands that were killed: nobody holds their lock.
+        for entry in std::fs::read_dir(root.join("target"))?.flatten() {
+            let dir = entry.path();
+            let own = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("keel-dev-"));
+            if own && std::fs::File::open(dir.join("lock")).is_ok_and(|f| f.try_lock().is_ok()) {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
         let shared = root.join("target/keel-dev");
         for (dir, temporary) in [(shared, false), (root.join(format!("target/keel-dev-{}", std::process::id())), true)] {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
