@@ -64,11 +64,15 @@
     title.textContent = `The build failed: ${problems.length} problem${problems.length === 1 ? '' : 's'}`;
     Object.assign(title.style, { font: 'bold 20px/1.3 system-ui, sans-serif', margin: '0 0 1rem', color: '#ff8a80' });
     const note = document.createElement('p');
-    note.textContent = 'Under this is the last good build. Fix the problem and save: the page reloads by itself.';
+    note.textContent = 'Under this is the last good build (Escape shows it). Fix the problem and save: the page reloads by itself.';
     Object.assign(note.style, { margin: '1rem 0 0', opacity: '.8' });
     overlay.append(title, list(problems), note);
     document.body.append(overlay);
   };
+
+  addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && overlay) { overlay.remove(); overlay = null; }
+  });
 
   const events = new EventSource('/_dev/events');
   events.onmessage = (e) => {
