@@ -325,15 +325,19 @@ struct Builder {
 impl Builder {
     fn run(self, changes: mpsc::Receiver<Change>) {
         let mut change = Change::Content;
+        // Until the code builds, this program is older than the SPA's
+        // sources: every change retries the code first.
+        let mut code_pending = false;
         loop {
             // The strongest of all changes waiting (several saves during one build).
             while let Ok(more) = changes.try_recv() {
                 change = change.max(more);
             }
-            if change == Change::Code {
+            if change == Change::Code || code_pending {
                 // Returns only if the code did not build (or exec failed).
                 let problems = self.rebuild_self();
                 self.failed(problems);
+                code_pending = true;
             } else {
                 self.build_site();
             }
