@@ -74,12 +74,27 @@
     if (e.key === 'Escape' && overlay) { overlay.remove(); overlay = null; }
   });
 
-  const events = new EventSource('/_dev/events');
-  events.onmessage = (e) => {
+  const onState = (e) => {
     const state = JSON.parse(e.data);
     if (state.build && state.build !== pageBuild) return reload();
     if (state.problems.length) return show(state.problems);
     overlay?.remove();
     overlay = null;
   };
+  // Only a tab on screen listens: over HTTP/1.1 a browser opens about six
+  // connections to one server, and an event stream holds one for good, so
+  // background tabs give theirs back. Back on screen, the first message
+  // tells the tab whether it is behind.
+  let events = null;
+  const listen = () => {
+    if (document.hidden) {
+      events?.close();
+      events = null;
+    } else if (!events) {
+      events = new EventSource('/_dev/events');
+      events.onmessage = onState;
+    }
+  };
+  document.addEventListener('visibilitychange', listen);
+  listen();
 })();
