@@ -366,18 +366,16 @@ impl Builder {
             let phases: Vec<String> = report.phases.iter().map(|(name, d, _)| format!("{name} {:.2} s", d.as_secs_f64())).collect();
             eprintln!("{}", phases.join(", "));
         }
-        match self.server.replace(&self.root, &self.layout.dist) {
-            Ok(addr) => {
-                // The clock, not the process id: a restart in place keeps the id.
-                static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
-                static BUILDS: AtomicU64 = AtomicU64::new(0);
-                let run = STARTED.get_or_init(|| {
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
-                });
-                let build = format!("{run:x}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
-                self.status.send_replace(Status { served: Some(Served { addr, build }), problems: Vec::new() });
-                eprintln!("ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)", started.elapsed().as_secs_f64(), self.port);
-            }
+        let publish = |addr| {
+            // The clock, not the process id: a restart in place keeps the id.
+            static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+            static BUILDS: AtomicU64 = AtomicU64::new(0);
+            let run = STARTED.get_or_init(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+            let build = format!("{run:x}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
+            self.status.send_replace(Status { served: Some(Served { addr, build }), problems: Vec::new() });
+        };
+        match self.server.replace(&self.root, &self.layout.dist, publish) {
+            Ok(()) => eprintln!("ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)", started.elapsed().as_secs_f64(), self.port),
             Err(e) => self.failed(vec![Problem::whole(format!("the server did not start: {e:#}"))]),
         }
     }
@@ -509,9 +507,9 @@ struct Server {
 }
 
 impl ServerSlot {
-    /// Start a server on `dist` and make it the current one; the previous
-    /// one stops once the new one listens.
-    fn replace(&self, root: &Path, dist: &Path) -> anyhow::Result<SocketAddr> {
+    /// Start a server on `dist` and make it the current one; `publish`
+    /// sends requests to it, and then the previous one stops.
+    fn replace(&self, root: &Path, dist: &Path, publish: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
         let new = Server::start(root, dist)?;
         let addr = new.addr;
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
@@ -522,8 +520,9 @@ impl ServerSlot {
         }
         let old = std::mem::replace(&mut *current, Slot::Running(new));
         drop(current);
+        publish(addr);
         drop(old);
-        Ok(addr)
+        Ok(())
     }
 
     /// Stop the current server, and any started from now on.
