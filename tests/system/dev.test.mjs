@@ -14,7 +14,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, launchBrowser, newPage } from '../harness.mjs';
+import { ROOT, SERVER_BIN, launchBrowser, newPage } from '../harness.mjs';
+import { contactBody } from '../sinks.mjs';
 
 const XTASK = join(ROOT, 'target/debug/xtask');
 // An article no other links to. Its slug comes from its title unless the
@@ -53,7 +54,7 @@ function startDev(content) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(proc);
-  const dev = { proc, output: '' };
+  const dev = { proc, content, output: '' };
   proc.stdout.on('data', (d) => { dev.output += d; });
   proc.stderr.on('data', (d) => { dev.output += d; });
   /** Resolves with the first match of `re` in the output (after `since` characters). */
@@ -150,6 +151,15 @@ test('cargo xtask dev rebuilds on save, reloads the page, shows and clears autho
   await page.waitForFunction((t) => document.querySelector('h1')?.textContent === t, title, { timeout: 20000 });
   assert.equal(await page.locator('#keel-dev-overlay').count(), 0, 'the overlay is gone');
   assert.deepEqual(page.errors.filter((e) => !/_dev\/events/.test(e)), [], 'no errors in the page');
+
+  // The contact intake answers too, from the page (same origin), into the database.
+  const posted = await page.evaluate(async (body) => {
+    const res = await fetch('/api/v1/contact', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return res.status;
+  }, contactBody(1));
+  assert.equal(posted, 201);
+  const listed = execFileSync(SERVER_BIN, ['submissions', '--database', `${dev.content}.db`, 'list'], { encoding: 'utf8' });
+  assert.match(listed, /Visitor 1/);
   await page.close();
 
   // 4. Ctrl-C stops it and the server it started.

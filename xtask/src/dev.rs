@@ -220,6 +220,14 @@ struct Workspace {
 
 impl Workspace {
     fn claim(root: &Path) -> anyhow::Result<Workspace> {
+        // Folders of commands that were killed: nobody holds their lock.
+        for entry in std::fs::read_dir(root.join("target"))?.flatten() {
+            let dir = entry.path();
+            let own = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("keel-dev-"));
+            if own && std::fs::File::open(dir.join("lock")).is_ok_and(|f| f.try_lock().is_ok()) {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
         let shared = root.join("target/keel-dev");
         for (dir, temporary) in [(shared, false), (root.join(format!("target/keel-dev-{}", std::process::id())), true)] {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -280,16 +288,20 @@ fn watch_sources(ctx: &Builder, tx: mpsc::Sender<Change>) -> anyhow::Result<Debo
     let (root, content) = (ctx.root.clone(), ctx.layout.content.clone());
     let mut debouncer = notify_debouncer_full::new_debouncer(DEBOUNCE, None, move |result: notify_debouncer_full::DebounceEventResult| {
         let Ok(events) = result else { return };
-        let change = events
+        let mut changed: Vec<(&Path, Change)> = events
             .iter()
             // Reading a file is no change (the build itself reads them all).
             .filter(|e| !matches!(e.kind, EventKind::Access(_)))
             .flat_map(|e| e.paths.iter())
-            .filter_map(|p| classify(&root, &content, p))
-            .max();
-        if let Some(change) = change {
-            let _ = tx.send(change);
-        }
+            .filter_map(|p| Some((p.as_path(), classify(&root, &content, p)?)))
+            .collect();
+        changed.sort();
+        changed.dedup();
+        let Some(change) = changed.iter().map(|(_, c)| *c).max() else { return };
+        let names: Vec<String> = changed.iter().take(3).map(|(p, _)| p.strip_prefix(&root).unwrap_or(p).display().to_string()).collect();
+        let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
+        eprintln!("\nchanged: {}{more}", names.join(", "));
+        let _ = tx.send(change);
     })?;
     debouncer.watch(&ctx.layout.content, RecursiveMode::Recursive)?;
     for dir in ["src", "assets", "crates/model"] {
@@ -313,15 +325,19 @@ struct Builder {
 impl Builder {
     fn run(self, changes: mpsc::Receiver<Change>) {
         let mut change = Change::Content;
+        // Until the code builds, this program is older than the SPA's
+        // sources: every change retries the code first.
+        let mut code_pending = false;
         loop {
             // The strongest of all changes waiting (several saves during one build).
             while let Ok(more) = changes.try_recv() {
                 change = change.max(more);
             }
-            if change == Change::Code {
+            if change == Change::Code || code_pending {
                 // Returns only if the code did not build (or exec failed).
                 let problems = self.rebuild_self();
                 self.failed(problems);
+                code_pending = true;
             } else {
                 self.build_site();
             }
@@ -340,19 +356,26 @@ impl Builder {
             Ok(report) => report,
             Err(e) => return self.failed(problems_of(&e)),
         };
-        eprintln!("{report}");
-        match self.server.replace(&self.root, &self.layout.dist) {
-            Ok(addr) => {
-                // The clock, not the process id: a restart in place keeps the id.
-                static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
-                static BUILDS: AtomicU64 = AtomicU64::new(0);
-                let run = STARTED.get_or_init(|| {
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
-                });
-                let build = format!("{run:x}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
-                self.status.send_replace(Status { served: Some(Served { addr, build }), problems: Vec::new() });
-                eprintln!("ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)", started.elapsed().as_secs_f64(), self.port);
-            }
+        // The whole table once; a line per rebuild after that.
+        static FIRST: std::sync::Once = std::sync::Once::new();
+        let mut first = false;
+        FIRST.call_once(|| first = true);
+        if first {
+            eprintln!("{report}");
+        } else {
+            let phases: Vec<String> = report.phases.iter().map(|(name, d, _)| format!("{name} {:.2} s", d.as_secs_f64())).collect();
+            eprintln!("{}", phases.join(", "));
+        }
+        let publish = |addr| {
+            // The clock, not the process id: a restart in place keeps the id.
+            static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+            static BUILDS: AtomicU64 = AtomicU64::new(0);
+            let run = STARTED.get_or_init(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+            let build = format!("{run:x}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
+            self.status.send_replace(Status { served: Some(Served { addr, build }), problems: Vec::new() });
+        };
+        match self.server.replace(&self.root, &self.layout.dist, publish) {
+            Ok(()) => eprintln!("ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)", started.elapsed().as_secs_f64(), self.port),
             Err(e) => self.failed(vec![Problem::whole(format!("the server did not start: {e:#}"))]),
         }
     }
@@ -484,9 +507,9 @@ struct Server {
 }
 
 impl ServerSlot {
-    /// Start a server on `dist` and make it the current one; the previous
-    /// one stops once the new one listens.
-    fn replace(&self, root: &Path, dist: &Path) -> anyhow::Result<SocketAddr> {
+    /// Start a server on `dist` and make it the current one; `publish`
+    /// sends requests to it, and then the previous one stops.
+    fn replace(&self, root: &Path, dist: &Path, publish: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
         let new = Server::start(root, dist)?;
         let addr = new.addr;
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
@@ -497,8 +520,9 @@ impl ServerSlot {
         }
         let old = std::mem::replace(&mut *current, Slot::Running(new));
         drop(current);
+        publish(addr);
         drop(old);
-        Ok(addr)
+        Ok(())
     }
 
     /// Stop the current server, and any started from now on.
@@ -541,8 +565,9 @@ impl Server {
                 break addr;
             }
         };
-        // Anything else it prints goes to the terminal.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| println!("{l}")));
+        // The rest of its standard output is "Keel stopped." when a newer
+        // build replaces it: not news for the writer. Its log is on stderr.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
         Ok(Server { child, addr })
     }
 }

@@ -64,18 +64,37 @@
     title.textContent = `The build failed: ${problems.length} problem${problems.length === 1 ? '' : 's'}`;
     Object.assign(title.style, { font: 'bold 20px/1.3 system-ui, sans-serif', margin: '0 0 1rem', color: '#ff8a80' });
     const note = document.createElement('p');
-    note.textContent = 'Under this is the last good build. Fix the problem and save: the page reloads by itself.';
+    note.textContent = 'Under this is the last good build (Escape shows it). Fix the problem and save: the page reloads by itself.';
     Object.assign(note.style, { margin: '1rem 0 0', opacity: '.8' });
     overlay.append(title, list(problems), note);
     document.body.append(overlay);
   };
 
-  const events = new EventSource('/_dev/events');
-  events.onmessage = (e) => {
+  addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && overlay) { overlay.remove(); overlay = null; }
+  });
+
+  const onState = (e) => {
     const state = JSON.parse(e.data);
     if (state.build && state.build !== pageBuild) return reload();
     if (state.problems.length) return show(state.problems);
     overlay?.remove();
     overlay = null;
   };
+  // Only a tab on screen listens: over HTTP/1.1 a browser opens about six
+  // connections to one server, and an event stream holds one for good, so
+  // background tabs give theirs back. Back on screen, the first message
+  // tells the tab whether it is behind.
+  let events = null;
+  const listen = () => {
+    if (document.hidden) {
+      events?.close();
+      events = null;
+    } else if (!events) {
+      events = new EventSource('/_dev/events');
+      events.onmessage = onState;
+    }
+  };
+  document.addEventListener('visibilitychange', listen);
+  listen();
 })();
