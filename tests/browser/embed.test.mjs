@@ -102,8 +102,9 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
       await (await fetch(`${keel.url}/api/v1/articles/${SEED_SLUG}.json`)).json().then((a) => a.title));
 
     // Inline: scrolled to, the app mounts into each shadow root.
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    // (Each one scrolled to: the frames above may still be settling their heights.)
     const inline = page.locator('#inline-articles');
+    await inline.scrollIntoViewIfNeeded();
     await inline.locator('.embed-list li').first().waitFor({ timeout: 20000 });
     assert.equal(await inline.locator('.embed-list > li:visible').count(), 4);
     const t = await inline.locator('.embed-title').evaluate(looks);
@@ -111,9 +112,12 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     assert.equal(t.size, '22px', 'rem sizes do not follow the host page\'s html font-size');
     assert.equal(t.boxSizing, 'border-box');
     assert.deepEqual(t, title, 'inline, the title looks exactly as it does in our iframe');
+    await page.locator('#inline-article').scrollIntoViewIfNeeded();
+    await page.locator('#inline-article h2.embed-title').waitFor();
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await page.locator('#inline-contact button[type=submit]').waitFor();
     const field = await page.locator('#inline-contact input[name=name]').evaluate(looks);
     assert.notEqual(field.color, 'rgb(255, 0, 255)');
-    await page.locator('#inline-article h2.embed-title').waitFor();
     assert.equal(await page.locator('#inline-article .embed').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 18, 23)');
     assert.equal(await page.locator('#inline-contact button[type=submit]').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(0, 170, 102)');
 
@@ -175,14 +179,15 @@ test('the widgets never touch the host URL or history; links open on our site in
       await popup.close();
       await page.bringToFront();
     }
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await page.locator('#inline-articles').scrollIntoViewIfNeeded();
     const inline = page.locator('#inline-articles .embed-list li a').first();
     await inline.waitFor({ timeout: 20000 });
     const [popup] = await Promise.all([context.waitForEvent('page'), inline.click()]);
     await popup.waitForLoadState('domcontentloaded');
     assert.match(popup.url(), new RegExp(`^${keel.url}/articles/`), 'the host\'s <base href> does not redirect our links');
     await popup.close();
-    // Typing, a failed validation and the "more" link in the inline form.
+    // Typing and a failed validation in the inline form.
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
     await page.locator('#inline-contact input[name=name]').fill('Ada');
     await page.locator('#inline-contact button[type=submit]').click();
     await page.locator('#inline-contact [aria-invalid=true]').first().waitFor();
