@@ -17,7 +17,11 @@ use crate::{build, sh, tool_path};
 /// went against the bare reference app.
 pub const WASM_BUDGET_BROTLI: u64 = 238_000;
 
-/// Fails when the built site's wasm is over its budget.
+/// The partner embed's loader (`/embed/v1.js`, on every partner page), brotli,
+/// at most: 3 KB, as docs/embedding.md promises.
+pub const LOADER_BUDGET_BROTLI: u64 = 3 * 1024;
+
+/// Fails when the built site's wasm, or the embed loader, is over its budget.
 pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
     let wasm = find(dist, "_bg.wasm")?;
     let br = brotli_len(&std::fs::read(&wasm)?)?;
@@ -29,6 +33,12 @@ pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
         );
     }
     eprintln!("wasm size budget: {br} of {WASM_BUDGET_BROTLI} B brotli");
+    let loader = dist.join("embed/v1.js");
+    let br = brotli_len(&std::fs::read(&loader).with_context(|| format!("reading {}", loader.display()))?)?;
+    if br > LOADER_BUDGET_BROTLI {
+        bail!("{} is {br} B brotli, over its budget of {LOADER_BUDGET_BROTLI} B (xtask/src/sizes.rs)", loader.display());
+    }
+    eprintln!("embed loader size budget: {br} of {LOADER_BUDGET_BROTLI} B brotli");
     Ok(())
 }
 
@@ -140,7 +150,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_budget_fails_a_wasm_that_grew() {
+    fn the_budget_fails_a_wasm_or_an_embed_loader_that_grew() {
         let dir = std::env::temp_dir().join(format!("keel-budget-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // Random bytes do not compress: brotli is about as large as the input.
@@ -153,11 +163,17 @@ mod tests {
                 state as u8
             })
             .collect();
+        std::fs::create_dir_all(dir.join("embed")).unwrap();
+        std::fs::write(dir.join("embed/v1.js"), "/* the loader */").unwrap();
         std::fs::write(dir.join("keel-0000_bg.wasm"), &noise).unwrap();
         let err = check_budget(&dir).unwrap_err().to_string();
         assert!(err.contains("over its budget"), "{err}");
         std::fs::write(dir.join("keel-0000_bg.wasm"), vec![0u8; 300_000]).unwrap();
         check_budget(&dir).expect("zeros compress far under the budget");
+        // The embed loader has a budget of its own.
+        std::fs::write(dir.join("embed/v1.js"), &noise[..LOADER_BUDGET_BROTLI as usize + 100]).unwrap();
+        let err = check_budget(&dir).unwrap_err().to_string();
+        assert!(err.contains("embed/v1.js") && err.contains("over its budget"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
