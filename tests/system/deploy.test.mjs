@@ -7,30 +7,17 @@
 // on the site's origin, and every API request goes to the API's origin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, newPage, ROOT, SEED_SLUG, SERVER_BIN, startServer } from '../harness.mjs';
+import { freePort, startNginx } from '../nginx.mjs';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
 const BASE = '/keel';
 let dir, api, site, nginx, siteUrl, browser;
 
-const freePort = () => new Promise((ok, fail) => {
-  const s = createServer();
-  s.on('error', fail);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-});
-const listening = (port) => new Promise((ok) => {
-  const c = connect(port, '127.0.0.1');
-  c.on('connect', () => { c.destroy(); ok(true); });
-  c.on('error', () => ok(false));
-});
-
 before(async () => {
-  assert.ok(NGINX, 'nginx is not installed: run `cargo xtask setup` (Debian package nginx-light)');
   dir = mkdtempSync(join(tmpdir(), 'keel-deploy-'));
   const port = await freePort();
   siteUrl = `http://127.0.0.1:${port}`;
@@ -41,37 +28,15 @@ before(async () => {
   execFileSync(join(ROOT, 'target/debug/xtask'), ['build', '--dist', dist, '--base-path', BASE, '--api-origin', api.url],
     { cwd: ROOT, stdio: 'pipe' });
   site = await startServer({ dist });
-  for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, t));
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    # docs/static-hosting.md: the site under a path, its prefix taken off.
-    location ${BASE}/ { proxy_pass ${site.url}/; proxy_set_header Host $http_host; }
-    location / { return 418; }
-  }
-}
-`);
-  nginx = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  // docs/static-hosting.md: the site under a path, its prefix taken off.
+  nginx = await startNginx(`location ${BASE}/ { proxy_pass ${site.url}/; proxy_set_header Host $http_host; }
+    location / { return 418; }`, { port });
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (nginx && nginx.exitCode === null) { nginx.kill('SIGTERM'); await new Promise((r) => nginx.once('exit', r)); }
+  await nginx?.stop();
   await site?.stop();
   await api?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

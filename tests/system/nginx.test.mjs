@@ -4,17 +4,14 @@
 // and security headers, and each page's CSP allows exactly its inline scripts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT, startServer } from '../harness.mjs';
+import { startNginx as startNginxWith } from '../nginx.mjs';
 
 const DIST = join(ROOT, 'dist');
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
 
 let nginx;
 let server;
@@ -34,74 +31,11 @@ function get(base, path, headers = {}) {
   });
 }
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function listening(port) {
-  return new Promise((ok) => {
-    const c = connect(port, '127.0.0.1');
-    c.on('connect', () => { c.destroy(); ok(true); });
-    c.on('error', () => ok(false));
-  });
-}
-
-/** nginx in the foreground, one process as the current user, everything it writes in a temp dir. */
+/** nginx serving dist/ with the configuration the build wrote. */
 async function startNginx() {
-  assert.ok(NGINX, 'nginx is not installed: run `cargo xtask setup` (Debian package nginx-light)');
   assert.ok(existsSync(join(DIST, 'nginx.conf')), 'no dist/nginx.conf: run `cargo xtask build`');
-  const dir = mkdtempSync(join(tmpdir(), 'keel-nginx-'));
-  for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, t));
-  const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    root ${DIST};
-    include ${DIST}/nginx.conf;
-  }
-}
-`);
-  const proc = spawn(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout.on('data', (d) => { output += d; });
-  proc.stderr.on('data', (d) => { output += d; });
-  const log = () => { try { return readFileSync(join(dir, 'error.log'), 'utf8'); } catch { return ''; } };
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', () => proc.kill('SIGKILL'));
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) break;
-    if (await listening(port)) return { url: `http://127.0.0.1:${port}`, stop };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const why = `nginx did not start:\n${output}\n${log()}`;
-  await stop();
-  throw new Error(why);
+  return startNginxWith(`root ${DIST};
+    include ${DIST}/nginx.conf;`);
 }
 
 function walk(dir) {
