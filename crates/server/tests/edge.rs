@@ -3,6 +3,9 @@
 //! every method on every API path, and caches revalidating compressed bodies.
 //! A real listener on a loopback port (`listen::serve`), a real SQLite file.
 
+#[path = "support/listener.rs"]
+mod listener;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -46,19 +49,7 @@ async fn start(config: Config, max_connections: Option<usize>) -> Server {
         max_connections,
     };
     let state = AppState::new(config, site(), store);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        listen::serve(
-            listener,
-            app(state),
-            limits,
-            std::future::pending(),
-            Duration::ZERO,
-        )
-        .await
-        .unwrap();
-    });
+    let (addr, task) = listener::serve(state, limits).await;
     Server {
         addr,
         _dir: dir,

@@ -4,13 +4,15 @@
 //! spoken to over HTTP with reqwest (a client that, unlike a browser, lets a
 //! test set `Origin`).
 
+#[path = "support/listener.rs"]
+mod listener;
+
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use keel_server::files::SiteFiles;
 use keel_server::store::{ListFilter, Store};
-use keel_server::{AppState, Config, app, listen};
+use keel_server::{AppState, Config, listen};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
@@ -73,23 +75,11 @@ async fn start(tune: impl FnOnce(&mut Config)) -> Server {
     config.admin_token = Some(TOKEN.into());
     tune(&mut config);
     let state = AppState::new(config, site(), store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        let limits = listen::Limits {
-            header_timeout: Duration::from_secs(10),
-            max_connections: None,
-        };
-        listen::serve(
-            listener,
-            app(state),
-            limits,
-            std::future::pending(),
-            Duration::ZERO,
-        )
-        .await
-        .unwrap();
-    });
+    let limits = listen::Limits {
+        header_timeout: Duration::from_secs(10),
+        max_connections: None,
+    };
+    let (addr, task) = listener::serve(state, limits).await;
     Server {
         url: format!("http://{addr}"),
         store,
