@@ -198,6 +198,25 @@ test('the widgets never touch the host URL or history; links open on our site in
   }
 });
 
+test('the contact form keeps its draft in both modes, through a reload of the partner page', async () => {
+  const { page, context } = await partnerPage();
+  try {
+    const frame = frameOf(page, 'frame-contact');
+    await frame.locator('input[name=name]').fill('Draft In A Frame');
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await page.locator('#inline-contact input[name=name]').fill('Draft Inline');
+    await page.waitForTimeout(300);
+    await page.reload();
+    await frameOf(page, 'frame-contact').getByText('We restored the message you were writing.').waitFor({ timeout: 15000 });
+    assert.equal(await frameOf(page, 'frame-contact').locator('input[name=name]').inputValue(), 'Draft In A Frame');
+    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await page.locator('#inline-contact').getByText('We restored the message you were writing.').waitFor({ timeout: 20000 });
+    assert.equal(await page.locator('#inline-contact input[name=name]').inputValue(), 'Draft Inline');
+  } finally {
+    await context.close();
+  }
+});
+
 const submissions = () => JSON.parse(execFileSync(SERVER_BIN, ['submissions', '--database', keel.db, 'export', '--format', 'json'], { encoding: 'utf8' }));
 
 async function fillAndSend(scope, name) {
