@@ -22,7 +22,9 @@
   if (location.ancestorOrigins && location.ancestorOrigins.length) known = location.ancestorOrigins[0];
   else if (d.referrer) try { known = new URL(d.referrer).origin; } catch (e) {}
   if (!host || !/^https?:\/\/[^\/?#]+$/.test(host) || (known && known !== host)) return;
-  html.setAttribute("data-keel-host", host);
+  // Messages go only to `host` (the browser delivers them to nothing else);
+  // the contact form names it as its partner only when the browser said so.
+  if (known) html.setAttribute("data-keel-host", host);
 
   function tell(message) {
     message.keel = 1;
@@ -32,7 +34,7 @@
   // The form's own field, for a post made before (or without) the app.
   function mark() {
     var field = d.querySelector('input[name="embed_origin"]');
-    if (field) field.value = host;
+    if (field && known) field.value = host;
   }
   var root = d.getElementById("app"), last = 0, failed = false;
   function measure() {

@@ -5,13 +5,14 @@
 //   <div data-keel-embed="article" data-keel-slug="some-article"></div>
 //   <div data-keel-embed="contact" data-keel-mode="inline" data-keel-theme="dark"
 //        data-keel-accent="#0b57a4"></div>
-// The only global it adds is `Keel` ({ version, scan }). It never throws into
-// the host page: a bad attribute or a failed load becomes a message in the
-// placeholder and one console warning.
+// The only global it adds is `Keel` ({ version, scan, embedding }). It never
+// throws into the host page: a bad attribute or a failed load becomes a
+// message in the placeholder and one console warning.
 (function () {
   "use strict";
   var w = window, d = document;
   if (w.Keel && w.Keel.version === 1) { w.Keel.scan(); return; }
+  if (w.Keel !== undefined) { try { console.warn("Keel embed: the page already has a global named Keel; no widget mounted"); } catch (e) {} return; }
 
   // Our site is where this script is (origin, and base path if any); the
   // build writes the app's hashed names and, when it has one, the API's origin.
@@ -40,10 +41,10 @@
     if (s.mode != "iframe" && s.mode != "inline") return 'unknown mode "' + s.mode + '" (use iframe or inline)';
     if (!/^(auto|light|dark)$/.test(s.theme)) return 'unknown theme "' + s.theme + '" (use auto, light or dark)';
     if (s.accent && !COLOUR.test(s.accent)) return 'invalid accent colour "' + s.accent + '" (use #rgb or #rrggbb)';
-    if (!/^([1-9]|10)$/.test(s.count)) return 'invalid count "' + s.count + '" (use 1 to 10)';
+    if (s.view == "articles" && !/^([1-9]|10)$/.test(s.count)) return 'invalid count "' + s.count + '" (use 1 to 10)';
     if (s.tag && !NAME.test(s.tag)) return 'invalid tag "' + s.tag + '"';
     if (s.view == "article" && !NAME.test(s.slug)) return s.slug ? 'invalid article slug "' + s.slug + '"' : "data-keel-slug is missing";
-    s.count = +s.count;
+    s.count = s.view == "articles" ? +s.count : 3;
     s.path = s.view == "contact" ? "/embed/contact"
       : s.view == "article" ? "/embed/articles/" + s.slug
       : s.tag ? "/embed/tags/" + s.tag : "/embed/articles";
@@ -55,11 +56,14 @@
   function fail(el, message) {
     if (el.keelFailed) return;
     el.keelFailed = true;
-    var p = d.createElement("p");
-    p.setAttribute("role", "note");
-    p.textContent = "This Keel widget could not be shown: " + message + ".";
-    (el.shadowRoot || el).replaceChildren(p);
-    try { console.warn("Keel embed: " + message, el); } catch (e) {}
+    try {
+      var p = d.createElement("p"), box = el.shadowRoot || el;
+      p.setAttribute("role", "note");
+      p.textContent = "This Keel widget could not be shown: " + message + ".";
+      while (box.firstChild) box.removeChild(box.firstChild);
+      box.appendChild(p);
+      console.warn("Keel embed: " + message, el);
+    } catch (e) {}
   }
 
   function important(el, styles) {
@@ -79,7 +83,9 @@
     f.addEventListener("load", function () {
       // An embed view says hello as it loads; a page that is not one (a 404,
       // an error from a proxy) never does.
-      setTimeout(function () { if (!record.ready) fail(el, "the " + s.view + " view was not found at " + s.url); }, 2500);
+      setTimeout(function () {
+        if (!record.ready) fail(el, "the " + s.view + " view did not answer from " + s.url + " (it does not exist, or this page's origin is not registered with Keel)");
+      }, 2500);
     });
     f.src = s.url + "#" + hash;
     el.replaceChildren(f);

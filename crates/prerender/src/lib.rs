@@ -120,7 +120,7 @@ impl<'a> Renderer<'a> {
         let data = script_json(&serde_json::to_string(&embedded)?);
         let html = fill_shell(self.shell, &head, &spec.url, &body, &data)?;
         // The shell's own links to our files (icon, feed), under the base path
-        // too; trunk has already put its scripts there (`--public-url`).
+        // too; the build has already moved trunk's loader there.
         // (Minified, the shell's attributes may have no quotes.)
         Ok(match self.deploy.base.as_str() {
             "" => html,

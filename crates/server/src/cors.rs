@@ -125,7 +125,7 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let mut res = if req.method() == Method::OPTIONS {
-        preflight(scope, &caller)
+        preflight(scope, &caller, &state)
     } else if scope == Scope::Contact && caller == Caller::Foreign {
         Error::Forbidden("this origin may not post the contact form".into()).into_response()
     } else {
@@ -135,7 +135,7 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     // The answer depends on `Origin` whoever asked: a shared cache must not
     // give a partner the answer it stored for the site, or the reverse.
     h.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Caller::Partner(origin) = &caller {
+    if let Some(origin) = cors_origin(&caller, &state) {
         h.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_str(origin).expect("a normalised origin is a header value"),
@@ -150,10 +150,23 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
-/// The answer to a CORS preflight: 204 with what may be sent, for a partner;
-/// a JSON 403 for anyone else (a browser then sends nothing).
-fn preflight(scope: Scope, caller: &Caller) -> Response {
-    if !matches!(caller, Caller::Partner(_)) {
+/// The origin to allow in CORS headers: a partner's; and the site's own when
+/// it is `public_origin`, which is another origin than this server's when the
+/// site's build put its API here (`--api-origin`; the browser ignores the
+/// header on a same-origin answer).
+fn cors_origin<'a>(caller: &'a Caller, state: &'a AppState) -> Option<&'a str> {
+    match caller {
+        Caller::Partner(origin) => Some(origin),
+        Caller::Site => state.config.public_origin.as_deref(),
+        Caller::Unknown | Caller::Foreign => None,
+    }
+}
+
+/// The answer to a CORS preflight: 204 with what may be sent, for a partner
+/// or the site (see `cors_origin`); a JSON 403 for anyone else (a browser
+/// then sends nothing).
+fn preflight(scope: Scope, caller: &Caller, state: &AppState) -> Response {
+    if cors_origin(caller, state).is_none() {
         return Error::Forbidden("this origin may not use the API from its pages".into())
             .into_response();
     }
