@@ -91,8 +91,9 @@ pub struct ArticleSummary {
     pub cover: Option<Image>,
 }
 
-/// `/api/v1/articles/{slug}.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `/api/v1/articles/{slug}.json`: the summary's fields, then the article's,
+/// in one object. Read back through `ArticleFields` (see there).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Article {
     #[serde(flatten)]
     pub meta: ArticleSummary,
@@ -103,6 +104,52 @@ pub struct Article {
     pub body: Vec<Block>,
     /// Related reading: shared tags first, then recency.
     pub more: Vec<ArticleSummary>,
+}
+
+/// `Article` as it is on the wire, every field at the top level. serde's
+/// `flatten` would buffer the whole document into a generic tree and read it
+/// again (much code in the wasm); this reads it in one pass, and accepts what
+/// the derive accepted.
+#[derive(Deserialize)]
+struct ArticleFields {
+    slug: String,
+    title: String,
+    summary: String,
+    date: String,
+    updated: Option<String>,
+    tags: Vec<String>,
+    author: Author,
+    reading_minutes: u32,
+    cover: Option<Image>,
+    word_count: u32,
+    excerpt: String,
+    toc: Vec<TocEntry>,
+    body: Vec<Block>,
+    more: Vec<ArticleSummary>,
+}
+
+impl<'de> Deserialize<'de> for Article {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let a = ArticleFields::deserialize(d)?;
+        Ok(Article {
+            meta: ArticleSummary {
+                slug: a.slug,
+                title: a.title,
+                summary: a.summary,
+                date: a.date,
+                updated: a.updated,
+                tags: a.tags,
+                author: a.author,
+                reading_minutes: a.reading_minutes,
+                cover: a.cover,
+            },
+            word_count: a.word_count,
+            excerpt: a.excerpt,
+            toc: a.toc,
+            body: a.body,
+            more: a.more,
+        })
+    }
 }
 
 /// `/api/v1/articles/page/{n}.json` and `/api/v1/tags/{tag}/page/{n}.json`.
@@ -137,4 +184,39 @@ pub struct ApiError {
     /// Per-field messages for `validation` errors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<crate::contact::FieldError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_article_reads_back_as_written() {
+        let summary = ArticleSummary {
+            slug: "a-b".into(),
+            title: "T".into(),
+            summary: "S".into(),
+            date: "2026-01-02".into(),
+            updated: Some("2026-02-03".into()),
+            tags: vec!["rest".into()],
+            author: Author { name: "Ada".into(), role: "Engineer".into() },
+            reading_minutes: 4,
+            cover: Some(Image { src: "/c.png".into(), alt: "c".into(), width: 1, height: 2 }),
+        };
+        let article = Article {
+            meta: summary.clone(),
+            word_count: 800,
+            excerpt: "E".into(),
+            toc: vec![TocEntry { level: 2, id: "a".into(), text: "A".into() }],
+            body: vec![Block::Rule],
+            more: vec![ArticleSummary { cover: None, updated: None, ..summary }],
+        };
+        let json = serde_json::to_string(&article).unwrap();
+        assert!(json.starts_with(r#"{"slug":"a-b","title":"T""#), "flat on the wire: {json}");
+        assert_eq!(serde_json::from_str::<Article>(&json).unwrap(), article);
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value.as_object_mut().unwrap().remove("date");
+        let e = serde_json::from_str::<Article>(&value.to_string()).unwrap_err();
+        assert!(e.to_string().contains("missing field `date`"), "{e}");
+    }
 }

@@ -5,9 +5,12 @@
 //! become markup or script by construction: every string here is text, and every
 //! URL was checked by the compiler (see `is_safe_url`).
 
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// On the wire as `{"t": "paragraph", …}` (internally tagged). Read back by
+/// hand (see `Node` below), not by serde's derive for tagged enums.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Block {
     Heading { level: u8, id: String, content: Vec<Inline> },
@@ -21,7 +24,8 @@ pub enum Block {
     Rule,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// On the wire like `Block`, and read back the same way.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Inline {
     Text { text: String },
@@ -32,6 +36,138 @@ pub enum Inline {
     Link { href: String, title: Option<String>, content: Vec<Inline> },
     Image { src: String, alt: String, title: Option<String> },
     Break,
+}
+
+// Reading the tree: serde's derive for an internally tagged enum buffers
+// every node into a generic `Content` tree and reads it again, for each
+// variant: the largest part of the wasm's JSON code. The same documents are
+// read here in one pass, into one flat `Node` that has every field of every
+// variant, then checked against its tag. What is accepted is what the derive
+// accepted: the tag and the fields in any order, unknown fields ignored, a
+// missing `Option` as `None`, a missing required field refused by name.
+
+/// Every tag of `Block` and `Inline` (the two share `code` and `image`).
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Tag {
+    Heading,
+    Paragraph,
+    List,
+    Quote,
+    Code,
+    Image,
+    Table,
+    Rule,
+    Text,
+    Emphasis,
+    Strong,
+    Strikethrough,
+    Link,
+    Break,
+}
+
+/// A node of either kind, as read; `content` holds blocks in a quote and
+/// inlines everywhere else.
+#[derive(Deserialize)]
+struct Node {
+    t: Tag,
+    level: Option<u8>,
+    id: Option<String>,
+    content: Option<Vec<Node>>,
+    ordered: Option<bool>,
+    start: Option<u64>,
+    items: Option<Vec<Vec<Node>>>,
+    lang: Option<String>,
+    lines: Option<Vec<Vec<Span>>>,
+    src: Option<String>,
+    alt: Option<String>,
+    title: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    align: Option<Vec<Align>>,
+    head: Option<Vec<Vec<Node>>>,
+    rows: Option<Vec<Vec<Vec<Node>>>>,
+    text: Option<String>,
+    href: Option<String>,
+}
+
+fn need<T, E: de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
+    v.ok_or_else(|| E::missing_field(field))
+}
+
+fn blocks<E: de::Error>(v: Vec<Node>) -> Result<Vec<Block>, E> {
+    v.into_iter().map(Node::block).collect()
+}
+
+fn inlines<E: de::Error>(v: Vec<Node>) -> Result<Vec<Inline>, E> {
+    v.into_iter().map(Node::inline).collect()
+}
+
+impl Node {
+    fn block<E: de::Error>(self) -> Result<Block, E> {
+        Ok(match self.t {
+            Tag::Heading => Block::Heading {
+                level: need(self.level, "level")?,
+                id: need(self.id, "id")?,
+                content: inlines(need(self.content, "content")?)?,
+            },
+            Tag::Paragraph => Block::Paragraph { content: inlines(need(self.content, "content")?)? },
+            Tag::List => Block::List {
+                ordered: need(self.ordered, "ordered")?,
+                start: self.start,
+                items: need(self.items, "items")?.into_iter().map(blocks).collect::<Result<_, E>>()?,
+            },
+            Tag::Quote => Block::Quote { content: blocks(need(self.content, "content")?)? },
+            Tag::Code => Block::Code { lang: self.lang, lines: need(self.lines, "lines")? },
+            Tag::Image => Block::Image {
+                src: need(self.src, "src")?,
+                alt: need(self.alt, "alt")?,
+                title: self.title,
+                width: self.width,
+                height: self.height,
+            },
+            Tag::Table => Block::Table {
+                align: need(self.align, "align")?,
+                head: need(self.head, "head")?.into_iter().map(inlines).collect::<Result<_, E>>()?,
+                rows: need(self.rows, "rows")?
+                    .into_iter()
+                    .map(|row| row.into_iter().map(inlines).collect::<Result<_, E>>())
+                    .collect::<Result<_, E>>()?,
+            },
+            Tag::Rule => Block::Rule,
+            _ => return Err(E::custom("an inline node where a block belongs")),
+        })
+    }
+
+    fn inline<E: de::Error>(self) -> Result<Inline, E> {
+        Ok(match self.t {
+            Tag::Text => Inline::Text { text: need(self.text, "text")? },
+            Tag::Emphasis => Inline::Emphasis { content: inlines(need(self.content, "content")?)? },
+            Tag::Strong => Inline::Strong { content: inlines(need(self.content, "content")?)? },
+            Tag::Strikethrough => Inline::Strikethrough { content: inlines(need(self.content, "content")?)? },
+            Tag::Code => Inline::Code { text: need(self.text, "text")? },
+            Tag::Link => Inline::Link {
+                href: need(self.href, "href")?,
+                title: self.title,
+                content: inlines(need(self.content, "content")?)?,
+            },
+            Tag::Image => Inline::Image { src: need(self.src, "src")?, alt: need(self.alt, "alt")?, title: self.title },
+            Tag::Break => Inline::Break,
+            _ => return Err(E::custom("a block node where an inline belongs")),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Block {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Node::deserialize(d)?.block()
+    }
+}
+
+impl<'de> Deserialize<'de> for Inline {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Node::deserialize(d)?.inline()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,5 +299,66 @@ mod tests {
         let json = serde_json::to_string(&b).unwrap();
         assert_eq!(json, r#"{"t":"paragraph","content":[{"t":"text","text":"<b>"}]}"#);
         assert_eq!(serde_json::from_str::<Block>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn every_variant_reads_back_as_written() {
+        let text = |t: &str| Inline::Text { text: t.into() };
+        let body = vec![
+            Block::Heading { level: 2, id: "a".into(), content: vec![text("A"), Inline::Break] },
+            Block::Paragraph {
+                content: vec![
+                    Inline::Emphasis { content: vec![text("e")] },
+                    Inline::Strong { content: vec![Inline::Strikethrough { content: vec![text("s")] }] },
+                    Inline::Code { text: "x()".into() },
+                    Inline::Link { href: "/articles/x".into(), title: None, content: vec![text("l")] },
+                    Inline::Link { href: "https://x.example".into(), title: Some("t".into()), content: vec![] },
+                    Inline::Image { src: "/i.png".into(), alt: "i".into(), title: None },
+                ],
+            },
+            Block::List { ordered: true, start: Some(3), items: vec![vec![Block::Rule], vec![]] },
+            Block::List { ordered: false, start: None, items: vec![] },
+            Block::Quote { content: vec![Block::Paragraph { content: vec![text("q")] }] },
+            Block::Code {
+                lang: Some("rust".into()),
+                lines: vec![vec![Span { kind: Some(TokenKind::Keyword), text: "fn".into() }, Span { kind: None, text: " f".into() }]],
+            },
+            Block::Code { lang: None, lines: vec![] },
+            Block::Image { src: "/c.png".into(), alt: "c".into(), title: Some("t".into()), width: Some(4), height: None },
+            Block::Table {
+                align: vec![Align::None, Align::Left, Align::Center, Align::Right],
+                head: vec![vec![text("h")]],
+                rows: vec![vec![vec![text("c")], vec![]]],
+            },
+            Block::Rule,
+        ];
+        let json = serde_json::to_string(&body).unwrap();
+        assert_eq!(serde_json::from_str::<Vec<Block>>(&json).unwrap(), body);
+    }
+
+    #[test]
+    fn the_tag_may_come_anywhere_and_unknown_fields_are_ignored() {
+        assert!(serde_json::from_str::<Block>(r#"{"content":[],"t":"aside"}"#).is_err(), "an unknown tag is refused");
+        let b: Block = serde_json::from_str(r#"{"content":[{"text":"x","t":"text","extra":1}],"t":"paragraph"}"#).unwrap();
+        assert_eq!(b, Block::Paragraph { content: vec![Inline::Text { text: "x".into() }] });
+        let b: Block = serde_json::from_str(r#"{"t":"image","src":"/a","alt":"b"}"#).unwrap();
+        assert_eq!(b, Block::Image { src: "/a".into(), alt: "b".into(), title: None, width: None, height: None });
+    }
+
+    #[test]
+    fn a_malformed_tree_is_refused() {
+        for bad in [
+            r#"{"t":"heading","id":"a","content":[]}"#,
+            r#"{"t":"paragraph"}"#,
+            r#"{"t":"text","text":"x"}"#,
+            r#"{"t":"paragraph","content":[{"t":"rule"}]}"#,
+            r#"{"t":"quote","content":[{"t":"text","text":"x"}]}"#,
+            r#"{"content":[]}"#,
+            r#"{"t":"list","ordered":"yes","items":[]}"#,
+        ] {
+            assert!(serde_json::from_str::<Block>(bad).is_err(), "{bad}");
+        }
+        let e = serde_json::from_str::<Block>(r#"{"t":"heading","id":"a","content":[]}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `level`"), "{e}");
     }
 }
