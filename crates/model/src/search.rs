@@ -99,42 +99,42 @@ impl SearchMeta {
 /// hold the shards `shards_for_query` named; a missing one means no match.
 pub fn rank(meta: &SearchMeta, shards: &BTreeMap<u32, &SearchShard>, query: &str, tag: Option<&str>) -> Vec<u32> {
     let tag_index = tag.map(|t| meta.tags.iter().position(|x| x == t).map(|i| i as u16));
-    let mut total: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut first = true;
     let mut words: Vec<String> = words(query).collect();
     words.dedup();
     if words.is_empty() {
         return Vec::new();
     }
-    for word in &words {
-        let mut scores: BTreeMap<u32, u32> = BTreeMap::new();
+    // Scores by doc id (ids run below `meta.docs`); `None`: not matched.
+    let docs = meta.docs as usize;
+    let mut total: Vec<Option<u32>> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let mut scores: Vec<Option<u32>> = vec![None; docs];
         for n in meta.shards_for(word) {
             let Some(shard) = shards.get(&n) else { continue };
             for t in shard.terms.iter().filter(|t| matches(&t.term, word)) {
                 let factor = if t.term == *word { 2 } else { 1 };
                 for pair in t.postings.chunks_exact(2) {
-                    let s = scores.entry(pair[0]).or_default();
-                    *s = (*s).max(pair[1] * factor);
+                    if let Some(s) = scores.get_mut(pair[0] as usize) {
+                        *s = Some(s.unwrap_or(0).max(pair[1] * factor));
+                    }
                 }
             }
         }
         // Every word must match: keep only docs that matched all so far.
-        if first {
-            total = scores;
-            first = false;
-        } else {
-            total = total.into_iter().filter_map(|(d, s)| scores.get(&d).map(|w| (d, s + w))).collect();
-        }
+        total = if i == 0 { scores } else { total.iter().zip(&scores).map(|(t, s)| Some((*t)? + (*s)?)).collect() };
     }
     let mut hits: Vec<(u32, u32)> = total
         .into_iter()
+        .enumerate()
+        .filter_map(|(d, s)| Some((d as u32, s?)))
         .filter(|(d, _)| match tag_index {
             None => true,
             Some(None) => false,
             Some(Some(t)) => meta.doc_tags.get(*d as usize).is_some_and(|tags| tags.contains(&t)),
         })
         .collect();
-    hits.sort_by_key(|&(d, s)| (std::cmp::Reverse(s), d));
+    // Doc ids are unique: no two hits compare equal.
+    hits.sort_unstable_by_key(|&(d, s)| (std::cmp::Reverse(s), d));
     hits.into_iter().map(|(d, _)| d).collect()
 }
 
