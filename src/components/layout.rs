@@ -51,7 +51,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                             <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
                         }) }
                         if let Some(theme) = theme {
-                            <li><ThemeToggle {theme} /></li>
+                            <li>{ theme_toggle(theme) }</li>
                         }
                     </ul>
                 </nav>
@@ -60,14 +60,8 @@ pub fn Header(props: &HeaderProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct ThemeToggleProps {
-    theme: ThemeContext,
-}
-
-#[component]
-fn ThemeToggle(props: &ThemeToggleProps) -> Html {
-    let theme = props.theme.clone();
+/// The theme button (a function, not a component: it has no state).
+fn theme_toggle(theme: ThemeContext) -> Html {
     let choice = theme.choice;
     let next = choice.next();
     let onclick = Callback::from(move |_: MouseEvent| theme.set.emit(next));
