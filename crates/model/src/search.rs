@@ -86,10 +86,12 @@ impl SearchMeta {
 
     /// Every shard the query needs, without repeats.
     pub fn shards_for_query(&self, query: &str) -> Vec<u32> {
-        let mut out: Vec<u32> = words(query).flat_map(|w| self.shards_for(&w)).collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        // Marked by shard number, then read in order: ascending, no repeats.
+        let mut wanted = vec![false; self.shards.len()];
+        for n in words(query).flat_map(|w| self.shards_for(&w)) {
+            wanted[n as usize] = true;
+        }
+        (0..self.shards.len() as u32).filter(|&n| wanted[n as usize]).collect()
     }
 }
 
