@@ -73,14 +73,9 @@ fn theme_toggle(theme: ThemeContext) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct FooterProps {
-    pub site: Option<std::rc::Rc<Site>>,
-}
-
-#[component]
-pub fn Footer(props: &FooterProps) -> Html {
-    let Some(site) = &props.site else {
+/// The footer (a function, not a component: it has no state of its own).
+pub fn footer(site: Option<&Site>) -> Html {
+    let Some(site) = site else {
         // Reserve the footer's height while site.json loads.
         return html! { <footer class="site-footer placeholder"></footer> };
     };
