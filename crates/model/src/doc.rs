@@ -5,6 +5,8 @@
 //! become markup or script by construction: every string here is text, and every
 //! URL was checked by the compiler (see `is_safe_url`).
 
+use std::fmt;
+
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +45,15 @@ pub enum Inline {
 // variant: the largest part of the wasm's JSON code. The same documents are
 // read here in one pass, into one flat `Node` that has every field of every
 // variant, then checked against its tag. What is accepted is what the derive
-// accepted: the tag and the fields in any order, unknown fields ignored, a
-// missing `Option` as `None`, a missing required field refused by name.
+// accepted of an object (the only form the API writes): the tag and the
+// fields in any order, unknown fields ignored, a missing `Option` as `None`,
+// a repeated field refused, a missing required field refused by name. The
+// visitors are written out (not derived) because the derive also reads
+// every struct from an array and every name from bytes, code the wasm
+// would carry for input that never comes.
 
 /// Every tag of `Block` and `Inline` (the two share `code` and `image`).
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy)]
 enum Tag {
     Heading,
     Paragraph,
@@ -66,11 +71,36 @@ enum Tag {
     Break,
 }
 
+const TAGS: [&str; 14] = [
+    "heading", "paragraph", "list", "quote", "code", "image", "table", "rule", "text", "emphasis", "strong", "strikethrough", "link", "break",
+];
+
+impl<'de> Deserialize<'de> for Tag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Tag;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a node tag")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Tag, E> {
+                use Tag::*;
+                const ALL: [Tag; 14] = [Heading, Paragraph, List, Quote, Code, Image, Table, Rule, Text, Emphasis, Strong, Strikethrough, Link, Break];
+                match TAGS.iter().position(|t| *t == s) {
+                    Some(i) => Ok(ALL[i]),
+                    None => Err(E::unknown_variant(s, &TAGS)),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// A node of either kind, as read; `content` holds blocks in a quote and
 /// inlines everywhere else.
-#[derive(Deserialize)]
+#[derive(Default)]
 struct Node {
-    t: Tag,
+    t: Option<Tag>,
     level: Option<u8>,
     id: Option<String>,
     content: Option<Vec<Node>>,
@@ -91,6 +121,81 @@ struct Node {
     href: Option<String>,
 }
 
+/// The field names of `Node`, in its order; a key's index here is its `Key`.
+const FIELDS: [&str; 19] = [
+    "t", "level", "id", "content", "ordered", "start", "items", "lang", "lines", "src", "alt", "title", "width", "height", "align", "head",
+    "rows", "text", "href",
+];
+
+/// A key of a node's object: the index of a field in `FIELDS`, or none (an
+/// unknown field, ignored).
+struct Key(Option<usize>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
+                Ok(Key(FIELDS.iter().position(|f| *f == s)))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Node;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a document node")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut n = Node::default();
+                let mut seen = 0u32;
+                while let Some(Key(key)) = map.next_key()? {
+                    let Some(i) = key else {
+                        map.next_value::<de::IgnoredAny>()?;
+                        continue;
+                    };
+                    if seen & (1 << i) != 0 {
+                        return Err(de::Error::duplicate_field(FIELDS[i]));
+                    }
+                    seen |= 1 << i;
+                    match i {
+                        0 => n.t = Some(map.next_value()?),
+                        1 => n.level = map.next_value()?,
+                        2 => n.id = map.next_value()?,
+                        3 => n.content = map.next_value()?,
+                        4 => n.ordered = map.next_value()?,
+                        5 => n.start = map.next_value()?,
+                        6 => n.items = map.next_value()?,
+                        7 => n.lang = map.next_value()?,
+                        8 => n.lines = map.next_value()?,
+                        9 => n.src = map.next_value()?,
+                        10 => n.alt = map.next_value()?,
+                        11 => n.title = map.next_value()?,
+                        12 => n.width = map.next_value()?,
+                        13 => n.height = map.next_value()?,
+                        14 => n.align = map.next_value()?,
+                        15 => n.head = map.next_value()?,
+                        16 => n.rows = map.next_value()?,
+                        17 => n.text = map.next_value()?,
+                        _ => n.href = map.next_value()?,
+                    }
+                }
+                Ok(n)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 fn need<T, E: de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
     v.ok_or_else(|| E::missing_field(field))
 }
@@ -105,7 +210,7 @@ fn inlines<E: de::Error>(v: Vec<Node>) -> Result<Vec<Inline>, E> {
 
 impl Node {
     fn block<E: de::Error>(self) -> Result<Block, E> {
-        Ok(match self.t {
+        Ok(match need(self.t, "t")? {
             Tag::Heading => Block::Heading {
                 level: need(self.level, "level")?,
                 id: need(self.id, "id")?,
@@ -140,7 +245,7 @@ impl Node {
     }
 
     fn inline<E: de::Error>(self) -> Result<Inline, E> {
-        Ok(match self.t {
+        Ok(match need(self.t, "t")? {
             Tag::Text => Inline::Text { text: need(self.text, "text")? },
             Tag::Emphasis => Inline::Emphasis { content: inlines(need(self.content, "content")?)? },
             Tag::Strong => Inline::Strong { content: inlines(need(self.content, "content")?)? },
@@ -341,6 +446,8 @@ mod tests {
         assert!(serde_json::from_str::<Block>(r#"{"content":[],"t":"aside"}"#).is_err(), "an unknown tag is refused");
         let b: Block = serde_json::from_str(r#"{"content":[{"text":"x","t":"text","extra":1}],"t":"paragraph"}"#).unwrap();
         assert_eq!(b, Block::Paragraph { content: vec![Inline::Text { text: "x".into() }] });
+        let b: Block = serde_json::from_str(r#"{"t":"image","src":"/a","alt":"b","title":null,"w\u0069dth":3}"#).unwrap();
+        assert_eq!(b, Block::Image { src: "/a".into(), alt: "b".into(), title: None, width: Some(3), height: None });
         let b: Block = serde_json::from_str(r#"{"t":"image","src":"/a","alt":"b"}"#).unwrap();
         assert_eq!(b, Block::Image { src: "/a".into(), alt: "b".into(), title: None, width: None, height: None });
     }
@@ -355,6 +462,10 @@ mod tests {
             r#"{"t":"quote","content":[{"t":"text","text":"x"}]}"#,
             r#"{"content":[]}"#,
             r#"{"t":"list","ordered":"yes","items":[]}"#,
+            r#"{"t":"paragraph","content":[],"content":[]}"#,
+            r#"{"t":"rule","t":"rule"}"#,
+            r#"{"t":7}"#,
+            r#"["rule"]"#,
         ] {
             assert!(serde_json::from_str::<Block>(bad).is_err(), "{bad}");
         }
