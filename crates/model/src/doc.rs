@@ -10,6 +10,8 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
+use crate::wire::read_object;
+
 /// On the wire as `{"t": "paragraph", …}` (internally tagged). Read back by
 /// hand (see `Node` below), not by serde's derive for tagged enums.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -286,12 +288,14 @@ pub enum Align {
 
 /// A run of highlighted code. `class` is one of a small fixed set of token kinds
 /// (see `TokenKind`), themed by CSS so light and dark both work.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Span {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<TokenKind>,
     pub text: String,
 }
+
+read_object!(Span, "a run of code", { kind: "kind", text: "text" });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -329,12 +333,14 @@ impl TokenKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TocEntry {
     pub level: u8,
     pub id: String,
     pub text: String,
 }
+
+read_object!(TocEntry, "an entry of the table of contents", { level: "level", id: "id", text: "text" });
 
 /// The one URL rule for links and images: relative URLs, fragments, and the
 /// `http`, `https` and `mailto` schemes. Everything else (`javascript:`,
@@ -439,6 +445,10 @@ mod tests {
         ];
         let json = serde_json::to_string(&body).unwrap();
         assert_eq!(serde_json::from_str::<Vec<Block>>(&json).unwrap(), body);
+        let toc = TocEntry { level: 3, id: "a".into(), text: "A".into() };
+        assert_eq!(serde_json::from_str::<TocEntry>(&serde_json::to_string(&toc).unwrap()).unwrap(), toc);
+        let plain: Span = serde_json::from_str(r#"{"text":"x"}"#).unwrap();
+        assert_eq!(plain, Span { kind: None, text: "x".into() });
     }
 
     #[test]

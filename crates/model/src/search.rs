@@ -14,10 +14,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::wire::read_object;
 
 /// `/api/v1/search/meta.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchMeta {
     /// How many articles are indexed; doc ids run from 0 to `docs - 1`.
     pub docs: u32,
@@ -29,13 +31,17 @@ pub struct SearchMeta {
     pub doc_tags: Vec<Vec<u16>>,
 }
 
+read_object!(SearchMeta, "the search index", { docs: "docs", shards: "shards", tags: "tags", doc_tags: "doc_tags" });
+
 /// `/api/v1/search/shard/{n}.json`: terms in ascending order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchShard {
     pub terms: Vec<SearchTerm>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+read_object!(SearchShard, "a search shard", { terms: "terms" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchTerm {
     #[serde(rename = "t")]
     pub term: String,
@@ -45,6 +51,8 @@ pub struct SearchTerm {
     #[serde(rename = "p")]
     pub postings: Vec<u32>,
 }
+
+read_object!(SearchTerm, "a search term", { term: "t", postings: "p" });
 
 pub const TITLE: u32 = 40;
 pub const TAG: u32 = 20;
@@ -176,6 +184,17 @@ mod tests {
 
     fn term(t: &str, postings: &[u32]) -> SearchTerm {
         SearchTerm { term: t.into(), postings: postings.to_vec() }
+    }
+
+    #[test]
+    fn the_index_reads_back_as_written() {
+        let m = SearchMeta { docs: 3, shards: vec!["".into(), "m".into()], tags: vec!["rest".into()], doc_tags: vec![vec![0], vec![], vec![0]] };
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<SearchMeta>(&json).unwrap(), m);
+        let shard = SearchShard { terms: vec![term("cache", &[0, 1, 1, TITLE])] };
+        let json = serde_json::to_string(&shard).unwrap();
+        assert_eq!(json, r#"{"terms":[{"t":"cache","p":[0,1,1,40]}]}"#);
+        assert_eq!(serde_json::from_str::<SearchShard>(&json).unwrap(), shard);
     }
 
     #[test]
