@@ -7,6 +7,7 @@
 //! prerendered page embeds, so the same components render complete pages on
 //! the server and hydrate without a fetch. Only a miss fetches (in the browser).
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -185,11 +186,36 @@ pub struct UseApi<T> {
 
 /// The document at `path`, typed. Renders from the cache when it can; starts a
 /// fetch (browser only) when it cannot, and re-renders when it settles.
+///
+/// A thin typed shell: the work is in `use_document`, compiled once for
+/// every document type (only the parsing is per type).
 #[hook]
 pub fn use_api<T>(path: String) -> UseApi<T>
 where
     T: DeserializeOwned + 'static,
 {
+    let (state, retry) = use_document(path, parse::<T>);
+    let state = match state {
+        Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, Resource::Ready),
+        Some(Err(e)) => Resource::Failed(e),
+        None => Resource::Loading,
+    };
+    UseApi { state, retry }
+}
+
+type Parsed = Result<Rc<dyn Any>, FetchError>;
+
+fn parse<T: DeserializeOwned + 'static>(text: &str) -> Parsed {
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => Ok(Rc::new(v)),
+        Err(e) => Err(FetchError::Decode(e.to_string())),
+    }
+}
+
+/// `use_api` for any type: the document parsed by `parse`, once it has
+/// settled (`None` while it loads), and the retry.
+#[hook]
+fn use_document(path: String, parse: fn(&str) -> Parsed) -> (Option<Parsed>, Callback<()>) {
     let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
     let tick = use_force_update();
     let entry = cache.get(&path);
@@ -199,9 +225,7 @@ where
             Some(Entry::Loaded(t)) => Some(t.clone()),
             _ => None,
         };
-        use_memo(text, |text| {
-            text.as_ref().map(|t| serde_json::from_str::<T>(t).map(Rc::new).map_err(|e| FetchError::Decode(e.to_string())))
-        })
+        use_memo(text, move |text| text.as_deref().map(parse))
     };
     {
         let cache = cache.clone();
@@ -224,10 +248,9 @@ where
         })
     };
     let state = match (&entry, parsed.as_ref()) {
-        (Some(Entry::Loaded(_)), Some(Ok(v))) => Resource::Ready(v.clone()),
-        (Some(Entry::Loaded(_)), Some(Err(e))) => Resource::Failed(e.clone()),
-        (Some(Entry::Failed(e)), _) => Resource::Failed(e.clone()),
-        _ => Resource::Loading,
+        (Some(Entry::Loaded(_)), Some(p)) => Some(p.clone()),
+        (Some(Entry::Failed(e)), _) => Some(Err(e.clone())),
+        _ => None,
     };
-    UseApi { state, retry }
+    (state, retry)
 }

@@ -12,7 +12,7 @@ use yew_router::history::{AnyHistory, History, MemoryHistory};
 use yew_router::prelude::*;
 
 use crate::api::{ApiCache, Resource, use_api};
-use crate::components::layout::{Footer, Header};
+use crate::components::layout::{Header, footer};
 use crate::embed::{EmbedArticle, EmbedArticles, EmbedContact};
 use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::NotFound, services::Services};
 use crate::route::Route;
@@ -150,6 +150,7 @@ fn Shell(props: &ShellProps) -> Html {
 #[component]
 fn Chrome() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
+    let base = crate::components::link::use_base_path();
     let site = match site.state {
         Resource::Ready(s) => Some(s),
         _ => None,
@@ -161,7 +162,7 @@ fn Chrome() -> Html {
             <main id="main" tabindex="-1">
                 <Switch<Route> render={switch} />
             </main>
-            <Footer site={site.clone()} />
+            { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
             <ProgressBar />
         </>

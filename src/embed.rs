@@ -121,7 +121,7 @@ pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
         Resource::Ready(p) => (
             html! {
                 <ul class="embed-list">
-                    { for p.items.iter().take(LIST_MAX).map(|a| html! { <li><Item article={a.clone()} base={base.clone()} /></li> }) }
+                    { for p.items.iter().take(LIST_MAX).map(|a| html! { <li>{ item(a, &base) }</li> }) }
                 </ul>
             },
             None,
@@ -142,18 +142,11 @@ pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct ItemProps {
-    article: ArticleSummary,
-    base: AttrValue,
-}
-
-#[component]
-fn Item(props: &ItemProps) -> Html {
-    let a = &props.article;
+/// One article of a list (a function, not a component: it has no state).
+fn item(a: &ArticleSummary, base: &str) -> Html {
     html! {
         <article class="embed-item">
-            <h3><a href={format!("{}/articles/{}", props.base, a.slug)} target="_blank" rel="noopener">{ &a.title }</a></h3>
+            <h3><a href={format!("{base}/articles/{}", a.slug)} target="_blank" rel="noopener">{ &a.title }</a></h3>
             <p class="meta">
                 <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
                 { format!(" · {} min read", a.reading_minutes) }

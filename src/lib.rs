@@ -48,11 +48,11 @@ pub fn start() {
     let cache = api::ApiCache::new(&meta("keel-api").unwrap_or_else(|| base.clone()));
     if let Some(el) = doc.as_ref().and_then(|d| d.get_element_by_id("keel-data"))
         && let Some(text) = el.text_content()
-        && let Ok(map) = serde_json::from_str::<std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>>(&text)
+        && let Ok(Embedded(docs)) = serde_json::from_str::<Embedded>(&text)
     {
         // Raw: each document is kept as the text it is, never parsed into a
         // generic value and printed again (which also keeps the bundle small).
-        for (path, value) in map {
+        for (path, value) in docs {
             cache.insert(&path, value.get());
         }
     }
@@ -98,6 +98,32 @@ pub fn start() {
     let _ = (rendered_for, here);
     clear(&root);
     yew::Renderer::<App>::with_root_and_props(root, props).render();
+}
+
+/// The documents a prerendered page embeds, `{"path": document, …}`, each
+/// as its text. A list, not a map: nothing here needs lookups or order.
+#[cfg(feature = "csr")]
+struct Embedded<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
+
+#[cfg(feature = "csr")]
+impl<'de> serde::Deserialize<'de> for Embedded<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Docs;
+        impl<'de> serde::de::Visitor<'de> for Docs {
+            type Value = Embedded<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of documents")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut docs = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    docs.push(entry);
+                }
+                Ok(Embedded(docs))
+            }
+        }
+        d.deserialize_map(Docs)
+    }
 }
 
 #[cfg(feature = "csr")]

@@ -7,8 +7,6 @@
 //! shown only after the server answered 201. The validation rules are the
 //! model crate's, the same ones the server enforces.
 
-use std::collections::BTreeMap;
-
 use keel_model::contact::{Budget, ContactAccepted, ContactRequest, Field, FieldError, check_field, validate};
 use serde::{Deserialize, Serialize};
 use yew::prelude::*;
@@ -26,6 +24,17 @@ struct Draft {
     /// the same body reuses it, an edited body gets a new one.
     key: Option<String>,
     key_body: Option<String>,
+}
+
+/// The message beside each field, by `Field as usize` (the order of `Field::ALL`).
+type Errors = [Option<String>; Field::ALL.len()];
+
+fn errors_of(fields: impl IntoIterator<Item = FieldError>) -> Errors {
+    let mut e = Errors::default();
+    for f in fields {
+        e[f.field as usize] = Some(f.message);
+    }
+    e
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,11 +64,10 @@ pub struct ContactFormProps {
 pub fn ContactForm(props: &ContactFormProps) -> Html {
     let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
     let draft = use_state(Draft::default);
-    let errors = use_state(BTreeMap::<Field, String>::new);
+    let errors = use_state(Errors::default);
     let send = use_state(|| SendState::Editing);
     let restored = use_state(|| false);
-    let field_refs: BTreeMap<Field, NodeRef> = Field::ALL.iter().map(|f| (*f, NodeRef::default())).collect();
-    let field_refs = use_memo((), move |_| field_refs);
+    let field_refs = use_memo((), |_| Field::ALL.map(|_| NodeRef::default()));
 
     // Restore a saved draft once, in the browser.
     {
@@ -83,12 +91,9 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             edit(&mut next.form);
             save_draft(&next);
             // An error already shown is re-checked as the visitor fixes it.
-            if errors.contains_key(&field) {
+            if errors[field as usize].is_some() {
                 let mut e = (*errors).clone();
-                match check_field(&next.form, field) {
-                    Some(msg) => e.insert(field, msg),
-                    None => e.remove(&field),
-                };
+                e[field as usize] = check_field(&next.form, field);
                 errors.set(e);
             }
             draft.set(next);
@@ -99,10 +104,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let errors = errors.clone();
         Callback::from(move |field: Field| {
             let mut e = (*errors).clone();
-            match check_field(&draft.form, field) {
-                Some(msg) => e.insert(field, msg),
-                None => e.remove(&field),
-            };
+            e[field as usize] = check_field(&draft.form, field);
             errors.set(e);
         })
     };
@@ -121,11 +123,11 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             }
             let problems = validate(&draft.form);
             if !problems.is_empty() {
-                focus_first(&refs, &problems);
-                errors.set(problems.into_iter().map(|f| (f.field, f.message)).collect());
+                focus_first(&refs[..], &problems);
+                errors.set(errors_of(problems));
                 return;
             }
-            errors.set(BTreeMap::new());
+            errors.set(Errors::default());
             let mut next = (*draft).clone();
             let body = serde_json::to_string(&next.form).expect("the form serializes");
             if next.key.is_none() || next.key_body.as_deref() != Some(body.as_str()) {
@@ -149,8 +151,8 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
                         send.set(SendState::Sent(id));
                     }
                     Err(PostError::Invalid(fields)) => {
-                        focus_first(&refs, &fields);
-                        errors.set(fields.into_iter().map(|f| (f.field, f.message)).collect());
+                        focus_first(&refs[..], &fields);
+                        errors.set(errors_of(fields));
                         send.set(SendState::Editing);
                     }
                     Err(PostError::Fetch(e)) => send.set(SendState::Failed(e)),
@@ -176,13 +178,13 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
 
     let sending = *send == SendState::Sending;
     let form = &draft.form;
-    let err = |f: Field| errors.get(&f).cloned();
+    let err = |f: Field| errors[f as usize].clone();
     let described = |f: Field, hint: bool| {
         let mut ids = Vec::new();
         if hint {
             ids.push(format!("{}-hint", f.as_str()));
         }
-        if errors.contains_key(&f) {
+        if errors[f as usize].is_some() {
             ids.push(format!("{}-error", f.as_str()));
         }
         (!ids.is_empty()).then(|| ids.join(" "))
@@ -215,8 +217,8 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             <div class="field">
                 <label for={f.as_str()}>{ label }</label>
                 <input id={f.as_str()} name={f.as_str()} type={kind} {value} {oninput} {onblur} autocomplete={autocomplete} {maxlength}
-                       ref={field_refs[&f].clone()} required={f != Field::Company}
-                       aria-invalid={errors.contains_key(&f).then_some("true")}
+                       ref={field_refs[f as usize].clone()} required={f != Field::Company}
+                       aria-invalid={errors[f as usize].is_some().then_some("true")}
                        aria-describedby={described(f, hint.is_some())} />
                 if let Some(h) = hint { <p class="hint" id={format!("{}-hint", f.as_str())}>{ h }</p> }
                 { error_text(f) }
@@ -282,8 +284,8 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             <div class="field">
                 <label for="message">{ "About your project" }</label>
                 <textarea id="message" name="message" value={form.message.clone()} oninput={on_message}
-                          onblur={blur.reform(|_: FocusEvent| Field::Message)} ref={field_refs[&Field::Message].clone()} required=true
-                          aria-invalid={errors.contains_key(&Field::Message).then_some("true")}
+                          onblur={blur.reform(|_: FocusEvent| Field::Message)} ref={field_refs[Field::Message as usize].clone()} required=true
+                          aria-invalid={errors[Field::Message as usize].is_some().then_some("true")}
                           aria-describedby={described(Field::Message, true)} rows="8" />
                 <p class="hint" id="message-hint">
                     { format!("What are you building, and where could a backend engineer help? {message_len} of {} characters.", keel_model::contact::MESSAGE_MAX) }
@@ -298,8 +300,8 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             <div class="field">
                 <label class="check" for="consent">
                     <input id="consent" name="consent" type="checkbox" checked={form.consent} onchange={on_consent}
-                           ref={field_refs[&Field::Consent].clone()}
-                           aria-invalid={errors.contains_key(&Field::Consent).then_some("true")}
+                           ref={field_refs[Field::Consent as usize].clone()}
+                           aria-invalid={errors[Field::Consent as usize].is_some().then_some("true")}
                            aria-describedby={described(Field::Consent, false)} />
                     <span>{ "You may contact me about my project. We use your details for nothing else." }</span>
                 </label>
@@ -371,8 +373,8 @@ fn input_value(e: &InputEvent) -> String {
 /// input, error) into view only as far as needed. A plain `focus()` scrolls
 /// as each engine likes: WebKit put the input at the very top of the window,
 /// its label cut off above it, even when it was already in view.
-fn focus_first(refs: &BTreeMap<Field, NodeRef>, problems: &[FieldError]) {
-    if let Some(el) = problems.first().and_then(|p| refs.get(&p.field)).and_then(|r| r.cast::<web_sys::HtmlElement>()) {
+fn focus_first(refs: &[NodeRef], problems: &[FieldError]) {
+    if let Some(el) = problems.first().and_then(|p| refs.get(p.field as usize)).and_then(|r| r.cast::<web_sys::HtmlElement>()) {
         let focus = web_sys::FocusOptions::new();
         focus.set_prevent_scroll(true);
         let _ = el.focus_with_options(&focus);

@@ -5,7 +5,7 @@ use keel_model::Site;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::link::{AppLink, use_base_path};
+use crate::components::link::AppLink;
 use crate::route::Route;
 use crate::theme::{ThemeChoice, ThemeContext};
 
@@ -51,7 +51,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                             <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
                         }) }
                         if let Some(theme) = theme {
-                            <li><ThemeToggle {theme} /></li>
+                            <li>{ theme_toggle(theme) }</li>
                         }
                     </ul>
                 </nav>
@@ -60,14 +60,8 @@ pub fn Header(props: &HeaderProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct ThemeToggleProps {
-    theme: ThemeContext,
-}
-
-#[component]
-fn ThemeToggle(props: &ThemeToggleProps) -> Html {
-    let theme = props.theme.clone();
+/// The theme button (a function, not a component: it has no state).
+fn theme_toggle(theme: ThemeContext) -> Html {
     let choice = theme.choice;
     let next = choice.next();
     let onclick = Callback::from(move |_: MouseEvent| theme.set.emit(next));
@@ -79,15 +73,10 @@ fn ThemeToggle(props: &ThemeToggleProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct FooterProps {
-    pub site: Option<std::rc::Rc<Site>>,
-}
-
-#[component]
-pub fn Footer(props: &FooterProps) -> Html {
-    let base = use_base_path();
-    let Some(site) = &props.site else {
+/// The footer (a function, not a component: it has no state of its own);
+/// `base` is the site's base path (`use_base_path`).
+pub fn footer(site: Option<&Site>, base: &str) -> Html {
+    let Some(site) = site else {
         // Reserve the footer's height while site.json loads.
         return html! { <footer class="site-footer placeholder"></footer> };
     };

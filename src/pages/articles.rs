@@ -219,7 +219,12 @@ fn SearchHits(props: &HitsProps) -> Html {
         Resource::Loading => html! { <CardsSkeleton label="search results" /> },
         Resource::Failed(error) => html! { <ErrorBox {error} retry={shards.retry} what="the search index" /> },
         Resource::Ready(list) => {
-            let by_n: BTreeMap<u32, &SearchShard> = needed.iter().copied().zip(list.iter().map(|s| s.as_ref())).collect();
+            // Inserted one by one: collecting would sort (code in the wasm)
+            // what `shards_for_query` already returned in order.
+            let mut by_n: BTreeMap<u32, &SearchShard> = BTreeMap::new();
+            for (n, s) in needed.iter().zip(&*list) {
+                by_n.insert(*n, s);
+            }
             let hits = search::rank(&props.meta, &by_n, &q, props.query.tag.as_deref());
             let more = {
                 let shown = shown.clone();

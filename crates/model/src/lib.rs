@@ -10,6 +10,7 @@ pub mod contact;
 pub mod doc;
 pub mod paths;
 pub mod search;
+mod wire;
 
 mod api;
 pub use api::*;

@@ -14,10 +14,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::wire::read_object;
 
 /// `/api/v1/search/meta.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchMeta {
     /// How many articles are indexed; doc ids run from 0 to `docs - 1`.
     pub docs: u32,
@@ -29,13 +31,17 @@ pub struct SearchMeta {
     pub doc_tags: Vec<Vec<u16>>,
 }
 
+read_object!(SearchMeta, "the search index", { docs: "docs", shards: "shards", tags: "tags", doc_tags: "doc_tags" });
+
 /// `/api/v1/search/shard/{n}.json`: terms in ascending order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchShard {
     pub terms: Vec<SearchTerm>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+read_object!(SearchShard, "a search shard", { terms: "terms" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchTerm {
     #[serde(rename = "t")]
     pub term: String,
@@ -45,6 +51,8 @@ pub struct SearchTerm {
     #[serde(rename = "p")]
     pub postings: Vec<u32>,
 }
+
+read_object!(SearchTerm, "a search term", { term: "t", postings: "p" });
 
 pub const TITLE: u32 = 40;
 pub const TAG: u32 = 20;
@@ -86,10 +94,12 @@ impl SearchMeta {
 
     /// Every shard the query needs, without repeats.
     pub fn shards_for_query(&self, query: &str) -> Vec<u32> {
-        let mut out: Vec<u32> = words(query).flat_map(|w| self.shards_for(&w)).collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        // Marked by shard number, then read in order: ascending, no repeats.
+        let mut wanted = vec![false; self.shards.len()];
+        for n in words(query).flat_map(|w| self.shards_for(&w)) {
+            wanted[n as usize] = true;
+        }
+        (0..self.shards.len() as u32).filter(|&n| wanted[n as usize]).collect()
     }
 }
 
@@ -99,42 +109,42 @@ impl SearchMeta {
 /// hold the shards `shards_for_query` named; a missing one means no match.
 pub fn rank(meta: &SearchMeta, shards: &BTreeMap<u32, &SearchShard>, query: &str, tag: Option<&str>) -> Vec<u32> {
     let tag_index = tag.map(|t| meta.tags.iter().position(|x| x == t).map(|i| i as u16));
-    let mut total: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut first = true;
     let mut words: Vec<String> = words(query).collect();
     words.dedup();
     if words.is_empty() {
         return Vec::new();
     }
-    for word in &words {
-        let mut scores: BTreeMap<u32, u32> = BTreeMap::new();
+    // Scores by doc id (ids run below `meta.docs`); `None`: not matched.
+    let docs = meta.docs as usize;
+    let mut total: Vec<Option<u32>> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let mut scores: Vec<Option<u32>> = vec![None; docs];
         for n in meta.shards_for(word) {
             let Some(shard) = shards.get(&n) else { continue };
             for t in shard.terms.iter().filter(|t| matches(&t.term, word)) {
                 let factor = if t.term == *word { 2 } else { 1 };
                 for pair in t.postings.chunks_exact(2) {
-                    let s = scores.entry(pair[0]).or_default();
-                    *s = (*s).max(pair[1] * factor);
+                    if let Some(s) = scores.get_mut(pair[0] as usize) {
+                        *s = Some(s.unwrap_or(0).max(pair[1] * factor));
+                    }
                 }
             }
         }
         // Every word must match: keep only docs that matched all so far.
-        if first {
-            total = scores;
-            first = false;
-        } else {
-            total = total.into_iter().filter_map(|(d, s)| scores.get(&d).map(|w| (d, s + w))).collect();
-        }
+        total = if i == 0 { scores } else { total.iter().zip(&scores).map(|(t, s)| Some((*t)? + (*s)?)).collect() };
     }
     let mut hits: Vec<(u32, u32)> = total
         .into_iter()
+        .enumerate()
+        .filter_map(|(d, s)| Some((d as u32, s?)))
         .filter(|(d, _)| match tag_index {
             None => true,
             Some(None) => false,
             Some(Some(t)) => meta.doc_tags.get(*d as usize).is_some_and(|tags| tags.contains(&t)),
         })
         .collect();
-    hits.sort_by_key(|&(d, s)| (std::cmp::Reverse(s), d));
+    // Doc ids are unique: no two hits compare equal.
+    hits.sort_unstable_by_key(|&(d, s)| (std::cmp::Reverse(s), d));
     hits.into_iter().map(|(d, _)| d).collect()
 }
 
@@ -174,6 +184,17 @@ mod tests {
 
     fn term(t: &str, postings: &[u32]) -> SearchTerm {
         SearchTerm { term: t.into(), postings: postings.to_vec() }
+    }
+
+    #[test]
+    fn the_index_reads_back_as_written() {
+        let m = SearchMeta { docs: 3, shards: vec!["".into(), "m".into()], tags: vec!["rest".into()], doc_tags: vec![vec![0], vec![], vec![0]] };
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<SearchMeta>(&json).unwrap(), m);
+        let shard = SearchShard { terms: vec![term("cache", &[0, 1, 1, TITLE])] };
+        let json = serde_json::to_string(&shard).unwrap();
+        assert_eq!(json, r#"{"terms":[{"t":"cache","p":[0,1,1,40]}]}"#);
+        assert_eq!(serde_json::from_str::<SearchShard>(&json).unwrap(), shard);
     }
 
     #[test]
