@@ -15,7 +15,7 @@ use crate::{build, sh, tool_path};
 /// The release wasm, brotli, at most. Raise it only on purpose, in its own
 /// commit that says what the bytes buy; `cargo xtask sizes` shows where they
 /// went against the bare reference app.
-pub const WASM_BUDGET_BROTLI: u64 = 225_300;
+pub const WASM_BUDGET_BROTLI: u64 = 222_100;
 
 /// Fails when the built site's wasm is over its budget.
 pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
