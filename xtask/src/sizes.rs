@@ -15,7 +15,7 @@ use crate::{build, sh, tool_path};
 /// The release wasm, brotli, at most. Raise it only on purpose, in its own
 /// commit that says what the bytes buy; `cargo xtask sizes` shows where they
 /// went against the bare reference app.
-pub const WASM_BUDGET_BROTLI: u64 = 225_300;
+pub const WASM_BUDGET_BROTLI: u64 = 222_100;
 
 /// The partner embed's loader (`/embed/v1.js`, on every partner page), brotli,
 /// at most: 3 KB, as docs/embedding.md promises.
