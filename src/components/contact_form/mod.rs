@@ -1,30 +1,22 @@
 //! "Tell us about your project": the contact form.
 //!
 //! It never loses what the visitor typed: every keystroke is saved as a draft
-//! in localStorage (restored after a reload or a crash), a failed send keeps
-//! the form filled and offers a retry with the same Idempotency-Key (so a
-//! retry after a lost answer cannot store the request twice), and success is
-//! shown only after the server answered 201. The validation rules are the
-//! model crate's, the same ones the server enforces.
+//! in localStorage (restored after a reload or a crash, `draft.rs`), a failed
+//! send keeps the form filled and offers a retry with the same
+//! Idempotency-Key (so a retry after a lost answer cannot store the request
+//! twice), and success is shown only after the server answered 201
+//! (`post.rs`). The validation rules are the model crate's, the same ones the
+//! server enforces. This file is the component: its state, and the markup.
 
-use keel_model::contact::{Budget, ContactAccepted, ContactRequest, Field, FieldError, check_field, validate};
-use serde::{Deserialize, Serialize};
+mod draft;
+mod post;
+
+use keel_model::contact::{Budget, ContactRequest, Field, FieldError, check_field, validate};
 use yew::prelude::*;
 
 use crate::api::{ApiCache, FetchError};
-use crate::dom::storage;
-
-const DRAFT_KEY: &str = "keel-contact-draft";
-
-/// What is kept in localStorage between visits.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Draft {
-    form: ContactRequest,
-    /// The key of the last attempt, and the body it was used for: a retry of
-    /// the same body reuses it, an edited body gets a new one.
-    key: Option<String>,
-    key_body: Option<String>,
-}
+use draft::Draft;
+use post::{PostError, post};
 
 /// The message beside each field, by `Field as usize` (the order of `Field::ALL`).
 type Errors = [Option<String>; Field::ALL.len()];
@@ -36,6 +28,48 @@ fn errors_of(fields: impl IntoIterator<Item = FieldError>) -> Errors {
     }
     e
 }
+
+/// `errors` with `field` checked again against `form`.
+fn rechecked(errors: &Errors, form: &ContactRequest, field: Field) -> Errors {
+    let mut e = errors.clone();
+    e[field as usize] = check_field(form, field);
+    e
+}
+
+/// An edit of the form: the field it belongs to (re-checked if it shows an
+/// error; none for the honeypot, which is no field of the visitor's), and
+/// the change.
+type Edit = (Option<Field>, Box<dyn Fn(&mut ContactRequest)>);
+
+/// A one-line text field.
+struct TextField {
+    field: Field,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    hint: Option<&'static str>,
+    max: usize,
+}
+
+const TEXT_FIELDS: [TextField; 3] = [
+    TextField { field: Field::Name, label: "Your name", kind: "text", autocomplete: "name", hint: None, max: keel_model::contact::NAME_MAX },
+    TextField {
+        field: Field::Email,
+        label: "Email",
+        kind: "email",
+        autocomplete: "email",
+        hint: Some("We only use it to reply to you."),
+        max: keel_model::contact::EMAIL_MAX,
+    },
+    TextField {
+        field: Field::Company,
+        label: "Company (optional)",
+        kind: "text",
+        autocomplete: "organization",
+        hint: None,
+        max: keel_model::contact::COMPANY_MAX,
+    },
+];
 
 #[derive(Clone, Debug, PartialEq)]
 enum SendState {
@@ -74,7 +108,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let draft = draft.clone();
         let restored = restored.clone();
         use_effect_with((), move |_| {
-            if let Some(saved) = load_draft() {
+            if let Some(saved) = Draft::load() {
                 if saved.form != ContactRequest::default() {
                     restored.set(true);
                 }
@@ -86,27 +120,22 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     let update = {
         let draft = draft.clone();
         let errors = errors.clone();
-        Callback::from(move |(field, edit): (Field, Box<dyn Fn(&mut ContactRequest)>)| {
+        Callback::from(move |(field, edit): Edit| {
             let mut next = (*draft).clone();
             edit(&mut next.form);
-            save_draft(&next);
+            next.save();
             // An error already shown is re-checked as the visitor fixes it.
-            if errors[field as usize].is_some() {
-                let mut e = (*errors).clone();
-                e[field as usize] = check_field(&next.form, field);
-                errors.set(e);
+            if let Some(field) = field.filter(|f| errors[*f as usize].is_some()) {
+                errors.set(rechecked(&errors, &next.form, field));
             }
             draft.set(next);
         })
     };
+    // Leaving a field checks it.
     let blur = {
         let draft = draft.clone();
         let errors = errors.clone();
-        Callback::from(move |field: Field| {
-            let mut e = (*errors).clone();
-            e[field as usize] = check_field(&draft.form, field);
-            errors.set(e);
-        })
+        Callback::from(move |field: Field| errors.set(rechecked(&errors, &draft.form, field)))
     };
 
     let submit = {
@@ -129,13 +158,9 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             }
             errors.set(Errors::default());
             let mut next = (*draft).clone();
-            let body = serde_json::to_string(&next.form).expect("the form serializes");
-            if next.key.is_none() || next.key_body.as_deref() != Some(body.as_str()) {
-                next.key = Some(new_key());
-                next.key_body = Some(body.clone());
-            }
-            save_draft(&next);
-            draft.set(next.clone());
+            let (body, key) = next.attempt();
+            next.save();
+            draft.set(next);
             send.set(SendState::Sending);
             let send = send.clone();
             let errors = errors.clone();
@@ -144,9 +169,9 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             let url = format!("{base}{}", keel_model::paths::contact());
             let partner = partner.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match post(&url, body, next.key.as_deref().unwrap_or_default(), partner.as_deref()).await {
+                match post(&url, body, &key, partner.as_deref()).await {
                     Ok(id) => {
-                        clear_draft();
+                        Draft::clear();
                         draft.set(Draft::default());
                         send.set(SendState::Sent(id));
                     }
@@ -198,25 +223,21 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             None => html! { <p class="error-text" {id}></p> },
         }
     };
-    let text_input = |f: Field, label: &'static str, kind: &'static str, value: String, autocomplete: &'static str, hint: Option<&'static str>| {
-        let maxlength = match f {
-            Field::Name => keel_model::contact::NAME_MAX,
-            Field::Email => keel_model::contact::EMAIL_MAX,
-            _ => keel_model::contact::COMPANY_MAX,
-        }
-        .to_string();
+    let text_input = |t: &TextField| {
+        let (f, hint) = (t.field, t.hint);
+        let value = text_of(form, f);
         let oninput = {
             let update = update.clone();
             Callback::from(move |e: InputEvent| {
                 let v = input_value(&e);
-                update.emit((f, Box::new(move |r: &mut ContactRequest| set_text(r, f, v.clone()))));
+                update.emit((Some(f), Box::new(move |r: &mut ContactRequest| set_text(r, f, v.clone()))));
             })
         };
         let onblur = blur.reform(move |_: FocusEvent| f);
         html! {
             <div class="field">
-                <label for={f.as_str()}>{ label }</label>
-                <input id={f.as_str()} name={f.as_str()} type={kind} {value} {oninput} {onblur} autocomplete={autocomplete} {maxlength}
+                <label for={f.as_str()}>{ t.label }</label>
+                <input id={f.as_str()} name={f.as_str()} type={t.kind} {value} {oninput} {onblur} autocomplete={t.autocomplete} maxlength={t.max.to_string()}
                        ref={field_refs[f as usize].clone()} required={f != Field::Company}
                        aria-invalid={errors[f as usize].is_some().then_some("true")}
                        aria-describedby={described(f, hint.is_some())} />
@@ -229,27 +250,27 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let update = update.clone();
         Callback::from(move |e: InputEvent| {
             let v = input_value(&e);
-            update.emit((Field::Message, Box::new(move |r: &mut ContactRequest| r.message = v.clone())));
+            update.emit((Some(Field::Message), Box::new(move |r: &mut ContactRequest| r.message = v.clone())));
         })
     };
     let on_consent = {
         let update = update.clone();
         Callback::from(move |e: Event| {
             let checked = e.target_dyn_into::<web_sys::HtmlInputElement>().map(|i| i.checked()).unwrap_or(false);
-            update.emit((Field::Consent, Box::new(move |r: &mut ContactRequest| r.consent = checked)));
+            update.emit((Some(Field::Consent), Box::new(move |r: &mut ContactRequest| r.consent = checked)));
         })
     };
     let on_honeypot = {
         let update = update.clone();
         Callback::from(move |e: InputEvent| {
             let v = input_value(&e);
-            update.emit((Field::Name, Box::new(move |r: &mut ContactRequest| r.website = Some(v.clone()).filter(|s| !s.is_empty()))));
+            update.emit((None, Box::new(move |r: &mut ContactRequest| r.website = Some(v.clone()).filter(|s| !s.is_empty()))));
         })
     };
     let budget_choice = |b: Option<Budget>, label: &'static str| {
         let onchange = {
             let update = update.clone();
-            Callback::from(move |_: Event| update.emit((Field::Budget, Box::new(move |r: &mut ContactRequest| r.budget = b))))
+            Callback::from(move |_: Event| update.emit((Some(Field::Budget), Box::new(move |r: &mut ContactRequest| r.budget = b))))
         };
         let id = format!("budget-{}", b.map(Budget::as_str).unwrap_or("none"));
         html! {
@@ -272,9 +293,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             if *restored {
                 <p class="status" role="status">{ "We restored the message you were writing." }</p>
             }
-            { text_input(Field::Name, "Your name", "text", form.name.clone(), "name", None) }
-            { text_input(Field::Email, "Email", "email", form.email.clone(), "email", Some("We only use it to reply to you.")) }
-            { text_input(Field::Company, "Company (optional)", "text", form.company.clone().unwrap_or_default(), "organization", None) }
+            { for TEXT_FIELDS.iter().map(text_input) }
             <fieldset class="field">
                 <legend>{ "Budget (optional)" }</legend>
                 <div class="choices">
@@ -323,32 +342,14 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     }
 }
 
-enum PostError {
-    Invalid(Vec<FieldError>),
-    Fetch(FetchError),
-}
-
-async fn post(url: &str, body: String, key: &str, partner: Option<&str>) -> Result<String, PostError> {
-    let mut req = gloo_net::http::Request::post(url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .header("Idempotency-Key", key);
-    if let Some(origin) = partner {
-        req = req.header("Keel-Embed-Origin", origin);
-    }
-    let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS).await.map_err(PostError::Fetch)?;
-    match res.status() {
-        201 => res
-            .json::<ContactAccepted>()
-            .await
-            .map(|a| a.id)
-            .map_err(|e| PostError::Fetch(FetchError::Decode(e.to_string()))),
-        422 => match res.json::<keel_model::ApiError>().await {
-            Ok(e) if !e.fields.is_empty() => Err(PostError::Invalid(e.fields)),
-            Ok(e) => Err(PostError::Fetch(FetchError::Http { status: 422, message: Some(e.message) })),
-            Err(_) => Err(PostError::Fetch(FetchError::Http { status: 422, message: None })),
-        },
-        _ => Err(PostError::Fetch(crate::net::error_from(res).await)),
+/// A text field's value in the form.
+fn text_of(r: &ContactRequest, f: Field) -> String {
+    match f {
+        Field::Name => r.name.clone(),
+        Field::Email => r.email.clone(),
+        Field::Company => r.company.clone().unwrap_or_default(),
+        Field::Message => r.message.clone(),
+        Field::Budget | Field::Consent => String::new(),
     }
 }
 
@@ -383,41 +384,4 @@ fn focus_first(refs: &[NodeRef], problems: &[FieldError]) {
         view.set_block(web_sys::ScrollLogicalPosition::Nearest);
         field.scroll_into_view_with_scroll_into_view_options(&view);
     }
-}
-
-fn load_draft() -> Option<Draft> {
-    let text = storage()?.get_item(DRAFT_KEY).ok().flatten()?;
-    serde_json::from_str(&text).ok()
-}
-
-fn save_draft(d: &Draft) {
-    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(d)) {
-        // Storage can be full or disabled (private mode): the form still works.
-        let _ = s.set_item(DRAFT_KEY, &text);
-    }
-}
-
-fn clear_draft() {
-    if let Some(s) = storage() {
-        let _ = s.remove_item(DRAFT_KEY);
-    }
-}
-
-/// A random UUID (version 4) for the Idempotency-Key, from
-/// `crypto.getRandomValues`, which every browser has on every page.
-/// Not `crypto.randomUUID`: browsers offer it only in a secure context
-/// (HTTPS or localhost), and on a plain-HTTP page calling it threw, so the
-/// form could not be sent at all.
-fn new_key() -> String {
-    let mut bytes = [0u8; 16];
-    let filled = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if !filled {
-        // No Web Crypto at all: still random, if not cryptographically.
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
 }

@@ -1,0 +1,39 @@
+//! The POST of a contact request, and what its answer means for the form.
+
+use keel_model::contact::{ContactAccepted, FieldError};
+
+use crate::api::FetchError;
+
+pub enum PostError {
+    /// The server refused some fields (422): shown beside them.
+    Invalid(Vec<FieldError>),
+    /// Anything else: no answer, or an error; the form offers a retry.
+    Fetch(FetchError),
+}
+
+/// Send `body` with its Idempotency-Key `key`, and `partner` (an embed's host
+/// page) as `Keel-Embed-Origin`; the stored request's id once the server has
+/// answered 201.
+pub async fn post(url: &str, body: String, key: &str, partner: Option<&str>) -> Result<String, PostError> {
+    let mut req = gloo_net::http::Request::post(url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .header("Idempotency-Key", key);
+    if let Some(origin) = partner {
+        req = req.header("Keel-Embed-Origin", origin);
+    }
+    let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS).await.map_err(PostError::Fetch)?;
+    match res.status() {
+        201 => res
+            .json::<ContactAccepted>()
+            .await
+            .map(|a| a.id)
+            .map_err(|e| PostError::Fetch(FetchError::Decode(e.to_string()))),
+        422 => match res.json::<keel_model::ApiError>().await {
+            Ok(e) if !e.fields.is_empty() => Err(PostError::Invalid(e.fields)),
+            Ok(e) => Err(PostError::Fetch(FetchError::Http { status: 422, message: Some(e.message) })),
+            Err(_) => Err(PostError::Fetch(FetchError::Http { status: 422, message: None })),
+        },
+        _ => Err(PostError::Fetch(crate::net::error_from(res).await)),
+    }
+}
