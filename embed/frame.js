@@ -10,11 +10,13 @@
   if (html.hasAttribute("data-keel-frame") || window.parent === window) return;
   html.setAttribute("data-keel-frame", "");
   var q = new URLSearchParams(location.hash.slice(1));
-  var theme = q.get("theme"), accent = q.get("accent"), count = q.get("count");
+  var theme = q.get("theme"), accent = q.get("accent"), ink = q.get("ink"), count = q.get("count");
   // The widget's theme, not the one our visitor chose on our site.
   if (theme == "light" || theme == "dark") html.setAttribute("data-keel-theme", theme); else html.removeAttribute("data-keel-theme");
   html.style.setProperty("background", "transparent");
-  if (accent && /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) html.style.setProperty("--keel-accent", accent);
+  var colour = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+  if (accent && colour.test(accent)) html.style.setProperty("--keel-accent", accent);
+  if (ink && colour.test(ink)) html.style.setProperty("--keel-accent-ink", ink);
   if (count && /^([1-9]|10)$/.test(count)) html.setAttribute("data-keel-count", count);
 
   // The embedding page's origin: as the loader says, when the browser agrees.

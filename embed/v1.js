@@ -33,6 +33,18 @@
 
   function attr(el, n) { return (el.getAttribute("data-keel-" + n) || "").trim(); }
 
+  // The text colour that reads best on the accent (white or our dark ink),
+  // by WCAG contrast.
+  function inkOn(hex) {
+    if (hex.length == 4) hex = "#" + hex[1] + hex[1] + hex[2] + hex[2] + hex[3] + hex[3];
+    var L = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    L = 0.2126 * L[0] + 0.7152 * L[1] + 0.0722 * L[2];
+    return 1.05 / (L + 0.05) >= (L + 0.05) / 0.0566 ? "#ffffff" : "#0b1320";
+  }
+
   // The placeholder's settings, or a message saying which one is wrong.
   function settings(el) {
     var s = { view: attr(el, "embed"), mode: attr(el, "mode") || "iframe", theme: attr(el, "theme") || "auto",
@@ -73,7 +85,7 @@
   function mountFrame(el, s) {
     var f = d.createElement("iframe");
     var hash = new URLSearchParams({ host: location.origin, theme: s.theme, count: s.count });
-    if (s.accent) hash.set("accent", s.accent);
+    if (s.accent) { hash.set("accent", s.accent); hash.set("ink", inkOn(s.accent)); }
     f.title = TITLES[s.view];
     f.loading = "lazy";
     important(f, { display: "block", width: "100%", "max-width": "100%", border: "0", margin: "0", padding: "0",
@@ -120,7 +132,7 @@
     box.setAttribute("data-keel-box", "");
     box.setAttribute("data-keel-count", s.count);
     if (s.theme != "auto") box.setAttribute("data-keel-theme", s.theme);
-    if (s.accent) box.style.setProperty("--keel-accent", s.accent);
+    if (s.accent) { box.style.setProperty("--keel-accent", s.accent); box.style.setProperty("--keel-accent-ink", inkOn(s.accent)); }
     root.append(box);
     box.addEventListener("keel-embed-error", function (e) { fail(el, e.detail); });
     var io = new IntersectionObserver(function (entries) {

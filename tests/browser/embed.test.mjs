@@ -120,6 +120,8 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     assert.notEqual(field.color, 'rgb(255, 0, 255)');
     assert.equal(await page.locator('#inline-article .embed').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(15, 18, 23)');
     assert.equal(await page.locator('#inline-contact button[type=submit]').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(0, 170, 102)');
+    // On that light green, the button's text is our dark ink, not white (2.9:1).
+    assert.equal(await page.locator('#inline-contact button[type=submit]').evaluate((b) => getComputedStyle(b).color), 'rgb(11, 19, 32)');
 
     // The host keeps its own look: the widget's styles reached nothing of it.
     const note = await page.locator('#host-note').evaluate(looks);
