@@ -4,8 +4,8 @@
 //! - in an iframe of that page on our origin: `embed/frame.js` applies the
 //!   widget's settings and tells the partner's page its height;
 //! - inline, in a shadow root of the partner's page: `mount` below, called
-//!   by the loader, runs the same routes on an in-memory history with our
-//!   origin as the API base.
+//!   by the loader, runs the same routes on an in-memory history, with our
+//!   site's and our API's addresses as the loader knows them.
 //!
 //! Either way a link opens on our site, in a new tab, and nothing here
 //! touches the partner's URL, history, title or styles.
