@@ -205,17 +205,19 @@ function cases(get) {
       await s.driver.switchTo().defaultContent();
     }
     await s.waitFor('the iframe sized to its content', () => s.js('return document.querySelector("#frame-articles iframe").getBoundingClientRect().height > 300'), 20000);
-    // Inline: the app in each shadow root, once scrolled near.
-    await s.js('document.querySelector("#inline-contact").scrollIntoView()');
+    // Inline: the app in each shadow root, once scrolled near. (Scrolled to
+    // on every try: the frames above may still be settling their heights.)
     const inShadow = (id, script) => s.js(`const r = document.querySelector("#${id}").shadowRoot; return r && (${script})`);
-    await s.waitFor('the inline list', () => inShadow('inline-articles', 'r.querySelectorAll(".embed-list li").length > 0'), 30000);
+    const near = (id, script) => s.js(`document.querySelector("#${id}").scrollIntoView({ block: "center" });
+      const r = document.querySelector("#${id}").shadowRoot; return r && (${script})`);
+    await s.waitFor('the inline list', () => near('inline-articles', 'r.querySelectorAll(".embed-list li").length > 0'), 30000);
     assert.equal(await inShadow('inline-articles', '[...r.querySelectorAll(".embed-list > li")].filter((li) => li.offsetParent).length'), 4);
     assert.equal(await inShadow('inline-articles', 'getComputedStyle(r.querySelector(".embed-title")).fontSize'), '22px');
     assert.match(await inShadow('inline-articles', 'getComputedStyle(r.querySelector(".embed-title")).fontFamily'), /system-ui/);
     assert.equal(await s.js('return getComputedStyle(document.querySelector("#host-note")).color'), 'rgb(255, 0, 255)', 'the host keeps its look');
     // The inline contact form, filled as a visitor does, stored as the partner's.
     const name = `Partner in ${s.name}`;
-    await s.waitFor('the inline form', () => inShadow('inline-contact', '!!r.querySelector("input[name=name]")'), 30000);
+    await s.waitFor('the inline form', () => near('inline-contact', '!!r.querySelector("input[name=name]")'), 30000);
     await s.js(`const r = document.querySelector("#inline-contact").shadowRoot;
       const fill = (sel, v) => { const el = r.querySelector(sel); el.focus(); el.value = v; el.dispatchEvent(new Event("input", { bubbles: true })); };
       fill("input[name=name]", arguments[0]); fill("input[name=email]", "partner@example.org");
