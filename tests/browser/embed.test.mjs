@@ -57,6 +57,15 @@ async function partnerPage({ width = 1100, height = 900 } = {}) {
 
 const frameOf = (page, id) => page.frameLocator(`#${id} iframe`);
 
+/** Scroll to an inline widget, again on every try, until it has mounted (or
+ * said why not): the frames above may still be settling their heights. */
+const mounted = (page, id) => page.waitForFunction((id) => {
+  const el = document.getElementById(id);
+  el.scrollIntoView({ block: 'center' });
+  const r = el.shadowRoot;
+  return !!(r && (r.querySelector('[data-keel-box][data-ready]') || r.querySelector('p[role=note]')));
+}, id, { timeout: 20000, polling: 200 });
+
 /** Computed styles that show whether the host's CSS got in. */
 function looks(el) {
   const s = getComputedStyle(el);
@@ -104,7 +113,7 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     // Inline: scrolled to, the app mounts into each shadow root.
     // (Each one scrolled to: the frames above may still be settling their heights.)
     const inline = page.locator('#inline-articles');
-    await inline.scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-articles');
     await inline.locator('.embed-list li').first().waitFor({ timeout: 20000 });
     assert.equal(await inline.locator('.embed-list > li:visible').count(), 4);
     const t = await inline.locator('.embed-title').evaluate(looks);
@@ -112,9 +121,9 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     assert.equal(t.size, '22px', 'rem sizes do not follow the host page\'s html font-size');
     assert.equal(t.boxSizing, 'border-box');
     assert.deepEqual(t, title, 'inline, the title looks exactly as it does in our iframe');
-    await page.locator('#inline-article').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-article');
     await page.locator('#inline-article h2.embed-title').waitFor();
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-contact');
     await page.locator('#inline-contact button[type=submit]').waitFor();
     const field = await page.locator('#inline-contact input[name=name]').evaluate(looks);
     assert.notEqual(field.color, 'rgb(255, 0, 255)');
@@ -132,7 +141,7 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     mkdirSync(join(ROOT, 'target/screenshots'), { recursive: true });
     await page.evaluate(() => scrollTo(0, 0));
     await page.screenshot({ path: join(ROOT, 'target/screenshots/embed-host-frames.png') });
-    await page.locator('#inline-articles').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-articles');
     await page.screenshot({ path: join(ROOT, 'target/screenshots/embed-host-inline.png') });
 
     // Only the loader's one namespaced object was added to the page's window.
@@ -156,7 +165,7 @@ test('a bad attribute shows a message in its placeholder and one console warning
     await page.locator('#bad-view').getByText(/unknown view "articels"/).waitFor();
     await page.locator('#bad-colour').getByText(/invalid accent colour/).waitFor();
     await page.locator('#bad-slug-frame').getByText(/no article .no-such-article./).waitFor({ timeout: 15000 });
-    await page.locator('#bad-slug-inline').scrollIntoViewIfNeeded();
+    await mounted(page, 'bad-slug-inline');
     await page.locator('#bad-slug-inline').getByText(/no article .no-such-article./).waitFor({ timeout: 20000 });
     const mine = seen.warnings.filter((w) => w.startsWith('Keel embed:'));
     assert.equal(mine.length, 4, mine.join('\n'));
@@ -181,7 +190,7 @@ test('the widgets never touch the host URL or history; links open on our site in
       await popup.close();
       await page.bringToFront();
     }
-    await page.locator('#inline-articles').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-articles');
     const inline = page.locator('#inline-articles .embed-list li a').first();
     await inline.waitFor({ timeout: 20000 });
     const [popup] = await Promise.all([context.waitForEvent('page'), inline.click()]);
@@ -189,7 +198,7 @@ test('the widgets never touch the host URL or history; links open on our site in
     assert.match(popup.url(), new RegExp(`^${keel.url}/articles/`), 'the host\'s <base href> does not redirect our links');
     await popup.close();
     // Typing and a failed validation in the inline form.
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-contact');
     await page.locator('#inline-contact input[name=name]').fill('Ada');
     await page.locator('#inline-contact button[type=submit]').click();
     await page.locator('#inline-contact [aria-invalid=true]').first().waitFor();
@@ -216,14 +225,14 @@ test('the contact form keeps its draft in both modes, through a reload of the pa
     const draftHas = (where, value) => () => where.evaluate((_, v) => (localStorage.getItem('keel-contact-draft') ?? '').includes(v), value);
     const frame = frameOf(page, 'frame-contact');
     await typeUntilSaved(frame, draftHas(frame.locator('html'), 'Draft In A Frame'), 'Draft In A Frame');
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-contact');
     await typeUntilSaved(page.locator('#inline-contact'), draftHas(page.locator('html'), 'Draft Inline'), 'Draft Inline');
     await page.reload();
     // (The reload keeps the scroll position, far below this lazy iframe.)
     await page.locator('#frame-contact').scrollIntoViewIfNeeded();
     await frameOf(page, 'frame-contact').getByText('We restored the message you were writing.').waitFor({ timeout: 15000 });
     assert.equal(await frameOf(page, 'frame-contact').locator('input[name=name]').inputValue(), 'Draft In A Frame');
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-contact');
     await page.locator('#inline-contact').getByText('We restored the message you were writing.').waitFor({ timeout: 20000 });
     assert.equal(await page.locator('#inline-contact input[name=name]').inputValue(), 'Draft Inline');
   } finally {
@@ -247,7 +256,7 @@ test('a contact request sent from either mode is stored with the partner origin'
   try {
     const start = await page.evaluate(() => [location.href, history.length]);
     await fillAndSend(frameOf(page, 'frame-contact'), 'Frame Partner');
-    await page.locator('#inline-contact').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-contact');
     await fillAndSend(page.locator('#inline-contact'), 'Inline Partner');
     const rows = submissions();
     const by = (name) => rows.find((r) => r.name === name);
@@ -271,7 +280,7 @@ test('inline widgets load the app only when they near the viewport', async () =>
     // the partner's document itself fetched no wasm yet.
     const pageWasm = () => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).length);
     assert.equal(await pageWasm(), 0);
-    await page.locator('#inline-articles').scrollIntoViewIfNeeded();
+    await mounted(page, 'inline-articles');
     await page.locator('#inline-articles .embed-list li').first().waitFor({ timeout: 20000 });
     assert.equal(await pageWasm(), 1, 'one wasm for every inline widget');
     assert.ok(fromHost().length >= 1);
