@@ -18,10 +18,7 @@ const CONNECTIONS: &str = "16";
 const DURATION: &str = "10s";
 
 pub fn run(root: &Path) -> anyhow::Result<()> {
-    if Command::new("wrk").arg("--version").output().is_err() {
-        crate::sh(Command::new("apt-get").args(["install", "-y", "wrk"]))
-            .context("installing wrk (Debian package; needs root)")?;
-    }
+    crate::setup::wrk()?;
     crate::setup::postgresql()?;
     if !root.join("dist/index.html").exists() {
         build::site(root, &build::Options::default())?;

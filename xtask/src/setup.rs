@@ -167,6 +167,14 @@ pub fn postgresql() -> anyhow::Result<()> {
     apt_install(&["postgresql"], "the store tests")
 }
 
+/// wrk, for `cargo xtask loadtest` (Debian's package).
+pub fn wrk() -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    apt_install(&["wrk"], "the load test")
+}
+
 /// Debian's nginx (nginx-light: gzip_static, no brotli), for the test that
 /// serves dist/ with the nginx.conf the build writes (tests/system/nginx.test.mjs).
 fn nginx() -> anyhow::Result<()> {

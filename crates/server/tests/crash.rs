@@ -54,14 +54,6 @@ async fn start(port: u16, db: &str, sink: &str, dist: &std::path::Path) -> Insta
     Instance { child }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// What the load saw, per idempotency key: every id an instance answered.
 #[derive(Default)]
 struct Seen {
@@ -100,7 +92,7 @@ async fn two_instances_killed_in_turn_lose_nothing() {
         async move { axum::serve(sink, app).await.unwrap() }
     });
 
-    let ports = [free_port(), free_port()];
+    let ports = [pg::free_port(), pg::free_port()];
     let mut instances = Vec::new();
     for port in ports {
         instances.push(start(port, &db, &sink_url, dist.path()).await);
