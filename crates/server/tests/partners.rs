@@ -297,7 +297,7 @@ async fn every_contact_answer_to_a_partner_carries_its_cors_headers() {
 }
 
 #[tokio::test]
-async fn reads_answer_partners_on_every_status_and_the_site_never_needs_cors() {
+async fn reads_answer_partners_on_every_status_and_the_site_from_another_origin() {
     let s = start(|_| {}).await;
     let ok = send(s.get("/api/v1/site.json", Some(PARTNER))).await;
     assert_eq!(ok.status, StatusCode::OK);
