@@ -768,28 +768,17 @@ pub(crate) mod suite {
         let body = req();
         for round in 0..20 {
             let key = format!("key-{round}");
-            let (x, y) = tokio::join!(
-                a.insert(NewSubmission {
-                    request: &body,
-                    spam: false,
-                    idempotency_key: Some(&key),
-                    request_hash: "same",
-                    channels: &[Channel::Webhook],
-                    now_ms: 1,
-                    duplicate_since_ms: 0,
-                    partner_origin: None,
-                }),
-                b.insert(NewSubmission {
-                    request: &body,
-                    spam: false,
-                    idempotency_key: Some(&key),
-                    request_hash: "same",
-                    channels: &[Channel::Webhook],
-                    now_ms: 1,
-                    duplicate_since_ms: 0,
-                    partner_origin: None,
-                }),
-            );
+            let new = NewSubmission {
+                request: &body,
+                spam: false,
+                idempotency_key: Some(&key),
+                request_hash: "same",
+                channels: &[Channel::Webhook],
+                now_ms: 1,
+                duplicate_since_ms: 0,
+                partner_origin: None,
+            };
+            let (x, y) = tokio::join!(a.insert(new.clone()), b.insert(new));
             let ids: Vec<String> = [x.unwrap(), y.unwrap()]
                 .into_iter()
                 .map(|i| match i {
