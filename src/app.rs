@@ -206,7 +206,7 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
         let site = props.site.clone();
         let route = route.clone();
         use_effect_with(href, move |_| {
-            if std::mem::replace(&mut *first.borrow_mut(), false) {
+            if std::mem::replace(&mut *first.borrow_mut(), false) | crate::dom::was_in_place() {
                 return;
             }
             crate::dom::after_navigation();

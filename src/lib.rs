@@ -14,6 +14,8 @@
 //! - there is one stylesheet (`style::app_style`) and so one generated class;
 //! - dates are formatted by hand (`human_date`), never with the browser's locale.
 
+#[cfg(feature = "csr")]
+mod adopt;
 pub mod api;
 pub mod app;
 pub mod components;
@@ -56,6 +58,10 @@ pub fn start() {
             cache.insert(&path, value.get());
         }
     }
+    // What the visitor typed before the app ran becomes the app's state
+    // (which may change the URL: a search), so it comes first.
+    let focus = doc.as_ref().and_then(adopt::before_start);
+    let refocus = move || focus.map(adopt::Focus::restore).unwrap_or_default();
     // This page's path and query, as the route table knows it (without the base path).
     let here = web_sys::window()
         .map(|w| {
@@ -75,11 +81,11 @@ pub fn start() {
         #[cfg(feature = "hydration")]
         if rendered_for.as_deref() == Some(here.as_str()) {
             yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).hydrate();
-            return;
+            return refocus();
         }
         clear(root);
         yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).render();
-        return;
+        return refocus();
     }
     dom::install_scroll_memory();
     let props = AppProps { cache, basename };
@@ -93,11 +99,12 @@ pub fn start() {
     #[cfg(feature = "hydration")]
     if rendered_for.as_deref() == Some(here.as_str()) {
         yew::Renderer::<App>::with_root_and_props(root, props).hydrate();
-        return;
+        return refocus();
     }
     let _ = (rendered_for, here);
     clear(&root);
     yew::Renderer::<App>::with_root_and_props(root, props).render();
+    refocus();
 }
 
 /// The documents a prerendered page embeds, `{"path": document, …}`, each

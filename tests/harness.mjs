@@ -61,20 +61,27 @@ export async function launchBrowser() {
   });
 }
 
-/** A page that fails the test on any uncaught error or console error. */
-export async function newPage(browser, { width = 1280, height = 900, colorScheme = 'light' } = {}) {
+/**
+ * A page that fails the test on any uncaught error or console error.
+ * `start: 'now'` (the default) asks every page to start the app as soon as it
+ * is parsed (the loader's `keel:start`); `start: 'lazy'` leaves it to the
+ * loader's own moment, the visitor's first move or idle, as for a visitor.
+ */
+export async function newPage(browser, { width = 1280, height = 900, colorScheme = 'light', start = 'now' } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, colorScheme });
   const page = await context.newPage();
-  // The app starts after the page is parsed and does not preload its wasm, so
-  // a test acting at once would race it (a click before then is a plain page
-  // load, which is right for a visitor but not what an SPA test means to try).
-  // Every full navigation therefore waits until the app runs, or cannot.
-  await page.addInitScript(() => {
+  // The app starts late and does not preload its wasm, so a test acting at
+  // once would race it (a click before then is a plain page load, which is
+  // right for a visitor but not what an SPA test means to try). Every full
+  // navigation therefore waits until the app runs, or cannot (a lazy page
+  // only until it has loaded).
+  await page.addInitScript((now) => {
     addEventListener('TrunkApplicationStarted', () => { window.__keelStarted = true; });
     addEventListener('unhandledrejection', () => { window.__keelFailed = true; });
-  });
+    if (now) addEventListener('DOMContentLoaded', () => dispatchEvent(new Event('keel:start')));
+  }, start === 'now');
   const untilApp = async (res, opts = {}) => {
-    if ((opts.waitUntil ?? 'load') === 'load') {
+    if (start === 'now' && (opts.waitUntil ?? 'load') === 'load') {
       await page.waitForFunction(
         () => window.__keelStarted || window.__keelFailed || !document.querySelector('script[type=module]'),
         null, { timeout: 15000 });

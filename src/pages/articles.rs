@@ -33,8 +33,10 @@ pub fn Articles() -> Html {
         Callback::from(move |e: InputEvent| {
             let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
             let next = searching(&query, input.value());
-            if let Some(nav) = &navigator {
-                // Replace, not push: typing must not fill the history.
+            if let Some(nav) = navigator.as_ref().filter(|_| next != query) {
+                // Replace, not push: typing must not fill the history. And
+                // in place: focus stays in the field.
+                crate::dom::in_place();
                 let _ = nav.replace_with_query(&Route::Articles, &next);
             }
         })
@@ -147,7 +149,7 @@ fn PagedList(props: &ListProps) -> Html {
 
 /// The view after typing `typed` into the search field: the same tag, the
 /// first page of results, and no search at all for blank input.
-fn searching(query: &ArticlesQuery, typed: String) -> ArticlesQuery {
+pub(crate) fn searching(query: &ArticlesQuery, typed: String) -> ArticlesQuery {
     ArticlesQuery { q: Some(typed).filter(|s| !s.trim().is_empty()), page: None, ..query.clone() }
 }
 

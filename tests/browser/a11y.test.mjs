@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { launchBrowser, startServer, SEED_SLUG } from '../harness.mjs';
+import { launchBrowser, newPage, startServer, SEED_SLUG } from '../harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const ROUTES = ['/', '/articles', '/articles?tag=api', '/articles?q=oauth', `/articles/${SEED_SLUG}`,
@@ -115,8 +115,8 @@ for (const colorScheme of ['light', 'dark']) {
 }
 
 test('on a phone the menu is a disclosure button', async () => {
-  const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
-  const page = await context.newPage();
+  const page = await newPage(browser, { width: 375, height: 800 });
+  const context = page.context();
   await page.goto(server.url + '/');
   await page.waitForSelector('#page-title');
   const button = page.getByRole('button', { name: 'Menu' });

@@ -35,3 +35,18 @@ test('prefixes match, and a query that matches nothing says so', async () => {
   await page.goto(server.url + '/articles?q=zzzzqqq');
   await page.waitForSelector('text=0 results for “zzzzqqq”');
 });
+
+test('typing a search keeps focus and every keystroke in the field', async () => {
+  const page = await newPage(browser);
+  await page.goto(server.url + '/articles');
+  await page.click('#search');
+  await page.keyboard.type('caching', { delay: 30 });
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'caching');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+  assert.equal(await page.inputValue('#search'), 'caching');
+  // A real navigation from there still moves focus to the new page (its
+  // heading, or main while the article loads).
+  await page.click('main .card a');
+  await page.waitForFunction(() => ['page-title', 'main'].includes(document.activeElement?.id));
+  assert.deepEqual(page.errors, []);
+});

@@ -107,3 +107,80 @@ test('every route starts with a clean console: no errors, warnings or CSP report
     await page.context().close();
   }
 });
+
+/** A visitor's page: the app starts at the loader's own moment, not the test's. */
+const lazyPage = (opts = {}) => newPage(browser, { ...opts, start: 'lazy' });
+const started = (page) => page.evaluate(() => Boolean(window.__keelStarted));
+
+test('the app waits for the visitor: the wasm is compiled after load, and the first move starts it', async () => {
+  const page = await lazyPage();
+  const wasm = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); });
+  await page.goto(server.url + `/articles/${SEED_SLUG}`, { waitUntil: 'load' });
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('.wasm') && e.responseEnd > 0));
+  await page.waitForTimeout(500);
+  assert.equal(await started(page), false, 'no hydration before the visitor does anything');
+  assert.equal(wasm.length, 1);
+  await page.mouse.move(200, 200);
+  await page.waitForFunction(() => window.__keelStarted, null, { timeout: 5000 });
+  assert.equal(wasm.length, 1, 'the wasm compiled after load is the one that runs');
+  assert.deepEqual(page.errors, []);
+});
+
+test('a page nobody touches still starts once the browser is idle', async () => {
+  const page = await lazyPage();
+  await page.goto(server.url + '/services', { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__keelStarted, null, { timeout: 15000 });
+  assert.deepEqual(page.errors, []);
+});
+
+/** A lazy page whose wasm waits for `release()`. */
+async function heldPage(path) {
+  const page = await lazyPage();
+  let release;
+  const held = new Promise((ok) => { release = ok; });
+  await page.route('**/*.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto(server.url + path, { waitUntil: 'load' });
+  return { page, release };
+}
+
+test('what was typed into the contact form before the app ran is kept, and saved as the draft', async () => {
+  const { page, release } = await heldPage('/contact');
+  await page.fill('#name', 'Ada Lovelace');
+  await page.fill('#message', 'Typed before the app arrived.');
+  await page.check('#consent');
+  assert.equal(await started(page), false);
+  release();
+  await page.waitForFunction(() => window.__keelStarted);
+  await page.waitForTimeout(200); // the form's effects
+  assert.equal(await page.inputValue('#name'), 'Ada Lovelace');
+  assert.equal(await page.inputValue('#message'), 'Typed before the app arrived.');
+  assert.equal(await page.isChecked('#consent'), true);
+  assert.equal(await page.locator('text=We restored the message you were writing.').count(), 0,
+    'what the visitor just typed is not announced as restored');
+  // The app holds it: an edit now keeps it all, and a reload restores it.
+  await page.fill('#company', 'Analytical Engines');
+  await page.reload({ waitUntil: 'load' });
+  await page.mouse.move(10, 10);
+  await page.waitForFunction(() => window.__keelStarted);
+  await page.waitForSelector('text=We restored the message you were writing.');
+  assert.equal(await page.inputValue('#name'), 'Ada Lovelace');
+  assert.equal(await page.inputValue('#company'), 'Analytical Engines');
+  assert.equal(await page.inputValue('#message'), 'Typed before the app arrived.');
+  assert.equal(await page.isChecked('#consent'), true);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a search typed before the app ran becomes the search, with the caret still in the field', async () => {
+  const { page, release } = await heldPage('/articles');
+  await page.fill('#search', 'cach');
+  release();
+  await page.waitForFunction(() => window.__keelStarted);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'cach');
+  await page.waitForSelector('text=/\\d+ results? for “cach”/');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+  await page.keyboard.type('ing');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'caching');
+  assert.equal(await page.inputValue('#search'), 'caching');
+  assert.deepEqual(page.errors, []);
+});

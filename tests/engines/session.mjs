@@ -212,6 +212,9 @@ class Session {
       wasm.release();
     }
     if (wasm.seen() === 0) throw new Error(`${path}: the page loaded without requesting the wasm`);
+    // The loader starts the app on the visitor's first move or when idle;
+    // the test's own moment is now.
+    await this.js('dispatchEvent(new Event("keel:start"))');
     await this.waitFor(`the app started on ${path}`, () => this.driver.executeScript('return window.__keel.started'));
   }
 

@@ -87,6 +87,32 @@ pub struct ContactRequest {
     pub website: Option<String>,
 }
 
+impl ContactRequest {
+    /// Sets the field a plain HTML form names `name` (as the server reads a
+    /// post made without the app, and the app reads the prerendered form it
+    /// adopts). Returns `Ok(false)` for a name that is no field of the
+    /// request (a submit button, `embed_origin`), and `Err` for a budget that
+    /// is not one of the choices.
+    pub fn set_form_field(&mut self, name: &str, value: String) -> Result<bool, BadChoice> {
+        match name {
+            "name" => self.name = value,
+            "email" => self.email = value,
+            "company" => self.company = Some(value).filter(|c| !c.trim().is_empty()),
+            "budget" if value.is_empty() => self.budget = None,
+            "budget" => self.budget = Some(Budget::ALL.into_iter().find(|b| b.as_str() == value).ok_or(BadChoice)?),
+            "message" => self.message = value,
+            "consent" => self.consent = matches!(value.as_str(), "on" | "true" | "yes" | "1"),
+            "website" => self.website = Some(value).filter(|w| !w.is_empty()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// A form's budget that is not one of `Budget::ALL`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadChoice;
+
 /// `201 Created` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactAccepted {
@@ -378,6 +404,33 @@ mod tests {
         for b in Budget::ALL {
             assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{}\"", b.as_str()));
         }
+    }
+
+    #[test]
+    fn form_fields_set_the_request_as_a_browser_posts_them() {
+        let mut req = ContactRequest::default();
+        for (name, value) in [
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("company", "  "),
+            ("budget", "from_10k_to_50k"),
+            ("message", "Hello"),
+            ("consent", "on"),
+            ("website", ""),
+        ] {
+            assert_eq!(req.set_form_field(name, value.into()), Ok(true), "{name}");
+        }
+        assert_eq!(req.company, None, "a blank company is none");
+        assert_eq!(req.budget, Some(Budget::From10kTo50k));
+        assert!(req.consent);
+        assert_eq!(req.website, None);
+        assert_eq!(req.set_form_field("embed_origin", "https://p.example".into()), Ok(false));
+        assert_eq!(req.set_form_field("budget", "a lot".into()), Err(BadChoice));
+        assert_eq!(req.budget, Some(Budget::From10kTo50k), "a bad choice changes nothing");
+        assert_eq!(req.set_form_field("budget", String::new()), Ok(true));
+        assert_eq!(req.budget, None);
+        assert_eq!(req.set_form_field("consent", String::new()), Ok(true));
+        assert!(!req.consent);
     }
 
     #[test]

@@ -244,23 +244,11 @@ fn parse_form(body: &[u8]) -> Result<(ContactRequest, Option<String>)> {
     let mut req = ContactRequest::default();
     let mut embed_origin = None;
     for (k, v) in pairs {
-        match k.as_str() {
-            "name" => req.name = v,
-            "email" => req.email = v,
-            "company" => req.company = Some(v).filter(|c| !c.trim().is_empty()),
-            "budget" if v.is_empty() => req.budget = None,
-            "budget" => {
-                req.budget = Some(
-                    serde_json::from_value(serde_json::Value::String(v)).map_err(|_| {
-                        Error::BadRequest("budget is not one of the choices".into())
-                    })?,
-                )
-            }
-            "message" => req.message = v,
-            "consent" => req.consent = matches!(v.as_str(), "on" | "true" | "yes" | "1"),
-            "website" => req.website = Some(v).filter(|w| !w.is_empty()),
-            "embed_origin" => embed_origin = Some(v),
-            _ => {}
+        if k == "embed_origin" {
+            embed_origin = Some(v);
+        } else {
+            req.set_form_field(&k, v)
+                .map_err(|_| Error::BadRequest("budget is not one of the choices".into()))?;
         }
     }
     Ok((req, embed_origin))

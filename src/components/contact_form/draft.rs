@@ -4,9 +4,17 @@
 use keel_model::contact::ContactRequest;
 use serde::{Deserialize, Serialize};
 
+use std::cell::Cell;
+
 use crate::dom::storage;
 
 const DRAFT_KEY: &str = "keel-contact-draft";
+
+thread_local! {
+    /// Set when the draft holds only what was typed into the prerendered
+    /// form before the app ran: nothing to announce as restored.
+    static JUST_TYPED: Cell<bool> = const { Cell::new(false) };
+}
 
 /// The visitor's form, and the key of the last attempt to send it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -42,6 +50,28 @@ impl Draft {
             // Storage can be full or disabled (private mode): the form still works.
             let _ = s.set_item(DRAFT_KEY, &text);
         }
+    }
+
+    /// What the visitor changed in the prerendered form before the app ran
+    /// (`name=value` pairs, an unticked box as empty), over the saved draft:
+    /// a field not touched keeps the draft's value.
+    pub fn adopt(pairs: Vec<(String, String)>) {
+        let saved = Draft::load().unwrap_or_default();
+        let mut next = saved.clone();
+        for (name, value) in pairs {
+            // A budget that is no choice is left as it was.
+            let _ = next.form.set_form_field(&name, value);
+        }
+        if next != saved {
+            JUST_TYPED.with(|j| j.set(saved.form == ContactRequest::default()));
+            next.save();
+        }
+    }
+
+    /// Whether a draft loaded now is one the visitor was shown before this
+    /// page (and so worth saying it was restored); asked once.
+    pub fn was_saved_before() -> bool {
+        !JUST_TYPED.with(|j| j.replace(false))
     }
 
     pub fn clear() {

@@ -18,6 +18,12 @@ use crate::api::{ApiCache, FetchError};
 use draft::Draft;
 use post::{PostError, post};
 
+/// Before the app adopts the page: what was typed into the prerendered form
+/// (`name=value` pairs) becomes the draft the form restores.
+pub fn adopt_typed(pairs: Vec<(String, String)>) {
+    Draft::adopt(pairs);
+}
+
 /// The message beside each field, by `Field as usize` (the order of `Field::ALL`).
 type Errors = [Option<String>; Field::ALL.len()];
 
@@ -109,7 +115,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let restored = restored.clone();
         use_effect_with((), move |_| {
             if let Some(saved) = Draft::load() {
-                if saved.form != ContactRequest::default() {
+                if saved.form != ContactRequest::default() && Draft::was_saved_before() {
                     restored.set(true);
                 }
                 draft.set(saved);
