@@ -13,8 +13,8 @@ use yew_router::prelude::*;
 
 use crate::api::{ApiCache, Resource, use_api};
 use crate::components::layout::{Header, footer};
-use crate::embed::{EmbedArticle, EmbedArticles, EmbedContact};
-use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::NotFound, services::Services};
+use crate::embed::{EmbedArticles, EmbedContact, embed_article};
+use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::not_found, services::Services};
 use crate::route::Route;
 use crate::theme::{ThemeChoice, ThemeContext};
 
@@ -176,10 +176,10 @@ pub fn switch(route: Route) -> Html {
         Route::Article { slug } => html! { <Article {slug} /> },
         Route::Services => html! { <Services /> },
         Route::Contact => html! { <Contact /> },
-        Route::NotFound => html! { <NotFound /> },
+        Route::NotFound => not_found(),
         Route::EmbedArticles => html! { <EmbedArticles /> },
         Route::EmbedTag { tag } => html! { <EmbedArticles tag={Some(tag)} /> },
-        Route::EmbedArticle { slug } => html! { <EmbedArticle {slug} /> },
+        Route::EmbedArticle { slug } => embed_article(slug),
         Route::EmbedContact => html! { <EmbedContact /> },
     }
 }

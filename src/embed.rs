@@ -17,7 +17,7 @@ use crate::api::{FetchError, Resource, use_api};
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
-use crate::components::status::{CardsSkeleton, ErrorBox, TextSkeleton};
+use crate::components::status::{cards_skeleton, error_box, text_skeleton};
 
 /// How many articles a list view renders; the widget shows `count` of them
 /// (`data-keel-count`, applied by the stylesheet, so the prerendered page
@@ -126,12 +126,12 @@ pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
             },
             None,
         ),
-        Resource::Loading => (html! { <CardsSkeleton label="the latest articles" cards={3} /> }, None),
+        Resource::Loading => (cards_skeleton("the latest articles", 3), None),
         Resource::Failed(FetchError::NotFound) => {
             let message = format!("no articles tagged \u{201c}{}\u{201d}", props.tag.as_deref().unwrap_or_default());
             (html! { <p class="embed-empty">{ "There are no articles with this tag." }</p> }, Some(AttrValue::from(message)))
         }
-        Resource::Failed(error) => (html! { <ErrorBox {error} retry={page.retry} what="the articles" /> }, None),
+        Resource::Failed(error) => (error_box(&error, &page.retry, "the articles"), None),
     };
     html! {
         <Frame label="Latest articles from Keel" {error}>
@@ -157,18 +157,17 @@ fn item(a: &ArticleSummary, base: &str) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-pub struct EmbedArticleProps {
-    pub slug: String,
+struct ArticleViewProps {
+    slug: String,
 }
 
-/// One article, whole.
-#[component]
-pub fn EmbedArticle(props: &EmbedArticleProps) -> Html {
+/// One article, whole (a function: the view below holds the state).
+pub fn embed_article(slug: String) -> Html {
     // An invalid slug is never fetched; it is reported like a missing one.
-    if keel_model::paths::is_valid_slug(&props.slug) {
-        html! { <ArticleView slug={props.slug.clone()} /> }
+    if keel_model::paths::is_valid_slug(&slug) {
+        html! { <ArticleView {slug} /> }
     } else {
-        missing_article(&props.slug)
+        missing_article(&slug)
     }
 }
 
@@ -182,17 +181,17 @@ fn missing_article(slug: &str) -> Html {
 }
 
 #[component]
-fn ArticleView(props: &EmbedArticleProps) -> Html {
+fn ArticleView(props: &ArticleViewProps) -> Html {
     let base = use_site_base();
     let data = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
     let a = match data.state {
         Resource::Ready(a) => a,
         Resource::Failed(FetchError::NotFound) => return missing_article(&props.slug),
         Resource::Loading => {
-            return html! { <Frame label="An article from Keel"><TextSkeleton label="the article" lines={12} /></Frame> };
+            return html! { <Frame label="An article from Keel">{ text_skeleton("the article", 12) }</Frame> };
         }
         Resource::Failed(error) => {
-            return html! { <Frame label="An article from Keel"><ErrorBox {error} retry={data.retry} what="this article" /></Frame> };
+            return html! { <Frame label="An article from Keel">{ error_box(&error, &data.retry, "this article") }</Frame> };
         }
     };
     let m = &a.meta;
@@ -235,9 +234,9 @@ pub fn EmbedContact() -> Html {
     }
     let site = match site.state {
         Resource::Ready(s) => s,
-        Resource::Loading => return html! { <Frame label="Contact Keel"><TextSkeleton label="the contact form" /></Frame> },
+        Resource::Loading => return html! { <Frame label="Contact Keel">{ text_skeleton("the contact form", 8) }</Frame> },
         Resource::Failed(error) => {
-            return html! { <Frame label="Contact Keel"><ErrorBox {error} retry={site.retry} what="the contact form" /></Frame> };
+            return html! { <Frame label="Contact Keel">{ error_box(&error, &site.retry, "the contact form") }</Frame> };
         }
     };
     html! {

@@ -4,17 +4,6 @@ use yew::prelude::*;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::route::Route;
 
-#[derive(Properties, PartialEq)]
-pub struct CardProps {
-    pub article: ArticleSummary,
-    /// Heading level of the card title, to keep the outline right.
-    #[prop_or(3)]
-    pub level: u8,
-    /// A search query whose words are marked in the title and summary.
-    #[prop_or_default]
-    pub highlight: Option<AttrValue>,
-}
-
 /// `text` with the words matching `query` in `<mark>`.
 fn marked(text: &str, query: Option<&str>) -> Html {
     match query {
@@ -26,23 +15,24 @@ fn marked(text: &str, query: Option<&str>) -> Html {
 }
 
 /// An article card: the title link covers the whole card (one target, one
-/// accessible name); the tags stay separately clickable above it.
-#[component]
-pub fn ArticleCard(props: &CardProps) -> Html {
-    let a = &props.article;
+/// accessible name); the tags stay separately clickable above it. The title
+/// is a heading of `level` (2 or 3, to keep the outline right), and the words
+/// of `highlight` (a search) are marked in it and in the summary. A function,
+/// not a component: it holds no state (see `status.rs`).
+pub fn article_card(a: &ArticleSummary, level: u8, highlight: Option<&str>) -> Html {
     let title = html! {
         <AppLink to={Route::Article { slug: a.slug.clone() }} prefetch={keel_model::paths::article(&a.slug)}>
-            { marked(&a.title, props.highlight.as_deref()) }
+            { marked(&a.title, highlight) }
         </AppLink>
     };
     html! {
         <article class="card">
-            { if props.level == 2 { html! { <h2>{ title }</h2> } } else { html! { <h3>{ title }</h3> } } }
+            { if level == 2 { html! { <h2>{ title }</h2> } } else { html! { <h3>{ title }</h3> } } }
             <p class="meta">
                 <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
                 { " · " }{ format!("{} min read", a.reading_minutes) }
             </p>
-            <p>{ marked(&a.summary, props.highlight.as_deref()) }</p>
+            <p>{ marked(&a.summary, highlight) }</p>
             <ul class="tags" aria-label="Tags">
                 { for a.tags.iter().map(|t| html! {
                     <li><AppLink class="tag" to={Route::Articles} query={ArticlesQuery { tag: Some(t.clone()), ..Default::default() }}>{ t }</AppLink></li>

@@ -6,25 +6,16 @@ use yew::prelude::*;
 use crate::components::link::AppLink;
 use crate::route::Route;
 
-#[derive(Properties, PartialEq)]
-pub struct CallToActionProps {
-    pub heading: AttrValue,
-    pub lead: AttrValue,
-    /// The button's words; it always leads to the contact form.
-    pub button: AttrValue,
-    /// Shown under the button (the offices, on an article).
-    #[prop_or_default]
-    pub children: Html,
-}
-
-#[component]
-pub fn CallToAction(props: &CallToActionProps) -> Html {
+/// The section: `heading`, `lead`, and a button saying `button` that always
+/// leads to the contact form, with `below` under it (the offices, on an
+/// article).
+pub fn call_to_action(heading: &str, lead: &str, button: &str, below: Html) -> Html {
     html! {
         <section class="cta" aria-labelledby="cta-heading">
-            <h2 id="cta-heading">{ &props.heading }</h2>
-            <p class="lead">{ &props.lead }</p>
-            <AppLink class="button" to={Route::Contact}>{ &props.button }</AppLink>
-            { props.children.clone() }
+            <h2 id="cta-heading">{ heading }</h2>
+            <p class="lead">{ lead }</p>
+            <AppLink class="button" to={Route::Contact}>{ button }</AppLink>
+            { below }
         </section>
     }
 }

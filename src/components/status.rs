@@ -13,65 +13,46 @@ pub fn ready_or_view<T>(data: UseApi<T>, what: &'static str, skeleton: Html) -> 
     match data.state {
         Resource::Ready(v) => Ok(v),
         Resource::Loading => Err(html! { <div class="container">{ skeleton }</div> }),
-        Resource::Failed(error) => Err(html! { <div class="container"><ErrorBox {error} retry={data.retry} {what} /></div> }),
+        Resource::Failed(error) => Err(html! { <div class="container">{ error_box(&error, &data.retry, what) }</div> }),
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct SkeletonProps {
-    /// What is loading, for screen readers.
-    pub label: AttrValue,
-    #[prop_or(3)]
-    pub cards: usize,
-}
+// The pieces below are plain functions, not components: they hold no state,
+// and each component costs the wasm its own copy of Yew's lifecycle code.
 
-#[component]
-pub fn CardsSkeleton(props: &SkeletonProps) -> Html {
+/// `cards` card-shaped placeholders while `label` (what is loading, for
+/// screen readers) loads.
+pub fn cards_skeleton(label: &str, cards: usize) -> Html {
     html! {
         <div role="status" aria-live="polite" aria-busy="true">
-            <span class="visually-hidden">{ format!("Loading {}…", props.label) }</span>
+            <span class="visually-hidden">{ format!("Loading {label}…") }</span>
             <ul class="cards" aria-hidden="true">
-                { for (0..props.cards).map(|_| html! { <li class="skeleton"></li> }) }
+                { for (0..cards).map(|_| html! { <li class="skeleton"></li> }) }
             </ul>
         </div>
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct TextSkeletonProps {
-    pub label: AttrValue,
-    #[prop_or(8)]
-    pub lines: usize,
-}
-
-#[component]
-pub fn TextSkeleton(props: &TextSkeletonProps) -> Html {
+/// A title and `lines` lines of placeholder text while `label` loads.
+pub fn text_skeleton(label: &str, lines: usize) -> Html {
     html! {
         <div role="status" aria-live="polite" aria-busy="true">
-            <span class="visually-hidden">{ format!("Loading {}…", props.label) }</span>
+            <span class="visually-hidden">{ format!("Loading {label}…") }</span>
             <div aria-hidden="true">
                 <div class="skeleton-line title"></div>
-                { for (0..props.lines).map(|_| html! { <div class="skeleton-line"></div> }) }
+                { for (0..lines).map(|_| html! { <div class="skeleton-line"></div> }) }
             </div>
         </div>
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct ErrorBoxProps {
-    pub error: FetchError,
-    pub retry: Callback<()>,
-    /// What failed to load, e.g. "the articles".
-    pub what: AttrValue,
-}
-
-#[component]
-pub fn ErrorBox(props: &ErrorBoxProps) -> Html {
-    let onclick = props.retry.reform(|_: MouseEvent| ());
+/// Why `what` (e.g. "the articles") could not be loaded, with a retry.
+pub fn error_box(error: &FetchError, retry: &Callback<()>, what: &str) -> Html {
+    let onclick = retry.reform(|_: MouseEvent| ());
     html! {
         <div class="status error" role="alert">
-            <h2>{ format!("Could not load {}", props.what) }</h2>
-            <p>{ props.error.to_string() }</p>
+            <h2>{ format!("Could not load {what}") }</h2>
+            <p>{ error.to_string() }</p>
             <button type="button" class="button" {onclick}>{ "Try again" }</button>
         </div>
     }

@@ -2,13 +2,13 @@ use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
-use crate::components::card::{ArticleCard, human_date};
-use crate::components::cta::CallToAction;
+use crate::components::card::{article_card, human_date};
+use crate::components::cta::call_to_action;
 use crate::components::doc::Document;
 use crate::components::link::{AppLink, ArticlesQuery};
-use crate::components::offices::Offices;
-use crate::components::status::{ErrorBox, TextSkeleton};
-use crate::pages::not_found::NotFound;
+use crate::components::offices::offices;
+use crate::components::status::{error_box, text_skeleton};
+use crate::pages::not_found::not_found;
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
@@ -19,15 +19,15 @@ pub struct ArticleProps {
 #[component]
 pub fn Article(props: &ArticleProps) -> Html {
     if !keel_model::paths::is_valid_slug(&props.slug) {
-        return html! { <NotFound /> };
+        return not_found();
     }
     let data = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
     let site = use_api::<Site>(keel_model::paths::site());
     let a = match data.state {
         Resource::Ready(a) => a,
-        Resource::Loading => return html! { <div class="container"><TextSkeleton label="the article" lines={14} /></div> },
-        Resource::Failed(FetchError::NotFound) => return html! { <NotFound /> },
-        Resource::Failed(error) => return html! { <div class="container"><ErrorBox {error} retry={data.retry} what="this article" /></div> },
+        Resource::Loading => return html! { <div class="container">{ text_skeleton("the article", 14) }</div> },
+        Resource::Failed(FetchError::NotFound) => return not_found(),
+        Resource::Failed(error) => return html! { <div class="container">{ error_box(&error, &data.retry, "this article") }</div> },
     };
     let m = &a.meta;
     let toc = (!a.toc.is_empty()).then(|| {
@@ -84,14 +84,12 @@ pub fn Article(props: &ArticleProps) -> Html {
                 <section class="section" aria-labelledby="more-heading">
                     <h2 id="more-heading">{ "More articles" }</h2>
                     <ul class="cards">
-                        { for a.more.iter().map(|s| html! { <li><ArticleCard article={s.clone()} /></li> }) }
+                        { for a.more.iter().map(|s| html! { <li>{ article_card(s, 3, None) }</li> }) }
                     </ul>
                 </section>
             }
             if let Resource::Ready(site) = site.state {
-                <CallToAction heading={site.contact.heading.clone()} lead={site.contact.lead.clone()} button="Start the conversation">
-                    <Offices offices={site.offices.clone()} />
-                </CallToAction>
+                { call_to_action(&site.contact.heading, &site.contact.lead, "Start the conversation", offices(&site.offices)) }
             }
         </div>
     }

@@ -16,9 +16,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{ApiCache, FetchError, Resource, UseApi, use_api};
-use crate::components::card::ArticleCard;
+use crate::components::card::article_card;
 use crate::components::link::{AppLink, ArticlesQuery};
-use crate::components::status::{CardsSkeleton, ErrorBox};
+use crate::components::status::{cards_skeleton, error_box};
 use crate::route::Route;
 
 #[component]
@@ -103,14 +103,14 @@ struct ListProps {
 fn PagedList(props: &ListProps) -> Html {
     let data = use_api::<ArticlePage>(list_path(&props.query));
     match data.state {
-        Resource::Loading => html! { <CardsSkeleton label="articles" cards={6} /> },
+        Resource::Loading => cards_skeleton("articles", 6),
         Resource::Failed(crate::api::FetchError::NotFound) => html! {
             <div class="status" id="results">
                 <h2>{ "No articles here" }</h2>
                 <p>{ "This page or tag has no articles. " }<AppLink to={Route::Articles}>{ "See all articles" }</AppLink></p>
             </div>
         },
-        Resource::Failed(error) => html! { <ErrorBox {error} retry={data.retry} what="the articles" /> },
+        Resource::Failed(error) => error_box(&error, &data.retry, "the articles"),
         Resource::Ready(p) => {
             let link = |n: u32| ArticlesQuery { tag: props.query.tag.clone(), q: None, page: (n > 1).then_some(n) };
             html! {
@@ -119,7 +119,7 @@ fn PagedList(props: &ListProps) -> Html {
                         if p.pages > 1 { { format!(" · page {} of {}", p.page, p.pages) } }
                     </p>
                     <ul class="cards">
-                        { for p.items.iter().map(|a| html! { <li><ArticleCard article={a.clone()} level={2} /></li> }) }
+                        { for p.items.iter().map(|a| html! { <li>{ article_card(a, 2, None) }</li> }) }
                     </ul>
                     if p.pages > 1 {
                         <nav class="pager" aria-label="Pages">
@@ -193,8 +193,8 @@ const RESULTS_STEP: usize = 10;
 fn SearchResults(props: &ListProps) -> Html {
     let meta = use_api::<SearchMeta>(keel_model::paths::search_meta());
     match meta.state {
-        Resource::Loading => html! { <CardsSkeleton label="search results" /> },
-        Resource::Failed(error) => html! { <ErrorBox {error} retry={meta.retry} what="the search index" /> },
+        Resource::Loading => cards_skeleton("search results", 3),
+        Resource::Failed(error) => error_box(&error, &meta.retry, "the search index"),
         Resource::Ready(meta) => html! { <SearchHits {meta} query={props.query.clone()} /> },
     }
 }
@@ -218,8 +218,8 @@ fn SearchHits(props: &HitsProps) -> Html {
         use_effect_with(q.clone(), move |_| shown.set(RESULTS_STEP));
     }
     match shards.state {
-        Resource::Loading => html! { <CardsSkeleton label="search results" /> },
-        Resource::Failed(error) => html! { <ErrorBox {error} retry={shards.retry} what="the search index" /> },
+        Resource::Loading => cards_skeleton("search results", 3),
+        Resource::Failed(error) => error_box(&error, &shards.retry, "the search index"),
         Resource::Ready(list) => {
             // Inserted one by one: collecting would sort (code in the wasm)
             // what `shards_for_query` already returned in order.
@@ -257,8 +257,8 @@ struct HitProps {
 fn SearchHit(props: &HitProps) -> Html {
     let doc = use_api::<ArticleSummary>(keel_model::paths::search_doc(props.id));
     match doc.state {
-        Resource::Ready(a) => html! { <ArticleCard article={(*a).clone()} level={2} highlight={AttrValue::from(props.query.clone())} /> },
-        Resource::Failed(error) => html! { <ErrorBox {error} retry={doc.retry} what="this result" /> },
+        Resource::Ready(a) => article_card(&a, 2, Some(&props.query)),
+        Resource::Failed(error) => error_box(&error, &doc.retry, "this result"),
         Resource::Loading => html! { <div class="card skeleton" aria-hidden="true"></div> },
     }
 }

@@ -3,13 +3,13 @@ use yew::prelude::*;
 
 use crate::api::use_api;
 use crate::components::contact_form::ContactForm;
-use crate::components::offices::Offices;
-use crate::components::status::{TextSkeleton, ready_or_view};
+use crate::components::offices::offices;
+use crate::components::status::{ready_or_view, text_skeleton};
 
 #[component]
 pub fn Contact() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
-    let site = match ready_or_view(site, "the contact page", html! { <><TextSkeleton label="the contact page" /></> }) {
+    let site = match ready_or_view(site, "the contact page", text_skeleton("the contact page", 8)) {
         Ok(site) => site,
         Err(view) => return view,
     };
@@ -22,7 +22,7 @@ pub fn Contact() -> Html {
             </header>
             <div class="contact-grid">
                 <ContactForm email={site.email.clone()} />
-                <Offices offices={site.offices.clone()} />
+                { offices(&site.offices) }
             </div>
         </div>
     }

@@ -2,16 +2,16 @@ use keel_model::Site;
 use yew::prelude::*;
 
 use crate::api::use_api;
-use crate::components::card::ArticleCard;
-use crate::components::cta::CallToAction;
+use crate::components::card::article_card;
+use crate::components::cta::call_to_action;
 use crate::components::link::AppLink;
-use crate::components::status::{CardsSkeleton, TextSkeleton, ready_or_view};
+use crate::components::status::{cards_skeleton, ready_or_view, text_skeleton};
 use crate::route::Route;
 
 #[component]
 pub fn Home() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
-    let site = match ready_or_view(site, "the home page", html! { <><TextSkeleton label="the home page" /><CardsSkeleton label="articles" /></> }) {
+    let site = match ready_or_view(site, "the home page", html! { <>{ text_skeleton("the home page", 8) }{ cards_skeleton("articles", 3) }</> }) {
         Ok(site) => site,
         Err(view) => return view,
     };
@@ -32,7 +32,7 @@ pub fn Home() -> Html {
                     <AppLink to={Route::Articles}>{ "All articles →" }</AppLink>
                 </div>
                 <ul class="cards">
-                    { for site.latest.iter().map(|a| html! { <li><ArticleCard article={a.clone()} /></li> }) }
+                    { for site.latest.iter().map(|a| html! { <li>{ article_card(a, 3, None) }</li> }) }
                 </ul>
             </section>
             <section class="section" aria-labelledby="services-heading">
@@ -46,7 +46,7 @@ pub fn Home() -> Html {
                     }) }
                 </ul>
             </section>
-            <CallToAction heading={site.contact.heading.clone()} lead={site.contact.lead.clone()} button="Start the conversation" />
+            { call_to_action(&site.contact.heading, &site.contact.lead, "Start the conversation", Html::default()) }
         </div>
     }
 }

@@ -3,8 +3,8 @@ use yew::prelude::*;
 use crate::components::link::AppLink;
 use crate::route::Route;
 
-#[component]
-pub fn NotFound() -> Html {
+/// The 404 page (a function: it holds no state).
+pub fn not_found() -> Html {
     html! {
         <div class="container">
             <header class="hero">

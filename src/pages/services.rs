@@ -1,14 +1,14 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::components::cta::CallToAction;
+use crate::components::cta::call_to_action;
 use crate::api::use_api;
-use crate::components::status::{TextSkeleton, ready_or_view};
+use crate::components::status::{ready_or_view, text_skeleton};
 
 #[component]
 pub fn Services() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
-    let site = match ready_or_view(site, "our services", html! { <><TextSkeleton label="our services" /></> }) {
+    let site = match ready_or_view(site, "our services", text_skeleton("our services", 8)) {
         Ok(site) => site,
         Err(view) => return view,
     };
@@ -35,7 +35,7 @@ pub fn Services() -> Html {
                     { for s.engagement.steps.iter().map(|b| html! { <li><h3>{ &b.title }</h3><p>{ &b.text }</p></li> }) }
                 </ol>
             </section>
-            <CallToAction heading={s.engagement.cta.clone()} lead={site.contact.lead.clone()} button={s.engagement.cta.clone()} />
+            { call_to_action(&s.engagement.cta, &site.contact.lead, &s.engagement.cta, Html::default()) }
         </div>
     }
 }

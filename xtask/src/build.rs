@@ -20,7 +20,7 @@ use keel_content::{Options as ContentOptions, Output};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::cache::{self, Cache};
-use crate::{sh, tool_path};
+use crate::sh;
 
 #[derive(Default)]
 pub struct Options {
@@ -263,7 +263,8 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     for dir in ["src", "assets", "crates/model"] {
         inputs.extend(walk(&root.join(dir))?);
     }
-    let mut parts: Vec<Vec<u8>> = vec![b"spa-v1".to_vec()];
+    let toolchain = [crate::setup::WASM_TOOLCHAIN, crate::WASM_BUILD_STD, crate::WASM_RUSTFLAGS].join(" ");
+    let mut parts: Vec<Vec<u8>> = vec![b"spa-v1".to_vec(), toolchain.into_bytes()];
     for path in &inputs {
         parts.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes().to_vec());
         parts.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
@@ -276,11 +277,7 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let partial = layout.spa.join("partial");
     let _ = std::fs::remove_dir_all(&partial);
     sh(Command::new("cargo").args(["fetch", "--quiet"]).current_dir(root))?;
-    sh(Command::new("trunk")
-        .args(["build", "--release", "--dist"])
-        .arg(&partial)
-        .env("PATH", tool_path(root))
-        .current_dir(root))?;
+    sh(crate::trunk(root).args(["build", "--release", "--dist"]).arg(&partial))?;
     let _ = std::fs::remove_file(partial.join(".trunk-lock"));
     // Keep only this build's output.
     for old in std::fs::read_dir(&layout.spa)? {

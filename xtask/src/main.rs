@@ -182,6 +182,26 @@ pub fn sh(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `trunk` compiles the wasm with, beside `setup::WASM_TOOLCHAIN` (and
+/// so part of the build cache's key).
+pub const WASM_BUILD_STD: &str = "std,panic_abort";
+pub const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort";
+
+/// `trunk`, set up to build the wasm: the project's tools on PATH, and
+/// cargo as `setup::WASM_TOOLCHAIN` with the standard library rebuilt so that
+/// panics abort at once (`-Cpanic=immediate-abort`). The settings are for
+/// the wasm target only; build scripts and proc macros build as usual.
+pub fn trunk(root: &Path) -> Command {
+    let mut trunk = Command::new("trunk");
+    trunk
+        .env("PATH", tool_path(root))
+        .env("RUSTUP_TOOLCHAIN", setup::WASM_TOOLCHAIN)
+        .env("CARGO_UNSTABLE_BUILD_STD", WASM_BUILD_STD)
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", WASM_RUSTFLAGS)
+        .current_dir(root);
+    trunk
+}
+
 /// PATH with the project's tools first: wasm-opt from tests/node_modules, then cargo's bin.
 pub fn tool_path(root: &Path) -> std::ffi::OsString {
     let mut paths = vec![root.join("tests/node_modules/.bin"), cargo_bin()];

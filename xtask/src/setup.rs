@@ -10,6 +10,13 @@ use crate::{sh, tool_path};
 
 pub const TRUNK_VERSION: &str = "0.22.1";
 pub const WASM_OPT_VERSION: &str = "version 132";
+/// The toolchain that compiles the wasm (and only the wasm; everything else
+/// builds with rust-toolchain.toml's stable): a pinned nightly, for the one
+/// thing stable cannot do, rebuilding the standard library so that a panic
+/// aborts at once. In wasm32-unknown-unknown a panic's message goes nowhere
+/// anyway, so its formatting, locations and messages are bytes no one reads:
+/// about 20 KB of brotli. See `crate::trunk`.
+pub const WASM_TOOLCHAIN: &str = "nightly-2026-05-20";
 /// Firefox's WebDriver server, from crates.io (Mozilla publishes it there).
 pub const GECKODRIVER_VERSION: &str = "0.37.1";
 
@@ -26,6 +33,7 @@ pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
     node_packages(root)?;
     if need == Need::All { postgresql()?; }
     if need == Need::All { nginx()?; }
+    wasm_toolchain()?;
     trunk(root)?;
     wasm_bindgen(root)?;
     wasm_opt(root)?;
@@ -53,6 +61,19 @@ fn trunk(root: &Path) -> anyhow::Result<()> {
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
         .current_dir(root))
+}
+
+/// `WASM_TOOLCHAIN` with the standard library's source (for `build-std`).
+fn wasm_toolchain() -> anyhow::Result<()> {
+    let has_source = Command::new("rustup")
+        .args(["component", "list", "--installed", "--toolchain", WASM_TOOLCHAIN])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).lines().any(|l| l == "rust-src"));
+    if has_source {
+        return Ok(());
+    }
+    eprintln!("Installing Rust {WASM_TOOLCHAIN} with rust-src, for the wasm (a minute, once)…");
+    sh(Command::new("rustup").args(["toolchain", "install", WASM_TOOLCHAIN, "--profile", "minimal", "--component", "rust-src"]))
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
