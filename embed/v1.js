@@ -17,7 +17,7 @@
   // Our site is where this script is (origin, and base path if any); the
   // build writes the app's hashed names and, when it has one, the API's origin.
   var me = d.currentScript || d.querySelector('script[src*="/embed/v1.js"]');
-  var SITE, ORIGIN, API = "__KEEL_API__", GLUE = "__KEEL_GLUE__", WASM = "__KEEL_WASM__";
+  var SITE, ORIGIN, API = "__KEEL_API__", GLUE = "__KEEL_GLUE__", WASM = "__KEEL_WASM__", CSS = "__KEEL_CSS__";
   try {
     SITE = new URL(me.src, location.href).href.replace(/\/embed\/v1\.js([?#].*)?$/, "");
     ORIGIN = new URL(SITE).origin;
@@ -138,24 +138,34 @@
     var io = new IntersectionObserver(function (entries) {
       if (!entries.some(function (x) { return x.isIntersecting; })) return;
       io.disconnect();
-      start().then(function (glue) {
-        var css = new CSSStyleSheet();
-        // Sizes from a 16px root: `rem` would follow the host's <html>.
-        css.replaceSync(glue.keel_embed(box, s.path, SITE, API).replace(/(\d*\.?\d+)rem\b/g, function (m, n) { return n * 16 + "px"; }));
-        root.adoptedStyleSheets = [base, css];
+      start().then(function (app) {
+        app[0].keel_embed(box, s.path, SITE, API);
+        root.adoptedStyleSheets = [base, app[1]];
         box.setAttribute("data-ready", "");
       }).catch(function (e) { fail(el, "the app did not load from " + SITE + " (" + (e && e.message || e) + ")"); });
     }, { rootMargin: "600px" });
     io.observe(el);
   }
 
-  // The app's module and wasm, fetched once for every inline widget.
+  // The app's module and wasm, and its stylesheet, fetched once for every
+  // inline widget (one constructed sheet, adopted by each shadow root).
   function start() {
     if (!app) {
       w.Keel.embedding = true; // tells the app not to mount itself into the page
-      app = import(ORIGIN + GLUE).then(function (glue) {
-        return glue.default({ module_or_path: ORIGIN + WASM }).then(function () { return glue; });
-      });
+      app = Promise.all([
+        import(ORIGIN + GLUE).then(function (glue) {
+          return glue.default({ module_or_path: ORIGIN + WASM }).then(function () { return glue; });
+        }),
+        fetch(ORIGIN + CSS).then(function (r) {
+          if (!r.ok) throw new Error("stylesheet: HTTP " + r.status);
+          return r.text();
+        }).then(function (text) {
+          var css = new CSSStyleSheet();
+          // Sizes from a 16px root: `rem` would follow the host's <html>.
+          css.replaceSync(text.replace(/(\d*\.?\d+)rem\b/g, function (m, n) { return n * 16 + "px"; }));
+          return css;
+        })
+      ]);
     }
     return app;
   }

@@ -5,8 +5,6 @@
 use std::rc::Rc;
 
 use keel_model::{Article as ArticleDoc, Site};
-use stylist::manager::StyleManager;
-use stylist::yew::ManagerProvider;
 use yew::prelude::*;
 use yew_router::history::{AnyHistory, History, MemoryHistory};
 use yew_router::prelude::*;
@@ -78,20 +76,16 @@ pub struct EmbedAppProps {
     pub url: AttrValue,
     /// Where our site is: origin and base path.
     pub site: AttrValue,
-    /// Where the styles go (see `embed::mount`).
-    pub manager: StyleManager,
 }
 
-/// The app inline in a partner's page: `ServerApp`'s in-memory history, with
-/// the styles kept out of the page.
+/// The app inline in a partner's page: `ServerApp`'s in-memory history (its
+/// styles are the loader's to adopt, see `embed::mount`).
 #[component]
 pub fn EmbedApp(props: &EmbedAppProps) -> Html {
     html! {
-        <ManagerProvider manager={props.manager.clone()}>
-            <ContextProvider<crate::embed::InlineSite> context={crate::embed::InlineSite(props.site.clone())}>
-                <ServerApp cache={props.cache.clone()} url={props.url.clone()} />
-            </ContextProvider<crate::embed::InlineSite>>
-        </ManagerProvider>
+        <ContextProvider<crate::embed::InlineSite> context={crate::embed::InlineSite(props.site.clone())}>
+            <ServerApp cache={props.cache.clone()} url={props.url.clone()} />
+        </ContextProvider<crate::embed::InlineSite>>
     }
 }
 
@@ -124,12 +118,7 @@ fn Shell(props: &ShellProps) -> Html {
             })
         },
     };
-    // Inline in a partner's page the styles go to the loader's manager (see
-    // `embed::mount`), never to the page's <head>.
-    let style = match use_context::<StyleManager>() {
-        Some(manager) => crate::style::app_style().with_manager(manager),
-        None => crate::style::app_style(),
-    };
+    let style = crate::style::ROOT_CLASS;
     html! {
         <ContextProvider<ApiCache> context={props.cache.clone()}>
             <ContextProvider<ThemeContext> context={theme}>

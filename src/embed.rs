@@ -250,34 +250,20 @@ pub fn EmbedContact() -> Html {
 
 /// Mount the app inline, into `root` (an element in a shadow root the loader
 /// made), showing the embed route `path`: our pages are at `site` (origin
-/// and base path) and the API at `api`. The styles go to no `<style>`
-/// element in the partner's page: they are returned, for the loader to adopt
-/// into the shadow root as a constructed stylesheet (which the partner's CSP
-/// allows).
+/// and base path) and the API at `api`. The app writes no styles: the loader
+/// adopts the build's stylesheet into the shadow root as a constructed
+/// stylesheet (which the partner's CSP allows), so nothing reaches the
+/// partner's page.
 #[cfg(feature = "csr")]
-pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) -> String {
+pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
     let absolute = |u: &str| u.starts_with("https://") || u.starts_with("http://");
     if !path.starts_with("/embed/") || !absolute(site) || !absolute(api) {
-        return String::new();
+        return;
     }
-    thread_local! {
-        // Styles are written into an element never attached to any document.
-        static MANAGER: stylist::manager::StyleManager = {
-            let document = web_sys::window().and_then(|w| w.document()).expect("a document");
-            let detached = document.create_element("div").expect("a div");
-            stylist::manager::StyleManager::builder().container(detached.into()).build().expect("a style manager")
-        };
-    }
-    let manager = MANAGER.with(Clone::clone);
-    let css = stylist::Style::new_with_manager(crate::style::app_style(), manager.clone())
-        .map(|s| s.get_style_str().to_string())
-        .unwrap_or_default();
     let props = crate::app::EmbedAppProps {
         cache: crate::api::ApiCache::new(api),
         url: AttrValue::from(path.to_string()),
         site: AttrValue::from(site.to_string()),
-        manager,
     };
     yew::Renderer::<crate::app::EmbedApp>::with_root_and_props(root, props).render();
-    css
 }

@@ -7,10 +7,10 @@ fn main() {
 }
 
 /// For the embed loader (`embed/v1.js`): mount the embed view `path` inline
-/// into `root`, our site being at `site` and the API at `api`; returns the
-/// stylesheet to adopt.
+/// into `root`, our site being at `site` and the API at `api` (the loader
+/// adopts the stylesheet itself).
 #[cfg(feature = "csr")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn keel_embed(root: web_sys::Element, path: String, site: String, api: String) -> String {
+pub fn keel_embed(root: web_sys::Element, path: String, site: String, api: String) {
     keel::embed::mount(root, &path, &site, &api)
 }

@@ -1,14 +1,29 @@
-//! The one stylesheet, scoped under the app root's generated class.
+//! The one stylesheet, scoped under the app root's class, `ROOT_CLASS`.
 //!
 //! Every rule hangs off `&` (the root element), so nothing leaks into a host
-//! page when the app is embedded, and the generated class name is the only
-//! one there is: the same on the server and in the browser. Colours are CSS
-//! custom properties, each written once as `light-dark(light, dark)` and read
-//! everywhere else; `color-scheme` on the root chooses between the halves.
+//! page when the app is embedded. Colours are CSS custom properties, each
+//! written once as `light-dark(light, dark)` and read everywhere else;
+//! `color-scheme` on the root chooses between the halves.
+//!
+//! The stylesheet is made at build time, never in the browser: stylist
+//! (host-only) flattens the rules below, the prerenderer puts the result in
+//! every page's `<head>`, and the build writes it for the inline embeds. So
+//! the wasm carries no CSS, no CSS engine, and writes no `<style>` at start.
 
-use stylist::{StyleSource, css};
+/// The class of the app's root element, which every rule hangs off.
+pub const ROOT_CLASS: &str = "keel";
 
-pub fn app_style() -> StyleSource {
+/// The stylesheet, as CSS text.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn stylesheet() -> Result<String, String> {
+    let style = stylist::Style::new(app_style()).map_err(|e| e.to_string())?;
+    // Generated class names are unique strings, so this touches nothing else.
+    Ok(style.get_style_str().replace(style.get_class_name(), ROOT_CLASS))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn app_style() -> stylist::StyleSource {
+    use stylist::css;
     css!(
         r#"
         /* Each colour once, as light-dark(light, dark): `color-scheme` below
@@ -270,4 +285,29 @@ pub fn app_style() -> StyleSource {
         & .embed .status h2 { font-size: 1.25rem; }
         "#
     )
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    /// Every selector names the root class, so no rule reaches a host page
+    /// (or anything of ours outside the app).
+    #[test]
+    fn every_rule_hangs_off_the_root_class() {
+        let css = super::stylesheet().expect("the stylesheet builds");
+        assert!(!css.contains("stylist"), "no generated class name is left");
+        let mut checked = 0;
+        let mut rest = css.as_str();
+        while let Some(open) = rest.find('{') {
+            let head = rest[..open].rsplit(['}', ';']).next().unwrap_or_default().trim();
+            rest = &rest[open + 1..];
+            if head.starts_with('@') || head.ends_with('%') || head == "from" || head == "to" {
+                continue;
+            }
+            for selector in head.split(',') {
+                assert!(selector.contains(".keel"), "a rule outside the app: {selector:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} selectors found: is the stylesheet read right?");
+    }
 }

@@ -338,11 +338,15 @@ impl keel_content::ArticleCache for ArticleStore<'_> {
 }
 
 /// The partner embed's scripts (`embed/`, see docs/embedding.md), for
-/// `dist/embed/`: the loader learns the app's hashed file names here, and
-/// loses its comments (it is downloaded by every partner page).
+/// `dist/embed/`, and the stylesheet the inline mode adopts: the loader
+/// learns the app's hashed file names here, and loses its comments (it is
+/// downloaded by every partner page).
 fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let [glue, wasm] = app_files(spa)?.map(|n| format!("{}/{n}", deploy.base));
-    let mut out = Vec::new();
+    let css = keel_prerender::stylesheet()?;
+    let css_file = format!("embed/keel-{}.css", &cache::key(&[css.as_bytes()])[..16]);
+    let css_url = format!("{}/{css_file}", deploy.base);
+    let mut out = vec![(css_file, css.into_bytes())];
     for name in ["v1.js", "frame.js"] {
         let path = root.join("embed").join(name);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -354,6 +358,7 @@ fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyh
         out.push((format!("embed/{name}"), text.replace("__KEEL_GLUE__", &glue)
                 .replace("__KEEL_WASM__", &wasm)
                 .replace("__KEEL_API__", deploy.api.as_deref().unwrap_or_default())
+                .replace("__KEEL_CSS__", &css_url)
                 .into_bytes()));
     }
     Ok(out)

@@ -35,10 +35,14 @@ pub struct PageSpec {
     pub docs: Vec<String>,
 }
 
-/// Renders pages of one site. Holds a single-threaded runtime and the
-/// stylesheet, so it stays on the thread that made it: stylist numbers its
-/// classes per process, and the first (and only) stylesheet must get the same
-/// class name as in the browser.
+/// The site's one stylesheet (`keel::style`), as every page's `<head>` and
+/// the inline embeds carry it.
+pub fn stylesheet() -> anyhow::Result<String> {
+    keel::style::stylesheet().map_err(|e| anyhow::anyhow!("stylesheet: {e}"))
+}
+
+/// Renders pages of one site. Holds a single-threaded runtime (Yew's server
+/// renderer is not `Send`), so it stays on the thread that made it.
 pub struct Renderer<'a> {
     shell: &'a str,
     api: &'a BTreeMap<String, Vec<u8>>,
@@ -66,10 +70,7 @@ impl<'a> Renderer<'a> {
     pub fn new(shell: &'a str, api: &'a BTreeMap<String, Vec<u8>>) -> anyhow::Result<Self> {
         let site: Site = serde_json::from_slice(doc(api, &paths::site())?)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        // The one stylesheet, created before any render so every page (and the
-        // browser, whose first style it also is) shares its class name.
-        let style = stylist::Style::new(keel::style::app_style()).map_err(|e| anyhow::anyhow!("stylesheet: {e}"))?;
-        let css = style.get_style_str().to_string();
+        let css = stylesheet()?;
         Ok(Renderer { shell, api, site, css, runtime, deploy: Deploy::default() })
     }
 

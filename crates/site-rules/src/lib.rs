@@ -160,43 +160,50 @@ pub fn content_type(path: &str) -> String {
 /// The page's Content-Security-Policy. Scripts: our own files, wasm, and the
 /// inline scripts this very page carries (trunk's bootstrap, prerendered data),
 /// each allowed by its SHA-256, so an injected inline script would not run.
-/// Styles allow inline because stylist writes `<style>` elements at run time.
+/// Styles: our own files and the page's own `<style>` elements, by their
+/// SHA-256 as well (the stylesheet is made at build time; the app writes no
+/// `<style>` and no `style` attribute, and sets styles only through CSSOM,
+/// which CSP does not govern).
 pub fn csp_for(html: &[u8]) -> String {
     let html = String::from_utf8_lossy(html);
+    let scripts = inline_hashes(&html, "script", |open| {
+        !open.contains(" src=") && !open.contains("application/json") && !open.contains("application/ld+json")
+    });
+    let styles = inline_hashes(&html, "style", |_| true);
+    // A deploy with its API on another origin says so in the page
+    // (`<meta name="keel-api">`): the page may read from it and post to it.
+    let api = api_origin(&html).map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}; style-src 'self'{styles}; \
+         img-src 'self' data:; connect-src 'self'{api}; font-src 'self'; base-uri 'self'; form-action 'self'{api}; \
+         frame-ancestors 'self'; object-src 'none'"
+    )
+}
+
+/// ` 'sha256-…'` for the text of each non-empty `<tag>` element of `html`
+/// whose opening tag `wanted` accepts.
+fn inline_hashes(html: &str, tag: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let (open_tag, close_tag) = (format!("<{tag}"), format!("</{tag}>"));
     let mut hashes = String::new();
-    let mut rest = html.as_ref();
-    while let Some(start) = rest.find("<script") {
+    let mut rest = html;
+    while let Some(start) = rest.find(&open_tag) {
         let after = &rest[start..];
         let Some(open_end) = after.find('>') else {
             break;
         };
         let open = &after[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else {
+        let Some(close) = after[body_start..].find(&close_tag) else {
             break;
         };
         let body = &after[body_start..body_start + close];
-        if !open.contains(" src=")
-            && !body.trim().is_empty()
-            && !open.contains("application/json")
-            && !open.contains("application/ld+json")
-        {
+        if wanted(open) && !body.trim().is_empty() {
             let digest = Sha256::digest(body.as_bytes());
-            hashes.push_str(&format!(
-                " 'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            ));
+            hashes.push_str(&format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
         }
         rest = &after[body_start + close..];
     }
-    // A deploy with its API on another origin says so in the page
-    // (`<meta name="keel-api">`): the page may read from it and post to it.
-    let api = api_origin(&html).map(|o| format!(" {o}")).unwrap_or_default();
-    format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'{api}; font-src 'self'; base-uri 'self'; form-action 'self'{api}; \
-         frame-ancestors 'self'; object-src 'none'"
-    )
+    hashes
 }
 
 /// The origin a page names as its API's (`<meta name="keel-api" content>`),
@@ -249,6 +256,17 @@ mod tests {
             .find(|d| d.trim_start().starts_with("script-src"))
             .unwrap();
         assert!(!script_src.contains("unsafe-inline"), "{script_src}");
+    }
+
+    #[test]
+    fn csp_allows_exactly_the_page_s_own_styles() {
+        let csp = csp_for(b"<style>html{margin:0}</style><style data-keel-style>.keel{color:red}</style><script>x()</script>");
+        let style_src = directive(&csp, "style-src");
+        assert!(!style_src.contains("unsafe-inline"), "{style_src}");
+        // base64 of SHA-256("html{margin:0}") and of ".keel{color:red}".
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
+        assert_eq!(style_src, format!("style-src 'self' 'sha256-{}' 'sha256-{}'", hash("html{margin:0}"), hash(".keel{color:red}")));
+        assert!(!directive(&csp, "script-src").contains(&hash("html{margin:0}")), "styles are not scripts");
     }
 
     fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
