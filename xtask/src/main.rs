@@ -183,9 +183,11 @@ pub fn sh(cmd: &mut Command) -> anyhow::Result<()> {
 }
 
 /// What `trunk` compiles the wasm with, beside `setup::WASM_TOOLCHAIN` (and
-/// so part of the build cache's key).
+/// so part of the build cache's key). Besides panics that abort at once:
+/// `Debug` formatting prints nothing, and no source locations are kept (the
+/// app shows visitors only `Display` text; no one reads a wasm's `Debug`).
 pub const WASM_BUILD_STD: &str = "std,panic_abort";
-pub const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort";
+pub const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
 
 /// `trunk`, set up to build the wasm: the project's tools on PATH, and
 /// cargo as `setup::WASM_TOOLCHAIN` with the standard library rebuilt so that
