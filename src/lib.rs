@@ -11,7 +11,8 @@
 //! - browser-only state (the stored theme, a saved contact draft, the
 //!   document title, focus) is applied in effects after the first render,
 //!   which therefore starts from what the server saw;
-//! - there is one stylesheet (`style::app_style`) and so one generated class;
+//! - there is one stylesheet, made at build time (`style::stylesheet`), under
+//!   one fixed class (`style::ROOT_CLASS`);
 //! - dates are formatted by hand (`human_date`), never with the browser's locale.
 
 #[cfg(feature = "csr")]
