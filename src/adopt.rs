@@ -13,9 +13,17 @@ use web_sys::{Document, Element, HtmlInputElement, HtmlTextAreaElement};
 use crate::components::contact_form::adopt_typed;
 use crate::components::link::ArticlesQuery;
 
-/// Where the caret was when the app started.
+/// What can be focused in the app, in document order: how a focused element
+/// without an `id` is found again in a fresh render of the same page.
+const FOCUSABLE: &str = "#app a[href], #app button, #app input, #app select, #app textarea";
+
+/// Where focus and the caret were when the app started.
 pub struct Focus {
-    id: String,
+    /// The element's id, or its place among `FOCUSABLE`.
+    id: Option<String>,
+    index: Option<u32>,
+    /// A field's value then, and its selection.
+    value: Option<String>,
     selection: Option<(u32, u32)>,
 }
 
@@ -27,8 +35,17 @@ pub struct Focus {
 pub fn before_start(doc: &Document) -> Option<Focus> {
     contact_form(doc);
     search(doc);
-    let el = doc.active_element().filter(|e| !e.id().is_empty())?;
-    let selection = field_value(&el).and_then(|_| {
+    let el = doc.active_element().filter(|e| e.closest("#app").ok().flatten().is_some())?;
+    let id = Some(el.id()).filter(|i| !i.is_empty());
+    let index = match id {
+        Some(_) => None,
+        None => {
+            let all = doc.query_selector_all(FOCUSABLE).ok()?;
+            (0..all.length()).find(|&i| all.item(i).as_ref() == Some(AsRef::<web_sys::Node>::as_ref(&el)))
+        }
+    };
+    let value = field_value(&el);
+    let selection = value.as_ref().and_then(|_| {
         let (start, end) = match el.dyn_ref::<HtmlInputElement>() {
             Some(i) => (i.selection_start().ok()??, i.selection_end().ok()??),
             None => {
@@ -38,15 +55,16 @@ pub fn before_start(doc: &Document) -> Option<Focus> {
         };
         Some((start, end))
     });
-    Some(Focus { id: el.id(), selection })
+    Some(Focus { id, index, value, selection })
 }
 
 impl Focus {
-    /// Once the app has rendered (Yew renders after the current task), put
-    /// focus back on the field, or on its replacement after a fresh render,
-    /// and the caret where it was (setting a value moves it).
+    /// Once the app has rendered, put focus back on the element, or on its
+    /// replacement after a fresh render, and the caret where it was (setting a
+    /// value moves it). Yew renders in a microtask queued by the renderer;
+    /// this one is queued after it, so no keystroke can arrive in between.
     pub fn restore(self) {
-        crate::dom::after_ms(0, move || {
+        wasm_bindgen_futures::spawn_local(async move {
             if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
                 self.restore_now(&doc);
             }
@@ -54,12 +72,22 @@ impl Focus {
     }
 
     fn restore_now(self, doc: &Document) {
-        let Some(el) = doc.get_element_by_id(&self.id) else { return };
+        let el = match (&self.id, self.index) {
+            (Some(id), _) => doc.get_element_by_id(id),
+            (None, Some(i)) => doc.query_selector_all(FOCUSABLE).ok().and_then(|all| all.item(i)).and_then(|n| n.dyn_into().ok()),
+            (None, None) => None,
+        };
+        let Some(el) = el else { return };
         if doc.active_element().as_ref() != Some(&el) {
             let Some(html) = el.dyn_ref::<web_sys::HtmlElement>() else { return };
             let opts = web_sys::FocusOptions::new();
             opts.set_prevent_scroll(true);
             let _ = html.focus_with_options(&opts);
+        }
+        // Only where the text is still what it was: the caret of a field the
+        // visitor has typed on since is theirs.
+        if field_value(&el) != self.value {
+            return;
         }
         if let Some((start, end)) = self.selection {
             if let Some(i) = el.dyn_ref::<HtmlInputElement>() {

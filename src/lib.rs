@@ -8,9 +8,10 @@
 //! - a component gets its data from `api::use_api`, which answers from the
 //!   shared `ApiCache` when the document is there; no component gets its
 //!   content only from an effect;
-//! - browser-only state (the stored theme, a saved contact draft, the
-//!   document title, focus) is applied in effects after the first render,
-//!   which therefore starts from what the server saw;
+//! - browser-only state (the stored theme, the document title, focus) is
+//!   applied in effects after the first render, which therefore starts from
+//!   what the server saw; the contact draft is the exception (see
+//!   `contact_form`): hydration writes field values from state;
 //! - there is one stylesheet, made at build time (`style::stylesheet`), under
 //!   one fixed class (`style::ROOT_CLASS`);
 //! - dates are formatted by hand (`human_date`), never with the browser's locale.

@@ -19,10 +19,16 @@ pub fn Header(props: &HeaderProps) -> Html {
     let route = use_route::<Route>();
     let open = use_state(|| false);
     let theme = use_context::<ThemeContext>();
-    // Close the menu when the route changes.
+    // Close the menu when the route changes (not when the header first
+    // appears: a press on the menu may already have opened it).
     {
         let open = open.clone();
-        use_effect_with(route.clone(), move |_| open.set(false));
+        let first = use_mut_ref(|| true);
+        use_effect_with(route.clone(), move |_| {
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                open.set(false);
+            }
+        });
     }
     let name = props.site.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "Keel".into());
     let current = |r: &Route| {

@@ -184,3 +184,41 @@ test('a search typed before the app ran becomes the search, with the caret still
   assert.equal(await page.inputValue('#search'), 'caching');
   assert.deepEqual(page.errors, []);
 });
+
+test('typing on through the moment the app starts loses no character', async () => {
+  const page = await lazyPage();
+  await page.route('**/*.wasm', async (route) => { await new Promise((ok) => setTimeout(ok, 1500)); await route.continue(); });
+  await page.goto(server.url + '/contact', { waitUntil: 'load' });
+  const text = 'The quick brown fox jumps over the lazy dog while the app starts up.';
+  await page.click('#message');
+  await page.keyboard.type(text, { delay: 35 });
+  await page.waitForFunction(() => window.__keelStarted);
+  assert.equal(await page.inputValue('#message'), text);
+  const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('keel-contact-draft')).form.message);
+  assert.equal(saved, text, 'the draft holds it all');
+  assert.deepEqual(page.errors, []);
+});
+
+test('a quick press on the menu as the first move opens it, once', async () => {
+  const page = await lazyPage({ width: 375, height: 800 });
+  await page.goto(server.url + '/', { waitUntil: 'load' });
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('.wasm') && e.responseEnd > 0));
+  await page.waitForTimeout(300); // compiled, and waiting for the visitor
+  assert.equal(await started(page), false);
+  await page.click('.menu-button');
+  await page.waitForFunction(() => window.__keelStarted);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getAttribute('.menu-button', 'aria-expanded'), 'true');
+  assert.deepEqual(page.errors, []);
+});
+
+test('presses before the app runs are all replayed, in order, even when the app renders the page afresh', async () => {
+  const { page, release } = await heldPage('/?utm_source=newsletter'); // a query string: rendered afresh
+  await page.click('.theme-toggle'); // system -> dark
+  await page.click('.theme-toggle'); // dark -> light
+  release();
+  await page.waitForFunction(() => window.__keelStarted);
+  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'light');
+  assert.equal(await page.evaluate(() => localStorage.getItem('keel-theme')), 'light');
+  assert.deepEqual(page.errors, []);
+});

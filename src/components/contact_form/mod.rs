@@ -103,22 +103,24 @@ pub struct ContactFormProps {
 #[component]
 pub fn ContactForm(props: &ContactFormProps) -> Html {
     let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
-    let draft = use_state(Draft::default);
+    // The saved draft from the first render on, in the browser: hydration
+    // writes each field's value from this state, so it must already hold what
+    // the visitor typed into the prerendered form (`adopt.rs` saved it), or
+    // the fields would be emptied while they are being typed into. The server
+    // renders the empty form.
+    let draft = use_state(|| Draft::load().unwrap_or_default());
     let errors = use_state(Errors::default);
     let send = use_state(|| SendState::Editing);
     let restored = use_state(|| false);
     let field_refs = use_memo((), |_| Field::ALL.map(|_| NodeRef::default()));
 
-    // Restore a saved draft once, in the browser.
+    // Say once that a draft from an earlier visit was restored.
     {
-        let draft = draft.clone();
         let restored = restored.clone();
+        let first = draft.form.clone();
         use_effect_with((), move |_| {
-            if let Some(saved) = Draft::load() {
-                if saved.form != ContactRequest::default() && Draft::was_saved_before() {
-                    restored.set(true);
-                }
-                draft.set(saved);
+            if first != ContactRequest::default() && Draft::was_saved_before() {
+                restored.set(true);
             }
         });
     }
