@@ -189,13 +189,17 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
     let location = use_location();
     let href = location.as_ref().map(|l| format!("{}{}", l.path(), l.query_str())).unwrap_or_default();
     let announcement = use_state(String::new);
-    let first = use_mut_ref(|| true);
+    // The URL the last effect saw, without its search (`q`): `None` before the first.
+    let seen = use_mut_ref(|| None::<String>);
     {
         let announcement = announcement.clone();
         let site = props.site.clone();
         let route = route.clone();
-        use_effect_with(href, move |_| {
-            if std::mem::replace(&mut *first.borrow_mut(), false) | crate::dom::was_in_place() {
+        use_effect_with(href, move |href| {
+            // The first render is no navigation; nor is a change of the search
+            // alone (typing into the index's field): focus and scroll stay.
+            let before = seen.borrow_mut().replace(without_search(href));
+            if before.is_none_or(|b| Some(b) == *seen.borrow()) {
                 return;
             }
             crate::dom::after_navigation();
@@ -215,6 +219,17 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
             { meta }
             <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">{ (*announcement).clone() }</div>
         </>
+    }
+}
+
+/// `href` (path and query) without its search words (`q`).
+fn without_search(href: &str) -> String {
+    let Some((path, query)) = href.split_once('?') else { return href.to_string() };
+    let rest: Vec<(String, String)> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default().into_iter().filter(|(k, _)| k != "q").collect();
+    match serde_urlencoded::to_string(rest).unwrap_or_default() {
+        rest if rest.is_empty() => path.to_string(),
+        rest => format!("{path}?{rest}"),
     }
 }
 
@@ -276,5 +291,19 @@ fn ProgressBar() -> Html {
     }
     html! {
         <div class={classes!("progress", visible.then_some("active"))} aria-hidden="true"></div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_change_of_the_search_alone_is_no_navigation() {
+        use super::without_search as w;
+        assert_eq!(w("/articles"), w("/articles?q=c"));
+        assert_eq!(w("/articles?q=c"), w("/articles?q=caching"));
+        assert_eq!(w("/articles?tag=api&q=c"), w("/articles?tag=api"));
+        assert_ne!(w("/articles?q=c"), w("/articles?tag=api&q=c"), "a tag is a navigation");
+        assert_ne!(w("/articles?q=c"), w("/articles?page=2"), "so is a page");
+        assert_ne!(w("/articles?q=c"), w("/articles/rest"));
     }
 }

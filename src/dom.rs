@@ -12,21 +12,6 @@ thread_local! {
     static POSITIONS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
     /// Set by `popstate`: the next navigation is a back/forward, not a click.
     static POPPED: Cell<bool> = const { Cell::new(false) };
-    /// Set by `in_place`: the next URL change is the page's own (typing a
-    /// search), not a navigation.
-    static IN_PLACE: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Says that the next URL change is made by the page for itself (a search
-/// typed into the index), so `after_navigation` must not run for it: the
-/// visitor is typing, and focus and scroll stay where they are.
-pub fn in_place() {
-    IN_PLACE.with(|p| p.set(true));
-}
-
-/// Whether the URL change being handled was an `in_place` one; asked once.
-pub fn was_in_place() -> bool {
-    IN_PLACE.with(|p| p.replace(false))
 }
 
 /// Run `f` once after `ms` milliseconds.

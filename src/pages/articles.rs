@@ -34,9 +34,8 @@ pub fn Articles() -> Html {
             let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
             let next = searching(&query, input.value());
             if let Some(nav) = navigator.as_ref().filter(|_| next != query) {
-                // Replace, not push: typing must not fill the history. And
-                // in place: focus stays in the field.
-                crate::dom::in_place();
+                // Replace, not push: typing must not fill the history (and
+                // a change of `q` alone is no navigation: see `RouteEffects`).
                 let _ = nav.replace_with_query(&Route::Articles, &next);
             }
         })

@@ -222,3 +222,17 @@ test('presses before the app runs are all replayed, in order, even when the app 
   assert.equal(await page.evaluate(() => localStorage.getItem('keel-theme')), 'light');
   assert.deepEqual(page.errors, []);
 });
+
+test('a search typed on through the moment the app starts loses no keystroke', async () => {
+  const page = await lazyPage();
+  await page.route('**/*.wasm', async (route) => { await new Promise((ok) => setTimeout(ok, 1500)); await route.continue(); });
+  await page.goto(server.url + '/articles', { waitUntil: 'load' });
+  const text = 'backend developers responsibility';
+  await page.click('#search');
+  await page.keyboard.type(text, { delay: 60 });
+  await page.waitForFunction(() => window.__keelStarted);
+  await page.waitForFunction((t) => new URL(location.href).searchParams.get('q') === t, text);
+  assert.equal(await page.inputValue('#search'), text);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+  assert.deepEqual(page.errors, []);
+});
