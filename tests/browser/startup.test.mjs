@@ -185,14 +185,23 @@ test('a search typed before the app ran becomes the search, with the caret still
   assert.deepEqual(page.errors, []);
 });
 
-test('typing on through the moment the app starts loses no character', async () => {
+/**
+ * A visitor typing `text` into `field` of `path` steadily, from before the app
+ * starts until after (the wasm arrives 1.5 s late; the typing takes longer).
+ */
+async function typeThroughStart(path, field, text, delay) {
   const page = await lazyPage();
   await page.route('**/*.wasm', async (route) => { await new Promise((ok) => setTimeout(ok, 1500)); await route.continue(); });
-  await page.goto(server.url + '/contact', { waitUntil: 'load' });
-  const text = 'The quick brown fox jumps over the lazy dog while the app starts up.';
-  await page.click('#message');
-  await page.keyboard.type(text, { delay: 35 });
+  await page.goto(server.url + path, { waitUntil: 'load' });
+  await page.click(field);
+  await page.keyboard.type(text, { delay });
   await page.waitForFunction(() => window.__keelStarted);
+  return page;
+}
+
+test('typing on through the moment the app starts loses no character', async () => {
+  const text = 'The quick brown fox jumps over the lazy dog while the app starts up.';
+  const page = await typeThroughStart('/contact', '#message', text, 35);
   assert.equal(await page.inputValue('#message'), text);
   const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('keel-contact-draft')).form.message);
   assert.equal(saved, text, 'the draft holds it all');
@@ -224,13 +233,8 @@ test('presses before the app runs are all replayed, in order, even when the app 
 });
 
 test('a search typed on through the moment the app starts loses no keystroke', async () => {
-  const page = await lazyPage();
-  await page.route('**/*.wasm', async (route) => { await new Promise((ok) => setTimeout(ok, 1500)); await route.continue(); });
-  await page.goto(server.url + '/articles', { waitUntil: 'load' });
   const text = 'backend developers responsibility';
-  await page.click('#search');
-  await page.keyboard.type(text, { delay: 60 });
-  await page.waitForFunction(() => window.__keelStarted);
+  const page = await typeThroughStart('/articles', '#search', text, 60);
   await page.waitForFunction((t) => new URL(location.href).searchParams.get('q') === t, text);
   assert.equal(await page.inputValue('#search'), text);
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
