@@ -1,5 +1,6 @@
 //! The few direct DOM touches the app needs, outside the component tree.
-//! Called only from effects, so never on the server.
+//! Called from effects, so never on the server; `storage()` alone is also
+//! read in a first render (the contact draft), and is `None` on the server.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -81,8 +82,12 @@ pub fn after_navigation() {
 }
 
 /// localStorage, when the browser has it and allows it (private modes and
-/// embeds may not): callers treat `None` as "remember nothing".
+/// embeds may not; the server renderer has no browser at all): callers treat
+/// `None` as "remember nothing".
 pub fn storage() -> Option<web_sys::Storage> {
+    if !cfg!(target_arch = "wasm32") {
+        return None;
+    }
     web_sys::window()?.local_storage().ok().flatten()
 }
 

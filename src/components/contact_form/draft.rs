@@ -41,9 +41,6 @@ impl Draft {
 
     /// The saved draft, if there is one (never on the server).
     pub fn load() -> Option<Draft> {
-        if !cfg!(target_arch = "wasm32") {
-            return None;
-        }
         let text = storage()?.get_item(DRAFT_KEY).ok().flatten()?;
         serde_json::from_str(&text).ok()
     }
