@@ -198,8 +198,9 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
         use_effect_with(href, move |href| {
             // The first render is no navigation; nor is a change of the search
             // alone (typing into the index's field): focus and scroll stay.
-            let before = seen.borrow_mut().replace(without_search(href));
-            if before.is_none_or(|b| Some(b) == *seen.borrow()) {
+            let now = without_search(href);
+            let before = seen.borrow_mut().replace(now.clone());
+            if before.is_none_or(|b| b == now) {
                 return;
             }
             crate::dom::after_navigation();

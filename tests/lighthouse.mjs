@@ -25,9 +25,7 @@ try {
     const s = (k) => String(Math.round(r.categories[k].score * 100)).padEnd(5);
     const a = (k) => r.audits[k].displayValue.padEnd(7);
     console.log(route.padEnd(80), s('performance'), s('accessibility'), s('best-practices'), s('seo'), a('first-contentful-paint'), a('largest-contentful-paint'), a('total-blocking-time'), a('cumulative-layout-shift'));
-    // What the largest paint was, and the long tasks behind the blocking time.
-    const lcp = r.audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node;
-    if (lcp) console.log('  LCP element:', lcp.selector, JSON.stringify((lcp.snippet ?? '').slice(0, 100)));
+    // The long tasks behind the blocking time.
     for (const t of r.audits['long-tasks']?.details?.items ?? []) console.log(`  long task: ${Math.round(t.duration)} ms at ${Math.round(t.startTime)} ms, ${t.url}`);
   }
 } finally {
