@@ -6,14 +6,13 @@ use std::rc::Rc;
 
 use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, History, MemoryHistory};
-use yew_router::prelude::*;
 
 use crate::api::{ApiCache, Resource, use_api};
 use crate::components::layout::{Header, footer};
 use crate::embed::{EmbedArticles, EmbedContact, embed_article};
 use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::not_found, services::Services};
 use crate::route::Route;
+use crate::router::{Router, use_location, use_route};
 use crate::theme::{ThemeChoice, ThemeContext};
 
 #[derive(Properties, PartialEq)]
@@ -29,9 +28,9 @@ pub struct AppProps {
 #[component]
 pub fn App(props: &AppProps) -> Html {
     html! {
-        <BrowserRouter basename={props.basename.clone()}>
+        <Router basename={props.basename.clone()}>
             <Shell cache={props.cache.clone()} />
-        </BrowserRouter>
+        </Router>
     }
 }
 
@@ -50,20 +49,9 @@ pub struct ServerAppProps {
 /// not change the host page's URL.
 #[component]
 pub fn ServerApp(props: &ServerAppProps) -> Html {
-    let history = use_memo(props.url.clone(), |url| {
-        let h = AnyHistory::from(MemoryHistory::new());
-        // MemoryHistory wants the query apart from the path.
-        match url.split_once('?') {
-            Some((path, query)) => {
-                let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-                let _ = h.push_with_query(path.to_string(), pairs);
-            }
-            None => h.push(url.to_string()),
-        }
-        h
-    });
+    // Keyed by the URL: another URL is another history.
     html! {
-        <Router history={(*history).clone()} basename={props.basename.clone()}>
+        <Router key={props.url.to_string()} url={props.url.clone()} basename={props.basename.clone()}>
             <Shell cache={props.cache.clone()} />
         </Router>
     }
@@ -99,7 +87,8 @@ fn Shell(props: &ShellProps) -> Html {
     // System theme first, on the server and in the browser alike, so hydration
     // matches; the stored choice is applied once mounted.
     let choice = use_state(|| ThemeChoice::System);
-    let embedded = use_route::<Route>().is_some_and(|r| r.is_embed());
+    let route = use_route();
+    let embedded = route.is_embed();
     {
         let choice = choice.clone();
         use_effect_with(embedded, move |embedded| {
@@ -125,7 +114,7 @@ fn Shell(props: &ShellProps) -> Html {
                 if embedded {
                     // An embed view takes its theme from the widget's settings
                     // (`data-keel-theme` above it), never from our visitor's choice.
-                    <div class={classes!(style, "embed-root")}><Switch<Route> render={switch} /></div>
+                    <div class={classes!(style, "embed-root")}>{ switch(route) }</div>
                 } else {
                     <div class={style} data-theme={choice.attr()}>
                         <Chrome />
@@ -138,6 +127,7 @@ fn Shell(props: &ShellProps) -> Html {
 
 #[component]
 fn Chrome() -> Html {
+    let route = use_route();
     let site = use_api::<Site>(keel_model::paths::site());
     let base = crate::components::link::use_base_path();
     let site = match site.state {
@@ -149,7 +139,7 @@ fn Chrome() -> Html {
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
             <Header site={site.clone()} />
             <main id="main" tabindex="-1">
-                <Switch<Route> render={switch} />
+                { switch(route) }
             </main>
             { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
@@ -185,9 +175,9 @@ struct RouteEffectsProps {
 /// announced to screen readers.
 #[component]
 fn RouteEffects(props: &RouteEffectsProps) -> Html {
-    let route = use_route::<Route>().unwrap_or(Route::NotFound);
     let location = use_location();
-    let href = location.as_ref().map(|l| format!("{}{}", l.path(), l.query_str())).unwrap_or_default();
+    let route = location.route();
+    let href = location.href();
     let announcement = use_state(String::new);
     // The URL the last effect saw, without its search (`q`): `None` before the first.
     let seen = use_mut_ref(|| None::<String>);

@@ -26,6 +26,7 @@ pub mod embed;
 pub mod net;
 pub mod pages;
 pub mod route;
+pub mod router;
 pub mod style;
 pub mod theme;
 
@@ -65,14 +66,7 @@ pub fn start() {
     let focus = doc.as_ref().and_then(adopt::before_start);
     let refocus = move || focus.map(adopt::Focus::restore).unwrap_or_default();
     // This page's path and query, as the route table knows it (without the base path).
-    let here = web_sys::window()
-        .map(|w| {
-            let l = w.location();
-            let path = l.pathname().unwrap_or_default();
-            let path = path.strip_prefix(base.as_str()).filter(|p| p.starts_with('/')).unwrap_or(&path).to_string();
-            format!("{path}{}", l.search().unwrap_or_default())
-        })
-        .unwrap_or_default();
+    let here = router::Here::browser(&base).href();
     let basename = (!base.is_empty()).then(|| yew::AttrValue::from(base.clone()));
     let root = doc.as_ref().and_then(|d| d.get_element_by_id("app"));
     let rendered_for = root.as_ref().and_then(|r| r.get_attribute("data-rendered"));

@@ -49,6 +49,11 @@ pub async fn error_from(res: Response) -> FetchError {
     if status == 404 {
         return FetchError::NotFound;
     }
-    let message = res.json::<keel_model::ApiError>().await.ok().map(|e| e.message);
+    let message = body(res).await.and_then(|t| crate::api::decode::<keel_model::ApiError>(&t).ok()).map(|e| e.message);
     FetchError::Http { status, message }
+}
+
+/// An answer's body as text, if it can be read.
+pub async fn body(res: Response) -> Option<String> {
+    res.text().await.ok()
 }

@@ -4,39 +4,42 @@
 //! it is made from, and its `<title>` and description. The server learns which
 //! pages exist from the files the build wrote, so it needs no table of its own.
 //!
-//! A new route is a variant here and its page in `app.rs`'s `switch`: every
-//! `match` below names each variant, so the compiler asks for the rest.
-
-use std::collections::HashMap;
+//! A new route is a variant here, its path in [`Route::to_path`] and
+//! [`Route::recognize`], a stand-in in [`Route::KINDS`], and its page in
+//! `app.rs`'s `switch`: every `match` below names each variant, so the
+//! compiler asks for the rest, and a test checks that each kind's path is
+//! recognized as it.
 
 use keel_model::{Article, Site};
-/// The derive, and the trait (`Route::to_path`, `Route::recognize`) for users outside the SPA.
-pub use yew_router::Routable;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-#[derive(Clone, Debug, PartialEq, Eq, Routable)]
+/// What a path parameter keeps as it is: letters, digits and `-._~` (RFC 3986's
+/// unreserved characters); everything else is percent-encoded.
+const PARAM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
-    #[at("/")]
+    /// `/`
     Home,
-    #[at("/articles")]
+    /// `/articles`
     Articles,
-    #[at("/articles/:slug")]
+    /// `/articles/:slug`
     Article { slug: String },
-    #[at("/services")]
+    /// `/services`
     Services,
-    #[at("/contact")]
+    /// `/contact`
     Contact,
-    #[not_found]
-    #[at("/404")]
+    /// `/404`, and every path the table does not know.
     NotFound,
     // The embed views (src/embed.rs): the same content without our chrome,
     // for partners' pages.
-    #[at("/embed/articles")]
+    /// `/embed/articles`
     EmbedArticles,
-    #[at("/embed/articles/:slug")]
+    /// `/embed/articles/:slug`
     EmbedArticle { slug: String },
-    #[at("/embed/tags/:tag")]
+    /// `/embed/tags/:tag`
     EmbedTag { tag: String },
-    #[at("/embed/contact")]
+    /// `/embed/contact`
     EmbedContact,
 }
 
@@ -67,23 +70,69 @@ pub struct Meta {
 }
 
 impl Route {
+    /// One route of each kind, in the table's order (fields are stand-ins).
+    const KINDS: [fn() -> Route; 10] = [
+        || Route::Home,
+        || Route::Articles,
+        || Route::Article { slug: String::new() },
+        || Route::Services,
+        || Route::Contact,
+        || Route::NotFound,
+        || Route::EmbedArticles,
+        || Route::EmbedArticle { slug: String::new() },
+        || Route::EmbedTag { tag: String::new() },
+        || Route::EmbedContact,
+    ];
+
+    /// The route of a path (without the site's base path, query or
+    /// fragment); a trailing slash is ignored, and an unknown path is
+    /// `NotFound`. Parameters are percent-decoded.
+    pub fn recognize(path: &str) -> Route {
+        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        let param = |p: &str| percent_decode_str(p).decode_utf8().ok().filter(|p| !p.is_empty()).map(|p| p.into_owned());
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let route = match segments.as_slice() {
+            [""] => Some(Route::Home),
+            ["articles"] => Some(Route::Articles),
+            ["articles", slug] => param(slug).map(|slug| Route::Article { slug }),
+            ["services"] => Some(Route::Services),
+            ["contact"] => Some(Route::Contact),
+            ["embed", "articles"] => Some(Route::EmbedArticles),
+            ["embed", "articles", slug] => param(slug).map(|slug| Route::EmbedArticle { slug }),
+            ["embed", "tags", tag] => param(tag).map(|tag| Route::EmbedTag { tag }),
+            ["embed", "contact"] => Some(Route::EmbedContact),
+            _ => None,
+        };
+        route.unwrap_or(Route::NotFound)
+    }
+
+    /// The route's path (parameters percent-encoded).
+    pub fn to_path(&self) -> String {
+        let encode = |p: &str| utf8_percent_encode(p, PARAM).to_string();
+        match self {
+            Route::Home => "/".into(),
+            Route::Articles => "/articles".into(),
+            Route::Article { slug } => format!("/articles/{}", encode(slug)),
+            Route::Services => "/services".into(),
+            Route::Contact => "/contact".into(),
+            Route::NotFound => "/404".into(),
+            Route::EmbedArticles => "/embed/articles".into(),
+            Route::EmbedArticle { slug } => format!("/embed/articles/{}", encode(slug)),
+            Route::EmbedTag { tag } => format!("/embed/tags/{}", encode(tag)),
+            Route::EmbedContact => "/embed/contact".into(),
+        }
+    }
+
     /// An embed view, shown in a partner's page: no header, footer, theme
     /// choice or document title of ours.
     pub fn is_embed(&self) -> bool {
         matches!(self, Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact)
     }
 
-    /// Every page the site has: each route kind (each `#[at]` of the table)
-    /// gives its pages, given what the site holds.
+    /// Every page the site has: each route kind gives its pages, given what
+    /// the site holds.
     pub fn pages(site: &Inventory) -> Vec<Route> {
-        Route::routes()
-            .into_iter()
-            .flat_map(|pattern| {
-                // A stand-in of the pattern's variant: its fields are ignored.
-                let kind = Route::from_path(pattern, &stand_in_params(pattern)).expect("each pattern names its variant");
-                kind.pages_of_kind(site)
-            })
-            .collect()
+        Route::KINDS.iter().flat_map(|kind| kind().pages_of_kind(site)).collect()
     }
 
     /// The pages of `self`'s kind.
@@ -101,7 +150,7 @@ impl Route {
     /// of its path (so `/a`, `/a/` and a static host all find it), and the
     /// not-found page at `404.html`, where static hosts look for it.
     pub fn file(&self) -> String {
-        if Route::not_found_route().as_ref() == Some(self) {
+        if self == &Route::NotFound {
             return "404.html".into();
         }
         match self.to_path().trim_matches('/') {
@@ -167,24 +216,41 @@ impl Route {
     }
 }
 
-/// A value for each `:param` and `*param` of a route pattern.
-fn stand_in_params(pattern: &str) -> HashMap<&str, &str> {
-    pattern.split('/').filter_map(|seg| seg.strip_prefix(':').or_else(|| seg.strip_prefix('*'))).map(|name| (name, "1")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn paths_map_to_routes() {
-        assert_eq!(Route::recognize("/"), Some(Route::Home));
-        assert_eq!(Route::recognize("/articles"), Some(Route::Articles));
-        assert_eq!(Route::recognize("/articles/rest"), Some(Route::Article { slug: "rest".into() }));
-        assert_eq!(Route::recognize("/services"), Some(Route::Services));
-        assert_eq!(Route::recognize("/contact"), Some(Route::Contact));
-        assert_eq!(Route::recognize("/nope"), Some(Route::NotFound));
+        assert_eq!(Route::recognize("/"), Route::Home);
+        assert_eq!(Route::recognize("/articles"), Route::Articles);
+        assert_eq!(Route::recognize("/articles/"), Route::Articles);
+        assert_eq!(Route::recognize("/articles/rest"), Route::Article { slug: "rest".into() });
+        assert_eq!(Route::recognize("/services"), Route::Services);
+        assert_eq!(Route::recognize("/contact"), Route::Contact);
+        assert_eq!(Route::recognize("/embed/tags/c%2B%2B"), Route::EmbedTag { tag: "c++".into() });
         assert_eq!(Route::Article { slug: "a-b".into() }.to_path(), "/articles/a-b");
+        assert_eq!(Route::EmbedTag { tag: "c++ & go".into() }.to_path(), "/embed/tags/c%2B%2B%20%26%20go");
+        for unknown in ["/nope", "/articles/a/b", "/articles//", "/embed", "/embed/tags/", "/articles/%FF", ""] {
+            assert_eq!(Route::recognize(unknown), Route::NotFound, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn every_kind_is_recognized_from_its_own_path() {
+        let mut kinds: Vec<Route> = Route::KINDS.iter().map(|kind| kind()).collect();
+        for route in &mut kinds {
+            // A parameter that needs encoding, in each kind that has one.
+            if let Route::Article { slug: p } | Route::EmbedArticle { slug: p } | Route::EmbedTag { tag: p } = route {
+                *p = "a b/é".into();
+            }
+            assert_eq!(&Route::recognize(&route.to_path()), route, "{}", route.to_path());
+        }
+        // Every kind once: the paths differ.
+        let mut paths: Vec<String> = kinds.iter().map(Route::to_path).collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths.len(), Route::KINDS.len());
     }
 
     #[test]

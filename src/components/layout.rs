@@ -3,10 +3,10 @@
 
 use keel_model::Site;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::components::link::AppLink;
 use crate::route::Route;
+use crate::router::use_route;
 use crate::theme::{ThemeChoice, ThemeContext};
 
 #[derive(Properties, PartialEq)]
@@ -16,7 +16,7 @@ pub struct HeaderProps {
 
 #[component]
 pub fn Header(props: &HeaderProps) -> Html {
-    let route = use_route::<Route>();
+    let route = use_route();
     let open = use_state(|| false);
     let theme = use_context::<ThemeContext>();
     // Close the menu when the route changes (not when the header first
@@ -33,9 +33,8 @@ pub fn Header(props: &HeaderProps) -> Html {
     let name = props.site.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "Keel".into());
     let current = |r: &Route| {
         let here = match (&route, r) {
-            (Some(Route::Article { .. }), Route::Articles) => true,
-            (Some(a), b) => a == b,
-            _ => false,
+            (Route::Article { .. }, Route::Articles) => true,
+            (a, b) => a == b,
         };
         here.then_some(AttrValue::Static("page"))
     };

@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::api::ApiCache;
 use crate::route::Route;
+use crate::router::use_navigator;
 
 /// The article index's state in the URL: `/articles?tag=rest&q=cache&page=2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,8 +53,7 @@ pub struct AppLinkProps {
 /// `/keel`), or "" at the root of its origin: the router's basename.
 #[hook]
 pub fn use_base_path() -> AttrValue {
-    let navigator = use_navigator();
-    AttrValue::from(navigator.as_ref().and_then(|n| n.basename()).unwrap_or_default().to_string())
+    AttrValue::from(use_navigator().map(|n| n.base().to_string()).unwrap_or_default())
 }
 
 #[component]
@@ -63,7 +62,7 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
     let cache = use_context::<ApiCache>();
     let href = {
         // Under the site's base path, if it has one (the router adds it on click).
-        let base = navigator.as_ref().and_then(|n| n.basename()).unwrap_or_default();
+        let base = navigator.as_ref().map(|n| n.base()).unwrap_or_default();
         let path = format!("{base}{}", props.to.to_path());
         match props.query.as_ref().filter(|q| !q.is_empty()) {
             Some(q) => format!("{path}?{}", q.to_query_string()),
@@ -83,12 +82,7 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
             // just before the click may only be dispatched after the URL
             // has changed.
             crate::dom::remember_scroll();
-            match &query {
-                Some(q) if !q.is_empty() => {
-                    let _ = nav.push_with_query(&to, q);
-                }
-                _ => nav.push(&to),
-            }
+            nav.push(&to, &query.clone().unwrap_or_default());
         })
     };
     let warm = {

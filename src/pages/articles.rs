@@ -13,18 +13,18 @@ use keel_model::search::{self, SearchMeta, SearchShard};
 use keel_model::{ArticlePage, ArticleSummary, Site};
 use serde::de::DeserializeOwned;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 use crate::api::{ApiCache, FetchError, Resource, UseApi, use_api};
 use crate::components::card::article_card;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::components::status::{cards_skeleton, error_box};
 use crate::route::Route;
+use crate::router::{use_location, use_navigator};
 
 #[component]
 pub fn Articles() -> Html {
     let location = use_location();
-    let query: ArticlesQuery = location.as_ref().and_then(|l| l.query::<ArticlesQuery>().ok()).unwrap_or_default();
+    let query: ArticlesQuery = location.query();
     let site = use_api::<Site>(keel_model::paths::site());
     let navigator = use_navigator();
 
@@ -36,7 +36,7 @@ pub fn Articles() -> Html {
             if let Some(nav) = navigator.as_ref().filter(|_| next != query) {
                 // Replace, not push: typing must not fill the history (and
                 // a change of `q` alone is no navigation: see `RouteEffects`).
-                let _ = nav.replace_with_query(&Route::Articles, &next);
+                nav.replace(&Route::Articles, &next);
             }
         })
     };
@@ -283,7 +283,7 @@ fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<
     let parsed = use_memo(texts, |texts| {
         texts
             .iter()
-            .map(|t| t.as_ref().map(|t| serde_json::from_str::<T>(t).map(Rc::new).map_err(|e| FetchError::Decode(e.to_string()))))
+            .map(|t| t.as_ref().map(|t| crate::api::decode::<T>(t).map(Rc::new)))
             .collect::<Vec<_>>()
     });
     let retry = {

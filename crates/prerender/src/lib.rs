@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use keel::api::ApiCache;
-use keel::route::{Inventory, Routable, Route};
+use keel::route::{Inventory, Route};
 use keel::{ServerApp, ServerAppProps};
 use keel_model::{Article, Site, paths};
 

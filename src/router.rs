@@ -1,0 +1,222 @@
+//! The router: the URL as app state, in two contexts.
+//!
+//! - [`Here`]: where the app is (path without the base path, and query),
+//!   read with [`use_location`] and [`use_route`]; it changes on every
+//!   navigation, so only what shows the URL reads it.
+//! - [`Navigator`]: how to go elsewhere ([`use_navigator`]); it never changes,
+//!   so links do not render again on a navigation.
+//!
+//! In the browser ([`Router`] without `url`) the address bar is the history:
+//! a navigation is a `pushState`, and back/forward (`popstate`) re-read it.
+//! With `url` (server rendering, and embeds, which must never touch a
+//! partner's URL or history) it is a history in memory.
+//!
+//! The route table is `route::Route` (`recognize` and `to_path`); this
+//! module is what yew-router did for it, without the generic matcher, the
+//! history library and their code in the wasm.
+
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use yew::prelude::*;
+
+use crate::route::Route;
+
+/// A URL of the app: its path under the base path, and its query (no `?`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Here {
+    pub path: String,
+    pub query: String,
+}
+
+impl Here {
+    /// `"/articles?tag=api"` → path `/articles`, query `tag=api`; a fragment is dropped.
+    pub fn parse(href: &str) -> Here {
+        let href = href.split('#').next().unwrap_or_default();
+        let (path, query) = href.split_once('?').unwrap_or((href, ""));
+        let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+        Here { path, query: query.to_string() }
+    }
+
+    /// The page the browser shows, as the app sees it: `location`'s path
+    /// without `base` (a path outside it is kept whole), and its query.
+    pub fn browser(base: &str) -> Here {
+        let Some(loc) = web_sys::window().map(|w| w.location()) else { return Here::parse("/") };
+        let path = loc.pathname().unwrap_or_default();
+        let path = strip_base(&path, base);
+        Here::parse(&format!("{path}{}", loc.search().unwrap_or_default()))
+    }
+
+    pub fn route(&self) -> Route {
+        Route::recognize(&self.path)
+    }
+
+    /// The query as `T` (missing fields take their defaults; a query that
+    /// does not fit gives `T`'s default).
+    pub fn query<T: DeserializeOwned + Default>(&self) -> T {
+        serde_urlencoded::from_str(&self.query).unwrap_or_default()
+    }
+
+    /// Path and query, as a link under the base path writes them (without it).
+    pub fn href(&self) -> String {
+        match self.query.as_str() {
+            "" => self.path.clone(),
+            q => format!("{}?{q}", self.path),
+        }
+    }
+}
+
+/// `path` without the base path `base` (`/keel`): `/keel/a` → `/a`, `/keel` → `/`.
+pub fn strip_base<'a>(path: &'a str, base: &str) -> &'a str {
+    if base.is_empty() {
+        return path;
+    }
+    match path.strip_prefix(base) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+/// How to go elsewhere. Cheap to clone, and equal to itself for the app's
+/// life, so holding one does not make a component render again.
+#[derive(Clone)]
+pub struct Navigator {
+    base: AttrValue,
+    /// `false`: a history in memory (server, embeds), the address bar untouched.
+    browser: bool,
+    set: UseStateSetter<Here>,
+}
+
+impl PartialEq for Navigator {
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base && self.browser == other.browser && self.set == other.set
+    }
+}
+
+impl Navigator {
+    /// The path the site is served under (`/keel`), or "" at the root.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Go to `to` with `query` (none when empty), as a new history entry.
+    pub fn push(&self, to: &Route, query: &impl Serialize) {
+        self.go(to, query, false);
+    }
+
+    /// Go to `to` with `query` in place of the current entry (typing a search).
+    pub fn replace(&self, to: &Route, query: &impl Serialize) {
+        self.go(to, query, true);
+    }
+
+    fn go(&self, to: &Route, query: &impl Serialize, replace: bool) {
+        let here = Here { path: to.to_path(), query: serde_urlencoded::to_string(query).unwrap_or_default() };
+        if self.browser
+            && let Some(history) = web_sys::window().and_then(|w| w.history().ok())
+        {
+            let url = format!("{}{}", self.base, here.href());
+            let null = wasm_bindgen::JsValue::NULL;
+            let _ = if replace {
+                history.replace_state_with_url(&null, "", Some(&url))
+            } else {
+                history.push_state_with_url(&null, "", Some(&url))
+            };
+        }
+        self.set.set(here);
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RouterProps {
+    /// The path the site is served under (e.g. `/keel`), if not the root.
+    #[prop_or_default]
+    pub basename: Option<AttrValue>,
+    /// A history in memory, starting at this path and query (without the
+    /// base path); the address bar when `None`.
+    #[prop_or_default]
+    pub url: Option<AttrValue>,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+#[component]
+pub fn Router(props: &RouterProps) -> Html {
+    let base = props.basename.clone().map(|b| AttrValue::from(b.trim_end_matches('/').to_string())).unwrap_or_default();
+    let browser = props.url.is_none();
+    let here = {
+        let (base, url) = (base.clone(), props.url.clone());
+        use_state(move || match url {
+            Some(url) => Here::parse(&url),
+            None => Here::browser(&base),
+        })
+    };
+    let navigator = Navigator { base: base.clone(), browser, set: here.setter() };
+    // Back and forward: the address bar changed under us.
+    {
+        let set = here.setter();
+        use_effect_with(browser, move |&browser| {
+            let listener = browser.then(web_sys::window).flatten().map(|win| {
+                gloo_events::EventListener::new(&win, "popstate", move |_| set.set(Here::browser(&base)))
+            });
+            move || drop(listener)
+        });
+    }
+    html! {
+        <ContextProvider<Navigator> context={navigator}>
+            <ContextProvider<Rc<Here>> context={Rc::new((*here).clone())}>
+                { props.children.clone() }
+            </ContextProvider<Rc<Here>>>
+        </ContextProvider<Navigator>>
+    }
+}
+
+/// Where the app is; `/` outside a router.
+#[hook]
+pub fn use_location() -> Rc<Here> {
+    use_context::<Rc<Here>>().unwrap_or_else(|| Rc::new(Here::parse("/")))
+}
+
+/// The route of where the app is.
+#[hook]
+pub fn use_route() -> Route {
+    use_location().route()
+}
+
+/// How to go elsewhere; `None` outside a router.
+#[hook]
+pub fn use_navigator() -> Option<Navigator> {
+    use_context::<Navigator>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_a_path_and_a_query() {
+        assert_eq!(Here::parse("/articles?tag=api&q=x"), Here { path: "/articles".into(), query: "tag=api&q=x".into() });
+        assert_eq!(Here::parse("/articles#top"), Here { path: "/articles".into(), query: String::new() });
+        assert_eq!(Here::parse("articles"), Here { path: "/articles".into(), query: String::new() });
+        assert_eq!(Here::parse("/a?b=1").href(), "/a?b=1");
+        assert_eq!(Here::parse("/a").href(), "/a");
+    }
+
+    #[test]
+    fn the_base_path_is_taken_off_only_where_it_is_a_whole_segment() {
+        assert_eq!(strip_base("/keel/articles", "/keel"), "/articles");
+        assert_eq!(strip_base("/keel", "/keel"), "/");
+        assert_eq!(strip_base("/keel/", "/keel"), "/");
+        assert_eq!(strip_base("/keelhaul", "/keel"), "/keelhaul");
+        assert_eq!(strip_base("/articles", ""), "/articles");
+    }
+
+    #[test]
+    fn the_query_is_read_with_defaults() {
+        let q: crate::components::link::ArticlesQuery = Here::parse("/articles?tag=api&page=2").query();
+        assert_eq!((q.tag.as_deref(), q.q, q.page), (Some("api"), None, Some(2)));
+        let bad: crate::components::link::ArticlesQuery = Here::parse("/articles?page=x").query();
+        assert!(bad.is_empty());
+    }
+}
