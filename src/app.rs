@@ -1,6 +1,6 @@
 //! The app shell, shared by every way the app is mounted: `App` in the
-//! browser (the URL bar is the history), `ServerApp` for server rendering and
-//! embeds (an in-memory history that never touches the host page's URL).
+//! browser (the URL bar is the history), or with a `url` for server rendering
+//! and embeds (an in-memory history that never touches the host page's URL).
 
 use std::rc::Rc;
 
@@ -19,39 +19,22 @@ use crate::theme::{ThemeChoice, ThemeContext};
 pub struct AppProps {
     /// The data cache, possibly pre-filled (hydration, SSR, tests).
     pub cache: ApiCache,
+    /// `None`: the browser app, whose routes follow the address bar. Else
+    /// the path (and query) to render, e.g. `/articles?tag=rest`, without
+    /// the base path, on an in-memory history: server rendering, and embeds
+    /// that must not change the host page's URL.
+    #[prop_or_default]
+    pub url: Option<AttrValue>,
     /// The path the site is served under (e.g. `/keel`), if not the root.
     #[prop_or_default]
     pub basename: Option<AttrValue>,
 }
 
-/// The browser app: routes follow the address bar.
 #[component]
 pub fn App(props: &AppProps) -> Html {
-    html! {
-        <Router basename={props.basename.clone()}>
-            <Shell cache={props.cache.clone()} />
-        </Router>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ServerAppProps {
-    pub cache: ApiCache,
-    /// The path (and query) to render, e.g. `/articles?tag=rest`, without
-    /// the base path.
-    pub url: AttrValue,
-    /// The path the site is served under (e.g. `/keel`), if not the root.
-    #[prop_or_default]
-    pub basename: Option<AttrValue>,
-}
-
-/// The app on an in-memory history: server rendering, and embeds that must
-/// not change the host page's URL.
-#[component]
-pub fn ServerApp(props: &ServerAppProps) -> Html {
     // Keyed by the URL: another URL is another history.
     html! {
-        <Router key={props.url.to_string()} url={props.url.clone()} basename={props.basename.clone()}>
+        <Router key={props.url.as_deref().unwrap_or_default().to_string()} url={props.url.clone()} basename={props.basename.clone()}>
             <Shell cache={props.cache.clone()} />
         </Router>
     }
@@ -66,13 +49,13 @@ pub struct EmbedAppProps {
     pub site: AttrValue,
 }
 
-/// The app inline in a partner's page: `ServerApp`'s in-memory history (its
-/// styles are the loader's to adopt, see `embed::mount`).
+/// The app inline in a partner's page, on an in-memory history (its styles
+/// are the loader's to adopt, see `embed::mount`).
 #[component]
 pub fn EmbedApp(props: &EmbedAppProps) -> Html {
     html! {
         <ContextProvider<crate::embed::InlineSite> context={crate::embed::InlineSite(props.site.clone())}>
-            <ServerApp cache={props.cache.clone()} url={props.url.clone()} />
+            <App cache={props.cache.clone()} url={Some(props.url.clone())} />
         </ContextProvider<crate::embed::InlineSite>>
     }
 }
@@ -178,6 +161,14 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
     let location = use_location();
     let route = location.route();
     let href = location.href();
+    // The title and description. An article's come with the article
+    // (`ArticleMeta` waits for it). This effect runs before the one below,
+    // so that the announcement reads the new title.
+    let article = match &route {
+        Route::Article { slug } if keel_model::paths::is_valid_slug(slug) => Some(slug.clone()),
+        _ => None,
+    };
+    use_meta(article.is_none().then(|| route.meta(props.site.as_deref(), None)));
     let announcement = use_state(String::new);
     // The URL the last effect saw, without its search (`q`): `None` before the first.
     let seen = use_mut_ref(|| None::<String>);
@@ -199,15 +190,11 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
             announcement.set(title);
         });
     }
-    let meta = match &route {
-        Route::Article { slug } if keel_model::paths::is_valid_slug(slug) => {
-            html! { <ArticleMeta slug={slug.clone()} site={props.site.clone()} /> }
-        }
-        other => html! { <MetaTags meta={other.meta(props.site.as_deref(), None)} /> },
-    };
     html! {
         <>
-            { meta }
+            if let Some(slug) = article {
+                <ArticleMeta {slug} site={props.site.clone()} />
+            }
             <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">{ (*announcement).clone() }</div>
         </>
     }
@@ -239,18 +226,18 @@ fn ArticleMeta(props: &ArticleMetaProps) -> Html {
         _ => None,
     };
     let route = Route::Article { slug: props.slug.clone() };
-    html! { <MetaTags meta={route.meta(props.site.as_deref(), doc.as_deref())} /> }
-}
-
-#[derive(Properties, PartialEq)]
-struct MetaTagsProps {
-    meta: crate::route::Meta,
-}
-
-#[component]
-fn MetaTags(props: &MetaTagsProps) -> Html {
-    use_effect_with(props.meta.clone(), |meta| crate::dom::set_meta(&meta.title, &meta.description));
+    use_meta(Some(route.meta(props.site.as_deref(), doc.as_deref())));
     html! {}
+}
+
+/// The document's title and description follow `meta` (`None`: left alone).
+#[hook]
+fn use_meta(meta: Option<crate::route::Meta>) {
+    use_effect_with(meta, |meta| {
+        if let Some(meta) = meta {
+            crate::dom::set_meta(&meta.title, &meta.description);
+        }
+    });
 }
 
 /// A thin bar at the top while a request takes longer than 200 ms: fast

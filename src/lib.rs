@@ -30,7 +30,7 @@ pub mod router;
 pub mod style;
 pub mod theme;
 
-pub use app::{App, AppProps, ServerApp, ServerAppProps};
+pub use app::{App, AppProps};
 
 /// Start the app in the browser, into `#app` (or `<body>` without one).
 /// Documents embedded by a prerendered page are put in the cache first.
@@ -73,18 +73,18 @@ pub fn start() {
     // An embed view, in our iframe on a partner's page: an in-memory history,
     // so nothing in the widget adds an entry to the partner's page history.
     if let Some(root) = root.as_ref().filter(|_| here.starts_with("/embed/")) {
-        let props = ServerAppProps { cache, url: here.clone().into(), basename };
+        let props = AppProps { cache, url: Some(here.clone().into()), basename };
         #[cfg(feature = "hydration")]
         if rendered_for.as_deref() == Some(here.as_str()) {
-            yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).hydrate();
+            yew::Renderer::<App>::with_root_and_props(root.clone(), props).hydrate();
             return refocus();
         }
         clear(root);
-        yew::Renderer::<ServerApp>::with_root_and_props(root.clone(), props).render();
+        yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
         return refocus();
     }
     dom::install_scroll_memory();
-    let props = AppProps { cache, basename };
+    let props = AppProps { cache, url: None, basename };
     let Some(root) = root else {
         yew::Renderer::<App>::with_props(props).render();
         return;

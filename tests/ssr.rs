@@ -3,7 +3,7 @@
 //! embeds). Run with `cargo test -p keel --features ssr`.
 
 use keel::api::ApiCache;
-use keel::{ServerApp, ServerAppProps};
+use keel::{App, AppProps};
 
 fn cache() -> ApiCache {
     let out = keel_content::fs::compile_bundled(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -15,8 +15,8 @@ fn cache() -> ApiCache {
 }
 
 async fn render(url: &str) -> String {
-    let props = ServerAppProps { cache: cache(), url: url.to_string().into(), basename: None };
-    yew::LocalServerRenderer::<ServerApp>::with_props(props).render().await
+    let props = AppProps { cache: cache(), url: Some(url.to_string().into()), basename: None };
+    yew::LocalServerRenderer::<App>::with_props(props).render().await
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -53,8 +53,8 @@ async fn hostile_text_is_escaped_in_server_output() {
     article["title"] = "<script>alert(1)</script>".into();
     article["body"] = serde_json::json!([{ "t": "paragraph", "content": [{ "t": "text", "text": "<img src=x onerror=alert(1)>" }] }]);
     cache.insert("/api/v1/articles/why-code-quality-suffers-when-theres-no-tech-lead.json", &article.to_string());
-    let props = ServerAppProps { cache, url: "/articles/why-code-quality-suffers-when-theres-no-tech-lead".into(), basename: None };
-    let html = yew::LocalServerRenderer::<ServerApp>::with_props(props).render().await;
+    let props = AppProps { cache, url: Some("/articles/why-code-quality-suffers-when-theres-no-tech-lead".into()), basename: None };
+    let html = yew::LocalServerRenderer::<App>::with_props(props).render().await;
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!html.contains("<script>alert") && !html.contains("<img src=x"));
@@ -79,8 +79,8 @@ async fn the_pager_links_first_last_and_nearby_pages() {
     page["prev"] = "/api/v1/articles/page/49.json".into();
     page["next"] = "/api/v1/articles/page/51.json".into();
     cache.insert("/api/v1/articles/page/50.json", &page.to_string());
-    let props = ServerAppProps { cache, url: "/articles?page=50".into(), basename: None };
-    let html = yew::LocalServerRenderer::<ServerApp>::with_props(props).render().await;
+    let props = AppProps { cache, url: Some("/articles?page=50".into()), basename: None };
+    let html = yew::LocalServerRenderer::<App>::with_props(props).render().await;
     let links: Vec<&str> = html.split("aria-label=\"Page ").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
     assert_eq!(links, ["1", "48", "49", "50", "51", "52", "167"], "{html}");
     assert!(html.contains("aria-current=\"page\""), "the current page is marked");

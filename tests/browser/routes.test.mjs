@@ -126,6 +126,18 @@ describe('navigation', () => {
     await page.waitForFunction(() => document.activeElement?.id === 'page-title');
     assert.match(await page.title(), /Tell us about your project/);
   });
+
+  test('screen readers hear the new page title', async () => {
+    const { page } = await open('/');
+    const live = page.locator('[role=status][aria-live=polite]');
+    assert.equal(await live.textContent(), '', 'the first load is no navigation');
+    for (const [link, title] of [['Services', /^Scale Your Backend · Keel$/], ['Contact', /^Tell us about your project · Keel$/]]) {
+      await page.click(`header >> text=${link}`);
+      await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+      assert.match(await live.textContent(), title);
+      assert.equal(await live.textContent(), await page.title());
+    }
+  });
 });
 
 describe('a failing backend', () => {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use keel::api::ApiCache;
 use keel::route::{Inventory, Route};
-use keel::{ServerApp, ServerAppProps};
+use keel::{App, AppProps};
 use keel_model::{Article, Site, paths};
 
 /// One page to write: its path under `dist/` and its HTML.
@@ -109,8 +109,8 @@ impl<'a> Renderer<'a> {
             None => None,
         };
         let basename = (!self.deploy.base.is_empty()).then(|| self.deploy.base.clone().into());
-        let props = ServerAppProps { cache, url: spec.url.clone().into(), basename };
-        let body = self.runtime.block_on(yew::LocalServerRenderer::<ServerApp>::with_props(props).render());
+        let props = AppProps { cache, url: Some(spec.url.clone().into()), basename };
+        let body = self.runtime.block_on(yew::LocalServerRenderer::<App>::with_props(props).render());
         let mut head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
         if !self.deploy.base.is_empty() {
             head.push_str(&format!("<meta name=\"keel-base\" content=\"{}\">", attr(&self.deploy.base)));
