@@ -193,7 +193,7 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
     html! {
         <>
             if let Some(slug) = article {
-                <ArticleMeta {slug} site={props.site.clone()} />
+                <ArticleMeta {slug} site={props.site.clone()} announce={announcement.setter()} />
             }
             <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">{ (*announcement).clone() }</div>
         </>
@@ -215,6 +215,8 @@ fn without_search(href: &str) -> String {
 struct ArticleMetaProps {
     slug: String,
     site: Option<Rc<Site>>,
+    /// Says a title to screen readers.
+    announce: UseStateSetter<String>,
 }
 
 /// An article's title and description, updated when the article arrives.
@@ -226,7 +228,18 @@ fn ArticleMeta(props: &ArticleMetaProps) -> Html {
         _ => None,
     };
     let route = Route::Article { slug: props.slug.clone() };
-    use_meta(Some(route.meta(props.site.as_deref(), doc.as_deref())));
+    let meta = route.meta(props.site.as_deref(), doc.as_deref());
+    let title = meta.title.clone();
+    use_meta(Some(meta));
+    // An article fetched after the navigation was announced (under a
+    // generic title, while it loaded): announce its own title once it is here.
+    let mounted = use_mut_ref(|| false);
+    let announce = props.announce.clone();
+    use_effect_with(doc.is_some(), move |&arrived| {
+        if std::mem::replace(&mut *mounted.borrow_mut(), true) && arrived {
+            announce.set(title);
+        }
+    });
     html! {}
 }
 

@@ -138,6 +138,22 @@ describe('navigation', () => {
       assert.equal(await live.textContent(), await page.title());
     }
   });
+
+  test('an article that arrives after the navigation is announced by its own title', async () => {
+    const { page } = await open('/contact');
+    // The article is not in the cache, and its document is slow.
+    await page.route(`**/api/v1/articles/${SEED_SLUG}.json`, async (route) => {
+      await new Promise((r) => setTimeout(r, 700));
+      await route.continue();
+    });
+    await page.click('header >> text=Articles');
+    await page.waitForSelector('main .card');
+    await page.click(`main a[href="/articles/${SEED_SLUG}"] >> nth=0`);
+    await page.waitForSelector('article h1');
+    const live = page.locator('[role=status][aria-live=polite]');
+    await page.waitForFunction(() => /Why Backend Developers/.test(document.querySelector('[role=status][aria-live=polite]').textContent));
+    assert.equal(await live.textContent(), await page.title());
+  });
 });
 
 describe('a failing backend', () => {
