@@ -16,11 +16,22 @@ try {
   console.log('route'.padEnd(80), 'perf  a11y  best  seo   FCP     LCP     TBT    CLS');
   for (const route of routes) {
     const file = join(out, 'report.json');
-    await new Promise((ok, fail) => {
+    const run = () => new Promise((ok, fail) => {
       const p = spawn(LH, [server.url + route, '--quiet', '--output=json', `--output-path=${file}`, `--chrome-flags=${flags}`,
         '--only-categories=performance,accessibility,best-practices,seo'], { env: { ...process.env, CHROME_PATH: '/usr/bin/chromium' }, stdio: 'inherit' });
       p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`lighthouse exited with ${code}`))));
     });
+    // Lighthouse itself sometimes fails to record a trace ("NO_NAVSTART:
+    // Please run Lighthouse again"): it gets two more tries, said aloud.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run();
+        break;
+      } catch (e) {
+        if (attempt == 3) throw e;
+        console.log(`  (${e.message}; running it again)`);
+      }
+    }
     const r = JSON.parse(readFileSync(file, 'utf8'));
     const s = (k) => String(Math.round(r.categories[k].score * 100)).padEnd(5);
     const a = (k) => r.audits[k].displayValue.padEnd(7);
