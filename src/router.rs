@@ -67,8 +67,10 @@ impl Here {
     }
 }
 
-/// `path` without the base path `base` (`/keel`): `/keel/a` → `/a`, `/keel` → `/`.
+/// `path` without the base path `base` (`/keel`, or `/keel/`): `/keel/a` →
+/// `/a`, `/keel` → `/`.
 pub fn strip_base<'a>(path: &'a str, base: &str) -> &'a str {
+    let base = base.trim_end_matches('/');
     if base.is_empty() {
         return path;
     }
@@ -210,6 +212,7 @@ mod tests {
         assert_eq!(strip_base("/keel/", "/keel"), "/");
         assert_eq!(strip_base("/keelhaul", "/keel"), "/keelhaul");
         assert_eq!(strip_base("/articles", ""), "/articles");
+        assert_eq!(strip_base("/keel/articles", "/keel/"), "/articles");
     }
 
     #[test]
