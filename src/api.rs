@@ -219,7 +219,7 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, FetchError> {
 /// settled (`None` while it loads), and the retry.
 #[hook]
 fn use_document(path: String, parse: fn(&str) -> Parsed) -> (Option<Parsed>, Callback<()>) {
-    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let cache = crate::app::use_env().cache;
     let tick = use_force_update();
     let entry = cache.get(&path);
     // Parse once per loaded text, not on every render.

@@ -12,7 +12,7 @@ use crate::components::layout::{Header, footer};
 use crate::embed::{EmbedArticles, EmbedContact, embed_article};
 use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::not_found, services::Services};
 use crate::route::Route;
-use crate::router::{Router, use_location, use_route};
+use crate::router::{Here, Navigator, use_location, use_route, use_router};
 use crate::theme::{ThemeChoice, ThemeContext};
 
 #[derive(Properties, PartialEq)]
@@ -28,50 +28,37 @@ pub struct AppProps {
     /// The path the site is served under (e.g. `/keel`), if not the root.
     #[prop_or_default]
     pub basename: Option<AttrValue>,
+    /// Inline in a partner's page (`embed::mount`): where our site is,
+    /// origin and base path. Its styles are then the loader's to adopt.
+    #[prop_or_default]
+    pub inline_site: Option<AttrValue>,
+}
+
+/// What any part of the app may need that does not change while it runs,
+/// as one context (each context type costs the wasm a component's code).
+#[derive(Clone, PartialEq)]
+pub struct Env {
+    pub cache: ApiCache,
+    pub navigator: Navigator,
+    /// `AppProps::inline_site`.
+    pub inline_site: Option<AttrValue>,
+}
+
+/// The app's `Env`.
+#[hook]
+pub fn use_env() -> Env {
+    use_context::<Env>().expect("Env is provided by App")
 }
 
 #[component]
 pub fn App(props: &AppProps) -> Html {
-    // Keyed by the URL: another URL is another history.
-    html! {
-        <Router key={props.url.as_deref().unwrap_or_default().to_string()} url={props.url.clone()} basename={props.basename.clone()}>
-            <Shell cache={props.cache.clone()} />
-        </Router>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct EmbedAppProps {
-    pub cache: ApiCache,
-    /// The embed route to show, e.g. `/embed/articles`.
-    pub url: AttrValue,
-    /// Where our site is: origin and base path.
-    pub site: AttrValue,
-}
-
-/// The app inline in a partner's page, on an in-memory history (its styles
-/// are the loader's to adopt, see `embed::mount`).
-#[component]
-pub fn EmbedApp(props: &EmbedAppProps) -> Html {
-    html! {
-        <ContextProvider<crate::embed::InlineSite> context={crate::embed::InlineSite(props.site.clone())}>
-            <App cache={props.cache.clone()} url={Some(props.url.clone())} />
-        </ContextProvider<crate::embed::InlineSite>>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ShellProps {
-    cache: ApiCache,
-}
-
-#[component]
-fn Shell(props: &ShellProps) -> Html {
+    let (here, navigator) = use_router(props.url.clone(), props.basename.clone());
+    let env = Env { cache: props.cache.clone(), navigator, inline_site: props.inline_site.clone() };
+    let route = here.route();
+    let embedded = route.is_embed();
     // System theme first, on the server and in the browser alike, so hydration
     // matches; the stored choice is applied once mounted.
     let choice = use_state(|| ThemeChoice::System);
-    let route = use_route();
-    let embedded = route.is_embed();
     {
         let choice = choice.clone();
         use_effect_with(embedded, move |embedded| {
@@ -92,19 +79,21 @@ fn Shell(props: &ShellProps) -> Html {
     };
     let style = crate::style::ROOT_CLASS;
     html! {
-        <ContextProvider<ApiCache> context={props.cache.clone()}>
-            <ContextProvider<ThemeContext> context={theme}>
-                if embedded {
-                    // An embed view takes its theme from the widget's settings
-                    // (`data-keel-theme` above it), never from our visitor's choice.
-                    <div class={classes!(style, "embed-root")}>{ switch(route) }</div>
-                } else {
-                    <div class={style} data-theme={choice.attr()}>
-                        <Chrome />
-                    </div>
-                }
-            </ContextProvider<ThemeContext>>
-        </ContextProvider<ApiCache>>
+        <ContextProvider<Env> context={env}>
+            <ContextProvider<Rc<Here>> context={here}>
+                <ContextProvider<ThemeContext> context={theme}>
+                    if embedded {
+                        // An embed view takes its theme from the widget's settings
+                        // (`data-keel-theme` above it), never from our visitor's choice.
+                        <div class={classes!(style, "embed-root")}>{ switch(route) }</div>
+                    } else {
+                        <div class={style} data-theme={choice.attr()}>
+                            <Chrome />
+                        </div>
+                    }
+                </ContextProvider<ThemeContext>>
+            </ContextProvider<Rc<Here>>>
+        </ContextProvider<Env>>
     }
 }
 
@@ -257,7 +246,7 @@ fn use_meta(meta: Option<crate::route::Meta>) {
 /// answers show nothing, so the bar never flickers.
 #[component]
 fn ProgressBar() -> Html {
-    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let cache = use_env().cache;
     let visible = use_state(|| false);
     {
         let visible = visible.clone();

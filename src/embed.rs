@@ -24,24 +24,18 @@ use crate::components::status::{cards_skeleton, error_box, text_skeleton};
 /// needs no script to show the right number).
 pub const LIST_MAX: usize = 10;
 
-/// Inline in a partner's page: where our site is (origin and base path),
-/// given by the loader. Not provided in our own iframe.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InlineSite(pub AttrValue);
-
 /// Where our own pages are, seen from the widget: in our iframe, the site's
 /// base path (our origin); inline, our site's absolute URL (the partner's
 /// page has its own origin and `<base>`).
 #[hook]
 fn use_site_base() -> AttrValue {
-    let inline = use_context::<InlineSite>();
-    let base = crate::components::link::use_base_path();
-    inline.map(|s| s.0).unwrap_or(base)
+    let env = crate::app::use_env();
+    env.inline_site.unwrap_or_else(|| AttrValue::from(env.navigator.base().to_string()))
 }
 
 #[hook]
 fn use_inline() -> bool {
-    use_context::<InlineSite>().is_some()
+    crate::app::use_env().inline_site.is_some()
 }
 
 #[derive(Properties, PartialEq)]
@@ -260,10 +254,11 @@ pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
     if !path.starts_with("/embed/") || !absolute(site) || !absolute(api) {
         return;
     }
-    let props = crate::app::EmbedAppProps {
+    let props = crate::app::AppProps {
         cache: crate::api::ApiCache::new(api),
-        url: AttrValue::from(path.to_string()),
-        site: AttrValue::from(site.to_string()),
+        url: Some(AttrValue::from(path.to_string())),
+        basename: None,
+        inline_site: Some(AttrValue::from(site.to_string())),
     };
-    yew::Renderer::<crate::app::EmbedApp>::with_root_and_props(root, props).render();
+    yew::Renderer::<crate::app::App>::with_root_and_props(root, props).render();
 }

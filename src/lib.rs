@@ -73,7 +73,7 @@ pub fn start() {
     // An embed view, in our iframe on a partner's page: an in-memory history,
     // so nothing in the widget adds an entry to the partner's page history.
     if let Some(root) = root.as_ref().filter(|_| here.starts_with("/embed/")) {
-        let props = AppProps { cache, url: Some(here.clone().into()), basename };
+        let props = AppProps { cache, url: Some(here.clone().into()), basename, inline_site: None };
         #[cfg(feature = "hydration")]
         if rendered_for.as_deref() == Some(here.as_str()) {
             yew::Renderer::<App>::with_root_and_props(root.clone(), props).hydrate();
@@ -84,7 +84,7 @@ pub fn start() {
         return refocus();
     }
     dom::install_scroll_memory();
-    let props = AppProps { cache, url: None, basename };
+    let props = AppProps { cache, url: None, basename, inline_site: None };
     let Some(root) = root else {
         yew::Renderer::<App>::with_props(props).render();
         return;

@@ -3,10 +3,10 @@
 //! - [`Here`]: where the app is (path without the base path, and query),
 //!   read with [`use_location`] and [`use_route`]; it changes on every
 //!   navigation, so only what shows the URL reads it.
-//! - [`Navigator`]: how to go elsewhere ([`use_navigator`]); it never changes,
-//!   so links do not render again on a navigation.
+//! - [`Navigator`]: how to go elsewhere (`app::use_env().navigator`); it
+//!   never changes, so links do not render again on a navigation.
 //!
-//! In the browser ([`Router`] without `url`) the address bar is the history:
+//! In the browser ([`use_router`] without `url`) the address bar is the history:
 //! a navigation is a `pushState`, and back/forward (`popstate`) re-read it.
 //! With `url` (server rendering, and embeds, which must never touch a
 //! partner's URL or history) it is a history in memory.
@@ -88,7 +88,7 @@ pub struct Navigator {
     base: AttrValue,
     /// `false`: a history in memory (server, embeds), the address bar untouched.
     browser: bool,
-    set: UseStateSetter<Here>,
+    set: UseStateSetter<Rc<Here>>,
 }
 
 impl PartialEq for Navigator {
@@ -126,32 +126,25 @@ impl Navigator {
                 history.push_state_with_url(&null, "", Some(&url))
             };
         }
-        self.set.set(here);
+        self.set.set(Rc::new(here));
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct RouterProps {
-    /// The path the site is served under (e.g. `/keel`), if not the root.
-    #[prop_or_default]
-    pub basename: Option<AttrValue>,
-    /// A history in memory, starting at this path and query (without the
-    /// base path); the address bar when `None`.
-    #[prop_or_default]
-    pub url: Option<AttrValue>,
-    #[prop_or_default]
-    pub children: Html,
-}
-
-#[component]
-pub fn Router(props: &RouterProps) -> Html {
-    let base = props.basename.clone().map(|b| AttrValue::from(b.trim_end_matches('/').to_string())).unwrap_or_default();
-    let browser = props.url.is_none();
+/// The router of an app: where it is, and its navigator. `url`: a history
+/// in memory, starting at this path and query (without the base path), read
+/// once; `None`: the address bar. `basename`: the path the site is served
+/// under (e.g. `/keel`), if not the root. `App` provides both as contexts.
+#[hook]
+pub fn use_router(url: Option<AttrValue>, basename: Option<AttrValue>) -> (Rc<Here>, Navigator) {
+    let base = basename.map(|b| AttrValue::from(b.trim_end_matches('/').to_string())).unwrap_or_default();
+    let browser = url.is_none();
     let here = {
-        let (base, url) = (base.clone(), props.url.clone());
-        use_state(move || match url {
-            Some(url) => Here::parse(&url),
-            None => Here::browser(&base),
+        let base = base.clone();
+        use_state(move || {
+            Rc::new(match url {
+                Some(url) => Here::parse(&url),
+                None => Here::browser(&base),
+            })
         })
     };
     let navigator = Navigator { base: base.clone(), browser, set: here.setter() };
@@ -160,21 +153,15 @@ pub fn Router(props: &RouterProps) -> Html {
         let set = here.setter();
         use_effect_with(browser, move |&browser| {
             let listener = browser.then(web_sys::window).flatten().map(|win| {
-                gloo_events::EventListener::new(&win, "popstate", move |_| set.set(Here::browser(&base)))
+                gloo_events::EventListener::new(&win, "popstate", move |_| set.set(Rc::new(Here::browser(&base))))
             });
             move || drop(listener)
         });
     }
-    html! {
-        <ContextProvider<Navigator> context={navigator}>
-            <ContextProvider<Rc<Here>> context={Rc::new((*here).clone())}>
-                { props.children.clone() }
-            </ContextProvider<Rc<Here>>>
-        </ContextProvider<Navigator>>
-    }
+    ((*here).clone(), navigator)
 }
 
-/// Where the app is; `/` outside a router.
+/// Where the app is; `/` outside an app.
 #[hook]
 pub fn use_location() -> Rc<Here> {
     use_context::<Rc<Here>>().unwrap_or_else(|| Rc::new(Here::parse("/")))
@@ -184,12 +171,6 @@ pub fn use_location() -> Rc<Here> {
 #[hook]
 pub fn use_route() -> Route {
     use_location().route()
-}
-
-/// How to go elsewhere; `None` outside a router.
-#[hook]
-pub fn use_navigator() -> Option<Navigator> {
-    use_context::<Navigator>()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ fn cache() -> ApiCache {
 }
 
 async fn render(url: &str) -> String {
-    let props = AppProps { cache: cache(), url: Some(url.to_string().into()), basename: None };
+    let props = AppProps { cache: cache(), url: Some(url.to_string().into()), basename: None, inline_site: None };
     yew::LocalServerRenderer::<App>::with_props(props).render().await
 }
 
@@ -53,7 +53,7 @@ async fn hostile_text_is_escaped_in_server_output() {
     article["title"] = "<script>alert(1)</script>".into();
     article["body"] = serde_json::json!([{ "t": "paragraph", "content": [{ "t": "text", "text": "<img src=x onerror=alert(1)>" }] }]);
     cache.insert("/api/v1/articles/why-code-quality-suffers-when-theres-no-tech-lead.json", &article.to_string());
-    let props = AppProps { cache, url: Some("/articles/why-code-quality-suffers-when-theres-no-tech-lead".into()), basename: None };
+    let props = AppProps { cache, url: Some("/articles/why-code-quality-suffers-when-theres-no-tech-lead".into()), basename: None, inline_site: None };
     let html = yew::LocalServerRenderer::<App>::with_props(props).render().await;
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
@@ -79,7 +79,7 @@ async fn the_pager_links_first_last_and_nearby_pages() {
     page["prev"] = "/api/v1/articles/page/49.json".into();
     page["next"] = "/api/v1/articles/page/51.json".into();
     cache.insert("/api/v1/articles/page/50.json", &page.to_string());
-    let props = AppProps { cache, url: Some("/articles?page=50".into()), basename: None };
+    let props = AppProps { cache, url: Some("/articles?page=50".into()), basename: None, inline_site: None };
     let html = yew::LocalServerRenderer::<App>::with_props(props).render().await;
     let links: Vec<&str> = html.split("aria-label=\"Page ").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
     assert_eq!(links, ["1", "48", "49", "50", "51", "52", "167"], "{html}");

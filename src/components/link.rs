@@ -5,9 +5,7 @@
 use serde::{Deserialize, Serialize};
 use yew::prelude::*;
 
-use crate::api::ApiCache;
 use crate::route::Route;
-use crate::router::use_navigator;
 
 /// The article index's state in the URL: `/articles?tag=rest&q=cache&page=2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,16 +51,15 @@ pub struct AppLinkProps {
 /// `/keel`), or "" at the root of its origin: the router's basename.
 #[hook]
 pub fn use_base_path() -> AttrValue {
-    AttrValue::from(use_navigator().map(|n| n.base().to_string()).unwrap_or_default())
+    AttrValue::from(crate::app::use_env().navigator.base().to_string())
 }
 
 #[component]
 pub fn AppLink(props: &AppLinkProps) -> Html {
-    let navigator = use_navigator();
-    let cache = use_context::<ApiCache>();
+    let crate::app::Env { navigator, cache, .. } = crate::app::use_env();
     let href = {
         // Under the site's base path, if it has one (the router adds it on click).
-        let base = navigator.as_ref().map(|n| n.base()).unwrap_or_default();
+        let base = navigator.base();
         let path = format!("{base}{}", props.to.to_path());
         match props.query.as_ref().filter(|q| !q.is_empty()) {
             Some(q) => format!("{path}?{}", q.to_query_string()),
@@ -76,19 +73,18 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
             if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
                 return;
             }
-            let Some(nav) = &navigator else { return };
             e.prevent_default();
             // Where the visitor was, for back: a scroll event from a scroll
             // just before the click may only be dispatched after the URL
             // has changed.
             crate::dom::remember_scroll();
-            nav.push(&to, &query.clone().unwrap_or_default());
+            navigator.push(&to, &query.clone().unwrap_or_default());
         })
     };
     let warm = {
         let prefetch = props.prefetch.clone();
         Callback::from(move |_: ()| {
-            if let (Some(cache), Some(path)) = (&cache, &prefetch) {
+            if let Some(path) = &prefetch {
                 cache.prefetch(path);
             }
         })

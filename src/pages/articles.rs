@@ -14,29 +14,29 @@ use keel_model::{ArticlePage, ArticleSummary, Site};
 use serde::de::DeserializeOwned;
 use yew::prelude::*;
 
-use crate::api::{ApiCache, FetchError, Resource, UseApi, use_api};
+use crate::api::{FetchError, Resource, UseApi, use_api};
 use crate::components::card::article_card;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::components::status::{cards_skeleton, error_box};
 use crate::route::Route;
-use crate::router::{use_location, use_navigator};
+use crate::router::use_location;
 
 #[component]
 pub fn Articles() -> Html {
     let location = use_location();
     let query: ArticlesQuery = location.query();
     let site = use_api::<Site>(keel_model::paths::site());
-    let navigator = use_navigator();
+    let navigator = crate::app::use_env().navigator;
 
     let on_search = {
         let query = query.clone();
         Callback::from(move |e: InputEvent| {
             let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
             let next = searching(&query, input.value());
-            if let Some(nav) = navigator.as_ref().filter(|_| next != query) {
+            if next != query {
                 // Replace, not push: typing must not fill the history (and
                 // a change of `q` alone is no navigation: see `RouteEffects`).
-                nav.replace(&Route::Articles, &next);
+                navigator.replace(&Route::Articles, &next);
             }
         })
     };
@@ -265,7 +265,7 @@ fn SearchHit(props: &HitProps) -> Html {
 /// Several documents at once: ready when all are, failed when one failed.
 #[hook]
 fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
-    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let cache = crate::app::use_env().cache;
     let tick = use_force_update();
     let settled: Vec<Option<Result<Rc<str>, FetchError>>> = paths.iter().map(|p| cache.settled(p)).collect();
     {

@@ -109,7 +109,7 @@ impl<'a> Renderer<'a> {
             None => None,
         };
         let basename = (!self.deploy.base.is_empty()).then(|| self.deploy.base.clone().into());
-        let props = AppProps { cache, url: Some(spec.url.clone().into()), basename };
+        let props = AppProps { cache, url: Some(spec.url.clone().into()), basename, inline_site: None };
         let body = self.runtime.block_on(yew::LocalServerRenderer::<App>::with_props(props).render());
         let mut head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
         if !self.deploy.base.is_empty() {

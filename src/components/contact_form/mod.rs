@@ -14,7 +14,7 @@ mod post;
 use keel_model::contact::{Budget, ContactRequest, Field, FieldError, check_field, validate};
 use yew::prelude::*;
 
-use crate::api::{ApiCache, FetchError};
+use crate::api::FetchError;
 use draft::Draft;
 use post::{PostError, post};
 
@@ -102,7 +102,7 @@ pub struct ContactFormProps {
 
 #[component]
 pub fn ContactForm(props: &ContactFormProps) -> Html {
-    let cache = use_context::<ApiCache>().expect("ApiCache is provided by the app shell");
+    let cache = crate::app::use_env().cache;
     // The saved draft from the first render on, in the browser: hydration
     // writes each field's value from this state, so it must already hold what
     // the visitor typed into the prerendered form (`adopt.rs` saved it), or
