@@ -7,7 +7,7 @@ use std::rc::Rc;
 use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
 
-use crate::api::{ApiCache, Resource, use_api};
+use crate::api::{ApiCache, FetchError, Resource, use_api};
 use crate::components::layout::{Header, footer};
 use crate::embed::{EmbedArticles, EmbedContact, embed_article};
 use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::not_found, services::Services};
@@ -148,29 +148,28 @@ struct RouteEffectsProps {
 #[component]
 fn RouteEffects(props: &RouteEffectsProps) -> Html {
     let location = use_location();
-    let route = location.route();
-    let href = location.href();
+    let route = match location.route() {
+        // A path that cannot name an article names nothing (the page says so).
+        Route::Article { slug } if !keel_model::paths::is_valid_slug(&slug) => Route::NotFound,
+        route => route,
+    };
     // The title and description. An article's come with the article
     // (`ArticleMeta` waits for it). This effect runs before the one below,
     // so that the announcement reads the new title.
     let article = match &route {
-        Route::Article { slug } if keel_model::paths::is_valid_slug(slug) => Some(slug.clone()),
+        Route::Article { slug } => Some(slug.clone()),
         _ => None,
     };
     use_meta(article.is_none().then(|| route.meta(props.site.as_deref(), None)));
     let announcement = use_state(String::new);
-    // The URL the last effect saw, without its search (`q`): `None` before the first.
-    let seen = use_mut_ref(|| None::<String>);
     {
         let announcement = announcement.clone();
         let site = props.site.clone();
         let route = route.clone();
-        use_effect_with(href, move |href| {
-            // The first render is no navigation; nor is a change of the search
-            // alone (typing into the index's field): focus and scroll stay.
-            let now = without_search(href);
-            let before = seen.borrow_mut().replace(now.clone());
-            if before.is_none_or(|b| b == now) {
+        use_effect_with(location.visit, move |&visit| {
+            // The page the app started on is no navigation; nor is typing
+            // into the index's search (it keeps the visit): focus and scroll stay.
+            if visit == 0 {
                 return;
             }
             crate::dom::after_navigation();
@@ -189,17 +188,6 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
     }
 }
 
-/// `href` (path and query) without its search words (`q`).
-fn without_search(href: &str) -> String {
-    let Some((path, query)) = href.split_once('?') else { return href.to_string() };
-    let rest: Vec<(String, String)> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default().into_iter().filter(|(k, _)| k != "q").collect();
-    match serde_urlencoded::to_string(rest).unwrap_or_default() {
-        rest if rest.is_empty() => path.to_string(),
-        rest => format!("{path}?{rest}"),
-    }
-}
-
 #[derive(Properties, PartialEq)]
 struct ArticleMetaProps {
     slug: String,
@@ -212,20 +200,24 @@ struct ArticleMetaProps {
 #[component]
 fn ArticleMeta(props: &ArticleMetaProps) -> Html {
     let article = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
-    let doc = match &article.state {
-        Resource::Ready(a) => Some(a.clone()),
-        _ => None,
+    let visit = use_location().visit;
+    let (route, doc) = match &article.state {
+        Resource::Ready(a) => (Route::Article { slug: props.slug.clone() }, Some(a.clone())),
+        // The page says it found nothing, and so do the title and description.
+        Resource::Failed(FetchError::NotFound) => (Route::NotFound, None),
+        _ => (Route::Article { slug: props.slug.clone() }, None),
     };
-    let route = Route::Article { slug: props.slug.clone() };
+    let known = doc.is_some() || route == Route::NotFound;
     let meta = route.meta(props.site.as_deref(), doc.as_deref());
     let title = meta.title.clone();
     use_meta(Some(meta));
     // An article fetched after the navigation was announced (under a
-    // generic title, while it loaded): announce its own title once it is here.
+    // generic title, while it loaded): announce its own title, or that it was
+    // not found, once that is known. Not on the page the app started on.
     let mounted = use_mut_ref(|| false);
     let announce = props.announce.clone();
-    use_effect_with(doc.is_some(), move |&arrived| {
-        if std::mem::replace(&mut *mounted.borrow_mut(), true) && arrived {
+    use_effect_with(known, move |&known| {
+        if std::mem::replace(&mut *mounted.borrow_mut(), true) && known && visit > 0 {
             announce.set(title);
         }
     });
@@ -271,19 +263,5 @@ fn ProgressBar() -> Html {
     }
     html! {
         <div class={classes!("progress", visible.then_some("active"))} aria-hidden="true"></div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_change_of_the_search_alone_is_no_navigation() {
-        use super::without_search as w;
-        assert_eq!(w("/articles"), w("/articles?q=c"));
-        assert_eq!(w("/articles?q=c"), w("/articles?q=caching"));
-        assert_eq!(w("/articles?tag=api&q=c"), w("/articles?tag=api"));
-        assert_ne!(w("/articles?q=c"), w("/articles?tag=api&q=c"), "a tag is a navigation");
-        assert_ne!(w("/articles?q=c"), w("/articles?page=2"), "so is a page");
-        assert_ne!(w("/articles?q=c"), w("/articles/rest"));
     }
 }

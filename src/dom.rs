@@ -11,7 +11,7 @@ use wasm_bindgen::closure::Closure;
 thread_local! {
     /// Scroll position by URL, for restoring it on back and forward.
     static POSITIONS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
-    /// Set by `popstate`: the next navigation is a back/forward, not a click.
+    /// Set by the router on back/forward: this navigation is one, not a click.
     static POPPED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -23,7 +23,7 @@ pub fn after_ms(ms: i32, f: impl FnOnce() + 'static) {
     }
 }
 
-/// Remember scroll positions and notice back/forward. The browser's own
+/// Remember scroll positions, for back/forward. The browser's own
 /// restoration cannot work for content rendered after the URL changes.
 pub fn install_scroll_memory() {
     let Some(win) = web_sys::window() else { return };
@@ -31,12 +31,15 @@ pub fn install_scroll_memory() {
         let _ = h.set_scroll_restoration(web_sys::ScrollRestoration::Manual);
     }
     let on_scroll = Closure::<dyn Fn()>::new(remember_scroll);
-    let on_pop = Closure::<dyn Fn()>::new(|| POPPED.with(|p| p.set(true)));
     let _ = win.add_event_listener_with_callback("scroll", on_scroll.as_ref().unchecked_ref());
-    let _ = win.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
-    // The listeners live as long as the page.
+    // The listener lives as long as the page.
     on_scroll.forget();
-    on_pop.forget();
+}
+
+/// The router moved back or forward in the history: the coming
+/// `after_navigation` returns to where the visitor was.
+pub fn moved_in_history() {
+    POPPED.with(|p| p.set(true));
 }
 
 /// Record the scroll position of the current URL (for back/forward).

@@ -85,9 +85,11 @@ impl Route {
     ];
 
     /// The route of a path (without the site's base path, query or
-    /// fragment); a trailing slash is ignored, and an unknown path is
-    /// `NotFound`. Parameters are percent-decoded.
+    /// fragment); a trailing slash or `index.html` is ignored (static hosts
+    /// serve a folder's page at both), and an unknown path is `NotFound`.
+    /// Parameters are percent-decoded.
     pub fn recognize(path: &str) -> Route {
+        let path = path.strip_suffix("index.html").filter(|p| p.ends_with('/')).unwrap_or(path);
         let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
         let param = |p: &str| percent_decode_str(p).decode_utf8().ok().filter(|p| !p.is_empty()).map(|p| p.into_owned());
         let segments: Vec<&str> = path.split('/').skip(1).collect();
@@ -225,13 +227,16 @@ mod tests {
         assert_eq!(Route::recognize("/"), Route::Home);
         assert_eq!(Route::recognize("/articles"), Route::Articles);
         assert_eq!(Route::recognize("/articles/"), Route::Articles);
+        assert_eq!(Route::recognize("/articles/index.html"), Route::Articles);
+        assert_eq!(Route::recognize("/index.html"), Route::Home);
+        assert_eq!(Route::recognize("/articles/rest/index.html"), Route::Article { slug: "rest".into() });
         assert_eq!(Route::recognize("/articles/rest"), Route::Article { slug: "rest".into() });
         assert_eq!(Route::recognize("/services"), Route::Services);
         assert_eq!(Route::recognize("/contact"), Route::Contact);
         assert_eq!(Route::recognize("/embed/tags/c%2B%2B"), Route::EmbedTag { tag: "c++".into() });
         assert_eq!(Route::Article { slug: "a-b".into() }.to_path(), "/articles/a-b");
         assert_eq!(Route::EmbedTag { tag: "c++ & go".into() }.to_path(), "/embed/tags/c%2B%2B%20%26%20go");
-        for unknown in ["/nope", "/articles/a/b", "/articles//", "/embed", "/embed/tags/", "/articles/%FF", ""] {
+        for unknown in ["/nope", "/articles/a/b", "/articles//", "/xindex.html", "/embed", "/embed/tags/", "/articles/%FF", ""] {
             assert_eq!(Route::recognize(unknown), Route::NotFound, "{unknown}");
         }
     }

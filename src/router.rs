@@ -15,6 +15,7 @@
 //! module is what yew-router did for it, without the generic matcher, the
 //! history library and their code in the wasm.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -28,6 +29,11 @@ use crate::route::Route;
 pub struct Here {
     pub path: String,
     pub query: String,
+    /// How many visits the app had made when it came here: 0 on the page it
+    /// started on, one more for each link followed and each back or forward.
+    /// A search typed into the index replaces the URL and keeps the count:
+    /// what a navigation does (scroll, focus, announce) follows this.
+    pub visit: u32,
 }
 
 impl Here {
@@ -36,7 +42,7 @@ impl Here {
         let href = href.split('#').next().unwrap_or_default();
         let (path, query) = href.split_once('?').unwrap_or((href, ""));
         let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
-        Here { path, query: query.to_string() }
+        Here { path, query: query.to_string(), visit: 0 }
     }
 
     /// The page the browser shows, as the app sees it: `location`'s path
@@ -88,12 +94,14 @@ pub struct Navigator {
     base: AttrValue,
     /// `false`: a history in memory (server, embeds), the address bar untouched.
     browser: bool,
+    /// Where the app is now (what `set` last set).
+    now: Rc<RefCell<Rc<Here>>>,
     set: UseStateSetter<Rc<Here>>,
 }
 
 impl PartialEq for Navigator {
     fn eq(&self, other: &Self) -> bool {
-        self.base == other.base && self.browser == other.browser && self.set == other.set
+        self.base == other.base && self.browser == other.browser && Rc::ptr_eq(&self.now, &other.now)
     }
 }
 
@@ -114,19 +122,45 @@ impl Navigator {
     }
 
     fn go(&self, to: &Route, query: &impl Serialize, replace: bool) {
-        let here = Here { path: to.to_path(), query: serde_urlencoded::to_string(query).unwrap_or_default() };
+        let visit = self.now.borrow().visit + u32::from(!replace);
+        let here = Here { path: to.to_path(), query: serde_urlencoded::to_string(query).unwrap_or_default(), visit };
         if self.browser
-            && let Some(history) = web_sys::window().and_then(|w| w.history().ok())
+            && let Some(win) = web_sys::window()
+            && let Ok(history) = win.history()
         {
             let url = format!("{}{}", self.base, here.href());
+            let loc = win.location();
+            // A link to the page shown replaces its entry, as the browser's own
+            // navigation does: back then leaves the page, not the same page.
+            let same = loc.pathname().ok().zip(loc.search().ok()).is_some_and(|(p, s)| p + &s == url);
             let null = wasm_bindgen::JsValue::NULL;
-            let _ = if replace {
+            let _ = if replace || same {
                 history.replace_state_with_url(&null, "", Some(&url))
             } else {
                 history.push_state_with_url(&null, "", Some(&url))
             };
         }
-        self.set.set(Rc::new(here));
+        self.set_here(here);
+    }
+
+    fn set_here(&self, here: Here) {
+        let here = Rc::new(here);
+        *self.now.borrow_mut() = here.clone();
+        self.set.set(here);
+    }
+
+    /// Back or forward in the browser: the address bar changed under us. A
+    /// move between fragments of one page (a table of contents' links) is
+    /// the browser's alone.
+    fn popped(&self) {
+        let mut here = Here::browser(&self.base);
+        let now = self.now.borrow().clone();
+        if (here.path.as_str(), here.query.as_str()) == (now.path.as_str(), now.query.as_str()) {
+            return;
+        }
+        here.visit = now.visit + 1;
+        crate::dom::moved_in_history();
+        self.set_here(here);
     }
 }
 
@@ -147,14 +181,18 @@ pub fn use_router(url: Option<AttrValue>, basename: Option<AttrValue>) -> (Rc<He
             })
         })
     };
-    let navigator = Navigator { base: base.clone(), browser, set: here.setter() };
-    // Back and forward: the address bar changed under us.
+    let now = {
+        let first = (*here).clone();
+        use_mut_ref(move || first)
+    };
+    let navigator = Navigator { base, browser, now, set: here.setter() };
     {
-        let set = here.setter();
+        let navigator = navigator.clone();
         use_effect_with(browser, move |&browser| {
-            let listener = browser.then(web_sys::window).flatten().map(|win| {
-                gloo_events::EventListener::new(&win, "popstate", move |_| set.set(Rc::new(Here::browser(&base))))
-            });
+            let listener = browser
+                .then(web_sys::window)
+                .flatten()
+                .map(|win| gloo_events::EventListener::new(&win, "popstate", move |_| navigator.popped()));
             move || drop(listener)
         });
     }
@@ -179,9 +217,10 @@ mod tests {
 
     #[test]
     fn a_url_is_a_path_and_a_query() {
-        assert_eq!(Here::parse("/articles?tag=api&q=x"), Here { path: "/articles".into(), query: "tag=api&q=x".into() });
-        assert_eq!(Here::parse("/articles#top"), Here { path: "/articles".into(), query: String::new() });
-        assert_eq!(Here::parse("articles"), Here { path: "/articles".into(), query: String::new() });
+        let here = |path: &str, query: &str| Here { path: path.into(), query: query.into(), visit: 0 };
+        assert_eq!(Here::parse("/articles?tag=api&q=x"), here("/articles", "tag=api&q=x"));
+        assert_eq!(Here::parse("/articles#top"), here("/articles", ""));
+        assert_eq!(Here::parse("articles"), here("/articles", ""));
         assert_eq!(Here::parse("/a?b=1").href(), "/a?b=1");
         assert_eq!(Here::parse("/a").href(), "/a");
     }

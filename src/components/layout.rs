@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::components::link::AppLink;
 use crate::route::Route;
-use crate::router::use_route;
+use crate::router::use_location;
 use crate::theme::{ThemeChoice, ThemeContext};
 
 #[derive(Properties, PartialEq)]
@@ -16,16 +16,17 @@ pub struct HeaderProps {
 
 #[component]
 pub fn Header(props: &HeaderProps) -> Html {
-    let route = use_route();
+    let location = use_location();
+    let route = location.route();
     let open = use_state(|| false);
     let theme = use_context::<ThemeContext>();
-    // Close the menu when the route changes (not when the header first
-    // appears: a press on the menu may already have opened it).
+    // Close the menu on each visit: a link followed (also to the page shown,
+    // or to another filter of it), back or forward. Not on the page the app
+    // started on: a press on the menu may already have opened it.
     {
         let open = open.clone();
-        let first = use_mut_ref(|| true);
-        use_effect_with(route.clone(), move |_| {
-            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+        use_effect_with(location.visit, move |&visit| {
+            if visit > 0 {
                 open.set(false);
             }
         });

@@ -127,5 +127,15 @@ test('on a phone the menu is a disclosure button', async () => {
   await page.click('#site-nav >> text=Services');
   await page.waitForURL(/\/services$/);
   assert.equal(await button.getAttribute('aria-expanded'), 'false', 'closes after navigating');
+  // Also on a link to the page's own route (a filter dropped), or to the page shown.
+  await page.goto(server.url + '/articles?tag=api');
+  await page.waitForSelector('#page-title');
+  for (const link of ['Articles', 'Articles']) {
+    await button.click();
+    assert.equal(await button.getAttribute('aria-expanded'), 'true');
+    await page.click(`#site-nav >> text=${link}`);
+    await page.waitForURL(/\/articles$/);
+    await page.waitForFunction(() => document.querySelector('.menu-button').getAttribute('aria-expanded') === 'false');
+  }
   await context.close();
 });

@@ -156,6 +156,65 @@ describe('navigation', () => {
   });
 });
 
+describe('the router, at its edges', () => {
+  test('after a table-of-contents link, the next link still starts at the top', async () => {
+    const { page } = await open('/');
+    await page.evaluate(() => { window.scrollTo(0, 1000); });
+    await page.waitForFunction(() => window.scrollY > 500);
+    // Leaving home from down the page: the scroll memory keeps where.
+    await page.evaluate(() => document.querySelector('footer a[href="/contact"]').click());
+    await page.waitForURL(/\/contact$/);
+    await page.click('header >> text=Articles');
+    await page.click(`main a[href="/articles/${SEED_SLUG}"] >> nth=0`);
+    await page.waitForSelector('.toc-wide a');
+    await page.click('.toc-wide a >> nth=1');
+    await page.waitForURL(/#/);
+    await page.click('header .brand');
+    await page.waitForURL(/\/$/);
+    await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+    assert.equal(await page.evaluate(() => window.scrollY), 0);
+  });
+
+  test('a link to the page shown adds no history entry', async () => {
+    const { page } = await open('/services');
+    const length = await page.evaluate(() => history.length);
+    await page.click('header >> text=Services');
+    await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+    assert.equal(await page.evaluate(() => history.length), length);
+  });
+
+  test("a folder's index.html is its page, also once the app runs", async () => {
+    for (const [path, heading] of [['/index.html', /backend/i], ['/articles/index.html', /^Articles$/]]) {
+      const { page } = await open(path);
+      await page.evaluate(() => dispatchEvent(new Event('keel:start')));
+      await page.waitForTimeout(300);
+      assert.match(await page.textContent('h1'), heading, path);
+      assert.doesNotMatch(await page.title(), /not found/i, path);
+    }
+  });
+
+  test('an article that does not exist is titled and announced as not found', async () => {
+    const { page } = await open('/articles/no-such-article');
+    await page.waitForFunction(() => /not found/i.test(document.title));
+    assert.equal(await page.locator('[role=status][aria-live=polite]').textContent(), '', 'no announcement on the first page');
+    // In place (back or forward to it), its document answered 404.
+    const { page: other } = await open('/');
+    await other.route('**/api/v1/articles/gone-since.json', (r) => r.fulfill({ status: 404, contentType: 'application/json', body: '{"message":"not found"}' }));
+    await other.evaluate(() => { history.pushState(null, '', '/articles/gone-since'); dispatchEvent(new PopStateEvent('popstate')); });
+    await other.waitForFunction(() => /not found/i.test(document.querySelector('[role=status][aria-live=polite]').textContent));
+    assert.match(await other.title(), /not found/i);
+  });
+
+  test('an article rendered afresh on the first page is not announced', async () => {
+    // The server has no page for this spelling of the path (a 404), and the
+    // app shows the article it names.
+    const { page } = await open(`/articles/${SEED_SLUG.replace('y', '%79')}`);
+    await page.waitForSelector('article h1');
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('[role=status][aria-live=polite]').textContent(), '');
+  });
+});
+
 describe('a failing backend', () => {
   // Pages arrive prerendered with their data, so these fail the documents a
   // client-side navigation fetches.

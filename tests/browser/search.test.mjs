@@ -36,6 +36,21 @@ test('prefixes match, and a query that matches nothing says so', async () => {
   await page.waitForSelector('text=0 results for “zzzzqqq”');
 });
 
+test('typing a search keeps focus wherever the index was opened from', async () => {
+  // The first keystroke writes the URL afresh: no trailing slash, no
+  // parameter the index does not know. That is still no navigation.
+  for (const path of ['/articles/', '/articles?utm_source=x', '/articles/index.html']) {
+    const page = await newPage(browser);
+    await page.goto(server.url + path);
+    await page.click('#search');
+    await page.keyboard.type('team', { delay: 30 });
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'team');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search', path);
+    assert.equal(await page.inputValue('#search'), 'team', path);
+    await page.context().close();
+  }
+});
+
 test('typing a search keeps focus and every keystroke in the field', async () => {
   const page = await newPage(browser);
   await page.goto(server.url + '/articles');
