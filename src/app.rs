@@ -7,10 +7,10 @@ use std::rc::Rc;
 use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
 
-use crate::api::{ApiCache, FetchError, Resource, use_api};
+use crate::api::{ApiCache, FetchError, Resource, UseApi, use_api};
 use crate::components::layout::{Header, footer};
 use crate::embed::{EmbedArticles, EmbedContact, embed_article};
-use crate::pages::{article::Article, articles::Articles, contact::Contact, home::Home, not_found::not_found, services::Services};
+use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
 use crate::route::Route;
 use crate::router::{Here, Navigator, use_location, use_route, use_router};
 use crate::theme::{ThemeChoice, ThemeContext};
@@ -85,7 +85,7 @@ pub fn App(props: &AppProps) -> Html {
                     if embedded {
                         // An embed view takes its theme from the widget's settings
                         // (`data-keel-theme` above it), never from our visitor's choice.
-                        <div class={classes!(style, "embed-root")}>{ switch(route) }</div>
+                        <div class={classes!(style, "embed-root")}>{ switch(route, None) }</div>
                     } else {
                         <div class={style} data-theme={choice.attr()}>
                             <Chrome />
@@ -100,10 +100,10 @@ pub fn App(props: &AppProps) -> Html {
 #[component]
 fn Chrome() -> Html {
     let route = use_route();
-    let site = use_api::<Site>(keel_model::paths::site());
+    let site_api = use_api::<Site>(keel_model::paths::site());
     let base = crate::components::link::use_base_path();
-    let site = match site.state {
-        Resource::Ready(s) => Some(s),
+    let site = match &site_api.state {
+        Resource::Ready(s) => Some(s.clone()),
         _ => None,
     };
     html! {
@@ -111,7 +111,7 @@ fn Chrome() -> Html {
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
             <Header site={site.clone()} />
             <main id="main" tabindex="-1">
-                { switch(route) }
+                { switch(route, Some(&site_api)) }
             </main>
             { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
@@ -120,13 +120,18 @@ fn Chrome() -> Html {
     }
 }
 
-pub fn switch(route: Route) -> Html {
+/// The page of `route`. `site` is the site document, as `Chrome` reads it
+/// for the header and footer: the home, services and contact pages are made
+/// from it alone, so they are functions of it rather than components. Embed
+/// views are shown without `Chrome` (`None`), and read what they need.
+pub fn switch(route: Route, site: Option<&UseApi<Site>>) -> Html {
+    let from_site = |page: fn(&UseApi<Site>) -> Html| site.map(page).unwrap_or_else(not_found);
     match route {
-        Route::Home => html! { <Home /> },
+        Route::Home => from_site(home),
         Route::Articles => html! { <Articles /> },
         Route::Article { slug } => html! { <Article {slug} /> },
-        Route::Services => html! { <Services /> },
-        Route::Contact => html! { <Contact /> },
+        Route::Services => from_site(services),
+        Route::Contact => from_site(contact),
         Route::NotFound => not_found(),
         Route::EmbedArticles => html! { <EmbedArticles /> },
         Route::EmbedTag { tag } => html! { <EmbedArticles tag={Some(tag)} /> },

@@ -1,14 +1,13 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::api::use_api;
+use crate::api::UseApi;
 use crate::components::contact_form::ContactForm;
 use crate::components::offices::offices;
 use crate::components::status::{ready_or_view, text_skeleton};
 
-#[component]
-pub fn Contact() -> Html {
-    let site = use_api::<Site>(keel_model::paths::site());
+/// The page, from the site document (`site`, which `Chrome` reads).
+pub fn contact(site: &UseApi<Site>) -> Html {
     let site = match ready_or_view(site, "the contact page", text_skeleton("the contact page", 8)) {
         Ok(site) => site,
         Err(view) => return view,

@@ -1,16 +1,15 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::api::use_api;
+use crate::api::UseApi;
 use crate::components::card::article_card;
 use crate::components::cta::call_to_action;
 use crate::components::link::AppLink;
 use crate::components::status::{cards_skeleton, ready_or_view, text_skeleton};
 use crate::route::Route;
 
-#[component]
-pub fn Home() -> Html {
-    let site = use_api::<Site>(keel_model::paths::site());
+/// The page, from the site document (`site`, which `Chrome` reads).
+pub fn home(site: &UseApi<Site>) -> Html {
     let site = match ready_or_view(site, "the home page", html! { <>{ text_skeleton("the home page", 8) }{ cards_skeleton("articles", 3) }</> }) {
         Ok(site) => site,
         Err(view) => return view,

@@ -2,12 +2,11 @@ use keel_model::Site;
 use yew::prelude::*;
 
 use crate::components::cta::call_to_action;
-use crate::api::use_api;
+use crate::api::UseApi;
 use crate::components::status::{ready_or_view, text_skeleton};
 
-#[component]
-pub fn Services() -> Html {
-    let site = use_api::<Site>(keel_model::paths::site());
+/// The page, from the site document (`site`, which `Chrome` reads).
+pub fn services(site: &UseApi<Site>) -> Html {
     let site = match ready_or_view(site, "our services", text_skeleton("our services", 8)) {
         Ok(site) => site,
         Err(view) => return view,
