@@ -1,10 +1,11 @@
-//! The router: the URL as app state, in two contexts.
+//! The router: the URL as app state, in two parts that `App` provides.
 //!
 //! - [`Here`]: where the app is (path without the base path, and query),
-//!   read with [`use_location`] and [`use_route`]; it changes on every
-//!   navigation, so only what shows the URL reads it.
-//! - [`Navigator`]: how to go elsewhere (`app::use_env().navigator`); it
-//!   never changes, so links do not render again on a navigation.
+//!   a context read with [`use_location`] and [`use_route`]; it changes on
+//!   every navigation, so only what shows the URL reads it.
+//! - [`Navigator`]: how to go elsewhere, in the app's `Env`
+//!   (`app::use_env().navigator`); it never changes, so links do not render
+//!   again on a navigation.
 //!
 //! In the browser ([`use_router`] without `url`) the address bar is the history:
 //! a navigation is a `pushState`, and back/forward (`popstate`) re-read it.
