@@ -165,7 +165,15 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
         Route::Article { slug } => Some(slug.clone()),
         _ => None,
     };
-    use_meta(article.is_none().then(|| route.meta(props.site.as_deref(), None)));
+    let meta = article.is_none().then(|| {
+        let mut meta = route.meta(props.site.as_deref(), None);
+        if route == Route::Articles {
+            // The filter and page the URL names (see `articles::title`).
+            meta.title = crate::route::with_site_name(props.site.as_deref(), &crate::pages::articles::title(&location.query()));
+        }
+        meta
+    });
+    use_meta(meta);
     let announcement = use_state(String::new);
     {
         let announcement = announcement.clone();

@@ -69,6 +69,11 @@ pub struct Meta {
     pub description: String,
 }
 
+/// A page's title followed by the site's name: `Articles · Keel`.
+pub fn with_site_name(site: Option<&Site>, title: &str) -> String {
+    format!("{title} · {}", site.map(|s| s.name.as_str()).unwrap_or("Keel"))
+}
+
 impl Route {
     /// One route of each kind, in the table's order (fields are stand-ins).
     const KINDS: [fn() -> Route; 10] = [
@@ -184,7 +189,7 @@ impl Route {
     /// Title and description, from the data when it is there.
     pub fn meta(&self, site: Option<&Site>, article: Option<&Article>) -> Meta {
         let name = site.map(|s| s.name.as_str()).unwrap_or("Keel");
-        let with_name = |t: &str| format!("{t} · {name}");
+        let with_name = |t: &str| with_site_name(site, t);
         let site_desc = site.map(|s| s.description.clone()).unwrap_or_default();
         match self {
             Route::Home => Meta {

@@ -65,10 +65,7 @@ pub fn Articles() -> Html {
         _ => html! { <div class="tags-pending"></div> },
     };
 
-    let heading = match &query.tag {
-        Some(t) => format!("Articles tagged “{t}”"),
-        None => "Articles".to_string(),
-    };
+    let heading = heading(&query);
     html! {
         <div class="container">
             <header class="hero index-hero">
@@ -148,6 +145,24 @@ fn PagedList(props: &ListProps) -> Html {
 
 /// The view after typing `typed` into the search field: the same tag, the
 /// first page of results, and no search at all for blank input.
+/// The index's heading: which articles it lists.
+fn heading(query: &ArticlesQuery) -> String {
+    match &query.tag {
+        Some(t) => format!("Articles tagged “{t}”"),
+        None => "Articles".to_string(),
+    }
+}
+
+/// The index's document title (before the site's name): its heading, and
+/// the page past the first. Each filter and page has its own, so a screen
+/// reader hears where a link led, and history entries can be told apart.
+pub(crate) fn title(query: &ArticlesQuery) -> String {
+    match query.page.filter(|&p| p > 1) {
+        Some(page) => format!("{}, page {page}", heading(query)),
+        None => heading(query),
+    }
+}
+
 pub(crate) fn searching(query: &ArticlesQuery, typed: String) -> ArticlesQuery {
     ArticlesQuery { q: Some(typed).filter(|s| !s.trim().is_empty()), page: None, ..query.clone() }
 }
@@ -324,6 +339,14 @@ mod tests {
         assert_eq!(searching(&on_page_3, "  ".into()), query(Some("rest"), None, None), "blank input is no search");
         assert_eq!(search_words(&query(None, Some(" oauth "), None)), Some("oauth"));
         assert_eq!(search_words(&query(None, Some("   "), None)), None, "spaces list the articles");
+    }
+
+    #[test]
+    fn each_filter_and_page_of_the_index_has_its_own_title() {
+        assert_eq!(title(&query(None, None, None)), "Articles");
+        assert_eq!(title(&query(None, None, Some(1))), "Articles");
+        assert_eq!(title(&query(Some("rest"), None, None)), "Articles tagged “rest”");
+        assert_eq!(title(&query(Some("rest"), Some("x"), Some(3))), "Articles tagged “rest”, page 3");
     }
 
     #[test]

@@ -139,6 +139,19 @@ describe('navigation', () => {
     }
   });
 
+  test("the index's title names its tag, and a click on a tag is announced", async () => {
+    const { page } = await open('/articles');
+    await page.waitForSelector('.tags a.tag >> nth=1');
+    const tag = (await page.getAttribute('.tags a.tag >> nth=1', 'href')).match(/tag=([^&]+)/)[1];
+    await page.click('.tags a.tag >> nth=1');
+    await page.waitForURL(/tag=/);
+    const title = `Articles tagged “${decodeURIComponent(tag)}” · Keel`;
+    await page.waitForFunction((t) => document.title === t, title);
+    await page.waitForFunction((t) => document.querySelector('[role=status][aria-live=polite]').textContent === t, title);
+    await page.goBack();
+    await page.waitForFunction(() => document.title === 'Articles · Keel');
+  });
+
   test('an article that arrives after the navigation is announced by its own title', async () => {
     const { page } = await open('/contact');
     // The article is not in the cache, and its document is slow.
