@@ -112,9 +112,13 @@ impl ApiCache {
         }
     }
 
-    pub fn forget_failure(&self, path: &str) {
+    /// Before a retry: forget a failed fetch of `path`, and also its text
+    /// when that could not be read as the document (`unreadable`: a proxy's
+    /// HTML page, say), so that it is fetched again. A document that was read
+    /// well is kept.
+    pub fn forget_failure(&self, path: &str, unreadable: bool) {
         let mut entries = self.entries.borrow_mut();
-        if matches!(entries.get(path), Some(Entry::Failed(_))) {
+        if unreadable || matches!(entries.get(path), Some(Entry::Failed(_))) {
             entries.remove(path);
         }
     }
@@ -243,8 +247,9 @@ fn use_document(path: String, parse: fn(&str) -> Parsed) -> (Option<Parsed>, Cal
     let retry = {
         let cache = cache.clone();
         let path = path.clone();
+        let unreadable = matches!(parsed.as_ref(), Some(Err(_)));
         Callback::from(move |_| {
-            cache.forget_failure(&path);
+            cache.forget_failure(&path, unreadable);
             let settled = tick.clone();
             cache.load(&path, Some(Callback::from(move |_| settled.force_update())));
             tick.force_update();

@@ -304,9 +304,10 @@ fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<
     let retry = {
         let cache = cache.clone();
         let paths = paths.clone();
+        let unreadable: Vec<bool> = parsed.iter().map(|p| matches!(p, Some(Err(_)))).collect();
         Callback::from(move |_| {
-            for p in &paths {
-                cache.forget_failure(p);
+            for (p, &unreadable) in paths.iter().zip(&unreadable) {
+                cache.forget_failure(p, unreadable);
                 let tick = tick.clone();
                 cache.load(p, Some(Callback::from(move |_| tick.force_update())));
             }

@@ -248,6 +248,29 @@ describe('a failing backend', () => {
     assert.equal(await page.locator('main .card').count(), 5);
   });
 
+  test('a document that cannot be read is fetched again on retry', async () => {
+    // A proxy or captive portal answers 200 with something else.
+    const page = await newPage(browser);
+    const slug = 'rest-is-not-just-using-http-here-is-what-it-actually-means';
+    let fetched = 0;
+    let garbage = true;
+    await page.route(`**/api/v1/articles/${slug}.json`, (route) => {
+      fetched++;
+      return garbage ? route.fulfill({ status: 200, contentType: 'application/json', body: '{"oops":1}' }) : route.continue();
+    });
+    await page.goto(server.url + '/');
+    await page.waitForSelector('#page-title');
+    await page.click(`main .card a[href="/articles/${slug}"]`);
+    await page.waitForSelector('[role=alert]');
+    assert.match(await page.textContent('[role=alert]'), /could not read/);
+    garbage = false;
+    const before = fetched;
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForSelector('article h1');
+    assert.equal(fetched, before + 1);
+    assert.match(await page.textContent('article h1'), /REST Is Not Just Using HTTP/);
+  });
+
   test('a request that never answers times out into the same retry', async () => {
     const page = await newPage(browser);
     const slug = 'rest-is-not-just-using-http-here-is-what-it-actually-means';
