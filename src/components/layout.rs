@@ -51,7 +51,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                 <button type="button" class="menu-button" aria-expanded={(*open).to_string()} aria-controls="site-nav" onclick={toggle_menu}>
                     { "Menu" }
                 </button>
-                <nav aria-label="Main" id="site-nav-wrap" class="nav-wrap">
+                <nav aria-label="Main" id="site-nav-wrap" class={classes!("nav-wrap", open.then_some("open"))}>
                     <ul id="site-nav" class={classes!("nav", open.then_some("open"))}>
                         { for nav_items.iter().map(|(r, label)| html! {
                             <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>

@@ -124,6 +124,13 @@ test('on a phone the menu is a disclosure button', async () => {
   assert.equal(await page.isVisible('#site-nav >> text=Services'), false);
   await button.click();
   assert.equal(await button.getAttribute('aria-expanded'), 'true');
+  // The open menu is a full-width list below the name and the button.
+  const nav = await page.locator('#site-nav').boundingBox();
+  const brand = await page.locator('.site-header .brand').boundingBox();
+  const menu = await button.boundingBox();
+  const spans = Math.abs(nav.x - brand.x) < 2 && Math.abs(nav.x + nav.width - (menu.x + menu.width)) < 2;
+  assert.ok(spans, `the menu spans the bar, from the name to the button: ${JSON.stringify({ nav, brand, menu })}`);
+  assert.ok(nav.y >= menu.y + menu.height, 'and sits below them');
   await page.click('#site-nav >> text=Services');
   await page.waitForURL(/\/services$/);
   assert.equal(await button.getAttribute('aria-expanded'), 'false', 'closes after navigating');
