@@ -34,8 +34,9 @@ pub fn Articles() -> Html {
             let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
             let next = searching(&query, input.value());
             if next != query {
-                // Replace, not push: typing must not fill the history (and
-                // a change of `q` alone is no navigation: see `RouteEffects`).
+                // Replace, not push: typing must not fill the history, and a
+                // replace keeps the visit (`Here::visit`), so focus and
+                // scroll stay where they are.
                 navigator.replace(&Route::Articles, &next);
             }
         })
@@ -143,8 +144,6 @@ fn PagedList(props: &ListProps) -> Html {
     }
 }
 
-/// The view after typing `typed` into the search field: the same tag, the
-/// first page of results, and no search at all for blank input.
 /// The index's heading: which articles it lists.
 fn heading(query: &ArticlesQuery) -> String {
     match &query.tag {
@@ -163,6 +162,8 @@ pub(crate) fn title(query: &ArticlesQuery) -> String {
     }
 }
 
+/// The view after typing `typed` into the search field: the same tag, the
+/// first page of results, and no search at all for blank input.
 pub(crate) fn searching(query: &ArticlesQuery, typed: String) -> ArticlesQuery {
     ArticlesQuery { q: Some(typed).filter(|s| !s.trim().is_empty()), page: None, ..query.clone() }
 }
