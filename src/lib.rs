@@ -72,19 +72,12 @@ pub fn start() {
     let rendered_for = root.as_ref().and_then(|r| r.get_attribute("data-rendered"));
     // An embed view, in our iframe on a partner's page: an in-memory history,
     // so nothing in the widget adds an entry to the partner's page history.
-    if let Some(root) = root.as_ref().filter(|_| here.starts_with("/embed/")) {
-        let props = AppProps { cache, url: Some(here.clone().into()), basename, inline_site: None };
-        #[cfg(feature = "hydration")]
-        if rendered_for.as_deref() == Some(here.as_str()) {
-            yew::Renderer::<App>::with_root_and_props(root.clone(), props).hydrate();
-            return refocus();
-        }
-        clear(root);
-        yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
-        return refocus();
+    // Our own pages: the address bar, with scroll memory for back/forward.
+    let embedded = root.is_some() && here.starts_with("/embed/");
+    if !embedded {
+        dom::install_scroll_memory();
     }
-    dom::install_scroll_memory();
-    let props = AppProps { cache, url: None, basename, inline_site: None };
+    let props = AppProps { cache, url: embedded.then(|| here.clone().into()), basename, inline_site: None };
     let Some(root) = root else {
         yew::Renderer::<App>::with_props(props).render();
         return;
