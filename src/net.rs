@@ -49,11 +49,13 @@ pub async fn error_from(res: Response) -> FetchError {
     if status == 404 {
         return FetchError::NotFound;
     }
-    let message = body(res).await.and_then(|t| crate::api::decode::<keel_model::ApiError>(&t).ok()).map(|e| e.message);
+    let message = body(res).await.and_then(|t| crate::api::decode::<keel_model::ApiError>(&t)).ok().map(|e| e.message);
     FetchError::Http { status, message }
 }
 
-/// An answer's body as text, if it can be read.
-pub async fn body(res: Response) -> Option<String> {
-    res.text().await.ok()
+/// An answer's body as text (`Decode` when it cannot be read), for
+/// `api::decode`. Not one generic `json::<T>`: an async function per document
+/// type costs the wasm half a kilobyte more.
+pub async fn body(res: Response) -> Result<String, FetchError> {
+    res.text().await.map_err(|_| FetchError::Decode)
 }

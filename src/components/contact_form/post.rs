@@ -24,11 +24,8 @@ pub async fn post(url: &str, body: String, key: &str, partner: Option<&str>) -> 
     }
     let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS).await.map_err(PostError::Fetch)?;
     match res.status() {
-        201 => match crate::net::body(res).await {
-            Some(text) => crate::api::decode::<ContactAccepted>(&text).map(|a| a.id).map_err(PostError::Fetch),
-            None => Err(PostError::Fetch(FetchError::Decode)),
-        },
-        422 => match crate::net::body(res).await.ok_or(FetchError::Decode).and_then(|t| crate::api::decode::<keel_model::ApiError>(&t)) {
+        201 => crate::net::body(res).await.and_then(|t| crate::api::decode::<ContactAccepted>(&t)).map(|a| a.id).map_err(PostError::Fetch),
+        422 => match crate::net::body(res).await.and_then(|t| crate::api::decode::<keel_model::ApiError>(&t)) {
             Ok(e) if !e.fields.is_empty() => Err(PostError::Invalid(e.fields)),
             Ok(e) => Err(PostError::Fetch(FetchError::Http { status: 422, message: Some(e.message) })),
             Err(_) => Err(PostError::Fetch(FetchError::Http { status: 422, message: None })),
