@@ -100,9 +100,9 @@ fn app_style() -> stylist::StyleSource {
         @media (max-width: 40rem) {
             & .menu-button { display: inline-block; }
             & .nav { display: none; width: 100%; flex-direction: column; align-items: stretch; padding-bottom: 0.75rem; }
-            & .nav.open { display: flex; }
             /* The open menu takes a row of its own, below the name and the button. */
             & .nav-wrap.open { flex-basis: 100%; }
+            & .nav-wrap.open .nav { display: flex; }
             & .nav a { padding: 0.75rem 0.5rem; }
         }
 

@@ -52,7 +52,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                     { "Menu" }
                 </button>
                 <nav aria-label="Main" id="site-nav-wrap" class={classes!("nav-wrap", open.then_some("open"))}>
-                    <ul id="site-nav" class={classes!("nav", open.then_some("open"))}>
+                    <ul id="site-nav" class="nav">
                         { for nav_items.iter().map(|(r, label)| html! {
                             <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
                         }) }
