@@ -30,7 +30,7 @@ pub const LIST_MAX: usize = 10;
 #[hook]
 fn use_site_base() -> AttrValue {
     let env = crate::app::use_env();
-    env.inline_site.unwrap_or_else(|| AttrValue::from(env.navigator.base().to_string()))
+    env.inline_site.unwrap_or_else(|| env.navigator.base().clone())
 }
 
 #[hook]

@@ -108,7 +108,7 @@ impl PartialEq for Navigator {
 
 impl Navigator {
     /// The path the site is served under (`/keel`), or "" at the root.
-    pub fn base(&self) -> &str {
+    pub fn base(&self) -> &AttrValue {
         &self.base
     }
 

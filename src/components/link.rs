@@ -51,7 +51,7 @@ pub struct AppLinkProps {
 /// `/keel`), or "" at the root of its origin: the router's basename.
 #[hook]
 pub fn use_base_path() -> AttrValue {
-    AttrValue::from(crate::app::use_env().navigator.base().to_string())
+    crate::app::use_env().navigator.base().clone()
 }
 
 #[component]
