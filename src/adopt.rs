@@ -144,7 +144,7 @@ fn search(doc: &Document) {
     let Some(win) = web_sys::window() else { return };
     let loc = win.location();
     let query_string = loc.search().unwrap_or_default();
-    let query: ArticlesQuery = serde_urlencoded::from_str(query_string.trim_start_matches('?')).unwrap_or_default();
+    let query = ArticlesQuery::parse(&query_string);
     let next = crate::pages::articles::searching(&query, typed).to_query_string();
     let path = loc.pathname().unwrap_or_default();
     let url = if next.is_empty() { path } else { format!("{path}?{next}") };

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
-use serde::de::DeserializeOwned;
+use keel_model::json::Read;
 use yew::prelude::*;
 
 /// Why a request failed, in words for people.
@@ -27,7 +27,7 @@ pub enum FetchError {
     /// Any other non-2xx status, with the server's message if it sent one.
     Http { status: u16, message: Option<String> },
     /// An answer that is not the document we expected. (Why is not kept:
-    /// nobody reads it, and printing serde's errors costs the wasm some 2 KB.)
+    /// nobody reads it, and the wasm's readers say only yes or no.)
     Decode,
 }
 
@@ -197,7 +197,7 @@ pub struct UseApi<T> {
 #[hook]
 pub fn use_api<T>(path: String) -> UseApi<T>
 where
-    T: DeserializeOwned + 'static,
+    T: Read + 'static,
 {
     let (state, retry) = use_document(path, parse::<T>);
     let state = match state {
@@ -210,13 +210,13 @@ where
 
 type Parsed = Result<Rc<dyn Any>, FetchError>;
 
-fn parse<T: DeserializeOwned + 'static>(text: &str) -> Parsed {
+fn parse<T: Read + 'static>(text: &str) -> Parsed {
     Ok(Rc::new(decode::<T>(text)?))
 }
 
 /// `text` as the document `T`.
-pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, FetchError> {
-    serde_json::from_str(text).map_err(|_| FetchError::Decode)
+pub fn decode<T: Read>(text: &str) -> Result<T, FetchError> {
+    crate::json::read(text).ok_or(FetchError::Decode)
 }
 
 /// `use_api` for any type: the document parsed by `parse`, once it has

@@ -169,7 +169,7 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
         let mut meta = route.meta(props.site.as_deref(), None);
         if route == Route::Articles {
             // The filter and page the URL names (see `articles::title`).
-            meta.title = crate::route::with_site_name(props.site.as_deref(), &crate::pages::articles::title(&location.query()));
+            meta.title = crate::route::with_site_name(props.site.as_deref(), &crate::pages::articles::title(&location.articles_query()));
         }
         meta
     });

@@ -23,6 +23,7 @@ pub mod app;
 pub mod components;
 pub mod dom;
 pub mod embed;
+mod json;
 pub mod net;
 pub mod pages;
 pub mod route;
@@ -51,14 +52,13 @@ pub fn start() {
     };
     let base = meta("keel-base").unwrap_or_default();
     let cache = api::ApiCache::new(&meta("keel-api").unwrap_or_else(|| base.clone()));
-    if let Some(el) = doc.as_ref().and_then(|d| d.get_element_by_id("keel-data"))
-        && let Some(text) = el.text_content()
-        && let Ok(Embedded(docs)) = serde_json::from_str::<Embedded>(&text)
-    {
-        // Raw: each document is kept as the text it is, never parsed into a
-        // generic value and printed again (which also keeps the bundle small).
-        for (path, value) in docs {
-            cache.insert(&path, value.get());
+    // One `<script type="application/json" data-keel-doc="path">` per
+    // document: its text goes into the cache as it is, parsed when a page reads it.
+    if let Some(docs) = doc.as_ref().and_then(|d| d.query_selector_all("script[data-keel-doc]").ok()) {
+        for el in (0..docs.length()).filter_map(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(docs.item(i)?).ok()) {
+            if let (Some(path), Some(text)) = (el.get_attribute("data-keel-doc"), el.text_content()) {
+                cache.insert(&path, &text);
+            }
         }
     }
     // What the visitor typed before the app ran becomes the app's state
@@ -94,32 +94,6 @@ pub fn start() {
     clear(&root);
     yew::Renderer::<App>::with_root_and_props(root, props).render();
     refocus();
-}
-
-/// The documents a prerendered page embeds, `{"path": document, …}`, each
-/// as its text. A list, not a map: nothing here needs lookups or order.
-#[cfg(feature = "csr")]
-struct Embedded<'a>(Vec<(String, &'a serde_json::value::RawValue)>);
-
-#[cfg(feature = "csr")]
-impl<'de> serde::Deserialize<'de> for Embedded<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Docs;
-        impl<'de> serde::de::Visitor<'de> for Docs {
-            type Value = Embedded<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of documents")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut docs = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    docs.push(entry);
-                }
-                Ok(Embedded(docs))
-            }
-        }
-        d.deserialize_map(Docs)
-    }
 }
 
 #[cfg(feature = "csr")]

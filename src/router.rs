@@ -19,8 +19,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use yew::prelude::*;
 
 use crate::route::Route;
@@ -59,10 +57,9 @@ impl Here {
         Route::recognize(&self.path)
     }
 
-    /// The query as `T` (missing fields take their defaults; a query that
-    /// does not fit gives `T`'s default).
-    pub fn query<T: DeserializeOwned + Default>(&self) -> T {
-        serde_urlencoded::from_str(&self.query).unwrap_or_default()
+    /// The article index's state in the query (the only page that has one).
+    pub fn articles_query(&self) -> crate::components::link::ArticlesQuery {
+        crate::components::link::ArticlesQuery::parse(&self.query)
     }
 
     /// Path and query, as a link under the base path writes them (without it).
@@ -112,19 +109,20 @@ impl Navigator {
         &self.base
     }
 
-    /// Go to `to` with `query` (none when empty), as a new history entry.
-    pub fn push(&self, to: &Route, query: &impl Serialize) {
+    /// Go to `to` with `query` (a query string without its `?`; none when
+    /// empty), as a new history entry.
+    pub fn push(&self, to: &Route, query: String) {
         self.go(to, query, false);
     }
 
     /// Go to `to` with `query` in place of the current entry (typing a search).
-    pub fn replace(&self, to: &Route, query: &impl Serialize) {
+    pub fn replace(&self, to: &Route, query: String) {
         self.go(to, query, true);
     }
 
-    fn go(&self, to: &Route, query: &impl Serialize, replace: bool) {
+    fn go(&self, to: &Route, query: String, replace: bool) {
         let visit = self.now.borrow().visit + u32::from(!replace);
-        let here = Here { path: to.to_path(), query: serde_urlencoded::to_string(query).unwrap_or_default(), visit };
+        let here = Here { path: to.to_path(), query, visit };
         if self.browser
             && let Some(win) = web_sys::window()
             && let Ok(history) = win.history()
@@ -238,9 +236,15 @@ mod tests {
 
     #[test]
     fn the_query_is_read_with_defaults() {
-        let q: crate::components::link::ArticlesQuery = Here::parse("/articles?tag=api&page=2").query();
-        assert_eq!((q.tag.as_deref(), q.q, q.page), (Some("api"), None, Some(2)));
-        let bad: crate::components::link::ArticlesQuery = Here::parse("/articles?page=x").query();
-        assert!(bad.is_empty());
+        let q = Here::parse("/articles?tag=api&page=2&utm_source=x").articles_query();
+        assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (Some("api"), None, Some(2)));
+        assert!(Here::parse("/articles?page=x").articles_query().is_empty());
+        assert!(Here::parse("/articles?page=-1&tag=api").articles_query().is_empty());
+        let q = Here::parse("/articles?q=rate+limits%20%26%20caching&tag=").articles_query();
+        assert_eq!((q.tag.as_deref(), q.q.as_deref()), (Some(""), Some("rate limits & caching")));
+        // Written back as it was read.
+        assert_eq!(q.to_query_string(), "tag=&q=rate+limits+%26+caching");
+        let q = crate::components::link::ArticlesQuery { tag: Some("c++".into()), q: None, page: Some(3) };
+        assert_eq!(Here::parse(&format!("/articles?{}", q.to_query_string())).articles_query(), q);
     }
 }

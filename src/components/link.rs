@@ -2,29 +2,54 @@
 //! cmd, shift, alt and middle clicks keep their browser meaning), marks the
 //! current page, and warms the API cache on hover or focus.
 
-use serde::{Deserialize, Serialize};
 use yew::prelude::*;
 
 use crate::route::Route;
 
 /// The article index's state in the URL: `/articles?tag=rest&q=cache&page=2`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ArticlesQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
 }
 
 impl ArticlesQuery {
+    /// A query string (without its `?`). Parameters it does not know are
+    /// ignored; one it cannot read (`page=x`) gives the whole index, the default.
+    pub fn parse(query: &str) -> ArticlesQuery {
+        let mut q = ArticlesQuery::default();
+        for (name, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            match &*name {
+                "tag" => q.tag = Some(value.into_owned()),
+                "q" => q.q = Some(value.into_owned()),
+                "page" => match value.parse() {
+                    Ok(n) => q.page = Some(n),
+                    Err(_) => return ArticlesQuery::default(),
+                },
+                _ => {}
+            }
+        }
+        q
+    }
+
     pub fn is_empty(&self) -> bool {
         self == &ArticlesQuery::default()
     }
 
+    /// `tag=…&q=…&page=…`, with only what is set (empty for the whole index).
     pub fn to_query_string(&self) -> String {
-        serde_urlencoded::to_string(self).unwrap_or_default()
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        if let Some(tag) = &self.tag {
+            s.append_pair("tag", tag);
+        }
+        if let Some(q) = &self.q {
+            s.append_pair("q", q);
+        }
+        if let Some(page) = self.page {
+            s.append_pair("page", &page.to_string());
+        }
+        s.finish()
     }
 }
 
@@ -78,7 +103,7 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
             // just before the click may only be dispatched after the URL
             // has changed.
             crate::dom::remember_scroll();
-            navigator.push(&to, &query.clone().unwrap_or_default());
+            navigator.push(&to, query.as_ref().map(ArticlesQuery::to_query_string).unwrap_or_default());
         })
     };
     let warm = {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use keel_model::search::{self, SearchMeta, SearchShard};
 use keel_model::{ArticlePage, ArticleSummary, Site};
-use serde::de::DeserializeOwned;
+use keel_model::json::Read;
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, UseApi, use_api};
@@ -24,7 +24,7 @@ use crate::router::use_location;
 #[component]
 pub fn Articles() -> Html {
     let location = use_location();
-    let query: ArticlesQuery = location.query();
+    let query = location.articles_query();
     let site = use_api::<Site>(keel_model::paths::site());
     let navigator = crate::app::use_env().navigator;
 
@@ -37,7 +37,7 @@ pub fn Articles() -> Html {
                 // Replace, not push: typing must not fill the history, and a
                 // replace keeps the visit (`Here::visit`), so focus and
                 // scroll stay where they are.
-                navigator.replace(&Route::Articles, &next);
+                navigator.replace(&Route::Articles, next.to_query_string());
             }
         })
     };
@@ -280,7 +280,7 @@ fn SearchHit(props: &HitProps) -> Html {
 
 /// Several documents at once: ready when all are, failed when one failed.
 #[hook]
-fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
+fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
     let cache = crate::app::use_env().cache;
     let tick = use_force_update();
     let settled: Vec<Option<Result<Rc<str>, FetchError>>> = paths.iter().map(|p| cache.settled(p)).collect();

@@ -14,7 +14,7 @@ use crate::{build, sh};
 /// The release wasm, brotli, at most. Raise it only on purpose, in its own
 /// commit that says what the bytes buy; `cargo xtask sizes` shows where they
 /// went against the bare reference app.
-pub const WASM_BUDGET_BROTLI: u64 = 155_000;
+pub const WASM_BUDGET_BROTLI: u64 = 130_000;
 
 /// The partner embed's loader (`/embed/v1.js`, on every partner page), brotli,
 /// at most: 3 KB, as docs/embedding.md promises.

@@ -187,3 +187,46 @@ fn compiled_articles_are_reused_from_the_cache_and_a_bad_entry_is_ignored() {
     assert_eq!(first.files, third.files, "a bad entry is compiled again");
     assert_eq!(store.1.lock().unwrap().1, 2);
 }
+
+/// Every document the API serves, read by the SPA's readers (`json::Read`)
+/// and by serde's derive: they must agree, on the bundled content and on an
+/// article that uses every kind of node.
+#[test]
+fn the_spa_reads_every_document_as_serde_does() {
+    use keel_model::json::agree;
+    use keel_model::search::{SearchMeta, SearchShard};
+    use keel_model::{Article, ArticleSummary, Site};
+
+    let every_node = format!(
+        "{FRONT}# One *two* **three** ~~four~~ `five`\nline  \nbreak [link](https://example.com \"T\") ![img](/a.png)\n\n\
+         - a\n- b\n\n3. c\n\n> quote\n\n---\n\n|l|c|r|n|\n|:-|:-:|-:|-|\n|1|2|3|4|\n\n\
+         ```rust\nfn main() {{ let x = \"s\"; // c\n}}\n```\n\n```\nplain < text\n```\n"
+    );
+    let (site, mut sources) = crate::fs::read_sources(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").as_path(), &crate::fs::bundled_dir()).unwrap();
+    sources.push(Source { path: "every.md".into(), text: every_node.replace("title = \"T\"", "title = \"Every node\"") });
+    let out = compile(&site, &sources, &Options::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut kinds = std::collections::BTreeMap::new();
+    for (path, bytes) in &out.files {
+        let json = std::str::from_utf8(bytes).unwrap();
+        let kind = if *path == paths::site() {
+            agree::<Site>(json).map(|v| v.is_some())
+        } else if paths::article_slug(path).is_some() {
+            agree::<Article>(json).map(|v| v.is_some())
+        } else if path.starts_with("/api/v1/articles/page/") || (path.starts_with("/api/v1/tags/") && path.contains("/page/")) {
+            agree::<keel_model::ArticlePage>(json).map(|v| v.is_some())
+        } else if *path == paths::search_meta() {
+            agree::<SearchMeta>(json).map(|v| v.is_some())
+        } else if path.starts_with("/api/v1/search/shard/") {
+            agree::<SearchShard>(json).map(|v| v.is_some())
+        } else if path.starts_with("/api/v1/search/doc/") {
+            agree::<ArticleSummary>(json).map(|v| v.is_some())
+        } else {
+            continue;
+        };
+        assert_eq!(kind, Ok(true), "{path}");
+        *kinds.entry(path.split('/').nth(3).unwrap_or_default().to_string()).or_insert(0) += 1;
+    }
+    assert_eq!(kinds.keys().collect::<Vec<_>>(), ["articles", "search", "site.json", "tags"], "{kinds:?}");
+    let every = out.articles.iter().find(|a| a.meta.title == "Every node").unwrap();
+    assert_eq!(every.body.len(), 9, "{:?}", every.body);
+}

@@ -16,6 +16,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{Json, Object, Read, member, readable};
+
 pub const NAME_MAX: usize = 100;
 pub const EMAIL_MAX: usize = 254;
 pub const COMPANY_MAX: usize = 100;
@@ -109,6 +111,49 @@ impl ContactRequest {
     }
 }
 
+impl ContactRequest {
+    /// The request as JSON, as serde writes it (a test holds them to the
+    /// same text): the SPA's POST body, without serde in the wasm.
+    pub fn to_json(&self) -> String {
+        let o = Object::new()
+            .string("name", &self.name)
+            .string("email", &self.email)
+            .optional("company", self.company.as_deref())
+            .optional("budget", self.budget.map(Budget::as_str))
+            .string("message", &self.message)
+            .boolean("consent", self.consent);
+        match &self.website {
+            Some(w) => o.string("website", w),
+            None => o,
+        }
+        .finish()
+    }
+}
+
+/// As the server reads it, every member may be left out (the SPA reads the
+/// draft it saved with `to_json`).
+impl Read for ContactRequest {
+    fn read<J: Json>(v: &J) -> Option<Self> {
+        let d = ContactRequest::default();
+        Some(ContactRequest {
+            name: member::<Option<_>, _>(v, "name")?.unwrap_or(d.name),
+            email: member::<Option<_>, _>(v, "email")?.unwrap_or(d.email),
+            company: member(v, "company")?,
+            budget: member(v, "budget")?,
+            message: member::<Option<_>, _>(v, "message")?.unwrap_or(d.message),
+            consent: member::<Option<_>, _>(v, "consent")?.unwrap_or(d.consent),
+            website: member(v, "website")?,
+        })
+    }
+}
+
+impl Read for Budget {
+    fn read<J: Json>(v: &J) -> Option<Self> {
+        let s = v.string()?;
+        Budget::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+}
+
 /// A form's budget that is not one of `Budget::ALL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadChoice;
@@ -118,6 +163,8 @@ pub struct BadChoice;
 pub struct ContactAccepted {
     pub id: String,
 }
+
+readable!(ContactAccepted { id: "id" });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +197,15 @@ impl Field {
 pub struct FieldError {
     pub field: Field,
     pub message: String,
+}
+
+readable!(FieldError { field: "field", message: "message" });
+
+impl Read for Field {
+    fn read<J: Json>(v: &J) -> Option<Self> {
+        let s = v.string()?;
+        Field::ALL.into_iter().find(|f| f.as_str() == s)
+    }
 }
 
 /// One field's rule. The SPA calls this on blur; `validate` calls it for all.
@@ -397,6 +453,39 @@ mod tests {
         for bad in ["", "@b", "a@", "a@b@c", "a b@c", "a@-b.c", "a@b-.c", "a@.c", "ü@b.c", "a@b_c"] {
             assert!(!is_valid_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_request_is_written_as_serde_writes_it_and_read_back() {
+        let awkward: String = ['"', '\\', '/', '\u{0}', '\u{8}', '\t', '\n', '\u{c}', '\r', '\u{1f}', '\u{7f}', '\u{2028}', 'é', '語', '🦀']
+            .into_iter()
+            .collect();
+        let mut requests = vec![ContactRequest::default(), valid()];
+        for budget in Budget::ALL {
+            requests.push(ContactRequest {
+                name: awkward.clone(),
+                company: Some(awkward.clone()),
+                budget: Some(budget),
+                website: Some("http://spam.example".into()),
+                consent: true,
+                ..valid()
+            });
+        }
+        for req in requests {
+            let json = req.to_json();
+            assert_eq!(json, serde_json::to_string(&req).unwrap());
+            assert_eq!(crate::json::agree::<ContactRequest>(&json).unwrap(), Some(req));
+        }
+        // Every character below U+0080, one string each: escaped as serde escapes it.
+        for c in (0u8..0x80).map(char::from) {
+            let mut quoted = String::new();
+            crate::json::quote(&c.to_string(), &mut quoted);
+            assert_eq!(quoted, serde_json::to_string(&c.to_string()).unwrap(), "{c:?}");
+        }
+        // Members may be left out, as the server reads them.
+        assert_eq!(crate::json::agree::<ContactRequest>(r#"{"name":"Ada"}"#).unwrap().unwrap().name, "Ada");
+        assert_eq!(crate::json::agree::<ContactRequest>(r#"{"budget":"lots"}"#).unwrap(), None);
+        assert_eq!(crate::json::agree::<ContactRequest>(r#"{"consent":"yes"}"#).unwrap(), None);
     }
 
     #[test]

@@ -14,12 +14,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::wire::read_object;
+use crate::json::readable;
 
 /// `/api/v1/search/meta.json`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchMeta {
     /// How many articles are indexed; doc ids run from 0 to `docs - 1`.
     pub docs: u32,
@@ -31,17 +31,17 @@ pub struct SearchMeta {
     pub doc_tags: Vec<Vec<u16>>,
 }
 
-read_object!(SearchMeta, "the search index", { docs: "docs", shards: "shards", tags: "tags", doc_tags: "doc_tags" });
+readable!(SearchMeta { docs: "docs", shards: "shards", tags: "tags", doc_tags: "doc_tags" });
 
 /// `/api/v1/search/shard/{n}.json`: terms in ascending order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchShard {
     pub terms: Vec<SearchTerm>,
 }
 
-read_object!(SearchShard, "a search shard", { terms: "terms" });
+readable!(SearchShard { terms: "terms" });
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchTerm {
     #[serde(rename = "t")]
     pub term: String,
@@ -52,7 +52,7 @@ pub struct SearchTerm {
     pub postings: Vec<u32>,
 }
 
-read_object!(SearchTerm, "a search term", { term: "t", postings: "p" });
+readable!(SearchTerm { term: "t", postings: "p" });
 
 pub const TITLE: u32 = 40;
 pub const TAG: u32 = 20;
@@ -190,11 +190,12 @@ mod tests {
     fn the_index_reads_back_as_written() {
         let m = SearchMeta { docs: 3, shards: vec!["".into(), "m".into()], tags: vec!["rest".into()], doc_tags: vec![vec![0], vec![], vec![0]] };
         let json = serde_json::to_string(&m).unwrap();
-        assert_eq!(serde_json::from_str::<SearchMeta>(&json).unwrap(), m);
+        assert_eq!(crate::json::agree::<SearchMeta>(&json).unwrap(), Some(m));
         let shard = SearchShard { terms: vec![term("cache", &[0, 1, 1, TITLE])] };
         let json = serde_json::to_string(&shard).unwrap();
         assert_eq!(json, r#"{"terms":[{"t":"cache","p":[0,1,1,40]}]}"#);
-        assert_eq!(serde_json::from_str::<SearchShard>(&json).unwrap(), shard);
+        assert_eq!(crate::json::agree::<SearchShard>(&json).unwrap(), Some(shard));
+        assert_eq!(crate::json::agree::<SearchShard>(r#"{"terms":[{"term":"cache","p":[]}]}"#).unwrap(), None, "the wire names");
     }
 
     #[test]

@@ -96,11 +96,17 @@ impl<'a> Renderer<'a> {
 
     pub fn render(&self, spec: &PageSpec) -> anyhow::Result<String> {
         let cache = ApiCache::new(self.deploy.api.as_deref().unwrap_or(&self.deploy.base));
-        let mut embedded = BTreeMap::new();
+        // The documents the page was rendered from, for the app to start
+        // from: one script element each, the document's text as it is.
+        let mut data = String::new();
         for d in &spec.docs {
             let t = std::str::from_utf8(doc(self.api, d)?)?;
             cache.insert(d, t);
-            embedded.insert(d.clone(), serde_json::from_str::<serde_json::Value>(t)?);
+            data.push_str(&format!(
+                "<script type=\"application/json\" data-keel-doc=\"{}\">{}</script>",
+                attr(d),
+                script_json(t)
+            ));
         }
         // A page made from an article document is that article's page: its
         // head carries the article's title, summary and dates.
@@ -118,7 +124,6 @@ impl<'a> Renderer<'a> {
         if let Some(api) = &self.deploy.api {
             head.push_str(&format!("<meta name=\"keel-api\" content=\"{}\">", attr(api)));
         }
-        let data = script_json(&serde_json::to_string(&embedded)?);
         let html = fill_shell(self.shell, &head, &spec.url, &body, &data)?;
         // The shell's own links to our files (icon, feed), under the base path
         // too; the build has already moved trunk's loader there.
@@ -210,7 +215,8 @@ fn json_ld(site: &Site, canonical: &str, article: Option<&Article>) -> serde_jso
     }
 }
 
-/// Put the head additions and the rendered app into trunk's shell.
+/// Put the head additions and the rendered app, followed by its documents'
+/// script elements (`data`), into trunk's shell.
 fn fill_shell(shell: &str, head: &str, url: &str, body: &str, data: &str) -> anyhow::Result<String> {
     let mut html = shell.to_string();
     // Drop the shell's own title and description: the page has its own.
@@ -222,7 +228,7 @@ fn fill_shell(shell: &str, head: &str, url: &str, body: &str, data: &str) -> any
     let start = html[..app].rfind("<div").ok_or_else(|| anyhow::anyhow!("#app is not a div"))?;
     let end = html.rfind("</body>").ok_or_else(|| anyhow::anyhow!("the shell has no </body>"))?;
     let replacement = format!(
-        "<div id=\"app\" data-rendered=\"{}\">{body}</div><script type=\"application/json\" id=\"keel-data\">{data}</script>",
+        "<div id=\"app\" data-rendered=\"{}\">{body}</div>{data}",
         attr(url)
     );
     html.replace_range(start..end, &replacement);
@@ -338,10 +344,11 @@ mod tests {
     #[test]
     fn the_shell_is_filled() {
         let shell = "<!doctype html><html><head><title>Shell</title><meta content=\"x\" name=description><script type=module>boot()</script></head><body><div id=app><noscript>js</noscript></div></body></html>";
-        let html = fill_shell(shell, "<title>T</title>", "/a", "<p>hi</p>", "{}").unwrap();
+        let data = "<script type=\"application/json\" data-keel-doc=\"/d.json\">{}</script>";
+        let html = fill_shell(shell, "<title>T</title>", "/a", "<p>hi</p>", data).unwrap();
         assert_eq!(
             html,
-            "<!doctype html><html><head><script type=module>boot()</script><title>T</title></head><body><div id=\"app\" data-rendered=\"/a\"><p>hi</p></div><script type=\"application/json\" id=\"keel-data\">{}</script></body></html>"
+            "<!doctype html><html><head><script type=module>boot()</script><title>T</title></head><body><div id=\"app\" data-rendered=\"/a\"><p>hi</p></div><script type=\"application/json\" data-keel-doc=\"/d.json\">{}</script></body></html>"
         );
     }
 }
