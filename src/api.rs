@@ -179,8 +179,40 @@ impl ApiCache {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resource<T> {
     Loading,
-    Ready(Rc<T>),
+    Ready(Doc<T>),
     Failed(FetchError),
+}
+
+/// A document as the cache read it: shared, and equal only to itself. The
+/// cache reads each text once, so an unchanged document is the same one:
+/// props holding it compare in one step, and the wasm carries no code to
+/// compare (or copy) whole articles.
+#[derive(Debug)]
+pub struct Doc<T>(Rc<T>);
+
+impl<T> Doc<T> {
+    pub fn new(value: T) -> Doc<T> {
+        Doc(Rc::new(value))
+    }
+}
+
+impl<T> Clone for Doc<T> {
+    fn clone(&self) -> Self {
+        Doc(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Doc<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Doc<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 pub struct UseApi<T> {
@@ -201,7 +233,7 @@ where
 {
     let (state, retry) = use_document(path, parse::<T>);
     let state = match state {
-        Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, Resource::Ready),
+        Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, |d| Resource::Ready(Doc(d))),
         Some(Err(e)) => Resource::Failed(e),
         None => Resource::Loading,
     };

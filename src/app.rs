@@ -7,7 +7,7 @@ use std::rc::Rc;
 use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
 
-use crate::api::{ApiCache, FetchError, Resource, UseApi, use_api};
+use crate::api::{ApiCache, Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::layout::{Header, footer};
 use crate::embed::{EmbedArticles, EmbedContact, embed_article};
 use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
@@ -142,7 +142,7 @@ pub fn switch(route: Route, site: Option<&UseApi<Site>>) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct RouteEffectsProps {
-    site: Option<Rc<Site>>,
+    site: Option<Doc<Site>>,
 }
 
 /// What a good SPA does on each navigation: the document title and
@@ -204,7 +204,7 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct ArticleMetaProps {
     slug: String,
-    site: Option<Rc<Site>>,
+    site: Option<Doc<Site>>,
     /// Says a title to screen readers.
     announce: UseStateSetter<String>,
 }

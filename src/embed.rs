@@ -200,7 +200,7 @@ fn ArticleView(props: &ArticleViewProps) -> Html {
                     { format!(" · {} min read", m.reading_minutes) }
                 </p>
                 <div class="prose">
-                    <Document blocks={a.body.clone()} embed={Some(base.clone())} />
+                    <Document article={a.clone()} embed={Some(base.clone())} />
                 </div>
             </article>
             <p class="embed-more"><a {href} target="_blank" rel="noopener">{ "Read it on Keel" }<span aria-hidden="true">{ " \u{2192}" }</span></a></p>

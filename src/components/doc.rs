@@ -3,15 +3,19 @@
 //! value, and URLs were checked by the content compiler (checked again here,
 //! so a tampered API document cannot smuggle a `javascript:` link either).
 
+use keel_model::Article;
 use keel_model::doc::{Align, Block, Inline, Span, is_safe_url};
 use yew::prelude::*;
 
+use crate::api::Doc;
 use crate::components::link::{AppLink, use_base_path};
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
 pub struct DocProps {
-    pub blocks: Vec<Block>,
+    /// The article whose body this is (by reference: an article is not
+    /// rendered again unless the cache read it anew).
+    pub article: Doc<Article>,
     /// In an embed, our site's origin ("" inside our own iframe): every link
     /// then opens in a new tab, on our site, instead of routing in place.
     #[prop_or_default]
@@ -22,7 +26,7 @@ pub struct DocProps {
 pub fn Document(props: &DocProps) -> Html {
     let base = use_base_path();
     let cx = Cx { embed: props.embed.as_deref(), base: &base };
-    html! { <>{ for props.blocks.iter().map(|b| block(b, cx)) }</> }
+    html! { <>{ for props.article.body.iter().map(|b| block(b, cx)) }</> }
 }
 
 impl Cx<'_> {

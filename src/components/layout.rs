@@ -11,7 +11,7 @@ use crate::theme::{ThemeChoice, ThemeContext};
 
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
-    pub site: Option<std::rc::Rc<Site>>,
+    pub site: Option<crate::api::Doc<Site>>,
 }
 
 #[component]

@@ -3,13 +3,11 @@
 
 use yew::prelude::*;
 
-use std::rc::Rc;
-
-use crate::api::{FetchError, Resource, UseApi};
+use crate::api::{Doc, FetchError, Resource, UseApi};
 
 /// A page's data, or the view to show instead: `skeleton` while it loads, an
 /// error with a retry when it failed, both in the page container.
-pub fn ready_or_view<T>(data: &UseApi<T>, what: &'static str, skeleton: Html) -> Result<Rc<T>, Html> {
+pub fn ready_or_view<T>(data: &UseApi<T>, what: &'static str, skeleton: Html) -> Result<Doc<T>, Html> {
     match &data.state {
         Resource::Ready(v) => Ok(v.clone()),
         Resource::Loading => Err(html! { <div class="container">{ skeleton }</div> }),

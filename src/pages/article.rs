@@ -76,7 +76,7 @@ pub fn Article(props: &ArticleProps) -> Html {
                 <div class="article-layout">
                     { toc.unwrap_or_default() }
                     <div class="prose">
-                        <Document blocks={a.body.clone()} />
+                        <Document article={a.clone()} />
                     </div>
                 </div>
             </article>

@@ -14,7 +14,7 @@ use keel_model::{ArticlePage, ArticleSummary, Site};
 use keel_model::json::Read;
 use yew::prelude::*;
 
-use crate::api::{FetchError, Resource, UseApi, use_api};
+use crate::api::{Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::card::article_card;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::components::status::{cards_skeleton, error_box};
@@ -216,7 +216,7 @@ fn SearchResults(props: &ListProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct HitsProps {
-    meta: Rc<SearchMeta>,
+    meta: Doc<SearchMeta>,
     query: ArticlesQuery,
 }
 
@@ -318,7 +318,7 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
     let state = match failed {
         Some(e) => Resource::Failed(e),
         None => match parsed.iter().cloned().collect::<Option<Result<Vec<_>, _>>>() {
-            Some(Ok(all)) => Resource::Ready(Rc::new(all)),
+            Some(Ok(all)) => Resource::Ready(Doc::new(all)),
             Some(Err(e)) => Resource::Failed(e),
             None => Resource::Loading,
         },
