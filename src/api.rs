@@ -218,7 +218,46 @@ impl<T> std::ops::Deref for Doc<T> {
 pub struct UseApi<T> {
     pub state: Resource<T>,
     /// Forget a failure and fetch again.
-    pub retry: Callback<()>,
+    pub retry: Retry,
+}
+
+/// "Try again": what it does, and the button that does it. While the retry
+/// loads, the error and its button give way to a placeholder; if it fails
+/// again, focus goes back to the new button when it was on the old one, so
+/// a keyboard or screen-reader visitor is not dropped to the top of the page.
+#[derive(Clone, PartialEq)]
+pub struct Retry {
+    pub run: Callback<()>,
+    pub button: NodeRef,
+}
+
+/// A `Retry` that runs `again`, for a document (or set) that has `failed` now.
+#[hook]
+pub(crate) fn use_retry(again: Callback<()>, failed: bool) -> Retry {
+    let button = use_node_ref();
+    let refocus = use_mut_ref(|| false);
+    {
+        let (button, refocus) = (button.clone(), refocus.clone());
+        use_effect_with(failed, move |&failed| {
+            if failed && std::mem::take(&mut *refocus.borrow_mut())
+                && let Some(b) = button.cast::<web_sys::HtmlElement>()
+            {
+                let _ = b.focus();
+            }
+        });
+    }
+    let run = {
+        let button = button.clone();
+        Callback::from(move |()| {
+            let active = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
+            *refocus.borrow_mut() = match (button.get(), active) {
+                (Some(b), Some(a)) => AsRef::<wasm_bindgen::JsValue>::as_ref(&b) == AsRef::<wasm_bindgen::JsValue>::as_ref(&a),
+                _ => false,
+            };
+            again.emit(());
+        })
+    };
+    Retry { run, button }
 }
 
 /// The document at `path`, typed. Renders from the cache when it can; starts a
@@ -231,7 +270,8 @@ pub fn use_api<T>(path: String) -> UseApi<T>
 where
     T: Read + 'static,
 {
-    let (state, retry) = use_document(path, parse::<T>);
+    let (state, again) = use_document(path, parse::<T>);
+    let retry = use_retry(again, matches!(state, Some(Err(_))));
     let state = match state {
         Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, |d| Resource::Ready(Doc(d))),
         Some(Err(e)) => Resource::Failed(e),

@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::api::{Doc, FetchError, Resource, UseApi};
+use crate::api::{Doc, FetchError, Resource, Retry, UseApi};
 
 /// A page's data, or the view to show instead: `skeleton` while it loads, an
 /// error with a retry when it failed, both in the page container.
@@ -45,13 +45,13 @@ pub fn text_skeleton(label: &str, lines: usize) -> Html {
 }
 
 /// Why `what` (e.g. "the articles") could not be loaded, with a retry.
-pub fn error_box(error: &FetchError, retry: &Callback<()>, what: &str) -> Html {
-    let onclick = retry.reform(|_: MouseEvent| ());
+pub fn error_box(error: &FetchError, retry: &Retry, what: &str) -> Html {
+    let onclick = retry.run.reform(|_: MouseEvent| ());
     html! {
         <div class="status error" role="alert">
             <h2>{ format!("Could not load {what}") }</h2>
             <p>{ error.to_string() }</p>
-            <button type="button" class="button" {onclick}>{ "Try again" }</button>
+            <button type="button" class="button" ref={retry.button.clone()} {onclick}>{ "Try again" }</button>
         </div>
     }
 }

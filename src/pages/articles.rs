@@ -302,7 +302,7 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
             .map(|t| t.as_ref().map(|t| crate::api::decode::<T>(t).map(Rc::new)))
             .collect::<Vec<_>>()
     });
-    let retry = {
+    let again = {
         let cache = cache.clone();
         let paths = paths.clone();
         let unreadable: Vec<bool> = parsed.iter().map(|p| matches!(p, Some(Err(_)))).collect();
@@ -323,6 +323,7 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
             None => Resource::Loading,
         },
     };
+    let retry = crate::api::use_retry(again, matches!(state, Resource::Failed(_)));
     UseApi { state, retry }
 }
 

@@ -248,6 +248,33 @@ describe('a failing backend', () => {
     assert.equal(await page.locator('main .card').count(), 5);
   });
 
+  test('a retry that fails again keeps focus on "Try again"', async () => {
+    const page = await newPage(browser);
+    let answered = 0;
+    await page.route('**/api/v1/articles/page/1.json', async (route) => {
+      answered++;
+      // Slow enough that the placeholder replaces the error box in between.
+      await new Promise((r) => setTimeout(r, 300));
+      return route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down."}' });
+    });
+    await page.goto(server.url + '/services');
+    await page.waitForSelector('#page-title');
+    await page.click('header >> text=Articles');
+    await page.waitForSelector('[role=alert] button');
+    await page.focus('[role=alert] button');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+    await page.waitForSelector('[role=alert] button');
+    assert.equal(answered, 2);
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
+    // Pressed again from there, it tries again, and focus stays.
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+    await page.waitForSelector('[role=alert] button');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
+    assert.equal(answered, 3);
+  });
+
   test('a document that cannot be read is fetched again on retry', async () => {
     // A proxy or captive portal answers 200 with something else.
     const page = await newPage(browser);

@@ -32,6 +32,11 @@ enum Frame {
     Image { src: String, title: Option<String>, alt: String },
 }
 
+/// How deep quotes, lists, emphasis and links may nest. Far beyond what
+/// writing needs; deeper trees would be more than readers of the documents
+/// (serde_json's limit of 128 nested arrays and objects, the SPA's) accept.
+pub const MAX_NESTING: usize = 32;
+
 pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnostic> {
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut stack: Vec<Frame> = vec![Frame::Blocks(Vec::new())];
@@ -43,6 +48,13 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
 
     for (event, range) in Parser::new_ext(md, opts).into_offset_iter() {
         match event {
+            Event::Start(_) if stack.len() > MAX_NESTING => {
+                return Err(Diagnostic::new(
+                    file,
+                    line(range.start),
+                    format!("this is nested more than {MAX_NESTING} levels deep (quotes, lists, emphasis, links): please flatten it"),
+                ));
+            }
             Event::Start(tag) => match tag {
                 Tag::Paragraph | Tag::Heading { .. } | Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::TableCell => {
                     stack.push(Frame::Inlines(Vec::new()))

@@ -58,6 +58,18 @@ fn hostile_markdown_never_becomes_markup() {
 }
 
 #[test]
+fn nesting_too_deep_is_refused_where_it_starts() {
+    let quotes = |n: usize| format!("para\n\n{} deep", ">".repeat(n));
+    assert!(markdown::parse("t.md", &quotes(markdown::MAX_NESTING - 1), 0).is_ok());
+    for md in [quotes(markdown::MAX_NESTING + 1), quotes(100_000), "*".repeat(50_000) + "x" + &"*".repeat(50_000)] {
+        let e = markdown::parse("t.md", &md, 0).map(|_| ()).unwrap_err().to_string();
+        assert!(e.starts_with("t.md:") && e.contains("nested more than 32 levels deep"), "{e}");
+    }
+    let e = markdown::parse("t.md", &quotes(40), 0).map(|_| ()).unwrap_err().to_string();
+    assert!(e.starts_with("t.md:3:"), "{e}");
+}
+
+#[test]
 fn authoring_errors_name_file_and_line() {
     check_err("title = \"x\"", expect!["a.md:1: an article must start with front matter: a line `+++`, TOML fields (title, date, summary, author…), then another `+++`"]);
     check_err("+++\ntitle = \"x\"\n", expect!["a.md:1: the front matter is never closed: add a line `+++` after its last field"]);

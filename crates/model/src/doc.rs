@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{Json, Read, member, names, readable};
+use crate::json::{Json, Read, member, names, nested, readable};
 
 /// On the wire as `{"t": "paragraph", …}` (internally tagged).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,12 @@ pub enum Inline {
 
 impl Read for Block {
     fn read<J: Json>(v: &J) -> Option<Self> {
+        nested(|| Block::read_flat(v))
+    }
+}
+
+impl Block {
+    fn read_flat<J: Json>(v: &J) -> Option<Self> {
         let t: String = member(v, "t")?;
         Some(match t.as_str() {
             "heading" => Block::Heading { level: member(v, "level")?, id: member(v, "id")?, content: member(v, "content")? },
@@ -59,6 +65,12 @@ impl Read for Block {
 
 impl Read for Inline {
     fn read<J: Json>(v: &J) -> Option<Self> {
+        nested(|| Inline::read_flat(v))
+    }
+}
+
+impl Inline {
+    fn read_flat<J: Json>(v: &J) -> Option<Self> {
         let t: String = member(v, "t")?;
         Some(match t.as_str() {
             "text" => Inline::Text { text: member(v, "text")? },
@@ -322,6 +334,21 @@ mod tests {
         for bad in [r#"{"t":"paragraph","content":[],"content":[]}"#, r#"{"t":"rule","t":"rule"}"#] {
             assert!(serde_json::from_str::<Block>(bad).is_err(), "{bad}");
         }
+        // Nesting: what the content compiler writes reads; a tampered tree
+        // far deeper is refused, not read until the stack runs out.
+        let quotes = |n: usize| format!("{}{{\"t\":\"rule\"}}{}", r#"{"t":"quote","content":["#.repeat(n), "]}".repeat(n));
+        assert!(read::<Block>(&quotes(32)).is_some());
+        assert_eq!(crate::json::from_str::<Block>(&quotes(crate::json::MAX_DEPTH as usize + 1)), None);
+        // Built in place: `json!` would copy the tree at every level.
+        let mut value = serde_json::json!({ "t": "rule" });
+        for _ in 0..100_000 {
+            let mut quote = serde_json::Map::new();
+            quote.insert("t".into(), "quote".into());
+            quote.insert("content".into(), serde_json::Value::Array(vec![value]));
+            value = serde_json::Value::Object(quote);
+        }
+        assert_eq!(Block::read(&&value), None);
+        std::mem::forget(value); // dropping it would recurse as deep
         let e = serde_json::from_str::<Block>(r#"{"t":"heading","id":"a","content":[]}"#).unwrap_err();
         assert!(e.to_string().contains("missing field `level`"), "{e}");
     }

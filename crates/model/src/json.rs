@@ -93,6 +93,27 @@ impl<T: Read> Read for Vec<T> {
     }
 }
 
+/// How deep a document tree may nest when read: twice what the content
+/// compiler writes (`MAX_NESTING` in crates/content). A deeper one, which
+/// only a tampered document can be, is refused instead of read until the
+/// stack runs out.
+pub const MAX_DEPTH: u32 = 64;
+
+thread_local! {
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// `read()`, counted as one level deeper in the tree; `None` past `MAX_DEPTH`.
+pub fn nested<T>(read: impl FnOnce() -> Option<T>) -> Option<T> {
+    let depth = DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
+    let out = if depth > MAX_DEPTH { None } else { read() };
+    DEPTH.with(|d| d.set(d.get() - 1));
+    out
+}
+
 /// `readable!(Type { field: "name", … })`: `Read` for a struct read from an
 /// object, member by member. Every field of the struct is named once, or it
 /// does not compile; a test compares the names with serde's.
