@@ -93,6 +93,15 @@ fn app_style() -> stylist::StyleSource {
         & .nav a:hover { background: var(--surface); }
         & .nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
         & .menu-button { display: none; }
+        /* The theme button's label: the choice in force, as for color-scheme
+           above (stored on <html> before the app runs, then the app's own). */
+        & .theme-toggle .theme-light, & .theme-toggle .theme-dark { display: none; }
+        [data-keel-theme="light"] &:not([data-theme]) .theme-toggle .theme-light,
+        &[data-theme="light"] .theme-toggle .theme-light,
+        [data-keel-theme="dark"] &:not([data-theme]) .theme-toggle .theme-dark,
+        &[data-theme="dark"] .theme-toggle .theme-dark { display: inline; }
+        [data-keel-theme] &:not([data-theme]) .theme-toggle .theme-system,
+        &[data-theme] .theme-toggle .theme-system { display: none; }
         & .theme-toggle, & .menu-button {
             background: transparent; border: 1px solid var(--line); border-radius: 6px; padding: 0.375rem 0.625rem;
             cursor: pointer; min-height: 2.5rem; min-width: 2.5rem;

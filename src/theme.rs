@@ -23,6 +23,27 @@ const STORAGE_KEY: &str = "keel-theme";
 const PAGE_ATTR: &str = "data-keel-theme";
 
 impl ThemeChoice {
+    pub const ALL: [ThemeChoice; 3] = [ThemeChoice::System, ThemeChoice::Light, ThemeChoice::Dark];
+
+    /// What the theme button shows for this choice.
+    pub fn badge(self) -> &'static str {
+        match self {
+            ThemeChoice::System => "◐ Auto",
+            ThemeChoice::Light => "☀ Light",
+            ThemeChoice::Dark => "☾ Dark",
+        }
+    }
+
+    /// The class of this choice's label in the theme button (`style.rs`
+    /// shows the one in force).
+    pub fn class(self) -> &'static str {
+        match self {
+            ThemeChoice::System => "theme-system",
+            ThemeChoice::Light => "theme-light",
+            ThemeChoice::Dark => "theme-dark",
+        }
+    }
+
     pub fn next(self) -> ThemeChoice {
         match self {
             ThemeChoice::System => ThemeChoice::Dark,

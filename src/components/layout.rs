@@ -66,15 +66,22 @@ pub fn Header(props: &HeaderProps) -> Html {
     }
 }
 
-/// The theme button (a function, not a component: it has no state).
+/// The theme button (a function, not a component: it has no state). It
+/// holds the label of every choice, and the stylesheet shows the one in
+/// force (`style.rs`). So it is right from the first paint, before the app
+/// runs (the stored choice is then on `<html>`), and its markup is the
+/// server's whatever the visitor chose.
 fn theme_toggle(theme: ThemeContext) -> Html {
-    let choice = theme.choice;
-    let next = choice.next();
+    let next = theme.choice.next();
     let onclick = Callback::from(move |_: MouseEvent| theme.set.emit(next));
     html! {
-        <button type="button" class="theme-toggle" {onclick}
-                aria-label={format!("Colour theme: {}. Switch to {}.", choice.label(), next.label())}>
-            { match choice { ThemeChoice::System => "◐ Auto", ThemeChoice::Light => "☀ Light", ThemeChoice::Dark => "☾ Dark" } }
+        <button type="button" class="theme-toggle" {onclick}>
+            { for ThemeChoice::ALL.iter().map(|c| html! {
+                <span class={c.class()}>
+                    <span aria-hidden="true">{ c.badge() }</span>
+                    <span class="visually-hidden">{ format!("Colour theme: {}. Switch to {}.", c.label(), c.next().label()) }</span>
+                </span>
+            }) }
         </button>
     }
 }

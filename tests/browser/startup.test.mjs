@@ -18,6 +18,18 @@ const background = (page) => page.evaluate(() => [
   getComputedStyle(document.documentElement).backgroundColor,
 ]);
 
+/** What the theme button shows, and what it says to a screen reader. */
+async function themeButton(page) {
+  const shown = await page.locator('.theme-toggle > span').evaluateAll((spans) =>
+    spans.filter((s) => getComputedStyle(s).display !== 'none').map((s) => s.firstElementChild.textContent));
+  const names = ['same as your system. Switch to dark.', 'dark. Switch to light.', 'light. Switch to same as your system.'];
+  const said = [];
+  for (const n of names) {
+    if (await page.getByRole('button', { name: `Colour theme: ${n}`, exact: true }).count()) said.push(n);
+  }
+  return [shown, said];
+}
+
 /** A page whose wasm never arrives: what a visitor sees before the app runs. */
 async function withoutWasm(colorScheme, stored) {
   const page = await newPage(browser, { colorScheme });
@@ -33,11 +45,13 @@ test('a stored dark choice paints dark before the app runs, on a light system', 
   const page = await withoutWasm('light', 'dark');
   assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
   assert.equal(await page.getAttribute('#app > div', 'data-theme'), null, 'the markup is the server\'s, untouched');
+  assert.deepEqual(await themeButton(page), [['☾ Dark'], ['dark. Switch to light.']], 'the button names the stored choice');
 });
 
 test('a stored light choice paints light on a dark system', async () => {
   const page = await withoutWasm('dark', 'light');
   assert.deepEqual(await background(page), [LIGHT_BG, LIGHT_BG]);
+  assert.deepEqual(await themeButton(page), [['☀ Light'], ['light. Switch to same as your system.']]);
 });
 
 test('with no stored choice the system decides', async () => {
@@ -45,6 +59,7 @@ test('with no stored choice the system decides', async () => {
   await page.route('**/*.wasm', (route) => route.abort());
   await page.goto(server.url + '/services', { waitUntil: 'domcontentloaded' });
   assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
+  assert.deepEqual(await themeButton(page), [['◐ Auto'], ['same as your system. Switch to dark.']]);
 });
 
 test('once the app runs, it keeps the stored theme and switching back to the system sticks', async () => {
@@ -56,10 +71,14 @@ test('once the app runs, it keeps the stored theme and switching back to the sys
   await page.waitForFunction(() => window.__started);
   await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
   assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
+  assert.deepEqual(await themeButton(page), [['☾ Dark'], ['dark. Switch to light.']]);
   // dark -> light -> system: the page-level mirror follows, so a reload agrees.
   await page.click('.theme-toggle');
+  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'light');
+  assert.deepEqual(await themeButton(page), [['☀ Light'], ['light. Switch to same as your system.']]);
   await page.click('.theme-toggle');
   await page.waitForFunction(() => !document.querySelector('#app > div').dataset.theme);
+  assert.deepEqual(await themeButton(page), [['◐ Auto'], ['same as your system. Switch to dark.']]);
   assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-keel-theme')), null);
   assert.deepEqual(await background(page), [LIGHT_BG, LIGHT_BG]);
   assert.deepEqual(page.errors, []);
