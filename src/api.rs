@@ -231,15 +231,27 @@ pub struct Retry {
     pub button: NodeRef,
 }
 
-/// A `Retry` that runs `again`, for a document (or set) that has `failed` now.
+/// A `Retry` that runs `again`, for a document (or set) that is `settled`
+/// now: `None` while it loads, then whether it failed.
 #[hook]
-pub(crate) fn use_retry(again: Callback<()>, failed: bool) -> Retry {
+pub(crate) fn use_retry(again: Callback<()>, settled: Option<bool>) -> Retry {
     let button = use_node_ref();
+    // Set by a press on the button while it had focus; spent when the retry
+    // settles, either way.
     let refocus = use_mut_ref(|| false);
     {
         let (button, refocus) = (button.clone(), refocus.clone());
-        use_effect_with(failed, move |&failed| {
-            if failed && std::mem::take(&mut *refocus.borrow_mut())
+        use_effect_with(settled, move |&settled| {
+            let Some(failed) = settled else { return };
+            let armed = std::mem::take(&mut *refocus.borrow_mut());
+            // Only if focus fell with the old button: not when the visitor
+            // has since moved it elsewhere.
+            let doc = web_sys::window().and_then(|w| w.document());
+            let fallen = doc.as_ref().is_none_or(|d| {
+                let active = d.active_element().map(wasm_bindgen::JsValue::from);
+                active.is_none() || active == d.body().map(wasm_bindgen::JsValue::from)
+            });
+            if failed && armed && fallen
                 && let Some(b) = button.cast::<web_sys::HtmlElement>()
             {
                 let _ = b.focus();
@@ -271,7 +283,7 @@ where
     T: Read + 'static,
 {
     let (state, again) = use_document(path, parse::<T>);
-    let retry = use_retry(again, matches!(state, Some(Err(_))));
+    let retry = use_retry(again, state.as_ref().map(Result::is_err));
     let state = match state {
         Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, |d| Resource::Ready(Doc(d))),
         Some(Err(e)) => Resource::Failed(e),
@@ -284,6 +296,22 @@ type Parsed = Result<Rc<dyn Any>, FetchError>;
 
 fn parse<T: Read + 'static>(text: &str) -> Parsed {
     Ok(Rc::new(decode::<T>(text)?))
+}
+
+/// Whether `text` reads as the document `path` names (`paths::kind`): how
+/// the app checks the documents a prerendered page embeds before it takes them.
+pub fn readable(path: &str, text: &str) -> bool {
+    use keel_model::paths::Kind;
+    match keel_model::paths::kind(path) {
+        Kind::Site => decode::<keel_model::Site>(text).is_ok(),
+        Kind::Article => decode::<keel_model::Article>(text).is_ok(),
+        Kind::Page => decode::<keel_model::ArticlePage>(text).is_ok(),
+        Kind::SearchMeta => decode::<keel_model::search::SearchMeta>(text).is_ok(),
+        Kind::SearchShard => decode::<keel_model::search::SearchShard>(text).is_ok(),
+        Kind::SearchDoc => decode::<keel_model::ArticleSummary>(text).is_ok(),
+        // Nothing to check it against: taken as it is, checked when read.
+        Kind::Other => true,
+    }
 }
 
 /// `text` as the document `T`.

@@ -15,18 +15,17 @@ pub struct ArticlesQuery {
 }
 
 impl ArticlesQuery {
-    /// A query string (without its `?`). Parameters it does not know are
-    /// ignored; one it cannot read (`page=x`) gives the whole index, the default.
+    /// A query string (with or without its `?`). What it cannot read is left
+    /// out, as a site search would: a parameter it does not know, a page that
+    /// is no number (`page=x`), an empty tag. A parameter given twice counts
+    /// as its last.
     pub fn parse(query: &str) -> ArticlesQuery {
         let mut q = ArticlesQuery::default();
         for (name, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
             match &*name {
-                "tag" => q.tag = Some(value.into_owned()),
+                "tag" => q.tag = Some(value.into_owned()).filter(|t| !t.is_empty()),
                 "q" => q.q = Some(value.into_owned()),
-                "page" => match value.parse() {
-                    Ok(n) => q.page = Some(n),
-                    Err(_) => return ArticlesQuery::default(),
-                },
+                "page" => q.page = value.parse().ok(),
                 _ => {}
             }
         }

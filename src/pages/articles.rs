@@ -188,15 +188,34 @@ fn list_path(query: &ArticlesQuery) -> String {
 /// last, and two either side of the current one; `None` where a run is left
 /// out (a run of one page is shown instead). Nine links at most, so the pager
 /// fits a phone's width.
+///
+/// Only the pages that can be shown are looked at, so a page count of
+/// billions (a tampered document) costs no more than one of ten.
 pub fn page_links(current: u32, pages: u32) -> Vec<Option<u32>> {
     let kept = |n: u32| n == 1 || n == pages || n.abs_diff(current) <= 2;
+    // Every page that may be shown (kept, or a gap of one between kept
+    // ones), in order: the first three, three either side of the current
+    // one, the last three. Each run is ascending and none starts before the
+    // one ahead of it could end, so skipping what was seen keeps the order.
+    let near = (1..=3u32)
+        .chain(current.saturating_sub(3)..=current.saturating_add(3))
+        .chain(pages.saturating_sub(2)..=pages)
+        .filter(|n| (1..=pages).contains(n));
     let mut out = Vec::new();
-    for n in 1..=pages {
-        if kept(n) || (kept(n - 1) && kept(n + 1)) {
-            out.push(Some(n));
-        } else if out.last() != Some(&None) {
+    let mut last = 0;
+    for n in near {
+        if n <= last {
+            continue;
+        }
+        let shown = kept(n) || (kept(n - 1) && kept(n + 1));
+        // A page skipped between two looked at is one never shown.
+        if (n > last + 1 || !shown) && out.last() != Some(&None) && !out.is_empty() {
             out.push(None);
         }
+        if shown {
+            out.push(Some(n));
+        }
+        last = n;
     }
     out
 }
@@ -312,6 +331,8 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
                 let tick = tick.clone();
                 cache.load(p, Some(Callback::from(move |_| tick.force_update())));
             }
+            // Loading again, now: the error and its button give way.
+            tick.force_update();
         })
     };
     let failed = settled.iter().find_map(|s| s.as_ref().and_then(|r| r.as_ref().err().cloned()));
@@ -323,7 +344,12 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
             None => Resource::Loading,
         },
     };
-    let retry = crate::api::use_retry(again, matches!(state, Resource::Failed(_)));
+    let now = match state {
+        Resource::Loading => None,
+        Resource::Ready(_) => Some(false),
+        Resource::Failed(_) => Some(true),
+    };
+    let retry = crate::api::use_retry(again, now);
     UseApi { state, retry }
 }
 
@@ -369,5 +395,25 @@ mod tests {
         assert_eq!(shown(50, 167), "1 … 48 49 50 51 52 … 167");
         assert_eq!(shown(4, 167), "1 2 3 4 5 6 … 167", "no ellipsis for a gap of none");
         assert_eq!(shown(167, 167), "1 … 165 166 167");
+        assert_eq!(shown(7, u32::MAX), format!("1 … 5 6 7 8 9 … {}", u32::MAX), "at once, whatever the count");
+        assert_eq!(shown(u32::MAX, u32::MAX), format!("1 … {} {} {}", u32::MAX - 2, u32::MAX - 1, u32::MAX));
+        // The same as looking at every page, for every small case.
+        let every = |current: u32, pages: u32| {
+            let kept = |n: u32| n == 1 || n == pages || n.abs_diff(current) <= 2;
+            let mut out = Vec::new();
+            for n in 1..=pages {
+                if kept(n) || (kept(n - 1) && kept(n + 1)) {
+                    out.push(Some(n));
+                } else if out.last() != Some(&None) {
+                    out.push(None);
+                }
+            }
+            out
+        };
+        for pages in 0..40 {
+            for current in 0..=pages + 2 {
+                assert_eq!(page_links(current, pages), every(current, pages), "page {current} of {pages}");
+            }
+        }
     }
 }

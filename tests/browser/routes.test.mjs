@@ -275,6 +275,44 @@ describe('a failing backend', () => {
     assert.equal(answered, 3);
   });
 
+  test('a retry takes focus back only while nothing else has it, and only once', async () => {
+    const page = await newPage(browser);
+    const failing = new Set(['articles/page/1.json', 'tags/api/page/1.json']);
+    for (const doc of failing) {
+      await page.route(`**/api/v1/${doc}`, async (route) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return failing.has(doc)
+          ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down."}' })
+          : route.continue();
+      });
+    }
+    await page.goto(server.url + '/services');
+    await page.waitForSelector('#page-title');
+    await page.click('header >> text=Articles');
+    await page.waitForSelector('[role=alert] button');
+    // Pressed, then the visitor moves on while it loads: focus stays where they put it.
+    await page.focus('[role=alert] button');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+    await page.focus('#search');
+    await page.waitForSelector('[role=alert] button');
+    await page.waitForTimeout(100);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+    // Pressed again, and this time it works: nothing is left armed for a
+    // later failure elsewhere, which gets the usual focus on its heading.
+    failing.delete('articles/page/1.json');
+    await page.focus('[role=alert] button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('main .card a');
+    await page.click('main .tags >> text=api');
+    // Even with focus nowhere (on the body) when that failure comes.
+    await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+    await page.evaluate(() => document.activeElement.blur());
+    await page.waitForSelector('[role=alert] button');
+    await page.waitForTimeout(100);
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'BODY');
+  });
+
   test('a document that cannot be read is fetched again on retry', async () => {
     // A proxy or captive portal answers 200 with something else.
     const page = await newPage(browser);

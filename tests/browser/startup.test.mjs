@@ -84,6 +84,32 @@ test('once the app runs, it keeps the stored theme and switching back to the sys
   assert.deepEqual(page.errors, []);
 });
 
+test('a page whose embedded document was tampered with is rendered afresh, not left dead', async () => {
+  for (const [path, doc, bad] of [['/articles', '/api/v1/articles/page/1.json', '{"x":1}'], ['/', '/api/v1/site.json', '{']]) {
+    const page = await newPage(browser);
+    await page.route(server.url + path, async (route) => {
+      const res = await route.fetch();
+      const html = (await res.text()).replace(
+        new RegExp(`(<script type="application/json" data-keel-doc="${doc}">)[\\s\\S]*?(</script>)`), `$1${bad}$2`);
+      assert.ok(html.includes(bad), 'the document was replaced');
+      await route.fulfill({ response: res, body: html });
+    });
+    const fetched = [];
+    page.on('request', (r) => { if (r.url().endsWith(doc)) fetched.push(doc); });
+    await page.addInitScript(() => addEventListener('TrunkApplicationStarted', () => { window.__started = true; }));
+    await page.goto(server.url + path);
+    await page.waitForFunction(() => window.__started);
+    await page.waitForFunction(() => document.querySelectorAll('main .card a').length >= 3);
+    assert.deepEqual(fetched, [doc], 'fetched instead');
+    // The app runs: a link routes in place.
+    await page.click('header >> text=Services');
+    await page.waitForSelector('main .benefits');
+    assert.equal(new URL(page.url()).pathname, '/services');
+    assert.deepEqual(page.errors, [], path);
+    await page.close();
+  }
+});
+
 test('nothing is preloaded ahead of the first paint', async () => {
   for (const path of ROUTES) {
     const html = await (await fetch(server.url + path)).text();

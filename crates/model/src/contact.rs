@@ -130,19 +130,20 @@ impl ContactRequest {
     }
 }
 
-/// As the server reads it, every member may be left out (the SPA reads the
-/// draft it saved with `to_json`).
+/// For the SPA's saved draft (written with `to_json`): as the server reads
+/// a request, every member may be left out; unlike the server, a member
+/// that cannot be read is left out too, so a damaged draft still gives back
+/// every field that can be kept.
 impl Read for ContactRequest {
     fn read<J: Json>(v: &J) -> Option<Self> {
-        let d = ContactRequest::default();
         Some(ContactRequest {
-            name: member::<Option<_>, _>(v, "name")?.unwrap_or(d.name),
-            email: member::<Option<_>, _>(v, "email")?.unwrap_or(d.email),
-            company: member(v, "company")?,
-            budget: member(v, "budget")?,
-            message: member::<Option<_>, _>(v, "message")?.unwrap_or(d.message),
-            consent: member::<Option<_>, _>(v, "consent")?.unwrap_or(d.consent),
-            website: member(v, "website")?,
+            name: member(v, "name").unwrap_or_default(),
+            email: member(v, "email").unwrap_or_default(),
+            company: member(v, "company").unwrap_or_default(),
+            budget: member(v, "budget").unwrap_or_default(),
+            message: member(v, "message").unwrap_or_default(),
+            consent: member(v, "consent").unwrap_or_default(),
+            website: member(v, "website").unwrap_or_default(),
         })
     }
 }
@@ -484,8 +485,12 @@ mod tests {
         }
         // Members may be left out, as the server reads them.
         assert_eq!(crate::json::agree::<ContactRequest>(r#"{"name":"Ada"}"#).unwrap().unwrap().name, "Ada");
-        assert_eq!(crate::json::agree::<ContactRequest>(r#"{"budget":"lots"}"#).unwrap(), None);
-        assert_eq!(crate::json::agree::<ContactRequest>(r#"{"consent":"yes"}"#).unwrap(), None);
+        // A damaged draft: what can be read is kept (the server refuses it whole).
+        let damaged = r#"{"name":"Ada","email":42,"budget":"lots","message":"Hello there","consent":"yes","company":null}"#;
+        assert!(serde_json::from_str::<ContactRequest>(damaged).is_err());
+        let kept = crate::json::from_str::<ContactRequest>(damaged).unwrap();
+        assert_eq!(kept, ContactRequest { name: "Ada".into(), message: "Hello there".into(), ..ContactRequest::default() });
+        assert_eq!(crate::json::from_str::<ContactRequest>("[1]"), Some(ContactRequest::default()));
     }
 
     #[test]

@@ -61,6 +61,51 @@ pub fn contact() -> String {
     format!("{API_PREFIX}/contact")
 }
 
+/// Which document a path names, as the functions above place them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `crate::Site`.
+    Site,
+    /// `crate::Article`.
+    Article,
+    /// `crate::ArticlePage`: of the index, or of a tag.
+    Page,
+    /// `crate::search::SearchMeta`.
+    SearchMeta,
+    /// `crate::search::SearchShard`.
+    SearchShard,
+    /// `crate::ArticleSummary`, for a search result.
+    SearchDoc,
+    /// Anything else (`tags.json`, another API version, no API path).
+    Other,
+}
+
+pub fn kind(path: &str) -> Kind {
+    let Some(rest) = path.strip_prefix(API_PREFIX) else { return Kind::Other };
+    let numbered = |prefix: &str| {
+        rest.strip_prefix(prefix).and_then(|r| r.strip_suffix(".json")).is_some_and(|n| n.parse::<u32>().is_ok())
+    };
+    if rest == "/site.json" {
+        Kind::Site
+    } else if article_slug(path).is_some() {
+        Kind::Article
+    } else if numbered("/articles/page/")
+        || rest.strip_prefix("/tags/").and_then(|r| r.split_once("/page/")).is_some_and(|(tag, n)| {
+            is_valid_slug(tag) && n.strip_suffix(".json").is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+    {
+        Kind::Page
+    } else if rest == "/search/meta.json" {
+        Kind::SearchMeta
+    } else if numbered("/search/shard/") {
+        Kind::SearchShard
+    } else if numbered("/search/doc/") {
+        Kind::SearchDoc
+    } else {
+        Kind::Other
+    }
+}
+
 /// True for a slug or tag that is safe as one path segment: lowercase ASCII
 /// letters, digits and single inner hyphens. The compiler refuses anything else,
 /// so the SPA can put a slug into a URL without escaping.
@@ -94,6 +139,26 @@ mod tests {
         assert_eq!(tag_of_first_page(&articles_page(1)), None);
         for other in [articles_page(1), tag_page("rest", 1), site(), search_doc(1), "/api/v2/articles/a.json".into(), "/api/v1/articles/A.json".into()] {
             assert_eq!(article_slug(&other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn every_path_names_its_kind() {
+        for (path, k) in [
+            (site(), Kind::Site),
+            (article("a-b"), Kind::Article),
+            (articles_page(3), Kind::Page),
+            (tag_page("rest", 1), Kind::Page),
+            (search_meta(), Kind::SearchMeta),
+            (search_shard(0), Kind::SearchShard),
+            (search_doc(7), Kind::SearchDoc),
+            (tags(), Kind::Other),
+            (contact(), Kind::Other),
+            ("/api/v1/articles/page/x.json".into(), Kind::Other),
+            ("/api/v1/tags/Rest/page/1.json".into(), Kind::Other),
+            ("/api/v2/site.json".into(), Kind::Other),
+        ] {
+            assert_eq!(kind(&path), k, "{path}");
         }
     }
 

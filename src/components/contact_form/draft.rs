@@ -90,9 +90,15 @@ impl Draft {
     }
 }
 
+/// What can be read of a saved draft is kept: a damaged one still gives back
+/// every field it can (`ContactRequest`'s reader does the same per field).
 impl Read for Draft {
     fn read<J: Json>(v: &J) -> Option<Self> {
-        Some(Draft { form: member(v, "form")?, key: member(v, "key")?, key_body: member(v, "key_body")? })
+        Some(Draft {
+            form: member(v, "form").unwrap_or_default(),
+            key: member(v, "key").unwrap_or_default(),
+            key_body: member(v, "key_body").unwrap_or_default(),
+        })
     }
 }
 
@@ -131,5 +137,11 @@ mod tests {
         // A draft stored by an older version (serde's, the same shape) still reads.
         let old = r#"{"form":{"name":"Ada","email":"","company":null,"budget":"not_sure","message":"","consent":false},"key":null,"key_body":null}"#;
         assert_eq!(crate::json::read::<Draft>(old).map(|d| d.form.name), Some("Ada".into()));
+        // A damaged one keeps what it can.
+        let damaged = r#"{"form":{"name":"Ada","email":"ada@example.com","budget":"lots","message":"Hello there"},"key":5}"#;
+        let d = crate::json::read::<Draft>(damaged).unwrap();
+        assert_eq!((d.form.name.as_str(), d.form.email.as_str(), d.form.message.as_str(), d.form.budget, d.key), ("Ada", "ada@example.com", "Hello there", None, None));
+        assert_eq!(crate::json::read::<Draft>("null"), Some(Draft::default()));
+        assert_eq!(crate::json::read::<Draft>("{"), None, "no JSON at all");
     }
 }
