@@ -240,7 +240,7 @@ mod tests {
         assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (Some("api"), None, Some(2)));
         assert!(Here::parse("/articles?page=x").articles_query().is_empty());
         // What cannot be read is left out, and the rest kept.
-        let q = Here::parse("/articles?page=-1&tag=api&q=oauth").articles_query();
+        let q = Here::parse("/articles?page=-1&tag=API&q=oauth").articles_query();
         assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (Some("api"), Some("oauth"), None));
         let q = Here::parse("/articles?q=rate+limits%20%26%20caching&tag=&page=2&page=3").articles_query();
         assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (None, Some("rate limits & caching"), Some(3)));

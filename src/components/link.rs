@@ -18,12 +18,12 @@ impl ArticlesQuery {
     /// A query string (with or without its `?`). What it cannot read is left
     /// out, as a site search would: a parameter it does not know, a page that
     /// is no number (`page=x`), an empty tag. A parameter given twice counts
-    /// as its last.
+    /// as its last. Tags are lowercase (they are slugs), so `tag=API` is `api`.
     pub fn parse(query: &str) -> ArticlesQuery {
         let mut q = ArticlesQuery::default();
         for (name, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
             match &*name {
-                "tag" => q.tag = Some(value.into_owned()).filter(|t| !t.is_empty()),
+                "tag" => q.tag = Some(value.to_ascii_lowercase()).filter(|t| !t.is_empty()),
                 "q" => q.q = Some(value.into_owned()),
                 "page" => q.page = value.parse().ok(),
                 _ => {}
