@@ -248,38 +248,16 @@ describe('a failing backend', () => {
     assert.equal(await page.locator('main .card').count(), 5);
   });
 
-  test('a retry that fails again keeps focus on "Try again"', async () => {
+  /** /articles reached from /services, with the documents in `failing`
+   * (under /api/v1/) answering 503 after 300 ms: slow enough that the
+   * placeholder replaces the error box in between. `seen.answered` counts
+   * the requests; take a document out of `failing` to let it through. */
+  async function articlesFailing(failing) {
     const page = await newPage(browser);
-    let answered = 0;
-    await page.route('**/api/v1/articles/page/1.json', async (route) => {
-      answered++;
-      // Slow enough that the placeholder replaces the error box in between.
-      await new Promise((r) => setTimeout(r, 300));
-      return route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down."}' });
-    });
-    await page.goto(server.url + '/services');
-    await page.waitForSelector('#page-title');
-    await page.click('header >> text=Articles');
-    await page.waitForSelector('[role=alert] button');
-    await page.focus('[role=alert] button');
-    await page.keyboard.press('Enter');
-    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
-    await page.waitForSelector('[role=alert] button');
-    assert.equal(answered, 2);
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
-    // Pressed again from there, it tries again, and focus stays.
-    await page.keyboard.press('Enter');
-    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
-    await page.waitForSelector('[role=alert] button');
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
-    assert.equal(answered, 3);
-  });
-
-  test('a retry takes focus back only while nothing else has it, and only once', async () => {
-    const page = await newPage(browser);
-    const failing = new Set(['articles/page/1.json', 'tags/api/page/1.json']);
-    for (const doc of failing) {
+    const seen = { answered: 0 };
+    for (const doc of [...failing]) {
       await page.route(`**/api/v1/${doc}`, async (route) => {
+        seen.answered++;
         await new Promise((r) => setTimeout(r, 300));
         return failing.has(doc)
           ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down."}' })
@@ -290,6 +268,28 @@ describe('a failing backend', () => {
     await page.waitForSelector('#page-title');
     await page.click('header >> text=Articles');
     await page.waitForSelector('[role=alert] button');
+    return { page, seen };
+  }
+
+  test('a retry that fails again keeps focus on "Try again"', async () => {
+    const { page, seen } = await articlesFailing(new Set(['articles/page/1.json']));
+    await page.focus('[role=alert] button');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+    await page.waitForSelector('[role=alert] button');
+    assert.equal(seen.answered, 2);
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
+    // Pressed again from there, it tries again, and focus stays.
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+    await page.waitForSelector('[role=alert] button');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
+    assert.equal(seen.answered, 3);
+  });
+
+  test('a retry takes focus back only while nothing else has it, and only once', async () => {
+    const failing = new Set(['articles/page/1.json', 'tags/api/page/1.json']);
+    const { page } = await articlesFailing(failing);
     // Pressed, then the visitor moves on while it loads: focus stays where they put it.
     await page.focus('[role=alert] button');
     await page.keyboard.press('Enter');
