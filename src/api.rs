@@ -7,7 +7,7 @@
 //! prerendered page embeds, so the same components render complete pages on
 //! the server and hydrate without a fetch. Only a miss fetches (in the browser).
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -47,10 +47,65 @@ impl fmt::Display for FetchError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 enum Entry {
-    Loaded(Rc<str>),
+    Loaded(Rc<Loaded>),
     Failed(FetchError),
+}
+
+/// A document's text, and what it was read as: read once, the first time a
+/// page asks, for every page that reads it while the text stays.
+struct Loaded {
+    text: Rc<str>,
+    read: RefCell<Option<(TypeId, Parsed)>>,
+}
+
+impl Entry {
+    fn loaded(text: Rc<str>) -> Entry {
+        Entry::Loaded(Rc::new(Loaded { text, read: RefCell::new(None) }))
+    }
+}
+
+impl Loaded {
+    /// The text as `reader` reads it.
+    fn read(&self, reader: Reader) -> Parsed {
+        if let Some((ty, parsed)) = &*self.read.borrow()
+            && *ty == reader.ty
+        {
+            return parsed.clone();
+        }
+        let parsed = (reader.parse)(&self.text);
+        // The first type asked for is kept (a path names one kind of document).
+        self.read.borrow_mut().get_or_insert_with(|| (reader.ty, parsed.clone()));
+        parsed
+    }
+}
+
+/// How a document is read as one type: the type, and the function.
+#[derive(Clone, Copy)]
+struct Reader {
+    ty: TypeId,
+    parse: fn(&str) -> Parsed,
+}
+
+impl Reader {
+    fn of<T: Read + 'static>() -> Reader {
+        Reader { ty: TypeId::of::<T>(), parse: parse::<T> }
+    }
+
+    /// The reader of the document `path` names (`paths::kind`), if it names one.
+    fn for_path(path: &str) -> Option<Reader> {
+        use keel_model::paths::Kind;
+        Some(match keel_model::paths::kind(path) {
+            Kind::Site => Reader::of::<keel_model::Site>(),
+            Kind::Article => Reader::of::<keel_model::Article>(),
+            Kind::Page => Reader::of::<keel_model::ArticlePage>(),
+            Kind::SearchMeta => Reader::of::<keel_model::search::SearchMeta>(),
+            Kind::SearchShard => Reader::of::<keel_model::search::SearchShard>(),
+            Kind::SearchDoc => Reader::of::<keel_model::ArticleSummary>(),
+            Kind::Other => return None,
+        })
+    }
 }
 
 /// Fetched documents by path. Shared, so going back renders from memory.
@@ -78,7 +133,36 @@ impl ApiCache {
 
     /// Put a document in the cache (prerendering, hydration, tests).
     pub fn insert(&self, path: &str, json: &str) {
-        self.entries.borrow_mut().insert(path.to_string(), Entry::Loaded(json.into()));
+        self.entries.borrow_mut().insert(path.to_string(), Entry::loaded(json.into()));
+    }
+
+    /// Put a document a prerendered page embeds in the cache, read as what
+    /// its path names (`paths::kind`; a page that reads it later gets it
+    /// read). `false`, and nothing kept, when it cannot be read so: the app
+    /// must not adopt markup made from it.
+    pub fn adopt(&self, path: &str, json: &str) -> bool {
+        let entry = Entry::loaded(json.into());
+        if let (Entry::Loaded(l), Some(reader)) = (&entry, Reader::for_path(path))
+            && l.read(reader).is_err()
+        {
+            return false;
+        }
+        self.entries.borrow_mut().insert(path.to_string(), entry);
+        true
+    }
+
+    /// The document at `path` as `T`, once it has settled: read (once, see
+    /// `Loaded`), or why it failed.
+    pub fn read_as<T: Read + 'static>(&self, path: &str) -> Option<Result<Rc<T>, FetchError>> {
+        let read = self.read(path, Reader::of::<T>())?;
+        Some(read.and_then(|v| v.downcast::<T>().map_err(|_| FetchError::Decode)))
+    }
+
+    fn read(&self, path: &str, reader: Reader) -> Option<Parsed> {
+        match self.get(path)? {
+            Entry::Loaded(l) => Some(l.read(reader)),
+            Entry::Failed(e) => Some(Err(e)),
+        }
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -92,7 +176,7 @@ impl ApiCache {
             .borrow()
             .iter()
             .filter_map(|(k, e)| match e {
-                Entry::Loaded(t) => Some((k.clone(), t.clone())),
+                Entry::Loaded(l) => Some((k.clone(), l.text.clone())),
                 Entry::Failed(_) => None,
             })
             .collect();
@@ -107,7 +191,7 @@ impl ApiCache {
     /// The document at `path` once it has settled: its text, or why it failed.
     pub fn settled(&self, path: &str) -> Option<Result<Rc<str>, FetchError>> {
         match self.get(path)? {
-            Entry::Loaded(t) => Some(Ok(t)),
+            Entry::Loaded(l) => Some(Ok(l.text.clone())),
             Entry::Failed(e) => Some(Err(e)),
         }
     }
@@ -143,7 +227,7 @@ impl ApiCache {
             wasm_bindgen_futures::spawn_local(async move {
                 let url = format!("{}{}", cache.base, path);
                 let entry = match crate::net::get_text(&url).await {
-                    Ok(text) => Entry::Loaded(text.into()),
+                    Ok(text) => Entry::loaded(text.into()),
                     Err(e) => Entry::Failed(e),
                 };
                 cache.entries.borrow_mut().insert(path.clone(), entry);
@@ -282,7 +366,7 @@ pub fn use_api<T>(path: String) -> UseApi<T>
 where
     T: Read + 'static,
 {
-    let (state, again) = use_document(path, parse::<T>);
+    let (state, again) = use_document(path, Reader::of::<T>());
     let retry = use_retry(again, state.as_ref().map(Result::is_err));
     let state = match state {
         Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, |d| Resource::Ready(Doc(d))),
@@ -298,46 +382,22 @@ fn parse<T: Read + 'static>(text: &str) -> Parsed {
     Ok(Rc::new(decode::<T>(text)?))
 }
 
-/// Whether `text` reads as the document `path` names (`paths::kind`): how
-/// the app checks the documents a prerendered page embeds before it takes them.
-pub fn readable(path: &str, text: &str) -> bool {
-    use keel_model::paths::Kind;
-    match keel_model::paths::kind(path) {
-        Kind::Site => decode::<keel_model::Site>(text).is_ok(),
-        Kind::Article => decode::<keel_model::Article>(text).is_ok(),
-        Kind::Page => decode::<keel_model::ArticlePage>(text).is_ok(),
-        Kind::SearchMeta => decode::<keel_model::search::SearchMeta>(text).is_ok(),
-        Kind::SearchShard => decode::<keel_model::search::SearchShard>(text).is_ok(),
-        Kind::SearchDoc => decode::<keel_model::ArticleSummary>(text).is_ok(),
-        // Nothing to check it against: taken as it is, checked when read.
-        Kind::Other => true,
-    }
-}
-
 /// `text` as the document `T`.
 pub fn decode<T: Read>(text: &str) -> Result<T, FetchError> {
     crate::json::read(text).ok_or(FetchError::Decode)
 }
 
-/// `use_api` for any type: the document parsed by `parse`, once it has
+/// `use_api` for any type: the document as `reader` reads it, once it has
 /// settled (`None` while it loads), and the retry.
 #[hook]
-fn use_document(path: String, parse: fn(&str) -> Parsed) -> (Option<Parsed>, Callback<()>) {
+fn use_document(path: String, reader: Reader) -> (Option<Parsed>, Callback<()>) {
     let cache = crate::app::use_env().cache;
     let tick = use_force_update();
-    let entry = cache.get(&path);
-    // Parse once per loaded text, not on every render.
-    let parsed = {
-        let text = match &entry {
-            Some(Entry::Loaded(t)) => Some(t.clone()),
-            _ => None,
-        };
-        use_memo(text, move |text| text.as_deref().map(parse))
-    };
+    let state = cache.read(&path, reader);
     {
         let cache = cache.clone();
         let tick = tick.clone();
-        let missing = entry.is_none();
+        let missing = state.is_none();
         use_effect_with((path.clone(), missing), move |(path, missing)| {
             if *missing {
                 cache.load(path, Some(Callback::from(move |_| tick.force_update())));
@@ -347,7 +407,8 @@ fn use_document(path: String, parse: fn(&str) -> Parsed) -> (Option<Parsed>, Cal
     let retry = {
         let cache = cache.clone();
         let path = path.clone();
-        let unreadable = matches!(parsed.as_ref(), Some(Err(_)));
+        // A failed fetch is forgotten anyway; a text that could not be read, too.
+        let unreadable = matches!(state, Some(Err(_)));
         Callback::from(move |_| {
             cache.forget_failure(&path, unreadable);
             let settled = tick.clone();
@@ -355,10 +416,39 @@ fn use_document(path: String, parse: fn(&str) -> Parsed) -> (Option<Parsed>, Cal
             tick.force_update();
         })
     };
-    let state = match (&entry, parsed.as_ref()) {
-        (Some(Entry::Loaded(_)), Some(p)) => Some(p.clone()),
-        (Some(Entry::Failed(e)), _) => Some(Err(e.clone())),
-        _ => None,
-    };
     (state, retry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_read_once_for_every_reader_while_its_text_stays() {
+        let cache = ApiCache::new("");
+        let path = keel_model::paths::search_meta();
+        let text = r#"{"docs":1,"shards":[""],"tags":[],"doc_tags":[[]]}"#;
+        cache.insert(&path, text);
+        let a = cache.read_as::<keel_model::search::SearchMeta>(&path).unwrap().unwrap();
+        let b = cache.read_as::<keel_model::search::SearchMeta>(&path).unwrap().unwrap();
+        assert!(Rc::ptr_eq(&a, &b), "the same document, read once");
+        cache.insert(&path, text);
+        let c = cache.read_as::<keel_model::search::SearchMeta>(&path).unwrap().unwrap();
+        assert!(!Rc::ptr_eq(&a, &c), "a new text is read anew");
+        assert_eq!(*a, *c);
+    }
+
+    #[test]
+    fn an_embedded_document_is_adopted_only_if_it_reads_as_what_its_path_names() {
+        let cache = ApiCache::new("");
+        let site = keel_model::paths::site();
+        assert!(!cache.adopt(&site, r#"{"x":1}"#));
+        assert!(!cache.adopt(&site, "{"));
+        assert!(!cache.contains(&site), "nothing kept");
+        let meta = keel_model::paths::search_meta();
+        assert!(cache.adopt(&meta, r#"{"docs":0,"shards":[],"tags":[],"doc_tags":[]}"#));
+        assert!(cache.contains(&meta));
+        // A path that names no document is taken as it is.
+        assert!(cache.adopt("/api/v1/tags.json", "[]"));
+    }
 }

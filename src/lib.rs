@@ -53,19 +53,15 @@ pub fn start() {
     let base = meta("keel-base").unwrap_or_default();
     let cache = api::ApiCache::new(&meta("keel-api").unwrap_or_else(|| base.clone()));
     // One `<script type="application/json" data-keel-doc="path">` per
-    // document: its text goes into the cache as it is. One that cannot be
-    // read as its document (a page tampered with on the way) is left out,
-    // and the page rendered afresh, fetching it: adopting markup made from
-    // it would fail.
+    // document: it goes into the cache, read (`ApiCache::adopt`). One that
+    // cannot be read as its document (a page tampered with on the way) is
+    // left out, and the page rendered afresh, fetching it: adopting markup
+    // made from it would fail.
     let mut damaged = false;
     if let Some(docs) = doc.as_ref().and_then(|d| d.query_selector_all("script[data-keel-doc]").ok()) {
         for el in (0..docs.length()).filter_map(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(docs.item(i)?).ok()) {
             if let (Some(path), Some(text)) = (el.get_attribute("data-keel-doc"), el.text_content()) {
-                if api::readable(&path, &text) {
-                    cache.insert(&path, &text);
-                } else {
-                    damaged = true;
-                }
+                damaged |= !cache.adopt(&path, &text);
             }
         }
     }

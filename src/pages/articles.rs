@@ -302,11 +302,11 @@ fn SearchHit(props: &HitProps) -> Html {
 fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
     let cache = crate::app::use_env().cache;
     let tick = use_force_update();
-    let settled: Vec<Option<Result<Rc<str>, FetchError>>> = paths.iter().map(|p| cache.settled(p)).collect();
+    let parsed: Vec<Option<Result<Rc<T>, FetchError>>> = paths.iter().map(|p| cache.read_as::<T>(p)).collect();
     {
         let cache = cache.clone();
         let tick = tick.clone();
-        let missing: Vec<String> = paths.iter().zip(&settled).filter(|(_, s)| s.is_none()).map(|(p, _)| p.clone()).collect();
+        let missing: Vec<String> = paths.iter().zip(&parsed).filter(|(_, s)| s.is_none()).map(|(p, _)| p.clone()).collect();
         use_effect_with(missing, move |missing| {
             for p in missing {
                 let tick = tick.clone();
@@ -314,13 +314,6 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
             }
         });
     }
-    let texts: Vec<Option<Rc<str>>> = settled.iter().map(|s| s.as_ref().and_then(|r| r.as_ref().ok().cloned())).collect();
-    let parsed = use_memo(texts, |texts| {
-        texts
-            .iter()
-            .map(|t| t.as_ref().map(|t| crate::api::decode::<T>(t).map(Rc::new)))
-            .collect::<Vec<_>>()
-    });
     let again = {
         let cache = cache.clone();
         let paths = paths.clone();
@@ -335,7 +328,8 @@ fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
             tick.force_update();
         })
     };
-    let failed = settled.iter().find_map(|s| s.as_ref().and_then(|r| r.as_ref().err().cloned()));
+    // A failed fetch fails the set at once; one that could not be read, once all are in.
+    let failed = paths.iter().find_map(|p| cache.settled(p)?.err());
     let state = match failed {
         Some(e) => Resource::Failed(e),
         None => match parsed.iter().cloned().collect::<Option<Result<Vec<_>, _>>>() {
