@@ -9,7 +9,6 @@ use yew::prelude::*;
 
 use crate::api::{ApiCache, Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::layout::{Header, footer};
-use crate::embed::{EmbedArticles, EmbedContact, embed_article};
 use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
 use crate::route::Route;
 use crate::router::{Here, Navigator, use_location, use_route, use_router};
@@ -50,22 +49,24 @@ pub fn use_env() -> Env {
     use_context::<Env>().expect("Env is provided by App")
 }
 
+/// The contexts every root gives its views: the app's `Env`, and where it is.
+#[hook]
+pub fn use_root(props: &AppProps) -> (Env, Rc<Here>) {
+    let (here, navigator) = use_router(props.url.clone(), props.basename.clone());
+    (Env { cache: props.cache.clone(), navigator, inline_site: props.inline_site.clone() }, here)
+}
+
+/// Our site: every page in its chrome (header, footer). The embed views have
+/// a root of their own (`embed::EmbedApp`), in a wasm of their own.
 #[component]
 pub fn App(props: &AppProps) -> Html {
-    let (here, navigator) = use_router(props.url.clone(), props.basename.clone());
-    let env = Env { cache: props.cache.clone(), navigator, inline_site: props.inline_site.clone() };
-    let route = here.route();
-    let embedded = route.is_embed();
+    let (env, here) = use_root(props);
     // System theme first, on the server and in the browser alike, so hydration
     // matches; the stored choice is applied once mounted.
     let choice = use_state(|| ThemeChoice::System);
     {
         let choice = choice.clone();
-        use_effect_with(embedded, move |embedded| {
-            if !embedded {
-                choice.set(ThemeChoice::load());
-            }
-        });
+        use_effect_with((), move |_| choice.set(ThemeChoice::load()));
     }
     let theme = ThemeContext {
         choice: *choice,
@@ -77,20 +78,13 @@ pub fn App(props: &AppProps) -> Html {
             })
         },
     };
-    let style = crate::style::ROOT_CLASS;
     html! {
         <ContextProvider<Env> context={env}>
             <ContextProvider<Rc<Here>> context={here}>
                 <ContextProvider<ThemeContext> context={theme}>
-                    if embedded {
-                        // An embed view takes its theme from the widget's settings
-                        // (`data-keel-theme` above it), never from our visitor's choice.
-                        <div class={classes!(style, "embed-root")}>{ switch(route, None) }</div>
-                    } else {
-                        <div class={style} data-theme={choice.attr()}>
-                            <Chrome />
-                        </div>
-                    }
+                    <div class={crate::style::ROOT_CLASS} data-theme={choice.attr()}>
+                        <Chrome />
+                    </div>
                 </ContextProvider<ThemeContext>>
             </ContextProvider<Rc<Here>>>
         </ContextProvider<Env>>
@@ -111,7 +105,7 @@ fn Chrome() -> Html {
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
             <Header site={site.clone()} />
             <main id="main" tabindex="-1">
-                { switch(route, Some(&site_api)) }
+                { switch(route, &site_api) }
             </main>
             { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
@@ -122,21 +116,19 @@ fn Chrome() -> Html {
 
 /// The page of `route`. `site` is the site document, as `Chrome` reads it
 /// for the header and footer: the home, services and contact pages are made
-/// from it alone, so they are functions of it rather than components. Embed
-/// views are shown without `Chrome` (`None`), and read what they need.
-pub fn switch(route: Route, site: Option<&UseApi<Site>>) -> Html {
-    let from_site = |page: fn(&UseApi<Site>) -> Html| site.map(page).unwrap_or_else(not_found);
+/// from it alone, so they are functions of it rather than components. The
+/// embed views are `embed::EmbedApp`'s: under our chrome, not found.
+fn switch(route: Route, site: &UseApi<Site>) -> Html {
     match route {
-        Route::Home => from_site(home),
+        Route::Home => home(site),
         Route::Articles => html! { <Articles /> },
         Route::Article { slug } => html! { <Article {slug} /> },
-        Route::Services => from_site(services),
-        Route::Contact => from_site(contact),
+        Route::Services => services(site),
+        Route::Contact => contact(site),
         Route::NotFound => not_found(),
-        Route::EmbedArticles => html! { <EmbedArticles /> },
-        Route::EmbedTag { tag } => html! { <EmbedArticles tag={Some(tag)} /> },
-        Route::EmbedArticle { slug } => embed_article(slug),
-        Route::EmbedContact => html! { <EmbedContact /> },
+        Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact | Route::EmbedNotFound => {
+            not_found()
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! The embed views: what a partner's page shows of Keel, without our site's
-//! chrome. Each is a route (`/embed/...`), prerendered like every page, and
-//! shown two ways by the loader (`embed/v1.js`, see docs/embedding.md):
+//! chrome. Each is a route (`/embed/...`), prerendered like every page, under
+//! a root of its own (`EmbedApp`), built into a wasm of its own (the
+//! `keel-embed` binary, `embed.html`): a partner's visitor downloads none of
+//! our site's pages, and our visitors none of the embed views. The loader
+//! (`embed/v1.js`, see docs/embedding.md) shows them two ways:
 //! - in an iframe of that page on our origin: `embed/frame.js` applies the
 //!   widget's settings and tells the partner's page its height;
 //! - inline, in a shadow root of the partner's page: `mount` below, called
@@ -10,19 +13,64 @@
 //! Either way a link opens on our site, in a new tab, and nothing here
 //! touches the partner's URL, history, title or styles.
 
+use std::rc::Rc;
+
 use keel_model::{Article as ArticleDoc, ArticlePage, ArticleSummary, Site};
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
+use crate::app::{AppProps, Env, use_root};
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
 use crate::components::status::{cards_skeleton, error_box, text_skeleton};
+use crate::route::Route;
+use crate::router::Here;
 
 /// How many articles a list view renders; the widget shows `count` of them
 /// (`data-keel-count`, applied by the stylesheet, so the prerendered page
 /// needs no script to show the right number).
 pub const LIST_MAX: usize = 10;
+
+/// The embed views' root: no chrome, and no theme choice of ours (the
+/// widget's settings choose it: `data-keel-theme` above the view).
+#[component]
+pub fn EmbedApp(props: &AppProps) -> Html {
+    let (env, here) = use_root(props);
+    // The not-found page as prerendered (`embed/404.html`) stands for every
+    // path it is served at: only the app, at the real path, knows what is
+    // missing, and tells the embedding page.
+    let served = here.path != Route::EmbedNotFound.to_path();
+    let route = here.route();
+    html! {
+        <ContextProvider<Env> context={env}>
+            <ContextProvider<Rc<Here>> context={here}>
+                <div class={classes!(crate::style::ROOT_CLASS, "embed-root")}>{ switch(route, served) }</div>
+            </ContextProvider<Rc<Here>>>
+        </ContextProvider<Env>>
+    }
+}
+
+/// The view of `route`; our site's pages are no embed views. `served`: at
+/// the path the visitor asked for (see `EmbedApp`).
+fn switch(route: Route, served: bool) -> Html {
+    match route {
+        Route::EmbedArticles => html! { <EmbedArticles /> },
+        Route::EmbedTag { tag } => html! { <EmbedArticles tag={Some(tag)} /> },
+        Route::EmbedArticle { slug } => embed_article(slug),
+        Route::EmbedContact => html! { <EmbedContact /> },
+        Route::EmbedNotFound
+        | Route::Home
+        | Route::Articles
+        | Route::Article { .. }
+        | Route::Services
+        | Route::Contact
+        | Route::NotFound => {
+            let error = served.then(|| AttrValue::from("there is no embed view at this address"));
+            html! { <Frame label="Keel" {error}><p class="embed-empty">{ "This is not available." }</p></Frame> }
+        }
+    }
+}
 
 /// Where our own pages are, seen from the widget: in our iframe, the site's
 /// base path (our origin); inline, our site's absolute URL (the partner's
@@ -260,5 +308,15 @@ pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
         basename: None,
         inline_site: Some(AttrValue::from(site.to_string())),
     };
-    yew::Renderer::<crate::app::App>::with_root_and_props(root, props).render();
+    yew::Renderer::<EmbedApp>::with_root_and_props(root, props).render();
+}
+
+/// Start the embed view of this page, in our iframe on a partner's page.
+/// Loaded by the loader instead (inline), the wasm waits for it to `mount`.
+#[cfg(feature = "csr")]
+pub fn start() {
+    if crate::dom::loaded_by_embed() {
+        return;
+    }
+    crate::boot::<EmbedApp>(true);
 }

@@ -33,14 +33,20 @@ pub mod theme;
 
 pub use app::{App, AppProps};
 
-/// Start the app in the browser, into `#app` (or `<body>` without one).
-/// Documents embedded by a prerendered page are put in the cache first.
+/// Start our site's app in the browser, into `#app` (or `<body>` without
+/// one). The embed views start with `embed::start`, from a wasm of their own.
 #[cfg(feature = "csr")]
 pub fn start() {
-    // On a partner's page the loader mounts each widget itself (`embed::mount`).
-    if dom::loaded_by_embed() {
-        return;
-    }
+    boot::<App>(false);
+}
+
+/// Start the root `R` on the page: documents embedded by a prerendered page
+/// go into the cache first. `embedded`: an embed view, in our iframe on a
+/// partner's page, on an in-memory history, so that nothing in the widget
+/// adds an entry to the partner's page history. Else our own pages: the
+/// address bar, with scroll memory for back/forward.
+#[cfg(feature = "csr")]
+pub(crate) fn boot<R: yew::BaseComponent<Properties = AppProps>>(embedded: bool) {
     let doc = web_sys::window().and_then(|w| w.document());
     // Where this deploy put the site and its API (`cargo xtask build
     // --base-path`, `--api-origin`), as the prerendered page says.
@@ -74,29 +80,25 @@ pub fn start() {
     let basename = (!base.is_empty()).then(|| yew::AttrValue::from(base.clone()));
     let root = doc.as_ref().and_then(|d| d.get_element_by_id("app"));
     let rendered_for = root.as_ref().and_then(|r| r.get_attribute("data-rendered"));
-    // An embed view, in our iframe on a partner's page: an in-memory history,
-    // so nothing in the widget adds an entry to the partner's page history.
-    // Our own pages: the address bar, with scroll memory for back/forward.
-    let embedded = root.is_some() && here.starts_with("/embed/");
     if !embedded {
         dom::install_scroll_memory();
     }
     let props = AppProps { cache, url: embedded.then(|| here.clone().into()), basename, inline_site: None };
     let Some(root) = root else {
-        yew::Renderer::<App>::with_props(props).render();
+        yew::Renderer::<R>::with_props(props).render();
         return;
     };
     // A prerendered page says which URL it was rendered for. The same URL:
-    // adopt its DOM (hydrate). Another (a query string, a 404 shell served for
-    // a new path): render afresh.
+    // adopt its DOM (hydrate). Another (a query string, a 404 page served
+    // for a new path): render afresh.
     #[cfg(feature = "hydration")]
     if rendered_for.as_deref() == Some(here.as_str()) && !damaged {
-        yew::Renderer::<App>::with_root_and_props(root, props).hydrate();
+        yew::Renderer::<R>::with_root_and_props(root, props).hydrate();
         return refocus();
     }
     let _ = (rendered_for, here, damaged);
     clear(&root);
-    yew::Renderer::<App>::with_root_and_props(root, props).render();
+    yew::Renderer::<R>::with_root_and_props(root, props).render();
     refocus();
 }
 

@@ -41,6 +41,10 @@ pub enum Route {
     EmbedTag { tag: String },
     /// `/embed/contact`
     EmbedContact,
+    /// `/embed/404`, and every path under `/embed/` the table does not know:
+    /// the embed views' own not-found page (`embed/404.html`), for a
+    /// partner's page that names an article no longer there.
+    EmbedNotFound,
 }
 
 /// What the compiled site holds that decides which pages exist, read from the
@@ -76,7 +80,7 @@ pub fn with_site_name(site: Option<&Site>, title: &str) -> String {
 
 impl Route {
     /// One route of each kind, in the table's order (fields are stand-ins).
-    const KINDS: [Route; 10] = [
+    const KINDS: [Route; 11] = [
         Route::Home,
         Route::Articles,
         Route::Article { slug: String::new() },
@@ -87,11 +91,13 @@ impl Route {
         Route::EmbedArticle { slug: String::new() },
         Route::EmbedTag { tag: String::new() },
         Route::EmbedContact,
+        Route::EmbedNotFound,
     ];
 
     /// The route of a path (without the site's base path, query or
     /// fragment); a trailing slash or `index.html` is ignored (static hosts
-    /// serve a folder's page at both), and an unknown path is `NotFound`.
+    /// serve a folder's page at both), and an unknown path is `NotFound`
+    /// (`EmbedNotFound` under `/embed/`).
     /// Parameters are percent-decoded.
     pub fn recognize(path: &str) -> Route {
         let path = path.strip_suffix("index.html").filter(|p| p.ends_with('/')).unwrap_or(path);
@@ -110,7 +116,7 @@ impl Route {
             ["embed", "contact"] => Some(Route::EmbedContact),
             _ => None,
         };
-        route.unwrap_or(Route::NotFound)
+        route.unwrap_or(if segments.first() == Some(&"embed") { Route::EmbedNotFound } else { Route::NotFound })
     }
 
     /// The route's path (parameters percent-encoded).
@@ -127,13 +133,14 @@ impl Route {
             Route::EmbedArticle { slug } => format!("/embed/articles/{}", encode(slug)),
             Route::EmbedTag { tag } => format!("/embed/tags/{}", encode(tag)),
             Route::EmbedContact => "/embed/contact".into(),
+            Route::EmbedNotFound => "/embed/404".into(),
         }
     }
 
     /// An embed view, shown in a partner's page: no header, footer, theme
     /// choice or document title of ours.
     pub fn is_embed(&self) -> bool {
-        matches!(self, Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact)
+        matches!(self, Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact | Route::EmbedNotFound)
     }
 
     /// Every page the site has: each route kind gives its pages, given what
@@ -146,7 +153,7 @@ impl Route {
     fn pages_of_kind(self, site: &Inventory) -> Vec<Route> {
         match self {
             Route::Home | Route::Articles | Route::Services | Route::Contact | Route::NotFound => vec![self],
-            Route::EmbedArticles | Route::EmbedContact => vec![self],
+            Route::EmbedArticles | Route::EmbedContact | Route::EmbedNotFound => vec![self],
             Route::Article { .. } => site.articles.iter().map(|slug| Route::Article { slug: slug.clone() }).collect(),
             Route::EmbedArticle { .. } => site.articles.iter().map(|slug| Route::EmbedArticle { slug: slug.clone() }).collect(),
             Route::EmbedTag { .. } => site.tags.iter().map(|tag| Route::EmbedTag { tag: tag.clone() }).collect(),
@@ -155,10 +162,13 @@ impl Route {
 
     /// The file under `dist/` that holds the page: `index.html` in the folder
     /// of its path (so `/a`, `/a/` and a static host all find it), and the
-    /// not-found page at `404.html`, where static hosts look for it.
+    /// not-found pages at `404.html` (where static hosts look for it) and
+    /// `embed/404.html`.
     pub fn file(&self) -> String {
-        if self == &Route::NotFound {
-            return "404.html".into();
+        match self {
+            Route::NotFound => return "404.html".into(),
+            Route::EmbedNotFound => return "embed/404.html".into(),
+            _ => {}
         }
         match self.to_path().trim_matches('/') {
             "" => "index.html".into(),
@@ -172,7 +182,7 @@ impl Route {
             Route::Article { slug } | Route::EmbedArticle { slug } => Some(keel_model::paths::article(slug)),
             Route::Articles | Route::EmbedArticles => Some(keel_model::paths::articles_page(1)),
             Route::EmbedTag { tag } => Some(keel_model::paths::tag_page(tag, 1)),
-            Route::Home | Route::Services | Route::Contact | Route::NotFound | Route::EmbedContact => None,
+            Route::Home | Route::Services | Route::Contact | Route::NotFound | Route::EmbedContact | Route::EmbedNotFound => None,
         }
     }
 
@@ -182,7 +192,7 @@ impl Route {
         match self {
             Route::Home | Route::Articles | Route::Article { .. } | Route::Services | Route::Contact => true,
             Route::NotFound => false,
-            Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact => false,
+            Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact | Route::EmbedNotFound => false,
         }
     }
 
@@ -212,7 +222,7 @@ impl Route {
                 title: with_name(site.map(|s| s.contact.heading.as_str()).unwrap_or("Contact")),
                 description: site.map(|s| s.contact.lead.clone()).unwrap_or_default(),
             },
-            Route::NotFound => Meta { title: with_name("Page not found"), description: site_desc },
+            Route::NotFound | Route::EmbedNotFound => Meta { title: with_name("Page not found"), description: site_desc },
             Route::EmbedArticles | Route::EmbedTag { .. } => Meta { title: with_name("Latest articles"), description: site_desc },
             Route::EmbedArticle { .. } => match article {
                 Some(a) => Meta { title: with_name(&a.meta.title), description: a.meta.summary.clone() },
@@ -241,8 +251,12 @@ mod tests {
         assert_eq!(Route::recognize("/embed/tags/c%2B%2B"), Route::EmbedTag { tag: "c++".into() });
         assert_eq!(Route::Article { slug: "a-b".into() }.to_path(), "/articles/a-b");
         assert_eq!(Route::EmbedTag { tag: "c++ & go".into() }.to_path(), "/embed/tags/c%2B%2B%20%26%20go");
-        for unknown in ["/nope", "/articles/a/b", "/articles//", "/xindex.html", "/embed", "/embed/tags/", "/articles/%FF", ""] {
+        for unknown in ["/nope", "/articles/a/b", "/articles//", "/xindex.html", "/embeds/articles", "/articles/%FF", ""] {
             assert_eq!(Route::recognize(unknown), Route::NotFound, "{unknown}");
+        }
+        // Under /embed/, the embed views' own (a partner's page shows it).
+        for unknown in ["/embed", "/embed/", "/embed/tags/", "/embed/articles/a/b", "/embed/articles/%FF", "/embed/nope"] {
+            assert_eq!(Route::recognize(unknown), Route::EmbedNotFound, "{unknown}");
         }
     }
 
@@ -288,6 +302,7 @@ mod tests {
             ("/embed/articles/rest", "embed/articles/rest/index.html"),
             ("/embed/tags/rest", "embed/tags/rest/index.html"),
             ("/embed/contact", "embed/contact/index.html"),
+            ("/embed/404", "embed/404.html"),
         ];
         assert_eq!(pages, want.map(|(u, f)| (u.to_string(), f.to_string())));
     }

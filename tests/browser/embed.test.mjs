@@ -150,6 +150,11 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     assert.deepEqual(added, ['Keel']);
     assert.deepEqual(await page.evaluate(() => Object.keys(window.Keel).sort()), ['embedding', 'scan', 'version']);
 
+    // A partner's visitor downloads the embed views' own wasm (in our
+    // iframes and inline alike), never our site's.
+    const wasm = [...new Set(seen.requests.filter((u) => u.endsWith('.wasm')).map((u) => new URL(u).pathname))];
+    assert.ok(wasm.length == 1 && /^\/keel-embed-[0-9a-f]{12,16}_bg\.wasm$/.test(wasm[0]), `wasm fetched: ${wasm.join(', ')}`);
+
     // No errors and no CSP violation anywhere (the partner's CSP is strict,
     // and it is exactly the documented one).
     assert.deepEqual(seen.errors, []);

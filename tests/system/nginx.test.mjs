@@ -110,8 +110,8 @@ test('every page answers 200 at each of its URLs, revalidated, with a CSP allowi
 });
 
 test('hashed assets are immutable; every other file is served as the server serves it', async () => {
-  const hashed = files().filter((f) => /keel-[0-9a-f]{12,16}(_bg)?\.(js|wasm)$/.test(f));
-  assert.equal(hashed.length, 2, `trunk's js and wasm: ${hashed}`);
+  const hashed = files().filter((f) => /keel-(embed-)?[0-9a-f]{12,16}(_bg)?\.(js|wasm)$/.test(f));
+  assert.equal(hashed.length, 4, `trunk's js and wasm, our site's and the embed views': ${hashed}`);
   for (const f of hashed) {
     const res = await sameAsServer(f);
     assert.equal(res.status, 200, f);
@@ -153,6 +153,16 @@ test('an unknown page is the 404 page with status 404, its CSP and the security 
     assert.equal(res.status, 404, path);
     assert.equal(res.body.toString(), page, `${path}: the 404 page`);
     assert.equal(res.headers['cache-control'], 'no-cache', path);
+  }
+  // Under /embed/, the embed views' own, which partners may frame.
+  const embedPage = readFileSync(join(DIST, 'embed/404.html'), 'utf8');
+  const ancestors = (res) => res.headers['content-security-policy'].split(';').map((d) => d.trim()).find((d) => d.startsWith('frame-ancestors'));
+  const framed = ancestors(await get(nginx.url, '/embed/contact/'));
+  for (const path of ['/embed/articles/no-such-slug', '/embed/nope/']) {
+    const res = await sameAsServer(path);
+    assert.equal(res.status, 404, path);
+    assert.equal(res.body.toString(), embedPage, `${path}: the embed views' 404 page`);
+    assert.equal(ancestors(res), framed, `${path}: framed as the embed pages are`);
   }
   // The host configuration is not published.
   for (const path of ['/_headers', '/nginx.conf']) {

@@ -253,18 +253,70 @@ pub fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// Trunk's output for the SPA's current sources: reused when nothing trunk
-/// reads has changed (its wasm compile and wasm-opt take minutes), built
-/// otherwise. Returns the folder and whether trunk ran.
+/// The SPA's two wasm bundles, each built by trunk from its own shell: our
+/// site's, and the embed views' (so that neither downloads the other's views).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bundle {
+    Site,
+    Embed,
+}
+
+impl Bundle {
+    pub const ALL: [Bundle; 2] = [Bundle::Site, Bundle::Embed];
+
+    /// The cargo binary (Cargo.toml), which names trunk's hashed files:
+    /// `{bin}-{hash}.js` and `{bin}-{hash}_bg.wasm`.
+    pub fn bin(self) -> &'static str {
+        match self {
+            Bundle::Site => "keel",
+            Bundle::Embed => "keel-embed",
+        }
+    }
+
+    /// The shell trunk builds it from (in the repository's root), and where
+    /// the built shell is kept in the SPA's folder, for the prerenderer: not
+    /// a file of the site (every page is prerendered into it).
+    fn shell(self) -> (&'static str, &'static str) {
+        match self {
+            Bundle::Site => ("index.html", "index.html"),
+            Bundle::Embed => ("embed.html", "embed-shell.html"),
+        }
+    }
+
+    /// The bundle's JS glue and wasm, as trunk named them in `dir` (the
+    /// SPA's folder, or a built `dist/`).
+    pub fn files(self, dir: &Path) -> anyhow::Result<[String; 2]> {
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        // The hash has no '-', so `keel-…` never matches `keel-embed-…`.
+        let prefix = format!("{}-", self.bin());
+        let find = |suffix: &str| -> anyhow::Result<String> {
+            names
+                .iter()
+                .find(|n| n.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(suffix)).is_some_and(|hash| !hash.contains('-')))
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("{} has no {prefix}*{suffix} (trunk's output)", dir.display()))
+        };
+        Ok([find(".js")?, find("_bg.wasm")?])
+    }
+}
+
+/// Trunk's output for the SPA's current sources, both bundles: reused when
+/// nothing trunk reads has changed (its wasm compile and wasm-opt take
+/// minutes), built otherwise. Returns the folder and whether trunk ran.
 pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let root = &layout.root;
-    let mut inputs: Vec<PathBuf> =
-        ["index.html", "Trunk.toml", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"].iter().map(|f| root.join(f)).collect();
+    let mut inputs: Vec<PathBuf> = ["index.html", "embed.html", "Trunk.toml", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"]
+        .iter()
+        .map(|f| root.join(f))
+        .collect();
     for dir in ["src", "assets", "crates/model"] {
         inputs.extend(walk(&root.join(dir))?);
     }
     let toolchain = [crate::setup::WASM_TOOLCHAIN, crate::WASM_BUILD_STD, crate::WASM_RUSTFLAGS].join(" ");
-    let mut parts: Vec<Vec<u8>> = vec![b"spa-v1".to_vec(), toolchain.into_bytes()];
+    let mut parts: Vec<Vec<u8>> = vec![b"spa-v2".to_vec(), toolchain.into_bytes()];
     for path in &inputs {
         parts.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes().to_vec());
         parts.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
@@ -278,6 +330,17 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let _ = std::fs::remove_dir_all(&partial);
     sh(Command::new("cargo").args(["fetch", "--quiet"]).current_dir(root))?;
     sh(crate::trunk(root).args(["build", "--release", "--dist"]).arg(&partial))?;
+    // Trunk empties its dist folder first, and always writes `index.html`:
+    // the embed views' bundle is built beside it, then moved in.
+    let (source, kept) = Bundle::Embed.shell();
+    let embed = layout.spa.join("partial-embed");
+    let _ = std::fs::remove_dir_all(&embed);
+    sh(crate::trunk(root).args(["build", source, "--release", "--dist"]).arg(&embed))?;
+    std::fs::rename(embed.join("index.html"), partial.join(kept))?;
+    for name in Bundle::Embed.files(&embed)? {
+        std::fs::rename(embed.join(&name), partial.join(&name))?;
+    }
+    std::fs::remove_dir_all(&embed)?;
     let _ = std::fs::remove_file(partial.join(".trunk-lock"));
     // Keep only this build's output.
     for old in std::fs::read_dir(&layout.spa)? {
@@ -339,10 +402,10 @@ impl keel_content::ArticleCache for ArticleStore<'_> {
 
 /// The partner embed's scripts (`embed/`, see docs/embedding.md), for
 /// `dist/embed/`, and the stylesheet the inline mode adopts: the loader
-/// learns the app's hashed file names here, and loses its comments (it is
-/// downloaded by every partner page).
+/// learns the embed bundle's hashed file names here, and loses its comments
+/// (it is downloaded by every partner page).
 fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let [glue, wasm] = app_files(spa)?.map(|n| format!("{}/{n}", deploy.base));
+    let [glue, wasm] = Bundle::Embed.files(spa)?.map(|n| format!("{}/{n}", deploy.base));
     let css = keel_prerender::stylesheet()?;
     let css_file = format!("embed/keel-{}.css", &cache::key(&[css.as_bytes()])[..16]);
     let css_url = format!("{}/{css_file}", deploy.base);
@@ -364,38 +427,23 @@ fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyh
     Ok(out)
 }
 
-/// The names of the app's JS glue and wasm in trunk's output.
-fn app_files(spa: &Path) -> anyhow::Result<[String; 2]> {
-    let names: Vec<String> = walk(spa)?
-        .iter()
-        .filter(|p| p.parent() == Some(spa))
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    let find = |pred: &dyn Fn(&str) -> bool, what: &str| -> anyhow::Result<String> {
-        names.iter().find(|n| pred(n)).cloned().ok_or_else(|| anyhow::anyhow!("trunk's output has no {what}"))
-    };
-    Ok([
-        find(&|n| n.starts_with("keel-") && n.ends_with(".js"), "JS glue (keel-*.js)")?,
-        find(&|n| n.starts_with("keel-") && n.ends_with("_bg.wasm"), "wasm (keel-*_bg.wasm)")?,
-    ])
-}
-
-/// Trunk's shell for a site under `base`: its loader fetches the app from
-/// there. (Trunk's own `--public-url` would do it too, at the price of a
-/// second wasm build per base path; the bytes are the same.)
-fn shell_for(shell: String, spa: &Path, base: &str) -> anyhow::Result<String> {
+/// `bundle`'s shell, as trunk built it, for a site under `base`: its loader
+/// fetches the app from there. (Trunk's own `--public-url` would do it too,
+/// at the price of a second wasm build per base path; the bytes are the same.)
+fn shell_for(spa: &Path, bundle: Bundle, base: &str) -> anyhow::Result<String> {
+    let file = spa.join(bundle.shell().1);
+    let mut shell = std::fs::read_to_string(&file).with_context(|| format!("reading trunk's {}", file.display()))?;
     if base.is_empty() {
         return Ok(shell);
     }
-    let mut shell = shell;
-    for name in app_files(spa)? {
+    for name in bundle.files(spa)? {
         let before = shell.clone();
         // Quoted as the minifier left it: "…", '…' or `…`.
         for q in ['"', '\'', '`'] {
             shell = shell.replace(&format!("{q}/{name}{q}"), &format!("{q}{base}/{name}{q}"));
         }
         if shell == before {
-            bail!("trunk's index.html does not load /{name} in quotes: cannot move it under {base}");
+            bail!("trunk's {} does not load /{name} in quotes: cannot move it under {base}", file.display());
         }
     }
     Ok(shell)
@@ -411,19 +459,19 @@ fn emit_all(
     exe_stamp: &str,
 ) -> anyhow::Result<Stats> {
     let stats = Stats::default();
-    let shell = std::fs::read_to_string(spa.join("index.html")).context("reading trunk's index.html")?;
-    let shell = shell_for(shell, spa, &deploy.base)?;
+    let shells = keel_prerender::Shells { site: shell_for(spa, Bundle::Site, &deploy.base)?, embed: shell_for(spa, Bundle::Embed, &deploy.base)? };
     // Pages depend on the SPA's code as well as their data: that code is
     // compiled into this program, so its identity is part of each page's key.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>, Option<String>)>(32);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let renderer = scope.spawn(|| -> anyhow::Result<()> {
             let tx = tx; // moved in: the writers stop when this thread is done
-            let renderer = keel_prerender::Renderer::new(&shell, api)?.with_deploy(deploy.clone());
+            let renderer = keel_prerender::Renderer::new(&shells, api)?.with_deploy(deploy.clone());
             let deployed = format!("{}\n{}", deploy.base, deploy.api.as_deref().unwrap_or_default());
             let specs = renderer.pages();
             let mut ps = PageStats { total: specs.len(), ..Default::default() };
             for spec in specs {
+                let shell = shells.of(&spec.route);
                 let mut parts: Vec<&[u8]> = vec![b"page-v1", exe_stamp.as_bytes(), deployed.as_bytes(), shell.as_bytes(), spec.url.as_bytes(), spec.file.as_bytes()];
                 for d in &spec.docs {
                     parts.push(d.as_bytes());
@@ -456,10 +504,11 @@ fn emit_all(
         // trunk's index.html is only the shell the pages are rendered into:
         // the prerendered home page takes its place. Writing it as well would
         // race the home page (linked from the cache on another thread) for
-        // the same file, and sometimes win.
+        // the same file, and sometimes win. The embed shell is no page at all.
+        let shells = Bundle::ALL.map(|b| Path::new(b.shell().1));
         let spa_files = walk(spa)?
             .into_iter()
-            .filter(|p| p.strip_prefix(spa).ok() != Some(Path::new("index.html")))
+            .filter(|p| p.strip_prefix(spa).is_ok_and(|rel| !shells.contains(&rel)))
             .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
                 let rel = p.strip_prefix(spa).expect("walk stays inside").to_string_lossy().into_owned();
                 Ok((rel, Cow::Owned(std::fs::read(&p)?), None))
@@ -651,6 +700,23 @@ mod tests {
         }
         std::fs::write(root.join("dist/index.html"), "previous build").unwrap();
         root
+    }
+
+    #[test]
+    fn each_bundle_finds_its_own_files_only() {
+        let dir = std::env::temp_dir().join(format!("keel-bundles-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["keel-embed-0123456789abcdef.js", "keel-embed-0123456789abcdef_bg.wasm", "keel-bare-0011.js"] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let err = Bundle::Site.files(&dir).unwrap_err().to_string();
+        assert!(err.contains("keel-*.js"), "the embed views' files are not our site's: {err}");
+        for name in ["keel-fedcba9876543210.js", "keel-fedcba9876543210_bg.wasm"] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        assert_eq!(Bundle::Site.files(&dir).unwrap(), ["keel-fedcba9876543210.js", "keel-fedcba9876543210_bg.wasm"]);
+        assert_eq!(Bundle::Embed.files(&dir).unwrap(), ["keel-embed-0123456789abcdef.js", "keel-embed-0123456789abcdef_bg.wasm"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

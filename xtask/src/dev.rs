@@ -255,7 +255,7 @@ impl Drop for Workspace {
 enum Change {
     /// An article or site.toml: compile it, render the pages it touches.
     Content,
-    /// assets/, index.html, Trunk.toml: trunk, then the pages (the shell may differ).
+    /// assets/, index.html, embed.html, Trunk.toml: trunk, then the pages (the shells may differ).
     Spa,
     /// The SPA's code: this program, trunk, then a restart in place.
     Code,
@@ -274,7 +274,7 @@ fn classify(root: &Path, content: &Path, path: &Path) -> Option<Change> {
     if path.starts_with(root.join("src")) || path.starts_with(root.join("crates/model")) {
         return Some(Change::Code);
     }
-    if path.starts_with(root.join("assets")) || path == root.join("index.html") || path == root.join("Trunk.toml") {
+    if path.starts_with(root.join("assets")) || ["index.html", "embed.html", "Trunk.toml"].iter().any(|f| path == root.join(f)) {
         return Some(Change::Spa);
     }
     None
@@ -307,7 +307,7 @@ fn watch_sources(ctx: &Builder, tx: mpsc::Sender<Change>) -> anyhow::Result<Debo
     for dir in ["src", "assets", "crates/model"] {
         debouncer.watch(ctx.root.join(dir), RecursiveMode::Recursive)?;
     }
-    for file in ["index.html", "Trunk.toml"] {
+    for file in ["index.html", "embed.html", "Trunk.toml"] {
         debouncer.watch(ctx.root.join(file), RecursiveMode::NonRecursive)?;
     }
     Ok(debouncer)
@@ -729,6 +729,7 @@ mod tests {
         assert_eq!(kind("/k/crates/model/src/doc.rs"), Some(Change::Code));
         assert_eq!(kind("/k/assets/logo.svg"), Some(Change::Spa));
         assert_eq!(kind("/k/index.html"), Some(Change::Spa));
+        assert_eq!(kind("/k/embed.html"), Some(Change::Spa));
         assert_eq!(kind("/k/tests/x.mjs"), None);
         assert_eq!(kind("/tmp/c/articles/.a.md.swp"), None);
         assert_eq!(kind("/tmp/c/articles/a.md~"), None);

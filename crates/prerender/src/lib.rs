@@ -7,13 +7,18 @@
 //! and the API documents it was rendered from, as inert JSON, so the browser
 //! hydrates the same tree without fetching.
 //!
-//! Architecture invariant: no IO. The caller hands in the shell and the API
+//! Our site's pages and the embed views' are rendered by their own roots
+//! (`keel::App`, `keel::embed::EmbedApp`) into their own shells, each of
+//! which loads its own wasm.
+//!
+//! Architecture invariant: no IO. The caller hands in the shells and the API
 //! documents and writes what comes back.
 
 use std::collections::BTreeMap;
 
 use keel::api::ApiCache;
 use keel::route::{Inventory, Route};
+use keel::embed::EmbedApp;
 use keel::{App, AppProps};
 use keel_model::{Article, Site, paths};
 
@@ -41,10 +46,24 @@ pub fn stylesheet() -> anyhow::Result<String> {
     keel::style::stylesheet().map_err(|e| anyhow::anyhow!("stylesheet: {e}"))
 }
 
+/// Trunk's shells, which the pages are rendered into: our site's and the
+/// embed views', each loading its own wasm.
+pub struct Shells {
+    pub site: String,
+    pub embed: String,
+}
+
+impl Shells {
+    /// The shell `route`'s page is rendered into.
+    pub fn of(&self, route: &Route) -> &str {
+        if route.is_embed() { &self.embed } else { &self.site }
+    }
+}
+
 /// Renders pages of one site. Holds a single-threaded runtime (Yew's server
 /// renderer is not `Send`), so it stays on the thread that made it.
 pub struct Renderer<'a> {
-    shell: &'a str,
+    shells: &'a Shells,
     api: &'a BTreeMap<String, Vec<u8>>,
     site: Site,
     css: String,
@@ -67,11 +86,11 @@ pub struct Deploy {
 
 impl<'a> Renderer<'a> {
     /// `api` maps document paths (`/api/v1/...`) to their JSON.
-    pub fn new(shell: &'a str, api: &'a BTreeMap<String, Vec<u8>>) -> anyhow::Result<Self> {
+    pub fn new(shells: &'a Shells, api: &'a BTreeMap<String, Vec<u8>>) -> anyhow::Result<Self> {
         let site: Site = serde_json::from_slice(doc(api, &paths::site())?)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let css = stylesheet()?;
-        Ok(Renderer { shell, api, site, css, runtime, deploy: Deploy::default() })
+        Ok(Renderer { shells, api, site, css, runtime, deploy: Deploy::default() })
     }
 
     /// Render for this deploy (see `Deploy`).
@@ -116,7 +135,10 @@ impl<'a> Renderer<'a> {
         };
         let basename = (!self.deploy.base.is_empty()).then(|| self.deploy.base.clone().into());
         let props = AppProps { cache, url: Some(spec.url.clone().into()), basename, inline_site: None };
-        let body = self.runtime.block_on(yew::LocalServerRenderer::<App>::with_props(props).render());
+        let body = match spec.route.is_embed() {
+            true => self.runtime.block_on(yew::LocalServerRenderer::<EmbedApp>::with_props(props).render()),
+            false => self.runtime.block_on(yew::LocalServerRenderer::<App>::with_props(props).render()),
+        };
         let mut head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
         if !self.deploy.base.is_empty() {
             head.push_str(&format!("<meta name=\"keel-base\" content=\"{}\">", attr(&self.deploy.base)));
@@ -124,7 +146,7 @@ impl<'a> Renderer<'a> {
         if let Some(api) = &self.deploy.api {
             head.push_str(&format!("<meta name=\"keel-api\" content=\"{}\">", attr(api)));
         }
-        let html = fill_shell(self.shell, &head, &spec.url, &body, &data)?;
+        let html = fill_shell(self.shells.of(&spec.route), &head, &spec.url, &body, &data)?;
         // The shell's own links to our files (icon, feed), under the base path
         // too; the build has already moved trunk's loader there.
         // (Minified, the shell's attributes may have no quotes.)
@@ -144,8 +166,8 @@ fn doc<'b>(api: &'b BTreeMap<String, Vec<u8>>, path: &str) -> anyhow::Result<&'b
 }
 
 /// Render every page. `api` maps document paths (`/api/v1/...`) to their JSON.
-pub fn render_site(shell: &str, api: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<Vec<Page>> {
-    let renderer = Renderer::new(shell, api)?;
+pub fn render_site(shells: &Shells, api: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<Vec<Page>> {
+    let renderer = Renderer::new(shells, api)?;
     renderer.pages().iter().map(|spec| Ok(Page { file: spec.file.clone(), html: renderer.render(spec)? })).collect()
 }
 
@@ -282,14 +304,18 @@ mod tests {
         assert_eq!(back["t"], "</script><script>alert(1)</script><!--");
     }
 
-    const SHELL: &str = "<!doctype html><html><head><title>Shell</title></head><body><div id=app></div></body></html>";
+    fn shells() -> Shells {
+        let shell = |bin: &str| format!("<!doctype html><html><head><title>Shell</title><script type=module src=/{bin}.js></script></head><body><div id=app></div></body></html>");
+        Shells { site: shell("keel"), embed: shell("keel-embed") }
+    }
 
     #[test]
     fn a_deploy_under_a_path_with_its_api_elsewhere_says_so_in_every_link() {
         let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
         let shell = "<!doctype html><html><head><link rel=\"icon\" href=\"/assets/favicon.svg\"><link rel=\"alternate\" href=\"/feed.xml\"></head><body><div id=app></div></body></html>";
+        let shells = Shells { site: shell.into(), embed: shell.into() };
         let deploy = Deploy { base: "/keel".into(), api: Some("https://api.keel.example".into()) };
-        let renderer = Renderer::new(shell, &out.files).unwrap().with_deploy(deploy);
+        let renderer = Renderer::new(&shells, &out.files).unwrap().with_deploy(deploy);
         let pages = renderer.pages();
         let contact = renderer.render(pages.iter().find(|p| p.url == "/contact").unwrap()).unwrap();
         assert!(contact.contains(r#"<meta name="keel-base" content="/keel">"#), "{contact}");
@@ -307,14 +333,15 @@ mod tests {
     #[test]
     fn the_route_tables_pages_are_rendered_with_their_own_head() {
         let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
-        let renderer = Renderer::new(SHELL, &out.files).unwrap();
+        let shells = shells();
+        let renderer = Renderer::new(&shells, &out.files).unwrap();
         let pages = renderer.pages();
         let files: Vec<_> = pages.iter().map(|p| p.file.as_str()).collect();
         // Five fixed pages and one per article; the embed views: the list, the
-        // form, one per article and one per tag.
+        // form, the not-found page, one per article and one per tag.
         let tags = out.files.keys().filter(|k| paths::tag_of_first_page(k).is_some()).count();
         assert!(tags > 0);
-        assert_eq!(files.len(), 5 + out.articles.len() + 2 + out.articles.len() + tags, "{files:?}");
+        assert_eq!(files.len(), 5 + out.articles.len() + 3 + out.articles.len() + tags, "{files:?}");
         for (file, url) in [("index.html", "/"), ("articles/index.html", "/articles"), ("404.html", "/404")] {
             assert!(pages.iter().any(|p| p.file == file && p.url == url), "{file}: {files:?}");
         }
@@ -333,6 +360,28 @@ mod tests {
 
         let html = renderer.render(pages.iter().find(|p| p.file == "404.html").unwrap()).unwrap();
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">") && !html.contains("rel=\"canonical\""), "{html}");
+    }
+
+    #[test]
+    fn embed_views_are_rendered_by_their_own_root_into_their_own_shell() {
+        let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
+        let shells = shells();
+        let renderer = Renderer::new(&shells, &out.files).unwrap();
+        let pages = renderer.pages();
+        let render = |file: &str| renderer.render(pages.iter().find(|p| p.file == file).unwrap_or_else(|| panic!("no {file}"))).unwrap();
+        for file in ["embed/articles/index.html", "embed/contact/index.html", "embed/404.html"] {
+            let html = render(file);
+            assert!(html.contains("src=/keel-embed.js") && !html.contains("src=/keel.js"), "{file} loads the embed views' wasm: {html}");
+            assert!(html.contains("embed-root") && !html.contains("<header class=\"site-header\""), "{file}: no chrome of ours: {html}");
+        }
+        let missing = render("embed/404.html");
+        // It stands for every missing path: only the app, at the real one, knows what is missing.
+        assert!(missing.contains("This is not available.") && !missing.contains("data-keel-error="), "{missing}");
+        for file in ["index.html", "contact/index.html", "404.html"] {
+            let html = render(file);
+            assert!(html.contains("src=/keel.js") && !html.contains("keel-embed"), "{file} loads our site's wasm: {html}");
+            assert!(html.contains("<header class=\"site-header\""), "{file}: in our chrome");
+        }
     }
 
     #[test]

@@ -36,8 +36,9 @@ fn site() -> SiteFiles {
         "/404.html",
         "/articles/a/index.html",
         "/embed/contact/index.html",
+        "/embed/404.html",
     ] {
-        map.insert(page.into(), PAGE.into());
+        map.insert(page.into(), PAGE.replace("boot()", page).into());
     }
     map.insert("/api/v1/site.json".into(), b"{\"name\":\"Keel\"}".to_vec());
     map.insert(
@@ -582,6 +583,16 @@ async fn partner_pages_may_load_the_public_assets_and_frame_only_the_embed_pages
             "pages keep their headers"
         );
         assert_eq!(a.header("access-control-allow-origin"), None);
+    }
+    // A page no longer there, under /embed/ (a partner's page naming an
+    // article since removed): the embed views' own not-found page, which the
+    // partner may frame. Elsewhere, our site's.
+    for (path, page) in [("/embed/articles/gone", "/embed/404.html"), ("/embed/nope/", "/embed/404.html"), ("/articles/gone", "/404.html")] {
+        let a = send(s.get(path, None)).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(a.body.contains(&format!("<script type=module>{page}</script>")), "{path}: {}", a.body);
+        let ancestors = if page == "/404.html" { "frame-ancestors 'self'".to_string() } else { format!("frame-ancestors 'self' {PARTNER} {OTHER_PARTNER}") };
+        assert_eq!(frame_ancestors(&a), ancestors, "{path}");
     }
     for path in ["/", "/articles/a/", "/contact"] {
         let a = send(s.get(path, None)).await;

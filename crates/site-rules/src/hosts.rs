@@ -198,9 +198,12 @@ pub const CLOUDFLARE_MAX_RULES: usize = 100;
 /// nginx directives for the `server` block that serves `dist/` (its `root`):
 /// content types, gzip siblings, the cache policy of every file, each page's
 /// CSP (embed pages framed by `partners`), the security headers, CORS for
-/// partner pages on `/api/` and the public assets, the 404 page, and JSON
-/// 404s under `/api/`. nginx drops a level's `add_header`s where a location
+/// partner pages on `/api/` and the public assets, the 404 pages (the embed
+/// views' own under `/embed/`), and JSON 404s under `/api/`. nginx drops a level's `add_header`s where a location
 /// sets its own, so every location repeats the full set.
+/// The embed views' not-found page, for what is missing under `/embed/`.
+const EMBED_NOT_FOUND: &str = "/embed/404.html";
+
 pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     let files = sorted(files);
     let mut out = String::from(
@@ -259,6 +262,15 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
         "location / {{\n    try_files $uri =404;\n{}}}\n",
         headers(CachePolicy::Revalidate, None)
     );
+    // Under /embed/, a missing page is the embed views' own not-found page
+    // (`location = /embed/404.html` below gives it its headers).
+    if files.iter().any(|f| f.path == EMBED_NOT_FOUND) {
+        let _ = write!(
+            out,
+            "location /embed/ {{\n    try_files $uri =404;\n    error_page 404 {EMBED_NOT_FOUND};\n{}}}\n",
+            headers(CachePolicy::Revalidate, None)
+        );
+    }
     // API documents, and a JSON 404 for what is not there; both readable
     // from partner pages.
     let api_cors = format!(
@@ -533,6 +545,18 @@ mod tests {
             let want = csp_for(format!("<script>{body}</script>").as_bytes());
             assert_eq!(one(&h, url, "Content-Security-Policy"), Some(want), "{url}");
         }
+    }
+
+    #[test]
+    fn nginx_serves_the_embed_views_own_not_found_page_under_embed() {
+        let embed_404 = "location /embed/ {\n    try_files $uri =404;\n    error_page 404 /embed/404.html;\n";
+        assert!(!nginx_conf(&site(), &partners()).contains(embed_404), "no such page, no such rule");
+        let mut files = site();
+        files.push(SiteFile::new("/embed/404.html", b"<script type=module>boot()</script>"));
+        let c = nginx_conf(&files, &partners());
+        assert!(c.contains(embed_404), "{c}");
+        // The page itself is served with the embed pages' headers.
+        assert!(frame_ancestors_after(&c, "location = /embed/404.html {").contains("https://partner.example"), "{c}");
     }
 
     #[test]

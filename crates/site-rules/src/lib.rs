@@ -305,6 +305,8 @@ mod tests {
     fn public_assets_are_the_hashed_files_and_the_embed_files_but_no_page() {
         assert!(is_public_asset("/keel-0123456789abcdef_bg.wasm"));
         assert!(is_public_asset("/keel-0123456789abcdef.js"));
+        assert!(is_public_asset("/keel-embed-0123456789abcdef_bg.wasm"), "the embed views' own bundle");
+        assert!(is_public_asset("/keel-embed-0123456789abcdef.js"));
         assert!(is_public_asset("/embed/v1.js"));
         assert!(!is_public_asset("/embed/contact/index.html"));
         assert!(!is_public_asset("/embed/contact/"));
