@@ -1,6 +1,7 @@
-//! The app shell, shared by every way the app is mounted: `App` in the
-//! browser (the URL bar is the history), or with a `url` for server rendering
-//! and embeds (an in-memory history that never touches the host page's URL).
+//! Our site's root, `App`: every page in our chrome, in the browser (the URL
+//! bar is the history) or with a `url` for server rendering (an in-memory
+//! history). What every root shares (`AppProps`, `Env`, `use_root`) is here
+//! too; the embed views' root is `embed::EmbedApp`.
 
 use std::rc::Rc;
 
@@ -46,7 +47,7 @@ pub struct Env {
 /// The app's `Env`.
 #[hook]
 pub fn use_env() -> Env {
-    use_context::<Env>().expect("Env is provided by App")
+    use_context::<Env>().expect("Env is provided by the root (App, EmbedApp)")
 }
 
 /// The contexts every root gives its views: the app's `Env`, and where it is.
