@@ -50,4 +50,12 @@
   if (window.ResizeObserver) new ResizeObserver(measure).observe(root);
   new MutationObserver(measure).observe(root, { childList: true, subtree: true });
   measure();
+  // The embed views' not-found page, served for a path it does not name: the
+  // app says what is missing there (an article, a tag). Without the app (no
+  // WebAssembly, a blocked download), this says it did not exist.
+  if (root.getAttribute("data-rendered") == "/embed/404" && !/\/embed\/404(\/|\/index\.html|\.html)?$/.test(location.pathname)) {
+    setTimeout(function () {
+      if (!failed) { failed = true; tell({ type: "error", message: "there is no embed view at " + location.pathname }); }
+    }, 8000);
+  }
 })();

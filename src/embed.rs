@@ -40,7 +40,7 @@ pub fn EmbedApp(props: &AppProps) -> Html {
     // The not-found page as prerendered (`embed/404.html`) stands for every
     // path it is served at: only the app, at the real path, knows what is
     // missing, and tells the embedding page.
-    let served = here.path != Route::EmbedNotFound.to_path();
+    let served = !matches!(here.path.trim_end_matches('/'), "/embed/404" | "/embed/404.html");
     let route = here.route();
     html! {
         <ContextProvider<Env> context={env}>

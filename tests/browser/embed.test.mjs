@@ -30,8 +30,9 @@ after(async () => {
 });
 
 /** The partner page, with everything it reports: console, CSP violations, requests. */
-async function partnerPage({ width = 1100, height = 900 } = {}) {
+async function partnerPage({ width = 1100, height = 900, setup } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
+  await setup?.(context);
   const page = await context.newPage();
   const seen = { errors: [], warnings: [], violations: [], requests: [] };
   page.on('console', (m) => {
@@ -176,6 +177,19 @@ test('a bad attribute shows a message in its placeholder and one console warning
     assert.equal(mine.length, 4, mine.join('\n'));
     assert.equal(await page.locator('#frame-articles iframe').count(), 1, 'the good widgets still mount');
     assert.deepEqual(seen.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('without WebAssembly, an iframe naming a missing article still says so, once', async () => {
+  // The embed views' not-found page stands for every missing path; the app
+  // says what is missing there, and frame.js does when the app cannot run.
+  const { page, context, seen } = await partnerPage({ setup: (c) => c.route('**/*.wasm', (r) => r.abort()) });
+  try {
+    await page.locator('#bad-slug-frame').getByText(/no embed view at \/embed\/articles\/no-such-article/).waitFor({ timeout: 20000 });
+    const mine = seen.warnings.filter((w) => w.includes('/embed/articles/no-such-article'));
+    assert.equal(mine.length, 1, mine.join('\n'));
   } finally {
     await context.close();
   }

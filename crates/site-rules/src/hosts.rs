@@ -265,11 +265,13 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     // Under /embed/, a missing page is the embed views' own not-found page
     // (`location = /embed/404.html` below gives it its headers).
     if files.iter().any(|f| f.path == EMBED_NOT_FOUND) {
-        let _ = write!(
-            out,
-            "location /embed/ {{\n    try_files $uri =404;\n    error_page 404 {EMBED_NOT_FOUND};\n{}}}\n",
-            headers(CachePolicy::Revalidate, None)
-        );
+        for location in ["/embed/", "= /embed"] {
+            let _ = write!(
+                out,
+                "location {location} {{\n    try_files $uri =404;\n    error_page 404 {EMBED_NOT_FOUND};\n{}}}\n",
+                headers(CachePolicy::Revalidate, None)
+            );
+        }
     }
     // API documents, and a JSON 404 for what is not there; both readable
     // from partner pages.
@@ -549,12 +551,15 @@ mod tests {
 
     #[test]
     fn nginx_serves_the_embed_views_own_not_found_page_under_embed() {
-        let embed_404 = "location /embed/ {\n    try_files $uri =404;\n    error_page 404 /embed/404.html;\n";
-        assert!(!nginx_conf(&site(), &partners()).contains(embed_404), "no such page, no such rule");
+        let embed_404 = |location: &str| format!("location {location} {{\n    try_files $uri =404;\n    error_page 404 /embed/404.html;\n");
+        assert!(!nginx_conf(&site(), &partners()).contains(&embed_404("/embed/")), "no such page, no such rule");
         let mut files = site();
         files.push(SiteFile::new("/embed/404.html", b"<script type=module>boot()</script>"));
         let c = nginx_conf(&files, &partners());
-        assert!(c.contains(embed_404), "{c}");
+        // `/embed` itself too, as the server and the route table have it.
+        for location in ["/embed/", "= /embed"] {
+            assert!(c.contains(&embed_404(location)), "{location}: {c}");
+        }
         // The page itself is served with the embed pages' headers.
         assert!(frame_ancestors_after(&c, "location = /embed/404.html {").contains("https://partner.example"), "{c}");
     }
