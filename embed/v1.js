@@ -78,6 +78,11 @@
     } catch (e) {}
   }
 
+  var UNANSWERED = {};
+  function unanswered(s) {
+    return "the " + s.view + " view did not answer from " + s.url + " (it does not exist, or this page's origin is not registered with Keel)";
+  }
+
   function important(el, styles) {
     for (var k in styles) el.style.setProperty(k, styles[k], "important");
   }
@@ -96,7 +101,7 @@
       // An embed view says hello as it loads; a page that is not one (a 404,
       // an error from a proxy) never does.
       setTimeout(function () {
-        if (!record.ready) fail(el, "the " + s.view + " view did not answer from " + s.url + " (it does not exist, or this page's origin is not registered with Keel)");
+        if (!record.ready) fail(el, unanswered(s));
       }, 2500);
     });
     f.src = s.url + "#" + hash;
@@ -139,10 +144,12 @@
       if (!entries.some(function (x) { return x.isIntersecting; })) return;
       io.disconnect();
       start().then(function (app) {
-        app[0].keel_embed(box, s.path, SITE, API);
-        root.adoptedStyleSheets = [base, app[1]];
+        app[1].keel_embed(box, s.path, SITE, API);
+        root.adoptedStyleSheets = [base, app[2]];
         box.setAttribute("data-ready", "");
-      }).catch(function (e) { fail(el, "the app did not load from " + SITE + " (" + (e && e.message || e) + ")"); });
+      }).catch(function (e) {
+        fail(el, e === UNANSWERED ? unanswered(s) : "the app did not load from " + SITE + " (" + (e && e.message || e) + ")");
+      });
     }, { rootMargin: "600px" });
     io.observe(el);
   }
@@ -153,6 +160,9 @@
     if (!app) {
       w.Keel.embedding = true; // tells the app not to mount itself into the page
       app = Promise.all([
+        // Our API answers only the pages of registered origins (CORS), as
+        // our iframes show only in theirs: asked once, before any widget.
+        fetch(API + "/api/v1/site.json", { credentials: "omit" }).then(function (r) { if (!r.ok) throw UNANSWERED; }, function () { throw UNANSWERED; }),
         import(ORIGIN + GLUE).then(function (glue) {
           return glue.default({ module_or_path: ORIGIN + WASM }).then(function () { return glue; });
         }),

@@ -195,6 +195,33 @@ test('without WebAssembly, an iframe naming a missing article still says so, onc
   }
 });
 
+test('on a page whose origin is not registered, each widget says so, once, in both modes', async () => {
+  // Another port: another origin, not in KEEL_ALLOWED_ORIGINS. Its iframe is
+  // refused (frame-ancestors), and our API does not answer it (CORS).
+  const stranger = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>Stranger</title><script async src="${keel.url}/embed/v1.js"></script>
+      <div id="frame" data-keel-embed="articles"></div><div id="inline" data-keel-embed="contact" data-keel-mode="inline"></div>`);
+  });
+  await new Promise((ok) => stranger.listen(0, '127.0.0.1', ok));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const warnings = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  try {
+    await page.goto(`http://127.0.0.1:${stranger.address().port}/`);
+    for (const id of ['frame', 'inline']) {
+      await page.locator(`#${id}`).getByText(/view did not answer from .* not registered with Keel/).waitFor({ timeout: 20000 });
+    }
+    const mine = warnings.filter((w) => w.startsWith('Keel embed:'));
+    assert.equal(mine.length, 2, mine.join('\n'));
+    assert.equal(await page.locator('#inline').getByText(/Try again/).count(), 0, 'no retry that cannot succeed');
+  } finally {
+    await context.close();
+    await new Promise((ok) => stranger.close(ok));
+  }
+});
+
 test('the widgets never touch the host URL or history; links open on our site in a new tab', async () => {
   const { page, context } = await partnerPage();
   try {
