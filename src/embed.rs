@@ -39,8 +39,10 @@ pub fn EmbedApp(props: &AppProps) -> Html {
     let (env, here) = use_root(props);
     // The not-found page as prerendered (`embed/404.html`) stands for every
     // path it is served at: only the app, at the real path, knows what is
-    // missing, and tells the embedding page.
-    let served = !matches!(here.path.trim_end_matches('/'), "/embed/404" | "/embed/404.html");
+    // missing, and tells the embedding page. The page's URLs are the route
+    // table's: its path, and its file.
+    let path = here.path.trim_end_matches('/');
+    let served = path != Route::EmbedNotFound.to_path() && path.trim_start_matches('/') != Route::EmbedNotFound.file();
     let route = here.route();
     html! {
         <ContextProvider<Env> context={env}>
