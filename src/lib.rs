@@ -33,6 +33,12 @@ pub mod theme;
 
 pub use app::{App, AppProps};
 
+/// The allocator in the browser: talc, which is smaller and faster than the
+/// Rust default for wasm (dlmalloc).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Start our site's app in the browser, into `#app` (or `<body>` without
 /// one). The embed views start with `embed::start`, from a wasm of their own.
 #[cfg(feature = "csr")]
