@@ -13,7 +13,6 @@ use crate::components::layout::{Header, footer};
 use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
 use crate::route::Route;
 use crate::router::{Here, Navigator, use_location, use_route, use_router};
-use crate::theme::{ThemeChoice, ThemeContext};
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -62,31 +61,13 @@ pub fn use_root(props: &AppProps) -> (Env, Rc<Here>) {
 #[component]
 pub fn App(props: &AppProps) -> Html {
     let (env, here) = use_root(props);
-    // System theme first, on the server and in the browser alike, so hydration
-    // matches; the stored choice is applied once mounted.
-    let choice = use_state(|| ThemeChoice::System);
-    {
-        let choice = choice.clone();
-        use_effect_with((), move |_| choice.set(ThemeChoice::load()));
-    }
-    let theme = ThemeContext {
-        choice: *choice,
-        set: {
-            let choice = choice.clone();
-            Callback::from(move |c: ThemeChoice| {
-                c.save();
-                choice.set(c);
-            })
-        },
-    };
+    // The colour theme is on <html>, not in the app's markup (`theme.rs`).
     html! {
         <ContextProvider<Env> context={env}>
             <ContextProvider<Rc<Here>> context={here}>
-                <ContextProvider<ThemeContext> context={theme}>
-                    <div class={crate::style::ROOT_CLASS} data-theme={choice.attr()}>
-                        <Chrome />
-                    </div>
-                </ContextProvider<ThemeContext>>
+                <div class={crate::style::ROOT_CLASS}>
+                    <Chrome />
+                </div>
             </ContextProvider<Rc<Here>>>
         </ContextProvider<Env>>
     }

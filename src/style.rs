@@ -39,14 +39,12 @@ fn app_style() -> stylist::StyleSource {
         --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
 
         color-scheme: light dark;
-        /* Before the app runs, the stored choice is on <html> (set by the
-           inline script in index.html, so a stored dark never paints light);
-           the app's own attribute wins once it has one. An embed's theme is
-           on <html> in our iframe, on the loader's box inline. */
-        [data-keel-theme="light"] &:not([data-theme]) { color-scheme: light; }
-        [data-keel-theme="dark"] &:not([data-theme]) { color-scheme: dark; }
-        &[data-theme="light"] { color-scheme: light; }
-        &[data-theme="dark"] { color-scheme: dark; }
+        /* The choice in force is on <html> (`theme.rs`: set before the first
+           paint by the inline script in index.html, switched by the theme
+           button). An embed's theme is on <html> in our iframe, on the
+           loader's box inline. */
+        [data-keel-theme="light"] & { color-scheme: light; }
+        [data-keel-theme="dark"] & { color-scheme: dark; }
 
         background: var(--bg);
         color: var(--ink);
@@ -94,14 +92,11 @@ fn app_style() -> stylist::StyleSource {
         & .nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
         & .menu-button { display: none; }
         /* The theme button's label: the choice in force, as for color-scheme
-           above (stored on <html> before the app runs, then the app's own). */
+           above. */
         & .theme-toggle .theme-light, & .theme-toggle .theme-dark { display: none; }
-        [data-keel-theme="light"] &:not([data-theme]) .theme-toggle .theme-light,
-        &[data-theme="light"] .theme-toggle .theme-light,
-        [data-keel-theme="dark"] &:not([data-theme]) .theme-toggle .theme-dark,
-        &[data-theme="dark"] .theme-toggle .theme-dark { display: inline; }
-        [data-keel-theme] &:not([data-theme]) .theme-toggle .theme-system,
-        &[data-theme] .theme-toggle .theme-system { display: none; }
+        [data-keel-theme="light"] & .theme-toggle .theme-light,
+        [data-keel-theme="dark"] & .theme-toggle .theme-dark { display: inline; }
+        [data-keel-theme] & .theme-toggle .theme-system { display: none; }
         & .theme-toggle, & .menu-button {
             background: transparent; border: 1px solid var(--line); border-radius: 6px; padding: 0.375rem 0.625rem;
             cursor: pointer; min-height: 2.5rem; min-width: 2.5rem;

@@ -1,12 +1,12 @@
 //! The colour theme: follow the system (the default, and what a page without
 //! JavaScript gets), or a choice the visitor made, remembered in localStorage.
-//! The stylesheet reads `data-theme` on the app root; see `style.rs`. Before
-//! the app runs, an inline script in index.html copies the stored choice onto
-//! `<html data-keel-theme>`, so a visitor who chose dark never sees a light
-//! first paint; hydration starts from the system theme like the server did,
-//! then applies the stored choice to the root, which takes over.
-
-use yew::prelude::*;
+//!
+//! The choice in force is one attribute, `<html data-keel-theme>`, which the
+//! stylesheet reads (`style.rs`). An inline script in index.html sets it from
+//! the stored choice before the first paint, so a visitor who chose dark never
+//! sees a light page; the theme button (`layout::theme_toggle`) switches it.
+//! No markup the app renders depends on the choice, so hydration always
+//! matches the server's page and never fights the attribute.
 
 use crate::dom::storage;
 
@@ -60,7 +60,7 @@ impl ThemeChoice {
         }
     }
 
-    /// The `data-theme` attribute value; none follows the system.
+    /// The `data-keel-theme` value on `<html>`; none follows the system.
     pub fn attr(self) -> Option<&'static str> {
         match self {
             ThemeChoice::System => None,
@@ -77,10 +77,13 @@ impl ThemeChoice {
         }
     }
 
-    pub fn load() -> ThemeChoice {
-        storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).map(|v| ThemeChoice::parse(&v)).unwrap_or(ThemeChoice::System)
+    /// The choice in force: the one on `<html>` (which holds it even where
+    /// localStorage is unavailable).
+    pub fn current() -> ThemeChoice {
+        page().and_then(|html| html.get_attribute(PAGE_ATTR)).map(|v| ThemeChoice::parse(&v)).unwrap_or(ThemeChoice::System)
     }
 
+    /// Put this choice in force, and remember it.
     pub fn save(self) {
         if let Some(s) = storage() {
             let _ = match self.attr() {
@@ -88,9 +91,7 @@ impl ThemeChoice {
                 None => s.remove_item(STORAGE_KEY),
             };
         }
-        // Keep the page-level mirror that index.html's inline script sets
-        // before first paint in step, so a reload paints the same theme.
-        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        if let Some(html) = page() {
             let _ = match self.attr() {
                 Some(v) => html.set_attribute(PAGE_ATTR, v),
                 None => html.remove_attribute(PAGE_ATTR),
@@ -99,8 +100,7 @@ impl ThemeChoice {
     }
 }
 
-#[derive(Clone, PartialEq)]
-pub struct ThemeContext {
-    pub choice: ThemeChoice,
-    pub set: Callback<ThemeChoice>,
+/// `<html>`, which holds the choice in force.
+fn page() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
 }

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use crate::components::link::AppLink;
 use crate::route::Route;
 use crate::router::use_location;
-use crate::theme::{ThemeChoice, ThemeContext};
+use crate::theme::ThemeChoice;
 
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
@@ -19,7 +19,6 @@ pub fn Header(props: &HeaderProps) -> Html {
     let location = use_location();
     let route = location.route();
     let open = use_state(|| false);
-    let theme = use_context::<ThemeContext>();
     // Close the menu on each visit: a link followed (also to the page shown,
     // or to another filter of it), back or forward. Not on the page the app
     // started on: a press on the menu may already have opened it.
@@ -56,9 +55,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                         { for nav_items.iter().map(|(r, label)| html! {
                             <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
                         }) }
-                        if let Some(theme) = theme {
-                            <li>{ theme_toggle(theme) }</li>
-                        }
+                        <li>{ theme_toggle() }</li>
                     </ul>
                 </nav>
             </div>
@@ -66,14 +63,13 @@ pub fn Header(props: &HeaderProps) -> Html {
     }
 }
 
-/// The theme button (a function, not a component: it has no state). It
-/// holds the label of every choice, and the stylesheet shows the one in
-/// force (`style.rs`). So it is right from the first paint, before the app
-/// runs (the stored choice is then on `<html>`), and its markup is the
-/// server's whatever the visitor chose.
-fn theme_toggle(theme: ThemeContext) -> Html {
-    let next = theme.choice.next();
-    let onclick = Callback::from(move |_: MouseEvent| theme.set.emit(next));
+/// The theme button (a function, not a component: it has no state; the
+/// choice in force is on `<html>`, see `theme.rs`). It holds the label of
+/// every choice, and the stylesheet shows the one in force (`style.rs`). So
+/// it is right from the first paint, before the app runs, and its markup is
+/// the server's whatever the visitor chose.
+fn theme_toggle() -> Html {
+    let onclick = Callback::from(|_: MouseEvent| ThemeChoice::current().next().save());
     html! {
         <button type="button" class="theme-toggle" {onclick}>
             { for ThemeChoice::ALL.iter().map(|c| html! {

@@ -44,7 +44,7 @@ async function withoutWasm(colorScheme, stored) {
 test('a stored dark choice paints dark before the app runs, on a light system', async () => {
   const page = await withoutWasm('light', 'dark');
   assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
-  assert.equal(await page.getAttribute('#app > div', 'data-theme'), null, 'the markup is the server\'s, untouched');
+  assert.equal(await page.getAttribute('html', 'data-keel-theme'), 'dark', 'the inline script put the stored choice on <html>');
   assert.deepEqual(await themeButton(page), [['☾ Dark'], ['dark. Switch to light.']], 'the button names the stored choice');
 });
 
@@ -69,17 +69,19 @@ test('once the app runs, it keeps the stored theme and switching back to the sys
   await page.addInitScript(() => addEventListener('TrunkApplicationStarted', () => { window.__started = true; }));
   await page.reload();
   await page.waitForFunction(() => window.__started);
-  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  assert.equal(await page.getAttribute('html', 'data-keel-theme'), 'dark');
   assert.deepEqual(await background(page), [DARK_BG, DARK_BG]);
   assert.deepEqual(await themeButton(page), [['☾ Dark'], ['dark. Switch to light.']]);
-  // dark -> light -> system: the page-level mirror follows, so a reload agrees.
+  // dark -> light -> system, each remembered, so a reload agrees.
   await page.click('.theme-toggle');
-  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'light');
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-keel-theme') === 'light');
+  assert.equal(await page.evaluate(() => localStorage.getItem('keel-theme')), 'light');
   assert.deepEqual(await themeButton(page), [['☀ Light'], ['light. Switch to same as your system.']]);
+  assert.deepEqual(await background(page), [LIGHT_BG, LIGHT_BG]);
   await page.click('.theme-toggle');
-  await page.waitForFunction(() => !document.querySelector('#app > div').dataset.theme);
+  await page.waitForFunction(() => !document.documentElement.hasAttribute('data-keel-theme'));
+  assert.equal(await page.evaluate(() => localStorage.getItem('keel-theme')), null);
   assert.deepEqual(await themeButton(page), [['◐ Auto'], ['same as your system. Switch to dark.']]);
-  assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-keel-theme')), null);
   assert.deepEqual(await background(page), [LIGHT_BG, LIGHT_BG]);
   assert.deepEqual(page.errors, []);
 });
@@ -126,10 +128,10 @@ test('a button pressed before the app runs is pressed once it does', async () =>
   await page.addInitScript(() => addEventListener('TrunkApplicationStarted', () => { window.__started = true; }));
   await page.goto(server.url + '/services', { waitUntil: 'domcontentloaded' });
   await page.click('.theme-toggle'); // system -> dark, but the app is not there yet
-  assert.equal(await page.getAttribute('#app > div', 'data-theme'), null);
+  assert.equal(await page.getAttribute('html', 'data-keel-theme'), null);
   release();
   await page.waitForFunction(() => window.__started);
-  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-keel-theme') === 'dark');
   assert.deepEqual(page.errors, []);
 });
 
@@ -272,7 +274,7 @@ test('presses before the app runs are all replayed, in order, even when the app 
   await page.click('.theme-toggle'); // dark -> light
   release();
   await page.waitForFunction(() => window.__keelStarted);
-  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'light');
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-keel-theme') === 'light');
   assert.equal(await page.evaluate(() => localStorage.getItem('keel-theme')), 'light');
   assert.deepEqual(page.errors, []);
 });

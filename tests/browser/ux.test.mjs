@@ -103,15 +103,15 @@ test('the theme toggle is remembered across reloads and overrides the system', a
   const page = await newPage(browser, { colorScheme: 'light' });
   await page.goto(server.url + '/');
   await page.waitForSelector('#page-title');
-  const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('[data-theme], #app > div')).backgroundColor);
+  const bg = () => page.evaluate(() => getComputedStyle(document.querySelector('#app > div')).backgroundColor);
   const light = await bg();
   await page.click('.theme-toggle'); // system -> dark (pressed again by the loader if the app was not running yet)
-  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-keel-theme') === 'dark');
   const dark = await bg();
   assert.notEqual(dark, light);
   await page.reload();
   await page.waitForSelector('#page-title');
-  await page.waitForFunction(() => document.querySelector('#app > div').dataset.theme === 'dark');
+  assert.equal(await page.getAttribute('html', 'data-keel-theme'), 'dark');
   assert.equal(await bg(), dark);
 });
 

@@ -79,19 +79,20 @@ function cases(get) {
     const s = get();
     await s.open('/');
     const bg = () => s.js('return getComputedStyle(document.querySelector("#app > div")).backgroundColor');
-    assert.equal(await s.js('return document.querySelector("#app > div").dataset.theme || null'), null, 'follows the system at first');
+    const theme = () => s.js('return document.documentElement.getAttribute("data-keel-theme")');
+    assert.equal(await theme(), null, 'follows the system at first');
     const light = await bg();
     await s.click('.theme-toggle');
-    await s.waitFor('data-theme=dark', () => s.js('return document.querySelector("#app > div").dataset.theme === "dark"'));
+    await s.waitFor('data-keel-theme=dark', async () => (await theme()) === 'dark');
     const dark = await bg();
     assert.notEqual(dark, light, 'the background changed');
     await s.open('/');
-    await s.waitFor('the stored choice applied after a reload', () => s.js('return document.querySelector("#app > div").dataset.theme === "dark"'));
+    await s.waitFor('the stored choice applied after a reload', async () => (await theme()) === 'dark');
     assert.equal(await bg(), dark);
     // Back to following the system (dark -> light -> system), so later cases start as a visitor would.
     await s.click('.theme-toggle');
     await s.click('.theme-toggle');
-    await s.waitFor('the system theme again', () => s.js('return !document.querySelector("#app > div").dataset.theme'));
+    await s.waitFor('the system theme again', async () => (await theme()) === null);
     assert.deepEqual(await s.takeErrors(), []);
   });
 
