@@ -82,6 +82,11 @@ fn Chrome() -> Html {
         Resource::Ready(s) => Some(s.clone()),
         _ => None,
     };
+    let bar = use_node_ref();
+    {
+        let (cache, bar) = (use_env().cache, bar.clone());
+        use_effect_with((), move |_| show_progress(&cache, bar));
+    }
     html! {
         <>
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
@@ -91,7 +96,7 @@ fn Chrome() -> Html {
             </main>
             { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
-            <ProgressBar />
+            <div class="progress" aria-hidden="true" ref={bar}></div>
         </>
     }
 }
@@ -221,34 +226,29 @@ fn use_meta(meta: Option<crate::route::Meta>) {
     });
 }
 
-/// A thin bar at the top while a request takes longer than 200 ms: fast
-/// answers show nothing, so the bar never flickers.
-#[component]
-fn ProgressBar() -> Html {
-    let cache = use_env().cache;
-    let visible = use_state(|| false);
-    {
-        let visible = visible.clone();
-        use_effect_with((), move |_| {
-            let generation = Rc::new(std::cell::Cell::new(0u32));
-            cache.watch(Callback::from(move |n: usize| {
-                generation.set(generation.get().wrapping_add(1));
-                if n == 0 {
-                    visible.set(false);
-                    return;
-                }
-                let mine = generation.get();
-                let generation = generation.clone();
-                let visible = visible.clone();
-                crate::dom::after_ms(200, move || {
-                    if generation.get() == mine {
-                        visible.set(true);
-                    }
-                });
-            }));
+/// The thin bar at the top (`bar`) shows while a request takes longer than
+/// 200 ms: fast answers show nothing, so it never flickers. Its class is set
+/// here, not rendered: as a component of its own it cost the wasm more.
+fn show_progress(cache: &ApiCache, bar: NodeRef) {
+    let generation = Rc::new(std::cell::Cell::new(0u32));
+    let show = move |on: bool| {
+        if let Some(el) = bar.cast::<web_sys::Element>() {
+            el.set_class_name(if on { "progress active" } else { "progress" });
+        }
+    };
+    cache.watch(Callback::from(move |n: usize| {
+        generation.set(generation.get().wrapping_add(1));
+        if n == 0 {
+            show(false);
+            return;
+        }
+        let mine = generation.get();
+        let generation = generation.clone();
+        let show = show.clone();
+        crate::dom::after_ms(200, move || {
+            if generation.get() == mine {
+                show(true);
+            }
         });
-    }
-    html! {
-        <div class={classes!("progress", visible.then_some("active"))} aria-hidden="true"></div>
-    }
+    }));
 }
