@@ -115,7 +115,9 @@ pub struct ApiCache {
     /// partner embeds.
     pub base: Rc<str>,
     entries: Rc<RefCell<HashMap<String, Entry>>>,
-    in_flight: Rc<RefCell<HashMap<String, Vec<Callback<()>>>>>,
+    /// The requests in flight, by path, with who waits for each: a few at a
+    /// time, so a list (a map of its own costs the wasm more code).
+    in_flight: Rc<RefCell<Vec<(String, Vec<Callback<()>>)>>>,
     /// Told the number of requests in flight whenever it changes (the progress bar).
     watchers: Rc<RefCell<Vec<Callback<usize>>>>,
 }
@@ -214,11 +216,11 @@ impl ApiCache {
         }
         {
             let mut in_flight = self.in_flight.borrow_mut();
-            if let Some(waiters) = in_flight.get_mut(path) {
+            if let Some((_, waiters)) = in_flight.iter_mut().find(|(p, _)| p == path) {
                 waiters.extend(done);
                 return;
             }
-            in_flight.insert(path.to_string(), done.into_iter().collect());
+            in_flight.push((path.to_string(), done.into_iter().collect()));
         }
         self.announce_in_flight();
         {
@@ -231,7 +233,11 @@ impl ApiCache {
                     Err(e) => Entry::Failed(e),
                 };
                 cache.entries.borrow_mut().insert(path.clone(), entry);
-                let waiters = cache.in_flight.borrow_mut().remove(&path).unwrap_or_default();
+                let waiters = {
+                    let mut in_flight = cache.in_flight.borrow_mut();
+                    let i = in_flight.iter().position(|(p, _)| *p == path);
+                    i.map(|i| in_flight.swap_remove(i).1).unwrap_or_default()
+                };
                 cache.announce_in_flight();
                 for w in waiters {
                     w.emit(());

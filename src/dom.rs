@@ -3,14 +3,14 @@
 //! read in a first render (the contact draft), and is `None` on the server.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 thread_local! {
-    /// Scroll position by URL, for restoring it on back and forward.
-    static POSITIONS: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+    /// Scroll position by URL, for restoring it on back and forward: one per
+    /// page visited, so a list (a map of its own costs the wasm more code).
+    static POSITIONS: RefCell<Vec<(String, f64)>> = const { RefCell::new(Vec::new()) };
     /// Set by the router on back/forward: this navigation is one, not a click.
     static POPPED: Cell<bool> = const { Cell::new(false) };
 }
@@ -47,7 +47,13 @@ pub fn remember_scroll() {
     if let Some(w) = web_sys::window()
         && let (Ok(href), Ok(y)) = (w.location().href(), w.scroll_y())
     {
-        POSITIONS.with(|p| p.borrow_mut().insert(href, y));
+        POSITIONS.with(|p| {
+            let mut p = p.borrow_mut();
+            match p.iter_mut().find(|(h, _)| *h == href) {
+                Some((_, at)) => *at = y,
+                None => p.push((href, y)),
+            }
+        });
     }
 }
 
@@ -71,7 +77,7 @@ pub fn after_navigation() {
     let popped = POPPED.with(|p| p.replace(false));
     let href = win.location().href().unwrap_or_default();
     let has_fragment = win.location().hash().map(|h| !h.is_empty()).unwrap_or(false);
-    let y = if popped { POSITIONS.with(|p| p.borrow().get(&href).copied()).unwrap_or(0.0) } else { 0.0 };
+    let y = if popped { POSITIONS.with(|p| p.borrow().iter().find(|(h, _)| *h == href).map(|(_, y)| *y)).unwrap_or(0.0) } else { 0.0 };
     if !has_fragment || popped {
         win.scroll_to_with_x_and_y(0.0, y);
     }

@@ -223,34 +223,29 @@ pub fn page_links(current: u32, pages: u32) -> Vec<Option<u32>> {
 /// How many results show at first, and how many more each "Show more" adds.
 const RESULTS_STEP: usize = 10;
 
+/// Reads the search index's summary, fetches only the shards the query's
+/// words fall in, ranks, then shows the first results, each fetching its own
+/// small summary.
 #[component]
 fn SearchResults(props: &ListProps) -> Html {
-    let meta = use_api::<SearchMeta>(keel_model::paths::search_meta());
-    match meta.state {
-        Resource::Loading => cards_skeleton("search results", 3),
-        Resource::Failed(error) => error_box(&error, &meta.retry, "the search index"),
-        Resource::Ready(meta) => html! { <SearchHits {meta} query={props.query.clone()} /> },
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct HitsProps {
-    meta: Doc<SearchMeta>,
-    query: ArticlesQuery,
-}
-
-/// Fetches only the shards the query's words fall in, ranks, then shows the
-/// first results, each fetching its own small summary.
-#[component]
-fn SearchHits(props: &HitsProps) -> Html {
     let q = props.query.q.clone().unwrap_or_default();
-    let needed = props.meta.shards_for_query(&q);
+    let meta = use_api::<SearchMeta>(keel_model::paths::search_meta());
+    // No shard until the summary names them (an empty set is ready at once).
+    let needed = match &meta.state {
+        Resource::Ready(meta) => meta.shards_for_query(&q),
+        _ => Vec::new(),
+    };
     let shards = use_api_all::<SearchShard>(needed.iter().map(|n| keel_model::paths::search_shard(*n)).collect());
     let shown = use_state_eq(|| RESULTS_STEP);
     {
         let shown = shown.clone();
         use_effect_with(q.clone(), move |_| shown.set(RESULTS_STEP));
     }
+    let meta = match meta.state {
+        Resource::Loading => return cards_skeleton("search results", 3),
+        Resource::Failed(error) => return error_box(&error, &meta.retry, "the search index"),
+        Resource::Ready(meta) => meta,
+    };
     match shards.state {
         Resource::Loading => cards_skeleton("search results", 3),
         Resource::Failed(error) => error_box(&error, &shards.retry, "the search index"),
@@ -261,7 +256,7 @@ fn SearchHits(props: &HitsProps) -> Html {
             for (n, s) in needed.iter().zip(&*list) {
                 by_n.insert(*n, s);
             }
-            let hits = search::rank(&props.meta, &by_n, &q, props.query.tag.as_deref());
+            let hits = search::rank(&meta, &by_n, &q, props.query.tag.as_deref());
             let more = {
                 let shown = shown.clone();
                 Callback::from(move |_: MouseEvent| shown.set(*shown + RESULTS_STEP))
