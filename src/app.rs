@@ -9,6 +9,7 @@ use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
 
 use crate::api::{ApiCache, Doc, FetchError, Resource, UseApi, use_api};
+use crate::components::attrs::classed;
 use crate::components::layout::{Header, footer};
 use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
 use crate::route::Route;
@@ -65,9 +66,7 @@ pub fn App(props: &AppProps) -> Html {
     html! {
         <ContextProvider<Env> context={env}>
             <ContextProvider<Rc<Here>> context={here}>
-                <div class={crate::style::ROOT_CLASS}>
-                    <Chrome />
-                </div>
+                { classed(html! { <div><Chrome /></div> }, Some(crate::style::ROOT_CLASS)) }
             </ContextProvider<Rc<Here>>>
         </ContextProvider<Env>>
     }

@@ -20,6 +20,7 @@ use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
 use crate::app::{AppProps, Env, use_root};
+use crate::components::attrs::classed;
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
@@ -47,7 +48,7 @@ pub fn EmbedApp(props: &AppProps) -> Html {
     html! {
         <ContextProvider<Env> context={env}>
             <ContextProvider<Rc<Here>> context={here}>
-                <div class={classes!(crate::style::ROOT_CLASS, "embed-root")}>{ switch(route, served) }</div>
+                { classed(html! { <div>{ switch(route, served) }</div> }, Some(crate::style::EMBED_ROOT_CLASSES)) }
             </ContextProvider<Rc<Here>>>
         </ContextProvider<Env>>
     }

@@ -10,8 +10,16 @@
 //! every page's `<head>`, and the build writes it for the inline embeds. So
 //! the wasm carries no CSS, no CSS engine, and writes no `<style>` at start.
 
+macro_rules! root_class {
+    () => {
+        "keel"
+    };
+}
+
 /// The class of the app's root element, which every rule hangs off.
-pub const ROOT_CLASS: &str = "keel";
+pub const ROOT_CLASS: &str = root_class!();
+/// The classes of the embed views' root: the app root's, and its own.
+pub const EMBED_ROOT_CLASSES: &str = concat!(root_class!(), " embed-root");
 
 /// The stylesheet, as CSS text.
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,6 +8,7 @@ use keel_model::doc::{Align, Block, Inline, Span, is_safe_url};
 use yew::prelude::*;
 
 use crate::api::Doc;
+use crate::components::attrs::{attrs, classed};
 use crate::components::link::{AppLink, use_base_path};
 use crate::route::Route;
 
@@ -92,10 +93,10 @@ fn block(b: &Block, cx: Cx) -> Html {
             html! {
                 <div class="table-wrap" tabindex="0" role="region" aria-label="Table">
                     <table>
-                        <thead><tr>{ for head.iter().enumerate().map(|(i, c)| html! { <th scope="col" class={style(i)}>{ inlines(c, cx) }</th> }) }</tr></thead>
+                        <thead><tr>{ for head.iter().enumerate().map(|(i, c)| attrs(html! { <th>{ inlines(c, cx) }</th> }, &["scope", "class"], vec![Some("col".into()), style(i).map(AttrValue::Static)])) }</tr></thead>
                         <tbody>
                             { for rows.iter().map(|r| html! {
-                                <tr>{ for r.iter().enumerate().map(|(i, c)| html! { <td class={style(i)}>{ inlines(c, cx) }</td> }) }</tr>
+                                <tr>{ for r.iter().enumerate().map(|(i, c)| classed(html! { <td>{ inlines(c, cx) }</td> }, style(i))) }</tr>
                             }) }
                         </tbody>
                     </table>
@@ -108,7 +109,7 @@ fn block(b: &Block, cx: Cx) -> Html {
 
 fn span(s: &Span) -> Html {
     match s.kind {
-        Some(k) => html! { <span class={k.class()}>{ &s.text }</span> },
+        Some(k) => classed(html! { <span>{ &s.text }</span> }, Some(k.class())),
         None => html! { { &s.text } },
     }
 }

@@ -4,6 +4,7 @@
 use keel_model::Site;
 use yew::prelude::*;
 
+use crate::components::attrs::{attrs, classed};
 use crate::components::link::AppLink;
 use crate::route::Route;
 use crate::router::use_location;
@@ -43,6 +44,17 @@ pub fn Header(props: &HeaderProps) -> Html {
         Callback::from(move |_: MouseEvent| open.set(!*open))
     };
     let nav_items = [(Route::Articles, "Articles"), (Route::Services, "Services"), (Route::Contact, "Contact")];
+    let nav = html! {
+        <nav>
+            <ul id="site-nav" class="nav">
+                { for nav_items.iter().map(|(r, label)| html! {
+                    <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
+                }) }
+                <li>{ theme_toggle() }</li>
+            </ul>
+        </nav>
+    };
+    let nav_class = if *open { "nav-wrap open" } else { "nav-wrap" };
     html! {
         <header class="site-header">
             <div class="container bar">
@@ -50,14 +62,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                 <button type="button" class="menu-button" aria-expanded={(*open).to_string()} aria-controls="site-nav" onclick={toggle_menu}>
                     { "Menu" }
                 </button>
-                <nav aria-label="Main" id="site-nav-wrap" class={classes!("nav-wrap", open.then_some("open"))}>
-                    <ul id="site-nav" class="nav">
-                        { for nav_items.iter().map(|(r, label)| html! {
-                            <li><AppLink to={r.clone()} current={current(r)}>{ *label }</AppLink></li>
-                        }) }
-                        <li>{ theme_toggle() }</li>
-                    </ul>
-                </nav>
+                { attrs(nav, &["aria-label", "id", "class"], vec![Some("Main".into()), Some("site-nav-wrap".into()), Some(nav_class.into())]) }
             </div>
         </header>
     }
@@ -72,12 +77,12 @@ fn theme_toggle() -> Html {
     let onclick = Callback::from(|_: MouseEvent| ThemeChoice::current().next().save());
     html! {
         <button type="button" class="theme-toggle" {onclick}>
-            { for ThemeChoice::ALL.iter().map(|c| html! {
-                <span class={c.class()}>
+            { for ThemeChoice::ALL.iter().map(|c| classed(html! {
+                <span>
                     <span aria-hidden="true">{ c.badge() }</span>
                     <span class="visually-hidden">{ format!("Colour theme: {}. Switch to {}.", c.label(), c.next().label()) }</span>
                 </span>
-            }) }
+            }, Some(c.class()))) }
         </button>
     }
 }

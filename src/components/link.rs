@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use crate::components::attrs::attrs;
 use crate::route::Route;
 
 /// The article index's state in the URL: `/articles?tag=rest&q=cache&page=2`.
@@ -58,7 +59,7 @@ pub struct AppLinkProps {
     #[prop_or_default]
     pub query: Option<ArticlesQuery>,
     #[prop_or_default]
-    pub class: Classes,
+    pub class: Option<AttrValue>,
     /// An API document to fetch when the link is hovered or focused.
     #[prop_or_default]
     pub prefetch: Option<String>,
@@ -115,10 +116,6 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
     };
     let onmouseenter = warm.reform(|_: MouseEvent| ());
     let onfocus = warm.reform(|_: FocusEvent| ());
-    html! {
-        <a {href} class={props.class.clone()} {onclick} {onmouseenter} {onfocus}
-           aria-current={props.current.clone()} aria-label={props.label.clone()}>
-            { props.children.clone() }
-        </a>
-    }
+    let a = html! { <a {onclick} {onmouseenter} {onfocus}>{ props.children.clone() }</a> };
+    attrs(a, &["href", "class", "aria-current", "aria-label"], vec![Some(href.into()), props.class.clone(), props.current.clone(), props.label.clone()])
 }

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod attrs;
 pub mod card;
 pub mod contact_form;
 pub mod cta;

@@ -3,6 +3,7 @@ use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
 use crate::components::card::{article_card, human_date};
+use crate::components::attrs::classed;
 use crate::components::cta::call_to_action;
 use crate::components::doc::Document;
 use crate::components::link::{AppLink, ArticlesQuery};
@@ -34,7 +35,7 @@ pub fn Article(props: &ArticleProps) -> Html {
         let items = html! {
             <ol>
                 { for a.toc.iter().map(|t| html! {
-                    <li class={(t.level > 2).then_some("sub")}><a href={format!("#{}", t.id)}>{ &t.text }</a></li>
+                    { classed(html! { <li><a href={format!("#{}", t.id)}>{ &t.text }</a></li> }, (t.level > 2).then_some("sub")) }
                 }) }
             </ol>
         };
