@@ -12,13 +12,14 @@ use anyhow::{Context, bail};
 use crate::build::{self, Bundle};
 use crate::sh;
 
-/// Our site's release wasm, brotli, at most. Raise it only on purpose, in its
+/// Our site's release wasm, brotli, at most: under 1.3 times the bare
+/// reference app (90,573 B, so 117,744 B). Raise it only on purpose, in its
 /// own commit that says what the bytes buy; `cargo xtask sizes` shows where
 /// they went against the bare reference app.
-pub const WASM_BUDGET_BROTLI: u64 = 125_000;
+pub const WASM_BUDGET_BROTLI: u64 = 117_700;
 
 /// The embed views' wasm (what a partner's visitor downloads), brotli, at most.
-pub const EMBED_WASM_BUDGET_BROTLI: u64 = 101_000;
+pub const EMBED_WASM_BUDGET_BROTLI: u64 = 97_500;
 
 /// The partner embed's loader (`/embed/v1.js`, on every partner page), brotli,
 /// at most: 3 KB, as docs/embedding.md promises.
