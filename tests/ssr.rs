@@ -85,3 +85,39 @@ async fn the_pager_links_first_last_and_nearby_pages() {
     assert_eq!(links, ["1", "48", "49", "50", "51", "52", "167"], "{html}");
     assert!(html.contains("aria-current=\"page\""), "the current page is marked");
 }
+
+/// Elements whose class is no literal get their attributes from
+/// `components::attrs`, outside `html!`: they must render as if written in it.
+#[tokio::test(flavor = "current_thread")]
+async fn attributes_set_outside_html_render_as_written() {
+    let cache = cache();
+    let path = "/api/v1/articles/why-code-quality-suffers-when-theres-no-tech-lead.json";
+    let mut article: serde_json::Value = serde_json::from_str(&cache.loaded().into_iter().find(|(p, _)| p == path).unwrap().1).unwrap();
+    let cell = |text: &str| serde_json::json!([{ "t": "text", "text": text }]);
+    article["body"] = serde_json::json!([{
+        "t": "table",
+        "align": ["none", "center", "right"],
+        "head": [cell("Method"), cell("Safe"), cell("Cost")],
+        "rows": [[cell("GET"), cell("Yes"), cell("1")]],
+    }]);
+    article["toc"] = serde_json::json!([{ "level": 2, "id": "top", "text": "Top" }, { "level": 3, "id": "sub", "text": "Sub" }]);
+    cache.insert(path, &article.to_string());
+    let props = AppProps { cache, url: Some("/articles/why-code-quality-suffers-when-theres-no-tech-lead".into()), basename: None, inline_site: None };
+    let html = yew::LocalServerRenderer::<App>::with_props(props).render().await;
+    for expect in [
+        r#"<th scope="col">Method</th>"#,
+        r#"<th scope="col" class="align-center">Safe</th>"#,
+        r#"<th scope="col" class="align-right">Cost</th>"#,
+        r#"<td>GET</td>"#,
+        r#"<td class="align-right">1</td>"#,
+        r##"<li><a href="#top">Top</a></li>"##,
+        r##"<li class="sub"><a href="#sub">Sub</a></li>"##,
+        r#"<div class="keel">"#,
+        r#"<nav aria-label="Main" id="site-nav-wrap" class="nav-wrap">"#,
+        r#"<a href="/contact" class="button">"#,
+        r#"<a href="/articles" aria-current="page">Articles</a>"#,
+        r#"<a href="/" class="brand" aria-label="Keel, home">Keel</a>"#,
+    ] {
+        assert!(html.contains(expect), "{expect} in {html}");
+    }
+}
