@@ -172,8 +172,6 @@ fn app_style() -> stylist::StyleSource {
         & .offices h3 { font-size: 1.0625rem; margin-bottom: 0.25rem; }
         & .actions { display: flex; gap: 0.75rem; flex-wrap: wrap; }
         & .hero .actions { margin-top: 1.5rem; }
-        & th.align-center, & td.align-center { text-align: center; }
-        & th.align-right, & td.align-right { text-align: right; }
         & address { font-style: normal; }
         & .cta { border-radius: 16px; background: var(--surface); padding: 2rem; margin-top: 4rem; }
         @media (min-width: 48rem) { & .cta { padding: 3rem; } }
@@ -216,6 +214,9 @@ fn app_style() -> stylist::StyleSource {
         & .prose .table-wrap { overflow-x: auto; margin: 0 0 1.5rem; }
         & .prose table { border-collapse: collapse; width: 100%; font-size: 1rem; }
         & .prose th, & .prose td { border-bottom: 1px solid var(--line); padding: 0.5rem 0.75rem; text-align: left; vertical-align: top; }
+        /* After the rule above, which they must override. */
+        & .prose .align-center { text-align: center; }
+        & .prose .align-right { text-align: right; }
         & .prose hr { border: 0; border-top: 1px solid var(--line); margin: 2.5rem 0; }
         & .tok-comment { color: var(--t-comment); font-style: italic; }
         & .tok-keyword, & .tok-tag, & .tok-constant { color: var(--t-keyword); }

@@ -54,6 +54,25 @@ describe('routes render their content', () => {
     assert.ok((await page.locator('.prose table').count()) >= 1);
   });
 
+  test('article: table columns are aligned as the article says', async () => {
+    const slug = 'rest-is-not-just-using-http-here-is-what-it-actually-means';
+    const { page } = await open('/articles');
+    // No bundled article aligns a column: the API's copy of one gets its
+    // first table aligned, and the app renders it after a click.
+    await page.route(`**/api/v1/articles/${slug}.json`, async (route) => {
+      const res = await route.fetch();
+      const doc = await res.json();
+      doc.body.find((b) => b.t === 'table').align = ['none', 'center', 'right', 'left'];
+      await route.fulfill({ response: res, json: doc });
+    });
+    await page.click(`main .card a[href="/articles/${slug}"]`);
+    await page.waitForSelector('.prose table th.align-right');
+    const aligned = await page.evaluate(() => [...document.querySelectorAll('.prose table th, .prose table tbody tr:first-child td')]
+      .map((c) => getComputedStyle(c).textAlign));
+    assert.deepEqual(aligned, ['left', 'center', 'right', 'left', 'left', 'center', 'right', 'left']);
+    assert.deepEqual(page.errors, []);
+  });
+
   test('services: the heading, six benefits and the engagement', async () => {
     const { page } = await open('/services');
     assert.equal(await page.textContent('h1'), 'Scale Your Backend');
