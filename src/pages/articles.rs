@@ -241,14 +241,28 @@ fn SearchResults(props: &ListProps) -> Html {
         let shown = shown.clone();
         use_effect_with(q.clone(), move |_| shown.set(RESULTS_STEP));
     }
+    // One "Try again" for the summary and the shards alike, so that a retry
+    // of the summary that then fails at a shard keeps focus on the button
+    // (`use_retry`).
+    let settled = match (&meta.state, &shards.state) {
+        (Resource::Failed(_), _) | (Resource::Ready(_), Resource::Failed(_)) => Some(true),
+        (Resource::Ready(_), Resource::Ready(_)) => Some(false),
+        _ => None,
+    };
+    let again = {
+        let summary_failed = matches!(meta.state, Resource::Failed(_));
+        let (summary, shards) = (meta.retry.run.clone(), shards.retry.run.clone());
+        Callback::from(move |()| if summary_failed { summary.emit(()) } else { shards.emit(()) })
+    };
+    let retry = crate::api::use_retry(again, settled);
     let meta = match meta.state {
         Resource::Loading => return cards_skeleton("search results", 3),
-        Resource::Failed(error) => return error_box(&error, &meta.retry, "the search index"),
+        Resource::Failed(error) => return error_box(&error, &retry, "the search index"),
         Resource::Ready(meta) => meta,
     };
     match shards.state {
         Resource::Loading => cards_skeleton("search results", 3),
-        Resource::Failed(error) => error_box(&error, &shards.retry, "the search index"),
+        Resource::Failed(error) => error_box(&error, &retry, "the search index"),
         Resource::Ready(list) => {
             // Inserted one by one: collecting would sort (code in the wasm)
             // what `shards_for_query` already returned in order.

@@ -65,3 +65,23 @@ test('typing a search keeps focus and every keystroke in the field', async () =>
   await page.waitForFunction(() => ['page-title', 'main'].includes(document.activeElement?.id));
   assert.deepEqual(page.errors, []);
 });
+
+test('a retry of the search index that then fails at a shard keeps focus on "Try again"', async () => {
+  const page = await newPage(browser);
+  let summaryFails = true;
+  const down = async (route) => {
+    await new Promise((r) => setTimeout(r, 300)); // the placeholder shows in between
+    return route.fulfill({ status: 503, contentType: 'application/json', body: '{"status":503,"error":"unavailable","message":"Down."}' });
+  };
+  await page.route('**/api/v1/search/meta.json', (route) => (summaryFails ? down(route) : route.continue()));
+  await page.route('**/api/v1/search/shard/*.json', down);
+  await page.goto(server.url + '/articles?q=oauth');
+  await page.waitForSelector('[role=alert] button');
+  assert.match(await page.textContent('[role=alert]'), /Could not load the search index/);
+  summaryFails = false;
+  await page.focus('[role=alert] button');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+  await page.waitForSelector('[role=alert] button');
+  await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
+});
