@@ -246,8 +246,10 @@ impl ApiCache {
         }
     }
 
-    /// Be told how many requests are in flight whenever that changes.
+    /// Be told how many requests are in flight: now (some may have started
+    /// before the watcher, in the first render), and whenever that changes.
     pub fn watch(&self, cb: Callback<usize>) {
+        cb.emit(self.in_flight.borrow().len());
         self.watchers.borrow_mut().push(cb);
     }
 

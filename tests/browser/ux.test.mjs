@@ -127,6 +127,16 @@ test('a slow load shows the progress bar, a fast one does not', async () => {
   await page.waitForSelector('.progress:not(.active)', { state: 'attached' });
 });
 
+test('a slow request made by the first page shows the progress bar too', async () => {
+  const page = await newPage(browser);
+  // The server has no page for this article, so the app asks the API itself.
+  await page.route('**/api/v1/articles/no-such-article.json', async (route) => { await new Promise((r) => setTimeout(r, 2000)); await route.continue(); });
+  await page.goto(server.url + '/articles/no-such-article');
+  await page.waitForSelector('.progress.active', { timeout: 1800 });
+  await page.waitForSelector('.progress:not(.active)', { state: 'attached' });
+  await page.waitForSelector('text=We could not find that page');
+});
+
 test('no layout shift when data arrives', async () => {
   const page = await newPage(browser);
   await page.route('**/api/v1/articles/page/1.json', async (route) => { await new Promise((r) => setTimeout(r, 300)); await route.continue(); });
