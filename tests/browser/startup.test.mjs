@@ -136,7 +136,8 @@ test('a button pressed before the app runs is pressed once it does', async () =>
 });
 
 test('every route starts with a clean console: no errors, warnings or CSP reports', async () => {
-  for (const path of ROUTES) {
+  // The embed views too, opened directly (a partner's page frames them).
+  for (const path of [...ROUTES, '/embed/articles', '/embed/contact']) {
     const page = await newPage(browser);
     const messages = [];
     page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') messages.push(`${m.type()}: ${m.text()}`); });
