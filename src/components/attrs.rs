@@ -2,7 +2,7 @@
 //!
 //! `html!` makes every class but a literal a `Classes`: an ordered set of
 //! words, hashed and deduplicated on each render. That set's code cost the
-//! wasm 1.4 KB (brotli), and each such element (every link, every
+//! wasm 2 KB (brotli), and each such element (every link, every
 //! highlighted token of code) an allocation. Our classes are whole strings
 //! chosen from a few, so these elements carry them as they are: `html!`
 //! makes the element without attributes, and `attrs` gives it them.

@@ -2,8 +2,8 @@ use keel_model::{Article as ArticleDoc, Site};
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
-use crate::components::card::{article_card, human_date};
 use crate::components::attrs::classed;
+use crate::components::card::{article_card, human_date};
 use crate::components::cta::call_to_action;
 use crate::components::doc::Document;
 use crate::components::link::{AppLink, ArticlesQuery};
