@@ -12,6 +12,7 @@ use std::rc::Rc;
 use keel_model::search::{self, SearchMeta, SearchShard};
 use keel_model::{ArticlePage, ArticleSummary, Site};
 use keel_model::json::Read;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::api::{Doc, FetchError, Resource, UseApi, use_api};
@@ -241,6 +242,23 @@ fn SearchResults(props: &ListProps) -> Html {
         let shown = shown.clone();
         use_effect_with(q.clone(), move |_| shown.set(RESULTS_STEP));
     }
+    // After "Show more", focus goes to the first result it revealed: the
+    // button, after the list, may be gone, and a keyboard would otherwise have
+    // to walk back up to the new results.
+    let cards = use_node_ref();
+    let revealed = use_mut_ref(|| None::<usize>);
+    {
+        let (cards, revealed) = (cards.clone(), revealed.clone());
+        use_effect_with(*shown, move |_| {
+            let first = revealed.borrow_mut().take();
+            if let (Some(i), Some(ul)) = (first, cards.cast::<web_sys::Element>())
+                && let Ok(Some(li)) = ul.query_selector(&format!(":scope > li:nth-child({})", i + 1))
+                && let Ok(li) = li.dyn_into::<web_sys::HtmlElement>()
+            {
+                let _ = li.focus();
+            }
+        });
+    }
     // One "Try again" for the summary and the shards alike, so that a retry
     // of the summary that then fails at a shard keeps focus on the button
     // (`use_retry`).
@@ -273,13 +291,16 @@ fn SearchResults(props: &ListProps) -> Html {
             let hits = search::rank(&meta, &by_n, &q, props.query.tag.as_deref());
             let more = {
                 let shown = shown.clone();
-                Callback::from(move |_: MouseEvent| shown.set(*shown + RESULTS_STEP))
+                Callback::from(move |_: MouseEvent| {
+                    *revealed.borrow_mut() = Some(*shown);
+                    shown.set(*shown + RESULTS_STEP);
+                })
             };
             html! {
                 <section id="results" aria-label="Search results">
                     <p class="meta" role="status">{ format!("{} result{} for “{}”", hits.len(), if hits.len() == 1 { "" } else { "s" }, q.trim()) }</p>
-                    <ul class="cards">
-                        { for hits.iter().take(*shown).map(|&id| html! { <li key={id}><SearchHit {id} query={q.clone()} /></li> }) }
+                    <ul class="cards" ref={cards}>
+                        { for hits.iter().take(*shown).map(|&id| html! { <li key={id} tabindex="-1"><SearchHit {id} query={q.clone()} /></li> }) }
                     </ul>
                     if hits.len() > *shown {
                         <p><button class="button secondary" type="button" onclick={more}>{ format!("Show more ({} left)", hits.len() - *shown) }</button></p>

@@ -85,3 +85,40 @@ test('a retry of the search index that then fails at a shard keeps focus on "Try
   await page.waitForSelector('[role=alert] button');
   await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
 });
+
+test('"Show more" reveals ten more results and moves focus to the first of them', async () => {
+  // An index of 25 results for "alpha", served in place of the site's own.
+  const page = await newPage(browser);
+  const n = 25;
+  const json = (route, body) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(body) });
+  await page.route('**/api/v1/search/meta.json', (route) => json(route, { docs: n, shards: [''], tags: [], doc_tags: Array.from({ length: n }, () => []) }));
+  await page.route('**/api/v1/search/shard/0.json', (route) => json(route, { terms: [{ t: 'alpha', p: Array.from({ length: n }, (_, d) => [d, 1]).flat() }] }));
+  await page.route('**/api/v1/search/doc/*.json', (route) => {
+    const id = Number(route.request().url().match(/(\d+)\.json$/)[1]);
+    return json(route, {
+      slug: `alpha-${id}`, title: `Alpha ${id}`, summary: 'A made-up result.', date: '2025-01-01', updated: null,
+      tags: [], author: { name: 'A. Writer', role: 'Tester' }, reading_minutes: 1,
+    });
+  });
+  await page.goto(server.url + '/articles?q=alpha');
+  await page.waitForSelector('text=25 results for “alpha”');
+  const results = () => page.locator('#results .cards > li').count();
+  const focused = () => page.evaluate(() => [...document.querySelectorAll('#results .cards > li')].findIndex((li) => li.contains(document.activeElement)));
+  assert.equal(await results(), 10);
+  await page.focus('text=Show more (15 left)');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#results .cards > li').length === 20);
+  await page.waitForFunction(() => document.activeElement?.matches('#results .cards > li'), null, { timeout: 2000 });
+  assert.equal(await focused(), 10, 'the first new result has focus');
+  await page.waitForSelector('#results .cards > li:nth-child(11) a');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'A', 'Tab goes on into that result');
+  assert.equal(await focused(), 10);
+  // The last press removes the button: focus goes to the new results, not to the page.
+  await page.focus('text=Show more (5 left)');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#results .cards > li').length === 25);
+  assert.equal(await page.getByText(/Show more/).count(), 0);
+  await page.waitForFunction(() => document.activeElement?.matches('#results .cards > li'), null, { timeout: 2000 });
+  assert.equal(await focused(), 20);
+});
