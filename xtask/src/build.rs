@@ -308,14 +308,14 @@ impl Bundle {
 /// minutes), built otherwise. Returns the folder and whether trunk ran.
 pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let root = &layout.root;
-    let mut inputs: Vec<PathBuf> = ["index.html", "embed.html", "Trunk.toml", "Cargo.toml", "Cargo.lock", "rust-toolchain.toml"]
+    let mut inputs: Vec<PathBuf> = ["index.html", "embed.html", "Trunk.toml", "Cargo.toml", "Cargo.lock"]
         .iter()
         .map(|f| root.join(f))
         .collect();
     for dir in ["src", "assets", "crates/model"] {
         inputs.extend(walk(&root.join(dir))?);
     }
-    let toolchain = [crate::setup::WASM_TOOLCHAIN, crate::WASM_BUILD_STD, crate::WASM_RUSTFLAGS].join(" ");
+    let toolchain = [crate::setup::PINNED_TOOLCHAIN, crate::WASM_BUILD_STD, crate::WASM_RUSTFLAGS].join(" ");
     let mut parts: Vec<Vec<u8>> = vec![b"spa-v2".to_vec(), toolchain.into_bytes()];
     for path in &inputs {
         parts.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes().to_vec());
@@ -328,14 +328,13 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     }
     let partial = layout.spa.join("partial");
     let _ = std::fs::remove_dir_all(&partial);
-    sh(Command::new("cargo").args(["fetch", "--quiet"]).current_dir(root))?;
-    sh(crate::trunk(root).args(["build", "--release", "--dist"]).arg(&partial))?;
+    sh(crate::trunk(root)?.args(["build", "--release", "--dist"]).arg(&partial))?;
     // Trunk empties its dist folder first, and always writes `index.html`:
     // the embed views' bundle is built beside it, then moved in.
     let (source, kept) = Bundle::Embed.shell();
     let embed = layout.spa.join("partial-embed");
     let _ = std::fs::remove_dir_all(&embed);
-    sh(crate::trunk(root).args(["build", source, "--release", "--dist"]).arg(&embed))?;
+    sh(crate::trunk(root)?.args(["build", source, "--release", "--dist"]).arg(&embed))?;
     std::fs::rename(embed.join("index.html"), partial.join(kept))?;
     for name in Bundle::Embed.files(&embed)? {
         std::fs::rename(embed.join(&name), partial.join(&name))?;

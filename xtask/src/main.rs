@@ -16,7 +16,11 @@
 //!                              full, unchanged, and after one article changed
 //!     cargo xtask content      compile content/ and list the API it makes, writing nothing
 //!                              (--content DIR: another content folder; --out DIR: write there)
-//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, the test browsers)
+//!     cargo xtask setup        install whatever is missing (trunk, wasm-bindgen, wasm-opt, the test browsers);
+//!                              `cargo xtask setup NAME` retries one step (a failed step names itself)
+//!     cargo xtask fresh        rehearse a fresh machine: a clean clone with empty cargo, rustup and npm
+//!                              homes runs `cargo xtask run`, then `cargo xtask test`, and prints each
+//!                              phase's time (--run-only: stop once the site is served)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/
 //!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
@@ -27,6 +31,7 @@ mod bench;
 mod build;
 mod cache;
 mod dev;
+mod fresh;
 mod load;
 mod setup;
 mod sizes;
@@ -98,7 +103,7 @@ fn run() -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
     std::env::set_current_dir(&root)?;
     match args.first().map(String::as_str) {
-        Some("setup") => setup::ensure(&root, setup::Need::All),
+        Some("setup") => setup::command(&root, &args[1..]),
         Some("build") => {
             setup::ensure(&root, setup::Need::Build)?;
             let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));
@@ -132,6 +137,7 @@ fn run() -> anyhow::Result<()> {
             setup::ensure(&root, setup::Need::All)?;
             test::screenshots(&root)
         }
+        Some("fresh") => fresh::run(&root, &args[1..]),
         Some("loadtest") => load::run(&root),
         Some("lighthouse") => {
             setup::ensure(&root, setup::Need::All)?;
@@ -182,7 +188,7 @@ pub fn sh(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `trunk` compiles the wasm with, beside `setup::WASM_TOOLCHAIN` (and
+/// What `trunk` compiles the wasm with, beside `setup::PINNED_TOOLCHAIN` (and
 /// so part of the build cache's key). Besides panics that abort at once:
 /// `Debug` formatting prints nothing, and no source locations are kept (the
 /// app shows visitors only `Display` text; no one reads a wasm's `Debug`).
@@ -190,18 +196,22 @@ pub const WASM_BUILD_STD: &str = "std,panic_abort";
 pub const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
 
 /// `trunk`, set up to build the wasm: the project's tools on PATH, and
-/// cargo as `setup::WASM_TOOLCHAIN` with the standard library rebuilt so that
+/// cargo as `setup::PINNED_TOOLCHAIN` with the standard library rebuilt so that
 /// panics abort at once (`-Cpanic=immediate-abort`). The settings are for
 /// the wasm target only; build scripts and proc macros build as usual.
-pub fn trunk(root: &Path) -> Command {
+///
+/// Trunk runs cargo offline, so first everything it will resolve is fetched
+/// (`setup::fetch_wasm_crates`).
+pub fn trunk(root: &Path) -> anyhow::Result<Command> {
+    setup::fetch_wasm_crates(root)?;
     let mut trunk = Command::new("trunk");
     trunk
         .env("PATH", tool_path(root))
-        .env("RUSTUP_TOOLCHAIN", setup::WASM_TOOLCHAIN)
+        .env("RUSTUP_TOOLCHAIN", setup::PINNED_TOOLCHAIN)
         .env("CARGO_UNSTABLE_BUILD_STD", WASM_BUILD_STD)
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", WASM_RUSTFLAGS)
         .current_dir(root);
-    trunk
+    Ok(trunk)
 }
 
 /// PATH with the project's tools first: wasm-opt from tests/node_modules, then cargo's bin.

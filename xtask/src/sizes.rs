@@ -58,7 +58,7 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
     }
     let bare = root.join("target/bare-dist");
     // The same toolchain, profile and settings as the site's (`crate::trunk`).
-    sh(crate::trunk(root)
+    sh(crate::trunk(root)?
         .args(["build", "crates/bare/index.html", "--release", "true", "--dist"])
         .arg(&bare))?;
     let [keel, embed] = Bundle::ALL.map(|b| b.files(&dist).map(|[js, wasm]| (dist.join(wasm), dist.join(js))));
