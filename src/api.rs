@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
-use keel_model::json::Read;
+use serde::de::DeserializeOwned;
 use yew::prelude::*;
 
 /// Why a request failed, in words for people.
@@ -89,7 +89,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn of<T: Read + 'static>() -> Reader {
+    fn of<T: DeserializeOwned + 'static>() -> Reader {
         Reader { ty: TypeId::of::<T>(), parse: parse::<T> }
     }
 
@@ -155,7 +155,7 @@ impl ApiCache {
 
     /// The document at `path` as `T`, once it has settled: read (once, see
     /// `Loaded`), or why it failed.
-    pub fn read_as<T: Read + 'static>(&self, path: &str) -> Option<Result<Rc<T>, FetchError>> {
+    pub fn read_as<T: DeserializeOwned + 'static>(&self, path: &str) -> Option<Result<Rc<T>, FetchError>> {
         let read = self.read(path, Reader::of::<T>())?;
         Some(read.and_then(|v| v.downcast::<T>().map_err(|_| FetchError::Decode)))
     }
@@ -372,7 +372,7 @@ pub(crate) fn use_retry(again: Callback<()>, settled: Option<bool>) -> Retry {
 #[hook]
 pub fn use_api<T>(path: String) -> UseApi<T>
 where
-    T: Read + 'static,
+    T: DeserializeOwned + 'static,
 {
     let (state, again) = use_document(path, Reader::of::<T>());
     let retry = use_retry(again, state.as_ref().map(Result::is_err));
@@ -386,12 +386,12 @@ where
 
 type Parsed = Result<Rc<dyn Any>, FetchError>;
 
-fn parse<T: Read + 'static>(text: &str) -> Parsed {
+fn parse<T: DeserializeOwned + 'static>(text: &str) -> Parsed {
     Ok(Rc::new(decode::<T>(text)?))
 }
 
 /// `text` as the document `T`.
-pub fn decode<T: Read>(text: &str) -> Result<T, FetchError> {
+pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, FetchError> {
     crate::json::read(text).ok_or(FetchError::Decode)
 }
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use keel_model::search::{self, SearchMeta, SearchShard};
 use keel_model::{ArticlePage, ArticleSummary, Site};
-use keel_model::json::Read;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -329,7 +329,7 @@ fn SearchHit(props: &HitProps) -> Html {
 
 /// Several documents at once: ready when all are, failed when one failed.
 #[hook]
-fn use_api_all<T: Read + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
+fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
     let cache = crate::app::use_env().cache;
     let tick = use_force_update();
     let parsed: Vec<Option<Result<Rc<T>, FetchError>>> = paths.iter().map(|p| cache.read_as::<T>(p)).collect();

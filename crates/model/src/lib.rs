@@ -4,12 +4,12 @@
 //!
 //! Architecture invariant: this crate knows nothing about HTTP, files, Markdown or
 //! the DOM. It compiles for `wasm32-unknown-unknown` and for the host, and it has
-//! one dependency in the wasm (serde, whose derives the wasm never calls: it reads
-//! with `json::Read`), and serde_json on the host.
+//! one dependency, serde: each wire type is written once, as a Rust type with
+//! serde's derives, which the content compiler writes with and the server and
+//! the SPA (through serde_json, in the wasm too) read with.
 
 pub mod contact;
 pub mod doc;
-pub mod json;
 pub mod paths;
 pub mod search;
 

@@ -2,7 +2,7 @@
 //! Idempotency-Key of an attempt.
 
 use keel_model::contact::ContactRequest;
-use keel_model::json::{Json, Object, Read, member};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use std::cell::Cell;
 
@@ -16,14 +16,46 @@ thread_local! {
     static JUST_TYPED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The visitor's form, and the key of the last attempt to send it.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The visitor's form, and the key of the last attempt to send it. Stored
+/// as `{"form": …, "key": …, "key_body": …}`; what can be read of a saved
+/// draft is kept, so a damaged one still gives back every field it can.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Draft {
+    #[serde(deserialize_with = "kept_fields")]
     pub form: ContactRequest,
     /// The key of the last attempt, and the body it was used for: a retry of
     /// the same body reuses it, an edited body gets a new one.
+    #[serde(deserialize_with = "or_none")]
     key: Option<String>,
+    #[serde(deserialize_with = "or_none")]
     key_body: Option<String>,
+}
+
+/// A saved form, member by member, as the form's own fields are set
+/// (`ContactRequest::set_form_field`): a member that cannot be read (of
+/// another type, a budget that is no choice) is left out, the rest kept.
+fn kept_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ContactRequest, D::Error> {
+    let mut form = ContactRequest::default();
+    if let serde_json::Value::Object(members) = serde_json::Value::deserialize(d)? {
+        for (name, value) in members {
+            let value = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            let _ = form.set_form_field(&name, value);
+        }
+    }
+    Ok(form)
+}
+
+/// A string, or `None` for anything else.
+fn or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 impl Draft {
@@ -31,7 +63,7 @@ impl Draft {
     /// the body is the same (a retry after a lost answer is stored once), a
     /// new one otherwise.
     pub fn attempt(&mut self) -> (String, String) {
-        let body = self.form.to_json();
+        let body = serde_json::to_string(&self.form).unwrap_or_default();
         if self.key.is_none() || self.key_body.as_deref() != Some(body.as_str()) {
             self.key = Some(new_key());
             self.key_body = Some(body.clone());
@@ -45,19 +77,12 @@ impl Draft {
         crate::json::read(&text)
     }
 
-    /// As stored: `{"form": …, "key": …, "key_body": …}`.
-    fn to_json(&self) -> String {
-        Object::new()
-            .raw("form", &self.form.to_json())
-            .optional("key", self.key.as_deref())
-            .optional("key_body", self.key_body.as_deref())
-            .finish()
-    }
-
     pub fn save(&self) {
         if let Some(s) = storage() {
             // Storage can be full or disabled (private mode): the form still works.
-            let _ = s.set_item(DRAFT_KEY, &self.to_json());
+            if let Ok(text) = serde_json::to_string(self) {
+                let _ = s.set_item(DRAFT_KEY, &text);
+            }
         }
     }
 
@@ -90,17 +115,6 @@ impl Draft {
     }
 }
 
-/// What can be read of a saved draft is kept: a damaged one still gives back
-/// every field it can (`ContactRequest`'s reader does the same per field).
-impl Read for Draft {
-    fn read<J: Json>(v: &J) -> Option<Self> {
-        Some(Draft {
-            form: member(v, "form").unwrap_or_default(),
-            key: member(v, "key").unwrap_or_default(),
-            key_body: member(v, "key_body").unwrap_or_default(),
-        })
-    }
-}
 
 /// A random UUID (version 4) for the Idempotency-Key, from
 /// `crypto.getRandomValues`, which every browser has on every page.
@@ -130,18 +144,24 @@ mod tests {
         let mut draft = Draft::default();
         draft.form.name = "Åsa \"Q\" Nørgaard\n".into();
         draft.form.consent = true;
-        assert_eq!(crate::json::read::<Draft>(&draft.to_json()), Some(draft.clone()));
+        let stored = |d: &Draft| serde_json::to_string(d).unwrap();
+        assert_eq!(crate::json::read::<Draft>(&stored(&draft)), Some(draft.clone()));
         draft.key = Some("k".into());
-        draft.key_body = Some(draft.form.to_json());
-        assert_eq!(crate::json::read::<Draft>(&draft.to_json()), Some(draft));
+        draft.key_body = Some(serde_json::to_string(&draft.form).unwrap());
+        draft.form.company = Some("Acme".into());
+        draft.form.budget = Some(keel_model::contact::Budget::NotSure);
+        draft.form.website = Some("x".into());
+        assert_eq!(crate::json::read::<Draft>(&stored(&draft)), Some(draft));
         // A draft stored by an older version (serde's, the same shape) still reads.
         let old = r#"{"form":{"name":"Ada","email":"","company":null,"budget":"not_sure","message":"","consent":false},"key":null,"key_body":null}"#;
         assert_eq!(crate::json::read::<Draft>(old).map(|d| d.form.name), Some("Ada".into()));
         // A damaged one keeps what it can.
-        let damaged = r#"{"form":{"name":"Ada","email":"ada@example.com","budget":"lots","message":"Hello there"},"key":5}"#;
+        let damaged = r#"{"form":{"name":"Ada","email":"ada@example.com","budget":"lots","message":"Hello there","consent":"maybe","company":7},"key":5}"#;
         let d = crate::json::read::<Draft>(damaged).unwrap();
         assert_eq!((d.form.name.as_str(), d.form.email.as_str(), d.form.message.as_str(), d.form.budget, d.key), ("Ada", "ada@example.com", "Hello there", None, None));
-        assert_eq!(crate::json::read::<Draft>("null"), Some(Draft::default()));
+        assert_eq!((d.form.consent, d.form.company), (false, None));
+        assert_eq!(crate::json::read::<Draft>(r#"{"form":[1],"key":"k"}"#).map(|d| (d.form, d.key)), Some((ContactRequest::default(), Some("k".into()))));
+        assert_eq!(crate::json::read::<Draft>("null"), None, "nothing to keep");
         assert_eq!(crate::json::read::<Draft>("{"), None, "no JSON at all");
     }
 }
