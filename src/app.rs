@@ -1,7 +1,8 @@
 //! Our site's root, `App`: every page in our chrome, in the browser (the URL
 //! bar is the history) or with a `url` for server rendering (an in-memory
-//! history). What every root shares (`AppProps`, `Env`, `use_root`) is here
-//! too; the embed views' root is `embed::EmbedApp`.
+//! history), routed by yew-router (`nav::AppRouter`). What every root shares
+//! (`AppProps`, `Env`) is here too; the embed views' root is
+//! `embed::EmbedApp`.
 
 use std::rc::Rc;
 
@@ -13,7 +14,7 @@ use crate::components::attrs::classed;
 use crate::components::layout::{Header, footer};
 use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
 use crate::route::Route;
-use crate::router::{Here, Navigator, use_location, use_route, use_router};
+use crate::nav::{AppRouter, Navigator, use_location, use_route};
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -50,26 +51,22 @@ pub fn use_env() -> Env {
     use_context::<Env>().expect("Env is provided by the root (App, EmbedApp)")
 }
 
-/// The contexts every root gives its views: the app's `Env`, and where it is.
-#[hook]
-pub fn use_root(props: &AppProps) -> (Env, Rc<Here>) {
-    let (here, navigator) = use_router(props.url.clone(), props.basename.clone());
-    (Env { cache: props.cache.clone(), navigator, inline_site: props.inline_site.clone() }, here)
+/// A root's views under its router, which gives them the app's `Env` and
+/// where it is (`nav::use_location`).
+pub fn routed(props: &AppProps, views: Html) -> Html {
+    html! {
+        <AppRouter cache={props.cache.clone()} url={props.url.clone()} basename={props.basename.clone()} inline_site={props.inline_site.clone()}>
+            { views }
+        </AppRouter>
+    }
 }
 
 /// Our site: every page in its chrome (header, footer). The embed views have
 /// a root of their own (`embed::EmbedApp`), in a wasm of their own.
 #[component]
 pub fn App(props: &AppProps) -> Html {
-    let (env, here) = use_root(props);
     // The colour theme is on <html>, not in the app's markup (`theme.rs`).
-    html! {
-        <ContextProvider<Env> context={env}>
-            <ContextProvider<Rc<Here>> context={here}>
-                { classed(html! { <div><Chrome /></div> }, Some(crate::style::ROOT_CLASS)) }
-            </ContextProvider<Rc<Here>>>
-        </ContextProvider<Env>>
-    }
+    routed(props, classed(html! { <div><Chrome /></div> }, Some(crate::style::ROOT_CLASS)))
 }
 
 #[component]

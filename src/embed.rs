@@ -13,20 +13,18 @@
 //! Either way a link opens on our site, in a new tab, and nothing here
 //! touches the partner's URL, history, title or styles.
 
-use std::rc::Rc;
 
 use keel_model::{Article as ArticleDoc, ArticlePage, ArticleSummary, Site};
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
-use crate::app::{AppProps, Env, use_root};
+use crate::app::{AppProps, routed};
 use crate::components::attrs::classed;
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
 use crate::components::status::{cards_skeleton, error_box, text_skeleton};
 use crate::route::Route;
-use crate::router::Here;
 
 /// How many articles a list view renders; the widget shows `count` of them
 /// (`data-keel-count`, applied by the stylesheet, so the prerendered page
@@ -37,21 +35,20 @@ pub const LIST_MAX: usize = 10;
 /// widget's settings choose it: `data-keel-theme` above the view).
 #[component]
 pub fn EmbedApp(props: &AppProps) -> Html {
-    let (env, here) = use_root(props);
+    routed(props, classed(html! { <div><EmbedViews /></div> }, Some(crate::style::EMBED_ROOT_CLASSES)))
+}
+
+/// The view the location names.
+#[component]
+fn EmbedViews() -> Html {
+    let here = crate::nav::use_location();
     // The not-found page as prerendered (`embed/404.html`) stands for every
     // path it is served at: only the app, at the real path, knows what is
     // missing, and tells the embedding page. The page's URLs are the route
     // table's: its path, and its file.
     let path = here.path.trim_end_matches('/');
     let served = path != Route::EmbedNotFound.to_path() && path.trim_start_matches('/') != Route::EmbedNotFound.file();
-    let route = here.route();
-    html! {
-        <ContextProvider<Env> context={env}>
-            <ContextProvider<Rc<Here>> context={here}>
-                { classed(html! { <div>{ switch(route, served) }</div> }, Some(crate::style::EMBED_ROOT_CLASSES)) }
-            </ContextProvider<Rc<Here>>>
-        </ContextProvider<Env>>
-    }
+    switch(here.route(), served)
 }
 
 /// The view of `route`; our site's pages are no embed views. `served`: at

@@ -24,10 +24,10 @@ pub mod components;
 pub mod dom;
 pub mod embed;
 mod json;
+pub mod nav;
 pub mod net;
 pub mod pages;
 pub mod route;
-pub mod router;
 pub mod style;
 pub mod theme;
 
@@ -82,7 +82,7 @@ pub(crate) fn boot<R: yew::BaseComponent<Properties = AppProps>>(embedded: bool)
     let focus = doc.as_ref().and_then(adopt::before_start);
     let refocus = move || focus.map(adopt::Focus::restore).unwrap_or_default();
     // This page's path and query, as the route table knows it (without the base path).
-    let here = router::Here::browser(&base).href();
+    let here = nav::Here::browser(&base).href();
     let basename = (!base.is_empty()).then(|| yew::AttrValue::from(base.clone()));
     let root = doc.as_ref().and_then(|d| d.get_element_by_id("app"));
     let rendered_for = root.as_ref().and_then(|r| r.get_attribute("data-rendered"));

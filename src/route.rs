@@ -4,46 +4,47 @@
 //! it is made from, and its `<title>` and description. The server learns which
 //! pages exist from the files the build wrote, so it needs no table of its own.
 //!
-//! A new route is a variant here, its path in [`Route::to_path`] and
-//! [`Route::recognize`], a stand-in in [`Route::KINDS`], and its page in
-//! `app.rs`'s `switch`: every `match` below names each variant, so the
-//! compiler asks for the rest, and a test checks that each kind's path is
-//! recognized as it.
+//! A route is a variant here with its path in `#[at]` (yew-router's
+//! `Routable` derive makes `to_path` and the matcher from it), a stand-in in
+//! [`Route::KINDS`], and its page in `app.rs`'s `switch`: every `match` below
+//! names each variant, and a test checks that each kind's path is recognized
+//! as it.
 
 use keel_model::{Article, Site};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use yew_router::Routable;
 
-/// What a path parameter keeps as it is: letters, digits and `-._~` (RFC 3986's
-/// unreserved characters); everything else is percent-encoded.
-const PARAM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Parameters are percent-encoded in paths and decoded from them by the
+/// derive (RFC 3986's unreserved characters are kept as they are).
+#[derive(Clone, Debug, PartialEq, Eq, Routable)]
 pub enum Route {
-    /// `/`
+    #[at("/")]
     Home,
-    /// `/articles`
+    #[at("/articles")]
     Articles,
-    /// `/articles/:slug`
+    #[at("/articles/:slug")]
     Article { slug: String },
-    /// `/services`
+    #[at("/services")]
     Services,
-    /// `/contact`
+    #[at("/contact")]
     Contact,
-    /// `/404`, and every path the table does not know.
+    /// Every path the table does not know.
+    #[not_found]
+    #[at("/404")]
     NotFound,
     // The embed views (src/embed.rs): the same content without our chrome,
     // for partners' pages.
-    /// `/embed/articles`
+    #[at("/embed/articles")]
     EmbedArticles,
-    /// `/embed/articles/:slug`
+    #[at("/embed/articles/:slug")]
     EmbedArticle { slug: String },
-    /// `/embed/tags/:tag`
+    #[at("/embed/tags/:tag")]
     EmbedTag { tag: String },
-    /// `/embed/contact`
+    #[at("/embed/contact")]
     EmbedContact,
-    /// `/embed/404`, and every path under `/embed/` the table does not know:
-    /// the embed views' own not-found page (`embed/404.html`), for a
-    /// partner's page that names an article no longer there.
+    /// And every path under `/embed/` the table does not know: the embed
+    /// views' own not-found page (`embed/404.html`), for a partner's page
+    /// that names an article no longer there.
+    #[at("/embed/404")]
     EmbedNotFound,
 }
 
@@ -95,46 +96,24 @@ impl Route {
     ];
 
     /// The route of a path (without the site's base path, query or
-    /// fragment); a trailing slash or `index.html` is ignored (static hosts
-    /// serve a folder's page at both), and an unknown path is `NotFound`
-    /// (`EmbedNotFound` under `/embed/`).
-    /// Parameters are percent-decoded.
+    /// fragment), as yew-router's matcher finds it, with what static hosting
+    /// adds: `index.html` is ignored (static hosts serve a folder's page at
+    /// both `/a/` and `/a/index.html`), and an unknown path under `/embed/`
+    /// is `EmbedNotFound`. A trailing slash is ignored and parameters are
+    /// percent-decoded by the matcher.
     pub fn recognize(path: &str) -> Route {
         let path = path.strip_suffix("index.html").filter(|p| p.ends_with('/')).unwrap_or(path);
-        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-        let param = |p: &str| percent_decode_str(p).decode_utf8().ok().filter(|p| !p.is_empty()).map(|p| p.into_owned());
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let route = match segments.as_slice() {
-            [""] => Some(Route::Home),
-            ["articles"] => Some(Route::Articles),
-            ["articles", slug] => param(slug).map(|slug| Route::Article { slug }),
-            ["services"] => Some(Route::Services),
-            ["contact"] => Some(Route::Contact),
-            ["embed", "articles"] => Some(Route::EmbedArticles),
-            ["embed", "articles", slug] => param(slug).map(|slug| Route::EmbedArticle { slug }),
-            ["embed", "tags", tag] => param(tag).map(|tag| Route::EmbedTag { tag }),
-            ["embed", "contact"] => Some(Route::EmbedContact),
-            _ => None,
-        };
-        route.unwrap_or(if segments.first() == Some(&"embed") { Route::EmbedNotFound } else { Route::NotFound })
+        let route = if path.starts_with('/') { <Route as Routable>::recognize(path) } else { None };
+        match route.unwrap_or(Route::NotFound) {
+            Route::NotFound if path == "/embed" || path.starts_with("/embed/") => Route::EmbedNotFound,
+            route => route,
+        }
     }
 
-    /// The route's path (parameters percent-encoded).
+    /// The route's path (parameters percent-encoded): `Routable::to_path`,
+    /// without importing the trait.
     pub fn to_path(&self) -> String {
-        let encode = |p: &str| utf8_percent_encode(p, PARAM).to_string();
-        match self {
-            Route::Home => "/".into(),
-            Route::Articles => "/articles".into(),
-            Route::Article { slug } => format!("/articles/{}", encode(slug)),
-            Route::Services => "/services".into(),
-            Route::Contact => "/contact".into(),
-            Route::NotFound => "/404".into(),
-            Route::EmbedArticles => "/embed/articles".into(),
-            Route::EmbedArticle { slug } => format!("/embed/articles/{}", encode(slug)),
-            Route::EmbedTag { tag } => format!("/embed/tags/{}", encode(tag)),
-            Route::EmbedContact => "/embed/contact".into(),
-            Route::EmbedNotFound => "/embed/404".into(),
-        }
+        <Route as Routable>::to_path(self)
     }
 
     /// An embed view, shown in a partner's page: no header, footer, theme

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use crate::components::attrs::{attrs, classed};
 use crate::components::link::AppLink;
 use crate::route::Route;
-use crate::router::use_location;
+use crate::nav::use_location;
 use crate::theme::ThemeChoice;
 
 #[derive(Properties, PartialEq)]

@@ -20,7 +20,7 @@ use crate::components::card::article_card;
 use crate::components::link::{AppLink, ArticlesQuery};
 use crate::components::status::{cards_skeleton, error_box};
 use crate::route::Route;
-use crate::router::use_location;
+use crate::nav::use_location;
 
 #[component]
 pub fn Articles() -> Html {
@@ -224,6 +224,11 @@ pub fn page_links(current: u32, pages: u32) -> Vec<Option<u32>> {
 /// How many results show at first, and how many more each "Show more" adds.
 const RESULTS_STEP: usize = 10;
 
+/// How many results "Show more" had revealed, kept in the history entry
+/// (`nav::Navigator::keep`): Back to the results shows as many again, so the
+/// scroll position restored is the one the visitor left.
+struct ShownResults(usize);
+
 /// Reads the search index's summary, fetches only the shards the query's
 /// words fall in, ranks, then shows the first results, each fetching its own
 /// small summary.
@@ -237,11 +242,20 @@ fn SearchResults(props: &ListProps) -> Html {
         _ => Vec::new(),
     };
     let shards = use_api_all::<SearchShard>(needed.iter().map(|n| keel_model::paths::search_shard(*n)).collect());
-    let shown = use_state_eq(|| RESULTS_STEP);
+    let kept = crate::nav::use_kept::<ShownResults>().map(|s| s.0);
+    let shown = use_state_eq(|| kept.unwrap_or(RESULTS_STEP));
     {
+        // Another query shows its first results (the one it started with keeps its count).
         let shown = shown.clone();
-        use_effect_with(q.clone(), move |_| shown.set(RESULTS_STEP));
+        let first = use_mut_ref(|| q.clone());
+        use_effect_with(q.clone(), move |q| {
+            if *first.borrow() != *q {
+                *first.borrow_mut() = q.clone();
+                shown.set(RESULTS_STEP);
+            }
+        });
     }
+    let navigator = crate::app::use_env().navigator;
     // After "Show more", focus goes to the first result it revealed: the
     // button, after the list, may be gone, and a keyboard would otherwise have
     // to walk back up to the new results.
@@ -294,6 +308,7 @@ fn SearchResults(props: &ListProps) -> Html {
                 Callback::from(move |_: MouseEvent| {
                     *revealed.borrow_mut() = Some(*shown);
                     shown.set(*shown + RESULTS_STEP);
+                    navigator.keep(ShownResults(*shown + RESULTS_STEP));
                 })
             };
             html! {
