@@ -86,10 +86,8 @@ test('a retry of the search index that then fails at a shard keeps focus on "Try
   await page.waitForFunction(() => document.activeElement?.textContent === 'Try again', null, { timeout: 2000 });
 });
 
-test('"Show more" reveals ten more results and moves focus to the first of them', async () => {
-  // An index of 25 results for "alpha", served in place of the site's own.
-  const page = await newPage(browser);
-  const n = 25;
+/// An index of `n` results for "alpha", served in place of the site's own.
+async function alphaIndex(page, n) {
   const json = (route, body) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(body) });
   await page.route('**/api/v1/search/meta.json', (route) => json(route, { docs: n, shards: [''], tags: [], doc_tags: Array.from({ length: n }, () => []) }));
   await page.route('**/api/v1/search/shard/0.json', (route) => json(route, { terms: [{ t: 'alpha', p: Array.from({ length: n }, (_, d) => [d, 1]).flat() }] }));
@@ -100,6 +98,11 @@ test('"Show more" reveals ten more results and moves focus to the first of them'
       tags: [], author: { name: 'A. Writer', role: 'Tester' }, reading_minutes: 1,
     });
   });
+}
+
+test('"Show more" reveals ten more results and moves focus to the first of them', async () => {
+  const page = await newPage(browser);
+  await alphaIndex(page, 25);
   await page.goto(server.url + '/articles?q=alpha');
   await page.waitForSelector('text=25 results for “alpha”');
   const results = () => page.locator('#results .cards > li').count();
@@ -121,4 +124,31 @@ test('"Show more" reveals ten more results and moves focus to the first of them'
   assert.equal(await page.getByText(/Show more/).count(), 0);
   await page.waitForFunction(() => document.activeElement?.matches('#results .cards > li'), null, { timeout: 2000 });
   assert.equal(await focused(), 20);
+});
+
+test('Back to the results shows as many as "Show more" had revealed, at the same scroll position', async () => {
+  const page = await newPage(browser);
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await alphaIndex(page, 25);
+  await page.goto(server.url + '/articles?q=alpha');
+  await page.waitForSelector('text=25 results for “alpha”');
+  await page.click('text=Show more (15 left)');
+  await page.waitForFunction(() => document.querySelectorAll('#results .cards > li').length === 20);
+  await page.waitForSelector('#results .cards > li:nth-child(18) a');
+  await page.evaluate(() => document.querySelector('#results .cards > li:nth-child(18)').scrollIntoView({ block: 'center' }));
+  await page.waitForTimeout(200);
+  const left = await page.evaluate(() => scrollY);
+  assert.ok(left > 500, `scrolled down to the 18th result (${left})`);
+  await page.click('#results .cards > li:nth-child(18) a');
+  await page.waitForURL(/\/articles\/alpha-17$/);
+  await page.goBack();
+  await page.waitForURL(/q=alpha/);
+  await page.waitForFunction(() => document.querySelectorAll('#results .cards > li').length === 20, null, { timeout: 3000 });
+  assert.equal(await page.getByText('Show more (5 left)').count(), 1);
+  await page.waitForFunction((y) => Math.abs(scrollY - y) < 4, left, { timeout: 3000 });
+  // A new query starts at its first ten again.
+  await page.fill('#search', 'alpha ');
+  await page.waitForURL(/q=alpha\+/);
+  await page.waitForFunction(() => document.querySelectorAll('#results .cards > li').length === 10, null, { timeout: 3000 });
+  assert.deepEqual(page.errors, []);
 });
