@@ -1,10 +1,12 @@
 //! What the form keeps in localStorage between visits, and the
 //! Idempotency-Key of an attempt.
 
-use keel_model::contact::ContactRequest;
-use serde::{Deserialize, Deserializer, Serialize};
-
 use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use keel_model::contact::ContactRequest;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::dom::storage;
 
@@ -32,17 +34,34 @@ pub struct Draft {
     key_body: Option<String>,
 }
 
+/// A member of a saved form: text, or a tick box; anything else is left out.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Member {
+    Text(String),
+    Tick(bool),
+    Other(IgnoredAny),
+}
+
+/// A saved form's members, or something that is no form.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Saved {
+    Form(BTreeMap<String, Member>),
+    Other(IgnoredAny),
+}
+
 /// A saved form, member by member, as the form's own fields are set
 /// (`ContactRequest::set_form_field`): a member that cannot be read (of
 /// another type, a budget that is no choice) is left out, the rest kept.
 fn kept_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ContactRequest, D::Error> {
     let mut form = ContactRequest::default();
-    if let serde_json::Value::Object(members) = serde_json::Value::deserialize(d)? {
-        for (name, value) in members {
-            let value = match value {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Bool(b) => b.to_string(),
-                _ => continue,
+    if let Saved::Form(members) = Saved::deserialize(d)? {
+        for (name, member) in members {
+            let value = match member {
+                Member::Text(s) => s,
+                Member::Tick(b) => b.to_string(),
+                Member::Other(_) => continue,
             };
             let _ = form.set_form_field(&name, value);
         }
@@ -52,8 +71,8 @@ fn kept_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ContactRequest, D::Err
 
 /// A string, or `None` for anything else.
 fn or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(s) => Some(s),
+    Ok(match Member::deserialize(d)? {
+        Member::Text(s) => Some(s),
         _ => None,
     })
 }
@@ -63,7 +82,7 @@ impl Draft {
     /// the body is the same (a retry after a lost answer is stored once), a
     /// new one otherwise.
     pub fn attempt(&mut self) -> (String, String) {
-        let body = serde_json::to_string(&self.form).unwrap_or_default();
+        let body = crate::json::write(&self.form);
         if self.key.is_none() || self.key_body.as_deref() != Some(body.as_str()) {
             self.key = Some(new_key());
             self.key_body = Some(body.clone());
@@ -80,9 +99,7 @@ impl Draft {
     pub fn save(&self) {
         if let Some(s) = storage() {
             // Storage can be full or disabled (private mode): the form still works.
-            if let Ok(text) = serde_json::to_string(self) {
-                let _ = s.set_item(DRAFT_KEY, &text);
-            }
+            let _ = s.set_item(DRAFT_KEY, &crate::json::write(self));
         }
     }
 
@@ -144,10 +161,10 @@ mod tests {
         let mut draft = Draft::default();
         draft.form.name = "Åsa \"Q\" Nørgaard\n".into();
         draft.form.consent = true;
-        let stored = |d: &Draft| serde_json::to_string(d).unwrap();
+        let stored = |d: &Draft| crate::json::write(d);
         assert_eq!(crate::json::read::<Draft>(&stored(&draft)), Some(draft.clone()));
         draft.key = Some("k".into());
-        draft.key_body = Some(serde_json::to_string(&draft.form).unwrap());
+        draft.key_body = Some(crate::json::write(&draft.form));
         draft.form.company = Some("Acme".into());
         draft.form.budget = Some(keel_model::contact::Budget::NotSure);
         draft.form.website = Some("x".into());
