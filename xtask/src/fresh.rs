@@ -284,9 +284,10 @@ impl Table {
             } else if line == "build phases:" {
                 in_build = true;
             } else if in_build && line.starts_with("  ") {
-                let mut parts = line.split_whitespace();
-                if let (Some(name), Some(Ok(secs))) = (parts.next(), parts.next().map(str::parse::<f64>)) {
-                    self.row(&format!("  build: {name}"), Duration::from_secs_f64(secs), Kind::Step);
+                // "  {name:<12} {secs:>7.2} s  {note}": the name may have spaces.
+                let (name, rest) = line.split_at(line.len().min(14));
+                if let Some(Ok(secs)) = rest.split_whitespace().next().map(str::parse::<f64>) {
+                    self.row(&format!("  build: {}", name.trim()), Duration::from_secs_f64(secs), Kind::Step);
                 }
             } else if in_build {
                 in_build = false;
@@ -295,8 +296,8 @@ impl Table {
                     self.row("  build, in all", Duration::from_secs_f64(secs), Kind::Step);
                     // From the build's end to the next command's: cargo compiling the server.
                     let after: Vec<_> = out.lines.iter().filter(|(t, _)| t > at).collect();
-                    if let Some((end, _)) = after.iter().find(|(_, l)| l.contains("Keel is running at") || l.starts_with("$ cargo test") || l.contains("wasm size budget")) {
-                        self.row("  from the build's end to the next step (the server's compile, for run)", end.saturating_sub(*at), Kind::Step);
+                    if let Some((end, _)) = after.iter().find(|(_, l)| l.contains("Keel is running at")) {
+                        self.row("  cargo compiles the server (from the build's end to the site served)", end.saturating_sub(*at), Kind::Step);
                     }
                 }
             }
