@@ -306,9 +306,12 @@ fn SearchResults(props: &ListProps) -> Html {
             let more = {
                 let shown = shown.clone();
                 Callback::from(move |_: MouseEvent| {
-                    *revealed.borrow_mut() = Some(*shown);
-                    shown.set(*shown + RESULTS_STEP);
-                    navigator.keep(ShownResults(*shown + RESULTS_STEP));
+                    // Read once: the handle reads the newest value, so after
+                    // `set` it is already the next count.
+                    let (now, next) = (*shown, *shown + RESULTS_STEP);
+                    *revealed.borrow_mut() = Some(now);
+                    shown.set(next);
+                    navigator.keep(ShownResults(next));
                 })
             };
             html! {
