@@ -345,3 +345,35 @@ fn geckodriver(root: &Path) -> anyhow::Result<bool> {
     cargo_install(root, &["geckodriver", "--version", GECKODRIVER_VERSION, "--locked", "--force"])?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_ends_with_what_it_installs_what_it_needs_and_how_to_retry_it() {
+        let step = Step {
+            name: "trunk",
+            installs: || format!("trunk {TRUNK_VERSION}"),
+            source: Source::Crates,
+            for_build: true,
+            run: |_| bail!("`cargo install trunk` failed (exit status: 101)"),
+        };
+        let e = format!("{:#}", run_step(Path::new("."), &step).unwrap_err());
+        let last: Vec<&str> = e.trim_end().lines().collect();
+        assert!(e.starts_with("`cargo install trunk` failed"), "the cause first: {e}");
+        assert!(e.contains(&format!("installing trunk {TRUNK_VERSION}")), "{e}");
+        assert!(e.contains("crates.io"), "what it needs: {e}");
+        assert_eq!(last.last().map(|l| l.trim()), Some("cargo xtask setup trunk"), "the retry last: {e}");
+    }
+
+    #[test]
+    fn every_step_can_be_retried_by_its_name() {
+        let mut names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), STEPS.len(), "names are unique");
+        let e = command(Path::new("."), &["nope".into()]).unwrap_err().to_string();
+        assert!(e.contains("trunk") && e.contains("geckodriver"), "the steps are listed: {e}");
+    }
+}
