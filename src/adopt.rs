@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlTextAreaElement};
 
 use crate::components::contact_form::adopt_typed;
-use crate::components::link::ArticlesQuery;
+use crate::route::ArticlesQuery;
 
 /// What can be focused in the app, in document order: how a focused element
 /// without an `id` is found again in a fresh render of the same page.

@@ -10,42 +10,12 @@
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt;
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use yew::prelude::*;
 
-/// Why a request failed, in words for people.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FetchError {
-    /// No answer: offline, DNS, refused, CORS.
-    Network,
-    /// No answer within the time limit.
-    Timeout,
-    NotFound,
-    /// Any other non-2xx status, with the server's message if it sent one.
-    Http { status: u16, message: Option<String> },
-    /// An answer that is not the document we expected. (Why is not kept:
-    /// nobody reads it, and the wasm's readers say only yes or no.)
-    Decode,
-}
-
-impl fmt::Display for FetchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FetchError::Network => write!(f, "We could not reach the server. Check your connection and try again."),
-            FetchError::Timeout => write!(f, "The server is taking too long to answer. Please try again."),
-            FetchError::NotFound => write!(f, "We could not find this page."),
-            FetchError::Http { status, message: Some(m) } => write!(f, "{m} (error {status})"),
-            FetchError::Http { status, message: None } if *status >= 500 => {
-                write!(f, "The server had a problem (error {status}). Please try again in a moment.")
-            }
-            FetchError::Http { status, .. } => write!(f, "The request failed (error {status})."),
-            FetchError::Decode => write!(f, "The server sent something we could not read. Please try again."),
-        }
-    }
-}
+pub use crate::net::{FetchError, decode};
 
 #[derive(Clone)]
 enum Entry {
@@ -390,10 +360,6 @@ fn parse<T: DeserializeOwned + 'static>(text: &str) -> Parsed {
     Ok(Rc::new(decode::<T>(text)?))
 }
 
-/// `text` as the document `T`.
-pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, FetchError> {
-    crate::json::read(text).ok_or(FetchError::Decode)
-}
 
 /// `use_api` for any type: the document as `reader` reads it, once it has
 /// settled (`None` while it loads), and the retry.

@@ -72,8 +72,8 @@ impl Here {
     }
 
     /// The article index's state in the query (the only page that has one).
-    pub fn articles_query(&self) -> crate::components::link::ArticlesQuery {
-        crate::components::link::ArticlesQuery::parse(&self.query)
+    pub fn articles_query(&self) -> crate::route::ArticlesQuery {
+        crate::route::ArticlesQuery::parse(&self.query)
     }
 
     /// Path and query, as a link under the base path writes them (without it).
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (None, Some("rate limits & caching"), Some(3)));
         // Written back as it was read.
         assert_eq!(q.to_query_string(), "q=rate+limits+%26+caching&page=3");
-        let q = crate::components::link::ArticlesQuery { tag: Some("c++".into()), q: None, page: Some(3) };
+        let q = crate::route::ArticlesQuery { tag: Some("c++".into()), q: None, page: Some(3) };
         assert_eq!(Here::parse(&format!("/articles?{}", q.to_query_string())).articles_query(), q);
     }
 }

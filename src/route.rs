@@ -48,6 +48,52 @@ pub enum Route {
     EmbedNotFound,
 }
 
+/// The article index's state in the URL: `/articles?tag=rest&q=cache&page=2`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ArticlesQuery {
+    pub tag: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u32>,
+}
+
+impl ArticlesQuery {
+    /// A query string (with or without its `?`). What it cannot read is left
+    /// out, as a site search would: a parameter it does not know, a page that
+    /// is no number (`page=x`), an empty tag. A parameter given twice counts
+    /// as its last. Tags are lowercase (they are slugs), so `tag=API` is `api`.
+    pub fn parse(query: &str) -> ArticlesQuery {
+        let mut q = ArticlesQuery::default();
+        for (name, value) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            match &*name {
+                "tag" => q.tag = Some(value.to_ascii_lowercase()).filter(|t| !t.is_empty()),
+                "q" => q.q = Some(value.into_owned()),
+                "page" => q.page = value.parse().ok(),
+                _ => {}
+            }
+        }
+        q
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self == &ArticlesQuery::default()
+    }
+
+    /// `tag=…&q=…&page=…`, with only what is set (empty for the whole index).
+    pub fn to_query_string(&self) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        if let Some(tag) = &self.tag {
+            s.append_pair("tag", tag);
+        }
+        if let Some(q) = &self.q {
+            s.append_pair("q", q);
+        }
+        if let Some(page) = self.page {
+            s.append_pair("page", &page.to_string());
+        }
+        s.finish()
+    }
+}
+
 /// What the compiled site holds that decides which pages exist, read from the
 /// paths of its API documents.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -1,7 +1,8 @@
 use keel_model::ArticleSummary;
 use yew::prelude::*;
 
-use crate::components::link::{AppLink, ArticlesQuery};
+use crate::components::link::AppLink;
+use crate::route::ArticlesQuery;
 use crate::route::Route;
 
 /// `text` with the words matching `query` in `<mark>`.

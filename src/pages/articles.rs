@@ -17,7 +17,8 @@ use yew::prelude::*;
 
 use crate::api::{Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::card::article_card;
-use crate::components::link::{AppLink, ArticlesQuery};
+use crate::components::link::AppLink;
+use crate::route::ArticlesQuery;
 use crate::components::status::{cards_skeleton, error_box};
 use crate::route::Route;
 use crate::nav::use_location;

@@ -51,7 +51,7 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(&articles)?;
     std::fs::copy(root.join("content/site.toml"), dir.join("content/site.toml"))?;
     let mut real = Vec::new();
-    for path in build::walk(&root.join("content/articles"))? {
+    for path in crate::fs::walk(&root.join("content/articles"))? {
         let text = std::fs::read_to_string(&path)?;
         std::fs::write(articles.join(path.file_name().expect("a file")), &text)?;
         real.push(text);
@@ -216,10 +216,10 @@ pub fn search_bytes(dist: &Path) -> anyhow::Result<Vec<(String, usize, u64, usiz
 
 /// The article the benchmark edits: one in the middle of the list.
 fn pick_article(content: &Path) -> anyhow::Result<PathBuf> {
-    let all = build::walk(&content.join("articles"))?;
+    let all = crate::fs::walk(&content.join("articles"))?;
     Ok(all[all.len() / 2].clone())
 }
 
 fn du(dir: &Path) -> anyhow::Result<u64> {
-    Ok(build::walk(dir)?.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum())
+    Ok(crate::fs::walk(dir)?.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum())
 }

@@ -313,7 +313,7 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
         .map(|f| root.join(f))
         .collect();
     for dir in ["src", "assets", "crates/model"] {
-        inputs.extend(walk(&root.join(dir))?);
+        inputs.extend(crate::fs::walk(&root.join(dir))?);
     }
     let toolchain = [crate::setup::PINNED_TOOLCHAIN, crate::WASM_BUILD_STD, crate::WASM_RUSTFLAGS].join(" ");
     let mut parts: Vec<Vec<u8>> = vec![b"spa-v2".to_vec(), toolchain.into_bytes()];
@@ -505,7 +505,7 @@ fn emit_all(
         // race the home page (linked from the cache on another thread) for
         // the same file, and sometimes win. The embed shell is no page at all.
         let shells = Bundle::ALL.map(|b| Path::new(b.shell().1));
-        let spa_files = walk(spa)?
+        let spa_files = crate::fs::walk(spa)?
             .into_iter()
             .filter(|p| p.strip_prefix(spa).is_ok_and(|rel| !shells.contains(&rel)))
             .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
@@ -600,7 +600,7 @@ fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cac
 /// Returns the number of pages.
 fn host_rules(stage: &Path, partners: &[String]) -> anyhow::Result<usize> {
     let mut files = Vec::new();
-    for path in walk(stage)? {
+    for path in crate::fs::walk(stage)? {
         let url = format!("/{}", path.strip_prefix(stage).expect("walk stays inside").to_string_lossy().replace('\\', "/"));
         if url.ends_with(".br") || url.ends_with(".gz") {
             continue;
@@ -620,20 +620,6 @@ fn write(dir: &Path, url: &str, bytes: &[u8]) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
-}
-
-pub fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            out.extend(walk(&path)?);
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Rename `stage` into `dist`. The previous `dist` goes into `trash` (the
@@ -666,7 +652,7 @@ pub fn server_binary(root: &Path) -> anyhow::Result<()> {
 
 pub fn print_sizes(dist: &Path) -> anyhow::Result<()> {
     let mut any = false;
-    for path in walk(dist)? {
+    for path in crate::fs::walk(dist)? {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name.ends_with(".wasm") || (name.ends_with(".js") && !path.to_string_lossy().contains("/api/")) || name == "index.html" {
             let raw = std::fs::metadata(&path)?.len();

@@ -78,7 +78,7 @@ impl Cache {
     pub fn prune(&self) -> anyhow::Result<usize> {
         let used = self.used.lock().expect("no panics while holding the lock");
         let mut removed = 0;
-        for entry in crate::build::walk(&self.dir)? {
+        for entry in crate::fs::walk(&self.dir)? {
             if !used.contains(&entry) {
                 std::fs::remove_file(&entry)?;
                 removed += 1;

@@ -32,6 +32,7 @@ mod build;
 mod cache;
 mod dev;
 mod fresh;
+mod fs;
 mod load;
 mod setup;
 mod sizes;

@@ -3,6 +3,8 @@
 
 use keel_model::{Article, Site};
 
+use crate::html::{body, esc};
+
 /// The sitemap protocol's limit per file (50,000 URLs; 50 MB, which our
 /// short `<url>` lines never reach first).
 pub const SITEMAP_MAX_URLS: usize = 50_000;
@@ -76,27 +78,10 @@ pub fn atom(site: &Site, articles: &[Article]) -> String {
             m.updated.as_deref().unwrap_or(&m.date),
             esc(&m.author.name),
             esc(&m.summary),
-            esc(&crate::html::body(&a.body, &site.url)),
+            esc(&body(&a.body, &site.url)),
             m.tags.iter().map(|t| format!("    <category term=\"{}\"/>\n", esc(t))).collect::<String>(),
         ));
     }
     s.push_str("</feed>\n");
     s
-}
-
-/// XML text and attribute escaping (HTML's quoted-attribute rules are XML's
-/// too), without the control characters XML 1.0 cannot carry at all.
-pub fn esc(s: &str) -> String {
-    let allowed = |c: char| (c as u32) >= 0x20 || matches!(c, '\n' | '\t' | '\r');
-    let kept: std::borrow::Cow<'_, str> = if s.chars().all(allowed) { s.into() } else { s.chars().filter(|&c| allowed(c)).collect::<String>().into() };
-    html_escape::encode_quoted_attribute(&kept).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn esc_escapes_markup_and_quotes_and_drops_what_xml_cannot_carry() {
-        assert_eq!(super::esc("a<b>&\"c\" 'd'"), "a&lt;b&gt;&amp;&quot;c&quot; &#x27;d&#x27;");
-        assert_eq!(super::esc("bell\u{7}\tline\n"), "bell\tline\n");
-    }
 }

@@ -5,7 +5,6 @@
 
 use keel_model::doc::{Align, Block, Inline};
 
-use crate::feeds::esc;
 
 pub fn body(blocks: &[Block], origin: &str) -> String {
     let mut out = String::new();
@@ -119,6 +118,14 @@ fn wrap(out: &mut String, tag: &str, content: &[Inline], origin: &str) {
     out.push_str(&format!("</{tag}>"));
 }
 
+/// XML text and attribute escaping (HTML's quoted-attribute rules are XML's
+/// too), without the control characters XML 1.0 cannot carry at all.
+pub fn esc(s: &str) -> String {
+    let allowed = |c: char| (c as u32) >= 0x20 || matches!(c, '\n' | '\t' | '\r');
+    let kept: std::borrow::Cow<'_, str> = if s.chars().all(allowed) { s.into() } else { s.chars().filter(|&c| allowed(c)).collect::<String>().into() };
+    html_escape::encode_quoted_attribute(&kept).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +137,11 @@ mod tests {
             body(&blocks, "https://k.example"),
             "<p>a &lt;script&gt;x&lt;/script&gt; <a href=\"https://k.example/articles/b\">a</a> <strong>&amp;</strong></p><pre><code>&lt;b&gt;</code></pre>"
         );
+    }
+
+    #[test]
+    fn esc_escapes_markup_and_quotes_and_drops_what_xml_cannot_carry() {
+        assert_eq!(super::esc("a<b>&\"c\" 'd'"), "a&lt;b&gt;&amp;&quot;c&quot; &#x27;d&#x27;");
+        assert_eq!(super::esc("bell\u{7}\tline\n"), "bell\tline\n");
     }
 }

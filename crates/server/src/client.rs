@@ -65,6 +65,13 @@ impl Proxies {
     }
 }
 
+/// The connection's peer (loopback when the router is called without one, as in tests).
+pub(crate) fn peer(req: &axum::extract::Request) -> SocketAddr {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0)
+}
+
 /// Every `X-Forwarded-For` entry, from all header lines in order, left to right.
 fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     headers

@@ -1,9 +1,9 @@
 //! `POST /api/v1/contact` and the operator's `GET /api/v1/admin/submissions`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keel_model::contact::{BODY_LIMIT_BYTES, ContactAccepted, ContactRequest, validate};
@@ -43,7 +43,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     // The CORS headers themselves are the layer's (`cors::apply`), on every
     // answer; it refuses a foreign origin before this runs. Checked here too,
     // so that the handler stores nothing from one even without the layer.
-    let from_origin = match Caller::of(&state, &headers, peer(&req)) {
+    let from_origin = match Caller::of(&state, &headers, crate::client::peer(&req)) {
         Caller::Foreign => {
             return Err(Error::Forbidden(
                 "this origin may not post the contact form".into(),
@@ -255,14 +255,7 @@ fn parse_form(body: &[u8]) -> Result<(ContactRequest, Option<String>)> {
 }
 
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {
-    state.proxies.client_ip(peer(req), req.headers())
-}
-
-/// The connection's peer (loopback when the router is called without one, as in tests).
-pub(crate) fn peer(req: &Request) -> SocketAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0)
+    state.proxies.client_ip(crate::client::peer(req), req.headers())
 }
 
 #[derive(Deserialize)]

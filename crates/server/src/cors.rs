@@ -113,7 +113,7 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
         site_headers(&state, &path, res.headers_mut());
         return res;
     }
-    let caller = Caller::of(&state, req.headers(), crate::contact::peer(&req));
+    let caller = Caller::of(&state, req.headers(), crate::client::peer(&req));
     if scope == Scope::Admin {
         // Off (404) unless configured, whoever asks.
         if state.config.admin_token.is_some()
