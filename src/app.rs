@@ -1,7 +1,6 @@
 //! Our site's root, `App`: every page in our chrome, in the browser (the URL
 //! bar is the history) or with a `url` for server rendering (an in-memory
-//! history), routed by yew-router (`nav::AppRouter`). What every root shares
-//! (`AppProps`, `Env`) is here too; the embed views' root is
+//! history), routed by yew-router (`env::routed`). The embed views' root is
 //! `embed::EmbedApp`.
 
 use std::rc::Rc;
@@ -14,52 +13,8 @@ use crate::components::attrs::classed;
 use crate::components::layout::{Header, footer};
 use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
 use crate::route::Route;
-use crate::nav::{AppRouter, Navigator, use_location, use_route};
-
-#[derive(Properties, PartialEq)]
-pub struct AppProps {
-    /// The data cache, possibly pre-filled (hydration, SSR, tests).
-    pub cache: ApiCache,
-    /// `None`: the browser app, whose routes follow the address bar. Else
-    /// the path (and query) to render, e.g. `/articles?tag=rest`, without
-    /// the base path, on an in-memory history: server rendering, and embeds
-    /// that must not change the host page's URL.
-    #[prop_or_default]
-    pub url: Option<AttrValue>,
-    /// The path the site is served under (e.g. `/keel`), if not the root.
-    #[prop_or_default]
-    pub basename: Option<AttrValue>,
-    /// Inline in a partner's page (`embed::mount`): where our site is,
-    /// origin and base path. Its styles are then the loader's to adopt.
-    #[prop_or_default]
-    pub inline_site: Option<AttrValue>,
-}
-
-/// What any part of the app may need that does not change while it runs,
-/// as one context (each context type costs the wasm a component's code).
-#[derive(Clone, PartialEq)]
-pub struct Env {
-    pub cache: ApiCache,
-    pub navigator: Navigator,
-    /// `AppProps::inline_site`.
-    pub inline_site: Option<AttrValue>,
-}
-
-/// The app's `Env`.
-#[hook]
-pub fn use_env() -> Env {
-    use_context::<Env>().expect("Env is provided by the root (App, EmbedApp)")
-}
-
-/// A root's views under its router, which gives them the app's `Env` and
-/// where it is (`nav::use_location`).
-pub fn routed(props: &AppProps, views: Html) -> Html {
-    html! {
-        <AppRouter cache={props.cache.clone()} url={props.url.clone()} basename={props.basename.clone()} inline_site={props.inline_site.clone()}>
-            { views }
-        </AppRouter>
-    }
-}
+use crate::env::{AppProps, routed, use_env};
+use crate::nav::{use_location, use_route};
 
 /// Our site: every page in its chrome (header, footer). The embed views have
 /// a root of their own (`embed::EmbedApp`), in a wasm of their own.

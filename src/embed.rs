@@ -18,7 +18,7 @@ use keel_model::{Article as ArticleDoc, ArticlePage, ArticleSummary, Site};
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
-use crate::app::{AppProps, routed};
+use crate::env::{AppProps, routed};
 use crate::components::attrs::classed;
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
@@ -77,13 +77,13 @@ fn switch(route: Route, served: bool) -> Html {
 /// page has its own origin and `<base>`).
 #[hook]
 fn use_site_base() -> AttrValue {
-    let env = crate::app::use_env();
+    let env = crate::env::use_env();
     env.inline_site.unwrap_or_else(|| env.navigator.base().clone())
 }
 
 #[hook]
 fn use_inline() -> bool {
-    crate::app::use_env().inline_site.is_some()
+    crate::env::use_env().inline_site.is_some()
 }
 
 #[derive(Properties, PartialEq)]
@@ -302,7 +302,7 @@ pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
     if !path.starts_with("/embed/") || !absolute(site) || !absolute(api) {
         return;
     }
-    let props = crate::app::AppProps {
+    let props = crate::env::AppProps {
         cache: crate::api::ApiCache::new(api),
         url: Some(AttrValue::from(path.to_string())),
         basename: None,

@@ -20,9 +20,11 @@
 mod adopt;
 pub mod api;
 pub mod app;
+mod cache;
 pub mod components;
 pub mod dom;
 pub mod embed;
+pub mod env;
 mod json;
 pub mod nav;
 pub mod net;
@@ -31,7 +33,8 @@ pub mod route;
 pub mod style;
 pub mod theme;
 
-pub use app::{App, AppProps};
+pub use app::App;
+pub use env::AppProps;
 
 /// The allocator in the browser: talc, which is smaller and faster than the
 /// Rust default for wasm (dlmalloc).

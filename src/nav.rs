@@ -1,6 +1,6 @@
 //! What the app adds to yew-router, which routes it.
 //!
-//! yew-router's `Router` holds the history: the browser's (`BrowserHistory`:
+//! yew-router's `Router` (`env::routed`) holds the history: the browser's (`BrowserHistory`:
 //! the address bar, `pushState`, back and forward), or, given a `url`, one in
 //! memory (`MemoryHistory`), for server rendering and for the embeds, which
 //! must never touch a partner's URL or history. The site's base path is the
@@ -29,13 +29,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, BrowserHistory, History, MemoryHistory};
 use yew_router::query::Raw;
-use yew_router::Router;
 
-use crate::api::ApiCache;
-use crate::app::Env;
-use crate::route::Route;
+use crate::route::{ArticlesQuery, Route};
 
 /// A URL of the app: its path under the base path, and its query (no `?`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,8 +68,8 @@ impl Here {
     }
 
     /// The article index's state in the query (the only page that has one).
-    pub fn articles_query(&self) -> crate::route::ArticlesQuery {
-        crate::route::ArticlesQuery::parse(&self.query)
+    pub fn articles_query(&self) -> ArticlesQuery {
+        ArticlesQuery::parse(&self.query)
     }
 
     /// Path and query, as a link under the base path writes them (without it).
@@ -162,64 +158,17 @@ impl Navigator {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct AppRouterProps {
-    /// The data cache, given to `Env`.
-    pub cache: ApiCache,
-    /// `None`: the address bar is the history. Else the path and query to
-    /// start at, without the base path, on a history in memory.
-    pub url: Option<AttrValue>,
-    pub basename: Option<AttrValue>,
-    pub inline_site: Option<AttrValue>,
-    #[prop_or_default]
-    pub children: Html,
-}
-
-/// A root's routing: yew-router's `Router` on its history, and inside it
-/// the app's contexts, `Env` (with the navigator) and `Rc<Here>`.
-#[component]
-pub fn AppRouter(props: &AppRouterProps) -> Html {
-    let base = props.basename.as_deref().unwrap_or_default().trim_end_matches('/').to_string();
-    let history = {
-        let (url, base) = (props.url.clone(), base.clone());
-        use_state(move || match url {
-            Some(url) => {
-                let start = Here::parse(&url);
-                let memory = MemoryHistory::new();
-                let _ = memory.replace_with_query(format!("{base}{}", start.path), Raw(start.query.as_str()));
-                AnyHistory::from(memory)
-            }
-            None => AnyHistory::from(BrowserHistory::new()),
-        })
-    };
-    let basename = (!base.is_empty()).then(|| AttrValue::from(base.clone()));
-    html! {
-        <Router history={(*history).clone()} {basename}>
-            <Contexts base={AttrValue::from(base)} cache={props.cache.clone()} inline_site={props.inline_site.clone()}>
-                { props.children.clone() }
-            </Contexts>
-        </Router>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ContextsProps {
-    base: AttrValue,
-    cache: ApiCache,
-    inline_site: Option<AttrValue>,
-    children: Html,
-}
-
-#[component]
-fn Contexts(props: &ContextsProps) -> Html {
-    let router = yew_router::hooks::use_navigator().expect("inside AppRouter's Router");
-    let location = yew_router::hooks::use_location().expect("inside AppRouter's Router");
-    let path = strip_base(location.path(), &props.base).to_string();
+/// Inside the root's router (`env::routed`): the navigator, and the
+/// location yew-router holds as a visit of the app's (`Here`).
+#[hook]
+pub fn use_navigation(base: AttrValue) -> (Navigator, Rc<Here>) {
+    let router = yew_router::hooks::use_navigator().expect("inside the root's Router");
+    let location = yew_router::hooks::use_location().expect("inside the root's Router");
+    let path = strip_base(location.path(), &base).to_string();
     let query = location.query_str().trim_start_matches('?').to_string();
     let now = use_mut_ref(|| Rc::new(Here { path: path.clone(), query: query.clone(), visit: 0 }));
     let pending = use_mut_ref(|| Rc::new(Cell::new(None)));
     let pending: Rc<Cell<Option<Move>>> = pending.borrow().clone();
-    // The location yew-router holds, as a visit of the app's.
     let here = {
         let mut now = now.borrow_mut();
         let moved = now.path != path || now.query != query;
@@ -237,15 +186,7 @@ fn Contexts(props: &ContextsProps) -> Html {
         }
         now.clone()
     };
-    let navigator = Navigator { router, base: props.base.clone(), now, pending };
-    let env = Env { cache: props.cache.clone(), navigator, inline_site: props.inline_site.clone() };
-    html! {
-        <ContextProvider<Env> context={env}>
-            <ContextProvider<Rc<Here>> context={here}>
-                { props.children.clone() }
-            </ContextProvider<Rc<Here>>>
-        </ContextProvider<Env>>
-    }
+    (Navigator { router, base, now, pending }, here)
 }
 
 /// Where the app is; `/` outside an app.
@@ -302,7 +243,7 @@ mod tests {
         assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (None, Some("rate limits & caching"), Some(3)));
         // Written back as it was read.
         assert_eq!(q.to_query_string(), "q=rate+limits+%26+caching&page=3");
-        let q = crate::route::ArticlesQuery { tag: Some("c++".into()), q: None, page: Some(3) };
+        let q = ArticlesQuery { tag: Some("c++".into()), q: None, page: Some(3) };
         assert_eq!(Here::parse(&format!("/articles?{}", q.to_query_string())).articles_query(), q);
     }
 }

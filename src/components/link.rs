@@ -30,12 +30,12 @@ pub struct AppLinkProps {
 /// `/keel`), or "" at the root of its origin: the router's basename.
 #[hook]
 pub fn use_base_path() -> AttrValue {
-    crate::app::use_env().navigator.base().clone()
+    crate::env::use_env().navigator.base().clone()
 }
 
 #[component]
 pub fn AppLink(props: &AppLinkProps) -> Html {
-    let crate::app::Env { navigator, cache, .. } = crate::app::use_env();
+    let crate::env::Env { navigator, cache, .. } = crate::env::use_env();
     let href = {
         // Under the site's base path, if it has one (the router adds it on click).
         let base = navigator.base();

@@ -28,7 +28,7 @@ pub fn Articles() -> Html {
     let location = use_location();
     let query = location.articles_query();
     let site = use_api::<Site>(keel_model::paths::site());
-    let navigator = crate::app::use_env().navigator;
+    let navigator = crate::env::use_env().navigator;
 
     let on_search = {
         let query = query.clone();
@@ -256,7 +256,7 @@ fn SearchResults(props: &ListProps) -> Html {
             }
         });
     }
-    let navigator = crate::app::use_env().navigator;
+    let navigator = crate::env::use_env().navigator;
     // After "Show more", focus goes to the first result it revealed: the
     // button, after the list, may be gone, and a keyboard would otherwise have
     // to walk back up to the new results.
@@ -349,7 +349,7 @@ fn SearchHit(props: &HitProps) -> Html {
 /// Several documents at once: ready when all are, failed when one failed.
 #[hook]
 fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
-    let cache = crate::app::use_env().cache;
+    let cache = crate::env::use_env().cache;
     let tick = use_force_update();
     let parsed: Vec<Option<Result<Rc<T>, FetchError>>> = paths.iter().map(|p| cache.read_as::<T>(p)).collect();
     {

@@ -102,7 +102,7 @@ pub struct ContactFormProps {
 
 #[component]
 pub fn ContactForm(props: &ContactFormProps) -> Html {
-    let cache = crate::app::use_env().cache;
+    let cache = crate::env::use_env().cache;
     // The saved draft from the first render on, in the browser: hydration
     // writes each field's value from this state, so it must already hold what
     // the visitor typed into the prerendered form (`adopt.rs` saved it), or
