@@ -319,10 +319,30 @@ mod tests {
                 continue;
             }
             for selector in head.split(',') {
-                assert!(selector.contains(".keel"), "a rule outside the app: {selector:?}");
+                assert!(hangs_off_the_root(selector), "a rule outside the app: {selector:?}");
                 checked += 1;
             }
         }
         assert!(checked > 100, "only {checked} selectors found: is the stylesheet read right?");
+    }
+
+    /// Whether `selector` names the root class as a whole class name:
+    /// `.keel-x` or `.keelhaul` is another class, outside the app.
+    fn hangs_off_the_root(selector: &str) -> bool {
+        let root = format!(".{}", super::ROOT_CLASS);
+        selector
+            .match_indices(&root)
+            .any(|(i, _)| !selector[i + root.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    }
+
+    #[test]
+    fn only_the_whole_root_class_counts() {
+        let root = super::ROOT_CLASS;
+        for inside in [format!(".{root} p"), format!("[data-keel-theme=\"dark\"] .{root}"), format!(".{root}.embed-root a"), format!(".{root}")] {
+            assert!(hangs_off_the_root(&inside), "{inside}");
+        }
+        for outside in [format!(".{root}haul p"), format!(".{root}-x a"), format!("p.{root}_y"), "html body".to_string()] {
+            assert!(!hangs_off_the_root(&outside), "{outside}");
+        }
     }
 }
