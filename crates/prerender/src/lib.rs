@@ -385,9 +385,19 @@ mod tests {
     }
 
     #[test]
-    fn head_text_and_attributes_are_escaped() {
-        assert_eq!(text("<b> & \"q\""), "&lt;b&gt; &amp; \"q\"");
-        assert_eq!(attr("a\"b'c<&"), "a&quot;b&#x27;c&lt;&amp;");
+    fn hostile_text_in_the_head_stays_text() {
+        let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
+        let site: Site = serde_json::from_slice(&out.files[&keel_model::paths::site()]).unwrap();
+        let (_, json) = out.files.iter().find(|(p, _)| keel_model::paths::article_slug(p).is_some()).unwrap();
+        let mut article: Article = serde_json::from_slice(json).unwrap();
+        article.meta.title = "</title><script>alert(1)</script>".into();
+        article.meta.summary = "\"><script>alert(2)</script>".into();
+        article.meta.tags = vec!["a\"><img src=x onerror=alert(3)>".into()];
+        let route = Route::Article { slug: article.meta.slug.clone() };
+        let h = head(&site, &route, &route.to_path(), Some(&article), "");
+        assert!(!h.contains("<script>alert") && !h.contains("<img"), "{h}");
+        assert!(h.contains("<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · "), "{h}");
+        assert!(h.contains("content=\"&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;\""), "{h}");
     }
 
     #[test]
