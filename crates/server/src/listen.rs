@@ -47,6 +47,13 @@ pub fn connection_cap(configured: Option<usize>) -> usize {
     let files = rlimit::increase_nofile_limit(u64::MAX)
         .or_else(|_| rlimit::Resource::NOFILE.get().map(|(soft, _)| soft))
         .unwrap_or(1024);
+    cap_for(files, configured)
+}
+
+/// The connection cap under an open-file limit of `files`: what the files
+/// the server needs besides connections leave (`RESERVED_FILES`), at least 8,
+/// and no more than `configured`.
+fn cap_for(files: u64, configured: Option<usize>) -> usize {
     let from_files = usize::try_from(files.saturating_sub(RESERVED_FILES))
         .unwrap_or(usize::MAX)
         .max(8);
@@ -229,12 +236,13 @@ mod tests {
 
     #[test]
     fn the_cap_stays_under_the_open_file_limit() {
-        let (soft, _) = rlimit::Resource::NOFILE.get().unwrap();
-        let cap = connection_cap(None) as u64;
-        let (soft_after, _) = rlimit::Resource::NOFILE.get().unwrap();
-        assert!(soft_after >= soft);
-        assert!(cap + RESERVED_FILES <= soft_after.max(RESERVED_FILES + 8));
-        assert_eq!(connection_cap(Some(3)), 3);
+        // The common default of 1,024 files leaves 960 connections.
+        assert_eq!(cap_for(1024, None), 960);
+        assert_eq!(cap_for(1024, Some(3)), 3, "a configured cap below the limit");
+        assert_eq!(cap_for(1024, Some(5000)), 960, "never above what the files allow");
+        assert_eq!(cap_for(10, None), 8, "a tiny limit still serves a few");
+        assert_eq!(cap_for(u64::MAX, None) as u64, u64::MAX - RESERVED_FILES);
+        assert_eq!(cap_for(1024, Some(0)), 1);
     }
 
     /// Whether a `Notified` future is ready now (a permit was stored).
