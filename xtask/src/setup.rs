@@ -316,6 +316,21 @@ fn postgresql_installed() -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// Lighthouse, for `cargo xtask lighthouse` only (not a test dependency):
+/// from the npm registry into target/lighthouse, on first use.
+pub const LIGHTHOUSE_VERSION: &str = "12.2.3";
+
+pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
+    if root.join("target/lighthouse/node_modules/.bin/lighthouse").exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(root.join("target/lighthouse"))?;
+    sh(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix", "target/lighthouse", &format!("lighthouse@{LIGHTHOUSE_VERSION}")])
+        .current_dir(root))
+    .context("installing Lighthouse from the npm registry (retry: cargo xtask lighthouse)")
+}
+
 /// wrk, for `cargo xtask loadtest` (Debian's package).
 pub fn wrk() -> anyhow::Result<()> {
     if Command::new("wrk").arg("--version").output().is_ok() {

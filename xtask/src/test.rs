@@ -146,12 +146,9 @@ pub fn screenshots(root: &Path) -> anyhow::Result<()> {
     crate::sh(Command::new("node").arg("screenshots.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
 }
 
-/// Lighthouse, installed on first use into target/lighthouse (not a test dependency).
+/// Lighthouse (installed on first use by `setup::lighthouse`), per route.
 pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
-    if !root.join("target/lighthouse/node_modules/.bin/lighthouse").exists() {
-        std::fs::create_dir_all(root.join("target/lighthouse"))?;
-        crate::sh(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix", "target/lighthouse", "lighthouse@12.2.3"]).current_dir(root))?;
-    }
+    crate::setup::lighthouse(root)?;
     if !root.join("dist/index.html").exists() {
         build::site(root, &build::Options::default())?;
     }
