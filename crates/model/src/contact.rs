@@ -98,7 +98,7 @@ impl ContactRequest {
         match name {
             "name" => self.name = value,
             "email" => self.email = value,
-            "company" => self.company = Some(value).filter(|c| !c.trim().is_empty()),
+            "company" => self.company = given_company(Some(&value)).is_some().then_some(value),
             "budget" if value.is_empty() => self.budget = None,
             "budget" => self.budget = Some(Budget::ALL.into_iter().find(|b| b.as_str() == value).ok_or(BadChoice)?),
             "message" => self.message = value,
@@ -112,6 +112,13 @@ impl ContactRequest {
 
 
 
+
+/// The company as given: `None` when there is none or it is blank (empty or
+/// only whitespace), else without its surrounding whitespace. The one rule
+/// for a blank company, for the form, the checks and both stores.
+pub fn given_company(company: Option<&str>) -> Option<&str> {
+    company.map(str::trim).filter(|c| !c.is_empty())
+}
 
 /// A form's budget that is not one of `Budget::ALL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,7 +195,7 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
             }
         }
         Field::Company => {
-            let company = req.company.as_deref().unwrap_or("").trim();
+            let company = given_company(req.company.as_deref()).unwrap_or_default();
             if len(company) > COMPANY_MAX {
                 Some(format!("Please keep the company name under {COMPANY_MAX} characters."))
             } else {

@@ -61,6 +61,17 @@ pub fn contact() -> String {
     format!("{API_PREFIX}/contact")
 }
 
+/// The operator's read access to the contact intake (the server's admin
+/// endpoint), and everything under it.
+pub fn admin() -> String {
+    format!("{API_PREFIX}/admin")
+}
+
+/// The admin endpoint's list of submissions.
+pub fn admin_submissions() -> String {
+    format!("{API_PREFIX}/admin/submissions")
+}
+
 /// Which document a path names, as the functions above place them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -93,11 +93,12 @@ enum Scope {
 }
 
 fn scope(path: &str) -> Scope {
-    if path == "/api/v1/contact" {
+    let admin = keel_model::paths::admin();
+    if path == keel_model::paths::contact() {
         Scope::Contact
-    } else if path == "/api/v1/admin" || path.starts_with("/api/v1/admin/") {
+    } else if path.strip_prefix(admin.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
         Scope::Admin
-    } else if path.starts_with("/api/v1/") {
+    } else if path.strip_prefix(keel_model::paths::API_PREFIX).is_some_and(|rest| rest.starts_with('/')) {
         Scope::Read
     } else {
         Scope::Site

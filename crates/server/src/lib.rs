@@ -73,8 +73,8 @@ pub fn app(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config.limits.request_timeout_seconds);
     let router = Router::new()
         // OPTIONS (the CORS preflight) is answered by `cors::apply`.
-        .route("/api/v1/contact", post(contact::submit))
-        .route("/api/v1/admin/submissions", get(contact::admin_list))
+        .route(&keel_model::paths::contact(), post(contact::submit))
+        .route(&keel_model::paths::admin_submissions(), get(contact::admin_list))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_site::serve)
         .with_state(state.clone())

@@ -365,7 +365,8 @@ fn set_text(r: &mut ContactRequest, f: Field, v: String) {
     match f {
         Field::Name => r.name = v,
         Field::Email => r.email = v,
-        Field::Company => r.company = Some(v).filter(|s| !s.is_empty()),
+        // As typed: a blank company is none when it is read (`given_company`).
+        Field::Company => r.company = Some(v),
         Field::Message => r.message = v,
         Field::Budget | Field::Consent => {}
     }

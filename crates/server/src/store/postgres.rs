@@ -155,11 +155,7 @@ impl PgStore {
         }
         let req = new.request;
         let id = new_id(new.now_ms);
-        let company = req
-            .company
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
+        let company = keel_model::contact::given_company(req.company.as_deref());
         let inserted = tx
             .execute(
                 "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin)

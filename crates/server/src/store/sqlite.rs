@@ -177,7 +177,7 @@ impl SqliteStore {
                 now_ms,
                 req.name.trim(),
                 req.email.trim(),
-                req.company.as_deref().map(str::trim).filter(|c| !c.is_empty()),
+                keel_model::contact::given_company(req.company.as_deref()),
                 req.budget.map(Budget::as_str),
                 req.message.trim(),
                 req.consent,
