@@ -137,6 +137,8 @@ fn version_of(root: &Path, program: &str, arg: &str) -> Option<String> {
 /// `cargo install`, compiled by the pinned toolchain: the tools' own
 /// `rust-version` may be newer than the machine's stable.
 fn cargo_install(root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    // A step retried alone (`cargo xtask setup trunk`) needs it too.
+    pinned_toolchain(root)?;
     sh(Command::new("cargo")
         .arg("install")
         .args(args)
