@@ -25,7 +25,7 @@
 //! the loader's (Trunk.toml), typed input `adopt.rs`, prefetch on hover
 //! `components::link`, and the cached back navigation the API cache's.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::prelude::*;
@@ -115,7 +115,7 @@ pub struct Navigator {
     /// Where the app is now (what the location last was).
     now: Rc<RefCell<Rc<Here>>>,
     /// The move the next location comes from; none: back or forward.
-    pending: Rc<Cell<Option<Move>>>,
+    pending: Rc<RefCell<Option<Move>>>,
 }
 
 impl PartialEq for Navigator {
@@ -139,13 +139,13 @@ impl Navigator {
             let now = self.now.borrow();
             now.path == to.to_path() && now.query == query
         };
-        self.pending.set(Some(Move::Visit));
+        *self.pending.borrow_mut() = Some(Move::Visit);
         let _ = if same { self.router.replace_with_query(to, Raw(query.as_str())) } else { self.router.push_with_query(to, Raw(query.as_str())) };
     }
 
     /// Go to `to` with `query` in place of the current entry (typing a search).
     pub fn replace(&self, to: &Route, query: String) {
-        self.pending.set(Some(Move::Stay));
+        *self.pending.borrow_mut() = Some(Move::Stay);
         let _ = self.router.replace_with_query(to, Raw(query.as_str()));
     }
 
@@ -153,7 +153,7 @@ impl Navigator {
     /// back to it; read with [`use_kept`].
     pub fn keep<T: 'static>(&self, state: T) {
         let now = self.now.borrow().clone();
-        self.pending.set(Some(Move::Stay));
+        *self.pending.borrow_mut() = Some(Move::Stay);
         let _ = self.router.replace_with_query_and_state(&now.route(), Raw(now.query.as_str()), state);
     }
 }
@@ -167,12 +167,11 @@ pub fn use_navigation(base: AttrValue) -> (Navigator, Rc<Here>) {
     let path = strip_base(location.path(), &base).to_string();
     let query = location.query_str().trim_start_matches('?').to_string();
     let now = use_mut_ref(|| Rc::new(Here { path: path.clone(), query: query.clone(), visit: 0 }));
-    let pending = use_mut_ref(|| Rc::new(Cell::new(None)));
-    let pending: Rc<Cell<Option<Move>>> = pending.borrow().clone();
+    let pending = use_mut_ref(|| None::<Move>);
     let here = {
         let mut now = now.borrow_mut();
         let moved = now.path != path || now.query != query;
-        let visit = match (pending.take(), moved) {
+        let visit = match (pending.borrow_mut().take(), moved) {
             (Some(Move::Visit), _) => now.visit + 1,
             (Some(Move::Stay), _) | (None, false) => now.visit,
             // Not the app's own navigation: back or forward.

@@ -145,7 +145,9 @@ impl FreshEnv {
     /// `program` in the fresh environment: this process's variables, less
     /// everything cargo, rustup or npm set or read.
     fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(self.cargo_home.join("bin").join(program).exists().then(|| self.cargo_home.join("bin").join(program)).unwrap_or_else(|| PathBuf::from(program)));
+        // The fresh home's own proxies (cargo, rustup) first, as its PATH has them.
+        let own = self.cargo_home.join("bin").join(program);
+        let mut c = Command::new(if own.exists() { own } else { PathBuf::from(program) });
         for (key, _) in std::env::vars_os() {
             let k = key.to_string_lossy().to_ascii_uppercase();
             if ["CARGO", "RUSTUP", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUST_", "NPM_CONFIG", "KEEL_"].iter().any(|p| k.starts_with(p)) {
