@@ -35,13 +35,16 @@ pub struct Focus {
 pub fn before_start(doc: &Document) -> Option<Focus> {
     contact_form(doc);
     search(doc);
-    let el = doc.active_element().filter(|e| e.closest("#app").ok().flatten().is_some())?;
+    let el = doc
+        .active_element()
+        .filter(|e| e.closest("#app").ok().flatten().is_some())?;
     let id = Some(el.id()).filter(|i| !i.is_empty());
     let index = match id {
         Some(_) => None,
         None => {
             let all = doc.query_selector_all(FOCUSABLE).ok()?;
-            (0..all.length()).find(|&i| all.item(i).as_ref() == Some(AsRef::<web_sys::Node>::as_ref(&el)))
+            (0..all.length())
+                .find(|&i| all.item(i).as_ref() == Some(AsRef::<web_sys::Node>::as_ref(&el)))
         }
     };
     let value = field_value(&el);
@@ -55,7 +58,12 @@ pub fn before_start(doc: &Document) -> Option<Focus> {
         };
         Some((start, end))
     });
-    Some(Focus { id, index, value, selection })
+    Some(Focus {
+        id,
+        index,
+        value,
+        selection,
+    })
 }
 
 impl Focus {
@@ -74,12 +82,18 @@ impl Focus {
     fn restore_now(self, doc: &Document) {
         let el = match (&self.id, self.index) {
             (Some(id), _) => doc.get_element_by_id(id),
-            (None, Some(i)) => doc.query_selector_all(FOCUSABLE).ok().and_then(|all| all.item(i)).and_then(|n| n.dyn_into().ok()),
+            (None, Some(i)) => doc
+                .query_selector_all(FOCUSABLE)
+                .ok()
+                .and_then(|all| all.item(i))
+                .and_then(|n| n.dyn_into().ok()),
             (None, None) => None,
         };
         let Some(el) = el else { return };
         if doc.active_element().as_ref() != Some(&el) {
-            let Some(html) = el.dyn_ref::<web_sys::HtmlElement>() else { return };
+            let Some(html) = el.dyn_ref::<web_sys::HtmlElement>() else {
+                return;
+            };
             let opts = web_sys::FocusOptions::new();
             opts.set_prevent_scroll(true);
             let _ = html.focus_with_options(&opts);
@@ -103,7 +117,9 @@ impl Focus {
 fn field_value(el: &Element) -> Option<String> {
     match el.dyn_ref::<HtmlInputElement>() {
         Some(i) => Some(i.value()),
-        None => el.dyn_ref::<HtmlTextAreaElement>().map(HtmlTextAreaElement::value),
+        None => el
+            .dyn_ref::<HtmlTextAreaElement>()
+            .map(HtmlTextAreaElement::value),
     }
 }
 
@@ -123,10 +139,14 @@ fn changed_value(el: &Element) -> Option<Option<String>> {
 /// The fields of the prerendered contact form the visitor changed, as a
 /// browser would post them, into the form's draft.
 fn contact_form(doc: &Document) {
-    let Ok(fields) = doc.query_selector_all("form.contact-form [name]") else { return };
+    let Ok(fields) = doc.query_selector_all("form.contact-form [name]") else {
+        return;
+    };
     let mut pairs = Vec::new();
     for i in 0..fields.length() {
-        let Some(el) = fields.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+        let Some(el) = fields.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
         if let (Some(name), Some(value)) = (el.get_attribute("name"), changed_value(&el)) {
             // An unticked box posts nothing; for the draft, it is "off".
             pairs.push((name, value.unwrap_or_default()));
@@ -140,14 +160,24 @@ fn contact_form(doc: &Document) {
 /// A search typed into the index's prerendered field becomes the URL's `q`
 /// (replacing the entry, as typing there does once the app runs).
 fn search(doc: &Document) {
-    let Some(Some(typed)) = doc.get_element_by_id("search").as_ref().and_then(changed_value) else { return };
+    let Some(Some(typed)) = doc
+        .get_element_by_id("search")
+        .as_ref()
+        .and_then(changed_value)
+    else {
+        return;
+    };
     let Some(win) = web_sys::window() else { return };
     let loc = win.location();
     let query_string = loc.search().unwrap_or_default();
     let query = ArticlesQuery::parse(&query_string);
     let next = crate::pages::articles::searching(&query, typed).to_query_string();
     let path = loc.pathname().unwrap_or_default();
-    let url = if next.is_empty() { path } else { format!("{path}?{next}") };
+    let url = if next.is_empty() {
+        path
+    } else {
+        format!("{path}?{next}")
+    };
     if let Ok(h) = win.history() {
         let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }

@@ -93,7 +93,9 @@ pub(crate) fn use_retry(again: Callback<()>, settled: Option<bool>) -> Retry {
                 let active = d.active_element().map(wasm_bindgen::JsValue::from);
                 active.is_none() || active == d.body().map(wasm_bindgen::JsValue::from)
             });
-            if failed && armed && fallen
+            if failed
+                && armed
+                && fallen
                 && let Some(b) = button.cast::<web_sys::HtmlElement>()
             {
                 let _ = b.focus();
@@ -103,9 +105,14 @@ pub(crate) fn use_retry(again: Callback<()>, settled: Option<bool>) -> Retry {
     let run = {
         let button = button.clone();
         Callback::from(move |()| {
-            let active = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
+            let active = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element());
             *refocus.borrow_mut() = match (button.get(), active) {
-                (Some(b), Some(a)) => AsRef::<wasm_bindgen::JsValue>::as_ref(&b) == AsRef::<wasm_bindgen::JsValue>::as_ref(&a),
+                (Some(b), Some(a)) => {
+                    AsRef::<wasm_bindgen::JsValue>::as_ref(&b)
+                        == AsRef::<wasm_bindgen::JsValue>::as_ref(&a)
+                }
                 _ => false,
             };
             again.emit(());
@@ -127,7 +134,9 @@ where
     let (state, again) = use_document(path, Reader::of::<T>());
     let retry = use_retry(again, state.as_ref().map(Result::is_err));
     let state = match state {
-        Some(Ok(v)) => v.downcast::<T>().map_or(Resource::Loading, |d| Resource::Ready(Doc(d))),
+        Some(Ok(v)) => v
+            .downcast::<T>()
+            .map_or(Resource::Loading, |d| Resource::Ready(Doc(d))),
         Some(Err(e)) => Resource::Failed(e),
         None => Resource::Loading,
     };

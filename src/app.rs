@@ -11,17 +11,26 @@ use yew::prelude::*;
 use crate::api::{ApiCache, Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::attrs::classed;
 use crate::components::layout::{Header, footer};
-use crate::pages::{article::Article, articles::Articles, contact::contact, home::home, not_found::not_found, services::services};
-use crate::route::Route;
 use crate::env::{AppProps, routed, use_env};
 use crate::nav::{use_location, use_route};
+use crate::pages::{
+    article::Article, articles::Articles, contact::contact, home::home, not_found::not_found,
+    services::services,
+};
+use crate::route::Route;
 
 /// Our site: every page in its chrome (header, footer). The embed views have
 /// a root of their own (`embed::EmbedApp`), in a wasm of their own.
 #[component]
 pub fn App(props: &AppProps) -> Html {
     // The colour theme is on <html>, not in the app's markup (`theme.rs`).
-    routed(props, classed(html! { <div><Chrome /></div> }, Some(crate::style::ROOT_CLASS)))
+    routed(
+        props,
+        classed(
+            html! { <div><Chrome /></div> },
+            Some(crate::style::ROOT_CLASS),
+        ),
+    )
 }
 
 #[component]
@@ -64,9 +73,11 @@ fn switch(route: Route, site: &UseApi<Site>) -> Html {
         Route::Services => services(site),
         Route::Contact => contact(site),
         Route::NotFound => not_found(),
-        Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact | Route::EmbedNotFound => {
-            not_found()
-        }
+        Route::EmbedArticles
+        | Route::EmbedArticle { .. }
+        | Route::EmbedTag { .. }
+        | Route::EmbedContact
+        | Route::EmbedNotFound => not_found(),
     }
 }
 
@@ -99,7 +110,10 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
         let mut meta = route.meta(props.site.as_deref(), None);
         if route == Route::Articles {
             // The filter and page the URL names (see `articles::title`).
-            meta.title = crate::route::with_site_name(props.site.as_deref(), &crate::pages::articles::title(&location.articles_query()));
+            meta.title = crate::route::with_site_name(
+                props.site.as_deref(),
+                &crate::pages::articles::title(&location.articles_query()),
+            );
         }
         meta
     });
@@ -117,7 +131,8 @@ fn RouteEffects(props: &RouteEffectsProps) -> Html {
             }
             crate::dom::after_navigation();
             // The page's own title, once the document has it; the route's otherwise.
-            let title = crate::dom::document_title().unwrap_or_else(|| route.meta(site.as_deref(), None).title);
+            let title = crate::dom::document_title()
+                .unwrap_or_else(|| route.meta(site.as_deref(), None).title);
             announcement.set(title);
         });
     }
@@ -145,10 +160,20 @@ fn ArticleMeta(props: &ArticleMetaProps) -> Html {
     let article = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
     let visit = use_location().visit;
     let (route, doc) = match &article.state {
-        Resource::Ready(a) => (Route::Article { slug: props.slug.clone() }, Some(a.clone())),
+        Resource::Ready(a) => (
+            Route::Article {
+                slug: props.slug.clone(),
+            },
+            Some(a.clone()),
+        ),
         // The page says it found nothing, and so do the title and description.
         Resource::Failed(FetchError::NotFound) => (Route::NotFound, None),
-        _ => (Route::Article { slug: props.slug.clone() }, None),
+        _ => (
+            Route::Article {
+                slug: props.slug.clone(),
+            },
+            None,
+        ),
     };
     let known = doc.is_some() || route == Route::NotFound;
     let meta = route.meta(props.site.as_deref(), doc.as_deref());

@@ -30,7 +30,10 @@ struct Loaded {
 
 impl Entry {
     fn loaded(text: Rc<str>) -> Entry {
-        Entry::Loaded(Rc::new(Loaded { text, read: RefCell::new(None) }))
+        Entry::Loaded(Rc::new(Loaded {
+            text,
+            read: RefCell::new(None),
+        }))
     }
 }
 
@@ -44,7 +47,9 @@ impl Loaded {
         }
         let parsed = (reader.parse)(&self.text);
         // The first type asked for is kept (a path names one kind of document).
-        self.read.borrow_mut().get_or_insert_with(|| (reader.ty, parsed.clone()));
+        self.read
+            .borrow_mut()
+            .get_or_insert_with(|| (reader.ty, parsed.clone()));
         parsed
     }
 }
@@ -58,7 +63,10 @@ pub(crate) struct Reader {
 
 impl Reader {
     pub(crate) fn of<T: DeserializeOwned + 'static>() -> Reader {
-        Reader { ty: TypeId::of::<T>(), parse: parse::<T> }
+        Reader {
+            ty: TypeId::of::<T>(),
+            parse: parse::<T>,
+        }
     }
 
     /// The reader of the document `path` names (`paths::kind`), if it names one.
@@ -98,12 +106,17 @@ impl PartialEq for ApiCache {
 
 impl ApiCache {
     pub fn new(base: &str) -> ApiCache {
-        ApiCache { base: base.trim_end_matches('/').into(), ..Default::default() }
+        ApiCache {
+            base: base.trim_end_matches('/').into(),
+            ..Default::default()
+        }
     }
 
     /// Put a document in the cache (prerendering, hydration, tests).
     pub fn insert(&self, path: &str, json: &str) {
-        self.entries.borrow_mut().insert(path.to_string(), Entry::loaded(json.into()));
+        self.entries
+            .borrow_mut()
+            .insert(path.to_string(), Entry::loaded(json.into()));
     }
 
     /// Put a document a prerendered page embeds in the cache, read as what
@@ -123,7 +136,10 @@ impl ApiCache {
 
     /// The document at `path` as `T`, once it has settled: read (once, see
     /// `Loaded`), or why it failed.
-    pub fn read_as<T: DeserializeOwned + 'static>(&self, path: &str) -> Option<Result<Rc<T>, FetchError>> {
+    pub fn read_as<T: DeserializeOwned + 'static>(
+        &self,
+        path: &str,
+    ) -> Option<Result<Rc<T>, FetchError>> {
         let read = self.read(path, Reader::of::<T>())?;
         Some(read.and_then(|v| v.downcast::<T>().map_err(|_| FetchError::Decode)))
     }
@@ -251,11 +267,20 @@ mod tests {
         let path = keel_model::paths::search_meta();
         let text = r#"{"docs":1,"shards":[""],"tags":[],"doc_tags":[[]]}"#;
         cache.insert(&path, text);
-        let a = cache.read_as::<keel_model::search::SearchMeta>(&path).unwrap().unwrap();
-        let b = cache.read_as::<keel_model::search::SearchMeta>(&path).unwrap().unwrap();
+        let a = cache
+            .read_as::<keel_model::search::SearchMeta>(&path)
+            .unwrap()
+            .unwrap();
+        let b = cache
+            .read_as::<keel_model::search::SearchMeta>(&path)
+            .unwrap()
+            .unwrap();
         assert!(Rc::ptr_eq(&a, &b), "the same document, read once");
         cache.insert(&path, text);
-        let c = cache.read_as::<keel_model::search::SearchMeta>(&path).unwrap().unwrap();
+        let c = cache
+            .read_as::<keel_model::search::SearchMeta>(&path)
+            .unwrap()
+            .unwrap();
         assert!(!Rc::ptr_eq(&a, &c), "a new text is read anew");
         assert_eq!(*a, *c);
     }

@@ -58,11 +58,16 @@ pub fn remember_scroll() {
 }
 
 pub fn document_title() -> Option<String> {
-    web_sys::window()?.document().map(|d| d.title()).filter(|t| !t.is_empty())
+    web_sys::window()?
+        .document()
+        .map(|d| d.title())
+        .filter(|t| !t.is_empty())
 }
 
 pub fn set_meta(title: &str, description: &str) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     doc.set_title(title);
     if let Ok(Some(el)) = doc.query_selector("meta[name=description]") {
         let _ = el.set_attribute("content", description);
@@ -76,13 +81,25 @@ pub fn after_navigation() {
     let Some(win) = web_sys::window() else { return };
     let popped = POPPED.with(|p| p.replace(false));
     let href = win.location().href().unwrap_or_default();
-    let has_fragment = win.location().hash().map(|h| !h.is_empty()).unwrap_or(false);
-    let y = if popped { POSITIONS.with(|p| p.borrow().iter().find(|(h, _)| *h == href).map(|(_, y)| *y)).unwrap_or(0.0) } else { 0.0 };
+    let has_fragment = win
+        .location()
+        .hash()
+        .map(|h| !h.is_empty())
+        .unwrap_or(false);
+    let y = if popped {
+        POSITIONS
+            .with(|p| p.borrow().iter().find(|(h, _)| *h == href).map(|(_, y)| *y))
+            .unwrap_or(0.0)
+    } else {
+        0.0
+    };
     if !has_fragment || popped {
         win.scroll_to_with_x_and_y(0.0, y);
     }
     let Some(doc) = win.document() else { return };
-    let target = doc.get_element_by_id("page-title").or_else(|| doc.get_element_by_id("main"));
+    let target = doc
+        .get_element_by_id("page-title")
+        .or_else(|| doc.get_element_by_id("main"));
     if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
         let opts = web_sys::FocusOptions::new();
         opts.set_prevent_scroll(true);
@@ -104,13 +121,16 @@ pub fn storage() -> Option<web_sys::Storage> {
 /// checked it against what the browser says (`data-keel-host` on `<html>`).
 pub fn frame_host() -> Option<String> {
     let html = web_sys::window()?.document()?.document_element()?;
-    html.get_attribute("data-keel-host").filter(|h| h.starts_with("https://") || h.starts_with("http://"))
+    html.get_attribute("data-keel-host")
+        .filter(|h| h.starts_with("https://") || h.starts_with("http://"))
 }
 
 /// Whether the loader of a partner's page loaded us (`Keel.embedding`): the
 /// app then mounts only where the loader asks, never into the page itself.
 pub fn loaded_by_embed() -> bool {
-    let Some(win) = web_sys::window() else { return false };
+    let Some(win) = web_sys::window() else {
+        return false;
+    };
     js_sys::Reflect::get(&win, &"Keel".into())
         .and_then(|keel| js_sys::Reflect::get(&keel, &"embedding".into()))
         .map(|v| v.is_truthy())

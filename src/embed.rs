@@ -13,17 +13,16 @@
 //! Either way a link opens on our site, in a new tab, and nothing here
 //! touches the partner's URL, history, title or styles.
 
-
 use keel_model::{Article as ArticleDoc, ArticlePage, ArticleSummary, Site};
 use yew::prelude::*;
 
 use crate::api::{FetchError, Resource, use_api};
-use crate::env::{AppProps, routed};
 use crate::components::attrs::classed;
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
 use crate::components::status::{cards_skeleton, error_box, text_skeleton};
+use crate::env::{AppProps, routed};
 use crate::route::Route;
 
 /// How many articles a list view renders; the widget shows `count` of them
@@ -35,7 +34,13 @@ pub const LIST_MAX: usize = 10;
 /// widget's settings choose it: `data-keel-theme` above the view).
 #[component]
 pub fn EmbedApp(props: &AppProps) -> Html {
-    routed(props, classed(html! { <div><EmbedViews /></div> }, Some(crate::style::EMBED_ROOT_CLASSES)))
+    routed(
+        props,
+        classed(
+            html! { <div><EmbedViews /></div> },
+            Some(crate::style::EMBED_ROOT_CLASSES),
+        ),
+    )
 }
 
 /// The view the location names.
@@ -47,7 +52,8 @@ fn EmbedViews() -> Html {
     // missing, and tells the embedding page. The page's URLs are the route
     // table's: its path, and its file.
     let path = here.path.trim_end_matches('/');
-    let served = path != Route::EmbedNotFound.to_path() && path.trim_start_matches('/') != Route::EmbedNotFound.file();
+    let served = path != Route::EmbedNotFound.to_path()
+        && path.trim_start_matches('/') != Route::EmbedNotFound.file();
     switch(here.route(), served)
 }
 
@@ -78,7 +84,8 @@ fn switch(route: Route, served: bool) -> Html {
 #[hook]
 fn use_site_base() -> AttrValue {
     let env = crate::env::use_env();
-    env.inline_site.unwrap_or_else(|| env.navigator.base().clone())
+    env.inline_site
+        .unwrap_or_else(|| env.navigator.base().clone())
 }
 
 #[hook]
@@ -131,7 +138,8 @@ fn report_error(node: &NodeRef, message: &str) {
         let init = web_sys::CustomEventInit::new();
         init.set_bubbles(true);
         init.set_detail(&wasm_bindgen::JsValue::from_str(message));
-        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("keel-embed-error", &init) {
+        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("keel-embed-error", &init)
+        {
             let _ = el.dispatch_event(&event);
         }
     }
@@ -159,7 +167,10 @@ pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
         None => format!("{base}/articles"),
     };
     let (body, error) = match page.state {
-        Resource::Ready(p) if p.items.is_empty() => (html! { <p class="embed-empty">{ "No articles yet." }</p> }, None),
+        Resource::Ready(p) if p.items.is_empty() => (
+            html! { <p class="embed-empty">{ "No articles yet." }</p> },
+            None,
+        ),
         Resource::Ready(p) => (
             html! {
                 <ul class="embed-list">
@@ -170,8 +181,14 @@ pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
         ),
         Resource::Loading => (cards_skeleton("the latest articles", 3), None),
         Resource::Failed(FetchError::NotFound) => {
-            let message = format!("no articles tagged \u{201c}{}\u{201d}", props.tag.as_deref().unwrap_or_default());
-            (html! { <p class="embed-empty">{ "There are no articles with this tag." }</p> }, Some(AttrValue::from(message)))
+            let message = format!(
+                "no articles tagged \u{201c}{}\u{201d}",
+                props.tag.as_deref().unwrap_or_default()
+            );
+            (
+                html! { <p class="embed-empty">{ "There are no articles with this tag." }</p> },
+                Some(AttrValue::from(message)),
+            )
         }
         Resource::Failed(error) => (error_box(&error, &page.retry, "the articles"), None),
     };
@@ -276,7 +293,9 @@ pub fn EmbedContact() -> Html {
     }
     let site = match site.state {
         Resource::Ready(s) => s,
-        Resource::Loading => return html! { <Frame label="Contact Keel">{ text_skeleton("the contact form", 8) }</Frame> },
+        Resource::Loading => {
+            return html! { <Frame label="Contact Keel">{ text_skeleton("the contact form", 8) }</Frame> };
+        }
         Resource::Failed(error) => {
             return html! { <Frame label="Contact Keel">{ error_box(&error, &site.retry, "the contact form") }</Frame> };
         }

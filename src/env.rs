@@ -70,14 +70,20 @@ struct AppRouterProps {
 /// `url`, one in memory; the base path is its `basename`.
 #[component]
 fn AppRouter(props: &AppRouterProps) -> Html {
-    let base = props.basename.as_deref().unwrap_or_default().trim_end_matches('/').to_string();
+    let base = props
+        .basename
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_string();
     let history = {
         let (url, base) = (props.url.clone(), base.clone());
         use_state(move || match url {
             Some(url) => {
                 let start = Here::parse(&url);
                 let memory = MemoryHistory::new();
-                let _ = memory.replace_with_query(format!("{base}{}", start.path), Raw(start.query.as_str()));
+                let _ = memory
+                    .replace_with_query(format!("{base}{}", start.path), Raw(start.query.as_str()));
                 AnyHistory::from(memory)
             }
             None => AnyHistory::from(BrowserHistory::new()),
@@ -105,7 +111,11 @@ struct ContextsProps {
 #[component]
 fn Contexts(props: &ContextsProps) -> Html {
     let (navigator, here) = crate::nav::use_navigation(props.base.clone());
-    let env = Env { cache: props.cache.clone(), navigator, inline_site: props.inline_site.clone() };
+    let env = Env {
+        cache: props.cache.clone(),
+        navigator,
+        inline_site: props.inline_site.clone(),
+    };
     html! {
         <ContextProvider<Env> context={env}>
             <ContextProvider<Rc<Here>> context={here}>

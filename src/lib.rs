@@ -61,7 +61,11 @@ pub(crate) fn boot<R: yew::BaseComponent<Properties = AppProps>>(embedded: bool)
     // --base-path`, `--api-origin`), as the prerendered page says.
     let meta = |name: &str| {
         doc.as_ref()
-            .and_then(|d| d.query_selector(&format!("meta[name={name}]")).ok().flatten())
+            .and_then(|d| {
+                d.query_selector(&format!("meta[name={name}]"))
+                    .ok()
+                    .flatten()
+            })
             .and_then(|m| m.get_attribute("content"))
             .filter(|v| !v.is_empty())
     };
@@ -73,9 +77,15 @@ pub(crate) fn boot<R: yew::BaseComponent<Properties = AppProps>>(embedded: bool)
     // left out, and the page rendered afresh, fetching it: adopting markup
     // made from it would fail.
     let mut damaged = false;
-    if let Some(docs) = doc.as_ref().and_then(|d| d.query_selector_all("script[data-keel-doc]").ok()) {
-        for el in (0..docs.length()).filter_map(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(docs.item(i)?).ok()) {
-            if let (Some(path), Some(text)) = (el.get_attribute("data-keel-doc"), el.text_content()) {
+    if let Some(docs) = doc
+        .as_ref()
+        .and_then(|d| d.query_selector_all("script[data-keel-doc]").ok())
+    {
+        for el in (0..docs.length())
+            .filter_map(|i| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(docs.item(i)?).ok())
+        {
+            if let (Some(path), Some(text)) = (el.get_attribute("data-keel-doc"), el.text_content())
+            {
                 damaged |= !cache.adopt(&path, &text);
             }
         }
@@ -92,7 +102,12 @@ pub(crate) fn boot<R: yew::BaseComponent<Properties = AppProps>>(embedded: bool)
     if !embedded {
         dom::install_scroll_memory();
     }
-    let props = AppProps { cache, url: embedded.then(|| here.clone().into()), basename, inline_site: None };
+    let props = AppProps {
+        cache,
+        url: embedded.then(|| here.clone().into()),
+        basename,
+        inline_site: None,
+    };
     let Some(root) = root else {
         yew::Renderer::<R>::with_props(props).render();
         return;

@@ -50,14 +50,24 @@ impl Here {
     pub fn parse(href: &str) -> Here {
         let href = href.split('#').next().unwrap_or_default();
         let (path, query) = href.split_once('?').unwrap_or((href, ""));
-        let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
-        Here { path, query: query.to_string(), visit: 0 }
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        Here {
+            path,
+            query: query.to_string(),
+            visit: 0,
+        }
     }
 
     /// The page the browser shows, as the app sees it: `location`'s path
     /// without `base` (a path outside it is kept whole), and its query.
     pub fn browser(base: &str) -> Here {
-        let Some(loc) = web_sys::window().map(|w| w.location()) else { return Here::parse("/") };
+        let Some(loc) = web_sys::window().map(|w| w.location()) else {
+            return Here::parse("/");
+        };
         let path = loc.pathname().unwrap_or_default();
         let path = strip_base(&path, base);
         Here::parse(&format!("{path}{}", loc.search().unwrap_or_default()))
@@ -140,7 +150,11 @@ impl Navigator {
             now.path == to.to_path() && now.query == query
         };
         *self.pending.borrow_mut() = Some(Move::Visit);
-        let _ = if same { self.router.replace_with_query(to, Raw(query.as_str())) } else { self.router.push_with_query(to, Raw(query.as_str())) };
+        let _ = if same {
+            self.router.replace_with_query(to, Raw(query.as_str()))
+        } else {
+            self.router.push_with_query(to, Raw(query.as_str()))
+        };
     }
 
     /// Go to `to` with `query` in place of the current entry (typing a search).
@@ -154,7 +168,9 @@ impl Navigator {
     pub fn keep<T: 'static>(&self, state: T) {
         let now = self.now.borrow().clone();
         *self.pending.borrow_mut() = Some(Move::Stay);
-        let _ = self.router.replace_with_query_and_state(&now.route(), Raw(now.query.as_str()), state);
+        let _ =
+            self.router
+                .replace_with_query_and_state(&now.route(), Raw(now.query.as_str()), state);
     }
 }
 
@@ -166,7 +182,13 @@ pub fn use_navigation(base: AttrValue) -> (Navigator, Rc<Here>) {
     let location = yew_router::hooks::use_location().expect("inside the root's Router");
     let path = strip_base(location.path(), &base).to_string();
     let query = location.query_str().trim_start_matches('?').to_string();
-    let now = use_mut_ref(|| Rc::new(Here { path: path.clone(), query: query.clone(), visit: 0 }));
+    let now = use_mut_ref(|| {
+        Rc::new(Here {
+            path: path.clone(),
+            query: query.clone(),
+            visit: 0,
+        })
+    });
     let pending = use_mut_ref(|| None::<Move>);
     let here = {
         let mut now = now.borrow_mut();
@@ -185,7 +207,15 @@ pub fn use_navigation(base: AttrValue) -> (Navigator, Rc<Here>) {
         }
         now.clone()
     };
-    (Navigator { router, base, now, pending }, here)
+    (
+        Navigator {
+            router,
+            base,
+            now,
+            pending,
+        },
+        here,
+    )
 }
 
 /// Where the app is; `/` outside an app.
@@ -212,8 +242,15 @@ mod tests {
 
     #[test]
     fn a_url_is_a_path_and_a_query() {
-        let here = |path: &str, query: &str| Here { path: path.into(), query: query.into(), visit: 0 };
-        assert_eq!(Here::parse("/articles?tag=api&q=x"), here("/articles", "tag=api&q=x"));
+        let here = |path: &str, query: &str| Here {
+            path: path.into(),
+            query: query.into(),
+            visit: 0,
+        };
+        assert_eq!(
+            Here::parse("/articles?tag=api&q=x"),
+            here("/articles", "tag=api&q=x")
+        );
         assert_eq!(Here::parse("/articles#top"), here("/articles", ""));
         assert_eq!(Here::parse("articles"), here("/articles", ""));
         assert_eq!(Here::parse("/a?b=1").href(), "/a?b=1");
@@ -233,16 +270,33 @@ mod tests {
     #[test]
     fn the_query_is_read_with_defaults() {
         let q = Here::parse("/articles?tag=api&page=2&utm_source=x").articles_query();
-        assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (Some("api"), None, Some(2)));
+        assert_eq!(
+            (q.tag.as_deref(), q.q.as_deref(), q.page),
+            (Some("api"), None, Some(2))
+        );
         assert!(Here::parse("/articles?page=x").articles_query().is_empty());
         // What cannot be read is left out, and the rest kept.
         let q = Here::parse("/articles?page=-1&tag=API&q=oauth").articles_query();
-        assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (Some("api"), Some("oauth"), None));
-        let q = Here::parse("/articles?q=rate+limits%20%26%20caching&tag=&page=2&page=3").articles_query();
-        assert_eq!((q.tag.as_deref(), q.q.as_deref(), q.page), (None, Some("rate limits & caching"), Some(3)));
+        assert_eq!(
+            (q.tag.as_deref(), q.q.as_deref(), q.page),
+            (Some("api"), Some("oauth"), None)
+        );
+        let q = Here::parse("/articles?q=rate+limits%20%26%20caching&tag=&page=2&page=3")
+            .articles_query();
+        assert_eq!(
+            (q.tag.as_deref(), q.q.as_deref(), q.page),
+            (None, Some("rate limits & caching"), Some(3))
+        );
         // Written back as it was read.
         assert_eq!(q.to_query_string(), "q=rate+limits+%26+caching&page=3");
-        let q = ArticlesQuery { tag: Some("c++".into()), q: None, page: Some(3) };
-        assert_eq!(Here::parse(&format!("/articles?{}", q.to_query_string())).articles_query(), q);
+        let q = ArticlesQuery {
+            tag: Some("c++".into()),
+            q: None,
+            page: Some(3),
+        };
+        assert_eq!(
+            Here::parse(&format!("/articles?{}", q.to_query_string())).articles_query(),
+            q
+        );
     }
 }

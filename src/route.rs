@@ -107,8 +107,17 @@ pub struct Inventory {
 impl Inventory {
     pub fn from_documents<'a>(paths: impl IntoIterator<Item = &'a str> + Clone) -> Inventory {
         Inventory {
-            articles: paths.clone().into_iter().filter_map(keel_model::paths::article_slug).map(str::to_string).collect(),
-            tags: paths.into_iter().filter_map(keel_model::paths::tag_of_first_page).map(str::to_string).collect(),
+            articles: paths
+                .clone()
+                .into_iter()
+                .filter_map(keel_model::paths::article_slug)
+                .map(str::to_string)
+                .collect(),
+            tags: paths
+                .into_iter()
+                .filter_map(keel_model::paths::tag_of_first_page)
+                .map(str::to_string)
+                .collect(),
         }
     }
 }
@@ -122,7 +131,10 @@ pub struct Meta {
 
 /// A page's title followed by the site's name: `Articles · Keel`.
 pub fn with_site_name(site: Option<&Site>, title: &str) -> String {
-    format!("{title} · {}", site.map(|s| s.name.as_str()).unwrap_or("Keel"))
+    format!(
+        "{title} · {}",
+        site.map(|s| s.name.as_str()).unwrap_or("Keel")
+    )
 }
 
 impl Route {
@@ -132,7 +144,14 @@ impl Route {
     fn kinds() -> Vec<Route> {
         <Route as Routable>::routes()
             .into_iter()
-            .map(|at| Route::recognize(&at.split('/').map(|s| if s.starts_with(':') { "_" } else { s }).collect::<Vec<_>>().join("/")))
+            .map(|at| {
+                Route::recognize(
+                    &at.split('/')
+                        .map(|s| if s.starts_with(':') { "_" } else { s })
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                )
+            })
             .collect()
     }
 
@@ -143,10 +162,19 @@ impl Route {
     /// is `EmbedNotFound`. A trailing slash is ignored and parameters are
     /// percent-decoded by the matcher.
     pub fn recognize(path: &str) -> Route {
-        let path = path.strip_suffix("index.html").filter(|p| p.ends_with('/')).unwrap_or(path);
-        let route = if path.starts_with('/') { <Route as Routable>::recognize(path) } else { None };
+        let path = path
+            .strip_suffix("index.html")
+            .filter(|p| p.ends_with('/'))
+            .unwrap_or(path);
+        let route = if path.starts_with('/') {
+            <Route as Routable>::recognize(path)
+        } else {
+            None
+        };
         match route.unwrap_or(Route::NotFound) {
-            Route::NotFound if path == "/embed" || path.starts_with("/embed/") => Route::EmbedNotFound,
+            Route::NotFound if path == "/embed" || path.starts_with("/embed/") => {
+                Route::EmbedNotFound
+            }
             route => route,
         }
     }
@@ -161,25 +189,51 @@ impl Route {
     /// choice or document title of ours.
     pub fn is_embed(&self) -> bool {
         match self {
-            Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact | Route::EmbedNotFound => true,
-            Route::Home | Route::Articles | Route::Article { .. } | Route::Services | Route::Contact | Route::NotFound => false,
+            Route::EmbedArticles
+            | Route::EmbedArticle { .. }
+            | Route::EmbedTag { .. }
+            | Route::EmbedContact
+            | Route::EmbedNotFound => true,
+            Route::Home
+            | Route::Articles
+            | Route::Article { .. }
+            | Route::Services
+            | Route::Contact
+            | Route::NotFound => false,
         }
     }
 
     /// Every page the site has: each route kind gives its pages, given what
     /// the site holds.
     pub fn pages(site: &Inventory) -> Vec<Route> {
-        Route::kinds().into_iter().flat_map(|kind| kind.pages_of_kind(site)).collect()
+        Route::kinds()
+            .into_iter()
+            .flat_map(|kind| kind.pages_of_kind(site))
+            .collect()
     }
 
     /// The pages of `self`'s kind.
     fn pages_of_kind(self, site: &Inventory) -> Vec<Route> {
         match self {
-            Route::Home | Route::Articles | Route::Services | Route::Contact | Route::NotFound => vec![self],
+            Route::Home | Route::Articles | Route::Services | Route::Contact | Route::NotFound => {
+                vec![self]
+            }
             Route::EmbedArticles | Route::EmbedContact | Route::EmbedNotFound => vec![self],
-            Route::Article { .. } => site.articles.iter().map(|slug| Route::Article { slug: slug.clone() }).collect(),
-            Route::EmbedArticle { .. } => site.articles.iter().map(|slug| Route::EmbedArticle { slug: slug.clone() }).collect(),
-            Route::EmbedTag { .. } => site.tags.iter().map(|tag| Route::EmbedTag { tag: tag.clone() }).collect(),
+            Route::Article { .. } => site
+                .articles
+                .iter()
+                .map(|slug| Route::Article { slug: slug.clone() })
+                .collect(),
+            Route::EmbedArticle { .. } => site
+                .articles
+                .iter()
+                .map(|slug| Route::EmbedArticle { slug: slug.clone() })
+                .collect(),
+            Route::EmbedTag { .. } => site
+                .tags
+                .iter()
+                .map(|tag| Route::EmbedTag { tag: tag.clone() })
+                .collect(),
         }
     }
 
@@ -202,10 +256,17 @@ impl Route {
     /// The API document a route's page needs besides `site.json`, if any.
     pub fn data_path(&self) -> Option<String> {
         match self {
-            Route::Article { slug } | Route::EmbedArticle { slug } => Some(keel_model::paths::article(slug)),
+            Route::Article { slug } | Route::EmbedArticle { slug } => {
+                Some(keel_model::paths::article(slug))
+            }
             Route::Articles | Route::EmbedArticles => Some(keel_model::paths::articles_page(1)),
             Route::EmbedTag { tag } => Some(keel_model::paths::tag_page(tag, 1)),
-            Route::Home | Route::Services | Route::Contact | Route::NotFound | Route::EmbedContact | Route::EmbedNotFound => None,
+            Route::Home
+            | Route::Services
+            | Route::Contact
+            | Route::NotFound
+            | Route::EmbedContact
+            | Route::EmbedNotFound => None,
         }
     }
 
@@ -213,9 +274,17 @@ impl Route {
     /// Embed views are parts of other sites' pages, never pages of their own.
     pub fn indexed(&self) -> bool {
         match self {
-            Route::Home | Route::Articles | Route::Article { .. } | Route::Services | Route::Contact => true,
+            Route::Home
+            | Route::Articles
+            | Route::Article { .. }
+            | Route::Services
+            | Route::Contact => true,
             Route::NotFound => false,
-            Route::EmbedArticles | Route::EmbedArticle { .. } | Route::EmbedTag { .. } | Route::EmbedContact | Route::EmbedNotFound => false,
+            Route::EmbedArticles
+            | Route::EmbedArticle { .. }
+            | Route::EmbedTag { .. }
+            | Route::EmbedContact
+            | Route::EmbedNotFound => false,
         }
     }
 
@@ -267,18 +336,55 @@ mod tests {
         assert_eq!(Route::recognize("/articles/"), Route::Articles);
         assert_eq!(Route::recognize("/articles/index.html"), Route::Articles);
         assert_eq!(Route::recognize("/index.html"), Route::Home);
-        assert_eq!(Route::recognize("/articles/rest/index.html"), Route::Article { slug: "rest".into() });
-        assert_eq!(Route::recognize("/articles/rest"), Route::Article { slug: "rest".into() });
+        assert_eq!(
+            Route::recognize("/articles/rest/index.html"),
+            Route::Article {
+                slug: "rest".into()
+            }
+        );
+        assert_eq!(
+            Route::recognize("/articles/rest"),
+            Route::Article {
+                slug: "rest".into()
+            }
+        );
         assert_eq!(Route::recognize("/services"), Route::Services);
         assert_eq!(Route::recognize("/contact"), Route::Contact);
-        assert_eq!(Route::recognize("/embed/tags/c%2B%2B"), Route::EmbedTag { tag: "c++".into() });
-        assert_eq!(Route::Article { slug: "a-b".into() }.to_path(), "/articles/a-b");
-        assert_eq!(Route::EmbedTag { tag: "c++ & go".into() }.to_path(), "/embed/tags/c%2B%2B%20%26%20go");
-        for unknown in ["/nope", "/articles/a/b", "/articles//", "/xindex.html", "/embeds/articles", "/articles/%FF", ""] {
+        assert_eq!(
+            Route::recognize("/embed/tags/c%2B%2B"),
+            Route::EmbedTag { tag: "c++".into() }
+        );
+        assert_eq!(
+            Route::Article { slug: "a-b".into() }.to_path(),
+            "/articles/a-b"
+        );
+        assert_eq!(
+            Route::EmbedTag {
+                tag: "c++ & go".into()
+            }
+            .to_path(),
+            "/embed/tags/c%2B%2B%20%26%20go"
+        );
+        for unknown in [
+            "/nope",
+            "/articles/a/b",
+            "/articles//",
+            "/xindex.html",
+            "/embeds/articles",
+            "/articles/%FF",
+            "",
+        ] {
             assert_eq!(Route::recognize(unknown), Route::NotFound, "{unknown}");
         }
         // Under /embed/, the embed views' own (a partner's page shows it).
-        for unknown in ["/embed", "/embed/", "/embed/tags/", "/embed/articles/a/b", "/embed/articles/%FF", "/embed/nope"] {
+        for unknown in [
+            "/embed",
+            "/embed/",
+            "/embed/tags/",
+            "/embed/articles/a/b",
+            "/embed/articles/%FF",
+            "/embed/nope",
+        ] {
             assert_eq!(Route::recognize(unknown), Route::EmbedNotFound, "{unknown}");
         }
     }
@@ -288,16 +394,31 @@ mod tests {
         let mut kinds = Route::kinds();
         for route in &mut kinds {
             // A parameter that needs encoding, in each kind that has one.
-            if let Route::Article { slug: p } | Route::EmbedArticle { slug: p } | Route::EmbedTag { tag: p } = route {
+            if let Route::Article { slug: p }
+            | Route::EmbedArticle { slug: p }
+            | Route::EmbedTag { tag: p } = route
+            {
                 *p = "a b/é".into();
             }
-            assert_eq!(&Route::recognize(&route.to_path()), route, "{}", route.to_path());
+            assert_eq!(
+                &Route::recognize(&route.to_path()),
+                route,
+                "{}",
+                route.to_path()
+            );
         }
         // Every kind once: as many variants as the table has paths.
-        let mut variants: Vec<_> = kinds.iter().map(|k| format!("{:?}", std::mem::discriminant(k))).collect();
+        let mut variants: Vec<_> = kinds
+            .iter()
+            .map(|k| format!("{:?}", std::mem::discriminant(k)))
+            .collect();
         variants.sort();
         variants.dedup();
-        assert_eq!(variants.len(), <Route as Routable>::routes().len(), "{kinds:?}");
+        assert_eq!(
+            variants.len(),
+            <Route as Routable>::routes().len(),
+            "{kinds:?}"
+        );
     }
 
     #[test]
@@ -311,7 +432,10 @@ mod tests {
         ]);
         assert_eq!(site.articles, ["a-b", "rest"]);
         assert_eq!(site.tags, ["rest"]);
-        let pages: Vec<_> = Route::pages(&site).iter().map(|r| (r.to_path(), r.file())).collect();
+        let pages: Vec<_> = Route::pages(&site)
+            .iter()
+            .map(|r| (r.to_path(), r.file()))
+            .collect();
         let want = [
             ("/", "index.html"),
             ("/articles", "articles/index.html"),
@@ -340,7 +464,10 @@ mod tests {
                 date: "2026-01-02".into(),
                 updated: None,
                 tags: vec!["queues".into()],
-                author: keel_model::Author { name: "Ada".into(), role: "Engineer".into() },
+                author: keel_model::Author {
+                    name: "Ada".into(),
+                    role: "Engineer".into(),
+                },
                 reading_minutes: 4,
             },
             word_count: 800,
@@ -353,6 +480,9 @@ mod tests {
         assert_eq!(meta.title, "Queues Without Tears · Keel");
         assert_eq!(meta.description, "Backpressure, in practice.");
         // Without it (still loading), a generic title, never another article's.
-        assert_eq!(Route::Article { slug: "a-b".into() }.meta(None, None).title, "Article · Keel");
+        assert_eq!(
+            Route::Article { slug: "a-b".into() }.meta(None, None).title,
+            "Article · Keel"
+        );
     }
 }

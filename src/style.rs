@@ -26,7 +26,9 @@ pub const EMBED_ROOT_CLASSES: &str = concat!(root_class!(), " embed-root");
 pub fn stylesheet() -> Result<String, String> {
     let style = stylist::Style::new(app_style()).map_err(|e| e.to_string())?;
     // Generated class names are unique strings, so this touches nothing else.
-    Ok(style.get_style_str().replace(style.get_class_name(), ROOT_CLASS))
+    Ok(style
+        .get_style_str()
+        .replace(style.get_class_name(), ROOT_CLASS))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -313,35 +315,56 @@ mod tests {
         let mut checked = 0;
         let mut rest = css.as_str();
         while let Some(open) = rest.find('{') {
-            let head = rest[..open].rsplit(['}', ';']).next().unwrap_or_default().trim();
+            let head = rest[..open]
+                .rsplit(['}', ';'])
+                .next()
+                .unwrap_or_default()
+                .trim();
             rest = &rest[open + 1..];
             if head.starts_with('@') || head.ends_with('%') || head == "from" || head == "to" {
                 continue;
             }
             for selector in head.split(',') {
-                assert!(hangs_off_the_root(selector), "a rule outside the app: {selector:?}");
+                assert!(
+                    hangs_off_the_root(selector),
+                    "a rule outside the app: {selector:?}"
+                );
                 checked += 1;
             }
         }
-        assert!(checked > 100, "only {checked} selectors found: is the stylesheet read right?");
+        assert!(
+            checked > 100,
+            "only {checked} selectors found: is the stylesheet read right?"
+        );
     }
 
     /// Whether `selector` names the root class as a whole class name:
     /// `.keel-x` or `.keelhaul` is another class, outside the app.
     fn hangs_off_the_root(selector: &str) -> bool {
         let root = format!(".{}", super::ROOT_CLASS);
-        selector
-            .match_indices(&root)
-            .any(|(i, _)| !selector[i + root.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        selector.match_indices(&root).any(|(i, _)| {
+            !selector[i + root.len()..]
+                .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
     }
 
     #[test]
     fn only_the_whole_root_class_counts() {
         let root = super::ROOT_CLASS;
-        for inside in [format!(".{root} p"), format!("[data-keel-theme=\"dark\"] .{root}"), format!(".{root}.embed-root a"), format!(".{root}")] {
+        for inside in [
+            format!(".{root} p"),
+            format!("[data-keel-theme=\"dark\"] .{root}"),
+            format!(".{root}.embed-root a"),
+            format!(".{root}"),
+        ] {
             assert!(hangs_off_the_root(&inside), "{inside}");
         }
-        for outside in [format!(".{root}haul p"), format!(".{root}-x a"), format!("p.{root}_y"), "html body".to_string()] {
+        for outside in [
+            format!(".{root}haul p"),
+            format!(".{root}-x a"),
+            format!("p.{root}_y"),
+            "html body".to_string(),
+        ] {
             assert!(!hangs_off_the_root(&outside), "{outside}");
         }
     }

@@ -80,7 +80,10 @@ impl ThemeChoice {
     /// The choice in force: the one on `<html>` (which holds it even where
     /// localStorage is unavailable).
     pub fn current() -> ThemeChoice {
-        page().and_then(|html| html.get_attribute(PAGE_ATTR)).map(|v| ThemeChoice::parse(&v)).unwrap_or(ThemeChoice::System)
+        page()
+            .and_then(|html| html.get_attribute(PAGE_ATTR))
+            .map(|v| ThemeChoice::parse(&v))
+            .unwrap_or(ThemeChoice::System)
     }
 
     /// Put this choice in force, and remember it.

@@ -14,13 +14,23 @@ use yew::virtual_dom::{AttributeOrProperty, Attributes, VNode};
 
 /// The element `node`, made by `html!` without attributes, with the
 /// attributes `keys`, valued by `values` in the same order (`None`: left out).
-pub fn attrs(mut node: VNode, keys: &'static [&'static str], values: Vec<Option<AttrValue>>) -> VNode {
+pub fn attrs(
+    mut node: VNode,
+    keys: &'static [&'static str],
+    values: Vec<Option<AttrValue>>,
+) -> VNode {
     debug_assert_eq!(keys.len(), values.len(), "a value for each attribute");
     // Fresh from `html!`, so not shared: changed in place.
     if let VNode::VTag(tag) = &mut node
         && let Some(tag) = Rc::get_mut(tag)
     {
-        tag.attributes = Attributes::Dynamic { keys, values: values.into_iter().map(|v| v.map(AttributeOrProperty::Attribute)).collect() };
+        tag.attributes = Attributes::Dynamic {
+            keys,
+            values: values
+                .into_iter()
+                .map(|v| v.map(AttributeOrProperty::Attribute))
+                .collect(),
+        };
     }
     node
 }

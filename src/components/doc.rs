@@ -26,7 +26,10 @@ pub struct DocProps {
 #[component]
 pub fn Document(props: &DocProps) -> Html {
     let base = use_base_path();
-    let cx = Cx { embed: props.embed.as_deref(), base: &base };
+    let cx = Cx {
+        embed: props.embed.as_deref(),
+        base: &base,
+    };
     html! { <>{ for props.article.body.iter().map(|b| block(b, cx)) }</> }
 }
 
@@ -65,15 +68,25 @@ fn block(b: &Block, cx: Cx) -> Html {
             }
         }
         Block::Paragraph { content } => html! { <p>{ inlines(content, cx) }</p> },
-        Block::List { ordered: false, items, .. } => html! {
+        Block::List {
+            ordered: false,
+            items,
+            ..
+        } => html! {
             <ul>{ for items.iter().map(|i| html! { <li>{ for i.iter().map(|b| block(b, cx)) }</li> }) }</ul>
         },
-        Block::List { ordered: true, start, items } => html! {
+        Block::List {
+            ordered: true,
+            start,
+            items,
+        } => html! {
             <ol start={start.map(|s| s.to_string())}>
                 { for items.iter().map(|i| html! { <li>{ for i.iter().map(|b| block(b, cx)) }</li> }) }
             </ol>
         },
-        Block::Quote { content } => html! { <blockquote>{ for content.iter().map(|b| block(b, cx)) }</blockquote> },
+        Block::Quote { content } => {
+            html! { <blockquote>{ for content.iter().map(|b| block(b, cx)) }</blockquote> }
+        }
         Block::Code { lang, lines } => {
             let label = lang.clone().map(|l| format!("{l} code"));
             html! {
@@ -126,7 +139,11 @@ fn inline(i: &Inline, cx: Cx) -> Html {
         Inline::Strikethrough { content } => html! { <del>{ inlines(content, cx) }</del> },
         Inline::Code { text } => html! { <code>{ text }</code> },
         Inline::Break => html! { <br /> },
-        Inline::Link { href, title, content } => link(href, title.as_deref(), inlines(content, cx), cx),
+        Inline::Link {
+            href,
+            title,
+            content,
+        } => link(href, title.as_deref(), inlines(content, cx), cx),
         Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), cx),
     }
 }
@@ -141,7 +158,10 @@ fn link(href: &str, title: Option<&str>, children: Html, cx: Cx) -> Html {
         return html! { <a href={cx.ours(href)} title={title.map(str::to_string)} target="_blank" rel="noopener">{ children }</a> };
     }
     // Links to an article route in place; everything else is a plain link.
-    if let Some(slug) = href.strip_prefix("/articles/").filter(|s| keel_model::paths::is_valid_slug(s)) {
+    if let Some(slug) = href
+        .strip_prefix("/articles/")
+        .filter(|s| keel_model::paths::is_valid_slug(s))
+    {
         return html! {
             <AppLink to={Route::Article { slug: slug.to_string() }} prefetch={keel_model::paths::article(slug)}>{ children }</AppLink>
         };

@@ -6,8 +6,8 @@ use yew::prelude::*;
 
 use crate::components::attrs::{attrs, classed};
 use crate::components::link::AppLink;
-use crate::route::Route;
 use crate::nav::use_location;
+use crate::route::Route;
 use crate::theme::ThemeChoice;
 
 #[derive(Properties, PartialEq)]
@@ -31,7 +31,11 @@ pub fn Header(props: &HeaderProps) -> Html {
             }
         });
     }
-    let name = props.site.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "Keel".into());
+    let name = props
+        .site
+        .as_ref()
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| "Keel".into());
     let current = |r: &Route| {
         let here = match (&route, r) {
             (Route::Article { .. }, Route::Articles) => true,
@@ -43,7 +47,11 @@ pub fn Header(props: &HeaderProps) -> Html {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(!*open))
     };
-    let nav_items = [(Route::Articles, "Articles"), (Route::Services, "Services"), (Route::Contact, "Contact")];
+    let nav_items = [
+        (Route::Articles, "Articles"),
+        (Route::Services, "Services"),
+        (Route::Contact, "Contact"),
+    ];
     let nav = html! {
         <nav>
             <ul id="site-nav" class="nav">

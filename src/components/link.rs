@@ -35,7 +35,9 @@ pub fn use_base_path() -> AttrValue {
 
 #[component]
 pub fn AppLink(props: &AppLinkProps) -> Html {
-    let crate::env::Env { navigator, cache, .. } = crate::env::use_env();
+    let crate::env::Env {
+        navigator, cache, ..
+    } = crate::env::use_env();
     let href = {
         // Under the site's base path, if it has one (the router adds it on click).
         let base = navigator.base();
@@ -57,7 +59,13 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
             // just before the click may only be dispatched after the URL
             // has changed.
             crate::dom::remember_scroll();
-            navigator.push(&to, query.as_ref().map(ArticlesQuery::to_query_string).unwrap_or_default());
+            navigator.push(
+                &to,
+                query
+                    .as_ref()
+                    .map(ArticlesQuery::to_query_string)
+                    .unwrap_or_default(),
+            );
         })
     };
     let warm = {
@@ -71,5 +79,14 @@ pub fn AppLink(props: &AppLinkProps) -> Html {
     let onmouseenter = warm.reform(|_: MouseEvent| ());
     let onfocus = warm.reform(|_: FocusEvent| ());
     let a = html! { <a {onclick} {onmouseenter} {onfocus}>{ props.children.clone() }</a> };
-    attrs(a, &["href", "class", "aria-current", "aria-label"], vec![Some(href.into()), props.class.clone(), props.current.clone(), props.label.clone()])
+    attrs(
+        a,
+        &["href", "class", "aria-current", "aria-label"],
+        vec![
+            Some(href.into()),
+            props.class.clone(),
+            props.current.clone(),
+            props.label.clone(),
+        ],
+    )
 }

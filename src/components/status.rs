@@ -7,11 +7,17 @@ use crate::api::{Doc, FetchError, Resource, Retry, UseApi};
 
 /// A page's data, or the view to show instead: `skeleton` while it loads, an
 /// error with a retry when it failed, both in the page container.
-pub fn ready_or_view<T>(data: &UseApi<T>, what: &'static str, skeleton: Html) -> Result<Doc<T>, Html> {
+pub fn ready_or_view<T>(
+    data: &UseApi<T>,
+    what: &'static str,
+    skeleton: Html,
+) -> Result<Doc<T>, Html> {
     match &data.state {
         Resource::Ready(v) => Ok(v.clone()),
         Resource::Loading => Err(html! { <div class="container">{ skeleton }</div> }),
-        Resource::Failed(error) => Err(html! { <div class="container">{ error_box(error, &data.retry, what) }</div> }),
+        Resource::Failed(error) => {
+            Err(html! { <div class="container">{ error_box(error, &data.retry, what) }</div> })
+        }
     }
 }
 

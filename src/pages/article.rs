@@ -7,10 +7,10 @@ use crate::components::card::{article_card, human_date};
 use crate::components::cta::call_to_action;
 use crate::components::doc::Document;
 use crate::components::link::AppLink;
-use crate::route::ArticlesQuery;
 use crate::components::offices::offices;
 use crate::components::status::{error_box, text_skeleton};
 use crate::pages::not_found::not_found;
+use crate::route::ArticlesQuery;
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
@@ -27,9 +27,13 @@ pub fn Article(props: &ArticleProps) -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
     let a = match data.state {
         Resource::Ready(a) => a,
-        Resource::Loading => return html! { <div class="container">{ text_skeleton("the article", 14) }</div> },
+        Resource::Loading => {
+            return html! { <div class="container">{ text_skeleton("the article", 14) }</div> };
+        }
         Resource::Failed(FetchError::NotFound) => return not_found(),
-        Resource::Failed(error) => return html! { <div class="container">{ error_box(&error, &data.retry, "this article") }</div> },
+        Resource::Failed(error) => {
+            return html! { <div class="container">{ error_box(&error, &data.retry, "this article") }</div> };
+        }
     };
     let m = &a.meta;
     let toc = (!a.toc.is_empty()).then(|| {

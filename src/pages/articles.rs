@@ -18,10 +18,10 @@ use yew::prelude::*;
 use crate::api::{Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::card::article_card;
 use crate::components::link::AppLink;
-use crate::route::ArticlesQuery;
 use crate::components::status::{cards_skeleton, error_box};
-use crate::route::Route;
 use crate::nav::use_location;
+use crate::route::ArticlesQuery;
+use crate::route::Route;
 
 #[component]
 pub fn Articles() -> Html {
@@ -33,7 +33,9 @@ pub fn Articles() -> Html {
     let on_search = {
         let query = query.clone();
         Callback::from(move |e: InputEvent| {
-            let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
+            let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else {
+                return;
+            };
             let next = searching(&query, input.value());
             if next != query {
                 // Replace, not push: typing must not fill the history, and a
@@ -111,7 +113,11 @@ fn PagedList(props: &ListProps) -> Html {
         },
         Resource::Failed(error) => error_box(&error, &data.retry, "the articles"),
         Resource::Ready(p) => {
-            let link = |n: u32| ArticlesQuery { tag: props.query.tag.clone(), q: None, page: (n > 1).then_some(n) };
+            let link = |n: u32| ArticlesQuery {
+                tag: props.query.tag.clone(),
+                q: None,
+                page: (n > 1).then_some(n),
+            };
             html! {
                 <section id="results" aria-label="Articles">
                     <p class="meta" role="status">{ format!("{} article{}", p.total, if p.total == 1 { "" } else { "s" }) }
@@ -167,7 +173,11 @@ pub(crate) fn title(query: &ArticlesQuery) -> String {
 /// The view after typing `typed` into the search field: the same tag, the
 /// first page of results, and no search at all for blank input.
 pub(crate) fn searching(query: &ArticlesQuery, typed: String) -> ArticlesQuery {
-    ArticlesQuery { q: Some(typed).filter(|s| !s.trim().is_empty()), page: None, ..query.clone() }
+    ArticlesQuery {
+        q: Some(typed).filter(|s| !s.trim().is_empty()),
+        page: None,
+        ..query.clone()
+    }
 }
 
 /// The search the view shows, if any: a query of only spaces is none, and
@@ -242,7 +252,12 @@ fn SearchResults(props: &ListProps) -> Html {
         Resource::Ready(meta) => meta.shards_for_query(&q),
         _ => Vec::new(),
     };
-    let shards = use_api_all::<SearchShard>(needed.iter().map(|n| keel_model::paths::search_shard(*n)).collect());
+    let shards = use_api_all::<SearchShard>(
+        needed
+            .iter()
+            .map(|n| keel_model::paths::search_shard(*n))
+            .collect(),
+    );
     let kept = crate::nav::use_kept::<ShownResults>().map(|s| s.0);
     let shown = use_state_eq(|| kept.unwrap_or(RESULTS_STEP));
     {
@@ -267,7 +282,8 @@ fn SearchResults(props: &ListProps) -> Html {
         use_effect_with(*shown, move |_| {
             let first = revealed.borrow_mut().take();
             if let (Some(i), Some(ul)) = (first, cards.cast::<web_sys::Element>())
-                && let Ok(Some(li)) = ul.query_selector(&format!(":scope > li:nth-child({})", i + 1))
+                && let Ok(Some(li)) =
+                    ul.query_selector(&format!(":scope > li:nth-child({})", i + 1))
                 && let Ok(li) = li.dyn_into::<web_sys::HtmlElement>()
             {
                 let _ = li.focus();
@@ -285,7 +301,13 @@ fn SearchResults(props: &ListProps) -> Html {
     let again = {
         let summary_failed = matches!(meta.state, Resource::Failed(_));
         let (summary, shards) = (meta.retry.run.clone(), shards.retry.run.clone());
-        Callback::from(move |()| if summary_failed { summary.emit(()) } else { shards.emit(()) })
+        Callback::from(move |()| {
+            if summary_failed {
+                summary.emit(())
+            } else {
+                shards.emit(())
+            }
+        })
     };
     let retry = crate::api::use_retry(again, settled);
     let meta = match meta.state {
@@ -351,11 +373,17 @@ fn SearchHit(props: &HitProps) -> Html {
 fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<Rc<T>>> {
     let cache = crate::env::use_env().cache;
     let tick = use_force_update();
-    let parsed: Vec<Option<Result<Rc<T>, FetchError>>> = paths.iter().map(|p| cache.read_as::<T>(p)).collect();
+    let parsed: Vec<Option<Result<Rc<T>, FetchError>>> =
+        paths.iter().map(|p| cache.read_as::<T>(p)).collect();
     {
         let cache = cache.clone();
         let tick = tick.clone();
-        let missing: Vec<String> = paths.iter().zip(&parsed).filter(|(_, s)| s.is_none()).map(|(p, _)| p.clone()).collect();
+        let missing: Vec<String> = paths
+            .iter()
+            .zip(&parsed)
+            .filter(|(_, s)| s.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
         use_effect_with(missing, move |missing| {
             for p in missing {
                 let tick = tick.clone();
@@ -381,7 +409,11 @@ fn use_api_all<T: DeserializeOwned + 'static>(paths: Vec<String>) -> UseApi<Vec<
     let failed = paths.iter().find_map(|p| cache.settled(p)?.err());
     let state = match failed {
         Some(e) => Resource::Failed(e),
-        None => match parsed.iter().cloned().collect::<Option<Result<Vec<_>, _>>>() {
+        None => match parsed
+            .iter()
+            .cloned()
+            .collect::<Option<Result<Vec<_>, _>>>()
+        {
             Some(Ok(all)) => Resource::Ready(Doc::new(all)),
             Some(Err(e)) => Resource::Failed(e),
             None => Resource::Loading,
@@ -401,45 +433,100 @@ mod tests {
     use super::*;
 
     fn query(tag: Option<&str>, q: Option<&str>, page: Option<u32>) -> ArticlesQuery {
-        ArticlesQuery { tag: tag.map(Into::into), q: q.map(Into::into), page }
+        ArticlesQuery {
+            tag: tag.map(Into::into),
+            q: q.map(Into::into),
+            page,
+        }
     }
 
     #[test]
     fn typing_a_search_keeps_the_tag_and_starts_at_the_first_page() {
         let on_page_3 = query(Some("rest"), None, Some(3));
-        assert_eq!(searching(&on_page_3, "cache".into()), query(Some("rest"), Some("cache"), None));
-        assert_eq!(searching(&on_page_3, "  ".into()), query(Some("rest"), None, None), "blank input is no search");
-        assert_eq!(search_words(&query(None, Some(" oauth "), None)), Some("oauth"));
-        assert_eq!(search_words(&query(None, Some("   "), None)), None, "spaces list the articles");
+        assert_eq!(
+            searching(&on_page_3, "cache".into()),
+            query(Some("rest"), Some("cache"), None)
+        );
+        assert_eq!(
+            searching(&on_page_3, "  ".into()),
+            query(Some("rest"), None, None),
+            "blank input is no search"
+        );
+        assert_eq!(
+            search_words(&query(None, Some(" oauth "), None)),
+            Some("oauth")
+        );
+        assert_eq!(
+            search_words(&query(None, Some("   "), None)),
+            None,
+            "spaces list the articles"
+        );
     }
 
     #[test]
     fn each_filter_and_page_of_the_index_has_its_own_title() {
         assert_eq!(title(&query(None, None, None)), "Articles");
         assert_eq!(title(&query(None, None, Some(1))), "Articles");
-        assert_eq!(title(&query(Some("rest"), None, None)), "Articles tagged “rest”");
-        assert_eq!(title(&query(Some("rest"), Some("x"), Some(3))), "Articles tagged “rest”, page 3");
+        assert_eq!(
+            title(&query(Some("rest"), None, None)),
+            "Articles tagged “rest”"
+        );
+        assert_eq!(
+            title(&query(Some("rest"), Some("x"), Some(3))),
+            "Articles tagged “rest”, page 3"
+        );
     }
 
     #[test]
     fn the_list_reads_the_tags_or_the_indexs_page() {
-        assert_eq!(list_path(&query(None, None, None)), "/api/v1/articles/page/1.json");
-        assert_eq!(list_path(&query(None, None, Some(0))), "/api/v1/articles/page/1.json", "pages start at 1");
-        assert_eq!(list_path(&query(Some("rest"), None, Some(2))), "/api/v1/tags/rest/page/2.json");
-        assert_eq!(list_path(&query(Some("../site"), None, None)), "/api/v1/tags/-/page/1.json", "a tag that cannot exist is a clean 404");
+        assert_eq!(
+            list_path(&query(None, None, None)),
+            "/api/v1/articles/page/1.json"
+        );
+        assert_eq!(
+            list_path(&query(None, None, Some(0))),
+            "/api/v1/articles/page/1.json",
+            "pages start at 1"
+        );
+        assert_eq!(
+            list_path(&query(Some("rest"), None, Some(2))),
+            "/api/v1/tags/rest/page/2.json"
+        );
+        assert_eq!(
+            list_path(&query(Some("../site"), None, None)),
+            "/api/v1/tags/-/page/1.json",
+            "a tag that cannot exist is a clean 404"
+        );
     }
 
     #[test]
     fn pager_links() {
-        let shown = |c, p| page_links(c, p).iter().map(|n| n.map_or("…".to_string(), |n| n.to_string())).collect::<Vec<_>>().join(" ");
+        let shown = |c, p| {
+            page_links(c, p)
+                .iter()
+                .map(|n| n.map_or("…".to_string(), |n| n.to_string()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         assert_eq!(shown(1, 1), "1");
         assert_eq!(shown(1, 5), "1 2 3 4 5");
         assert_eq!(shown(1, 167), "1 2 3 … 167");
         assert_eq!(shown(50, 167), "1 … 48 49 50 51 52 … 167");
-        assert_eq!(shown(4, 167), "1 2 3 4 5 6 … 167", "no ellipsis for a gap of none");
+        assert_eq!(
+            shown(4, 167),
+            "1 2 3 4 5 6 … 167",
+            "no ellipsis for a gap of none"
+        );
         assert_eq!(shown(167, 167), "1 … 165 166 167");
-        assert_eq!(shown(7, u32::MAX), format!("1 … 5 6 7 8 9 … {}", u32::MAX), "at once, whatever the count");
-        assert_eq!(shown(u32::MAX, u32::MAX), format!("1 … {} {} {}", u32::MAX - 2, u32::MAX - 1, u32::MAX));
+        assert_eq!(
+            shown(7, u32::MAX),
+            format!("1 … 5 6 7 8 9 … {}", u32::MAX),
+            "at once, whatever the count"
+        );
+        assert_eq!(
+            shown(u32::MAX, u32::MAX),
+            format!("1 … {} {} {}", u32::MAX - 2, u32::MAX - 1, u32::MAX)
+        );
         // The same as looking at every page, for every small case.
         let every = |current: u32, pages: u32| {
             let kept = |n: u32| n == 1 || n == pages || n.abs_diff(current) <= 2;
@@ -455,7 +542,11 @@ mod tests {
         };
         for pages in 0..40 {
             for current in 0..=pages + 2 {
-                assert_eq!(page_links(current, pages), every(current, pages), "page {current} of {pages}");
+                assert_eq!(
+                    page_links(current, pages),
+                    every(current, pages),
+                    "page {current} of {pages}"
+                );
             }
         }
     }

@@ -8,7 +8,11 @@ use crate::components::status::{ready_or_view, text_skeleton};
 
 /// The page, from the site document (`site`, which `Chrome` reads).
 pub fn contact(site: &UseApi<Site>) -> Html {
-    let site = match ready_or_view(site, "the contact page", text_skeleton("the contact page", 8)) {
+    let site = match ready_or_view(
+        site,
+        "the contact page",
+        text_skeleton("the contact page", 8),
+    ) {
         Ok(site) => site,
         Err(view) => return view,
     };

@@ -10,7 +10,11 @@ use crate::route::Route;
 
 /// The page, from the site document (`site`, which `Chrome` reads).
 pub fn home(site: &UseApi<Site>) -> Html {
-    let site = match ready_or_view(site, "the home page", html! { <>{ text_skeleton("the home page", 8) }{ cards_skeleton("articles", 3) }</> }) {
+    let site = match ready_or_view(
+        site,
+        "the home page",
+        html! { <>{ text_skeleton("the home page", 8) }{ cards_skeleton("articles", 3) }</> },
+    ) {
         Ok(site) => site,
         Err(view) => return view,
     };

@@ -1,8 +1,8 @@
 use keel_model::Site;
 use yew::prelude::*;
 
-use crate::components::cta::call_to_action;
 use crate::api::UseApi;
+use crate::components::cta::call_to_action;
 use crate::components::status::{ready_or_view, text_skeleton};
 
 /// The page, from the site document (`site`, which `Chrome` reads).

@@ -17,14 +17,60 @@ use anyhow::Context;
 use crate::build::{self, Layout, Options};
 
 const TAGS: [&str; 30] = [
-    "rest", "http", "api", "backend", "oauth", "security", "caching", "databases", "postgres", "queues", "observability",
-    "testing", "teams", "leadership", "code-review", "architecture", "performance", "reliability", "incidents", "deployment",
-    "kubernetes", "migrations", "scaling", "rust", "go", "python", "career", "consulting", "data", "events",
+    "rest",
+    "http",
+    "api",
+    "backend",
+    "oauth",
+    "security",
+    "caching",
+    "databases",
+    "postgres",
+    "queues",
+    "observability",
+    "testing",
+    "teams",
+    "leadership",
+    "code-review",
+    "architecture",
+    "performance",
+    "reliability",
+    "incidents",
+    "deployment",
+    "kubernetes",
+    "migrations",
+    "scaling",
+    "rust",
+    "go",
+    "python",
+    "career",
+    "consulting",
+    "data",
+    "events",
 ];
-const OPENERS: [&str; 8] = ["Notes on", "Lessons from", "A field guide to", "Getting right:", "Rethinking", "The cost of", "What we learned about", "Practical"];
+const OPENERS: [&str; 8] = [
+    "Notes on",
+    "Lessons from",
+    "A field guide to",
+    "Getting right:",
+    "Rethinking",
+    "The cost of",
+    "What we learned about",
+    "Practical",
+];
 const TOPICS: [&str; 12] = [
-    "API versioning", "idempotent writes", "connection pools", "on-call rotations", "schema migrations", "rate limiting",
-    "token lifetimes", "cache invalidation", "background jobs", "code review", "incident reviews", "service boundaries",
+    "API versioning",
+    "idempotent writes",
+    "connection pools",
+    "on-call rotations",
+    "schema migrations",
+    "rate limiting",
+    "token lifetimes",
+    "cache invalidation",
+    "background jobs",
+    "code review",
+    "incident reviews",
+    "service boundaries",
 ];
 
 /// SplitMix64: a deterministic sequence, so every run generates the same site.
@@ -49,7 +95,10 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
     let articles = dir.join("content/articles");
     let _ = std::fs::remove_dir_all(dir.join("content"));
     std::fs::create_dir_all(&articles)?;
-    std::fs::copy(root.join("content/site.toml"), dir.join("content/site.toml"))?;
+    std::fs::copy(
+        root.join("content/site.toml"),
+        dir.join("content/site.toml"),
+    )?;
     let mut real = Vec::new();
     for path in crate::fs::walk(&root.join("content/articles"))? {
         let text = std::fs::read_to_string(&path)?;
@@ -67,7 +116,9 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
             }
         }
         words.extend(
-            body.split(|c: char| !c.is_alphabetic()).filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase())).map(str::to_string),
+            body.split(|c: char| !c.is_alphabetic())
+                .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()))
+                .map(str::to_string),
         );
     }
     let mut rng = Rng(0x6b65_656c);
@@ -90,11 +141,23 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
         out.push('.');
         out
     };
-    const SYLLABLES: [&str; 16] = ["ka", "lo", "mer", "vin", "tor", "sa", "quil", "bre", "dun", "ex", "po", "rath", "zen", "ul", "fy", "gar"];
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mer", "vin", "tor", "sa", "quil", "bre", "dun", "ex", "po", "rath", "zen",
+        "ul", "fy", "gar",
+    ];
     for i in real.len()..n {
-        let title = format!("{} {} (no. {i})", OPENERS[rng.below(OPENERS.len())], TOPICS[rng.below(TOPICS.len())]);
+        let title = format!(
+            "{} {} (no. {i})",
+            OPENERS[rng.below(OPENERS.len())],
+            TOPICS[rng.below(TOPICS.len())]
+        );
         let day = i * 3;
-        let date = format!("{}-{:02}-{:02}", 2010 + day / 336, 1 + (day / 28) % 12, 1 + day % 28);
+        let date = format!(
+            "{}-{:02}-{:02}",
+            2010 + day / 336,
+            1 + (day / 28) % 12,
+            1 + day % 28
+        );
         let mut tags: Vec<&str> = Vec::new();
         for _ in 0..2 + rng.below(3) {
             let t = TAGS[rng.below(TAGS.len())];
@@ -102,15 +165,25 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
                 tags.push(t);
             }
         }
-        let name: String = (0..3).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
-        let mut body = format!("{} At {name}, this came up again.\n\n{}\n\n", prose(&mut rng, 90), prose(&mut rng, 60));
+        let name: String = (0..3)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+            .collect();
+        let mut body = format!(
+            "{} At {name}, this came up again.\n\n{}\n\n",
+            prose(&mut rng, 90),
+            prose(&mut rng, 60)
+        );
         for _ in 0..3 + rng.below(3) {
             body.push_str(&sections[rng.below(sections.len())]);
             body.push_str("\n\n");
             body.push_str(&prose(&mut rng, 50));
             body.push_str("\n\n");
         }
-        let tag_list = tags.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
+        let tag_list = tags
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let text = format!(
             "+++\ntitle = \"{title}\"\ndate = {date}\nsummary = \"{}\"\ntags = [{tag_list}]\n\n[author]\nname = \"Arif Ikhsanudin\"\nrole = \"Backend Developer\"\n+++\n\n{body}",
             prose(&mut rng, 24)
@@ -121,8 +194,19 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
 }
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
-    let sizes: Vec<usize> = match args.iter().position(|a| a == "--articles").and_then(|i| args.get(i + 1)) {
-        Some(list) => list.split(',').map(|n| n.trim().parse().context("--articles takes numbers, e.g. 5,200,1000")).collect::<Result<_, _>>()?,
+    let sizes: Vec<usize> = match args
+        .iter()
+        .position(|a| a == "--articles")
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .context("--articles takes numbers, e.g. 5,200,1000")
+            })
+            .collect::<Result<_, _>>()?,
         None => vec![5, 200, 1000],
     };
     let mut rows = Vec::new();
@@ -150,15 +234,26 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         run("nothing changed")?;
         let changed = pick_article(&layout.content)?;
         let mut text = std::fs::read_to_string(&changed)?;
-        text.push_str("\n\nOne more paragraph, added by the benchmark to change this article's body.\n");
+        text.push_str(
+            "\n\nOne more paragraph, added by the benchmark to change this article's body.\n",
+        );
         std::fs::write(&changed, text)?;
         run("one article changed")?;
-        eprintln!("(site in {}; dist/ is {} MB)", dir.display(), du(&layout.dist)? / 1_000_000);
+        eprintln!(
+            "(site in {}; dist/ is {} MB)",
+            dir.display(),
+            du(&layout.dist)? / 1_000_000
+        );
         for (query, hits, bytes, files) in search_bytes(&layout.dist)? {
-            searches.push(format!("{n:>8}  {query:<22} {hits:>6} {files:>6} {bytes:>10}"));
+            searches.push(format!(
+                "{n:>8}  {query:<22} {hits:>6} {files:>6} {bytes:>10}"
+            ));
         }
     }
-    println!("\n{:>8}  {:<26} {:>8} {:>8} {:>8} {:>12} {:>8} {:>9}", "articles", "build", "content", "spa", "pages+files", "swap", "total", "peak MB");
+    println!(
+        "\n{:>8}  {:<26} {:>8} {:>8} {:>8} {:>12} {:>8} {:>9}",
+        "articles", "build", "content", "spa", "pages+files", "swap", "total", "peak MB"
+    );
     for (n, what, r) in &rows {
         println!(
             "{n:>8}  {what:<26} {:>7.2}s {:>7.2}s {:>11.2}s {:>11.2}s {:>7.2}s {:>9}",
@@ -170,8 +265,13 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             r.peak_memory_mb.map(|m| m.to_string()).unwrap_or_default()
         );
     }
-    println!("\nsearch: what a query downloads (brotli) with an empty browser cache: the meta document, the shards its words fall in, and the first {SHOWN} results' summaries");
-    println!("{:>8}  {:<22} {:>6} {:>6} {:>10}", "articles", "query", "hits", "files", "bytes");
+    println!(
+        "\nsearch: what a query downloads (brotli) with an empty browser cache: the meta document, the shards its words fall in, and the first {SHOWN} results' summaries"
+    );
+    println!(
+        "{:>8}  {:<22} {:>6} {:>6} {:>10}",
+        "articles", "query", "hits", "files", "bytes"
+    );
     for line in searches {
         println!("{line}");
     }
@@ -196,20 +296,35 @@ pub fn search_bytes(dist: &Path) -> anyhow::Result<Vec<(String, usize, u64, usiz
     };
     let meta: SearchMeta = serde_json::from_slice(&std::fs::read(file(&paths::search_meta()))?)?;
     let mut out = Vec::new();
-    for query in ["caching", "oauth token", "rest api design", "idempotent", "tech lead", "database migrations", "kub"] {
+    for query in [
+        "caching",
+        "oauth token",
+        "rest api design",
+        "idempotent",
+        "tech lead",
+        "database migrations",
+        "kub",
+    ] {
         let needed = meta.shards_for_query(query);
         let mut bytes = br(&paths::search_meta())?;
         let mut shards = Vec::new();
         for n in &needed {
             bytes += br(&paths::search_shard(*n))?;
-            shards.push(serde_json::from_slice::<SearchShard>(&std::fs::read(file(&paths::search_shard(*n)))?)?);
+            shards.push(serde_json::from_slice::<SearchShard>(&std::fs::read(
+                file(&paths::search_shard(*n)),
+            )?)?);
         }
         let by_n = needed.iter().copied().zip(shards.iter()).collect();
         let hits = search::rank(&meta, &by_n, query, None);
         for id in hits.iter().take(SHOWN) {
             bytes += br(&paths::search_doc(*id))?;
         }
-        out.push((query.to_string(), hits.len(), bytes, 1 + needed.len() + hits.len().min(SHOWN)));
+        out.push((
+            query.to_string(),
+            hits.len(),
+            bytes,
+            1 + needed.len() + hits.len().min(SHOWN),
+        ));
     }
     Ok(out)
 }
@@ -221,5 +336,9 @@ fn pick_article(content: &Path) -> anyhow::Result<PathBuf> {
 }
 
 fn du(dir: &Path) -> anyhow::Result<u64> {
-    Ok(crate::fs::walk(dir)?.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum())
+    Ok(crate::fs::walk(dir)?
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum())
 }

@@ -38,9 +38,22 @@ pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<
     compile_with(root, content_dir, drafts, &keel_content::NoCache)
 }
 
-fn compile_with(root: &Path, content_dir: &Path, drafts: bool, cache: &dyn keel_content::ArticleCache) -> anyhow::Result<Output> {
+fn compile_with(
+    root: &Path,
+    content_dir: &Path,
+    drafts: bool,
+    cache: &dyn keel_content::ArticleCache,
+) -> anyhow::Result<Output> {
     let (site, articles) = keel_content::fs::read_sources(root, content_dir)?;
-    match keel_content::compile_with(&site, &articles, &ContentOptions { drafts, ..Default::default() }, cache) {
+    match keel_content::compile_with(
+        &site,
+        &articles,
+        &ContentOptions {
+            drafts,
+            ..Default::default()
+        },
+        cache,
+    ) {
         Ok(out) => Ok(out),
         Err(diagnostics) => {
             eprintln!();
@@ -60,14 +73,23 @@ pub struct ContentErrors(pub Vec<keel_content::Diagnostic>);
 impl std::fmt::Display for ContentErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.0.len();
-        write!(f, "{n} problem{} in content/; nothing was written and the previous build is untouched", if n == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{n} problem{} in content/; nothing was written and the previous build is untouched",
+            if n == 1 { "" } else { "s" }
+        )
     }
 }
 
 impl std::error::Error for ContentErrors {}
 
 /// Compile `content_dir` and list what it would write; with `out`, write it there.
-pub fn check_content(root: &Path, content_dir: &Path, out_dir: Option<&Path>, drafts: bool) -> anyhow::Result<()> {
+pub fn check_content(
+    root: &Path,
+    content_dir: &Path,
+    out_dir: Option<&Path>,
+    drafts: bool,
+) -> anyhow::Result<()> {
     let t = Instant::now();
     let out = compile(root, content_dir, drafts)?;
     let elapsed = t.elapsed();
@@ -118,8 +140,16 @@ impl Layout {
     /// Another content folder and another `dist/` (the tests' sites of other
     /// content); such a build has its own work folder beside its `dist/`.
     pub fn with(self, content: Option<PathBuf>, dist: Option<PathBuf>) -> Layout {
-        let work = dist.as_ref().map(|d| d.with_file_name("keel-build-work")).unwrap_or(self.work);
-        Layout { content: content.unwrap_or(self.content), dist: dist.unwrap_or(self.dist), work, ..self }
+        let work = dist
+            .as_ref()
+            .map(|d| d.with_file_name("keel-build-work"))
+            .unwrap_or(self.work);
+        Layout {
+            content: content.unwrap_or(self.content),
+            dist: dist.unwrap_or(self.dist),
+            work,
+            ..self
+        }
     }
 }
 
@@ -149,19 +179,51 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let t = Instant::now();
     let cache = Cache::open(&layout.work.join("cache"))?;
     let stamp = exe_stamp()?;
-    let content = compile_with(&layout.root, &layout.content, opts.drafts, &ArticleStore { cache: &cache, stamp: &stamp })?;
-    report.phase("content", t, format!("{} articles, {} files", content.articles.len(), content.files.len()));
+    let content = compile_with(
+        &layout.root,
+        &layout.content,
+        opts.drafts,
+        &ArticleStore {
+            cache: &cache,
+            stamp: &stamp,
+        },
+    )?;
+    report.phase(
+        "content",
+        t,
+        format!(
+            "{} articles, {} files",
+            content.articles.len(),
+            content.files.len()
+        ),
+    );
 
     let t = Instant::now();
     let (spa, fresh) = spa(layout)?;
-    report.phase("spa", t, if fresh { "built by trunk".into() } else { "unchanged, reused".into() });
+    report.phase(
+        "spa",
+        t,
+        if fresh {
+            "built by trunk".into()
+        } else {
+            "unchanged, reused".into()
+        },
+    );
 
     let stage = layout.work.join("dist");
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
     let t = Instant::now();
     let embed = embed_files(&layout.root, &spa, &opts.deploy)?;
-    let stats = emit_all(&spa, &stage, &content.files, embed, &opts.deploy, &cache, &stamp)?;
+    let stats = emit_all(
+        &spa,
+        &stage,
+        &content.files,
+        embed,
+        &opts.deploy,
+        &cache,
+        &stamp,
+    )?;
     let pages = stats.pages.lock().expect("threads are done").clone();
     report.phase(
         "pages+files",
@@ -182,7 +244,11 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
 
     let t = Instant::now();
     let rules = host_rules(&stage, &opts.partners)?;
-    report.phase("host rules", t, format!("_headers and nginx.conf for {} pages", rules));
+    report.phase(
+        "host rules",
+        t,
+        format!("_headers and nginx.conf for {} pages", rules),
+    );
 
     let t = Instant::now();
     let _ = sweeper.join();
@@ -208,7 +274,11 @@ impl Report {
     }
 
     pub fn seconds(&self, name: &str) -> f64 {
-        self.phases.iter().find(|(n, ..)| *n == name).map(|(_, d, _)| d.as_secs_f64()).unwrap_or(0.0)
+        self.phases
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|(_, d, _)| d.as_secs_f64())
+            .unwrap_or(0.0)
     }
 }
 
@@ -218,7 +288,10 @@ impl std::fmt::Display for Report {
         for (name, d, note) in &self.phases {
             writeln!(f, "  {name:<12} {:>7.2} s  {note}", d.as_secs_f64())?;
         }
-        let mem = self.peak_memory_mb.map(|m| format!(", peak memory {m} MB")).unwrap_or_default();
+        let mem = self
+            .peak_memory_mb
+            .map(|m| format!(", peak memory {m} MB"))
+            .unwrap_or_default();
         write!(f, "Built in {:.1} s{mem}", self.total.as_secs_f64())
     }
 }
@@ -227,7 +300,9 @@ impl std::fmt::Display for Report {
 /// step cost, whatever else the machine is running. Wall time elsewhere.
 pub fn thread_cpu() -> Option<Duration> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(s.split_whitespace().next()?.parse().ok()?))
+    Some(Duration::from_nanos(
+        s.split_whitespace().next()?.parse().ok()?,
+    ))
 }
 
 /// Time `f` by thread CPU where the system offers it, by the clock otherwise.
@@ -295,9 +370,18 @@ impl Bundle {
         let find = |suffix: &str| -> anyhow::Result<String> {
             names
                 .iter()
-                .find(|n| n.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(suffix)).is_some_and(|hash| !hash.contains('-')))
+                .find(|n| {
+                    n.strip_prefix(&prefix)
+                        .and_then(|rest| rest.strip_suffix(suffix))
+                        .is_some_and(|hash| !hash.contains('-'))
+                })
                 .cloned()
-                .ok_or_else(|| anyhow::anyhow!("{} has no {prefix}*{suffix} (trunk's output)", dir.display()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} has no {prefix}*{suffix} (trunk's output)",
+                        dir.display()
+                    )
+                })
         };
         Ok([find(".js")?, find("_bg.wasm")?])
     }
@@ -308,17 +392,34 @@ impl Bundle {
 /// minutes), built otherwise. Returns the folder and whether trunk ran.
 pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let root = &layout.root;
-    let mut inputs: Vec<PathBuf> = ["index.html", "embed.html", "Trunk.toml", "Cargo.toml", "Cargo.lock"]
-        .iter()
-        .map(|f| root.join(f))
-        .collect();
+    let mut inputs: Vec<PathBuf> = [
+        "index.html",
+        "embed.html",
+        "Trunk.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ]
+    .iter()
+    .map(|f| root.join(f))
+    .collect();
     for dir in ["src", "assets", "crates/model"] {
         inputs.extend(crate::fs::walk(&root.join(dir))?);
     }
-    let toolchain = [crate::setup::PINNED_TOOLCHAIN, crate::WASM_BUILD_STD, crate::WASM_RUSTFLAGS].join(" ");
+    let toolchain = [
+        crate::setup::PINNED_TOOLCHAIN,
+        crate::WASM_BUILD_STD,
+        crate::WASM_RUSTFLAGS,
+    ]
+    .join(" ");
     let mut parts: Vec<Vec<u8>> = vec![b"spa-v2".to_vec(), toolchain.into_bytes()];
     for path in &inputs {
-        parts.push(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes().to_vec());
+        parts.push(
+            path.strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .as_bytes()
+                .to_vec(),
+        );
         parts.push(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
     }
     let key = cache::key(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
@@ -328,13 +429,17 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     }
     let partial = layout.spa.join("partial");
     let _ = std::fs::remove_dir_all(&partial);
-    sh(crate::trunk(root)?.args(["build", "--release", "--dist"]).arg(&partial))?;
+    sh(crate::trunk(root)?
+        .args(["build", "--release", "--dist"])
+        .arg(&partial))?;
     // Trunk empties its dist folder first, and always writes `index.html`:
     // the embed views' bundle is built beside it, then moved in.
     let (source, kept) = Bundle::Embed.shell();
     let embed = layout.spa.join("partial-embed");
     let _ = std::fs::remove_dir_all(&embed);
-    sh(crate::trunk(root)?.args(["build", source, "--release", "--dist"]).arg(&embed))?;
+    sh(crate::trunk(root)?
+        .args(["build", source, "--release", "--dist"])
+        .arg(&embed))?;
     std::fs::rename(embed.join("index.html"), partial.join(kept))?;
     for name in Bundle::Embed.files(&embed)? {
         std::fs::rename(embed.join(&name), partial.join(&name))?;
@@ -390,12 +495,19 @@ struct ArticleStore<'a> {
 
 impl keel_content::ArticleCache for ArticleStore<'_> {
     fn get(&self, key: &str) -> Option<Vec<u8>> {
-        self.cache.read(&cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]), ".json")
+        self.cache.read(
+            &cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]),
+            ".json",
+        )
     }
 
     fn put(&self, key: &str, bytes: &[u8]) {
         // A failed write only costs a recompile next time.
-        let _ = self.cache.put(&cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]), ".json", bytes);
+        let _ = self.cache.put(
+            &cache::key(&[b"article-v1", self.stamp.as_bytes(), key.as_bytes()]),
+            ".json",
+            bytes,
+        );
     }
 }
 
@@ -403,25 +515,35 @@ impl keel_content::ArticleCache for ArticleStore<'_> {
 /// `dist/embed/`, and the stylesheet the inline mode adopts: the loader
 /// learns the embed bundle's hashed file names here, and loses its comments
 /// (it is downloaded by every partner page).
-fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let [glue, wasm] = Bundle::Embed.files(spa)?.map(|n| format!("{}/{n}", deploy.base));
+fn embed_files(
+    root: &Path,
+    spa: &Path,
+    deploy: &keel_prerender::Deploy,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let [glue, wasm] = Bundle::Embed
+        .files(spa)?
+        .map(|n| format!("{}/{n}", deploy.base));
     let css = keel_prerender::stylesheet()?;
     let css_file = format!("embed/keel-{}.css", &cache::key(&[css.as_bytes()])[..16]);
     let css_url = format!("{}/{css_file}", deploy.base);
     let mut out = vec![(css_file, css.into_bytes())];
     for name in ["v1.js", "frame.js"] {
         let path = root.join("embed").join(name);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let text: String = text
             .lines()
             .filter(|l| !l.trim_start().starts_with("// ") && l.trim() != "//")
             .map(|l| format!("{}\n", l.trim_start()))
             .collect();
-        out.push((format!("embed/{name}"), text.replace("__KEEL_GLUE__", &glue)
+        out.push((
+            format!("embed/{name}"),
+            text.replace("__KEEL_GLUE__", &glue)
                 .replace("__KEEL_WASM__", &wasm)
                 .replace("__KEEL_API__", deploy.api.as_deref().unwrap_or_default())
                 .replace("__KEEL_CSS__", &css_url)
-                .into_bytes()));
+                .into_bytes(),
+        ));
     }
     Ok(out)
 }
@@ -431,7 +553,8 @@ fn embed_files(root: &Path, spa: &Path, deploy: &keel_prerender::Deploy) -> anyh
 /// at the price of a second wasm build per base path; the bytes are the same.)
 fn shell_for(spa: &Path, bundle: Bundle, base: &str) -> anyhow::Result<String> {
     let file = spa.join(bundle.shell().1);
-    let mut shell = std::fs::read_to_string(&file).with_context(|| format!("reading trunk's {}", file.display()))?;
+    let mut shell = std::fs::read_to_string(&file)
+        .with_context(|| format!("reading trunk's {}", file.display()))?;
     if base.is_empty() {
         return Ok(shell);
     }
@@ -442,7 +565,10 @@ fn shell_for(spa: &Path, bundle: Bundle, base: &str) -> anyhow::Result<String> {
             shell = shell.replace(&format!("{q}/{name}{q}"), &format!("{q}{base}/{name}{q}"));
         }
         if shell == before {
-            bail!("trunk's {} does not load /{name} in quotes: cannot move it under {base}", file.display());
+            bail!(
+                "trunk's {} does not load /{name} in quotes: cannot move it under {base}",
+                file.display()
+            );
         }
     }
     Ok(shell)
@@ -458,7 +584,10 @@ fn emit_all(
     exe_stamp: &str,
 ) -> anyhow::Result<Stats> {
     let stats = Stats::default();
-    let shells = keel_prerender::Shells { site: shell_for(spa, Bundle::Site, &deploy.base)?, embed: shell_for(spa, Bundle::Embed, &deploy.base)? };
+    let shells = keel_prerender::Shells {
+        site: shell_for(spa, Bundle::Site, &deploy.base)?,
+        embed: shell_for(spa, Bundle::Embed, &deploy.base)?,
+    };
     // Pages depend on the SPA's code as well as their data: that code is
     // compiled into this program, so its identity is part of each page's key.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Cow<'_, [u8]>, Option<String>)>(32);
@@ -466,12 +595,26 @@ fn emit_all(
         let renderer = scope.spawn(|| -> anyhow::Result<()> {
             let tx = tx; // moved in: the writers stop when this thread is done
             let renderer = keel_prerender::Renderer::new(&shells, api)?.with_deploy(deploy.clone());
-            let deployed = format!("{}\n{}", deploy.base, deploy.api.as_deref().unwrap_or_default());
+            let deployed = format!(
+                "{}\n{}",
+                deploy.base,
+                deploy.api.as_deref().unwrap_or_default()
+            );
             let specs = renderer.pages();
-            let mut ps = PageStats { total: specs.len(), ..Default::default() };
+            let mut ps = PageStats {
+                total: specs.len(),
+                ..Default::default()
+            };
             for spec in specs {
                 let shell = shells.of(&spec.route);
-                let mut parts: Vec<&[u8]> = vec![b"page-v1", exe_stamp.as_bytes(), deployed.as_bytes(), shell.as_bytes(), spec.url.as_bytes(), spec.file.as_bytes()];
+                let mut parts: Vec<&[u8]> = vec![
+                    b"page-v1",
+                    exe_stamp.as_bytes(),
+                    deployed.as_bytes(),
+                    shell.as_bytes(),
+                    spec.url.as_bytes(),
+                    spec.file.as_bytes(),
+                ];
                 for d in &spec.docs {
                     parts.push(d.as_bytes());
                     parts.push(api.get(d).map(Vec::as_slice).unwrap_or_default());
@@ -508,21 +651,39 @@ fn emit_all(
         let spa_files = crate::fs::walk(spa)?
             .into_iter()
             .filter(|p| p.strip_prefix(spa).is_ok_and(|rel| !shells.contains(&rel)))
-            .map(|p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
-                let rel = p.strip_prefix(spa).expect("walk stays inside").to_string_lossy().into_owned();
-                Ok((rel, Cow::Owned(std::fs::read(&p)?), None))
-            })
+            .map(
+                |p| -> anyhow::Result<(String, Cow<'_, [u8]>, Option<String>)> {
+                    let rel = p
+                        .strip_prefix(spa)
+                        .expect("walk stays inside")
+                        .to_string_lossy()
+                        .into_owned();
+                    Ok((rel, Cow::Owned(std::fs::read(&p)?), None))
+                },
+            )
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let api_files = api.iter().map(|(url, bytes)| (url.trim_start_matches('/').to_string(), Cow::Borrowed(bytes.as_slice()), None));
-        let extra = extra.into_iter().map(|(rel, bytes)| (rel, Cow::Owned(bytes), None));
+        let api_files = api.iter().map(|(url, bytes)| {
+            (
+                url.trim_start_matches('/').to_string(),
+                Cow::Borrowed(bytes.as_slice()),
+                None,
+            )
+        });
+        let extra = extra
+            .into_iter()
+            .map(|(rel, bytes)| (rel, Cow::Owned(bytes), None));
         let written = spa_files
             .into_iter()
             .chain(extra)
             .chain(api_files)
             .chain(rx)
             .par_bridge()
-            .try_for_each(|(rel, bytes, key)| emit(stage, &rel, &bytes, key.as_deref(), cache, &stats));
-        let rendered = renderer.join().map_err(|_| anyhow::anyhow!("the prerenderer panicked"))?;
+            .try_for_each(|(rel, bytes, key)| {
+                emit(stage, &rel, &bytes, key.as_deref(), cache, &stats)
+            });
+        let rendered = renderer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the prerenderer panicked"))?;
         written.and(rendered)
     })?;
     Ok(stats)
@@ -542,17 +703,32 @@ fn compressed_key(effort: keel_compress::Effort, bytes: &[u8], source: Option<&s
 
 /// Link an unchanged page and its compressed forms into `stage`; false when
 /// any of them is missing from the cache.
-fn link_page(stage: &Path, rel: &str, key: &str, cache: &Cache, stats: &Stats) -> anyhow::Result<bool> {
+fn link_page(
+    stage: &Path,
+    rel: &str,
+    key: &str,
+    cache: &Cache,
+    stats: &Stats,
+) -> anyhow::Result<bool> {
     let path = stage.join(rel);
-    let Some(len) = cache.len(key, ".html") else { return Ok(false) };
+    let Some(len) = cache.len(key, ".html") else {
+        return Ok(false);
+    };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let siblings = match keel_compress::plan(rel, len as usize) {
-        Some(effort) => vec![(compressed_key(effort, &[], Some(key)), ".br"), (compressed_key(effort, &[], Some(key)), ".gz")],
+        Some(effort) => vec![
+            (compressed_key(effort, &[], Some(key)), ".br"),
+            (compressed_key(effort, &[], Some(key)), ".gz"),
+        ],
         None => Vec::new(),
     };
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     for (k, suffix) in &siblings {
         if !cache.link(k, suffix, &path.with_file_name(format!("{name}{suffix}")))? {
             return Ok(false);
@@ -566,23 +742,41 @@ fn link_page(stage: &Path, rel: &str, key: &str, cache: &Cache, stats: &Stats) -
 
 /// Write one file and its compressed forms (from the cache when the same
 /// bytes, or the same `source` key, were compressed before).
-fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cache, stats: &Stats) -> anyhow::Result<()> {
+fn emit(
+    stage: &Path,
+    rel: &str,
+    bytes: &[u8],
+    source: Option<&str>,
+    cache: &Cache,
+    stats: &Stats,
+) -> anyhow::Result<()> {
     let path = stage.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
     stats.written.fetch_add(1, Relaxed);
-    let Some(effort) = keel_compress::plan(rel, bytes.len()) else { return Ok(()) };
+    let Some(effort) = keel_compress::plan(rel, bytes.len()) else {
+        return Ok(());
+    };
     let key = compressed_key(effort, bytes, source);
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     type Compress = fn(&[u8], keel_compress::Effort) -> Vec<u8>;
-    for (suffix, compress) in [(".br", keel_compress::brotli as Compress), (".gz", keel_compress::gzip as Compress)] {
+    for (suffix, compress) in [
+        (".br", keel_compress::brotli as Compress),
+        (".gz", keel_compress::gzip as Compress),
+    ] {
         stats.compressible.fetch_add(1, Relaxed);
         let dest = path.with_file_name(format!("{name}{suffix}"));
         if !cache.link(&key, suffix, &dest)? {
             let (packed, spent) = timed(|| compress(bytes, effort));
-            stats.compress_nanos.fetch_add(spent.as_nanos() as u64, Relaxed);
+            stats
+                .compress_nanos
+                .fetch_add(spent.as_nanos() as u64, Relaxed);
             if effort == keel_compress::Effort::Best {
                 stats.best_nanos.fetch_add(spent.as_nanos() as u64, Relaxed);
             }
@@ -601,16 +795,34 @@ fn emit(stage: &Path, rel: &str, bytes: &[u8], source: Option<&str>, cache: &Cac
 fn host_rules(stage: &Path, partners: &[String]) -> anyhow::Result<usize> {
     let mut files = Vec::new();
     for path in crate::fs::walk(stage)? {
-        let url = format!("/{}", path.strip_prefix(stage).expect("walk stays inside").to_string_lossy().replace('\\', "/"));
+        let url = format!(
+            "/{}",
+            path.strip_prefix(stage)
+                .expect("walk stays inside")
+                .to_string_lossy()
+                .replace('\\', "/")
+        );
         if url.ends_with(".br") || url.ends_with(".gz") {
             continue;
         }
-        let bytes = if url.ends_with(".html") { std::fs::read(&path)? } else { Vec::new() };
+        let bytes = if url.ends_with(".html") {
+            std::fs::read(&path)?
+        } else {
+            Vec::new()
+        };
         files.push(keel_site_rules::hosts::SiteFile::new(&url, &bytes));
     }
     let pages = files.iter().filter(|f| f.csp.is_some()).count();
-    write(stage, "/_headers", keel_site_rules::hosts::headers_file(&files, partners).as_bytes())?;
-    write(stage, "/nginx.conf", keel_site_rules::hosts::nginx_conf(&files, partners).as_bytes())?;
+    write(
+        stage,
+        "/_headers",
+        keel_site_rules::hosts::headers_file(&files, partners).as_bytes(),
+    )?;
+    write(
+        stage,
+        "/nginx.conf",
+        keel_site_rules::hosts::nginx_conf(&files, partners).as_bytes(),
+    )?;
     Ok(pages)
 }
 
@@ -631,14 +843,19 @@ fn swap_into_place(stage: &Path, dist: &Path, trash: &Path) -> anyhow::Result<()
     let mut aside = None;
     if dist.exists() {
         std::fs::create_dir_all(trash)?;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
         let in_trash = trash.join(nanos.to_string());
         if std::fs::rename(dist, &in_trash).is_err() {
-            std::fs::rename(dist, &old).with_context(|| format!("moving the previous {} aside", dist.display()))?;
+            std::fs::rename(dist, &old)
+                .with_context(|| format!("moving the previous {} aside", dist.display()))?;
             aside = Some(old);
         }
     }
-    std::fs::rename(stage, dist).with_context(|| format!("moving the new build into {}", dist.display()))?;
+    std::fs::rename(stage, dist)
+        .with_context(|| format!("moving the new build into {}", dist.display()))?;
     if let Some(old) = aside {
         let _ = std::fs::remove_dir_all(old);
     }
@@ -647,18 +864,38 @@ fn swap_into_place(stage: &Path, dist: &Path, trash: &Path) -> anyhow::Result<()
 
 /// Build the server in the `server` profile (optimised, quick to link).
 pub fn server_binary(root: &Path) -> anyhow::Result<()> {
-    sh(Command::new("cargo").args(["build", "--profile", "server", "-p", "keel-server"]).current_dir(root))
+    sh(Command::new("cargo")
+        .args(["build", "--profile", "server", "-p", "keel-server"])
+        .current_dir(root))
 }
 
 pub fn print_sizes(dist: &Path) -> anyhow::Result<()> {
     let mut any = false;
     for path in crate::fs::walk(dist)? {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.ends_with(".wasm") || (name.ends_with(".js") && !path.to_string_lossy().contains("/api/")) || name == "index.html" {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.ends_with(".wasm")
+            || (name.ends_with(".js") && !path.to_string_lossy().contains("/api/"))
+            || name == "index.html"
+        {
             let raw = std::fs::metadata(&path)?.len();
-            let size = |ext: &str| std::fs::metadata(path.with_file_name(format!("{name}.{ext}"))).map(|m| m.len()).unwrap_or(0);
-            let shown = path.strip_prefix(dist).unwrap_or(&path).display().to_string();
-            println!("{shown:<90} raw {raw:>8}  gzip {:>8}  brotli {:>8}", size("gz"), size("br"));
+            let size = |ext: &str| {
+                std::fs::metadata(path.with_file_name(format!("{name}.{ext}")))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            };
+            let shown = path
+                .strip_prefix(dist)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            println!(
+                "{shown:<90} raw {raw:>8}  gzip {:>8}  brotli {:>8}",
+                size("gz"),
+                size("br")
+            );
             any = true;
         }
     }
@@ -674,7 +911,11 @@ mod tests {
 
     /// A root with the bundled site.toml, the given articles, and a previous build.
     fn scratch(articles: &[(&str, &str)]) -> PathBuf {
-        let root = std::env::temp_dir().join(format!("keel-xtask-{}-{}", std::process::id(), articles.len()));
+        let root = std::env::temp_dir().join(format!(
+            "keel-xtask-{}-{}",
+            std::process::id(),
+            articles.len()
+        ));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("content/articles")).unwrap();
         std::fs::create_dir_all(root.join("dist")).unwrap();
@@ -691,16 +932,32 @@ mod tests {
     fn each_bundle_finds_its_own_files_only() {
         let dir = std::env::temp_dir().join(format!("keel-bundles-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["keel-embed-0123456789abcdef.js", "keel-embed-0123456789abcdef_bg.wasm", "keel-bare-0011.js"] {
+        for name in [
+            "keel-embed-0123456789abcdef.js",
+            "keel-embed-0123456789abcdef_bg.wasm",
+            "keel-bare-0011.js",
+        ] {
             std::fs::write(dir.join(name), "").unwrap();
         }
         let err = Bundle::Site.files(&dir).unwrap_err().to_string();
-        assert!(err.contains("keel-*.js"), "the embed views' files are not our site's: {err}");
+        assert!(
+            err.contains("keel-*.js"),
+            "the embed views' files are not our site's: {err}"
+        );
         for name in ["keel-fedcba9876543210.js", "keel-fedcba9876543210_bg.wasm"] {
             std::fs::write(dir.join(name), "").unwrap();
         }
-        assert_eq!(Bundle::Site.files(&dir).unwrap(), ["keel-fedcba9876543210.js", "keel-fedcba9876543210_bg.wasm"]);
-        assert_eq!(Bundle::Embed.files(&dir).unwrap(), ["keel-embed-0123456789abcdef.js", "keel-embed-0123456789abcdef_bg.wasm"]);
+        assert_eq!(
+            Bundle::Site.files(&dir).unwrap(),
+            ["keel-fedcba9876543210.js", "keel-fedcba9876543210_bg.wasm"]
+        );
+        assert_eq!(
+            Bundle::Embed.files(&dir).unwrap(),
+            [
+                "keel-embed-0123456789abcdef.js",
+                "keel-embed-0123456789abcdef_bg.wasm"
+            ]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -711,18 +968,31 @@ mod tests {
         let root = scratch(&[("good.md", good), ("bad.md", bad)]);
         let err = site(&root, &Options::default()).unwrap_err().to_string();
         assert!(err.contains("nothing was written"), "{err}");
-        assert_eq!(std::fs::read_to_string(root.join("dist/index.html")).unwrap(), "previous build");
-        assert!(!root.join("target/keel-build/dist").exists(), "nothing was staged");
+        assert_eq!(
+            std::fs::read_to_string(root.join("dist/index.html")).unwrap(),
+            "previous build"
+        );
+        assert!(
+            !root.join("target/keel-build/dist").exists(),
+            "nothing was staged"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn diagnostics_name_the_file_relative_to_the_root() {
-        let bad = "+++\ntitle = \"Bad\"\ndate = 2025-01-01\nsummary = \"s\"\nauthor = \"nobody\"\n+++\n";
+        let bad =
+            "+++\ntitle = \"Bad\"\ndate = 2025-01-01\nsummary = \"s\"\nauthor = \"nobody\"\n+++\n";
         let root = scratch(&[("bad-author.md", bad)]);
-        let (site, articles) = keel_content::fs::read_sources(&root, &root.join("content")).unwrap();
-        let errors = keel_content::compile(&site, &articles, &Default::default()).err().unwrap();
-        assert_eq!(errors[0].to_string(), "content/articles/bad-author.md:5: front matter: invalid type: string \"nobody\", expected an [author] table with name and role");
+        let (site, articles) =
+            keel_content::fs::read_sources(&root, &root.join("content")).unwrap();
+        let errors = keel_content::compile(&site, &articles, &Default::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            errors[0].to_string(),
+            "content/articles/bad-author.md:5: front matter: invalid type: string \"nobody\", expected an [author] table with name and role"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 }

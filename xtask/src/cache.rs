@@ -31,13 +31,22 @@ pub fn key(parts: &[&[u8]]) -> String {
 impl Cache {
     pub fn open(dir: &Path) -> anyhow::Result<Cache> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Cache { dir: dir.to_path_buf(), used: Mutex::new(HashSet::new()) })
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            used: Mutex::new(HashSet::new()),
+        })
     }
 
     /// Where the entry `key` with `suffix` (e.g. `.br`) lives; marks it used.
     fn path(&self, key: &str, suffix: &str) -> PathBuf {
-        let p = self.dir.join(&key[..2]).join(format!("{}{suffix}", &key[2..]));
-        self.used.lock().expect("no panics while holding the lock").insert(p.clone());
+        let p = self
+            .dir
+            .join(&key[..2])
+            .join(format!("{}{suffix}", &key[2..]));
+        self.used
+            .lock()
+            .expect("no panics while holding the lock")
+            .insert(p.clone());
         p
     }
 
@@ -49,14 +58,17 @@ impl Cache {
         }
         let _ = std::fs::remove_file(dest);
         if std::fs::hard_link(&p, dest).is_err() {
-            std::fs::copy(&p, dest).with_context(|| format!("copying {} to {}", p.display(), dest.display()))?;
+            std::fs::copy(&p, dest)
+                .with_context(|| format!("copying {} to {}", p.display(), dest.display()))?;
         }
         Ok(true)
     }
 
     /// The size of an entry, if there is one.
     pub fn len(&self, key: &str, suffix: &str) -> Option<u64> {
-        std::fs::metadata(self.path(key, suffix)).ok().map(|m| m.len())
+        std::fs::metadata(self.path(key, suffix))
+            .ok()
+            .map(|m| m.len())
     }
 
     pub fn read(&self, key: &str, suffix: &str) -> Option<Vec<u8>> {

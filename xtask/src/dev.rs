@@ -62,20 +62,33 @@ pub struct Options {
 impl Options {
     /// `--port N` (0: any free port), `--content DIR` (relative to `cwd`), `--drafts`.
     pub fn parse(root: &Path, cwd: &Path, args: &[String]) -> anyhow::Result<Options> {
-        let mut opts = Options { port: DEFAULT_PORT, content: root.join("content"), drafts: false };
+        let mut opts = Options {
+            port: DEFAULT_PORT,
+            content: root.join("content"),
+            drafts: false,
+        };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             match arg.as_str() {
                 "--port" => {
                     let v = it.next().context("--port needs a number")?;
-                    opts.port = v.parse().with_context(|| format!("--port {v}: not a port number"))?;
+                    opts.port = v
+                        .parse()
+                        .with_context(|| format!("--port {v}: not a port number"))?;
                 }
-                "--content" => opts.content = cwd.join(it.next().context("--content needs a folder")?),
+                "--content" => {
+                    opts.content = cwd.join(it.next().context("--content needs a folder")?)
+                }
                 "--drafts" => opts.drafts = true,
-                other => bail!("cargo xtask dev: unknown option {other} (known: --port N, --content DIR, --drafts)"),
+                other => bail!(
+                    "cargo xtask dev: unknown option {other} (known: --port N, --content DIR, --drafts)"
+                ),
             }
         }
-        opts.content = opts.content.canonicalize().with_context(|| format!("no content folder at {}", opts.content.display()))?;
+        opts.content = opts
+            .content
+            .canonicalize()
+            .with_context(|| format!("no content folder at {}", opts.content.display()))?;
         Ok(opts)
     }
 }
@@ -92,7 +105,11 @@ struct Problem {
 
 impl Problem {
     fn whole(message: String) -> Problem {
-        Problem { file: String::new(), line: 0, message }
+        Problem {
+            file: String::new(),
+            line: 0,
+            message,
+        }
     }
 
     fn place(&self) -> String {
@@ -126,20 +143,28 @@ impl Status {
             .iter()
             .map(|p| serde_json::json!({ "file": p.file, "line": p.line, "place": p.place(), "message": p.message }))
             .collect();
-        serde_json::json!({ "build": self.served.as_ref().map(|s| &s.build), "problems": problems }).to_string()
+        serde_json::json!({ "build": self.served.as_ref().map(|s| &s.build), "problems": problems })
+            .to_string()
     }
 }
 
 pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     crate::build::server_binary(root)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(root, opts))
 }
 
 async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{} (choose another with --port)", opts.port))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on 127.0.0.1:{} (choose another with --port)",
+                opts.port
+            )
+        })?;
     let port = listener.local_addr()?.port();
     let (status_tx, status_rx) = watch::channel(Status::default());
     let work = Workspace::claim(root)?;
@@ -166,7 +191,10 @@ async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
         .route("/_dev/reload.js", get(reload_js))
         .route("/_dev/events", get(events))
         .fallback(proxy)
-        .with_state(Proxy { status: status_rx, client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http() });
+        .with_state(Proxy {
+            status: status_rx,
+            client: Client::builder(hyper_util::rt::TokioExecutor::new()).build_http(),
+        });
     println!(
         "Keel (dev) is running at http://127.0.0.1:{port}/  (watching {}, src/ and assets/; Ctrl-C to stop)",
         shown(root, &opts.content)
@@ -192,7 +220,10 @@ async fn wait_thread(t: std::thread::JoinHandle<()>) {
 /// SIGINT (Ctrl-C), SIGTERM or SIGHUP (the terminal closed).
 async fn stop_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
         let _ = tokio::signal::ctrl_c().await;
         return "interrupted";
     };
@@ -204,7 +235,11 @@ async fn stop_signal() -> &'static str {
 }
 
 fn shown(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let rel = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     format!("{rel}/")
 }
 
@@ -223,17 +258,30 @@ impl Workspace {
         // Folders of commands that were killed: nobody holds their lock.
         for entry in std::fs::read_dir(root.join("target"))?.flatten() {
             let dir = entry.path();
-            let own = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("keel-dev-"));
+            let own = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("keel-dev-"));
             if own && std::fs::File::open(dir.join("lock")).is_ok_and(|f| f.try_lock().is_ok()) {
                 let _ = std::fs::remove_dir_all(&dir);
             }
         }
         let shared = root.join("target/keel-dev");
-        for (dir, temporary) in [(shared, false), (root.join(format!("target/keel-dev-{}", std::process::id())), true)] {
+        for (dir, temporary) in [
+            (shared, false),
+            (
+                root.join(format!("target/keel-dev-{}", std::process::id())),
+                true,
+            ),
+        ] {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let lock = std::fs::File::create(dir.join("lock"))?;
             if lock.try_lock().is_ok() {
-                return Ok(Workspace { dir, _lock: lock, temporary });
+                return Ok(Workspace {
+                    dir,
+                    _lock: lock,
+                    temporary,
+                });
             }
         }
         bail!("could not lock a folder for the dev build under target/")
@@ -265,7 +313,12 @@ enum Change {
 /// (editors' swap and backup files, hidden files).
 fn classify(root: &Path, content: &Path, path: &Path) -> Option<Change> {
     let name = path.file_name()?.to_str()?;
-    if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".swx") || name == "4913" {
+    if name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name == "4913"
+    {
         return None;
     }
     if path.starts_with(content) {
@@ -274,35 +327,56 @@ fn classify(root: &Path, content: &Path, path: &Path) -> Option<Change> {
     if path.starts_with(root.join("src")) || path.starts_with(root.join("crates/model")) {
         return Some(Change::Code);
     }
-    if path.starts_with(root.join("assets")) || ["index.html", "embed.html", "Trunk.toml"].iter().any(|f| path == root.join(f)) {
+    if path.starts_with(root.join("assets"))
+        || ["index.html", "embed.html", "Trunk.toml"]
+            .iter()
+            .any(|f| path == root.join(f))
+    {
         return Some(Change::Spa);
     }
     None
 }
 
-type Debouncer = notify_debouncer_full::Debouncer<notify_debouncer_full::notify::RecommendedWatcher, notify_debouncer_full::RecommendedCache>;
+type Debouncer = notify_debouncer_full::Debouncer<
+    notify_debouncer_full::notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
 
 /// Watch the sources; each debounced burst of changes becomes the strongest
 /// `Change` in it.
 fn watch_sources(ctx: &Builder, tx: mpsc::Sender<Change>) -> anyhow::Result<Debouncer> {
     let (root, content) = (ctx.root.clone(), ctx.layout.content.clone());
-    let mut debouncer = notify_debouncer_full::new_debouncer(DEBOUNCE, None, move |result: notify_debouncer_full::DebounceEventResult| {
-        let Ok(events) = result else { return };
-        let mut changed: Vec<(&Path, Change)> = events
-            .iter()
-            // Reading a file is no change (the build itself reads them all).
-            .filter(|e| !matches!(e.kind, EventKind::Access(_)))
-            .flat_map(|e| e.paths.iter())
-            .filter_map(|p| Some((p.as_path(), classify(&root, &content, p)?)))
-            .collect();
-        changed.sort();
-        changed.dedup();
-        let Some(change) = changed.iter().map(|(_, c)| *c).max() else { return };
-        let names: Vec<String> = changed.iter().take(3).map(|(p, _)| p.strip_prefix(&root).unwrap_or(p).display().to_string()).collect();
-        let more = if changed.len() > 3 { format!(" and {} more", changed.len() - 3) } else { String::new() };
-        eprintln!("\nchanged: {}{more}", names.join(", "));
-        let _ = tx.send(change);
-    })?;
+    let mut debouncer = notify_debouncer_full::new_debouncer(
+        DEBOUNCE,
+        None,
+        move |result: notify_debouncer_full::DebounceEventResult| {
+            let Ok(events) = result else { return };
+            let mut changed: Vec<(&Path, Change)> = events
+                .iter()
+                // Reading a file is no change (the build itself reads them all).
+                .filter(|e| !matches!(e.kind, EventKind::Access(_)))
+                .flat_map(|e| e.paths.iter())
+                .filter_map(|p| Some((p.as_path(), classify(&root, &content, p)?)))
+                .collect();
+            changed.sort();
+            changed.dedup();
+            let Some(change) = changed.iter().map(|(_, c)| *c).max() else {
+                return;
+            };
+            let names: Vec<String> = changed
+                .iter()
+                .take(3)
+                .map(|(p, _)| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+                .collect();
+            let more = if changed.len() > 3 {
+                format!(" and {} more", changed.len() - 3)
+            } else {
+                String::new()
+            };
+            eprintln!("\nchanged: {}{more}", names.join(", "));
+            let _ = tx.send(change);
+        },
+    )?;
     debouncer.watch(&ctx.layout.content, RecursiveMode::Recursive)?;
     for dir in ["src", "assets", "crates/model"] {
         debouncer.watch(ctx.root.join(dir), RecursiveMode::Recursive)?;
@@ -352,7 +426,13 @@ impl Builder {
     fn build_site(&self) {
         let started = Instant::now();
         eprintln!("\nbuilding…");
-        let report = match build::build(&self.layout, &build::Options { drafts: self.drafts, ..Default::default() }) {
+        let report = match build::build(
+            &self.layout,
+            &build::Options {
+                drafts: self.drafts,
+                ..Default::default()
+            },
+        ) {
             Ok(report) => report,
             Err(e) => return self.failed(problems_of(&e)),
         };
@@ -363,20 +443,38 @@ impl Builder {
         if first {
             eprintln!("{report}");
         } else {
-            let phases: Vec<String> = report.phases.iter().map(|(name, d, _)| format!("{name} {:.2} s", d.as_secs_f64())).collect();
+            let phases: Vec<String> = report
+                .phases
+                .iter()
+                .map(|(name, d, _)| format!("{name} {:.2} s", d.as_secs_f64()))
+                .collect();
             eprintln!("{}", phases.join(", "));
         }
         let publish = |addr| {
             // The clock, not the process id: a restart in place keeps the id.
             static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
             static BUILDS: AtomicU64 = AtomicU64::new(0);
-            let run = STARTED.get_or_init(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+            let run = STARTED.get_or_init(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos()
+            });
             let build = format!("{run:x}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
-            self.status.send_replace(Status { served: Some(Served { addr, build }), problems: Vec::new() });
+            self.status.send_replace(Status {
+                served: Some(Served { addr, build }),
+                problems: Vec::new(),
+            });
         };
         match self.server.replace(&self.root, &self.layout.dist, publish) {
-            Ok(()) => eprintln!("ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)", started.elapsed().as_secs_f64(), self.port),
-            Err(e) => self.failed(vec![Problem::whole(format!("the server did not start: {e:#}"))]),
+            Ok(()) => eprintln!(
+                "ready in {:.1} s: http://127.0.0.1:{}/ (open pages reload)",
+                started.elapsed().as_secs_f64(),
+                self.port
+            ),
+            Err(e) => self.failed(vec![Problem::whole(format!(
+                "the server did not start: {e:#}"
+            ))]),
         }
     }
 
@@ -395,15 +493,24 @@ impl Builder {
     /// pages) and the wasm, while the last build is still served, then
     /// restart in place on the same port.
     fn rebuild_self(&self) -> Vec<Problem> {
-        eprintln!("\nthe SPA's code changed: rebuilding the prerenderer, then the wasm (trunk, release profile)…");
+        eprintln!(
+            "\nthe SPA's code changed: rebuilding the prerenderer, then the wasm (trunk, release profile)…"
+        );
         let exe = match cargo_build_xtask(&self.root) {
             Ok(exe) => exe,
             Err(problems) => return problems,
         };
         if let Err(e) = build::spa(&self.layout) {
-            return vec![Problem::whole(format!("{e:#} (trunk's messages are in the terminal)"))];
+            return vec![Problem::whole(format!(
+                "{e:#} (trunk's messages are in the terminal)"
+            ))];
         }
-        let mut args = vec!["dev".to_string(), "--port".into(), self.port.to_string(), "--content".into()];
+        let mut args = vec![
+            "dev".to_string(),
+            "--port".into(),
+            self.port.to_string(),
+            "--content".into(),
+        ];
         args.push(self.layout.content.display().to_string());
         if self.drafts {
             args.push("--drafts".into());
@@ -411,8 +518,14 @@ impl Builder {
         eprintln!("restarting with the new code…");
         self.server.stop_for_good();
         use std::os::unix::process::CommandExt;
-        let e = Command::new(&exe).args(&args).current_dir(&self.root).exec();
-        vec![Problem::whole(format!("could not restart {}: {e}", exe.display()))]
+        let e = Command::new(&exe)
+            .args(&args)
+            .current_dir(&self.root)
+            .exec();
+        vec![Problem::whole(format!(
+            "could not restart {}: {e}",
+            exe.display()
+        ))]
     }
 }
 
@@ -420,9 +533,14 @@ impl Builder {
 fn problems_of(e: &anyhow::Error) -> Vec<Problem> {
     match e.downcast_ref::<ContentErrors>() {
         // Already printed, with the summary, by the build.
-        Some(ContentErrors(diagnostics)) => {
-            diagnostics.iter().map(|d| Problem { file: d.file.clone(), line: d.line, message: d.message.clone() }).collect()
-        }
+        Some(ContentErrors(diagnostics)) => diagnostics
+            .iter()
+            .map(|d| Problem {
+                file: d.file.clone(),
+                line: d.line,
+                message: d.message.clone(),
+            })
+            .collect(),
         None => {
             eprintln!("error: {e:#}");
             vec![Problem::whole(format!("{e:#}"))]
@@ -434,7 +552,11 @@ fn problems_of(e: &anyhow::Error) -> Vec<Problem> {
 /// errors collected by file and line. The new executable, or the errors.
 fn cargo_build_xtask(root: &Path) -> Result<PathBuf, Vec<Problem>> {
     // Colours for a terminal, plain text for a log.
-    let format = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { "json-diagnostic-rendered-ansi" } else { "json" };
+    let format = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
     let mut child = match Command::new("cargo")
         .args(["build", "--package", "xtask", "--message-format", format])
         .current_dir(root)
@@ -446,8 +568,13 @@ fn cargo_build_xtask(root: &Path) -> Result<PathBuf, Vec<Problem>> {
         Err(e) => return Err(vec![Problem::whole(format!("could not start cargo: {e}"))]),
     };
     let (mut problems, mut exe) = (Vec::new(), None);
-    for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+    for line in BufReader::new(child.stdout.take().expect("piped"))
+        .lines()
+        .map_while(Result::ok)
+    {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
         match msg["reason"].as_str() {
             Some("compiler-message") => {
                 let m = &msg["message"];
@@ -457,13 +584,20 @@ fn cargo_build_xtask(root: &Path) -> Result<PathBuf, Vec<Problem>> {
                 if m["level"].as_str() != Some("error") {
                     continue;
                 }
-                let span = m["spans"].as_array().and_then(|s| s.iter().find(|s| s["is_primary"].as_bool() == Some(true)));
+                let span = m["spans"]
+                    .as_array()
+                    .and_then(|s| s.iter().find(|s| s["is_primary"].as_bool() == Some(true)));
                 problems.push(Problem {
-                    file: span.and_then(|s| s["file_name"].as_str()).unwrap_or_default().to_string(),
+                    file: span
+                        .and_then(|s| s["file_name"].as_str())
+                        .unwrap_or_default()
+                        .to_string(),
                     line: span.and_then(|s| s["line_start"].as_u64()).unwrap_or(0) as usize,
                     // "mismatched types: expected `u32`, found `&str`"
                     message: match span.and_then(|s| s["label"].as_str()) {
-                        Some(label) => format!("{}: {label}", m["message"].as_str().unwrap_or("error")),
+                        Some(label) => {
+                            format!("{}: {label}", m["message"].as_str().unwrap_or("error"))
+                        }
                         None => m["message"].as_str().unwrap_or("error").to_string(),
                     },
                 });
@@ -477,7 +611,9 @@ fn cargo_build_xtask(root: &Path) -> Result<PathBuf, Vec<Problem>> {
     let status = child.wait();
     match (status, exe) {
         (Ok(s), Some(exe)) if s.success() => Ok(exe),
-        (status, _) if problems.is_empty() => Err(vec![Problem::whole(format!("cargo build --package xtask failed ({status:?})"))]),
+        (status, _) if problems.is_empty() => Err(vec![Problem::whole(format!(
+            "cargo build --package xtask failed ({status:?})"
+        ))]),
         _ => Err(problems),
     }
 }
@@ -509,7 +645,12 @@ struct Server {
 impl ServerSlot {
     /// Start a server on `dist` and make it the current one; `publish`
     /// sends requests to it, and then the previous one stops.
-    fn replace(&self, root: &Path, dist: &Path, publish: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    fn replace(
+        &self,
+        root: &Path,
+        dist: &Path,
+        publish: impl FnOnce(SocketAddr),
+    ) -> anyhow::Result<()> {
         let new = Server::start(root, dist)?;
         let addr = new.addr;
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
@@ -527,7 +668,10 @@ impl ServerSlot {
 
     /// Stop the current server, and any started from now on.
     fn stop_for_good(&self) {
-        let old = std::mem::replace(&mut *self.current.lock().unwrap_or_else(|p| p.into_inner()), Slot::Stopped);
+        let old = std::mem::replace(
+            &mut *self.current.lock().unwrap_or_else(|p| p.into_inner()),
+            Slot::Stopped,
+        );
         drop(old);
     }
 }
@@ -547,7 +691,10 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--dist"])
             .arg(dist)
             // Its warnings and errors, not a line per start.
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "keel_server=warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "keel_server=warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -602,14 +749,27 @@ struct Proxy {
 }
 
 async fn reload_js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], RELOAD_JS).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        RELOAD_JS,
+    )
+        .into_response()
 }
 
 /// The build's state, now and after every change.
-async fn events(State(app): State<Proxy>) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    State(app): State<Proxy>,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let stream = tokio_stream::wrappers::WatchStream::new(app.status.clone())
         // After a restart in place the browser reconnects within half a second.
-        .map(|s| Ok(Event::default().retry(Duration::from_millis(500)).data(s.json())));
+        .map(|s| {
+            Ok(Event::default()
+                .retry(Duration::from_millis(500))
+                .data(s.json()))
+        });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
@@ -617,7 +777,9 @@ async fn events(State(app): State<Proxy>) -> Sse<impl tokio_stream::Stream<Item 
 /// script added to pages; before the first good build, a page of our own.
 async fn proxy(State(app): State<Proxy>, req: Request) -> Response {
     let status = app.status.borrow().clone();
-    let Some(served) = status.served else { return own_page(&status) };
+    let Some(served) = status.served else {
+        return own_page(&status);
+    };
     let (mut parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     parts.uri = match format!("http://{}{path}", served.addr).parse() {
@@ -631,14 +793,28 @@ async fn proxy(State(app): State<Proxy>, req: Request) -> Response {
     let head_only = parts.method == Method::HEAD;
     let answer = match app.client.request(Request::from_parts(parts, body)).await {
         Ok(a) => a,
-        Err(e) => return (StatusCode::BAD_GATEWAY, format!("keel-server did not answer: {e}")).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                format!("keel-server did not answer: {e}"),
+            )
+                .into_response();
+        }
     };
     let (mut parts, body) = answer.into_parts();
-    let is_page = parts.headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    let immutable = parts.headers.get(header::CACHE_CONTROL).is_some_and(|c| c.to_str().unwrap_or("").contains("immutable"));
+    let is_page = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let immutable = parts
+        .headers
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|c| c.to_str().unwrap_or("").contains("immutable"));
     if !immutable {
         // A host keeps API documents a minute; here a rebuild shows at once.
-        parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if !is_page || head_only {
         return Response::from_parts(parts, Body::new(body));
@@ -653,7 +829,10 @@ async fn proxy(State(app): State<Proxy>, req: Request) -> Response {
 }
 
 fn reload_tag(build: &str) -> String {
-    format!(r#"<script defer src="/_dev/reload.js" data-keel-dev-build="{}"></script>"#, escape(build))
+    format!(
+        r#"<script defer src="/_dev/reload.js" data-keel-dev-build="{}"></script>"#,
+        escape(build)
+    )
 }
 
 /// The page with the reload script at the end of its head, or at its end
@@ -673,7 +852,13 @@ fn own_page(status: &Status) -> Response {
         let items: String = status
             .problems
             .iter()
-            .map(|p| format!("<li><code>{}</code> {}</li>", escape(&p.place()), escape(&p.message)))
+            .map(|p| {
+                format!(
+                    "<li><code>{}</code> {}</li>",
+                    escape(&p.place()),
+                    escape(&p.message)
+                )
+            })
             .collect();
         format!(
             "<h1>The build failed</h1><ul id=\"keel-dev-problems\">{items}</ul><p>Fix it and save: this page reloads by itself.</p>"
@@ -685,13 +870,20 @@ fn own_page(status: &Status) -> Response {
          </head><body>{body}</body></html>",
         reload_tag("")
     );
-    let code = if status.problems.is_empty() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+    let code = if status.problems.is_empty() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
     (
         code,
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'unsafe-inline'"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'unsafe-inline'",
+            ),
         ],
         page,
     )
@@ -733,13 +925,19 @@ mod tests {
         assert_eq!(kind("/k/tests/x.mjs"), None);
         assert_eq!(kind("/tmp/c/articles/.a.md.swp"), None);
         assert_eq!(kind("/tmp/c/articles/a.md~"), None);
-        assert!(Change::Code > Change::Spa && Change::Spa > Change::Content, "the strongest change of a burst wins");
+        assert!(
+            Change::Code > Change::Spa && Change::Spa > Change::Content,
+            "the strongest change of a burst wins"
+        );
     }
 
     #[test]
     fn the_reload_script_goes_at_the_end_of_the_head() {
         assert_eq!(
-            with_reload_script("<html><head><title>t</title></head><body></body></html>", "7-1"),
+            with_reload_script(
+                "<html><head><title>t</title></head><body></body></html>",
+                "7-1"
+            ),
             "<html><head><title>t</title><script defer src=\"/_dev/reload.js\" data-keel-dev-build=\"7-1\"></script></head><body></body></html>"
         );
         assert_eq!(
@@ -750,12 +948,29 @@ mod tests {
 
     #[test]
     fn problems_are_escaped_on_the_error_page() {
-        let status = Status { served: None, problems: vec![Problem { file: "a<b>.md".into(), line: 3, message: "<script>x</script> & 'y'".into() }] };
+        let status = Status {
+            served: None,
+            problems: vec![Problem {
+                file: "a<b>.md".into(),
+                line: 3,
+                message: "<script>x</script> & 'y'".into(),
+            }],
+        };
         let page = own_page(&status);
         assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(page.into_body().collect()).unwrap().to_bytes();
+        let body = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(page.into_body().collect())
+            .unwrap()
+            .to_bytes();
         let body = String::from_utf8_lossy(&body);
-        assert!(body.contains("<code>a&lt;b&gt;.md:3</code> &lt;script&gt;x&lt;/script&gt; &amp; &#39;y&#39;"), "{body}");
+        assert!(
+            body.contains(
+                "<code>a&lt;b&gt;.md:3</code> &lt;script&gt;x&lt;/script&gt; &amp; &#39;y&#39;"
+            ),
+            "{body}"
+        );
         assert!(!body.contains("<script>x"));
     }
 }

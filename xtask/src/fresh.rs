@@ -44,21 +44,44 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let outcome = rehearse(root, &scratch, run_only, &mut log);
     match &outcome {
         Ok(()) if !keep => {
-            std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
+            std::fs::remove_dir_all(&scratch)
+                .with_context(|| format!("removing {}", scratch.display()))?;
         }
-        _ => eprintln!("The scratch folder, with every command's output in fresh.log, is kept: {}", scratch.display()),
+        _ => eprintln!(
+            "The scratch folder, with every command's output in fresh.log, is kept: {}",
+            scratch.display()
+        ),
     }
     outcome
 }
 
-fn rehearse(root: &Path, scratch: &Path, run_only: bool, log: &mut std::fs::File) -> anyhow::Result<()> {
-    let dirty = Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]).current_dir(root).output()?;
+fn rehearse(
+    root: &Path,
+    scratch: &Path,
+    run_only: bool,
+    log: &mut std::fs::File,
+) -> anyhow::Result<()> {
+    let dirty = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(root)
+        .output()?;
     if !dirty.stdout.is_empty() {
         eprintln!("warning: the checkout has uncommitted changes; the clone has HEAD only");
     }
-    let head = String::from_utf8(Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(root).output()?.stdout)?;
+    let head = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(root)
+            .output()?
+            .stdout,
+    )?;
     let clone = scratch.join("keel");
-    crate::sh(Command::new("git").args(["clone", "--quiet", "--no-hardlinks"]).arg(root).arg(&clone))?;
+    crate::sh(
+        Command::new("git")
+            .args(["clone", "--quiet", "--no-hardlinks"])
+            .arg(root)
+            .arg(&clone),
+    )?;
 
     let env = FreshEnv::new(scratch)?;
     let stable = machine_stable()?;
@@ -66,20 +89,37 @@ fn rehearse(root: &Path, scratch: &Path, run_only: bool, log: &mut std::fs::File
 
     // What the README assumes the machine has: rustup and one stable toolchain.
     let started = Instant::now();
-    crate::sh(env.command("rustup").args(["toolchain", "install", &stable, "--profile", "minimal", "--no-self-update"]))?;
+    crate::sh(env.command("rustup").args([
+        "toolchain",
+        "install",
+        &stable,
+        "--profile",
+        "minimal",
+        "--no-self-update",
+    ]))?;
     crate::sh(env.command("rustup").args(["default", &stable]))?;
-    table.row(&format!("(before) Rust {stable}, the machine's own stable"), started.elapsed(), Kind::NotCounted);
+    table.row(
+        &format!("(before) Rust {stable}, the machine's own stable"),
+        started.elapsed(),
+        Kind::NotCounted,
+    );
 
     // The README's first command, until the site answers.
     let port = free_port()?;
     let mut run = env.command("cargo");
-    run.args(["xtask", "run"]).current_dir(&clone).env("KEEL_LISTEN", format!("127.0.0.1:{port}"));
+    run.args(["xtask", "run"])
+        .current_dir(&clone)
+        .env("KEEL_LISTEN", format!("127.0.0.1:{port}"));
     let run_lines = stream(run, log, "Keel is running at")?;
     let served = run_lines.finished;
     table.from_lines("cargo xtask run", &run_lines);
     table.row("site served, from the first command", served, Kind::Total);
     let trunk = table.trunk_compile();
-    table.row("  of which all but trunk's own compile", served.saturating_sub(trunk), Kind::Total);
+    table.row(
+        "  of which all but trunk's own compile",
+        served.saturating_sub(trunk),
+        Kind::Total,
+    );
     if !run_lines.matched {
         table.print(&head);
         bail!("`cargo xtask run` ended before the site was served (see above)");
@@ -92,7 +132,12 @@ fn rehearse(root: &Path, scratch: &Path, run_only: bool, log: &mut std::fs::File
         let lines = stream(test, log, "")?;
         table.from_lines("cargo xtask test", &lines);
         table.row("cargo xtask test, in all", lines.finished, Kind::Total);
-        test_summary = lines.lines.iter().rev().find(|(_, l)| l.starts_with("xtask test:")).map(|(_, l)| l.clone());
+        test_summary = lines
+            .lines
+            .iter()
+            .rev()
+            .find(|(_, l)| l.starts_with("xtask test:"))
+            .map(|(_, l)| l.clone());
         if !lines.succeeded {
             table.print(&head);
             bail!("`cargo xtask test` failed on the fresh machine (see above)");
@@ -132,14 +177,21 @@ impl FreshEnv {
         // rustup-init's layout: the rustup binary, and the proxies as links to it
         // (each proxy knows what it is by its name).
         let rustup = which("rustup").context("rustup is not on PATH")?;
-        std::fs::copy(&rustup, bin.join("rustup")).with_context(|| format!("copying {}", rustup.display()))?;
+        std::fs::copy(&rustup, bin.join("rustup"))
+            .with_context(|| format!("copying {}", rustup.display()))?;
         for proxy in ["cargo", "rustc", "rustdoc"] {
             std::os::unix::fs::symlink("rustup", bin.join(proxy))?;
         }
         let old = std::env::var_os("PATH").unwrap_or_default();
-        let kept = std::env::split_paths(&old).filter(|p| !p.ends_with(".cargo/bin") && !p.ends_with("node_modules/.bin"));
+        let kept = std::env::split_paths(&old)
+            .filter(|p| !p.ends_with(".cargo/bin") && !p.ends_with("node_modules/.bin"));
         let path = std::env::join_paths(std::iter::once(bin).chain(kept))?;
-        Ok(FreshEnv { rustup_home: scratch.join("rustup"), npm_cache: scratch.join("npm"), cargo_home, path })
+        Ok(FreshEnv {
+            rustup_home: scratch.join("rustup"),
+            npm_cache: scratch.join("npm"),
+            cargo_home,
+            path,
+        })
     }
 
     /// `program` in the fresh environment: this process's variables, less
@@ -147,10 +199,26 @@ impl FreshEnv {
     fn command(&self, program: &str) -> Command {
         // The fresh home's own proxies (cargo, rustup) first, as its PATH has them.
         let own = self.cargo_home.join("bin").join(program);
-        let mut c = Command::new(if own.exists() { own } else { PathBuf::from(program) });
+        let mut c = Command::new(if own.exists() {
+            own
+        } else {
+            PathBuf::from(program)
+        });
         for (key, _) in std::env::vars_os() {
             let k = key.to_string_lossy().to_ascii_uppercase();
-            if ["CARGO", "RUSTUP", "RUSTC", "RUSTDOC", "RUSTFLAGS", "RUST_", "NPM_CONFIG", "KEEL_"].iter().any(|p| k.starts_with(p)) {
+            if [
+                "CARGO",
+                "RUSTUP",
+                "RUSTC",
+                "RUSTDOC",
+                "RUSTFLAGS",
+                "RUST_",
+                "NPM_CONFIG",
+                "KEEL_",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
+            {
                 c.env_remove(&key);
             }
         }
@@ -164,19 +232,30 @@ impl FreshEnv {
 }
 
 fn which(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// The version of the stable toolchain this machine runs (`rustc +stable`),
 /// so the rehearsal starts where a contributor here would.
 fn machine_stable() -> anyhow::Result<String> {
-    let out = Command::new("rustc").args(["+stable", "--version"]).env_remove("RUSTUP_TOOLCHAIN").output().context("rustc +stable --version")?;
+    let out = Command::new("rustc")
+        .args(["+stable", "--version"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .context("rustc +stable --version")?;
     let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace().nth(1).map(str::to_string).with_context(|| format!("no version in {text:?}"))
+    text.split_whitespace()
+        .nth(1)
+        .map(str::to_string)
+        .with_context(|| format!("no version in {text:?}"))
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A command's output lines, each with the time it appeared.
@@ -196,7 +275,12 @@ fn stream(mut cmd: Command, log: &mut std::fs::File, until: &str) -> anyhow::Res
     eprintln!("$ {cmd:?}");
     writeln!(log, "$ {cmd:?}")?;
     let started = Instant::now();
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).spawn().context("starting the command")?;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .context("starting the command")?;
     let (tx, rx) = mpsc::channel::<String>();
     let readers: Vec<_> = [
         Box::new(child.stdout.take().expect("piped")) as Box<dyn std::io::Read + Send>,
@@ -230,12 +314,21 @@ fn stream(mut cmd: Command, log: &mut std::fs::File, until: &str) -> anyhow::Res
             break;
         }
     }
-    let finished = if matched { lines.last().map(|l| l.0).unwrap_or_default() } else { started.elapsed() };
+    let finished = if matched {
+        lines.last().map(|l| l.0).unwrap_or_default()
+    } else {
+        started.elapsed()
+    };
     let status = child.wait()?;
     for r in readers {
         let _ = r.join();
     }
-    Ok(Lines { lines, finished, matched, succeeded: status.success() })
+    Ok(Lines {
+        lines,
+        finished,
+        matched,
+        succeeded: status.success(),
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -261,7 +354,11 @@ impl Table {
     }
 
     fn trunk_compile(&self) -> Duration {
-        self.rows.iter().filter(|r| r.2 == Some(Kind::TrunkCompile)).map(|r| r.1).sum()
+        self.rows
+            .iter()
+            .filter(|r| r.2 == Some(Kind::TrunkCompile))
+            .map(|r| r.1)
+            .sum()
     }
 
     /// The phases a command reported: its setup steps (`setup: NAME (…)
@@ -274,32 +371,58 @@ impl Table {
         for (at, line) in &out.lines {
             if first_output.is_none() && !line.trim().is_empty() {
                 first_output = Some(*at);
-                self.row("  cargo compiles xtask (until its first line)", *at, Kind::Step);
+                self.row(
+                    "  cargo compiles xtask (until its first line)",
+                    *at,
+                    Kind::Step,
+                );
             }
             if let Some(rest) = line.strip_prefix("setup: ")
                 && let Some((what, secs)) = rest.rsplit_once(" done in ")
                 && let Some(secs) = secs.strip_suffix(" s").and_then(|s| s.parse::<f64>().ok())
             {
                 let name = what.split_whitespace().next().unwrap_or(what);
-                let kind = if name == "trunk" { Kind::TrunkCompile } else { Kind::Step };
-                self.row(&format!("  setup: {name}"), Duration::from_secs_f64(secs), kind);
+                let kind = if name == "trunk" {
+                    Kind::TrunkCompile
+                } else {
+                    Kind::Step
+                };
+                self.row(
+                    &format!("  setup: {name}"),
+                    Duration::from_secs_f64(secs),
+                    kind,
+                );
             } else if line == "build phases:" {
                 in_build = true;
             } else if in_build && line.starts_with("  ") {
                 // "  {name:<12} {secs:>7.2} s  {note}": the name may have spaces.
                 let (name, rest) = line.split_at(line.len().min(14));
                 if let Some(Ok(secs)) = rest.split_whitespace().next().map(str::parse::<f64>) {
-                    self.row(&format!("  build: {}", name.trim()), Duration::from_secs_f64(secs), Kind::Step);
+                    self.row(
+                        &format!("  build: {}", name.trim()),
+                        Duration::from_secs_f64(secs),
+                        Kind::Step,
+                    );
                 }
             } else if in_build {
                 in_build = false;
                 if let Some(rest) = line.strip_prefix("Built in ") {
-                    let secs = rest.split_whitespace().next().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+                    let secs = rest
+                        .split_whitespace()
+                        .next()
+                        .and_then(|s| s.parse::<f64>().ok())
+                        .unwrap_or(0.0);
                     self.row("  build, in all", Duration::from_secs_f64(secs), Kind::Step);
                     // From the build's end to the next command's: cargo compiling the server.
                     let after: Vec<_> = out.lines.iter().filter(|(t, _)| t > at).collect();
-                    if let Some((end, _)) = after.iter().find(|(_, l)| l.contains("Keel is running at")) {
-                        self.row("  cargo compiles the server (from the build's end to the site served)", end.saturating_sub(*at), Kind::Step);
+                    if let Some((end, _)) =
+                        after.iter().find(|(_, l)| l.contains("Keel is running at"))
+                    {
+                        self.row(
+                            "  cargo compiles the server (from the build's end to the site served)",
+                            end.saturating_sub(*at),
+                            Kind::Step,
+                        );
                     }
                 }
             }
@@ -307,7 +430,13 @@ impl Table {
     }
 
     fn print(&self, head: &str) {
-        println!("\nA fresh machine, rehearsed (clean clone of {}, {} cores):", head.trim(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        println!(
+            "\nA fresh machine, rehearsed (clean clone of {}, {} cores):",
+            head.trim(),
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        );
         for (name, d, kind) in &self.rows {
             match kind {
                 None => println!("{name}"),

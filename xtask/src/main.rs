@@ -59,7 +59,11 @@ fn main() {
 fn deploy(args: &[String]) -> anyhow::Result<keel_prerender::Deploy> {
     let value = |flag: &str, env: &str| -> anyhow::Result<Option<String>> {
         match args.iter().position(|a| a == flag) {
-            Some(i) => args.get(i + 1).cloned().map(Some).with_context(|| format!("{flag} needs a value")),
+            Some(i) => args
+                .get(i + 1)
+                .cloned()
+                .map(Some)
+                .with_context(|| format!("{flag} needs a value")),
             None => Ok(std::env::var(env).ok().filter(|v| !v.trim().is_empty())),
         }
     };
@@ -67,15 +71,26 @@ fn deploy(args: &[String]) -> anyhow::Result<keel_prerender::Deploy> {
         None => String::new(),
         Some(b) => {
             let b = b.trim().trim_end_matches('/');
-            let segment_ok = |s: &str| !s.is_empty() && s != "." && s != ".." && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-._~".contains(&c));
+            let segment_ok = |s: &str| {
+                !s.is_empty()
+                    && s != "."
+                    && s != ".."
+                    && s.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"-._~".contains(&c))
+            };
             if !b.is_empty() && (!b.starts_with('/') || !b[1..].split('/').all(segment_ok)) {
-                bail!("--base-path {b:?} is not a path like /keel (letters, digits, - . _ ~ between slashes)");
+                bail!(
+                    "--base-path {b:?} is not a path like /keel (letters, digits, - . _ ~ between slashes)"
+                );
             }
             b.to_string()
         }
     };
     let api = value("--api-origin", "KEEL_API_ORIGIN")?
-        .map(|o| keel_site_rules::partners::normalize_origin(&o).map_err(|e| anyhow::anyhow!("--api-origin: {e}")))
+        .map(|o| {
+            keel_site_rules::partners::normalize_origin(&o)
+                .map_err(|e| anyhow::anyhow!("--api-origin: {e}"))
+        })
         .transpose()?;
     Ok(keel_prerender::Deploy { base, api })
 }
@@ -84,9 +99,17 @@ fn partners(args: &[String], cwd: &Path) -> anyhow::Result<Vec<String>> {
     let file = args
         .iter()
         .position(|a| a == "--config")
-        .map(|i| args.get(i + 1).map(|p| cwd.join(p)).context("--config needs a file"))
+        .map(|i| {
+            args.get(i + 1)
+                .map(|p| cwd.join(p))
+                .context("--config needs a file")
+        })
         .transpose()?
-        .or_else(|| std::env::var_os("KEEL_CONFIG").filter(|v| !v.is_empty()).map(|p| cwd.join(p)));
+        .or_else(|| {
+            std::env::var_os("KEEL_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(|p| cwd.join(p))
+        });
     let text = file
         .as_ref()
         .map(|f| std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display())))
@@ -94,7 +117,13 @@ fn partners(args: &[String], cwd: &Path) -> anyhow::Result<Vec<String>> {
     let env = std::env::var("KEEL_ALLOWED_ORIGINS").ok();
     keel_site_rules::partners::from_config(text.as_deref(), env.as_deref())
         .map_err(|e| anyhow::anyhow!(e))
-        .with_context(|| format!("the partner origins{}", file.map(|f| format!(" in {}", f.display())).unwrap_or_default()))
+        .with_context(|| {
+            format!(
+                "the partner origins{}",
+                file.map(|f| format!(" in {}", f.display()))
+                    .unwrap_or_default()
+            )
+        })
 }
 
 fn run() -> anyhow::Result<()> {
@@ -107,23 +136,47 @@ fn run() -> anyhow::Result<()> {
         Some("setup") => setup::command(&root, &args[1..]),
         Some("build") => {
             setup::ensure(&root, setup::Need::Build)?;
-            let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));
+            let flag = |name: &str| {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| args.get(i + 1))
+                    .map(|p| cwd.join(p))
+            };
             let layout = build::Layout::of(&root).with(flag("--content"), flag("--dist"));
-            build::site_in(&layout, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)?, deploy: deploy(&args)? })
+            build::site_in(
+                &layout,
+                &build::Options {
+                    drafts: args.iter().any(|a| a == "--drafts"),
+                    partners: partners(&args, &cwd)?,
+                    deploy: deploy(&args)?,
+                },
+            )
         }
         Some("bench-build") => {
             setup::ensure(&root, setup::Need::Build)?;
             bench::run(&root, &args[1..])
         }
         Some("content") => {
-            let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|p| cwd.join(p));
+            let flag = |name: &str| {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| args.get(i + 1))
+                    .map(|p| cwd.join(p))
+            };
             let content = flag("--content").unwrap_or_else(|| root.join("content"));
             let drafts = args.iter().any(|a| a == "--drafts");
             build::check_content(&root, &content, flag("--out").as_deref(), drafts)
         }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(&root, &build::Options { drafts: args.iter().any(|a| a == "--drafts"), partners: partners(&args, &cwd)?, ..Default::default() })?;
+            build::site(
+                &root,
+                &build::Options {
+                    drafts: args.iter().any(|a| a == "--drafts"),
+                    partners: partners(&args, &cwd)?,
+                    ..Default::default()
+                },
+            )?;
             serve(&root)
         }
         Some("dev") => {
@@ -153,7 +206,15 @@ fn run() -> anyhow::Result<()> {
             sizes::report(&root)
         }
         _ => {
-            eprintln!("{}", include_str!("main.rs").lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n"));
+            eprintln!(
+                "{}",
+                include_str!("main.rs")
+                    .lines()
+                    .take_while(|l| l.starts_with("//!"))
+                    .map(|l| l.trim_start_matches("//!"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
             bail!("unknown command; see the list above")
         }
     }
@@ -175,14 +236,19 @@ fn serve(root: &Path) -> anyhow::Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
 }
 
 /// Run a command, failing with its name if it fails.
 pub fn sh(cmd: &mut Command) -> anyhow::Result<()> {
     let shown = format!("{cmd:?}");
     eprintln!("$ {}", shown.replace('"', ""));
-    let status = cmd.status().with_context(|| format!("could not start {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
@@ -194,7 +260,8 @@ pub fn sh(cmd: &mut Command) -> anyhow::Result<()> {
 /// `Debug` formatting prints nothing, and no source locations are kept (the
 /// app shows visitors only `Display` text; no one reads a wasm's `Debug`).
 pub const WASM_BUILD_STD: &str = "std,panic_abort";
-pub const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
+pub const WASM_RUSTFLAGS: &str =
+    "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none";
 
 /// `trunk`, set up to build the wasm: the project's tools on PATH, and
 /// cargo as `setup::PINNED_TOOLCHAIN` with the standard library rebuilt so that
@@ -210,7 +277,10 @@ pub fn trunk(root: &Path) -> anyhow::Result<Command> {
         .env("PATH", tool_path(root))
         .env("RUSTUP_TOOLCHAIN", setup::PINNED_TOOLCHAIN)
         .env("CARGO_UNSTABLE_BUILD_STD", WASM_BUILD_STD)
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", WASM_RUSTFLAGS)
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            WASM_RUSTFLAGS,
+        )
         .current_dir(root);
     Ok(trunk)
 }
@@ -218,7 +288,9 @@ pub fn trunk(root: &Path) -> anyhow::Result<Command> {
 /// PATH with the project's tools first: wasm-opt from tests/node_modules, then cargo's bin.
 pub fn tool_path(root: &Path) -> std::ffi::OsString {
     let mut paths = vec![root.join("tests/node_modules/.bin"), cargo_bin()];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(paths).expect("paths without separators")
 }
 

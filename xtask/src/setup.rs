@@ -56,10 +56,18 @@ enum Source {
 impl Source {
     fn needs(self) -> &'static str {
         match self {
-            Source::Npm => "It downloads from the npm registry: check that `npm ping` answers (npm's proxy settings), and that Node.js 20 or newer is installed.",
-            Source::Rustup => "It downloads from rustup's server (static.rust-lang.org): check the network, and that `rustup --version` works.",
-            Source::Crates => "It downloads from crates.io and compiles: check that the crates registry is reachable (cargo's proxy settings), that gcc is installed, and that the disk has a few GB free.",
-            Source::Apt => "It installs Debian packages: it needs root or passwordless sudo, and Debian's package archive (`apt-get update` must work).",
+            Source::Npm => {
+                "It downloads from the npm registry: check that `npm ping` answers (npm's proxy settings), and that Node.js 20 or newer is installed."
+            }
+            Source::Rustup => {
+                "It downloads from rustup's server (static.rust-lang.org): check the network, and that `rustup --version` works."
+            }
+            Source::Crates => {
+                "It downloads from crates.io and compiles: check that the crates registry is reachable (cargo's proxy settings), that gcc is installed, and that the disk has a few GB free."
+            }
+            Source::Apt => {
+                "It installs Debian packages: it needs root or passwordless sudo, and Debian's package archive (`apt-get update` must work)."
+            }
             Source::Local => "It checks what an earlier step installed.",
         }
     }
@@ -79,15 +87,91 @@ struct Step {
 /// In order: each step may use what an earlier one installed (the tools
 /// compile with the pinned toolchain; wasm-opt comes from the Node packages).
 const STEPS: &[Step] = &[
-    Step { name: "node", installs: || "the Node packages in tests/ (wasm-opt, playwright-core, axe-core, selenium-webdriver)".into(), source: Source::Npm, for_build: true, run: node_packages },
-    Step { name: "toolchain", installs: || format!("Rust {PINNED_TOOLCHAIN} with rust-src (the wasm's and the tools' compiler)"), source: Source::Rustup, for_build: true, run: pinned_toolchain },
-    Step { name: "trunk", installs: || format!("trunk {TRUNK_VERSION} (compiled from crates.io, about 10 minutes, once)"), source: Source::Crates, for_build: true, run: trunk },
-    Step { name: "wasm-bindgen", installs: || "wasm-bindgen-cli at Cargo.lock's version (compiled from crates.io, about 3 minutes, once)".into(), source: Source::Crates, for_build: true, run: wasm_bindgen },
-    Step { name: "wasm-opt", installs: || format!("wasm-opt {WASM_OPT_VERSION} from the Node packages (npm's binaryen)"), source: Source::Local, for_build: true, run: wasm_opt },
-    Step { name: "postgresql", installs: || "Debian's postgresql, for the store tests".into(), source: Source::Apt, for_build: false, run: |_| postgresql_installed() },
-    Step { name: "nginx", installs: || "Debian's nginx-light, for the static-host test".into(), source: Source::Apt, for_build: false, run: |_| nginx() },
-    Step { name: "browsers", installs: || format!("Debian's {}, for the browser tests", BROWSER_PACKAGES.iter().map(|(_, p)| *p).collect::<Vec<_>>().join(", ")), source: Source::Apt, for_build: false, run: |_| browsers() },
-    Step { name: "geckodriver", installs: || format!("geckodriver {GECKODRIVER_VERSION}, Firefox's WebDriver server (compiled from crates.io, 3 to 6 minutes, once)"), source: Source::Crates, for_build: false, run: geckodriver },
+    Step {
+        name: "node",
+        installs: || {
+            "the Node packages in tests/ (wasm-opt, playwright-core, axe-core, selenium-webdriver)"
+                .into()
+        },
+        source: Source::Npm,
+        for_build: true,
+        run: node_packages,
+    },
+    Step {
+        name: "toolchain",
+        installs: || {
+            format!("Rust {PINNED_TOOLCHAIN} with rust-src (the wasm's and the tools' compiler)")
+        },
+        source: Source::Rustup,
+        for_build: true,
+        run: pinned_toolchain,
+    },
+    Step {
+        name: "trunk",
+        installs: || {
+            format!("trunk {TRUNK_VERSION} (compiled from crates.io, about 10 minutes, once)")
+        },
+        source: Source::Crates,
+        for_build: true,
+        run: trunk,
+    },
+    Step {
+        name: "wasm-bindgen",
+        installs: || {
+            "wasm-bindgen-cli at Cargo.lock's version (compiled from crates.io, about 3 minutes, once)".into()
+        },
+        source: Source::Crates,
+        for_build: true,
+        run: wasm_bindgen,
+    },
+    Step {
+        name: "wasm-opt",
+        installs: || format!("wasm-opt {WASM_OPT_VERSION} from the Node packages (npm's binaryen)"),
+        source: Source::Local,
+        for_build: true,
+        run: wasm_opt,
+    },
+    Step {
+        name: "postgresql",
+        installs: || "Debian's postgresql, for the store tests".into(),
+        source: Source::Apt,
+        for_build: false,
+        run: |_| postgresql_installed(),
+    },
+    Step {
+        name: "nginx",
+        installs: || "Debian's nginx-light, for the static-host test".into(),
+        source: Source::Apt,
+        for_build: false,
+        run: |_| nginx(),
+    },
+    Step {
+        name: "browsers",
+        installs: || {
+            format!(
+                "Debian's {}, for the browser tests",
+                BROWSER_PACKAGES
+                    .iter()
+                    .map(|(_, p)| *p)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+        source: Source::Apt,
+        for_build: false,
+        run: |_| browsers(),
+    },
+    Step {
+        name: "geckodriver",
+        installs: || {
+            format!(
+                "geckodriver {GECKODRIVER_VERSION}, Firefox's WebDriver server (compiled from crates.io, 3 to 6 minutes, once)"
+            )
+        },
+        source: Source::Crates,
+        for_build: false,
+        run: geckodriver,
+    },
 ];
 
 pub fn ensure(root: &Path, need: Need) -> anyhow::Result<()> {
@@ -104,7 +188,10 @@ pub fn command(root: &Path, names: &[String]) -> anyhow::Result<()> {
     }
     for name in names {
         let Some(step) = STEPS.iter().find(|s| s.name == name) else {
-            bail!("no setup step named {name:?}; the steps are: {}", STEPS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
+            bail!(
+                "no setup step named {name:?}; the steps are: {}",
+                STEPS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+            );
         };
         run_step(root, step)?;
     }
@@ -116,7 +203,12 @@ fn run_step(root: &Path, step: &Step) -> anyhow::Result<()> {
     match (step.run)(root) {
         Ok(false) => Ok(()),
         Ok(true) => {
-            eprintln!("setup: {} ({}) done in {:.0} s", step.name, (step.installs)(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "setup: {} ({}) done in {:.0} s",
+                step.name,
+                (step.installs)(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Err(e) => bail!(
@@ -130,8 +222,14 @@ fn run_step(root: &Path, step: &Step) -> anyhow::Result<()> {
 }
 
 fn version_of(root: &Path, program: &str, arg: &str) -> Option<String> {
-    let out = Command::new(program).arg(arg).env("PATH", tool_path(root)).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = Command::new(program)
+        .arg(arg)
+        .env("PATH", tool_path(root))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// `cargo install`, compiled by the pinned toolchain: the tools' own
@@ -151,28 +249,56 @@ fn cargo_install(root: &Path, args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn trunk(root: &Path) -> anyhow::Result<bool> {
-    if version_of(root, "trunk", "--version").as_deref() == Some(format!("trunk {TRUNK_VERSION}").as_str()) {
+    if version_of(root, "trunk", "--version").as_deref()
+        == Some(format!("trunk {TRUNK_VERSION}").as_str())
+    {
         return Ok(false);
     }
     eprintln!("Installing trunk {TRUNK_VERSION} (about 10 minutes, once)…");
-    cargo_install(root, &["trunk", "--version", TRUNK_VERSION, "--locked", "--force"])?;
+    cargo_install(
+        root,
+        &["trunk", "--version", TRUNK_VERSION, "--locked", "--force"],
+    )?;
     Ok(true)
 }
 
 /// `PINNED_TOOLCHAIN` with the standard library's source (for `build-std`).
 fn pinned_toolchain(_: &Path) -> anyhow::Result<bool> {
     if Command::new("rustup").arg("--version").output().is_err() {
-        bail!("rustup is not on PATH: install it from https://rustup.rs (xtask installs the toolchain it needs with it)");
+        bail!(
+            "rustup is not on PATH: install it from https://rustup.rs (xtask installs the toolchain it needs with it)"
+        );
     }
     let has_source = Command::new("rustup")
-        .args(["component", "list", "--installed", "--toolchain", PINNED_TOOLCHAIN])
+        .args([
+            "component",
+            "list",
+            "--installed",
+            "--toolchain",
+            PINNED_TOOLCHAIN,
+        ])
         .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).lines().any(|l| l == "rust-src"));
+        .is_ok_and(|o| {
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l == "rust-src")
+        });
     if has_source {
         return Ok(false);
     }
-    eprintln!("Installing Rust {PINNED_TOOLCHAIN} with rust-src, for the wasm and the tools (a minute, once)…");
-    sh(Command::new("rustup").args(["toolchain", "install", PINNED_TOOLCHAIN, "--profile", "minimal", "--component", "rust-src"]))?;
+    eprintln!(
+        "Installing Rust {PINNED_TOOLCHAIN} with rust-src, for the wasm and the tools (a minute, once)…"
+    );
+    sh(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        PINNED_TOOLCHAIN,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+    ]))?;
     Ok(true)
 }
 
@@ -186,9 +312,12 @@ fn pinned_toolchain(_: &Path) -> anyhow::Result<bool> {
 pub fn fetch_wasm_crates(root: &Path) -> anyhow::Result<()> {
     let fetch = |with_std: bool| {
         let mut c = Command::new("cargo");
-        c.args(["fetch", "--quiet"]).env("RUSTUP_TOOLCHAIN", PINNED_TOOLCHAIN).current_dir(root);
+        c.args(["fetch", "--quiet"])
+            .env("RUSTUP_TOOLCHAIN", PINNED_TOOLCHAIN)
+            .current_dir(root);
         if with_std {
-            c.args(["--target", "wasm32-unknown-unknown"]).env("CARGO_UNSTABLE_BUILD_STD", crate::WASM_BUILD_STD);
+            c.args(["--target", "wasm32-unknown-unknown"])
+                .env("CARGO_UNSTABLE_BUILD_STD", crate::WASM_BUILD_STD);
         }
         sh(&mut c)
     };
@@ -219,7 +348,9 @@ fn wasm_bindgen(root: &Path) -> anyhow::Result<bool> {
     if !trunk_toml.contains(&format!("wasm_bindgen = \"{want}\"")) {
         bail!("Trunk.toml [tools] wasm_bindgen must equal the Cargo.lock version {want}");
     }
-    if version_of(root, "wasm-bindgen", "--version").as_deref() == Some(format!("wasm-bindgen {want}").as_str()) {
+    if version_of(root, "wasm-bindgen", "--version").as_deref()
+        == Some(format!("wasm-bindgen {want}").as_str())
+    {
         return Ok(false);
     }
     eprintln!("Installing wasm-bindgen-cli {want} (about 3 minutes, once)…");
@@ -242,8 +373,12 @@ fn node_packages(root: &Path) -> anyhow::Result<bool> {
     if Command::new("npm").arg("--version").output().is_err() {
         bail!("npm is missing: install Node.js 20 or newer (Debian: apt-get install nodejs npm)");
     }
-    eprintln!("Installing the Node packages in tests/ (wasm-opt, playwright-core, axe-core, selenium-webdriver)…");
-    sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    eprintln!(
+        "Installing the Node packages in tests/ (wasm-opt, playwright-core, axe-core, selenium-webdriver)…"
+    );
+    sh(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir))?;
     Ok(true)
 }
 
@@ -270,7 +405,11 @@ const BROWSER_PACKAGES: &[(&str, &str)] = &[
 ];
 
 fn browsers() -> anyhow::Result<bool> {
-    let missing: Vec<&str> = BROWSER_PACKAGES.iter().filter(|(file, _)| !Path::new(file).exists()).map(|(_, package)| *package).collect();
+    let missing: Vec<&str> = BROWSER_PACKAGES
+        .iter()
+        .filter(|(file, _)| !Path::new(file).exists())
+        .map(|(_, package)| *package)
+        .collect();
     if missing.is_empty() {
         return Ok(false);
     }
@@ -283,9 +422,17 @@ fn browsers() -> anyhow::Result<bool> {
 /// often has none).
 fn apt_install(packages: &[&str], purpose: &str) -> anyhow::Result<()> {
     eprintln!("Installing Debian's {} for {purpose}…", packages.join(", "));
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     let apt = |args: &[&str]| {
-        let mut c = if is_root { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut c = if is_root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !is_root {
             c.args(["-n", "apt-get"]);
         }
@@ -295,7 +442,12 @@ fn apt_install(packages: &[&str], purpose: &str) -> anyhow::Result<()> {
     let install = [&["install", "-y", "--no-install-recommends"][..], packages].concat();
     if apt(&install).is_err() {
         apt(&["update"])?;
-        apt(&install).with_context(|| format!("installing {} (needs root or passwordless sudo)", packages.join(", ")))?;
+        apt(&install).with_context(|| {
+            format!(
+                "installing {} (needs root or passwordless sudo)",
+                packages.join(", ")
+            )
+        })?;
     }
     Ok(())
 }
@@ -323,12 +475,22 @@ fn postgresql_installed() -> anyhow::Result<bool> {
 pub const LIGHTHOUSE_VERSION: &str = "12.2.3";
 
 pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
-    if root.join("target/lighthouse/node_modules/.bin/lighthouse").exists() {
+    if root
+        .join("target/lighthouse/node_modules/.bin/lighthouse")
+        .exists()
+    {
         return Ok(());
     }
     std::fs::create_dir_all(root.join("target/lighthouse"))?;
     sh(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix", "target/lighthouse", &format!("lighthouse@{LIGHTHOUSE_VERSION}")])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            "target/lighthouse",
+            &format!("lighthouse@{LIGHTHOUSE_VERSION}"),
+        ])
         .current_dir(root))
     .context("installing Lighthouse from the npm registry (retry: cargo xtask lighthouse)")
 }
@@ -355,11 +517,24 @@ fn nginx() -> anyhow::Result<bool> {
 /// from crates.io when `geckodriver --version` is not the pinned one.
 fn geckodriver(root: &Path) -> anyhow::Result<bool> {
     let have = version_of(root, "geckodriver", "--version");
-    if have.as_deref().and_then(|v| v.lines().next()).is_some_and(|l| l.starts_with(&format!("geckodriver {GECKODRIVER_VERSION}"))) {
+    if have
+        .as_deref()
+        .and_then(|v| v.lines().next())
+        .is_some_and(|l| l.starts_with(&format!("geckodriver {GECKODRIVER_VERSION}")))
+    {
         return Ok(false);
     }
     eprintln!("Installing geckodriver {GECKODRIVER_VERSION} (3 to 6 minutes, once)…");
-    cargo_install(root, &["geckodriver", "--version", GECKODRIVER_VERSION, "--locked", "--force"])?;
+    cargo_install(
+        root,
+        &[
+            "geckodriver",
+            "--version",
+            GECKODRIVER_VERSION,
+            "--locked",
+            "--force",
+        ],
+    )?;
     Ok(true)
 }
 
@@ -378,10 +553,20 @@ mod tests {
         };
         let e = format!("{:#}", run_step(Path::new("."), &step).unwrap_err());
         let last: Vec<&str> = e.trim_end().lines().collect();
-        assert!(e.starts_with("`cargo install trunk` failed"), "the cause first: {e}");
-        assert!(e.contains(&format!("installing trunk {TRUNK_VERSION}")), "{e}");
+        assert!(
+            e.starts_with("`cargo install trunk` failed"),
+            "the cause first: {e}"
+        );
+        assert!(
+            e.contains(&format!("installing trunk {TRUNK_VERSION}")),
+            "{e}"
+        );
         assert!(e.contains("crates.io"), "what it needs: {e}");
-        assert_eq!(last.last().map(|l| l.trim()), Some("cargo xtask setup trunk"), "the retry last: {e}");
+        assert_eq!(
+            last.last().map(|l| l.trim()),
+            Some("cargo xtask setup trunk"),
+            "the retry last: {e}"
+        );
     }
 
     #[test]
@@ -390,7 +575,12 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), STEPS.len(), "names are unique");
-        let e = command(Path::new("."), &["nope".into()]).unwrap_err().to_string();
-        assert!(e.contains("trunk") && e.contains("geckodriver"), "the steps are listed: {e}");
+        let e = command(Path::new("."), &["nope".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("trunk") && e.contains("geckodriver"),
+            "the steps are listed: {e}"
+        );
     }
 }

@@ -31,7 +31,10 @@ const TARGET_RATIO: f64 = 1.5;
 /// Peers built with the same pipeline (this toolchain, build-std, opt-level z,
 /// LTO, wasm-opt -Oz), brotli, as measured for the size goal: their sources
 /// cannot be fetched here, so they are figures, not builds.
-const PEERS: [(&str, u64); 2] = [("yew 0.23.0 examples/router", 141_200), ("leptos 0.8.20 examples/router", 138_200)];
+const PEERS: [(&str, u64); 2] = [
+    ("yew 0.23.0 examples/router", 141_200),
+    ("leptos 0.8.20 examples/router", 138_200),
+];
 
 /// The partner embed's loader (`/embed/v1.js`, on every partner page), brotli,
 /// at most: 3 KB, as docs/embedding.md promises.
@@ -39,7 +42,10 @@ pub const LOADER_BUDGET_BROTLI: u64 = 3 * 1024;
 
 /// Fails when a built wasm, or the embed loader, is over its budget.
 pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
-    for (bundle, budget) in [(Bundle::Site, WASM_BUDGET_BROTLI), (Bundle::Embed, EMBED_WASM_BUDGET_BROTLI)] {
+    for (bundle, budget) in [
+        (Bundle::Site, WASM_BUDGET_BROTLI),
+        (Bundle::Embed, EMBED_WASM_BUDGET_BROTLI),
+    ] {
         let [_, wasm] = bundle.files(dist)?;
         let wasm = dist.join(wasm);
         let br = brotli_len(&std::fs::read(&wasm)?)?;
@@ -50,12 +56,20 @@ pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
                 wasm.display()
             );
         }
-        eprintln!("wasm size budget ({}): {br} of {budget} B brotli", bundle.bin());
+        eprintln!(
+            "wasm size budget ({}): {br} of {budget} B brotli",
+            bundle.bin()
+        );
     }
     let loader = dist.join("embed/v1.js");
-    let br = brotli_len(&std::fs::read(&loader).with_context(|| format!("reading {}", loader.display()))?)?;
+    let br = brotli_len(
+        &std::fs::read(&loader).with_context(|| format!("reading {}", loader.display()))?,
+    )?;
     if br > LOADER_BUDGET_BROTLI {
-        bail!("{} is {br} B brotli, over its budget of {LOADER_BUDGET_BROTLI} B (xtask/src/sizes.rs)", loader.display());
+        bail!(
+            "{} is {br} B brotli, over its budget of {LOADER_BUDGET_BROTLI} B (xtask/src/sizes.rs)",
+            loader.display()
+        );
     }
     eprintln!("embed loader size budget: {br} of {LOADER_BUDGET_BROTLI} B brotli");
     Ok(())
@@ -71,9 +85,18 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
     let bare = root.join("target/bare-dist");
     // The same toolchain, profile and settings as the site's (`crate::trunk`).
     sh(crate::trunk(root)?
-        .args(["build", "crates/bare/index.html", "--release", "true", "--dist"])
+        .args([
+            "build",
+            "crates/bare/index.html",
+            "--release",
+            "true",
+            "--dist",
+        ])
         .arg(&bare))?;
-    let [keel, embed] = Bundle::ALL.map(|b| b.files(&dist).map(|[js, wasm]| (dist.join(wasm), dist.join(js))));
+    let [keel, embed] = Bundle::ALL.map(|b| {
+        b.files(&dist)
+            .map(|[js, wasm]| (dist.join(wasm), dist.join(js)))
+    });
     let keel = Sizes::of(keel?)?;
     let embed = Sizes::of(embed?)?;
     let reference = Sizes::of((find(&bare, "_bg.wasm")?, find_glue(&bare)?))?;
@@ -105,15 +128,32 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
             b.js.2
         )?;
     }
-    for (name, b, budget) in [("Keel's wasm", &keel, WASM_BUDGET_BROTLI), ("The embed views' wasm", &embed, EMBED_WASM_BUDGET_BROTLI)] {
+    for (name, b, budget) in [
+        ("Keel's wasm", &keel, WASM_BUDGET_BROTLI),
+        ("The embed views' wasm", &embed, EMBED_WASM_BUDGET_BROTLI),
+    ] {
         let ratio = b.wasm.2 as f64 / reference.wasm.2 as f64;
-        writeln!(out, "\n{name} is {ratio:.2} times the bare reference's (brotli); budget {budget} B, {} B used", b.wasm.2)?;
+        writeln!(
+            out,
+            "\n{name} is {ratio:.2} times the bare reference's (brotli); budget {budget} B, {} B used",
+            b.wasm.2
+        )?;
     }
     let line = (reference.wasm.2 as f64 * TARGET_RATIO) as u64;
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-    writeln!(out, "\nTarget: Keel's wasm at most {TARGET_RATIO} times the reference ({line} B): {} by {} B", verdict(keel.wasm.2 <= line), keel.wasm.2.abs_diff(line))?;
+    writeln!(
+        out,
+        "\nTarget: Keel's wasm at most {TARGET_RATIO} times the reference ({line} B): {} by {} B",
+        verdict(keel.wasm.2 <= line),
+        keel.wasm.2.abs_diff(line)
+    )?;
     for (peer, bytes) in PEERS {
-        writeln!(out, "Target: smaller than {peer} ({bytes} B, measured elsewhere): {} by {} B", verdict(keel.wasm.2 < bytes), keel.wasm.2.abs_diff(bytes))?;
+        writeln!(
+            out,
+            "Target: smaller than {peer} ({bytes} B, measured elsewhere): {} by {} B",
+            verdict(keel.wasm.2 < bytes),
+            keel.wasm.2.abs_diff(bytes)
+        )?;
     }
     writeln!(out, "\nEvery page of dist/ (raw, gzip, brotli as served):")?;
     drop(out);
@@ -132,7 +172,10 @@ impl Sizes {
             let bytes = std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
             Ok((bytes.len() as u64, gzip_len(&bytes)?, brotli_len(&bytes)?))
         };
-        Ok(Sizes { wasm: sizes(wasm)?, js: sizes(js)? })
+        Ok(Sizes {
+            wasm: sizes(wasm)?,
+            js: sizes(js)?,
+        })
     }
 }
 
@@ -187,18 +230,35 @@ mod tests {
         std::fs::write(dir.join("keel-embed-0000_bg.wasm"), vec![0u8; 300_000]).unwrap();
         std::fs::write(dir.join("keel-0000_bg.wasm"), &noise).unwrap();
         let err = check_budget(&dir).unwrap_err().to_string();
-        assert!(err.contains("keel-0000_bg.wasm") && err.contains("over its budget"), "{err}");
+        assert!(
+            err.contains("keel-0000_bg.wasm") && err.contains("over its budget"),
+            "{err}"
+        );
         std::fs::write(dir.join("keel-0000_bg.wasm"), vec![0u8; 300_000]).unwrap();
         check_budget(&dir).expect("zeros compress far under the budget");
         // The embed views' wasm has a budget of its own.
-        std::fs::write(dir.join("keel-embed-0000_bg.wasm"), &noise[..EMBED_WASM_BUDGET_BROTLI as usize + 500]).unwrap();
+        std::fs::write(
+            dir.join("keel-embed-0000_bg.wasm"),
+            &noise[..EMBED_WASM_BUDGET_BROTLI as usize + 500],
+        )
+        .unwrap();
         let err = check_budget(&dir).unwrap_err().to_string();
-        assert!(err.contains("keel-embed-0000_bg.wasm") && err.contains("over its budget"), "{err}");
+        assert!(
+            err.contains("keel-embed-0000_bg.wasm") && err.contains("over its budget"),
+            "{err}"
+        );
         std::fs::write(dir.join("keel-embed-0000_bg.wasm"), vec![0u8; 300_000]).unwrap();
         // The embed loader has a budget of its own.
-        std::fs::write(dir.join("embed/v1.js"), &noise[..LOADER_BUDGET_BROTLI as usize + 100]).unwrap();
+        std::fs::write(
+            dir.join("embed/v1.js"),
+            &noise[..LOADER_BUDGET_BROTLI as usize + 100],
+        )
+        .unwrap();
         let err = check_budget(&dir).unwrap_err().to_string();
-        assert!(err.contains("embed/v1.js") && err.contains("over its budget"), "{err}");
+        assert!(
+            err.contains("embed/v1.js") && err.contains("over its budget"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -67,7 +67,12 @@ impl Counts {
 fn cross_engine_tests(root: &Path) -> anyhow::Result<Counts> {
     let started = std::time::Instant::now();
     let c = node_tests(root, &["engines/"])?;
-    eprintln!("cross-engine suite (Chromium, Firefox, WebKit): {} tests, {} failed, in {:.0} s", c.ran, c.failed, started.elapsed().as_secs_f64());
+    eprintln!(
+        "cross-engine suite (Chromium, Firefox, WebKit): {} tests, {} failed, in {:.0} s",
+        c.ran,
+        c.failed,
+        started.elapsed().as_secs_f64()
+    );
     Ok(c)
 }
 
@@ -96,7 +101,12 @@ fn cargo_test(root: &Path, args: &[&str]) -> anyhow::Result<Counts> {
         if let Some(rest) = line.strip_prefix("test result: ") {
             let num = |label: &str| {
                 rest.split(';')
-                    .find_map(|p| p.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label))
+                    .find_map(|p| {
+                        p.trim()
+                            .trim_start_matches("ok. ")
+                            .trim_start_matches("FAILED. ")
+                            .strip_suffix(label)
+                    })
                     .and_then(|n| n.trim().parse::<u64>().ok())
                     .unwrap_or(0)
             };
@@ -131,7 +141,10 @@ fn node_tests(root: &Path, targets: &[&str]) -> anyhow::Result<Counts> {
             .next_back()
             .unwrap_or(0)
     };
-    let c = Counts { ran: count("tests "), failed: count("fail ") };
+    let c = Counts {
+        ran: count("tests "),
+        failed: count("fail "),
+    };
     if !out.status.success() && c.failed == 0 {
         bail!("the browser tests failed to run (see above)");
     }
@@ -143,7 +156,12 @@ pub fn screenshots(root: &Path) -> anyhow::Result<()> {
         build::site(root, &build::Options::default())?;
     }
     build::server_binary(root)?;
-    crate::sh(Command::new("node").arg("screenshots.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
+    crate::sh(
+        Command::new("node")
+            .arg("screenshots.mjs")
+            .current_dir(root.join("tests"))
+            .env("KEEL_ROOT", root),
+    )
 }
 
 /// Lighthouse (installed on first use by `setup::lighthouse`), per route.
@@ -153,7 +171,12 @@ pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
         build::site(root, &build::Options::default())?;
     }
     build::server_binary(root)?;
-    crate::sh(Command::new("node").arg("lighthouse.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
+    crate::sh(
+        Command::new("node")
+            .arg("lighthouse.mjs")
+            .current_dir(root.join("tests"))
+            .env("KEEL_ROOT", root),
+    )
 }
 
 /// Client-side navigation timings in Chromium (tests/navtiming.mjs).
@@ -162,5 +185,10 @@ pub fn navtiming(root: &Path) -> anyhow::Result<()> {
         build::site(root, &build::Options::default())?;
     }
     build::server_binary(root)?;
-    crate::sh(Command::new("node").arg("navtiming.mjs").current_dir(root.join("tests")).env("KEEL_ROOT", root))
+    crate::sh(
+        Command::new("node")
+            .arg("navtiming.mjs")
+            .current_dir(root.join("tests"))
+            .env("KEEL_ROOT", root),
+    )
 }

@@ -29,7 +29,19 @@ pub enum Effort {
 pub fn is_compressible(path: &str) -> bool {
     matches!(
         extension(path),
-        Some("html" | "js" | "mjs" | "css" | "json" | "wasm" | "xml" | "svg" | "txt" | "map" | "webmanifest")
+        Some(
+            "html"
+                | "js"
+                | "mjs"
+                | "css"
+                | "json"
+                | "wasm"
+                | "xml"
+                | "svg"
+                | "txt"
+                | "map"
+                | "webmanifest"
+        )
     )
 }
 
@@ -62,7 +74,8 @@ pub fn brotli(bytes: &[u8], effort: Effort) -> Vec<u8> {
         ..Default::default()
     };
     let mut out = Vec::with_capacity(bytes.len() / 4);
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("reading a slice and writing a Vec cannot fail");
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
+        .expect("reading a slice and writing a Vec cannot fail");
     out
 }
 
@@ -85,16 +98,28 @@ mod tests {
     #[test]
     fn what_is_compressed() {
         let big = 100 * 1024;
-        assert_eq!(plan("/keel-0123456789abcdef_bg.wasm", big), Some(Effort::Best), "assets always at best");
+        assert_eq!(
+            plan("/keel-0123456789abcdef_bg.wasm", big),
+            Some(Effort::Best),
+            "assets always at best"
+        );
         assert_eq!(plan("/keel-0123456789abcdef.js", 300), Some(Effort::Best));
         assert_eq!(plan("/assets/favicon.svg", 300), Some(Effort::Best));
-        assert_eq!(plan("/articles/a/index.html", big), Some(Effort::Fast), "documents fast");
+        assert_eq!(
+            plan("/articles/a/index.html", big),
+            Some(Effort::Fast),
+            "documents fast"
+        );
         assert_eq!(plan("/api/v1/articles/a.json", 2000), Some(Effort::Fast));
         assert_eq!(plan("/feed.xml", big), Some(Effort::Fast));
         assert_eq!(plan("/robots.txt", 100), None, "too small to gain");
         assert_eq!(plan("/assets/photo.png", big), None, "already compressed");
         assert_eq!(plan("/a.html.br", big), None, "never twice");
-        assert_eq!(plan("/dir.json/file", big), None, "the name's extension, not a folder's");
+        assert_eq!(
+            plan("/dir.json/file", big),
+            None,
+            "the name's extension, not a folder's"
+        );
     }
 
     #[test]
@@ -103,12 +128,21 @@ mod tests {
         for effort in [Effort::Best, Effort::Fast] {
             let br = brotli(text.as_bytes(), effort);
             let mut back = String::new();
-            brotli::Decompressor::new(&br[..], 4096).read_to_string(&mut back).unwrap();
+            brotli::Decompressor::new(&br[..], 4096)
+                .read_to_string(&mut back)
+                .unwrap();
             assert_eq!(back, text);
-            assert!(br.len() * 20 < text.len(), "{effort:?}: {} of {}", br.len(), text.len());
+            assert!(
+                br.len() * 20 < text.len(),
+                "{effort:?}: {} of {}",
+                br.len(),
+                text.len()
+            );
             let gz = gzip(text.as_bytes(), effort);
             let mut back = String::new();
-            flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut back).unwrap();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut back)
+                .unwrap();
             assert_eq!(back, text);
         }
     }

@@ -12,16 +12,38 @@ pub const SITEMAP_MAX_URLS: usize = 50_000;
 /// `/sitemap.xml`: one `urlset`, or, past `max_urls`, a sitemap index naming
 /// `/sitemap-1.xml`, `/sitemap-2.xml`… of at most `max_urls` each.
 pub fn sitemaps(site: &Site, articles: &[Article], max_urls: usize) -> Vec<(String, String)> {
-    let newest = articles.first().map(|a| a.meta.updated.clone().unwrap_or_else(|| a.meta.date.clone()));
+    let newest = articles.first().map(|a| {
+        a.meta
+            .updated
+            .clone()
+            .unwrap_or_else(|| a.meta.date.clone())
+    });
     let mut urls: Vec<(String, Option<String>)> = ["/", "/articles", "/services", "/contact"]
         .into_iter()
-        .map(|p| (format!("{}{p}", site.url), matches!(p, "/" | "/articles").then(|| newest.clone()).flatten()))
+        .map(|p| {
+            (
+                format!("{}{p}", site.url),
+                matches!(p, "/" | "/articles")
+                    .then(|| newest.clone())
+                    .flatten(),
+            )
+        })
         .collect();
     urls.extend(articles.iter().map(|a| {
-        (format!("{}/articles/{}", site.url, a.meta.slug), Some(a.meta.updated.clone().unwrap_or_else(|| a.meta.date.clone())))
+        (
+            format!("{}/articles/{}", site.url, a.meta.slug),
+            Some(
+                a.meta
+                    .updated
+                    .clone()
+                    .unwrap_or_else(|| a.meta.date.clone()),
+            ),
+        )
     }));
     let urlset = |urls: &[(String, Option<String>)]| {
-        let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        let mut s = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
         for (loc, lastmod) in urls {
             s.push_str(&format!("  <url><loc>{}</loc>", esc(loc)));
             if let Some(d) = lastmod {
@@ -37,10 +59,15 @@ pub fn sitemaps(site: &Site, articles: &[Article], max_urls: usize) -> Vec<(Stri
         return vec![("/sitemap.xml".into(), urlset(&urls))];
     }
     let mut files = Vec::new();
-    let mut index = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut index = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     for (n, chunk) in urls.chunks(max_urls).enumerate() {
         let path = format!("/sitemap-{}.xml", n + 1);
-        index.push_str(&format!("  <sitemap><loc>{}</loc></sitemap>\n", esc(&format!("{}{path}", site.url))));
+        index.push_str(&format!(
+            "  <sitemap><loc>{}</loc></sitemap>\n",
+            esc(&format!("{}{path}", site.url))
+        ));
         files.push((path, urlset(chunk)));
     }
     index.push_str("</sitemapindex>\n");
@@ -55,7 +82,12 @@ pub const FEED_COUNT: usize = 20;
 pub fn atom(site: &Site, articles: &[Article]) -> String {
     let updated = articles
         .iter()
-        .map(|a| a.meta.updated.clone().unwrap_or_else(|| a.meta.date.clone()))
+        .map(|a| {
+            a.meta
+                .updated
+                .clone()
+                .unwrap_or_else(|| a.meta.date.clone())
+        })
         .max()
         .unwrap_or_else(|| "2025-01-01".into());
     let mut s = format!(

@@ -29,7 +29,6 @@ pub struct AuthorFm {
     pub role: Spanned<String>,
 }
 
-
 /// The front matter, and the Markdown body with the line it starts on.
 pub struct Split<'a> {
     pub front: FrontMatter,
@@ -49,7 +48,10 @@ impl Split<'_> {
 
 pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let text_nobom = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(rest) = text_nobom.strip_prefix("+++").and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n"))) else {
+    let Some(rest) = text_nobom
+        .strip_prefix("+++")
+        .and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n")))
+    else {
         return Err(Diagnostic::new(
             file,
             1,
@@ -67,16 +69,32 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         offset += line.len();
     }
     let Some((end, body_start)) = close else {
-        return Err(Diagnostic::new(file, 1, "the front matter is never closed: add a line `+++` after its last field"));
+        return Err(Diagnostic::new(
+            file,
+            1,
+            "the front matter is never closed: add a line `+++` after its last field",
+        ));
     };
     let toml_text = &rest[..end];
     let front: FrontMatter = toml::from_str(toml_text).map_err(|e| {
-        let line = e.span().map(|s| line_of(toml_text, s.start) + 1).unwrap_or(1);
-        Diagnostic::new(file, line, format!("front matter: {}", first_line(e.message())))
+        let line = e
+            .span()
+            .map(|s| line_of(toml_text, s.start) + 1)
+            .unwrap_or(1);
+        Diagnostic::new(
+            file,
+            line,
+            format!("front matter: {}", first_line(e.message())),
+        )
     })?;
     let body = &rest[body_start..];
     let body_line_offset = line_of(text_nobom, text_nobom.len() - body.len()) - 1;
-    Ok(Split { front, toml: toml_text, body, body_line_offset })
+    Ok(Split {
+        front,
+        toml: toml_text,
+        body,
+        body_line_offset,
+    })
 }
 
 /// The TOML parser's message, first line only, in the writer's words rather
@@ -130,7 +148,13 @@ mod tests {
             slugify("Why Backend Developers Often Carry the Most Responsibility in a Team"),
             "why-backend-developers-often-carry-the-most-responsibility-in-a-team"
         );
-        assert_eq!(slugify("Why Code Quality Suffers When There’s No Tech Lead"), "why-code-quality-suffers-when-theres-no-tech-lead");
-        assert_eq!(slugify("REST Is Not Just Using HTTP. Here Is What It Actually Means."), "rest-is-not-just-using-http-here-is-what-it-actually-means");
+        assert_eq!(
+            slugify("Why Code Quality Suffers When There’s No Tech Lead"),
+            "why-code-quality-suffers-when-theres-no-tech-lead"
+        );
+        assert_eq!(
+            slugify("REST Is Not Just Using HTTP. Here Is What It Actually Means."),
+            "rest-is-not-just-using-http-here-is-what-it-actually-means"
+        );
     }
 }

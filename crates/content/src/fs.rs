@@ -26,7 +26,10 @@ pub fn read_sources(root: &Path, content_dir: &Path) -> io::Result<(Source, Vec<
         .map_err(|e| named(e, &dir))?;
     paths.retain(|p| p.extension().is_some_and(|e| e == "md"));
     paths.sort();
-    let articles = paths.iter().map(|p| read(root, p)).collect::<io::Result<_>>()?;
+    let articles = paths
+        .iter()
+        .map(|p| read(root, p))
+        .collect::<io::Result<_>>()?;
     Ok((site, articles))
 }
 
@@ -37,7 +40,8 @@ pub fn bundled_dir() -> PathBuf {
 
 /// The repository's own content, compiled: the site the tests render and serve.
 pub fn compile_bundled(options: &Options) -> Result<Output, LoadError> {
-    let (site, articles) = read_sources(Path::new(REPO), &bundled_dir()).map_err(LoadError::Read)?;
+    let (site, articles) =
+        read_sources(Path::new(REPO), &bundled_dir()).map_err(LoadError::Read)?;
     crate::compile(&site, &articles, options).map_err(LoadError::Content)
 }
 
@@ -68,12 +72,23 @@ impl std::error::Error for LoadError {}
 
 fn read(root: &Path, path: &Path) -> io::Result<Source> {
     let text = std::fs::read_to_string(path).map_err(|e| named(e, path))?;
-    Ok(Source { path: path.strip_prefix(root).unwrap_or(path).display().to_string(), text })
+    Ok(Source {
+        path: path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string(),
+        text,
+    })
 }
 
 /// `e`, saying which file it is about.
 fn named(e: io::Error, path: &Path) -> io::Error {
-    let hint = if e.kind() == io::ErrorKind::InvalidData { " (is it UTF-8?)" } else { "" };
+    let hint = if e.kind() == io::ErrorKind::InvalidData {
+        " (is it UTF-8?)"
+    } else {
+        ""
+    };
     io::Error::new(e.kind(), format!("reading {}{hint}: {e}", path.display()))
 }
 
@@ -87,16 +102,35 @@ mod tests {
         let articles = root.join("content/articles");
         std::fs::create_dir_all(&articles).unwrap();
         std::fs::write(root.join("content/site.toml"), "name = 'S'").unwrap();
-        for (name, text) in [("b.md", "B"), ("a.md", "A"), ("notes.txt", "not an article")] {
+        for (name, text) in [
+            ("b.md", "B"),
+            ("a.md", "A"),
+            ("notes.txt", "not an article"),
+        ] {
             std::fs::write(articles.join(name), text).unwrap();
         }
         let (site, sources) = read_sources(&root, &root.join("content")).unwrap();
-        assert_eq!((site.path.as_str(), site.text.as_str()), ("content/site.toml", "name = 'S'"));
-        let got: Vec<_> = sources.iter().map(|s| (s.path.as_str(), s.text.as_str())).collect();
-        assert_eq!(got, [("content/articles/a.md", "A"), ("content/articles/b.md", "B")]);
+        assert_eq!(
+            (site.path.as_str(), site.text.as_str()),
+            ("content/site.toml", "name = 'S'")
+        );
+        let got: Vec<_> = sources
+            .iter()
+            .map(|s| (s.path.as_str(), s.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("content/articles/a.md", "A"),
+                ("content/articles/b.md", "B")
+            ]
+        );
 
         std::fs::write(articles.join("c.md"), b"\xff").unwrap();
-        let err = read_sources(&root, &root.join("content")).err().unwrap().to_string();
+        let err = read_sources(&root, &root.join("content"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("c.md (is it UTF-8?)"), "{err}");
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -40,7 +40,16 @@ fn find(lang: &str) -> Option<&'static SyntaxReference> {
 
 fn plain(code: &str) -> Vec<Vec<Span>> {
     code.split('\n')
-        .map(|l| if l.is_empty() { vec![] } else { vec![Span { kind: None, text: l.to_string() }] })
+        .map(|l| {
+            if l.is_empty() {
+                vec![]
+            } else {
+                vec![Span {
+                    kind: None,
+                    text: l.to_string(),
+                }]
+            }
+        })
         .collect()
 }
 
@@ -79,10 +88,17 @@ fn push(spans: &mut Vec<Span>, kind: Option<TokenKind>, text: &str) {
         return;
     }
     // Whitespace carries no colour: merge it into the previous span.
-    let kind = if text.trim().is_empty() { spans.last().and_then(|s| s.kind) } else { kind };
+    let kind = if text.trim().is_empty() {
+        spans.last().and_then(|s| s.kind)
+    } else {
+        kind
+    };
     match spans.last_mut() {
         Some(last) if last.kind == kind => last.text.push_str(text),
-        _ => spans.push(Span { kind, text: text.to_string() }),
+        _ => spans.push(Span {
+            kind,
+            text: text.to_string(),
+        }),
     }
 }
 
@@ -104,13 +120,26 @@ fn classify(scope: Scope) -> Option<TokenKind> {
         TokenKind::Constant
     } else if has("keyword.operator") {
         TokenKind::Operator
-    } else if has("entity.name.type") || has("entity.name.class") || has("support.type") || has("support.class") || has("entity.name.struct") || has("entity.name.enum") {
+    } else if has("entity.name.type")
+        || has("entity.name.class")
+        || has("support.type")
+        || has("support.class")
+        || has("entity.name.struct")
+        || has("entity.name.enum")
+    {
         TokenKind::Type
     } else if has("keyword") || has("storage") {
         TokenKind::Keyword
-    } else if has("entity.name.function") || has("support.function") || has("variable.function") || has("support.macro") {
+    } else if has("entity.name.function")
+        || has("support.function")
+        || has("variable.function")
+        || has("support.macro")
+    {
         TokenKind::Function
-    } else if has("entity.other.attribute-name") || has("meta.mapping.key") || has("support.type.property-name") {
+    } else if has("entity.other.attribute-name")
+        || has("meta.mapping.key")
+        || has("support.type.property-name")
+    {
         TokenKind::Attribute
     } else if has("entity.name.tag") {
         TokenKind::Tag
@@ -177,7 +206,9 @@ fn highlight_http(code: &str) -> Vec<Vec<Span>> {
         let text = body.join("\n");
         let t = text.trim_start();
         let hl = if t.starts_with('{') || t.starts_with('[') {
-            find("json").map(|s| highlight_with(s, &text)).unwrap_or_else(|| plain(&text))
+            find("json")
+                .map(|s| highlight_with(s, &text))
+                .unwrap_or_else(|| plain(&text))
         } else {
             plain(&text)
         };
@@ -188,7 +219,11 @@ fn highlight_http(code: &str) -> Vec<Vec<Span>> {
 
 fn is_start_line(line: &str) -> bool {
     line.starts_with("HTTP/")
-        || ["GET ", "POST ", "PUT ", "PATCH ", "DELETE ", "HEAD ", "OPTIONS "].iter().any(|m| line.starts_with(m))
+        || [
+            "GET ", "POST ", "PUT ", "PATCH ", "DELETE ", "HEAD ", "OPTIONS ",
+        ]
+        .iter()
+        .any(|m| line.starts_with(m))
 }
 
 #[cfg(test)]
@@ -213,15 +248,32 @@ mod tests {
     #[test]
     fn rust_keywords_and_strings() {
         let out = render(&highlight(Some("rust"), "fn main() { let s = \"hi\"; }\n"));
-        assert_eq!(out, "[keyword:fn ][function:main][punctuation:() { ][keyword:let] s [operator:= ][string:\"hi\"][punctuation:; }]");
+        assert_eq!(
+            out,
+            "[keyword:fn ][function:main][punctuation:() { ][keyword:let] s [operator:= ][string:\"hi\"][punctuation:; }]"
+        );
     }
 
     #[test]
     fn http_exchange() {
-        let out = render(&highlight(Some("http"), "GET /orders/42 HTTP/1.1\nAccept: application/json\n\n{\"id\": 42}"));
-        assert!(out.starts_with("[keyword:GET ][string:/orders/42 ][constant:HTTP/1.1]"), "{out}");
-        assert!(out.contains("[attribute:Accept][punctuation::][string: application/json]"), "{out}");
-        assert!(out.ends_with("[punctuation:{][string:\"id\"][punctuation:: ][number:42][punctuation:}]"), "{out}");
+        let out = render(&highlight(
+            Some("http"),
+            "GET /orders/42 HTTP/1.1\nAccept: application/json\n\n{\"id\": 42}",
+        ));
+        assert!(
+            out.starts_with("[keyword:GET ][string:/orders/42 ][constant:HTTP/1.1]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("[attribute:Accept][punctuation::][string: application/json]"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(
+                "[punctuation:{][string:\"id\"][punctuation:: ][number:42][punctuation:}]"
+            ),
+            "{out}"
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use keel_model::doc::{Align, Block, Inline};
 
-
 pub fn body(blocks: &[Block], origin: &str) -> String {
     let mut out = String::new();
     for b in blocks {
@@ -15,7 +14,11 @@ pub fn body(blocks: &[Block], origin: &str) -> String {
 }
 
 fn url(u: &str, origin: &str) -> String {
-    if u.starts_with('/') && !u.starts_with("//") { format!("{origin}{u}") } else { u.to_string() }
+    if u.starts_with('/') && !u.starts_with("//") {
+        format!("{origin}{u}")
+    } else {
+        u.to_string()
+    }
 }
 
 fn block(out: &mut String, b: &Block, origin: &str) {
@@ -30,7 +33,11 @@ fn block(out: &mut String, b: &Block, origin: &str) {
             inlines(out, content, origin);
             out.push_str("</p>");
         }
-        Block::List { ordered, start, items } => {
+        Block::List {
+            ordered,
+            start,
+            items,
+        } => {
             let tag = if *ordered { "ol" } else { "ul" };
             match start {
                 Some(s) if *ordered && *s != 1 => out.push_str(&format!("<ol start=\"{s}\">")),
@@ -106,7 +113,11 @@ fn inlines(out: &mut String, content: &[Inline], origin: &str) {
                 inlines(out, content, origin);
                 out.push_str("</a>");
             }
-            Inline::Image { src, alt, .. } => out.push_str(&format!("<img src=\"{}\" alt=\"{}\">", esc(&url(src, origin)), esc(alt))),
+            Inline::Image { src, alt, .. } => out.push_str(&format!(
+                "<img src=\"{}\" alt=\"{}\">",
+                esc(&url(src, origin)),
+                esc(alt)
+            )),
             Inline::Break => out.push_str("<br>"),
         }
     }
@@ -122,7 +133,11 @@ fn wrap(out: &mut String, tag: &str, content: &[Inline], origin: &str) {
 /// too), without the control characters XML 1.0 cannot carry at all.
 pub fn esc(s: &str) -> String {
     let allowed = |c: char| (c as u32) >= 0x20 || matches!(c, '\n' | '\t' | '\r');
-    let kept: std::borrow::Cow<'_, str> = if s.chars().all(allowed) { s.into() } else { s.chars().filter(|&c| allowed(c)).collect::<String>().into() };
+    let kept: std::borrow::Cow<'_, str> = if s.chars().all(allowed) {
+        s.into()
+    } else {
+        s.chars().filter(|&c| allowed(c)).collect::<String>().into()
+    };
     html_escape::encode_quoted_attribute(&kept).into_owned()
 }
 
@@ -132,7 +147,13 @@ mod tests {
 
     #[test]
     fn hostile_text_stays_text_and_links_become_absolute() {
-        let blocks = crate::markdown::parse("t.md", "a <script>x</script> [a](/articles/b) **&**\n\n```\n<b>\n```", 0).unwrap().blocks;
+        let blocks = crate::markdown::parse(
+            "t.md",
+            "a <script>x</script> [a](/articles/b) **&**\n\n```\n<b>\n```",
+            0,
+        )
+        .unwrap()
+        .blocks;
         assert_eq!(
             body(&blocks, "https://k.example"),
             "<p>a &lt;script&gt;x&lt;/script&gt; <a href=\"https://k.example/articles/b\">a</a> <strong>&amp;</strong></p><pre><code>&lt;b&gt;</code></pre>"
@@ -141,7 +162,10 @@ mod tests {
 
     #[test]
     fn esc_escapes_markup_and_quotes_and_drops_what_xml_cannot_carry() {
-        assert_eq!(super::esc("a<b>&\"c\" 'd'"), "a&lt;b&gt;&amp;&quot;c&quot; &#x27;d&#x27;");
+        assert_eq!(
+            super::esc("a<b>&\"c\" 'd'"),
+            "a&lt;b&gt;&amp;&quot;c&quot; &#x27;d&#x27;"
+        );
         assert_eq!(super::esc("bell\u{7}\tline\n"), "bell\tline\n");
     }
 }

@@ -19,8 +19,8 @@ mod site;
 
 use std::collections::{BTreeMap, HashMap};
 
-use rayon::prelude::*;
 use keel_model::{Article, ArticlePage, ArticleSummary, Author, TagCount, paths};
+use rayon::prelude::*;
 
 pub use error::Diagnostic;
 pub use front::slugify;
@@ -42,7 +42,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         // 6 cards: two rows of three on a desktop, one screen of cards on a phone.
-        Options { drafts: false, per_page: 6 }
+        Options {
+            drafts: false,
+            per_page: 6,
+        }
     }
 }
 
@@ -66,7 +69,11 @@ const LATEST_COUNT: usize = 3;
 /// parse each article (in parallel: they are independent), check what spans
 /// articles (unique slugs, internal links), order them, derive (tags, related
 /// reading), then write the documents.
-pub fn compile(site: &Source, articles: &[Source], opts: &Options) -> Result<Output, Vec<Diagnostic>> {
+pub fn compile(
+    site: &Source,
+    articles: &[Source],
+    opts: &Options,
+) -> Result<Output, Vec<Diagnostic>> {
     compile_with(site, articles, opts, &NoCache)
 }
 
@@ -91,13 +98,24 @@ impl ArticleCache for NoCache {
 
 /// `compile`, reusing articles compiled before (a Markdown parse and code
 /// highlighting per article are most of the compiler's time).
-pub fn compile_with(site: &Source, articles: &[Source], opts: &Options, cache: &dyn ArticleCache) -> Result<Output, Vec<Diagnostic>> {
+pub fn compile_with(
+    site: &Source,
+    articles: &[Source],
+    opts: &Options,
+    cache: &dyn ArticleCache,
+) -> Result<Output, Vec<Diagnostic>> {
     let (site_file, mut parsed) = parse_all(site, articles, opts, cache)?;
     // Newest first; the slug breaks ties so the output is deterministic.
-    parsed.sort_by(|a, b| (&b.article.meta.date, &a.article.meta.slug).cmp(&(&a.article.meta.date, &b.article.meta.slug)));
+    parsed.sort_by(|a, b| {
+        (&b.article.meta.date, &a.article.meta.slug)
+            .cmp(&(&a.article.meta.date, &b.article.meta.slug))
+    });
     let summaries: Vec<ArticleSummary> = parsed.iter().map(|c| c.article.meta.clone()).collect();
     let tags = count_tags(&summaries);
-    let site = site_file.into_site(summaries.iter().take(LATEST_COUNT).cloned().collect(), tags.clone());
+    let site = site_file.into_site(
+        summaries.iter().take(LATEST_COUNT).cloned().collect(),
+        tags.clone(),
+    );
 
     let mut files = BTreeMap::new();
     put(&mut files, paths::site(), &site);
@@ -106,15 +124,41 @@ pub fn compile_with(site: &Source, articles: &[Source], opts: &Options, cache: &
     write_search(&mut files, &parsed);
     let articles: Vec<Article> = parsed
         .into_par_iter()
-        .map(|c| Article { more: more_articles(&c.article.meta, &summaries), ..c.article })
+        .map(|c| Article {
+            more: more_articles(&c.article.meta, &summaries),
+            ..c.article
+        })
         .collect();
-    files.par_extend(articles.par_iter().map(|a| (paths::article(&a.meta.slug), serde_json::to_vec(a).expect("model types serialize"))));
-    files.extend(feeds::sitemaps(&site, &articles, feeds::SITEMAP_MAX_URLS).into_iter().map(|(p, x)| (p, x.into_bytes())));
-    files.insert("/feed.xml".into(), feeds::atom(&site, &articles).into_bytes());
+    files.par_extend(articles.par_iter().map(|a| {
+        (
+            paths::article(&a.meta.slug),
+            serde_json::to_vec(a).expect("model types serialize"),
+        )
+    }));
+    files.extend(
+        feeds::sitemaps(&site, &articles, feeds::SITEMAP_MAX_URLS)
+            .into_iter()
+            .map(|(p, x)| (p, x.into_bytes())),
+    );
+    files.insert(
+        "/feed.xml".into(),
+        feeds::atom(&site, &articles).into_bytes(),
+    );
     // At the root, where crawlers look; the Sitemap line must be an absolute URL.
-    files.insert("/robots.txt".into(), format!("User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n", site.url).into_bytes());
+    files.insert(
+        "/robots.txt".into(),
+        format!(
+            "User-agent: *\nAllow: /\nSitemap: {}/sitemap.xml\n",
+            site.url
+        )
+        .into_bytes(),
+    );
 
-    Ok(Output { files, site, articles })
+    Ok(Output {
+        files,
+        site,
+        articles,
+    })
 }
 
 /// Parse the site and every article, then check what spans articles. Any
@@ -126,9 +170,14 @@ fn parse_all(
     cache: &dyn ArticleCache,
 ) -> Result<(site::SiteFile, Vec<Compiled>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let site_file = site::parse(&site.path, &site.text).map_err(|e| errors.push(e)).ok();
+    let site_file = site::parse(&site.path, &site.text)
+        .map_err(|e| errors.push(e))
+        .ok();
     // Drafts are compiled too, so their mistakes are reported, then left out.
-    let compiled: Vec<Result<Compiled, Diagnostic>> = articles.par_iter().map(|src| compile_cached(src, cache)).collect();
+    let compiled: Vec<Result<Compiled, Diagnostic>> = articles
+        .par_iter()
+        .map(|src| compile_cached(src, cache))
+        .collect();
     let mut parsed = Vec::new();
     for c in compiled {
         match c {
@@ -151,7 +200,10 @@ fn parse_all(
 fn cross_article_errors(parsed: &[Compiled]) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let mut seen: HashMap<&str, &str> = HashMap::new();
-    for Compiled { article: a, path, .. } in parsed {
+    for Compiled {
+        article: a, path, ..
+    } in parsed
+    {
         if let Some(first) = seen.insert(&a.meta.slug, path) {
             errors.push(Diagnostic::new(
                 path,
@@ -163,7 +215,11 @@ fn cross_article_errors(parsed: &[Compiled]) -> Vec<Diagnostic> {
     for Compiled { links, path, .. } in parsed {
         for (slug, line) in links {
             if !seen.contains_key(slug.as_str()) {
-                errors.push(Diagnostic::new(path, *line, format!("the link to /articles/{slug} points at no article")));
+                errors.push(Diagnostic::new(
+                    path,
+                    *line,
+                    format!("the link to /articles/{slug} points at no article"),
+                ));
             }
         }
     }
@@ -175,16 +231,31 @@ fn count_tags(summaries: &[ArticleSummary]) -> Vec<TagCount> {
     for t in summaries.iter().flat_map(|s| &s.tags) {
         *counts.entry(t).or_default() += 1;
     }
-    counts.into_iter().map(|(tag, count)| TagCount { tag: tag.to_string(), count }).collect()
+    counts
+        .into_iter()
+        .map(|(tag, count)| TagCount {
+            tag: tag.to_string(),
+            count,
+        })
+        .collect()
 }
 
 /// The paged index, and the paged list of each tag.
-fn write_listings(files: &mut BTreeMap<String, Vec<u8>>, summaries: &[ArticleSummary], tags: &[TagCount], per_page: u32) {
+fn write_listings(
+    files: &mut BTreeMap<String, Vec<u8>>,
+    summaries: &[ArticleSummary],
+    tags: &[TagCount],
+    per_page: u32,
+) {
     for page in paginate(None, summaries, per_page) {
         put(files, paths::articles_page(page.page), &page);
     }
     for TagCount { tag, .. } in tags {
-        let tagged: Vec<ArticleSummary> = summaries.iter().filter(|s| s.tags.contains(tag)).cloned().collect();
+        let tagged: Vec<ArticleSummary> = summaries
+            .iter()
+            .filter(|s| s.tags.contains(tag))
+            .cloned()
+            .collect();
         for page in paginate(Some(tag), &tagged, per_page) {
             put(files, paths::tag_page(tag, page.page), &page);
         }
@@ -192,23 +263,38 @@ fn write_listings(files: &mut BTreeMap<String, Vec<u8>>, summaries: &[ArticleSum
 }
 
 fn write_search(files: &mut BTreeMap<String, Vec<u8>>, parsed: &[Compiled]) {
-    let docs: Vec<search::Doc> = parsed.iter().map(|c| search::Doc { summary: &c.article.meta, body: &c.text }).collect();
+    let docs: Vec<search::Doc> = parsed
+        .iter()
+        .map(|c| search::Doc {
+            summary: &c.article.meta,
+            body: &c.text,
+        })
+        .collect();
     files.extend(search::files(&docs));
 }
 
 fn put<T: serde::Serialize>(files: &mut BTreeMap<String, Vec<u8>>, path: String, value: &T) {
-    files.insert(path, serde_json::to_vec(value).expect("model types serialize"));
+    files.insert(
+        path,
+        serde_json::to_vec(value).expect("model types serialize"),
+    );
 }
 
 /// An article from the cache, or compiled and stored there. Only successes
 /// are stored: a broken article is compiled again and reports its error.
 fn compile_cached(src: &Source, cache: &dyn ArticleCache) -> Result<Compiled, Diagnostic> {
     let key = format!("{}\u{0}{}", src.path, src.text);
-    if let Some(c) = cache.get(&key).and_then(|bytes| serde_json::from_slice::<Compiled>(&bytes).ok()) {
+    if let Some(c) = cache
+        .get(&key)
+        .and_then(|bytes| serde_json::from_slice::<Compiled>(&bytes).ok())
+    {
         return Ok(c);
     }
     let c = compile_article(src)?;
-    cache.put(&key, &serde_json::to_vec(&c).expect("model types serialize"));
+    cache.put(
+        &key,
+        &serde_json::to_vec(&c).expect("model types serialize"),
+    );
     Ok(c)
 }
 
@@ -230,7 +316,12 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
     let split = front::split(file, &src.text)?;
     let fm = &split.front;
     let at = |line: usize, message: String| Diagnostic::new(file, line, message);
-    for (value, key) in [(&fm.title, "title"), (&fm.summary, "summary"), (&fm.author.name, "name"), (&fm.author.role, "role")] {
+    for (value, key) in [
+        (&fm.title, "title"),
+        (&fm.summary, "summary"),
+        (&fm.author.name, "name"),
+        (&fm.author.role, "role"),
+    ] {
         if value.get_ref().trim().is_empty() {
             return Err(at(split.line(value), format!("`{key}` must not be empty")));
         }
@@ -240,23 +331,36 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
         None => (slugify(fm.title.get_ref()), split.line(&fm.title)),
     };
     if !paths::is_valid_slug(&slug) {
-        return Err(at(slug_line, format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens")));
+        return Err(at(
+            slug_line,
+            format!("`{slug}` cannot be a slug: use lowercase letters, digits and single hyphens"),
+        ));
     }
-    let date = front::date_only(fm.date.get_ref()).map_err(|m| at(split.line(&fm.date), format!("date: {m}")))?;
+    let date = front::date_only(fm.date.get_ref())
+        .map_err(|m| at(split.line(&fm.date), format!("date: {m}")))?;
     let updated = match &fm.updated {
-        Some(u) => Some(front::date_only(u.get_ref()).map_err(|m| at(split.line(u), format!("updated: {m}")))?),
+        Some(u) => Some(
+            front::date_only(u.get_ref())
+                .map_err(|m| at(split.line(u), format!("updated: {m}")))?,
+        ),
         None => None,
     };
     if let (Some(u), Some(spanned)) = (&updated, &fm.updated)
         && u < &date
     {
-        return Err(at(split.line(spanned), format!("updated ({u}) is before date ({date})")));
+        return Err(at(
+            split.line(spanned),
+            format!("updated ({u}) is before date ({date})"),
+        ));
     }
     for tag in &fm.tags {
         if !paths::is_valid_slug(tag.get_ref()) {
             return Err(at(
                 split.line(tag),
-                format!("the tag `{}` is not allowed: use lowercase letters, digits and single hyphens", tag.get_ref()),
+                format!(
+                    "the tag `{}` is not allowed: use lowercase letters, digits and single hyphens",
+                    tag.get_ref()
+                ),
             ));
         }
     }
@@ -270,12 +374,28 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
         date,
         updated,
         tags: fm.tags.into_iter().map(toml::Spanned::into_inner).collect(),
-        author: Author { name: fm.author.name.into_inner(), role: fm.author.role.into_inner() },
+        author: Author {
+            name: fm.author.name.into_inner(),
+            role: fm.author.role.into_inner(),
+        },
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
     };
     let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
-    let article = Article { meta, word_count, excerpt, toc: body.toc, body: body.blocks, more: Vec::new() };
-    Ok(Compiled { article, draft: fm.draft, links: body.internal_links, text: body.text, path: src.path.clone() })
+    let article = Article {
+        meta,
+        word_count,
+        excerpt,
+        toc: body.toc,
+        body: body.blocks,
+        more: Vec::new(),
+    };
+    Ok(Compiled {
+        article,
+        draft: fm.draft,
+        links: body.internal_links,
+        text: body.text,
+        path: src.path.clone(),
+    })
 }
 
 /// The first paragraphs' text, cut at a word boundary near `max` characters.
@@ -301,7 +421,10 @@ fn excerpt(blocks: &[keel_model::doc::Block], max: usize) -> String {
         Some(i) => &cut[..i],
         None => &cut,
     };
-    format!("{}…", cut.trim_end_matches(|c: char| c.is_ascii_punctuation()))
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_ascii_punctuation())
+    )
 }
 
 /// Related reading: most shared tags first, then the newest. Linear in the
@@ -316,7 +439,11 @@ fn more_articles(this: &ArticleSummary, all: &[ArticleSummary]) -> Vec<ArticleSu
         .collect();
     // `all` is newest first, so the index breaks ties by recency.
     others.sort_by_key(|&(shared, i)| (std::cmp::Reverse(shared), i));
-    others.into_iter().take(MORE_COUNT).map(|(_, i)| all[i].clone()).collect()
+    others
+        .into_iter()
+        .take(MORE_COUNT)
+        .map(|(_, i)| all[i].clone())
+        .collect()
 }
 
 fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<ArticlePage> {
@@ -337,7 +464,12 @@ fn paginate(tag: Option<&str>, items: &[ArticleSummary], per_page: u32) -> Vec<A
             total,
             next: (page < pages).then(|| path(page + 1)),
             prev: (page > 1).then(|| path(page - 1)),
-            items: items.iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).cloned().collect(),
+            items: items
+                .iter()
+                .skip(((page - 1) * per_page) as usize)
+                .take(per_page as usize)
+                .cloned()
+                .collect(),
         })
         .collect()
 }

@@ -25,11 +25,31 @@ pub struct Body {
 enum Frame {
     Blocks(Vec<Block>),
     Inlines(Vec<Inline>),
-    Link { href: String, title: Option<String>, content: Vec<Inline> },
-    List { ordered: bool, start: Option<u64>, items: Vec<Vec<Block>> },
-    Code { lang: Option<String>, text: String },
-    Table { align: Vec<Align>, head: Vec<Vec<Inline>>, rows: Vec<Vec<Vec<Inline>>>, row: Vec<Vec<Inline>> },
-    Image { src: String, title: Option<String>, alt: String },
+    Link {
+        href: String,
+        title: Option<String>,
+        content: Vec<Inline>,
+    },
+    List {
+        ordered: bool,
+        start: Option<u64>,
+        items: Vec<Vec<Block>>,
+    },
+    Code {
+        lang: Option<String>,
+        text: String,
+    },
+    Table {
+        align: Vec<Align>,
+        head: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+        row: Vec<Vec<Inline>>,
+    },
+    Image {
+        src: String,
+        title: Option<String>,
+        alt: String,
+    },
 }
 
 /// How deep quotes, lists, emphasis and links may nest. Far beyond what
@@ -52,41 +72,71 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                 return Err(Diagnostic::new(
                     file,
                     line(range.start),
-                    format!("this is nested more than {MAX_NESTING} levels deep (quotes, lists, emphasis, links): please flatten it"),
+                    format!(
+                        "this is nested more than {MAX_NESTING} levels deep (quotes, lists, emphasis, links): please flatten it"
+                    ),
                 ));
             }
             Event::Start(tag) => match tag {
-                Tag::Paragraph | Tag::Heading { .. } | Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::TableCell => {
-                    stack.push(Frame::Inlines(Vec::new()))
-                }
-                Tag::Link { dest_url, title, .. } => {
+                Tag::Paragraph
+                | Tag::Heading { .. }
+                | Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::TableCell => stack.push(Frame::Inlines(Vec::new())),
+                Tag::Link {
+                    dest_url, title, ..
+                } => {
                     check_url(file, line(range.start), &dest_url)?;
                     if let Some(slug) = dest_url.strip_prefix("/articles/") {
                         let slug = slug.split(['#', '?']).next().unwrap_or(slug);
-                        internal_links.push((slug.trim_end_matches('/').to_string(), line(range.start)));
+                        internal_links
+                            .push((slug.trim_end_matches('/').to_string(), line(range.start)));
                     }
-                    stack.push(Frame::Link { href: dest_url.to_string(), title: non_empty(&title), content: Vec::new() })
+                    stack.push(Frame::Link {
+                        href: dest_url.to_string(),
+                        title: non_empty(&title),
+                        content: Vec::new(),
+                    })
                 }
-                Tag::Image { dest_url, title, .. } => {
+                Tag::Image {
+                    dest_url, title, ..
+                } => {
                     check_url(file, line(range.start), &dest_url)?;
-                    stack.push(Frame::Image { src: dest_url.to_string(), title: non_empty(&title), alt: String::new() })
+                    stack.push(Frame::Image {
+                        src: dest_url.to_string(),
+                        title: non_empty(&title),
+                        alt: String::new(),
+                    })
                 }
                 Tag::BlockQuote(_) | Tag::Item => stack.push(Frame::Blocks(Vec::new())),
-                Tag::List(start) => stack.push(Frame::List { ordered: start.is_some(), start, items: Vec::new() }),
+                Tag::List(start) => stack.push(Frame::List {
+                    ordered: start.is_some(),
+                    start,
+                    items: Vec::new(),
+                }),
                 Tag::CodeBlock(kind) => {
                     let lang = match kind {
-                        CodeBlockKind::Fenced(info) => info.split_whitespace().next().map(str::to_string),
+                        CodeBlockKind::Fenced(info) => {
+                            info.split_whitespace().next().map(str::to_string)
+                        }
                         CodeBlockKind::Indented => None,
                     };
-                    stack.push(Frame::Code { lang, text: String::new() })
+                    stack.push(Frame::Code {
+                        lang,
+                        text: String::new(),
+                    })
                 }
                 Tag::Table(align) => stack.push(Frame::Table {
-                    align: align.iter().map(|a| match a {
-                        Alignment::None => Align::None,
-                        Alignment::Left => Align::Left,
-                        Alignment::Center => Align::Center,
-                        Alignment::Right => Align::Right,
-                    }).collect(),
+                    align: align
+                        .iter()
+                        .map(|a| match a {
+                            Alignment::None => Align::None,
+                            Alignment::Left => Align::Left,
+                            Alignment::Center => Align::Center,
+                            Alignment::Right => Align::Right,
+                        })
+                        .collect(),
                     head: Vec::new(),
                     rows: Vec::new(),
                     row: Vec::new(),
@@ -94,7 +144,11 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                 Tag::TableHead | Tag::TableRow => {}
                 Tag::HtmlBlock => stack.push(Frame::Inlines(Vec::new())),
                 other => {
-                    return Err(Diagnostic::new(file, line(range.start), format!("unsupported Markdown construct: {other:?}")));
+                    return Err(Diagnostic::new(
+                        file,
+                        line(range.start),
+                        format!("unsupported Markdown construct: {other:?}"),
+                    ));
                 }
             },
             Event::End(end) => {
@@ -114,32 +168,66 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                         *n += 1;
                         let id = if *n == 1 { base } else { format!("{base}-{n}") };
                         if (2..=3).contains(&level) {
-                            toc.push(TocEntry { level, id: id.clone(), text: plain.clone() });
+                            toc.push(TocEntry {
+                                level,
+                                id: id.clone(),
+                                text: plain.clone(),
+                            });
                         }
                         text.push_str(&plain);
                         text.push('\n');
                         push_block(&mut stack, Block::Heading { level, id, content })
                     }
-                    (TagEnd::Emphasis, Frame::Inlines(content)) => push_inline(&mut stack, Inline::Emphasis { content }),
-                    (TagEnd::Strong, Frame::Inlines(content)) => push_inline(&mut stack, Inline::Strong { content }),
+                    (TagEnd::Emphasis, Frame::Inlines(content)) => {
+                        push_inline(&mut stack, Inline::Emphasis { content })
+                    }
+                    (TagEnd::Strong, Frame::Inlines(content)) => {
+                        push_inline(&mut stack, Inline::Strong { content })
+                    }
                     (TagEnd::Strikethrough, Frame::Inlines(content)) => {
                         push_inline(&mut stack, Inline::Strikethrough { content })
                     }
-                    (TagEnd::Link, Frame::Link { href, title, content }) => {
-                        push_inline(&mut stack, Inline::Link { href, title, content })
-                    }
+                    (
+                        TagEnd::Link,
+                        Frame::Link {
+                            href,
+                            title,
+                            content,
+                        },
+                    ) => push_inline(
+                        &mut stack,
+                        Inline::Link {
+                            href,
+                            title,
+                            content,
+                        },
+                    ),
                     (TagEnd::Image, Frame::Image { src, title, alt }) => {
                         push_inline(&mut stack, Inline::Image { src, alt, title })
                     }
-                    (TagEnd::BlockQuote(_), Frame::Blocks(content)) => push_block(&mut stack, Block::Quote { content }),
+                    (TagEnd::BlockQuote(_), Frame::Blocks(content)) => {
+                        push_block(&mut stack, Block::Quote { content })
+                    }
                     (TagEnd::Item, Frame::Blocks(blocks)) => {
                         if let Some(Frame::List { items, .. }) = stack.last_mut() {
                             items.push(blocks);
                         }
                     }
-                    (TagEnd::List(_), Frame::List { ordered, start, items }) => {
-                        push_block(&mut stack, Block::List { ordered, start: start.filter(|&s| s != 1), items })
-                    }
+                    (
+                        TagEnd::List(_),
+                        Frame::List {
+                            ordered,
+                            start,
+                            items,
+                        },
+                    ) => push_block(
+                        &mut stack,
+                        Block::List {
+                            ordered,
+                            start: start.filter(|&s| s != 1),
+                            items,
+                        },
+                    ),
                     (TagEnd::CodeBlock, Frame::Code { lang, text: code }) => {
                         text.push_str(&code);
                         let lines = highlight(lang.as_deref(), &code);
@@ -162,29 +250,39 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                             rows.push(std::mem::take(row));
                         }
                     }
-                    (TagEnd::Table, Frame::Table { align, head, rows, .. }) => {
-                        push_block(&mut stack, Block::Table { align, head, rows })
-                    }
+                    (
+                        TagEnd::Table,
+                        Frame::Table {
+                            align, head, rows, ..
+                        },
+                    ) => push_block(&mut stack, Block::Table { align, head, rows }),
                     (end, _) => {
-                        return Err(Diagnostic::new(file, line(range.start), format!("could not read this Markdown ({end:?})")));
+                        return Err(Diagnostic::new(
+                            file,
+                            line(range.start),
+                            format!("could not read this Markdown ({end:?})"),
+                        ));
                     }
                 }
             }
-            Event::Text(t) => {
-                match stack.last_mut() {
-                    Some(Frame::Code { text, .. }) => text.push_str(&t),
-                    Some(Frame::Image { alt, .. }) => alt.push_str(&t),
-                    _ => {
-                        text.push_str(&t);
-                        text.push(' ');
-                        push_text(&mut stack, &t)
-                    }
+            Event::Text(t) => match stack.last_mut() {
+                Some(Frame::Code { text, .. }) => text.push_str(&t),
+                Some(Frame::Image { alt, .. }) => alt.push_str(&t),
+                _ => {
+                    text.push_str(&t);
+                    text.push(' ');
+                    push_text(&mut stack, &t)
                 }
-            }
+            },
             Event::Code(c) => {
                 text.push_str(&c);
                 text.push(' ');
-                push_inline(&mut stack, Inline::Code { text: c.to_string() })
+                push_inline(
+                    &mut stack,
+                    Inline::Code {
+                        text: c.to_string(),
+                    },
+                )
             }
             // Raw HTML is shown as the text it is; it never becomes markup.
             Event::Html(h) | Event::InlineHtml(h) => push_text(&mut stack, &h),
@@ -192,14 +290,23 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
             Event::HardBreak => push_inline(&mut stack, Inline::Break),
             Event::Rule => push_block(&mut stack, Block::Rule),
             other => {
-                return Err(Diagnostic::new(file, line(range.start), format!("unsupported Markdown construct: {other:?}")));
+                return Err(Diagnostic::new(
+                    file,
+                    line(range.start),
+                    format!("unsupported Markdown construct: {other:?}"),
+                ));
             }
         }
     }
     let Some(Frame::Blocks(blocks)) = stack.pop() else {
         return Err(Diagnostic::new(file, 0, "could not read this Markdown"));
     };
-    Ok(Body { blocks, toc, text, internal_links })
+    Ok(Body {
+        blocks,
+        toc,
+        text,
+        internal_links,
+    })
 }
 
 fn check_url(file: &str, line: usize, url: &str) -> Result<(), Diagnostic> {
@@ -209,7 +316,10 @@ fn check_url(file: &str, line: usize, url: &str) -> Result<(), Diagnostic> {
         Err(Diagnostic::new(
             file,
             line,
-            format!("the link `{}` is refused: only http, https and mailto links, and links within the site, are allowed", url.escape_debug()),
+            format!(
+                "the link `{}` is refused: only http, https and mailto links, and links within the site, are allowed",
+                url.escape_debug()
+            ),
         ))
     }
 }
@@ -252,7 +362,9 @@ fn push_inline(stack: &mut [Frame], inline: Inline) {
         // Tight list items hold inlines directly: gather them in a paragraph.
         Frame::Blocks(b) => match b.last_mut() {
             Some(Block::Paragraph { content }) => content.push(inline),
-            _ => b.push(Block::Paragraph { content: vec![inline] }),
+            _ => b.push(Block::Paragraph {
+                content: vec![inline],
+            }),
         },
         Frame::Image { alt, .. } => alt.push_str(&plain_text(std::slice::from_ref(&inline))),
         _ => {}
@@ -266,7 +378,12 @@ fn push_text(stack: &mut [Frame], t: &str) {
         text.push_str(t);
         return;
     }
-    push_inline(stack, Inline::Text { text: t.to_string() })
+    push_inline(
+        stack,
+        Inline::Text {
+            text: t.to_string(),
+        },
+    )
 }
 
 pub fn plain_text(inlines: &[Inline]) -> String {
@@ -274,13 +391,13 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     for i in inlines {
         match i {
             Inline::Text { text } | Inline::Code { text } => s.push_str(text),
-            Inline::Emphasis { content } | Inline::Strong { content } | Inline::Strikethrough { content } | Inline::Link { content, .. } => {
-                s.push_str(&plain_text(content))
-            }
+            Inline::Emphasis { content }
+            | Inline::Strong { content }
+            | Inline::Strikethrough { content }
+            | Inline::Link { content, .. } => s.push_str(&plain_text(content)),
             Inline::Image { alt, .. } => s.push_str(alt),
             Inline::Break => s.push(' '),
         }
     }
     s
 }
-

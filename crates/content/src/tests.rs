@@ -19,90 +19,284 @@ fn check(md: &str, expected: Expect) {
 
 /// The diagnostics of compiling one article file.
 fn check_err(article: &str, expected: Expect) {
-    let got = match compile(&site(), &[Source { path: "a.md".into(), text: article.into() }], &Options::default()) {
+    let got = match compile(
+        &site(),
+        &[Source {
+            path: "a.md".into(),
+            text: article.into(),
+        }],
+        &Options::default(),
+    ) {
         Ok(_) => "ok".to_string(),
-        Err(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | "),
+        Err(errors) => errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" | "),
     };
     expected.assert_eq(&got);
 }
 
 fn site() -> Source {
-    Source { path: "site.toml".into(), text: include_str!("../../../content/site.toml").into() }
+    Source {
+        path: "site.toml".into(),
+        text: include_str!("../../../content/site.toml").into(),
+    }
 }
 
 #[test]
 fn blocks() {
-    check("# Hi *there*", expect![[r#"[{"t":"heading","level":1,"id":"hi-there","content":[{"t":"text","text":"Hi "},{"t":"emphasis","content":[{"t":"text","text":"there"}]}]}]"#]]);
-    check("## A\n## A", expect![[r#"[{"t":"heading","level":2,"id":"a","content":[{"t":"text","text":"A"}]},{"t":"heading","level":2,"id":"a-2","content":[{"t":"text","text":"A"}]}]"#]]);
-    check("a **b** `c`\nd", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"a "},{"t":"strong","content":[{"t":"text","text":"b"}]},{"t":"text","text":" "},{"t":"code","text":"c"},{"t":"text","text":" d"}]}]"#]]);
-    check("- a\n- b", expect![[r#"[{"t":"list","ordered":false,"start":null,"items":[[{"t":"paragraph","content":[{"t":"text","text":"a"}]}],[{"t":"paragraph","content":[{"t":"text","text":"b"}]}]]}]"#]]);
-    check("3. a", expect![[r#"[{"t":"list","ordered":true,"start":3,"items":[[{"t":"paragraph","content":[{"t":"text","text":"a"}]}]]}]"#]]);
-    check("> q", expect![[r#"[{"t":"quote","content":[{"t":"paragraph","content":[{"t":"text","text":"q"}]}]}]"#]]);
+    check(
+        "# Hi *there*",
+        expect![[
+            r#"[{"t":"heading","level":1,"id":"hi-there","content":[{"t":"text","text":"Hi "},{"t":"emphasis","content":[{"t":"text","text":"there"}]}]}]"#
+        ]],
+    );
+    check(
+        "## A\n## A",
+        expect![[
+            r#"[{"t":"heading","level":2,"id":"a","content":[{"t":"text","text":"A"}]},{"t":"heading","level":2,"id":"a-2","content":[{"t":"text","text":"A"}]}]"#
+        ]],
+    );
+    check(
+        "a **b** `c`\nd",
+        expect![[
+            r#"[{"t":"paragraph","content":[{"t":"text","text":"a "},{"t":"strong","content":[{"t":"text","text":"b"}]},{"t":"text","text":" "},{"t":"code","text":"c"},{"t":"text","text":" d"}]}]"#
+        ]],
+    );
+    check(
+        "- a\n- b",
+        expect![[
+            r#"[{"t":"list","ordered":false,"start":null,"items":[[{"t":"paragraph","content":[{"t":"text","text":"a"}]}],[{"t":"paragraph","content":[{"t":"text","text":"b"}]}]]}]"#
+        ]],
+    );
+    check(
+        "3. a",
+        expect![[
+            r#"[{"t":"list","ordered":true,"start":3,"items":[[{"t":"paragraph","content":[{"t":"text","text":"a"}]}]]}]"#
+        ]],
+    );
+    check(
+        "> q",
+        expect![[
+            r#"[{"t":"quote","content":[{"t":"paragraph","content":[{"t":"text","text":"q"}]}]}]"#
+        ]],
+    );
     check("---", expect![[r#"[{"t":"rule"}]"#]]);
-    check("|a|b|\n|:-|-:|\n|1|2|", expect![[r#"[{"t":"table","align":["left","right"],"head":[[{"t":"text","text":"a"}],[{"t":"text","text":"b"}]],"rows":[[[{"t":"text","text":"1"}],[{"t":"text","text":"2"}]]]}]"#]]);
-    check("```\nx < y\n```", expect![[r#"[{"t":"code","lang":null,"lines":[[{"text":"x < y"}]]}]"#]]);
-    check("![alt *text*](/a.png \"T\")", expect![[r#"[{"t":"paragraph","content":[{"t":"image","src":"/a.png","alt":"alt text","title":"T"}]}]"#]]);
-    check("[x](https://e.com \"t\")", expect![[r#"[{"t":"paragraph","content":[{"t":"link","href":"https://e.com","title":"t","content":[{"t":"text","text":"x"}]}]}]"#]]);
-    check("[x][r]\n\n[r]: /articles/y", expect![[r#"[{"t":"paragraph","content":[{"t":"link","href":"/articles/y","title":null,"content":[{"t":"text","text":"x"}]}]}]"#]]);
+    check(
+        "|a|b|\n|:-|-:|\n|1|2|",
+        expect![[
+            r#"[{"t":"table","align":["left","right"],"head":[[{"t":"text","text":"a"}],[{"t":"text","text":"b"}]],"rows":[[[{"t":"text","text":"1"}],[{"t":"text","text":"2"}]]]}]"#
+        ]],
+    );
+    check(
+        "```\nx < y\n```",
+        expect![[r#"[{"t":"code","lang":null,"lines":[[{"text":"x < y"}]]}]"#]],
+    );
+    check(
+        "![alt *text*](/a.png \"T\")",
+        expect![[
+            r#"[{"t":"paragraph","content":[{"t":"image","src":"/a.png","alt":"alt text","title":"T"}]}]"#
+        ]],
+    );
+    check(
+        "[x](https://e.com \"t\")",
+        expect![[
+            r#"[{"t":"paragraph","content":[{"t":"link","href":"https://e.com","title":"t","content":[{"t":"text","text":"x"}]}]}]"#
+        ]],
+    );
+    check(
+        "[x][r]\n\n[r]: /articles/y",
+        expect![[
+            r#"[{"t":"paragraph","content":[{"t":"link","href":"/articles/y","title":null,"content":[{"t":"text","text":"x"}]}]}]"#
+        ]],
+    );
 }
 
 #[test]
 fn hostile_markdown_never_becomes_markup() {
-    check("<script>alert(1)</script>", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"<script>alert(1)</script>"}]}]"#]]);
-    check("a <img src=x onerror=alert(1)> b", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"a <img src=x onerror=alert(1)> b"}]}]"#]]);
-    check("&lt;b&gt; &#106;", expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"<b> j"}]}]"#]]);
-    check("[x](javascript:alert(1))", expect!["error: t.md:1: the link `javascript:alert(1)` is refused: only http, https and mailto links, and links within the site, are allowed"]);
-    check("[x](&#106;avascript:alert(1))", expect!["error: t.md:1: the link `javascript:alert(1)` is refused: only http, https and mailto links, and links within the site, are allowed"]);
-    check("\n\n![x](data:image/svg+xml,<svg>)", expect!["error: t.md:3: the link `data:image/svg+xml,<svg>` is refused: only http, https and mailto links, and links within the site, are allowed"]);
-    check("[x](VBScript:x)", expect!["error: t.md:1: the link `VBScript:x` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+    check(
+        "<script>alert(1)</script>",
+        expect![[
+            r#"[{"t":"paragraph","content":[{"t":"text","text":"<script>alert(1)</script>"}]}]"#
+        ]],
+    );
+    check(
+        "a <img src=x onerror=alert(1)> b",
+        expect![[
+            r#"[{"t":"paragraph","content":[{"t":"text","text":"a <img src=x onerror=alert(1)> b"}]}]"#
+        ]],
+    );
+    check(
+        "&lt;b&gt; &#106;",
+        expect![[r#"[{"t":"paragraph","content":[{"t":"text","text":"<b> j"}]}]"#]],
+    );
+    check(
+        "[x](javascript:alert(1))",
+        expect![
+            "error: t.md:1: the link `javascript:alert(1)` is refused: only http, https and mailto links, and links within the site, are allowed"
+        ],
+    );
+    check(
+        "[x](&#106;avascript:alert(1))",
+        expect![
+            "error: t.md:1: the link `javascript:alert(1)` is refused: only http, https and mailto links, and links within the site, are allowed"
+        ],
+    );
+    check(
+        "\n\n![x](data:image/svg+xml,<svg>)",
+        expect![
+            "error: t.md:3: the link `data:image/svg+xml,<svg>` is refused: only http, https and mailto links, and links within the site, are allowed"
+        ],
+    );
+    check(
+        "[x](VBScript:x)",
+        expect![
+            "error: t.md:1: the link `VBScript:x` is refused: only http, https and mailto links, and links within the site, are allowed"
+        ],
+    );
 }
 
 #[test]
 fn nesting_too_deep_is_refused_where_it_starts() {
     let quotes = |n: usize| format!("para\n\n{} deep", ">".repeat(n));
     assert!(markdown::parse("t.md", &quotes(markdown::MAX_NESTING - 1), 0).is_ok());
-    for md in [quotes(markdown::MAX_NESTING + 1), quotes(100_000), "*".repeat(50_000) + "x" + &"*".repeat(50_000)] {
-        let e = markdown::parse("t.md", &md, 0).map(|_| ()).unwrap_err().to_string();
-        assert!(e.starts_with("t.md:") && e.contains("nested more than 32 levels deep"), "{e}");
+    for md in [
+        quotes(markdown::MAX_NESTING + 1),
+        quotes(100_000),
+        "*".repeat(50_000) + "x" + &"*".repeat(50_000),
+    ] {
+        let e = markdown::parse("t.md", &md, 0)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.md:") && e.contains("nested more than 32 levels deep"),
+            "{e}"
+        );
     }
-    let e = markdown::parse("t.md", &quotes(40), 0).map(|_| ()).unwrap_err().to_string();
+    let e = markdown::parse("t.md", &quotes(40), 0)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("t.md:3:"), "{e}");
 }
 
 #[test]
 fn authoring_errors_name_file_and_line() {
-    check_err("title = \"x\"", expect!["a.md:1: an article must start with front matter: a line `+++`, TOML fields (title, date, summary, author…), then another `+++`"]);
-    check_err("+++\ntitle = \"x\"\n", expect!["a.md:1: the front matter is never closed: add a line `+++` after its last field"]);
-    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\nautor = \"x\"\n"), expect!["a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`"]);
-    check_err(&FRONT.replace("summary = \"S\"\n", ""), expect!["a.md:2: front matter: missing field `summary`"]);
-    check_err(&FRONT.replace("2025-01-02", "2025-13-02"), expect!["a.md:3: front matter: invalid date, expected month between 01 and 12"]);
-    check_err(&FRONT.replace("2025-01-02", "\"yesterday\""), expect![[r#"a.md:3: front matter: invalid type: string "yesterday", expected a TOML datetime"#]]);
-    check_err(&FRONT.replace("title = \"T\"", "title = \"\""), expect!["a.md:2: `title` must not be empty"]);
-    check_err(&format!("{FRONT}\nSee [x](/articles/nope)."), expect!["a.md:10: the link to /articles/nope points at no article"]);
-    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\"Bad Tag\"]\n"), expect!["a.md:5: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
+    check_err(
+        "title = \"x\"",
+        expect![
+            "a.md:1: an article must start with front matter: a line `+++`, TOML fields (title, date, summary, author…), then another `+++`"
+        ],
+    );
+    check_err(
+        "+++\ntitle = \"x\"\n",
+        expect!["a.md:1: the front matter is never closed: add a line `+++` after its last field"],
+    );
+    check_err(
+        &FRONT.replace("summary = \"S\"\n", "summary = \"S\"\nautor = \"x\"\n"),
+        expect![
+            "a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`"
+        ],
+    );
+    check_err(
+        &FRONT.replace("summary = \"S\"\n", ""),
+        expect!["a.md:2: front matter: missing field `summary`"],
+    );
+    check_err(
+        &FRONT.replace("2025-01-02", "2025-13-02"),
+        expect!["a.md:3: front matter: invalid date, expected month between 01 and 12"],
+    );
+    check_err(
+        &FRONT.replace("2025-01-02", "\"yesterday\""),
+        expect![[
+            r#"a.md:3: front matter: invalid type: string "yesterday", expected a TOML datetime"#
+        ]],
+    );
+    check_err(
+        &FRONT.replace("title = \"T\"", "title = \"\""),
+        expect!["a.md:2: `title` must not be empty"],
+    );
+    check_err(
+        &format!("{FRONT}\nSee [x](/articles/nope)."),
+        expect!["a.md:10: the link to /articles/nope points at no article"],
+    );
+    check_err(
+        &FRONT.replace(
+            "summary = \"S\"\n",
+            "summary = \"S\"\ntags = [\"Bad Tag\"]\n",
+        ),
+        expect![
+            "a.md:5: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"
+        ],
+    );
     // Lines come from the TOML parser's spans: the bad tag's own line in a
     // multi-line array, and the author's `name`, not an earlier `name =` line.
-    check_err(&FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ntags = [\n  \"ok\",\n  \"Bad Tag\",\n]\n"), expect!["a.md:7: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"]);
-    check_err(&FRONT.replace("summary = \"S\"", "summary = \"\"\"S\nname = in the summary\n\"\"\"").replace("name = \"A\"", "name = \" \""), expect!["a.md:8: `name` must not be empty"]);
-    check_err(&format!("{FRONT}\n\n[x](javascript:void)"), expect!["a.md:11: the link `javascript:void` is refused: only http, https and mailto links, and links within the site, are allowed"]);
+    check_err(
+        &FRONT.replace(
+            "summary = \"S\"\n",
+            "summary = \"S\"\ntags = [\n  \"ok\",\n  \"Bad Tag\",\n]\n",
+        ),
+        expect![
+            "a.md:7: the tag `Bad Tag` is not allowed: use lowercase letters, digits and single hyphens"
+        ],
+    );
+    check_err(
+        &FRONT
+            .replace(
+                "summary = \"S\"",
+                "summary = \"\"\"S\nname = in the summary\n\"\"\"",
+            )
+            .replace("name = \"A\"", "name = \" \""),
+        expect!["a.md:8: `name` must not be empty"],
+    );
+    check_err(
+        &format!("{FRONT}\n\n[x](javascript:void)"),
+        expect![
+            "a.md:11: the link `javascript:void` is refused: only http, https and mailto links, and links within the site, are allowed"
+        ],
+    );
 }
 
 #[test]
 fn duplicate_slugs_are_refused() {
-    let a = Source { path: "a.md".into(), text: FRONT.into() };
-    let b = Source { path: "b.md".into(), text: FRONT.into() };
-    let errors = compile(&site(), &[a, b], &Options::default()).err().unwrap();
-    assert_eq!(errors[0].to_string(), "b.md: the slug `t` is already used by a.md; give one of them a different title or a `slug` field");
+    let a = Source {
+        path: "a.md".into(),
+        text: FRONT.into(),
+    };
+    let b = Source {
+        path: "b.md".into(),
+        text: FRONT.into(),
+    };
+    let errors = compile(&site(), &[a, b], &Options::default())
+        .err()
+        .unwrap();
+    assert_eq!(
+        errors[0].to_string(),
+        "b.md: the slug `t` is already used by a.md; give one of them a different title or a `slug` field"
+    );
 }
 
 #[test]
 fn drafts_only_in_development() {
     let text = FRONT.replace("summary = \"S\"\n", "summary = \"S\"\ndraft = true\n");
     assert!(text.contains("draft = true"));
-    let draft = Source { path: "a.md".into(), text };
+    let draft = Source {
+        path: "a.md".into(),
+        text,
+    };
     let rel = compile(&site(), std::slice::from_ref(&draft), &Options::default()).unwrap();
     assert!(rel.articles.is_empty());
-    let dev = compile(&site(), &[draft], &Options { drafts: true, ..Options::default() }).unwrap();
+    let dev = compile(
+        &site(),
+        &[draft],
+        &Options {
+            drafts: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     assert_eq!(dev.articles.len(), 1);
 }
 
@@ -112,15 +306,36 @@ fn pagination_edges() {
     let sources: Vec<Source> = (1..=n)
         .map(|i| Source {
             path: format!("{i}.md"),
-            text: FRONT.replace("title = \"T\"", &format!("title = \"T{i}\"")).replace("2025-01-02", &format!("2025-01-{i:02}")),
+            text: FRONT
+                .replace("title = \"T\"", &format!("title = \"T{i}\""))
+                .replace("2025-01-02", &format!("2025-01-{i:02}")),
         })
         .collect();
-    let out = compile(&site(), &sources, &Options { drafts: false, per_page: 6 }).unwrap();
-    let page = |n: u32| -> ArticlePage { serde_json::from_slice(&out.files[&paths::articles_page(n)]).unwrap() };
+    let out = compile(
+        &site(),
+        &sources,
+        &Options {
+            drafts: false,
+            per_page: 6,
+        },
+    )
+    .unwrap();
+    let page = |n: u32| -> ArticlePage {
+        serde_json::from_slice(&out.files[&paths::articles_page(n)]).unwrap()
+    };
     let (p1, p3) = (page(1), page(3));
-    assert_eq!((p1.pages, p1.total, p1.items.len(), p3.items.len()), (3, 13, 6, 1));
-    assert_eq!((p1.prev, p1.next.as_deref()), (None, Some("/api/v1/articles/page/2.json")));
-    assert_eq!((p3.prev.as_deref(), p3.next), (Some("/api/v1/articles/page/2.json"), None));
+    assert_eq!(
+        (p1.pages, p1.total, p1.items.len(), p3.items.len()),
+        (3, 13, 6, 1)
+    );
+    assert_eq!(
+        (p1.prev, p1.next.as_deref()),
+        (None, Some("/api/v1/articles/page/2.json"))
+    );
+    assert_eq!(
+        (p3.prev.as_deref(), p3.next),
+        (Some("/api/v1/articles/page/2.json"), None)
+    );
     assert_eq!(p1.items[0].slug, "t13", "newest first");
     assert!(!out.files.contains_key(&paths::articles_page(4)));
 }
@@ -129,14 +344,29 @@ fn pagination_edges() {
 fn the_bundled_content_compiles() {
     let out = crate::fs::compile_bundled(&Options::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.articles.len(), 5);
-    let seed = out.articles.iter().find(|a| a.meta.slug == "why-backend-developers-often-carry-the-most-responsibility-in-a-team").unwrap();
+    let seed = out
+        .articles
+        .iter()
+        .find(|a| {
+            a.meta.slug == "why-backend-developers-often-carry-the-most-responsibility-in-a-team"
+        })
+        .unwrap();
     assert_eq!(seed.toc.len(), 5);
     assert_eq!(seed.more.len(), 3);
-    assert!(seed.excerpt.starts_with("Ever notice how the backend team is the first to hear about system failures?"), "{}", seed.excerpt);
+    assert!(
+        seed.excerpt.starts_with(
+            "Ever notice how the backend team is the first to hear about system failures?"
+        ),
+        "{}",
+        seed.excerpt
+    );
     assert!(seed.excerpt.ends_with('…') && seed.excerpt.chars().count() <= 201);
     assert_eq!(out.site.offices.len(), 2);
     assert_eq!(out.site.services.benefits.len(), 6);
-    assert_eq!(out.files["/robots.txt"], b"User-agent: *\nAllow: /\nSitemap: https://keel.example/sitemap.xml\n");
+    assert_eq!(
+        out.files["/robots.txt"],
+        b"User-agent: *\nAllow: /\nSitemap: https://keel.example/sitemap.xml\n"
+    );
     let feed = String::from_utf8(out.files["/feed.xml"].clone()).unwrap();
     assert_eq!(feed.matches("<entry>").count(), 5);
     assert!(String::from_utf8(out.files["/sitemap.xml"].clone()).unwrap().contains("<loc>https://keel.example/articles/why-code-quality-suffers-when-theres-no-tech-lead</loc>"));
@@ -148,13 +378,21 @@ fn the_feed_carries_the_newest_in_full_and_the_sitemap_splits_past_its_limit() {
     let sources: Vec<Source> = (1..=n)
         .map(|i| Source {
             path: format!("{i}.md"),
-            text: format!("{}\nBody of **{i}** & more.\n", FRONT.replace("title = \"T\"", &format!("title = \"T{i}\"")).replace("2025-01-02", &format!("2025-02-{i:02}"))),
+            text: format!(
+                "{}\nBody of **{i}** & more.\n",
+                FRONT
+                    .replace("title = \"T\"", &format!("title = \"T{i}\""))
+                    .replace("2025-01-02", &format!("2025-02-{i:02}"))
+            ),
         })
         .collect();
     let out = compile(&site(), &sources, &Options::default()).unwrap();
     let feed = String::from_utf8(out.files["/feed.xml"].clone()).unwrap();
     assert_eq!(feed.matches("<entry>").count(), feeds::FEED_COUNT);
-    assert!(feed.contains(&format!("<title>T{n}</title>")), "the newest is in");
+    assert!(
+        feed.contains(&format!("<title>T{n}</title>")),
+        "the newest is in"
+    );
     assert!(!feed.contains("<title>T1</title>"), "the oldest is not");
     assert!(feed.contains("<content type=\"html\">&lt;p&gt;Body of &lt;strong&gt;25&lt;/strong&gt; &amp;amp; more.&lt;/p&gt;</content>"), "full content, escaped once for XML");
 
@@ -163,9 +401,28 @@ fn the_feed_carries_the_newest_in_full_and_the_sitemap_splits_past_its_limit() {
     assert_eq!(one[0].1.matches("<url>").count(), n + 4);
     let split = feeds::sitemaps(&out.site, &out.articles, 10);
     let names: Vec<&str> = split.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(names, ["/sitemap.xml", "/sitemap-1.xml", "/sitemap-2.xml", "/sitemap-3.xml"]);
-    assert!(split[0].1.contains("<sitemapindex") && split[0].1.contains("<loc>https://keel.example/sitemap-3.xml</loc>"));
-    assert_eq!(split[1..].iter().map(|(_, x)| x.matches("<url>").count()).sum::<usize>(), n + 4);
+    assert_eq!(
+        names,
+        [
+            "/sitemap.xml",
+            "/sitemap-1.xml",
+            "/sitemap-2.xml",
+            "/sitemap-3.xml"
+        ]
+    );
+    assert!(
+        split[0].1.contains("<sitemapindex")
+            && split[0]
+                .1
+                .contains("<loc>https://keel.example/sitemap-3.xml</loc>")
+    );
+    assert_eq!(
+        split[1..]
+            .iter()
+            .map(|(_, x)| x.matches("<url>").count())
+            .sum::<usize>(),
+        n + 4
+    );
 }
 
 #[test]
@@ -182,10 +439,16 @@ fn compiled_articles_are_reused_from_the_cache_and_a_bad_entry_is_ignored() {
         }
         fn put(&self, key: &str, bytes: &[u8]) {
             self.1.lock().unwrap().1 += 1;
-            self.0.lock().unwrap().insert(key.to_string(), bytes.to_vec());
+            self.0
+                .lock()
+                .unwrap()
+                .insert(key.to_string(), bytes.to_vec());
         }
     }
-    let sources = [Source { path: "a.md".into(), text: format!("{FRONT}\nSome `code` and [a link](https://e.com).\n") }];
+    let sources = [Source {
+        path: "a.md".into(),
+        text: format!("{FRONT}\nSome `code` and [a link](https://e.com).\n"),
+    }];
     let store = Store::default();
     let first = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
     assert_eq!(*store.1.lock().unwrap(), (0, 1), "compiled and stored");
@@ -205,7 +468,9 @@ fn compiled_articles_are_reused_from_the_cache_and_a_bad_entry_is_ignored() {
 #[test]
 fn the_spa_reads_every_document() {
     fn agree<T: serde::de::DeserializeOwned>(json: &str) -> Result<bool, String> {
-        serde_json::from_str::<T>(json).map(|_| true).map_err(|e| e.to_string())
+        serde_json::from_str::<T>(json)
+            .map(|_| true)
+            .map_err(|e| e.to_string())
     }
     use keel_model::search::{SearchMeta, SearchShard};
     use keel_model::{Article, ArticleSummary, Site};
@@ -215,8 +480,17 @@ fn the_spa_reads_every_document() {
          - a\n- b\n\n3. c\n\n> quote\n\n---\n\n|l|c|r|n|\n|:-|:-:|-:|-|\n|1|2|3|4|\n\n\
          ```rust\nfn main() {{ let x = \"s\"; // c\n}}\n```\n\n```\nplain < text\n```\n"
     );
-    let (site, mut sources) = crate::fs::read_sources(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").as_path(), &crate::fs::bundled_dir()).unwrap();
-    sources.push(Source { path: "every.md".into(), text: every_node.replace("title = \"T\"", "title = \"Every node\"") });
+    let (site, mut sources) = crate::fs::read_sources(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .as_path(),
+        &crate::fs::bundled_dir(),
+    )
+    .unwrap();
+    sources.push(Source {
+        path: "every.md".into(),
+        text: every_node.replace("title = \"T\"", "title = \"Every node\""),
+    });
     let out = compile(&site, &sources, &Options::default()).unwrap_or_else(|e| panic!("{e:?}"));
     let mut kinds = std::collections::BTreeMap::new();
     for (path, bytes) in &out.files {
@@ -232,9 +506,19 @@ fn the_spa_reads_every_document() {
             Kind::Other => continue,
         };
         assert_eq!(kind, Ok(true), "{path}");
-        *kinds.entry(path.split('/').nth(3).unwrap_or_default().to_string()).or_insert(0) += 1;
+        *kinds
+            .entry(path.split('/').nth(3).unwrap_or_default().to_string())
+            .or_insert(0) += 1;
     }
-    assert_eq!(kinds.keys().collect::<Vec<_>>(), ["articles", "search", "site.json", "tags"], "{kinds:?}");
-    let every = out.articles.iter().find(|a| a.meta.title == "Every node").unwrap();
+    assert_eq!(
+        kinds.keys().collect::<Vec<_>>(),
+        ["articles", "search", "site.json", "tags"],
+        "{kinds:?}"
+    );
+    let every = out
+        .articles
+        .iter()
+        .find(|a| a.meta.title == "Every node")
+        .unwrap();
     assert_eq!(every.body.len(), 9, "{:?}", every.body);
 }

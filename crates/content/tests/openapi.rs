@@ -6,7 +6,11 @@ use keel_content::Options;
 use serde_json::{Value, json};
 
 fn contract() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.json"
+    ))
+    .unwrap();
     serde_json::from_str(&text).expect("docs/openapi.json is JSON")
 }
 
@@ -29,8 +33,12 @@ fn schema_for(path: &str) -> Value {
         "/api/v1/search/meta.json" => r("SearchMeta"),
         p if p.starts_with("/api/v1/search/shard/") => r("SearchShard"),
         p if p.starts_with("/api/v1/search/doc/") => r("ArticleSummary"),
-        "/api/v1/tags.json" => json!({ "type": "array", "items": { "$ref": "#/components/schemas/TagCount" } }),
-        p if p.starts_with("/api/v1/articles/page/") || p.starts_with("/api/v1/tags/") => r("ArticlePage"),
+        "/api/v1/tags.json" => {
+            json!({ "type": "array", "items": { "$ref": "#/components/schemas/TagCount" } })
+        }
+        p if p.starts_with("/api/v1/articles/page/") || p.starts_with("/api/v1/tags/") => {
+            r("ArticlePage")
+        }
         p if p.starts_with("/api/v1/articles/") => r("Article"),
         other => panic!("{other} is not described in docs/openapi.json"),
     }
@@ -51,8 +59,15 @@ fn every_api_file_validates_against_the_contract() {
         }
         let value: Value = serde_json::from_slice(bytes).unwrap();
         let v = validator(&doc, schema_for(path));
-        let errors: Vec<String> = v.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "{path} does not match the contract:\n{}", errors.join("\n"));
+        let errors: Vec<String> = v
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{path} does not match the contract:\n{}",
+            errors.join("\n")
+        );
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} files checked");
@@ -61,15 +76,24 @@ fn every_api_file_validates_against_the_contract() {
 #[test]
 fn the_contract_rejects_what_the_model_never_produces() {
     let doc = contract();
-    let article: Value = serde_json::from_slice(&bundled().files["/api/v1/articles/why-code-quality-suffers-when-theres-no-tech-lead.json"]).unwrap();
+    let article: Value = serde_json::from_slice(
+        &bundled().files["/api/v1/articles/why-code-quality-suffers-when-theres-no-tech-lead.json"],
+    )
+    .unwrap();
     let v = validator(&doc, schema_for("/api/v1/articles/x.json"));
     assert!(v.is_valid(&article));
     let mut extra = article.clone();
     extra["html"] = json!("<p>raw</p>");
-    assert!(!v.is_valid(&extra), "an unknown field (raw HTML!) must not validate");
+    assert!(
+        !v.is_valid(&extra),
+        "an unknown field (raw HTML!) must not validate"
+    );
     let mut bad_link = article.clone();
     bad_link["body"] = json!([{ "t": "paragraph", "content": [{ "t": "link", "href": "javascript:alert(1)", "title": null, "content": [] }] }]);
-    assert!(!v.is_valid(&bad_link), "a javascript: link must not validate");
+    assert!(
+        !v.is_valid(&bad_link),
+        "a javascript: link must not validate"
+    );
     let mut raw = article;
     raw["body"] = json!([{ "t": "html", "html": "<script>" }]);
     assert!(!v.is_valid(&raw), "there is no raw HTML block");

@@ -22,13 +22,11 @@ pub struct Site {
     pub tags: Vec<TagCount>,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Home {
     pub heading: String,
     pub lead: String,
 }
-
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Services {
@@ -39,13 +37,11 @@ pub struct Services {
     pub engagement: Engagement,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Benefit {
     pub title: String,
     pub text: String,
 }
-
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Engagement {
@@ -54,13 +50,11 @@ pub struct Engagement {
     pub cta: String,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContactSection {
     pub heading: String,
     pub lead: String,
 }
-
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Office {
@@ -68,13 +62,11 @@ pub struct Office {
     pub lines: Vec<String>,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
     pub name: String,
     pub role: String,
 }
-
 
 /// What a card shows: enough to list an article without its body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,7 +81,6 @@ pub struct ArticleSummary {
     pub author: Author,
     pub reading_minutes: u32,
 }
-
 
 /// `/api/v1/articles/{slug}.json`: the summary's fields, then the article's,
 /// in one object.
@@ -106,7 +97,6 @@ pub struct Article {
     pub more: Vec<ArticleSummary>,
 }
 
-
 /// `/api/v1/articles/page/{n}.json` and `/api/v1/tags/{tag}/page/{n}.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ArticlePage {
@@ -122,13 +112,11 @@ pub struct ArticlePage {
     pub items: Vec<ArticleSummary>,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagCount {
     pub tag: String,
     pub count: u32,
 }
-
 
 /// The body of every 4xx/5xx answer from the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -143,7 +131,6 @@ pub struct ApiError {
     pub fields: Vec<crate::contact::FieldError>,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,20 +144,36 @@ mod tests {
             date: "2026-01-02".into(),
             updated: Some("2026-02-03".into()),
             tags: vec!["rest".into()],
-            author: Author { name: "Ada".into(), role: "Engineer".into() },
+            author: Author {
+                name: "Ada".into(),
+                role: "Engineer".into(),
+            },
             reading_minutes: 4,
         };
         let article = Article {
             meta: summary.clone(),
             word_count: 800,
             excerpt: "E".into(),
-            toc: vec![TocEntry { level: 2, id: "a".into(), text: "A".into() }],
+            toc: vec![TocEntry {
+                level: 2,
+                id: "a".into(),
+                text: "A".into(),
+            }],
             body: vec![Block::Rule],
-            more: vec![ArticleSummary { updated: None, ..summary }],
+            more: vec![ArticleSummary {
+                updated: None,
+                ..summary
+            }],
         };
         let json = serde_json::to_string(&article).unwrap();
-        assert!(json.starts_with(r#"{"slug":"a-b","title":"T""#), "flat on the wire: {json}");
-        assert_eq!(serde_json::from_str::<Article>(&json).ok(), Some(article.clone()));
+        assert!(
+            json.starts_with(r#"{"slug":"a-b","title":"T""#),
+            "flat on the wire: {json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Article>(&json).ok(),
+            Some(article.clone())
+        );
         let page = ArticlePage {
             tag: Some("rest".into()),
             page: 2,
@@ -182,31 +185,54 @@ mod tests {
             items: vec![article.meta.clone()],
         };
         let page_json = serde_json::to_string(&page).unwrap();
-        assert_eq!(serde_json::from_str::<ArticlePage>(&page_json).ok(), Some(page));
+        assert_eq!(
+            serde_json::from_str::<ArticlePage>(&page_json).ok(),
+            Some(page)
+        );
         let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
         value.as_object_mut().unwrap().remove("date");
-        assert_eq!(serde_json::from_str::<Article>(&value.to_string()).ok(), None, "a missing date is refused");
+        assert_eq!(
+            serde_json::from_str::<Article>(&value.to_string()).ok(),
+            None,
+            "a missing date is refused"
+        );
     }
 
     #[test]
     fn the_site_reads_back_as_written() {
-        let benefit = |t: &str| Benefit { title: t.into(), text: format!("{t} text") };
+        let benefit = |t: &str| Benefit {
+            title: t.into(),
+            text: format!("{t} text"),
+        };
         let site = Site {
             name: "Keel".into(),
             tagline: "T".into(),
             description: "D".into(),
             url: "https://keel.example".into(),
             email: "hello@keel.example".into(),
-            home: Home { heading: "H".into(), lead: "L".into() },
+            home: Home {
+                heading: "H".into(),
+                lead: "L".into(),
+            },
             services: Services {
                 heading: "S".into(),
                 subheading: "Sub".into(),
                 intro: vec!["a".into(), "b".into()],
                 benefits: vec![benefit("one"), benefit("two")],
-                engagement: Engagement { heading: "E".into(), steps: vec![benefit("step")], cta: "Go".into() },
+                engagement: Engagement {
+                    heading: "E".into(),
+                    steps: vec![benefit("step")],
+                    cta: "Go".into(),
+                },
             },
-            contact: ContactSection { heading: "C".into(), lead: "CL".into() },
-            offices: vec![Office { city: "Berlin".into(), lines: vec!["Street 1".into()] }],
+            contact: ContactSection {
+                heading: "C".into(),
+                lead: "CL".into(),
+            },
+            offices: vec![Office {
+                city: "Berlin".into(),
+                lines: vec!["Street 1".into()],
+            }],
             latest: vec![ArticleSummary {
                 slug: "a".into(),
                 title: "A".into(),
@@ -214,10 +240,16 @@ mod tests {
                 date: "2026-01-02".into(),
                 updated: None,
                 tags: vec![],
-                author: Author { name: "Ada".into(), role: "R".into() },
+                author: Author {
+                    name: "Ada".into(),
+                    role: "R".into(),
+                },
                 reading_minutes: 1,
             }],
-            tags: vec![TagCount { tag: "rest".into(), count: 2 }],
+            tags: vec![TagCount {
+                tag: "rest".into(),
+                count: 2,
+            }],
         };
         let json = serde_json::to_string(&site).unwrap();
         assert_eq!(serde_json::from_str::<Site>(&json).ok(), Some(site));
@@ -226,9 +258,21 @@ mod tests {
     #[test]
     fn objects_are_read_as_the_derive_read_them() {
         // Any order, unknown fields ignored, an escaped name, null and missing options.
-        let a = serde_json::from_str::<Author>(r#"{"role":"R","extra":[1,{"x":2}],"n\u0061me":"Ada"}"#).ok();
-        assert_eq!(a, Some(Author { name: "Ada".into(), role: "R".into() }));
-        let p = serde_json::from_str::<ArticlePage>(r#"{"tag":null,"page":1,"per_page":10,"pages":1,"total":0,"items":[]}"#).ok().unwrap();
+        let a =
+            serde_json::from_str::<Author>(r#"{"role":"R","extra":[1,{"x":2}],"n\u0061me":"Ada"}"#)
+                .ok();
+        assert_eq!(
+            a,
+            Some(Author {
+                name: "Ada".into(),
+                role: "R".into()
+            })
+        );
+        let p = serde_json::from_str::<ArticlePage>(
+            r#"{"tag":null,"page":1,"per_page":10,"pages":1,"total":0,"items":[]}"#,
+        )
+        .ok()
+        .unwrap();
         assert_eq!((p.tag, p.next, p.prev), (None, None, None));
         for bad in [
             r#"{"name":"Ada"}"#,
@@ -249,10 +293,17 @@ mod tests {
             assert_eq!(serde_json::from_str::<ArticlePage>(bad).ok(), None, "{bad}");
         }
         // Error bodies: `fields` may be left out.
-        let e = serde_json::from_str::<ApiError>(r#"{"status":404,"error":"not_found","message":"No."}"#).ok().unwrap();
+        let e = serde_json::from_str::<ApiError>(
+            r#"{"status":404,"error":"not_found","message":"No."}"#,
+        )
+        .ok()
+        .unwrap();
         assert!(e.fields.is_empty());
         let e = r#"{"status":422,"error":"validation","message":"M","fields":[{"field":"email","message":"E"}]}"#;
-        assert_eq!(serde_json::from_str::<ApiError>(e).ok().unwrap().fields[0].field, crate::contact::Field::Email);
+        assert_eq!(
+            serde_json::from_str::<ApiError>(e).ok().unwrap().fields[0].field,
+            crate::contact::Field::Email
+        );
         assert_eq!(serde_json::from_str::<ApiError>(r#"{"status":422,"error":"v","message":"M","fields":[{"field":"age","message":"E"}]}"#).ok(), None);
     }
 }

@@ -16,7 +16,6 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-
 pub const NAME_MAX: usize = 100;
 pub const EMAIL_MAX: usize = 254;
 pub const COMPANY_MAX: usize = 100;
@@ -100,7 +99,14 @@ impl ContactRequest {
             "email" => self.email = value,
             "company" => self.company = given_company(Some(&value)).is_some().then_some(value),
             "budget" if value.is_empty() => self.budget = None,
-            "budget" => self.budget = Some(Budget::ALL.into_iter().find(|b| b.as_str() == value).ok_or(BadChoice)?),
+            "budget" => {
+                self.budget = Some(
+                    Budget::ALL
+                        .into_iter()
+                        .find(|b| b.as_str() == value)
+                        .ok_or(BadChoice)?,
+                )
+            }
             "message" => self.message = value,
             "consent" => self.consent = matches!(value.as_str(), "on" | "true" | "yes" | "1"),
             "website" => self.website = Some(value).filter(|w| !w.is_empty()),
@@ -109,9 +115,6 @@ impl ContactRequest {
         Ok(true)
     }
 }
-
-
-
 
 /// The company as given: `None` when there is none or it is blank (empty or
 /// only whitespace), else without its surrounding whitespace. The one rule
@@ -130,7 +133,6 @@ pub struct ContactAccepted {
     pub id: String,
 }
 
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -143,8 +145,14 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 6] =
-        [Field::Name, Field::Email, Field::Company, Field::Budget, Field::Message, Field::Consent];
+    pub const ALL: [Field; 6] = [
+        Field::Name,
+        Field::Email,
+        Field::Company,
+        Field::Budget,
+        Field::Message,
+        Field::Consent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -164,8 +172,6 @@ pub struct FieldError {
     pub message: String,
 }
 
-
-
 /// One field's rule. The SPA calls this on blur; `validate` calls it for all.
 pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
     let len = |s: &str| s.trim().chars().count();
@@ -175,7 +181,9 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
             if n == 0 {
                 Some("Please tell us your name.".into())
             } else if n > NAME_MAX {
-                Some(format!("Please keep your name under {NAME_MAX} characters (it has {n})."))
+                Some(format!(
+                    "Please keep your name under {NAME_MAX} characters (it has {n})."
+                ))
             } else {
                 hidden_char(req.name.trim(), false).map(|c| {
                     format!("Your name contains an invisible control or text-direction character ({}). Please remove it.", code_point(c))
@@ -187,7 +195,9 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
             if e.is_empty() {
                 Some("Please give an email address so we can reply.".into())
             } else if e.len() > EMAIL_MAX {
-                Some(format!("An email address has at most {EMAIL_MAX} characters."))
+                Some(format!(
+                    "An email address has at most {EMAIL_MAX} characters."
+                ))
             } else if !is_valid_email(e) {
                 Some("This does not look like an email address (name@example.com).".into())
             } else {
@@ -197,7 +207,9 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
         Field::Company => {
             let company = given_company(req.company.as_deref()).unwrap_or_default();
             if len(company) > COMPANY_MAX {
-                Some(format!("Please keep the company name under {COMPANY_MAX} characters."))
+                Some(format!(
+                    "Please keep the company name under {COMPANY_MAX} characters."
+                ))
             } else {
                 hidden_char(company, false).map(|c| {
                     format!("The company name contains an invisible control or text-direction character ({}). Please remove it.", code_point(c))
@@ -212,7 +224,9 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
                     "Please tell us a little more: at least {MESSAGE_MIN} characters."
                 ))
             } else if n > MESSAGE_MAX {
-                Some(format!("Please keep the message under {MESSAGE_MAX} characters (it has {n})."))
+                Some(format!(
+                    "Please keep the message under {MESSAGE_MAX} characters (it has {n})."
+                ))
             } else {
                 hidden_char(req.message.trim(), true).map(|c| {
                     format!(
@@ -269,7 +283,9 @@ pub fn hidden_char(text: &str, multiline: bool) -> Option<char> {
 /// a terminal, a CSV file or an email. Line and paragraph separators are
 /// written out too: a terminal or a mail client shows them unpredictably.
 pub fn escape_controls(text: &str, multiline: bool) -> Cow<'_, str> {
-    let escape = |c: char, next: Option<char>| is_hidden(c, next, multiline) || matches!(c, '\u{2028}' | '\u{2029}');
+    let escape = |c: char, next: Option<char>| {
+        is_hidden(c, next, multiline) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
     if hidden_char(text, multiline).is_none() && !text.contains(['\u{2028}', '\u{2029}']) {
         return Cow::Borrowed(text);
     }
@@ -292,9 +308,13 @@ fn code_point(c: char) -> String {
 /// A valid email address as the HTML specification defines it for
 /// `<input type=email>`: the "willful violation" of RFC 5322 that browsers use.
 pub fn is_valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     let local_ok = !local.is_empty()
-        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
@@ -338,16 +358,40 @@ mod tests {
             (|r| r.name = "Ada\tLovelace".into(), Field::Name),
             (|r| r.name = "Ada\u{7f}".into(), Field::Name),
             (|r| r.company = Some("Acme\u{1b}[2J".into()), Field::Company),
-            (|r| r.company = Some("Acme\u{85}Corp".into()), Field::Company),
-            (|r| r.company = Some("Acme\u{2066}Corp".into()), Field::Company),
-            (|r| r.message = "Hello\u{7} there, we need help.".into(), Field::Message),
-            (|r| r.message = "Hello there\u{1b}]0;owned\u{7}, we need help.".into(), Field::Message),
-            (|r| r.message = "Hello there, we need \u{2067}help\u{2069}.".into(), Field::Message),
-            (|r| r.message = "Hello there,\u{0}we need help.".into(), Field::Message),
-            (|r| r.message = "Hello there,\rwe need help.".into(), Field::Message),
+            (
+                |r| r.company = Some("Acme\u{85}Corp".into()),
+                Field::Company,
+            ),
+            (
+                |r| r.company = Some("Acme\u{2066}Corp".into()),
+                Field::Company,
+            ),
+            (
+                |r| r.message = "Hello\u{7} there, we need help.".into(),
+                Field::Message,
+            ),
+            (
+                |r| r.message = "Hello there\u{1b}]0;owned\u{7}, we need help.".into(),
+                Field::Message,
+            ),
+            (
+                |r| r.message = "Hello there, we need \u{2067}help\u{2069}.".into(),
+                Field::Message,
+            ),
+            (
+                |r| r.message = "Hello there,\u{0}we need help.".into(),
+                Field::Message,
+            ),
+            (
+                |r| r.message = "Hello there,\rwe need help.".into(),
+                Field::Message,
+            ),
             (|r| r.email = "nope".into(), Field::Email),
             (|r| r.email = "a@b..c".into(), Field::Email),
-            (|r| r.company = Some("c".repeat(COMPANY_MAX + 1)), Field::Company),
+            (
+                |r| r.company = Some("c".repeat(COMPANY_MAX + 1)),
+                Field::Company,
+            ),
             (|r| r.message = "short".into(), Field::Message),
             (|r| r.message = "m".repeat(MESSAGE_MAX + 1), Field::Message),
             (|r| r.consent = false, Field::Consent),
@@ -369,10 +413,22 @@ mod tests {
         r.message = "We need help\u{8}\u{8}\u{8}with this.".into();
         let errors = validate(&r);
         let text: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), [Field::Name, Field::Company, Field::Message]);
-        assert!(text[0].starts_with("Your name contains") && text[0].contains("U+202E"), "{text:?}");
-        assert!(text[1].starts_with("The company name contains") && text[1].contains("U+001B"), "{text:?}");
-        assert!(text[2].contains("U+0008") && text[2].contains("Line breaks and tabs are fine"), "{text:?}");
+        assert_eq!(
+            errors.iter().map(|e| e.field).collect::<Vec<_>>(),
+            [Field::Name, Field::Company, Field::Message]
+        );
+        assert!(
+            text[0].starts_with("Your name contains") && text[0].contains("U+202E"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].starts_with("The company name contains") && text[1].contains("U+001B"),
+            "{text:?}"
+        );
+        assert!(
+            text[2].contains("U+0008") && text[2].contains("Line breaks and tabs are fine"),
+            "{text:?}"
+        );
     }
 
     #[test]
@@ -383,17 +439,40 @@ mod tests {
         r.message = "Hello,\r\n\r\nwe need help:\n\t- queues\n\t- caching\u{2028}and more".into();
         assert_eq!(validate(&r), vec![]);
         r.name = "  Ada Lovelace\n".into();
-        assert_eq!(check_field(&r, Field::Name), None, "surrounding whitespace is trimmed, not refused");
+        assert_eq!(
+            check_field(&r, Field::Name),
+            None,
+            "surrounding whitespace is trimmed, not refused"
+        );
     }
 
     #[test]
     fn escape_controls_shows_hidden_characters_as_code_points() {
-        assert!(matches!(escape_controls("Åsa Nørgaard", false), Cow::Borrowed(_)));
-        assert_eq!(escape_controls("a\u{1b}[31mb\u{7}c\u{8}", false), "a\\u{1b}[31mb\\u{7}c\\u{8}");
-        assert_eq!(escape_controls("Ada\u{202E}x\u{9b}y\u{7f}", false), "Ada\\u{202e}x\\u{9b}y\\u{7f}");
-        assert_eq!(escape_controls("one\ntwo\tthree", false), "one\\u{a}two\\u{9}three");
-        assert_eq!(escape_controls("one\r\ntwo\n\tthree", true), "one\r\ntwo\n\tthree");
-        assert_eq!(escape_controls("fake\rline\u{2028}x", true), "fake\\u{d}line\\u{2028}x", "a lone CR would overwrite the line");
+        assert!(matches!(
+            escape_controls("Åsa Nørgaard", false),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("a\u{1b}[31mb\u{7}c\u{8}", false),
+            "a\\u{1b}[31mb\\u{7}c\\u{8}"
+        );
+        assert_eq!(
+            escape_controls("Ada\u{202E}x\u{9b}y\u{7f}", false),
+            "Ada\\u{202e}x\\u{9b}y\\u{7f}"
+        );
+        assert_eq!(
+            escape_controls("one\ntwo\tthree", false),
+            "one\\u{a}two\\u{9}three"
+        );
+        assert_eq!(
+            escape_controls("one\r\ntwo\n\tthree", true),
+            "one\r\ntwo\n\tthree"
+        );
+        assert_eq!(
+            escape_controls("fake\rline\u{2028}x", true),
+            "fake\\u{d}line\\u{2028}x",
+            "a lone CR would overwrite the line"
+        );
     }
 
     #[test]
@@ -405,19 +484,29 @@ mod tests {
 
     #[test]
     fn html_spec_emails() {
-        for ok in ["a@b", "first.last+tag@sub.example.com", "x@localhost", "o'neil@ex-ample.io"] {
+        for ok in [
+            "a@b",
+            "first.last+tag@sub.example.com",
+            "x@localhost",
+            "o'neil@ex-ample.io",
+        ] {
             assert!(is_valid_email(ok), "{ok}");
         }
-        for bad in ["", "@b", "a@", "a@b@c", "a b@c", "a@-b.c", "a@b-.c", "a@.c", "ü@b.c", "a@b_c"] {
+        for bad in [
+            "", "@b", "a@", "a@b@c", "a b@c", "a@-b.c", "a@b-.c", "a@.c", "ü@b.c", "a@b_c",
+        ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
     }
 
     #[test]
     fn the_request_reads_back_as_written() {
-        let awkward: String = ['"', '\\', '/', '\u{0}', '\u{8}', '\t', '\n', '\u{c}', '\r', '\u{1f}', '\u{7f}', '\u{2028}', 'é', '語', '🦀']
-            .into_iter()
-            .collect();
+        let awkward: String = [
+            '"', '\\', '/', '\u{0}', '\u{8}', '\t', '\n', '\u{c}', '\r', '\u{1f}', '\u{7f}',
+            '\u{2028}', 'é', '語', '🦀',
+        ]
+        .into_iter()
+        .collect();
         let mut requests = vec![ContactRequest::default(), valid()];
         for budget in Budget::ALL {
             requests.push(ContactRequest {
@@ -434,17 +523,32 @@ mod tests {
             assert_eq!(serde_json::from_str::<ContactRequest>(&json).unwrap(), req);
         }
         // Members may be left out, and are then reported by `validate`.
-        assert_eq!(serde_json::from_str::<ContactRequest>(r#"{"name":"Ada"}"#).unwrap().name, "Ada");
+        assert_eq!(
+            serde_json::from_str::<ContactRequest>(r#"{"name":"Ada"}"#)
+                .unwrap()
+                .name,
+            "Ada"
+        );
         // A member of another type, or an unknown one, is refused whole.
-        for bad in [r#"{"name":"Ada","email":42}"#, r#"{"budget":"lots"}"#, r#"{"age":3}"#] {
-            assert!(serde_json::from_str::<ContactRequest>(bad).is_err(), "{bad}");
+        for bad in [
+            r#"{"name":"Ada","email":42}"#,
+            r#"{"budget":"lots"}"#,
+            r#"{"age":3}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<ContactRequest>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn budget_wire_names_are_as_str() {
         for b in Budget::ALL {
-            assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{}\"", b.as_str()));
+            assert_eq!(
+                serde_json::to_string(&b).unwrap(),
+                format!("\"{}\"", b.as_str())
+            );
         }
     }
 
@@ -466,9 +570,16 @@ mod tests {
         assert_eq!(req.budget, Some(Budget::From10kTo50k));
         assert!(req.consent);
         assert_eq!(req.website, None);
-        assert_eq!(req.set_form_field("embed_origin", "https://p.example".into()), Ok(false));
+        assert_eq!(
+            req.set_form_field("embed_origin", "https://p.example".into()),
+            Ok(false)
+        );
         assert_eq!(req.set_form_field("budget", "a lot".into()), Err(BadChoice));
-        assert_eq!(req.budget, Some(Budget::From10kTo50k), "a bad choice changes nothing");
+        assert_eq!(
+            req.budget,
+            Some(Budget::From10kTo50k),
+            "a bad choice changes nothing"
+        );
         assert_eq!(req.set_form_field("budget", String::new()), Ok(true));
         assert_eq!(req.budget, None);
         assert_eq!(req.set_form_field("consent", String::new()), Ok(true));

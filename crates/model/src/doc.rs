@@ -11,13 +11,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Block {
-    Heading { level: u8, id: String, content: Vec<Inline> },
-    Paragraph { content: Vec<Inline> },
-    List { ordered: bool, start: Option<u64>, items: Vec<Vec<Block>> },
-    Quote { content: Vec<Block> },
+    Heading {
+        level: u8,
+        id: String,
+        content: Vec<Inline>,
+    },
+    Paragraph {
+        content: Vec<Inline>,
+    },
+    List {
+        ordered: bool,
+        start: Option<u64>,
+        items: Vec<Vec<Block>>,
+    },
+    Quote {
+        content: Vec<Block>,
+    },
     /// A code block, highlighted at build time: one entry per line.
-    Code { lang: Option<String>, lines: Vec<Vec<Span>> },
-    Table { align: Vec<Align>, head: Vec<Vec<Inline>>, rows: Vec<Vec<Vec<Inline>>> },
+    Code {
+        lang: Option<String>,
+        lines: Vec<Vec<Span>>,
+    },
+    Table {
+        align: Vec<Align>,
+        head: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+    },
     Rule,
 }
 
@@ -25,13 +44,31 @@ pub enum Block {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Inline {
-    Text { text: String },
-    Emphasis { content: Vec<Inline> },
-    Strong { content: Vec<Inline> },
-    Strikethrough { content: Vec<Inline> },
-    Code { text: String },
-    Link { href: String, title: Option<String>, content: Vec<Inline> },
-    Image { src: String, alt: String, title: Option<String> },
+    Text {
+        text: String,
+    },
+    Emphasis {
+        content: Vec<Inline>,
+    },
+    Strong {
+        content: Vec<Inline>,
+    },
+    Strikethrough {
+        content: Vec<Inline>,
+    },
+    Code {
+        text: String,
+    },
+    Link {
+        href: String,
+        title: Option<String>,
+        content: Vec<Inline>,
+    },
+    Image {
+        src: String,
+        alt: String,
+        title: Option<String>,
+    },
     Break,
 }
 
@@ -44,7 +81,6 @@ pub enum Align {
     Right,
 }
 
-
 /// A run of highlighted code. `class` is one of a small fixed set of token kinds
 /// (see `TokenKind`), themed by CSS so light and dark both work.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,7 +89,6 @@ pub struct Span {
     pub kind: Option<TokenKind>,
     pub text: String,
 }
-
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,7 +106,6 @@ pub enum TokenKind {
     Variable,
     Tag,
 }
-
 
 impl TokenKind {
     pub fn class(self) -> &'static str {
@@ -98,7 +132,6 @@ pub struct TocEntry {
     pub id: String,
     pub text: String,
 }
-
 
 /// The one URL rule for links and images: relative URLs, fragments, and the
 /// `http`, `https` and `mailto` schemes. Everything else (`javascript:`,
@@ -169,9 +202,14 @@ mod tests {
 
     #[test]
     fn tree_round_trips_as_tagged_json() {
-        let b = Block::Paragraph { content: vec![Inline::Text { text: "<b>".into() }] };
+        let b = Block::Paragraph {
+            content: vec![Inline::Text { text: "<b>".into() }],
+        };
         let json = serde_json::to_string(&b).unwrap();
-        assert_eq!(json, r#"{"t":"paragraph","content":[{"t":"text","text":"<b>"}]}"#);
+        assert_eq!(
+            json,
+            r#"{"t":"paragraph","content":[{"t":"text","text":"<b>"}]}"#
+        );
         assert_eq!(read::<Block>(&json), Some(b));
     }
 
@@ -179,25 +217,71 @@ mod tests {
     fn every_variant_reads_back_as_written() {
         let text = |t: &str| Inline::Text { text: t.into() };
         let body = vec![
-            Block::Heading { level: 2, id: "a".into(), content: vec![text("A"), Inline::Break] },
+            Block::Heading {
+                level: 2,
+                id: "a".into(),
+                content: vec![text("A"), Inline::Break],
+            },
             Block::Paragraph {
                 content: vec![
-                    Inline::Emphasis { content: vec![text("e")] },
-                    Inline::Strong { content: vec![Inline::Strikethrough { content: vec![text("s")] }] },
+                    Inline::Emphasis {
+                        content: vec![text("e")],
+                    },
+                    Inline::Strong {
+                        content: vec![Inline::Strikethrough {
+                            content: vec![text("s")],
+                        }],
+                    },
                     Inline::Code { text: "x()".into() },
-                    Inline::Link { href: "/articles/x".into(), title: None, content: vec![text("l")] },
-                    Inline::Link { href: "https://x.example".into(), title: Some("t".into()), content: vec![] },
-                    Inline::Image { src: "/i.png".into(), alt: "i".into(), title: None },
+                    Inline::Link {
+                        href: "/articles/x".into(),
+                        title: None,
+                        content: vec![text("l")],
+                    },
+                    Inline::Link {
+                        href: "https://x.example".into(),
+                        title: Some("t".into()),
+                        content: vec![],
+                    },
+                    Inline::Image {
+                        src: "/i.png".into(),
+                        alt: "i".into(),
+                        title: None,
+                    },
                 ],
             },
-            Block::List { ordered: true, start: Some(3), items: vec![vec![Block::Rule], vec![]] },
-            Block::List { ordered: false, start: None, items: vec![] },
-            Block::Quote { content: vec![Block::Paragraph { content: vec![text("q")] }] },
+            Block::List {
+                ordered: true,
+                start: Some(3),
+                items: vec![vec![Block::Rule], vec![]],
+            },
+            Block::List {
+                ordered: false,
+                start: None,
+                items: vec![],
+            },
+            Block::Quote {
+                content: vec![Block::Paragraph {
+                    content: vec![text("q")],
+                }],
+            },
             Block::Code {
                 lang: Some("rust".into()),
-                lines: vec![vec![Span { kind: Some(TokenKind::Keyword), text: "fn".into() }, Span { kind: None, text: " f".into() }]],
+                lines: vec![vec![
+                    Span {
+                        kind: Some(TokenKind::Keyword),
+                        text: "fn".into(),
+                    },
+                    Span {
+                        kind: None,
+                        text: " f".into(),
+                    },
+                ]],
             },
-            Block::Code { lang: None, lines: vec![] },
+            Block::Code {
+                lang: None,
+                lines: vec![],
+            },
             Block::Table {
                 align: vec![Align::None, Align::Left, Align::Center, Align::Right],
                 head: vec![vec![text("h")]],
@@ -207,9 +291,22 @@ mod tests {
         ];
         let json = serde_json::to_string(&body).unwrap();
         assert_eq!(read::<Vec<Block>>(&json), Some(body));
-        let toc = TocEntry { level: 3, id: "a".into(), text: "A".into() };
-        assert_eq!(read::<TocEntry>(&serde_json::to_string(&toc).unwrap()), Some(toc));
-        assert_eq!(read::<Span>(r#"{"text":"x"}"#), Some(Span { kind: None, text: "x".into() }));
+        let toc = TocEntry {
+            level: 3,
+            id: "a".into(),
+            text: "A".into(),
+        };
+        assert_eq!(
+            read::<TocEntry>(&serde_json::to_string(&toc).unwrap()),
+            Some(toc)
+        );
+        assert_eq!(
+            read::<Span>(r#"{"text":"x"}"#),
+            Some(Span {
+                kind: None,
+                text: "x".into()
+            })
+        );
         // Every name of the unit enums, as serde writes it.
         for kind in [
             TokenKind::Comment,
@@ -225,19 +322,42 @@ mod tests {
             TokenKind::Variable,
             TokenKind::Tag,
         ] {
-            assert_eq!(read::<TokenKind>(&serde_json::to_string(&kind).unwrap()), Some(kind));
+            assert_eq!(
+                read::<TokenKind>(&serde_json::to_string(&kind).unwrap()),
+                Some(kind)
+            );
         }
         assert_eq!(read::<TokenKind>(r#""tok-tag""#), None);
     }
 
     #[test]
     fn the_tag_may_come_anywhere_and_unknown_fields_are_ignored() {
-        assert_eq!(read::<Block>(r#"{"content":[],"t":"aside"}"#), None, "an unknown tag is refused");
+        assert_eq!(
+            read::<Block>(r#"{"content":[],"t":"aside"}"#),
+            None,
+            "an unknown tag is refused"
+        );
         let b = read::<Block>(r#"{"content":[{"text":"x","t":"text","extra":1}],"t":"paragraph"}"#);
-        assert_eq!(b, Some(Block::Paragraph { content: vec![Inline::Text { text: "x".into() }] }));
+        assert_eq!(
+            b,
+            Some(Block::Paragraph {
+                content: vec![Inline::Text { text: "x".into() }]
+            })
+        );
         let i = read::<Inline>(r#"{"t":"image","src":"/a","alt":"b","title":null,"w\u0069dth":3}"#);
-        assert_eq!(i, Some(Inline::Image { src: "/a".into(), alt: "b".into(), title: None }));
-        assert_eq!(read::<Block>(r#"{"t":"image","src":"/a","alt":"b"}"#), None, "no block images");
+        assert_eq!(
+            i,
+            Some(Inline::Image {
+                src: "/a".into(),
+                alt: "b".into(),
+                title: None
+            })
+        );
+        assert_eq!(
+            read::<Block>(r#"{"t":"image","src":"/a","alt":"b"}"#),
+            None,
+            "no block images"
+        );
     }
 
     #[test]
@@ -259,17 +379,27 @@ mod tests {
             assert_eq!(read::<Block>(bad), None, "{bad}");
         }
         // A member given twice is refused (the API never writes one).
-        for bad in [r#"{"t":"paragraph","content":[],"content":[]}"#, r#"{"t":"rule","t":"rule"}"#] {
+        for bad in [
+            r#"{"t":"paragraph","content":[],"content":[]}"#,
+            r#"{"t":"rule","t":"rule"}"#,
+        ] {
             assert!(serde_json::from_str::<Block>(bad).is_err(), "{bad}");
         }
         // Nesting: what the content compiler writes reads; a tampered tree
         // far deeper is refused by serde_json's recursion limit (128 levels of
         // JSON, two per quote), not read until the stack runs out.
-        let quotes = |n: usize| format!("{}{{\"t\":\"rule\"}}{}", r#"{"t":"quote","content":["#.repeat(n), "]}".repeat(n));
+        let quotes = |n: usize| {
+            format!(
+                "{}{{\"t\":\"rule\"}}{}",
+                r#"{"t":"quote","content":["#.repeat(n),
+                "]}".repeat(n)
+            )
+        };
         assert!(read::<Block>(&quotes(32)).is_some());
         let e = serde_json::from_str::<Block>(&quotes(100_000)).unwrap_err();
         assert!(e.to_string().contains("recursion limit"), "{e}");
-        let e = serde_json::from_str::<Block>(r#"{"t":"heading","id":"a","content":[]}"#).unwrap_err();
+        let e =
+            serde_json::from_str::<Block>(r#"{"t":"heading","id":"a","content":[]}"#).unwrap_err();
         assert!(e.to_string().contains("missing field `level`"), "{e}");
     }
 }

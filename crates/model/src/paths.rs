@@ -33,13 +33,19 @@ pub fn article(slug: &str) -> String {
 /// The slug of the article whose document is at `path`: the inverse of
 /// [`article`], `None` for any other document.
 pub fn article_slug(path: &str) -> Option<&str> {
-    let slug = path.strip_prefix(API_PREFIX)?.strip_prefix("/articles/")?.strip_suffix(".json")?;
+    let slug = path
+        .strip_prefix(API_PREFIX)?
+        .strip_prefix("/articles/")?
+        .strip_suffix(".json")?;
     is_valid_slug(slug).then_some(slug)
 }
 
 /// The tag whose first page is at `path` (the inverse of `tag_page(tag, 1)`).
 pub fn tag_of_first_page(path: &str) -> Option<&str> {
-    let tag = path.strip_prefix(API_PREFIX)?.strip_prefix("/tags/")?.strip_suffix("/page/1.json")?;
+    let tag = path
+        .strip_prefix(API_PREFIX)?
+        .strip_prefix("/tags/")?
+        .strip_suffix("/page/1.json")?;
     is_valid_slug(tag).then_some(tag)
 }
 
@@ -92,18 +98,27 @@ pub enum Kind {
 }
 
 pub fn kind(path: &str) -> Kind {
-    let Some(rest) = path.strip_prefix(API_PREFIX) else { return Kind::Other };
+    let Some(rest) = path.strip_prefix(API_PREFIX) else {
+        return Kind::Other;
+    };
     let numbered = |prefix: &str| {
-        rest.strip_prefix(prefix).and_then(|r| r.strip_suffix(".json")).is_some_and(|n| n.parse::<u32>().is_ok())
+        rest.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(".json"))
+            .is_some_and(|n| n.parse::<u32>().is_ok())
     };
     if rest == "/site.json" {
         Kind::Site
     } else if article_slug(path).is_some() {
         Kind::Article
     } else if numbered("/articles/page/")
-        || rest.strip_prefix("/tags/").and_then(|r| r.split_once("/page/")).is_some_and(|(tag, n)| {
-            is_valid_slug(tag) && n.strip_suffix(".json").is_some_and(|n| n.parse::<u32>().is_ok())
-        })
+        || rest
+            .strip_prefix("/tags/")
+            .and_then(|r| r.split_once("/page/"))
+            .is_some_and(|(tag, n)| {
+                is_valid_slug(tag)
+                    && n.strip_suffix(".json")
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+            })
     {
         Kind::Page
     } else if rest == "/search/meta.json" {
@@ -126,7 +141,8 @@ pub fn is_valid_slug(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -148,7 +164,14 @@ mod tests {
         assert_eq!(tag_of_first_page(&tag_page("rest", 1)), Some("rest"));
         assert_eq!(tag_of_first_page(&tag_page("rest", 2)), None);
         assert_eq!(tag_of_first_page(&articles_page(1)), None);
-        for other in [articles_page(1), tag_page("rest", 1), site(), search_doc(1), "/api/v2/articles/a.json".into(), "/api/v1/articles/A.json".into()] {
+        for other in [
+            articles_page(1),
+            tag_page("rest", 1),
+            site(),
+            search_doc(1),
+            "/api/v2/articles/a.json".into(),
+            "/api/v1/articles/A.json".into(),
+        ] {
             assert_eq!(article_slug(&other), None, "{other}");
         }
     }

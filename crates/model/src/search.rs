@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-
 /// `/api/v1/search/meta.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchMeta {
@@ -30,13 +29,11 @@ pub struct SearchMeta {
     pub doc_tags: Vec<Vec<u16>>,
 }
 
-
 /// `/api/v1/search/shard/{n}.json`: terms in ascending order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchShard {
     pub terms: Vec<SearchTerm>,
 }
-
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchTerm {
@@ -48,7 +45,6 @@ pub struct SearchTerm {
     #[serde(rename = "p")]
     pub postings: Vec<u32>,
 }
-
 
 pub const TITLE: u32 = 40;
 pub const TAG: u32 = 20;
@@ -62,7 +58,9 @@ pub const MIN_PREFIX: usize = 3;
 /// The words of a text as the index knows them: lowercase runs of letters and
 /// digits, at least two characters long.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().nth(1).is_some()).map(str::to_lowercase)
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().nth(1).is_some())
+        .map(str::to_lowercase)
 }
 
 /// Whether index term `term` answers query word `word`: equal, or, for words
@@ -79,11 +77,18 @@ impl SearchMeta {
             return Vec::new();
         }
         // The shard whose range contains `word` itself…
-        let first = self.shards.partition_point(|s| s.as_str() <= word).saturating_sub(1);
+        let first = self
+            .shards
+            .partition_point(|s| s.as_str() <= word)
+            .saturating_sub(1);
         let mut out = vec![first as u32];
         // …and, for a prefix, every later shard that still starts with it.
         if word.chars().count() >= MIN_PREFIX {
-            out.extend((first + 1..n).take_while(|&i| self.shards[i].starts_with(word)).map(|i| i as u32));
+            out.extend(
+                (first + 1..n)
+                    .take_while(|&i| self.shards[i].starts_with(word))
+                    .map(|i| i as u32),
+            );
         }
         out
     }
@@ -95,7 +100,9 @@ impl SearchMeta {
         for n in words(query).flat_map(|w| self.shards_for(&w)) {
             wanted[n as usize] = true;
         }
-        (0..self.shards.len() as u32).filter(|&n| wanted[n as usize]).collect()
+        (0..self.shards.len() as u32)
+            .filter(|&n| wanted[n as usize])
+            .collect()
     }
 }
 
@@ -103,7 +110,12 @@ impl SearchMeta {
 /// `tag`), best first: the summed weights, an exact term counting double a
 /// prefix match; newer articles (lower ids) first among equals. `shards` must
 /// hold the shards `shards_for_query` named; a missing one means no match.
-pub fn rank(meta: &SearchMeta, shards: &BTreeMap<u32, &SearchShard>, query: &str, tag: Option<&str>) -> Vec<u32> {
+pub fn rank(
+    meta: &SearchMeta,
+    shards: &BTreeMap<u32, &SearchShard>,
+    query: &str,
+    tag: Option<&str>,
+) -> Vec<u32> {
     let tag_index = tag.map(|t| meta.tags.iter().position(|x| x == t).map(|i| i as u16));
     let mut words: Vec<String> = words(query).collect();
     words.dedup();
@@ -116,7 +128,9 @@ pub fn rank(meta: &SearchMeta, shards: &BTreeMap<u32, &SearchShard>, query: &str
     for (i, word) in words.iter().enumerate() {
         let mut scores: Vec<Option<u32>> = vec![None; docs];
         for n in meta.shards_for(word) {
-            let Some(shard) = shards.get(&n) else { continue };
+            let Some(shard) = shards.get(&n) else {
+                continue;
+            };
             for t in shard.terms.iter().filter(|t| matches(&t.term, word)) {
                 let factor = if t.term == *word { 2 } else { 1 };
                 for pair in t.postings.chunks_exact(2) {
@@ -127,7 +141,15 @@ pub fn rank(meta: &SearchMeta, shards: &BTreeMap<u32, &SearchShard>, query: &str
             }
         }
         // Every word must match: keep only docs that matched all so far.
-        total = if i == 0 { scores } else { total.iter().zip(&scores).map(|(t, s)| Some((*t)? + (*s)?)).collect() };
+        total = if i == 0 {
+            scores
+        } else {
+            total
+                .iter()
+                .zip(&scores)
+                .map(|(t, s)| Some((*t)? + (*s)?))
+                .collect()
+        };
     }
     // Each hit goes into its place as it is found (a binary search and a
     // move), best score first and, as ids come in order, lower ids first among
@@ -159,7 +181,10 @@ pub fn highlight(text: &str, query: &str) -> Vec<(String, bool)> {
     };
     let mut start = 0;
     let mut in_word = false;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         let alnum = c.is_alphanumeric() && i < text.len();
         if alnum != in_word {
             let run = &text[start..i];
@@ -179,28 +204,50 @@ mod tests {
     use super::*;
 
     fn meta(shards: &[&str]) -> SearchMeta {
-        SearchMeta { docs: 3, shards: shards.iter().map(|s| s.to_string()).collect(), tags: vec!["rest".into()], doc_tags: vec![vec![0], vec![], vec![0]] }
+        SearchMeta {
+            docs: 3,
+            shards: shards.iter().map(|s| s.to_string()).collect(),
+            tags: vec!["rest".into()],
+            doc_tags: vec![vec![0], vec![], vec![0]],
+        }
     }
 
     fn term(t: &str, postings: &[u32]) -> SearchTerm {
-        SearchTerm { term: t.into(), postings: postings.to_vec() }
+        SearchTerm {
+            term: t.into(),
+            postings: postings.to_vec(),
+        }
     }
 
     #[test]
     fn the_index_reads_back_as_written() {
-        let m = SearchMeta { docs: 3, shards: vec!["".into(), "m".into()], tags: vec!["rest".into()], doc_tags: vec![vec![0], vec![], vec![0]] };
+        let m = SearchMeta {
+            docs: 3,
+            shards: vec!["".into(), "m".into()],
+            tags: vec!["rest".into()],
+            doc_tags: vec![vec![0], vec![], vec![0]],
+        };
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<SearchMeta>(&json).ok(), Some(m));
-        let shard = SearchShard { terms: vec![term("cache", &[0, 1, 1, TITLE])] };
+        let shard = SearchShard {
+            terms: vec![term("cache", &[0, 1, 1, TITLE])],
+        };
         let json = serde_json::to_string(&shard).unwrap();
         assert_eq!(json, r#"{"terms":[{"t":"cache","p":[0,1,1,40]}]}"#);
         assert_eq!(serde_json::from_str::<SearchShard>(&json).ok(), Some(shard));
-        assert_eq!(serde_json::from_str::<SearchShard>(r#"{"terms":[{"term":"cache","p":[]}]}"#).ok(), None, "the wire names");
+        assert_eq!(
+            serde_json::from_str::<SearchShard>(r#"{"terms":[{"term":"cache","p":[]}]}"#).ok(),
+            None,
+            "the wire names"
+        );
     }
 
     #[test]
     fn tokenizing() {
-        assert_eq!(words("OAuth 2.0: the *token*, I/O, go1").collect::<Vec<_>>(), ["oauth", "the", "token", "go1"]);
+        assert_eq!(
+            words("OAuth 2.0: the *token*, I/O, go1").collect::<Vec<_>>(),
+            ["oauth", "the", "token", "go1"]
+        );
     }
 
     #[test]
@@ -208,7 +255,11 @@ mod tests {
         let m = meta(&["", "cache", "caching", "cat", "oauth", "rest"]);
         assert_eq!(m.shards_for("apple"), [0]);
         assert_eq!(m.shards_for("cache"), [1]);
-        assert_eq!(m.shards_for("cach"), [0, 1, 2], "a prefix reaches every shard that starts with it");
+        assert_eq!(
+            m.shards_for("cach"),
+            [0, 1, 2],
+            "a prefix reaches every shard that starts with it"
+        );
         assert_eq!(m.shards_for("ca"), [0], "too short for a prefix");
         assert_eq!(m.shards_for("zebra"), [5]);
         assert_eq!(m.shards_for_query("oauth cache"), [1, 4]);
@@ -226,21 +277,60 @@ mod tests {
             ],
         };
         let shards = BTreeMap::from([(0, &shard)]);
-        assert_eq!(rank(&m, &shards, "cache", None), [1, 2, 0], "title over tag over body");
-        assert_eq!(rank(&m, &shards, "cach", None), [1, 2, 0], "a prefix matches");
-        assert_eq!(rank(&m, &shards, "Cache token", None), [2, 0], "every word must match");
-        assert_eq!(rank(&m, &shards, "queue", None), [1, 0, 2], "newer (lower ids) first among equals");
-        assert_eq!(rank(&m, &shards, "cache", Some("rest")), [2, 0], "within a tag");
+        assert_eq!(
+            rank(&m, &shards, "cache", None),
+            [1, 2, 0],
+            "title over tag over body"
+        );
+        assert_eq!(
+            rank(&m, &shards, "cach", None),
+            [1, 2, 0],
+            "a prefix matches"
+        );
+        assert_eq!(
+            rank(&m, &shards, "Cache token", None),
+            [2, 0],
+            "every word must match"
+        );
+        assert_eq!(
+            rank(&m, &shards, "queue", None),
+            [1, 0, 2],
+            "newer (lower ids) first among equals"
+        );
+        assert_eq!(
+            rank(&m, &shards, "cache", Some("rest")),
+            [2, 0],
+            "within a tag"
+        );
         assert_eq!(rank(&m, &shards, "cache", Some("nope")), Vec::<u32>::new());
-        assert_eq!(rank(&m, &shards, "ca", None), Vec::<u32>::new(), "two letters match whole terms only");
-        assert_eq!(rank(&m, &BTreeMap::new(), "cache", None), Vec::<u32>::new(), "a missing shard matches nothing");
+        assert_eq!(
+            rank(&m, &shards, "ca", None),
+            Vec::<u32>::new(),
+            "two letters match whole terms only"
+        );
+        assert_eq!(
+            rank(&m, &BTreeMap::new(), "cache", None),
+            Vec::<u32>::new(),
+            "a missing shard matches nothing"
+        );
     }
 
     #[test]
     fn highlighting() {
         let runs = highlight("Caching, and cache invalidation", "cach");
-        assert_eq!(runs, [("Caching".into(), true), (", and ".into(), false), ("cache".into(), true), (" invalidation".into(), false)]);
-        assert_eq!(highlight("no match", "zz"), [("no match".to_string(), false)]);
+        assert_eq!(
+            runs,
+            [
+                ("Caching".into(), true),
+                (", and ".into(), false),
+                ("cache".into(), true),
+                (" invalidation".into(), false)
+            ]
+        );
+        assert_eq!(
+            highlight("no match", "zz"),
+            [("no match".to_string(), false)]
+        );
         assert_eq!(highlight("", "zz"), Vec::<(String, bool)>::new());
     }
 }

@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 
 use keel::api::ApiCache;
-use keel::route::{Inventory, Route};
 use keel::embed::EmbedApp;
+use keel::route::{Inventory, Route};
 use keel::{App, AppProps};
 use keel_model::{Article, Site, paths};
 
@@ -56,7 +56,11 @@ pub struct Shells {
 impl Shells {
     /// The shell `route`'s page is rendered into.
     pub fn of(&self, route: &Route) -> &str {
-        if route.is_embed() { &self.embed } else { &self.site }
+        if route.is_embed() {
+            &self.embed
+        } else {
+            &self.site
+        }
     }
 }
 
@@ -88,9 +92,18 @@ impl<'a> Renderer<'a> {
     /// `api` maps document paths (`/api/v1/...`) to their JSON.
     pub fn new(shells: &'a Shells, api: &'a BTreeMap<String, Vec<u8>>) -> anyhow::Result<Self> {
         let site: Site = serde_json::from_slice(doc(api, &paths::site())?)?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let css = stylesheet()?;
-        Ok(Renderer { shells, api, site, css, runtime, deploy: Deploy::default() })
+        Ok(Renderer {
+            shells,
+            api,
+            site,
+            css,
+            runtime,
+            deploy: Deploy::default(),
+        })
     }
 
     /// Render for this deploy (see `Deploy`).
@@ -107,8 +120,15 @@ impl<'a> Renderer<'a> {
         Route::pages(&site)
             .into_iter()
             .map(|route| {
-                let docs = std::iter::once(paths::site()).chain(route.data_path()).collect();
-                PageSpec { url: route.to_path(), file: route.file(), docs, route }
+                let docs = std::iter::once(paths::site())
+                    .chain(route.data_path())
+                    .collect();
+                PageSpec {
+                    url: route.to_path(),
+                    file: route.file(),
+                    docs,
+                    route,
+                }
             })
             .collect()
     }
@@ -129,22 +149,44 @@ impl<'a> Renderer<'a> {
         }
         // A page made from an article document is that article's page: its
         // head carries the article's title, summary and dates.
-        let article: Option<Article> = match spec.docs.iter().find(|d| paths::article_slug(d).is_some()) {
-            Some(d) => Some(serde_json::from_slice(doc(self.api, d)?)?),
-            None => None,
-        };
+        let article: Option<Article> =
+            match spec.docs.iter().find(|d| paths::article_slug(d).is_some()) {
+                Some(d) => Some(serde_json::from_slice(doc(self.api, d)?)?),
+                None => None,
+            };
         let basename = (!self.deploy.base.is_empty()).then(|| self.deploy.base.clone().into());
-        let props = AppProps { cache, url: Some(spec.url.clone().into()), basename, inline_site: None };
-        let body = match spec.route.is_embed() {
-            true => self.runtime.block_on(yew::LocalServerRenderer::<EmbedApp>::with_props(props).render()),
-            false => self.runtime.block_on(yew::LocalServerRenderer::<App>::with_props(props).render()),
+        let props = AppProps {
+            cache,
+            url: Some(spec.url.clone().into()),
+            basename,
+            inline_site: None,
         };
-        let mut head = head(&self.site, &spec.route, &spec.url, article.as_ref(), &self.css);
+        let body = match spec.route.is_embed() {
+            true => self
+                .runtime
+                .block_on(yew::LocalServerRenderer::<EmbedApp>::with_props(props).render()),
+            false => self
+                .runtime
+                .block_on(yew::LocalServerRenderer::<App>::with_props(props).render()),
+        };
+        let mut head = head(
+            &self.site,
+            &spec.route,
+            &spec.url,
+            article.as_ref(),
+            &self.css,
+        );
         if !self.deploy.base.is_empty() {
-            head.push_str(&format!("<meta name=\"keel-base\" content=\"{}\">", attr(&self.deploy.base)));
+            head.push_str(&format!(
+                "<meta name=\"keel-base\" content=\"{}\">",
+                attr(&self.deploy.base)
+            ));
         }
         if let Some(api) = &self.deploy.api {
-            head.push_str(&format!("<meta name=\"keel-api\" content=\"{}\">", attr(api)));
+            head.push_str(&format!(
+                "<meta name=\"keel-api\" content=\"{}\">",
+                attr(api)
+            ));
         }
         let html = fill_shell(self.shells.of(&spec.route), &head, &spec.url, &body, &data)?;
         // The shell's own links to our files (icon, feed), under the base path
@@ -162,13 +204,24 @@ impl<'a> Renderer<'a> {
 }
 
 fn doc<'b>(api: &'b BTreeMap<String, Vec<u8>>, path: &str) -> anyhow::Result<&'b [u8]> {
-    api.get(path).map(Vec::as_slice).ok_or_else(|| anyhow::anyhow!("the API has no {path}"))
+    api.get(path)
+        .map(Vec::as_slice)
+        .ok_or_else(|| anyhow::anyhow!("the API has no {path}"))
 }
 
 /// Render every page. `api` maps document paths (`/api/v1/...`) to their JSON.
 pub fn render_site(shells: &Shells, api: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<Vec<Page>> {
     let renderer = Renderer::new(shells, api)?;
-    renderer.pages().iter().map(|spec| Ok(Page { file: spec.file.clone(), html: renderer.render(spec)? })).collect()
+    renderer
+        .pages()
+        .iter()
+        .map(|spec| {
+            Ok(Page {
+                file: spec.file.clone(),
+                html: renderer.render(spec)?,
+            })
+        })
+        .collect()
 }
 
 /// The per-page `<head>` additions.
@@ -177,12 +230,22 @@ fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &
     let canonical = format!("{}{}", site.url, if url == "/" { "/" } else { url });
     let mut h = String::new();
     h.push_str(&format!("<title>{}</title>", text(&meta.title)));
-    h.push_str(&format!("<meta name=\"description\" content=\"{}\">", attr(&meta.description)));
+    h.push_str(&format!(
+        "<meta name=\"description\" content=\"{}\">",
+        attr(&meta.description)
+    ));
     if !route.indexed() {
         h.push_str("<meta name=\"robots\" content=\"noindex\">");
     } else {
-        h.push_str(&format!("<link rel=\"canonical\" href=\"{}\">", attr(&canonical)));
-        let kind = if article.is_some() { "article" } else { "website" };
+        h.push_str(&format!(
+            "<link rel=\"canonical\" href=\"{}\">",
+            attr(&canonical)
+        ));
+        let kind = if article.is_some() {
+            "article"
+        } else {
+            "website"
+        };
         for (p, v) in [
             ("og:type", kind),
             ("og:title", &meta.title),
@@ -194,12 +257,21 @@ fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &
         }
         h.push_str("<meta name=\"twitter:card\" content=\"summary\">");
         if let Some(a) = article {
-            h.push_str(&format!("<meta property=\"article:published_time\" content=\"{}\">", attr(&a.meta.date)));
+            h.push_str(&format!(
+                "<meta property=\"article:published_time\" content=\"{}\">",
+                attr(&a.meta.date)
+            ));
             for t in &a.meta.tags {
-                h.push_str(&format!("<meta property=\"article:tag\" content=\"{}\">", attr(t)));
+                h.push_str(&format!(
+                    "<meta property=\"article:tag\" content=\"{}\">",
+                    attr(t)
+                ));
             }
         }
-        h.push_str(&format!("<script type=\"application/ld+json\">{}</script>", script_json(&json_ld(site, &canonical, article).to_string())));
+        h.push_str(&format!(
+            "<script type=\"application/ld+json\">{}</script>",
+            script_json(&json_ld(site, &canonical, article).to_string())
+        ));
     }
     h.push_str(&format!("<style data-keel-style>{css}</style>"));
     h
@@ -239,16 +311,35 @@ fn json_ld(site: &Site, canonical: &str, article: Option<&Article>) -> serde_jso
 
 /// Put the head additions and the rendered app, followed by its documents'
 /// script elements (`data`), into trunk's shell.
-fn fill_shell(shell: &str, head: &str, url: &str, body: &str, data: &str) -> anyhow::Result<String> {
+fn fill_shell(
+    shell: &str,
+    head: &str,
+    url: &str,
+    body: &str,
+    data: &str,
+) -> anyhow::Result<String> {
     let mut html = shell.to_string();
     // Drop the shell's own title and description: the page has its own.
     html = remove_between(&html, "<title>", "</title>");
-    html = remove_tag_containing(&html, "<meta", &["name=description", "name=\"description\""]);
-    let head_end = html.find("</head>").ok_or_else(|| anyhow::anyhow!("the shell has no </head>"))?;
+    html = remove_tag_containing(
+        &html,
+        "<meta",
+        &["name=description", "name=\"description\""],
+    );
+    let head_end = html
+        .find("</head>")
+        .ok_or_else(|| anyhow::anyhow!("the shell has no </head>"))?;
     html.insert_str(head_end, head);
-    let app = html.find("id=app").or_else(|| html.find("id=\"app\"")).ok_or_else(|| anyhow::anyhow!("the shell has no #app"))?;
-    let start = html[..app].rfind("<div").ok_or_else(|| anyhow::anyhow!("#app is not a div"))?;
-    let end = html.rfind("</body>").ok_or_else(|| anyhow::anyhow!("the shell has no </body>"))?;
+    let app = html
+        .find("id=app")
+        .or_else(|| html.find("id=\"app\""))
+        .ok_or_else(|| anyhow::anyhow!("the shell has no #app"))?;
+    let start = html[..app]
+        .rfind("<div")
+        .ok_or_else(|| anyhow::anyhow!("#app is not a div"))?;
+    let end = html
+        .rfind("</body>")
+        .ok_or_else(|| anyhow::anyhow!("the shell has no </body>"))?;
     let replacement = format!(
         "<div id=\"app\" data-rendered=\"{}\">{body}</div>{data}",
         attr(url)
@@ -281,7 +372,11 @@ fn remove_tag_containing(s: &str, open: &str, needles: &[&str]) -> String {
 /// JSON that is safe inside a `<script>` element: no `</script>`, no `<!--`,
 /// and no line separators that older parsers choke on.
 pub fn script_json(json: &str) -> String {
-    json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 fn text(s: &str) -> std::borrow::Cow<'_, str> {
@@ -305,26 +400,55 @@ mod tests {
     }
 
     fn shells() -> Shells {
-        let shell = |bin: &str| format!("<!doctype html><html><head><title>Shell</title><script type=module src=/{bin}.js></script></head><body><div id=app></div></body></html>");
-        Shells { site: shell("keel"), embed: shell("keel-embed") }
+        let shell = |bin: &str| {
+            format!(
+                "<!doctype html><html><head><title>Shell</title><script type=module src=/{bin}.js></script></head><body><div id=app></div></body></html>"
+            )
+        };
+        Shells {
+            site: shell("keel"),
+            embed: shell("keel-embed"),
+        }
     }
 
     #[test]
     fn a_deploy_under_a_path_with_its_api_elsewhere_says_so_in_every_link() {
         let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
         let shell = "<!doctype html><html><head><link rel=\"icon\" href=\"/assets/favicon.svg\"><link rel=\"alternate\" href=\"/feed.xml\"></head><body><div id=app></div></body></html>";
-        let shells = Shells { site: shell.into(), embed: shell.into() };
-        let deploy = Deploy { base: "/keel".into(), api: Some("https://api.keel.example".into()) };
-        let renderer = Renderer::new(&shells, &out.files).unwrap().with_deploy(deploy);
+        let shells = Shells {
+            site: shell.into(),
+            embed: shell.into(),
+        };
+        let deploy = Deploy {
+            base: "/keel".into(),
+            api: Some("https://api.keel.example".into()),
+        };
+        let renderer = Renderer::new(&shells, &out.files)
+            .unwrap()
+            .with_deploy(deploy);
         let pages = renderer.pages();
-        let contact = renderer.render(pages.iter().find(|p| p.url == "/contact").unwrap()).unwrap();
-        assert!(contact.contains(r#"<meta name="keel-base" content="/keel">"#), "{contact}");
+        let contact = renderer
+            .render(pages.iter().find(|p| p.url == "/contact").unwrap())
+            .unwrap();
+        assert!(
+            contact.contains(r#"<meta name="keel-base" content="/keel">"#),
+            "{contact}"
+        );
         assert!(contact.contains(r#"<meta name="keel-api" content="https://api.keel.example">"#));
-        assert!(contact.contains(r#"href="/keel/assets/favicon.svg""#) && contact.contains(r#"href="/keel/feed.xml""#));
+        assert!(
+            contact.contains(r#"href="/keel/assets/favicon.svg""#)
+                && contact.contains(r#"href="/keel/feed.xml""#)
+        );
         // Our pages' links carry the base path; the form posts to the API.
         assert!(contact.contains(r#"href="/keel/articles""#), "{contact}");
-        assert!(contact.contains(r#"action="https://api.keel.example/api/v1/contact""#), "{contact}");
-        assert!(!contact.contains(r#"href="/articles"#), "a link without the base path");
+        assert!(
+            contact.contains(r#"action="https://api.keel.example/api/v1/contact""#),
+            "{contact}"
+        );
+        assert!(
+            !contact.contains(r#"href="/articles"#),
+            "a link without the base path"
+        );
         // The route table's paths stay as they are (the page is written to
         // the same file, and says which route it was rendered for).
         assert!(contact.contains(r#"data-rendered="/contact""#));
@@ -339,27 +463,60 @@ mod tests {
         let files: Vec<_> = pages.iter().map(|p| p.file.as_str()).collect();
         // Five fixed pages and one per article; the embed views: the list, the
         // form, the not-found page, one per article and one per tag.
-        let tags = out.files.keys().filter(|k| paths::tag_of_first_page(k).is_some()).count();
+        let tags = out
+            .files
+            .keys()
+            .filter(|k| paths::tag_of_first_page(k).is_some())
+            .count();
         assert!(tags > 0);
-        assert_eq!(files.len(), 5 + out.articles.len() + 3 + out.articles.len() + tags, "{files:?}");
-        for (file, url) in [("index.html", "/"), ("articles/index.html", "/articles"), ("404.html", "/404")] {
-            assert!(pages.iter().any(|p| p.file == file && p.url == url), "{file}: {files:?}");
+        assert_eq!(
+            files.len(),
+            5 + out.articles.len() + 3 + out.articles.len() + tags,
+            "{files:?}"
+        );
+        for (file, url) in [
+            ("index.html", "/"),
+            ("articles/index.html", "/articles"),
+            ("404.html", "/404"),
+        ] {
+            assert!(
+                pages.iter().any(|p| p.file == file && p.url == url),
+                "{file}: {files:?}"
+            );
         }
         for a in &out.articles {
             let file = format!("articles/{}/index.html", a.meta.slug);
-            let page = pages.iter().find(|p| p.file == file).unwrap_or_else(|| panic!("{file}: {files:?}"));
+            let page = pages
+                .iter()
+                .find(|p| p.file == file)
+                .unwrap_or_else(|| panic!("{file}: {files:?}"));
             assert_eq!(page.docs, [paths::site(), paths::article(&a.meta.slug)]);
         }
 
         let article = &out.articles[0];
-        let spec = pages.iter().find(|p| p.url == format!("/articles/{}", article.meta.slug)).unwrap();
+        let spec = pages
+            .iter()
+            .find(|p| p.url == format!("/articles/{}", article.meta.slug))
+            .unwrap();
         let html = renderer.render(spec).unwrap();
-        assert!(html.contains(&format!("<title>{} · ", text(&article.meta.title))), "{html}");
-        assert!(html.contains("<meta property=\"og:type\" content=\"article\">"), "{html}");
+        assert!(
+            html.contains(&format!("<title>{} · ", text(&article.meta.title))),
+            "{html}"
+        );
+        assert!(
+            html.contains("<meta property=\"og:type\" content=\"article\">"),
+            "{html}"
+        );
         assert!(html.contains(&format!("data-rendered=\"{}\"", spec.url)));
 
-        let html = renderer.render(pages.iter().find(|p| p.file == "404.html").unwrap()).unwrap();
-        assert!(html.contains("<meta name=\"robots\" content=\"noindex\">") && !html.contains("rel=\"canonical\""), "{html}");
+        let html = renderer
+            .render(pages.iter().find(|p| p.file == "404.html").unwrap())
+            .unwrap();
+        assert!(
+            html.contains("<meta name=\"robots\" content=\"noindex\">")
+                && !html.contains("rel=\"canonical\""),
+            "{html}"
+        );
     }
 
     #[test]
@@ -368,19 +525,47 @@ mod tests {
         let shells = shells();
         let renderer = Renderer::new(&shells, &out.files).unwrap();
         let pages = renderer.pages();
-        let render = |file: &str| renderer.render(pages.iter().find(|p| p.file == file).unwrap_or_else(|| panic!("no {file}"))).unwrap();
-        for file in ["embed/articles/index.html", "embed/contact/index.html", "embed/404.html"] {
+        let render = |file: &str| {
+            renderer
+                .render(
+                    pages
+                        .iter()
+                        .find(|p| p.file == file)
+                        .unwrap_or_else(|| panic!("no {file}")),
+                )
+                .unwrap()
+        };
+        for file in [
+            "embed/articles/index.html",
+            "embed/contact/index.html",
+            "embed/404.html",
+        ] {
             let html = render(file);
-            assert!(html.contains("src=/keel-embed.js") && !html.contains("src=/keel.js"), "{file} loads the embed views' wasm: {html}");
-            assert!(html.contains("embed-root") && !html.contains("<header class=\"site-header\""), "{file}: no chrome of ours: {html}");
+            assert!(
+                html.contains("src=/keel-embed.js") && !html.contains("src=/keel.js"),
+                "{file} loads the embed views' wasm: {html}"
+            );
+            assert!(
+                html.contains("embed-root") && !html.contains("<header class=\"site-header\""),
+                "{file}: no chrome of ours: {html}"
+            );
         }
         let missing = render("embed/404.html");
         // It stands for every missing path: only the app, at the real one, knows what is missing.
-        assert!(missing.contains("This is not available.") && !missing.contains("data-keel-error="), "{missing}");
+        assert!(
+            missing.contains("This is not available.") && !missing.contains("data-keel-error="),
+            "{missing}"
+        );
         for file in ["index.html", "contact/index.html", "404.html"] {
             let html = render(file);
-            assert!(html.contains("src=/keel.js") && !html.contains("keel-embed"), "{file} loads our site's wasm: {html}");
-            assert!(html.contains("<header class=\"site-header\""), "{file}: in our chrome");
+            assert!(
+                html.contains("src=/keel.js") && !html.contains("keel-embed"),
+                "{file} loads our site's wasm: {html}"
+            );
+            assert!(
+                html.contains("<header class=\"site-header\""),
+                "{file}: in our chrome"
+            );
         }
     }
 
@@ -388,16 +573,28 @@ mod tests {
     fn hostile_text_in_the_head_stays_text() {
         let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
         let site: Site = serde_json::from_slice(&out.files[&keel_model::paths::site()]).unwrap();
-        let (_, json) = out.files.iter().find(|(p, _)| keel_model::paths::article_slug(p).is_some()).unwrap();
+        let (_, json) = out
+            .files
+            .iter()
+            .find(|(p, _)| keel_model::paths::article_slug(p).is_some())
+            .unwrap();
         let mut article: Article = serde_json::from_slice(json).unwrap();
         article.meta.title = "</title><script>alert(1)</script>".into();
         article.meta.summary = "\"><script>alert(2)</script>".into();
         article.meta.tags = vec!["a\"><img src=x onerror=alert(3)>".into()];
-        let route = Route::Article { slug: article.meta.slug.clone() };
+        let route = Route::Article {
+            slug: article.meta.slug.clone(),
+        };
         let h = head(&site, &route, &route.to_path(), Some(&article), "");
         assert!(!h.contains("<script>alert") && !h.contains("<img"), "{h}");
-        assert!(h.contains("<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · "), "{h}");
-        assert!(h.contains("content=\"&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;\""), "{h}");
+        assert!(
+            h.contains("<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · "),
+            "{h}"
+        );
+        assert!(
+            h.contains("content=\"&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;\""),
+            "{h}"
+        );
     }
 
     #[test]

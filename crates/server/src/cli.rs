@@ -462,26 +462,75 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let list = output(&store, Action::List { spam: false, all: false }).await;
-        assert_eq!(list.matches("  via https://partner.example").count(), 1, "{list}");
-        let csv = output(&store, Action::Export { format: Format::Csv, spam: false }).await;
+        let list = output(
+            &store,
+            Action::List {
+                spam: false,
+                all: false,
+            },
+        )
+        .await;
+        assert_eq!(
+            list.matches("  via https://partner.example").count(),
+            1,
+            "{list}"
+        );
+        let csv = output(
+            &store,
+            Action::Export {
+                format: Format::Csv,
+                spam: false,
+            },
+        )
+        .await;
         let mut lines = csv.lines();
-        assert!(lines.next().unwrap().ends_with(",handled_at,partner_origin"), "{csv}");
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",handled_at,partner_origin"),
+            "{csv}"
+        );
         let cells: Vec<&str> = lines.map(|l| l.rsplit(',').next().unwrap()).collect();
         assert_eq!(cells.len(), 2, "{csv}");
-        assert!(cells.contains(&"https://partner.example") && cells.contains(&""), "{csv}");
-        let json = output(&store, Action::Export { format: Format::Json, spam: false }).await;
+        assert!(
+            cells.contains(&"https://partner.example") && cells.contains(&""),
+            "{csv}"
+        );
+        let json = output(
+            &store,
+            Action::Export {
+                format: Format::Json,
+                spam: false,
+            },
+        )
+        .await;
         let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let partners: Vec<&serde_json::Value> =
-            json.as_array().unwrap().iter().map(|s| &s["partner_origin"]).collect();
-        assert!(partners.contains(&&serde_json::json!("https://partner.example")), "{json}");
+        let partners: Vec<&serde_json::Value> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| &s["partner_origin"])
+            .collect();
+        assert!(
+            partners.contains(&&serde_json::json!("https://partner.example")),
+            "{json}"
+        );
         assert!(partners.contains(&&serde_json::Value::Null), "{json}");
-        let id = json.as_array().unwrap().iter().find(|s| !s["partner_origin"].is_null()).unwrap()["id"]
+        let id = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| !s["partner_origin"].is_null())
+            .unwrap()["id"]
             .as_str()
             .unwrap()
             .to_string();
         let show = output(&store, Action::Show { id }).await;
-        assert!(show.contains(r#""partner_origin": "https://partner.example""#), "{show}");
+        assert!(
+            show.contains(r#""partner_origin": "https://partner.example""#),
+            "{show}"
+        );
     }
 
     #[test]

@@ -255,7 +255,9 @@ fn parse_form(body: &[u8]) -> Result<(ContactRequest, Option<String>)> {
 }
 
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {
-    state.proxies.client_ip(crate::client::peer(req), req.headers())
+    state
+        .proxies
+        .client_ip(crate::client::peer(req), req.headers())
 }
 
 #[derive(Deserialize)]

@@ -96,9 +96,15 @@ fn scope(path: &str) -> Scope {
     let admin = keel_model::paths::admin();
     if path == keel_model::paths::contact() {
         Scope::Contact
-    } else if path.strip_prefix(admin.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
+    } else if path
+        .strip_prefix(admin.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
         Scope::Admin
-    } else if path.strip_prefix(keel_model::paths::API_PREFIX).is_some_and(|rest| rest.starts_with('/')) {
+    } else if path
+        .strip_prefix(keel_model::paths::API_PREFIX)
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
         Scope::Read
     } else {
         Scope::Site

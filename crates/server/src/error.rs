@@ -94,7 +94,10 @@ impl IntoResponse for Error {
         }
         let mut res = (self.status(), axum::Json(self.body())).into_response();
         let headers = res.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(keel_site_rules::ERROR_CACHE_CONTROL));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(keel_site_rules::ERROR_CACHE_CONTROL),
+        );
         if let Error::RateLimited(secs) = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -150,7 +153,9 @@ pub async fn json_errors(res: Response) -> Response {
     parts
         .headers
         .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static(keel_site_rules::ERROR_CACHE_CONTROL));
+        .or_insert(HeaderValue::from_static(
+            keel_site_rules::ERROR_CACHE_CONTROL,
+        ));
     let bytes = serde_json::to_vec(&body).expect("an ApiError serialises");
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

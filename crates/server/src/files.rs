@@ -63,14 +63,23 @@ impl SiteFiles {
         for (path, bytes) in &raw {
             // Compressed forms belong to their file; the static hosts'
             // configuration is not part of the site.
-            if path.ends_with(".br") || path.ends_with(".gz") || keel_site_rules::HOST_FILES.contains(&path.as_str()) {
+            if path.ends_with(".br")
+                || path.ends_with(".gz")
+                || keel_site_rules::HOST_FILES.contains(&path.as_str())
+            {
                 continue;
             }
             let content_type = content_type(path);
             // The build's rule (keel-compress), for files it left without siblings.
             let plan = keel_compress::plan(path, bytes.len());
-            let br = raw.get(&format!("{path}.br")).cloned().or_else(|| plan.map(|e| keel_compress::brotli(bytes, e)));
-            let gzip = raw.get(&format!("{path}.gz")).cloned().or_else(|| plan.map(|e| keel_compress::gzip(bytes, e)));
+            let br = raw
+                .get(&format!("{path}.br"))
+                .cloned()
+                .or_else(|| plan.map(|e| keel_compress::brotli(bytes, e)));
+            let gzip = raw
+                .get(&format!("{path}.gz"))
+                .cloned()
+                .or_else(|| plan.map(|e| keel_compress::gzip(bytes, e)));
             let asset = Asset {
                 etag: etag(bytes),
                 body: Bytes::from(bytes.clone()),

@@ -74,7 +74,10 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         // OPTIONS (the CORS preflight) is answered by `cors::apply`.
         .route(&keel_model::paths::contact(), post(contact::submit))
-        .route(&keel_model::paths::admin_submissions(), get(contact::admin_list))
+        .route(
+            &keel_model::paths::admin_submissions(),
+            get(contact::admin_list),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_site::serve)
         .with_state(state.clone())

@@ -238,8 +238,16 @@ mod tests {
     fn the_cap_stays_under_the_open_file_limit() {
         // The common default of 1,024 files leaves 960 connections.
         assert_eq!(cap_for(1024, None), 960);
-        assert_eq!(cap_for(1024, Some(3)), 3, "a configured cap below the limit");
-        assert_eq!(cap_for(1024, Some(5000)), 960, "never above what the files allow");
+        assert_eq!(
+            cap_for(1024, Some(3)),
+            3,
+            "a configured cap below the limit"
+        );
+        assert_eq!(
+            cap_for(1024, Some(5000)),
+            960,
+            "never above what the files allow"
+        );
         assert_eq!(cap_for(10, None), 8, "a tiny limit still serves a few");
         assert_eq!(cap_for(u64::MAX, None) as u64, u64::MAX - RESERVED_FILES);
         assert_eq!(cap_for(1024, Some(0)), 1);

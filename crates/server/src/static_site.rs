@@ -40,8 +40,13 @@ pub async fn serve(
     // A page the site does not have: the not-found page, whose app renders
     // the 404 view at whatever path it is opened. Under /embed/, the embed
     // views' own (in a partner's page, our site's would show our chrome).
-    let embed_404 = keel_site_rules::is_embed_path(path).then(|| files.get("/embed/404.html")).flatten();
-    match embed_404.or_else(|| files.get("/404.html")).or_else(|| files.get("/index.html")) {
+    let embed_404 = keel_site_rules::is_embed_path(path)
+        .then(|| files.get("/embed/404.html"))
+        .flatten();
+    match embed_404
+        .or_else(|| files.get("/404.html"))
+        .or_else(|| files.get("/index.html"))
+    {
         Some(page) => send(page, StatusCode::NOT_FOUND, &headers),
         None => Error::Unavailable("The site is not built yet: run `cargo xtask build`.".into())
             .into_response(),

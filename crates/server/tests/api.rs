@@ -33,7 +33,11 @@ fn rendered_site() -> HashMap<String, Vec<u8>> {
     };
     let pages = keel_prerender::render_site(&shells, &out.files).unwrap_or_else(|e| panic!("{e}"));
     let mut map: HashMap<String, Vec<u8>> = out.files.into_iter().collect();
-    map.extend(pages.into_iter().map(|p| (format!("/{}", p.file), p.html.into_bytes())));
+    map.extend(
+        pages
+            .into_iter()
+            .map(|p| (format!("/{}", p.file), p.html.into_bytes())),
+    );
     map.insert(
         "/keel-0123456789abcdef_bg.wasm".into(),
         vec![0, 97, 115, 109],

@@ -361,7 +361,11 @@ async fn the_preflight_admits_partners_only() {
     );
 
     let site = send(s.preflight("/api/v1/contact", "https://keel.example")).await;
-    assert_eq!(site.status, StatusCode::NO_CONTENT, "the site, its API elsewhere");
+    assert_eq!(
+        site.status,
+        StatusCode::NO_CONTENT,
+        "the site, its API elsewhere"
+    );
     site.assert_readable_by("https://keel.example", "the site's preflight");
 
     for origin in [FOREIGN, "null", "https://keel.example.evil"] {
@@ -496,7 +500,10 @@ async fn each_submission_records_the_partner_it_came_from() {
     assert_eq!(b.status, StatusCode::CREATED, "{}", b.body);
     // (Readable by the site's pages when they are on another origin than
     // this server, the API of an `--api-origin` build.)
-    assert_eq!(b.header("access-control-allow-origin"), Some("https://keel.example"));
+    assert_eq!(
+        b.header("access-control-allow-origin"),
+        Some("https://keel.example")
+    );
     assert_eq!(s.partner_of(&b).await.as_deref(), Some(OTHER_PARTNER));
     // Both: the browser's Origin wins over what a page says.
     let c = send(
@@ -587,11 +594,24 @@ async fn partner_pages_may_load_the_public_assets_and_frame_only_the_embed_pages
     // A page no longer there, under /embed/ (a partner's page naming an
     // article since removed): the embed views' own not-found page, which the
     // partner may frame. Elsewhere, our site's.
-    for (path, page) in [("/embed/articles/gone", "/embed/404.html"), ("/embed/nope/", "/embed/404.html"), ("/articles/gone", "/404.html")] {
+    for (path, page) in [
+        ("/embed/articles/gone", "/embed/404.html"),
+        ("/embed/nope/", "/embed/404.html"),
+        ("/articles/gone", "/404.html"),
+    ] {
         let a = send(s.get(path, None)).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
-        assert!(a.body.contains(&format!("<script type=module>{page}</script>")), "{path}: {}", a.body);
-        let ancestors = if page == "/404.html" { "frame-ancestors 'self'".to_string() } else { format!("frame-ancestors 'self' {PARTNER} {OTHER_PARTNER}") };
+        assert!(
+            a.body
+                .contains(&format!("<script type=module>{page}</script>")),
+            "{path}: {}",
+            a.body
+        );
+        let ancestors = if page == "/404.html" {
+            "frame-ancestors 'self'".to_string()
+        } else {
+            format!("frame-ancestors 'self' {PARTNER} {OTHER_PARTNER}")
+        };
         assert_eq!(frame_ancestors(&a), ancestors, "{path}");
     }
     for path in ["/", "/articles/a/", "/contact"] {

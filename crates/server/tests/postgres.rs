@@ -115,7 +115,11 @@ async fn two_instances_on_one_database_and_an_outage() {
     // origin is refused and stores nothing.
     let partner_body = VALID.replace("Postgres cluster", "partner's cluster");
     let (status, allow, created) = post_from(&a, PARTNER, &partner_body).await;
-    assert_eq!((status, allow.as_deref()), (StatusCode::CREATED, Some(PARTNER)), "{created}");
+    assert_eq!(
+        (status, allow.as_deref()),
+        (StatusCode::CREATED, Some(PARTNER)),
+        "{created}"
+    );
     let stored = b
         .store
         .get(created["id"].as_str().unwrap())
@@ -123,9 +127,18 @@ async fn two_instances_on_one_database_and_an_outage() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.partner_origin.as_deref(), Some(PARTNER));
-    let (status, _, _) = post_from(&b, "https://evil.example", &VALID.replace("Postgres", "evil")).await;
+    let (status, _, _) = post_from(
+        &b,
+        "https://evil.example",
+        &VALID.replace("Postgres", "evil"),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(a.store.count().await.unwrap(), 3, "the foreign post stored nothing");
+    assert_eq!(
+        a.store.count().await.unwrap(),
+        3,
+        "the foreign post stored nothing"
+    );
 
     // The database goes away: a JSON 503, never a 201, and nothing hangs.
     pg.stop();
@@ -139,7 +152,10 @@ async fn two_instances_on_one_database_and_an_outage() {
     );
     // A partner's page can read that 503 too.
     let (status, allow, _) = post_from(&a, PARTNER, &VALID.replace("Postgres", "outage")).await;
-    assert_eq!((status, allow.as_deref()), (StatusCode::SERVICE_UNAVAILABLE, Some(PARTNER)));
+    assert_eq!(
+        (status, allow.as_deref()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some(PARTNER))
+    );
 
     // It comes back: the pool reconnects, the retry is stored.
     pg.pg_ctl_start();

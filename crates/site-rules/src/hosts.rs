@@ -108,7 +108,10 @@ pub fn headers_file(files: &[SiteFile], partners: &[String]) -> String {
                         policy.header()
                     );
                 };
-                match shared.iter().find(|d| file.path.starts_with(&format!("{d}/"))) {
+                match shared
+                    .iter()
+                    .find(|d| file.path.starts_with(&format!("{d}/")))
+                {
                     Some(dir) => {
                         if written_folders.insert(dir.clone()) {
                             rule(&mut out, &format!("{dir}/*"));
@@ -356,7 +359,9 @@ mod tests {
 
     /// The `frame-ancestors` directive of the first CSP after `marker` in `text`.
     fn frame_ancestors_after<'a>(text: &'a str, marker: &str) -> &'a str {
-        let at = text.find(marker).unwrap_or_else(|| panic!("{marker} in {text}"));
+        let at = text
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {text}"));
         let rest = &text[at..];
         let start = rest.find("frame-ancestors").unwrap();
         let end = rest[start..].find(';').unwrap();
@@ -371,8 +376,16 @@ mod tests {
             let csp = one(&h, url, "Content-Security-Policy").unwrap();
             frame_ancestors_after(&csp, "").to_string()
         };
-        for url in ["/embed/contact", "/embed/contact/", "/embed/contact/index.html"] {
-            assert_eq!(framers(url), "frame-ancestors 'self' https://partner.example", "{url}");
+        for url in [
+            "/embed/contact",
+            "/embed/contact/",
+            "/embed/contact/index.html",
+        ] {
+            assert_eq!(
+                framers(url),
+                "frame-ancestors 'self' https://partner.example",
+                "{url}"
+            );
         }
         for url in ["/", "/articles/a/", "/404.html"] {
             assert_eq!(framers(url), "frame-ancestors 'self'", "{url}");
@@ -395,21 +408,41 @@ mod tests {
             h.contains("/api/*\n  Cache-Control: public, max-age=60, stale-while-revalidate=600\n  Access-Control-Allow-Origin: *\n"),
             "{h}"
         );
-        for asset in ["/keel-0123456789abcdef_bg.wasm\n  Cache-Control: public, max-age=31536000, immutable\n", "/embed/v1.js\n"] {
+        for asset in [
+            "/keel-0123456789abcdef_bg.wasm\n  Cache-Control: public, max-age=31536000, immutable\n",
+            "/embed/v1.js\n",
+        ] {
             assert!(
                 h.contains(&format!("{asset}  Access-Control-Allow-Origin: *\n  Cross-Origin-Resource-Policy: cross-origin\n")),
                 "{asset}: {h}"
             );
         }
-        assert_eq!(h.matches("Cross-Origin-Resource-Policy").count(), 2, "pages get none: {h}");
+        assert_eq!(
+            h.matches("Cross-Origin-Resource-Policy").count(),
+            2,
+            "pages get none: {h}"
+        );
         let c = nginx_conf(&site(), &partners());
-        for location in ["location = /keel-0123456789abcdef_bg.wasm {", "location = /embed/v1.js {"] {
+        for location in [
+            "location = /keel-0123456789abcdef_bg.wasm {",
+            "location = /embed/v1.js {",
+        ] {
             let block = &c[c.find(location).unwrap()..];
             let block = &block[..block.find('}').unwrap()];
-            assert!(block.contains("add_header Cross-Origin-Resource-Policy \"cross-origin\" always;"), "{block}");
-            assert!(block.contains("add_header Access-Control-Allow-Origin \"*\" always;"), "{block}");
+            assert!(
+                block.contains("add_header Cross-Origin-Resource-Policy \"cross-origin\" always;"),
+                "{block}"
+            );
+            assert!(
+                block.contains("add_header Access-Control-Allow-Origin \"*\" always;"),
+                "{block}"
+            );
         }
-        assert_eq!(c.matches("add_header Access-Control-Allow-Origin").count(), 4, "/api/, its 404 and two assets: {c}");
+        assert_eq!(
+            c.matches("add_header Access-Control-Allow-Origin").count(),
+            4,
+            "/api/, its 404 and two assets: {c}"
+        );
     }
 
     #[test]
@@ -453,7 +486,11 @@ mod tests {
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v)
             .collect();
-        assert!(values.len() <= 1, "{url}: {name} set {} times", values.len());
+        assert!(
+            values.len() <= 1,
+            "{url}: {name} set {} times",
+            values.len()
+        );
         values.into_iter().next()
     }
 
@@ -470,20 +507,42 @@ mod tests {
             ("/index.html", &boot),
             ("/404.html", &boot),
         ] {
-            assert_eq!(one(&h, url, "Content-Security-Policy").as_ref(), Some(csp), "{url}");
-            assert_eq!(one(&h, url, "Cache-Control").as_deref(), Some("no-cache"), "{url}");
-            assert_eq!(one(&h, url, "X-Content-Type-Options").as_deref(), Some("nosniff"));
+            assert_eq!(
+                one(&h, url, "Content-Security-Policy").as_ref(),
+                Some(csp),
+                "{url}"
+            );
+            assert_eq!(
+                one(&h, url, "Cache-Control").as_deref(),
+                Some("no-cache"),
+                "{url}"
+            );
+            assert_eq!(
+                one(&h, url, "X-Content-Type-Options").as_deref(),
+                Some("nosniff")
+            );
         }
         assert_eq!(
             one(&h, "/keel-0123456789abcdef_bg.wasm", "Cache-Control").as_deref(),
             Some("public, max-age=31536000, immutable")
         );
-        assert_eq!(one(&h, "/keel-0123456789abcdef_bg.wasm", "Content-Security-Policy"), None);
+        assert_eq!(
+            one(
+                &h,
+                "/keel-0123456789abcdef_bg.wasm",
+                "Content-Security-Policy"
+            ),
+            None
+        );
         assert_eq!(
             one(&h, "/api/v1/site.json", "Cache-Control").as_deref(),
             Some("public, max-age=60, stale-while-revalidate=600")
         );
-        assert_eq!(one(&h, "/feed.xml", "Cache-Control"), None, "the host's default");
+        assert_eq!(
+            one(&h, "/feed.xml", "Cache-Control"),
+            None,
+            "the host's default"
+        );
         assert!(!h.contains("/_headers"), "{h}");
     }
 
@@ -506,9 +565,18 @@ mod tests {
             SiteFile::new("/api/v1/site.json", b""),
         ];
         for i in 0..articles {
-            files.push(SiteFile::new(&format!("/articles/article-{i}/index.html"), page));
-            files.push(SiteFile::new(&format!("/embed/article/article-{i}/index.html"), page));
-            files.push(SiteFile::new(&format!("/api/v1/articles/article-{i}.json"), b""));
+            files.push(SiteFile::new(
+                &format!("/articles/article-{i}/index.html"),
+                page,
+            ));
+            files.push(SiteFile::new(
+                &format!("/embed/article/article-{i}/index.html"),
+                page,
+            ));
+            files.push(SiteFile::new(
+                &format!("/api/v1/articles/article-{i}.json"),
+                b"",
+            ));
         }
         files
     }
@@ -520,17 +588,36 @@ mod tests {
         let rules = headers_rule_count(&h);
         println!("_headers for 1,000 articles (and 1,000 embed articles): {rules} rules");
         assert!(rules <= CLOUDFLARE_MAX_RULES, "{rules} rules:\n{h}");
-        assert_eq!(rules, headers_rule_count(&headers_file(&big_site(5), &partners)), "flat in the number of articles");
+        assert_eq!(
+            rules,
+            headers_rule_count(&headers_file(&big_site(5), &partners)),
+            "flat in the number of articles"
+        );
         let html = b"<script>theme()</script><script type=module>boot()</script><script type=application/json>{}</script>";
         for file in big_site(3).iter().filter(|f| f.csp.is_some()) {
             let want = crate::page_csp(&file.path, html, &partners);
             for url in page_urls(&file.path) {
-                assert_eq!(one(&h, &url, "Content-Security-Policy").as_ref(), Some(&want), "{url}");
-                assert_eq!(one(&h, &url, "Cache-Control").as_deref(), Some("no-cache"), "{url}");
+                assert_eq!(
+                    one(&h, &url, "Content-Security-Policy").as_ref(),
+                    Some(&want),
+                    "{url}"
+                );
+                assert_eq!(
+                    one(&h, &url, "Cache-Control").as_deref(),
+                    Some("no-cache"),
+                    "{url}"
+                );
             }
         }
-        assert_eq!(one(&h, "/embed/v1.js", "Content-Security-Policy"), None, "not a page");
-        assert_eq!(one(&h, "/embed/v1.js", "Cross-Origin-Resource-Policy").as_deref(), Some("cross-origin"));
+        assert_eq!(
+            one(&h, "/embed/v1.js", "Content-Security-Policy"),
+            None,
+            "not a page"
+        );
+        assert_eq!(
+            one(&h, "/embed/v1.js", "Cross-Origin-Resource-Policy").as_deref(),
+            Some("cross-origin")
+        );
     }
 
     #[test]
@@ -542,8 +629,15 @@ mod tests {
         ];
         let h = headers_file(&files, &[]);
         assert!(!h.contains("/articles/*"), "{h}");
-        assert!(h.contains("/articles/b/*\n"), "one policy below /articles/b: {h}");
-        for (url, body) in [("/articles/a/", "a()"), ("/articles/b", "b()"), ("/articles/b/c/", "b()")] {
+        assert!(
+            h.contains("/articles/b/*\n"),
+            "one policy below /articles/b: {h}"
+        );
+        for (url, body) in [
+            ("/articles/a/", "a()"),
+            ("/articles/b", "b()"),
+            ("/articles/b/c/", "b()"),
+        ] {
             let want = csp_for(format!("<script>{body}</script>").as_bytes());
             assert_eq!(one(&h, url, "Content-Security-Policy"), Some(want), "{url}");
         }
@@ -551,17 +645,31 @@ mod tests {
 
     #[test]
     fn nginx_serves_the_embed_views_own_not_found_page_under_embed() {
-        let embed_404 = |location: &str| format!("location {location} {{\n    try_files $uri =404;\n    error_page 404 /embed/404.html;\n");
-        assert!(!nginx_conf(&site(), &partners()).contains(&embed_404("/embed/")), "no such page, no such rule");
+        let embed_404 = |location: &str| {
+            format!(
+                "location {location} {{\n    try_files $uri =404;\n    error_page 404 /embed/404.html;\n"
+            )
+        };
+        assert!(
+            !nginx_conf(&site(), &partners()).contains(&embed_404("/embed/")),
+            "no such page, no such rule"
+        );
         let mut files = site();
-        files.push(SiteFile::new("/embed/404.html", b"<script type=module>boot()</script>"));
+        files.push(SiteFile::new(
+            "/embed/404.html",
+            b"<script type=module>boot()</script>",
+        ));
         let c = nginx_conf(&files, &partners());
         // `/embed` itself too, as the server and the route table have it.
         for location in ["/embed/", "= /embed"] {
             assert!(c.contains(&embed_404(location)), "{location}: {c}");
         }
         // The page itself is served with the embed pages' headers.
-        assert!(frame_ancestors_after(&c, "location = /embed/404.html {").contains("https://partner.example"), "{c}");
+        assert!(
+            frame_ancestors_after(&c, "location = /embed/404.html {")
+                .contains("https://partner.example"),
+            "{c}"
+        );
     }
 
     #[test]

@@ -43,7 +43,8 @@ pub fn is_embed_path(path: &str) -> bool {
 /// except its HTML pages, which keep the headers of every page.
 pub fn is_public_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    !content_type(path).starts_with("text/html") && (has_content_hash(name) || is_embed_path(path) && name.contains('.'))
+    !content_type(path).starts_with("text/html")
+        && (has_content_hash(name) || is_embed_path(path) && name.contains('.'))
 }
 
 /// The `frame-ancestors` sources of the page at URL path `path`: the site
@@ -167,12 +168,16 @@ pub fn content_type(path: &str) -> String {
 pub fn csp_for(html: &[u8]) -> String {
     let html = String::from_utf8_lossy(html);
     let scripts = inline_hashes(&html, "script", |open| {
-        !open.contains(" src=") && !open.contains("application/json") && !open.contains("application/ld+json")
+        !open.contains(" src=")
+            && !open.contains("application/json")
+            && !open.contains("application/ld+json")
     });
     let styles = inline_hashes(&html, "style", |_| true);
     // A deploy with its API on another origin says so in the page
     // (`<meta name="keel-api">`): the page may read from it and post to it.
-    let api = api_origin(&html).map(|o| format!(" {o}")).unwrap_or_default();
+    let api = api_origin(&html)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}; style-src 'self'{styles}; \
          img-src 'self' data:; connect-src 'self'{api}; font-src 'self'; base-uri 'self'; form-action 'self'{api}; \
@@ -199,7 +204,10 @@ fn inline_hashes(html: &str, tag: &str, wanted: impl Fn(&str) -> bool) -> String
         let body = &after[body_start..body_start + close];
         if wanted(open) && !body.trim().is_empty() {
             let digest = Sha256::digest(body.as_bytes());
-            hashes.push_str(&format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+            hashes.push_str(&format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
         }
         rest = &after[body_start + close..];
     }
@@ -209,9 +217,12 @@ fn inline_hashes(html: &str, tag: &str, wanted: impl Fn(&str) -> bool) -> String
 /// The origin a page names as its API's (`<meta name="keel-api" content>`),
 /// if it is a plain http(s) origin.
 fn api_origin(html: &str) -> Option<String> {
-    let start = html.find("<meta name=\"keel-api\" content=\"")? + "<meta name=\"keel-api\" content=\"".len();
+    let start = html.find("<meta name=\"keel-api\" content=\"")?
+        + "<meta name=\"keel-api\" content=\"".len();
     let value = &html[start..start + html[start..].find('"')?];
-    partners::normalize_origin(value).ok().filter(|o| o == value)
+    partners::normalize_origin(value)
+        .ok()
+        .filter(|o| o == value)
 }
 
 #[cfg(test)]
@@ -236,13 +247,26 @@ mod tests {
     fn a_page_with_its_api_elsewhere_may_read_from_it_and_post_to_it() {
         let page = br#"<head><meta name="keel-api" content="https://api.keel.example"></head>"#;
         let csp = csp_for(page);
-        assert!(csp.contains("connect-src 'self' https://api.keel.example;"), "{csp}");
-        assert!(csp.contains("form-action 'self' https://api.keel.example;"), "{csp}");
+        assert!(
+            csp.contains("connect-src 'self' https://api.keel.example;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("form-action 'self' https://api.keel.example;"),
+            "{csp}"
+        );
         // Anything but a plain origin is ignored, never pasted into the policy.
-        for bad in ["https://api.keel.example/x", "https://a.example; script-src *", "javascript:x"] {
+        for bad in [
+            "https://api.keel.example/x",
+            "https://a.example; script-src *",
+            "javascript:x",
+        ] {
             let page = format!(r#"<meta name="keel-api" content="{bad}">"#);
             let csp = csp_for(page.as_bytes());
-            assert!(csp.contains("connect-src 'self';") && csp.contains("form-action 'self';"), "{bad}: {csp}");
+            assert!(
+                csp.contains("connect-src 'self';") && csp.contains("form-action 'self';"),
+                "{bad}: {csp}"
+            );
         }
         assert!(csp_for(b"<head></head>").contains("connect-src 'self';"));
     }
@@ -264,9 +288,21 @@ mod tests {
         let style_src = directive(&csp, "style-src");
         assert!(!style_src.contains("unsafe-inline"), "{style_src}");
         // base64 of SHA-256("html{margin:0}") and of ".keel{color:red}".
-        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
-        assert_eq!(style_src, format!("style-src 'self' 'sha256-{}' 'sha256-{}'", hash("html{margin:0}"), hash(".keel{color:red}")));
-        assert!(!directive(&csp, "script-src").contains(&hash("html{margin:0}")), "styles are not scripts");
+        let hash = |text: &str| {
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+        };
+        assert_eq!(
+            style_src,
+            format!(
+                "style-src 'self' 'sha256-{}' 'sha256-{}'",
+                hash("html{margin:0}"),
+                hash(".keel{color:red}")
+            )
+        );
+        assert!(
+            !directive(&csp, "script-src").contains(&hash("html{margin:0}")),
+            "styles are not scripts"
+        );
     }
 
     fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
@@ -278,9 +314,16 @@ mod tests {
 
     #[test]
     fn embed_pages_may_be_framed_by_partners_and_no_other_page_may() {
-        let partners = vec!["https://partner.example".to_string(), "http://localhost:3000".to_string()];
+        let partners = vec![
+            "https://partner.example".to_string(),
+            "http://localhost:3000".to_string(),
+        ];
         let html = b"<script type=module>boot()</script>";
-        for path in ["/embed/articles/index.html", "/embed/article/a/", "/embed/contact"] {
+        for path in [
+            "/embed/articles/index.html",
+            "/embed/article/a/",
+            "/embed/contact",
+        ] {
             let csp = page_csp(path, html, &partners);
             assert_eq!(
                 directive(&csp, "frame-ancestors"),
@@ -288,11 +331,25 @@ mod tests {
                 "{path}: {csp}"
             );
             assert_eq!(csp.matches("frame-ancestors").count(), 1, "{csp}");
-            assert_eq!(directive(&csp, "script-src"), directive(&csp_for(html), "script-src"));
+            assert_eq!(
+                directive(&csp, "script-src"),
+                directive(&csp_for(html), "script-src")
+            );
         }
-        for path in ["/", "/index.html", "/articles/a/", "/contact/index.html", "/embedded/", "/404.html"] {
+        for path in [
+            "/",
+            "/index.html",
+            "/articles/a/",
+            "/contact/index.html",
+            "/embedded/",
+            "/404.html",
+        ] {
             let csp = page_csp(path, html, &partners);
-            assert_eq!(directive(&csp, "frame-ancestors"), "frame-ancestors 'self'", "{path}: {csp}");
+            assert_eq!(
+                directive(&csp, "frame-ancestors"),
+                "frame-ancestors 'self'",
+                "{path}: {csp}"
+            );
         }
         assert_eq!(
             directive(&page_csp("/embed/contact/", html, &[]), "frame-ancestors"),
@@ -305,7 +362,10 @@ mod tests {
     fn public_assets_are_the_hashed_files_and_the_embed_files_but_no_page() {
         assert!(is_public_asset("/keel-0123456789abcdef_bg.wasm"));
         assert!(is_public_asset("/keel-0123456789abcdef.js"));
-        assert!(is_public_asset("/keel-embed-0123456789abcdef_bg.wasm"), "the embed views' own bundle");
+        assert!(
+            is_public_asset("/keel-embed-0123456789abcdef_bg.wasm"),
+            "the embed views' own bundle"
+        );
         assert!(is_public_asset("/keel-embed-0123456789abcdef.js"));
         assert!(is_public_asset("/embed/v1.js"));
         assert!(!is_public_asset("/embed/contact/index.html"));

@@ -80,9 +80,21 @@ mod tests {
 
     #[test]
     fn origins_are_normalised_like_a_browser_sends_them() {
-        assert_eq!(normalize_origin("HTTPS://Partner.Example:443/").unwrap(), "https://partner.example");
-        assert_eq!(normalize_origin("http://localhost:3000").unwrap(), "http://localhost:3000");
-        for bad in ["partner.example", "https://p.example/path", "ftp://p.example", "https://u@p.example", "https://p.example?q"] {
+        assert_eq!(
+            normalize_origin("HTTPS://Partner.Example:443/").unwrap(),
+            "https://partner.example"
+        );
+        assert_eq!(
+            normalize_origin("http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
+        for bad in [
+            "partner.example",
+            "https://p.example/path",
+            "ftp://p.example",
+            "https://u@p.example",
+            "https://p.example?q",
+        ] {
             assert!(normalize_origin(bad).is_err(), "{bad}");
         }
     }
@@ -90,14 +102,23 @@ mod tests {
     #[test]
     fn the_list_comes_from_the_file_and_the_environment_overrides_it() {
         let text = "listen = \"127.0.0.1:1\"\nallowed_origins = [\"https://A.example/\", \"https://a.example\"]\n[smtp]\nhost = \"x\"\n";
-        assert_eq!(from_config(Some(text), None).unwrap(), ["https://a.example"]);
+        assert_eq!(
+            from_config(Some(text), None).unwrap(),
+            ["https://a.example"]
+        );
         assert_eq!(
             from_config(Some(text), Some("https://b.example, http://c.example:8080")).unwrap(),
             ["https://b.example", "http://c.example:8080"]
         );
-        assert_eq!(from_config(Some(text), Some("")).unwrap(), ["https://a.example"]);
+        assert_eq!(
+            from_config(Some(text), Some("")).unwrap(),
+            ["https://a.example"]
+        );
         assert!(from_config(None, None).unwrap().is_empty());
         let e = from_config(Some("allowed_origins = [\"https://p.example/x\"]"), None).unwrap_err();
-        assert!(e.contains("allowed_origins") && e.contains("scheme, host and port only"), "{e}");
+        assert!(
+            e.contains("allowed_origins") && e.contains("scheme, host and port only"),
+            "{e}"
+        );
     }
 }

@@ -132,7 +132,6 @@ impl Draft {
     }
 }
 
-
 /// A random UUID (version 4) for the Idempotency-Key, from
 /// `crypto.getRandomValues`, which every browser has on every page.
 /// Not `crypto.randomUUID`: browsers offer it only in a secure context
@@ -149,7 +148,10 @@ fn new_key() -> String {
             *b = (js_sys::Math::random() * 256.0) as u8;
         }
     }
-    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -162,7 +164,10 @@ mod tests {
         draft.form.name = "Åsa \"Q\" Nørgaard\n".into();
         draft.form.consent = true;
         let stored = |d: &Draft| crate::json::write(d);
-        assert_eq!(crate::json::read::<Draft>(&stored(&draft)), Some(draft.clone()));
+        assert_eq!(
+            crate::json::read::<Draft>(&stored(&draft)),
+            Some(draft.clone())
+        );
         draft.key = Some("k".into());
         draft.key_body = Some(crate::json::write(&draft.form));
         draft.form.company = Some("Acme".into());
@@ -171,13 +176,28 @@ mod tests {
         assert_eq!(crate::json::read::<Draft>(&stored(&draft)), Some(draft));
         // A draft stored by an older version (serde's, the same shape) still reads.
         let old = r#"{"form":{"name":"Ada","email":"","company":null,"budget":"not_sure","message":"","consent":false},"key":null,"key_body":null}"#;
-        assert_eq!(crate::json::read::<Draft>(old).map(|d| d.form.name), Some("Ada".into()));
+        assert_eq!(
+            crate::json::read::<Draft>(old).map(|d| d.form.name),
+            Some("Ada".into())
+        );
         // A damaged one keeps what it can.
         let damaged = r#"{"form":{"name":"Ada","email":"ada@example.com","budget":"lots","message":"Hello there","consent":"maybe","company":7},"key":5}"#;
         let d = crate::json::read::<Draft>(damaged).unwrap();
-        assert_eq!((d.form.name.as_str(), d.form.email.as_str(), d.form.message.as_str(), d.form.budget, d.key), ("Ada", "ada@example.com", "Hello there", None, None));
+        assert_eq!(
+            (
+                d.form.name.as_str(),
+                d.form.email.as_str(),
+                d.form.message.as_str(),
+                d.form.budget,
+                d.key
+            ),
+            ("Ada", "ada@example.com", "Hello there", None, None)
+        );
         assert_eq!((d.form.consent, d.form.company), (false, None));
-        assert_eq!(crate::json::read::<Draft>(r#"{"form":[1],"key":"k"}"#).map(|d| (d.form, d.key)), Some((ContactRequest::default(), Some("k".into()))));
+        assert_eq!(
+            crate::json::read::<Draft>(r#"{"form":[1],"key":"k"}"#).map(|d| (d.form, d.key)),
+            Some((ContactRequest::default(), Some("k".into())))
+        );
         assert_eq!(crate::json::read::<Draft>("null"), None, "nothing to keep");
         assert_eq!(crate::json::read::<Draft>("{"), None, "no JSON at all");
     }

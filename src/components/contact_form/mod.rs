@@ -58,7 +58,14 @@ struct TextField {
 }
 
 const TEXT_FIELDS: [TextField; 3] = [
-    TextField { field: Field::Name, label: "Your name", kind: "text", autocomplete: "name", hint: None, max: keel_model::contact::NAME_MAX },
+    TextField {
+        field: Field::Name,
+        label: "Your name",
+        kind: "text",
+        autocomplete: "name",
+        hint: None,
+        max: keel_model::contact::NAME_MAX,
+    },
     TextField {
         field: Field::Email,
         label: "Email",
@@ -238,7 +245,10 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             let update = update.clone();
             Callback::from(move |e: InputEvent| {
                 let v = input_value(&e);
-                update.emit((Some(f), Box::new(move |r: &mut ContactRequest| set_text(r, f, v.clone()))));
+                update.emit((
+                    Some(f),
+                    Box::new(move |r: &mut ContactRequest| set_text(r, f, v.clone())),
+                ));
             })
         };
         let onblur = blur.reform(move |_: FocusEvent| f);
@@ -258,27 +268,46 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let update = update.clone();
         Callback::from(move |e: InputEvent| {
             let v = input_value(&e);
-            update.emit((Some(Field::Message), Box::new(move |r: &mut ContactRequest| r.message = v.clone())));
+            update.emit((
+                Some(Field::Message),
+                Box::new(move |r: &mut ContactRequest| r.message = v.clone()),
+            ));
         })
     };
     let on_consent = {
         let update = update.clone();
         Callback::from(move |e: Event| {
-            let checked = e.target_dyn_into::<web_sys::HtmlInputElement>().map(|i| i.checked()).unwrap_or(false);
-            update.emit((Some(Field::Consent), Box::new(move |r: &mut ContactRequest| r.consent = checked)));
+            let checked = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .map(|i| i.checked())
+                .unwrap_or(false);
+            update.emit((
+                Some(Field::Consent),
+                Box::new(move |r: &mut ContactRequest| r.consent = checked),
+            ));
         })
     };
     let on_honeypot = {
         let update = update.clone();
         Callback::from(move |e: InputEvent| {
             let v = input_value(&e);
-            update.emit((None, Box::new(move |r: &mut ContactRequest| r.website = Some(v.clone()).filter(|s| !s.is_empty()))));
+            update.emit((
+                None,
+                Box::new(move |r: &mut ContactRequest| {
+                    r.website = Some(v.clone()).filter(|s| !s.is_empty())
+                }),
+            ));
         })
     };
     let budget_choice = |b: Option<Budget>, label: &'static str| {
         let onchange = {
             let update = update.clone();
-            Callback::from(move |_: Event| update.emit((Some(Field::Budget), Box::new(move |r: &mut ContactRequest| r.budget = b))))
+            Callback::from(move |_: Event| {
+                update.emit((
+                    Some(Field::Budget),
+                    Box::new(move |r: &mut ContactRequest| r.budget = b),
+                ))
+            })
         };
         let id = format!("budget-{}", b.map(Budget::as_str).unwrap_or("none"));
         html! {
@@ -376,7 +405,9 @@ fn input_value(e: &InputEvent) -> String {
     if let Some(i) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
         return i.value();
     }
-    e.target_dyn_into::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default()
+    e.target_dyn_into::<web_sys::HtmlTextAreaElement>()
+        .map(|t| t.value())
+        .unwrap_or_default()
 }
 
 /// Focus the first field with a problem, and bring the whole field (label,
@@ -384,11 +415,19 @@ fn input_value(e: &InputEvent) -> String {
 /// as each engine likes: WebKit put the input at the very top of the window,
 /// its label cut off above it, even when it was already in view.
 fn focus_first(refs: &[NodeRef], problems: &[FieldError]) {
-    if let Some(el) = problems.first().and_then(|p| refs.get(p.field as usize)).and_then(|r| r.cast::<web_sys::HtmlElement>()) {
+    if let Some(el) = problems
+        .first()
+        .and_then(|p| refs.get(p.field as usize))
+        .and_then(|r| r.cast::<web_sys::HtmlElement>())
+    {
         let focus = web_sys::FocusOptions::new();
         focus.set_prevent_scroll(true);
         let _ = el.focus_with_options(&focus);
-        let field = el.closest(".field").ok().flatten().unwrap_or_else(|| el.clone().into());
+        let field = el
+            .closest(".field")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| el.clone().into());
         let view = web_sys::ScrollIntoViewOptions::new();
         view.set_block(web_sys::ScrollLogicalPosition::Nearest);
         field.scroll_into_view_with_scroll_into_view_options(&view);

@@ -14,7 +14,12 @@ pub enum PostError {
 /// Send `body` with its Idempotency-Key `key`, and `partner` (an embed's host
 /// page) as `Keel-Embed-Origin`; the stored request's id once the server has
 /// answered 201.
-pub async fn post(url: &str, body: String, key: &str, partner: Option<&str>) -> Result<String, PostError> {
+pub async fn post(
+    url: &str,
+    body: String,
+    key: &str,
+    partner: Option<&str>,
+) -> Result<String, PostError> {
     let mut req = gloo_net::http::Request::post(url)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
@@ -22,13 +27,28 @@ pub async fn post(url: &str, body: String, key: &str, partner: Option<&str>) -> 
     if let Some(origin) = partner {
         req = req.header("Keel-Embed-Origin", origin);
     }
-    let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS).await.map_err(PostError::Fetch)?;
+    let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS)
+        .await
+        .map_err(PostError::Fetch)?;
     match res.status() {
-        201 => crate::net::body(res).await.and_then(|t| crate::api::decode::<ContactAccepted>(&t)).map(|a| a.id).map_err(PostError::Fetch),
-        422 => match crate::net::body(res).await.and_then(|t| crate::api::decode::<keel_model::ApiError>(&t)) {
+        201 => crate::net::body(res)
+            .await
+            .and_then(|t| crate::api::decode::<ContactAccepted>(&t))
+            .map(|a| a.id)
+            .map_err(PostError::Fetch),
+        422 => match crate::net::body(res)
+            .await
+            .and_then(|t| crate::api::decode::<keel_model::ApiError>(&t))
+        {
             Ok(e) if !e.fields.is_empty() => Err(PostError::Invalid(e.fields)),
-            Ok(e) => Err(PostError::Fetch(FetchError::Http { status: 422, message: Some(e.message) })),
-            Err(_) => Err(PostError::Fetch(FetchError::Http { status: 422, message: None })),
+            Ok(e) => Err(PostError::Fetch(FetchError::Http {
+                status: 422,
+                message: Some(e.message),
+            })),
+            Err(_) => Err(PostError::Fetch(FetchError::Http {
+                status: 422,
+                message: None,
+            })),
         },
         _ => Err(PostError::Fetch(crate::net::error_from(res).await)),
     }

@@ -499,7 +499,10 @@ pub(crate) mod suite {
         };
         let own = new_id(&s, "o", &[], 2).await;
         let got = s.get(&from_partner).await.unwrap().unwrap();
-        assert_eq!(got.partner_origin.as_deref(), Some("https://partner.example"));
+        assert_eq!(
+            got.partner_origin.as_deref(),
+            Some("https://partner.example")
+        );
         assert_eq!(s.get(&own).await.unwrap().unwrap().partner_origin, None);
         let listed = s.list(ListFilter::default()).await.unwrap();
         assert_eq!(listed.iter().find(|x| x.id == from_partner).unwrap(), &got);
@@ -516,7 +519,13 @@ pub(crate) mod suite {
         );
         assert_eq!(other.import(records).await.unwrap(), 2);
         assert_eq!(
-            other.get(&from_partner).await.unwrap().unwrap().partner_origin.as_deref(),
+            other
+                .get(&from_partner)
+                .await
+                .unwrap()
+                .unwrap()
+                .partner_origin
+                .as_deref(),
             Some("https://partner.example"),
             "an import keeps it"
         );
