@@ -6,10 +6,12 @@
 //! reference. All traffic goes to 127.0.0.1, each wrk run lasts 10 s.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, bail};
+
+use keel_pg_cluster::{Cluster, Durability};
 
 use crate::build;
 
@@ -24,7 +26,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         build::site(root, &build::Options::default())?;
     }
     build::server_binary(root)?;
-    let dir = TempDir::new("keel-load")?;
+    let dir = tempfile::Builder::new().prefix("keel-load-").tempdir()?;
 
     println!(
         "wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency, server and wrk on the same machine ({} cores)",
@@ -34,7 +36,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     );
 
     // SQLite: a file, each submission fsynced before its 201.
-    let sqlite = dir.path.join("keel.db").display().to_string();
+    let sqlite = dir.path().join("keel.db").display().to_string();
     {
         let server = Server::start(root, &sqlite)?;
         let reference = wrk(&[&format!("{}/api/v1/site.json", server.url)])?;
@@ -58,7 +60,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     // PostgreSQL: a throwaway cluster with the server's defaults for
     // durability (fsync and synchronous_commit on), so that a 201 means the
     // same on both stores.
-    let pg = Pg::start()?;
+    let pg = Cluster::start(Durability::Real)?;
     let url = pg.create_db("keel")?;
     {
         let server = Server::start(root, &url)?;
@@ -230,173 +232,4 @@ fn check_stored(store: &str, acknowledged: u64, rows: usize) -> anyhow::Result<(
         );
     }
     Ok(())
-}
-
-/// A directory under the system's temp dir, removed when dropped.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new(prefix: &str) -> anyhow::Result<TempDir> {
-        let path = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(TempDir { path })
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// A throwaway PostgreSQL cluster, the same way the server's tests start one
-/// (crates/server/tests/support/pg.rs): `initdb` in a temporary directory,
-/// started on a free loopback port, as the `postgres` user when we are root
-/// (PostgreSQL refuses to run as root); stopped and deleted when dropped,
-/// also after a failed step. `KEEL_PG_BIN` names another binary directory.
-struct Pg {
-    // Removed after `drop` below has stopped the cluster.
-    dir: TempDir,
-    bin: PathBuf,
-    as_postgres: bool,
-    port: u16,
-    version: String,
-}
-
-impl Pg {
-    fn start() -> anyhow::Result<Pg> {
-        let bin = std::env::var_os("KEEL_PG_BIN")
-            .map(PathBuf::from)
-            .or_else(|| {
-                ["17", "16", "15"]
-                    .iter()
-                    .map(|v| PathBuf::from(format!("/usr/lib/postgresql/{v}/bin")))
-                    .find(|p| p.join("initdb").exists())
-            })
-            .context("PostgreSQL is not installed: run `cargo xtask setup`, or set KEEL_PG_BIN")?;
-        let as_postgres = output("id", &["-u"])? == "0";
-        let dir = TempDir::new("keel-load-pg")?;
-        if as_postgres {
-            let uid = output("id", &["-u", "postgres"])?
-                .parse()
-                .context("the postgres user's uid")?;
-            let gid = output("id", &["-g", "postgres"])?
-                .parse()
-                .context("the postgres user's gid")?;
-            std::os::unix::fs::chown(&dir.path, Some(uid), Some(gid))?;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut pg = Pg {
-            dir,
-            bin,
-            as_postgres,
-            port,
-            version: String::new(),
-        };
-        let data = pg.data();
-        pg.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "keel",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-instructions",
-            ],
-        )?;
-        let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=100",
-            pg.dir.path.display()
-        );
-        let log = pg.dir.path.join("log").display().to_string();
-        // `pg` exists already: if the start fails half-way, dropping it stops what started.
-        pg.run(
-            "pg_ctl",
-            &[
-                "-D", &data, "-l", &log, "-o", &options, "-w", "-t", "60", "start",
-            ],
-        )?;
-        pg.version = pg
-            .run("postgres", &["--version"])?
-            .split_whitespace()
-            .nth(2)
-            .unwrap_or("?")
-            .to_string();
-        Ok(pg)
-    }
-
-    /// A new, empty database; its URL.
-    fn create_db(&self, name: &str) -> anyhow::Result<String> {
-        let port = self.port.to_string();
-        self.run(
-            "createdb",
-            &["-h", "127.0.0.1", "-p", &port, "-U", "keel", name],
-        )?;
-        Ok(format!("postgres://keel@127.0.0.1:{port}/{name}"))
-    }
-
-    fn data(&self) -> String {
-        self.dir.path.join("data").display().to_string()
-    }
-
-    fn command(&self, tool: &str) -> Command {
-        let exe = self.bin.join(tool);
-        let mut cmd = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            Command::new(exe)
-        };
-        // Not the caller's directory: the postgres user may not enter it.
-        cmd.current_dir(&self.dir.path);
-        cmd
-    }
-
-    /// A PostgreSQL command; its stdout, or an error with its output and the
-    /// server log.
-    fn run(&self, tool: &str, args: &[&str]) -> anyhow::Result<String> {
-        let out = self
-            .command(tool)
-            .args(args)
-            .output()
-            .with_context(|| format!("could not start {tool}"))?;
-        if !out.status.success() {
-            let log = std::fs::read_to_string(self.dir.path.join("log")).unwrap_or_default();
-            bail!(
-                "{tool} failed: {}\n{}{}\n--- server log ---\n{log}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let data = self.data();
-        let _ = self
-            .command("pg_ctl")
-            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
-            .output();
-    }
-}
-
-fn output(cmd: &str, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .with_context(|| format!("running {cmd}"))?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

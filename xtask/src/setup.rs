@@ -453,7 +453,7 @@ fn apt_install(packages: &[&str], purpose: &str) -> anyhow::Result<()> {
 }
 
 /// Debian's PostgreSQL server binaries, for the store tests: they start a
-/// throwaway cluster (crates/server/tests/support/pg.rs) and need `initdb`
+/// throwaway cluster (crates/store/src/test_pg.rs) and need `initdb`
 /// and `pg_ctl`, and the `postgres` user the package creates.
 pub fn postgresql() -> anyhow::Result<()> {
     postgresql_installed().map(drop)

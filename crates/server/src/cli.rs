@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use keel_model::contact::{escape_controls, is_bidi_control};
-use keel_server::store::{DeliveryState, ListFilter, Store, Submission};
+use keel_store::{DeliveryState, ListFilter, Store, Submission};
 
 #[derive(Subcommand)]
 pub enum Action {
@@ -269,13 +269,9 @@ fn csv_cell(c: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "../tests/support/pg.rs"]
-mod test_pg;
-
-#[cfg(test)]
 mod tests {
     use keel_model::contact::ContactRequest;
-    use keel_server::store::{Channel, Inserted, NewSubmission};
+    use keel_store::{Channel, Inserted, NewSubmission};
 
     use super::*;
 
@@ -291,7 +287,7 @@ mod tests {
             consent: true,
             ..Default::default()
         };
-        let keel_server::store::Inserted::New(id) = store
+        let keel_store::Inserted::New(id) = store
             .insert(NewSubmission {
                 request: &req,
                 spam: false,
@@ -604,8 +600,8 @@ mod tests {
         sqlite.mark_delivered(due[1].id, 2001).await.unwrap();
         sqlite.mark_handled(&ids[1], 3000).await.unwrap();
 
-        let pg = super::test_pg::TestPg::start();
-        let url = pg.create_db("moved").await;
+        let pg = keel_pg_cluster::Cluster::start(keel_pg_cluster::Durability::Tests).unwrap();
+        let url = pg.create_db("moved").unwrap();
         let to = Path::new(&url);
         let mut out = Vec::new();
         migrate(&file, to, 2, &mut out).await.unwrap();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::store::Channel;
+use keel_store::Channel;
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -230,7 +230,7 @@ impl Default for Config {
             dist: PathBuf::from("dist"),
             database: PathBuf::from("keel.db"),
             database_pool_size: 8,
-            outbox_lease_seconds: crate::store::CLAIM_LEASE_MS as u64 / 1000,
+            outbox_lease_seconds: keel_store::CLAIM_LEASE_MS as u64 / 1000,
             public_origin: None,
             allowed_origins: Vec::new(),
             rate_limit: RateLimit::default(),

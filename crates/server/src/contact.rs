@@ -13,8 +13,8 @@ use subtle::ConstantTimeEq;
 
 use crate::cors::{Caller, EMBED_ORIGIN_HEADER};
 use crate::error::{Error, Result};
-use crate::store::{Inserted, ListFilter, NewSubmission};
 use crate::{AppState, now_ms};
+use keel_store::{Inserted, ListFilter, NewSubmission};
 
 /// Without an Idempotency-Key, an identical body within this window is taken
 /// for a double submit and answered with the first id: long enough for a

@@ -5,7 +5,7 @@
 //! - The read side is the built site held in memory (`files`): the server has
 //!   no content model of its own and sends the same bytes a CDN would.
 //! - A contact submission is acknowledged (201) only after its transaction,
-//!   outbox rows included, is committed (`store`).
+//!   outbox rows included, is committed (`keel_store`).
 //! - Every 4xx/5xx body is a JSON `keel_model::ApiError` (`error`).
 //! - Who may use it from another origin (partner sites, the admin endpoint's
 //!   same-origin rule, public assets, embed framing) is one layer (`cors`),
@@ -22,7 +22,6 @@ pub mod listen;
 pub mod notify;
 pub mod ratelimit;
 pub mod static_site;
-pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +35,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use config::Config;
 use files::SiteFiles;
+use keel_store::Store;
 use ratelimit::RateLimiter;
-use store::Store;
 
 #[derive(Clone)]
 pub struct AppState {

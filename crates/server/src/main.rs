@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use keel_server::store::Store;
 use keel_server::{AppState, Config, app, files::SiteFiles, notify};
+use keel_store::Store;
 
 mod cli;
 

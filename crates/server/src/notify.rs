@@ -16,8 +16,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use keel_model::contact::escape_controls;
 
 use crate::config::{Smtp, Tls, Webhook, redact_url};
-use crate::store::{Channel, OutboxItem, Submission};
 use crate::{AppState, now_ms};
+use keel_store::{Channel, OutboxItem, Submission};
 
 /// The wait before retry number `attempts + 1`: `base`, doubling, never more
 /// than an hour. A transient failure has no last attempt: the row stays

@@ -8,8 +8,8 @@ use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use keel_server::files::SiteFiles;
-use keel_server::store::Store;
 use keel_server::{AppState, Config, app};
+use keel_store::Store;
 use tower::ServiceExt;
 
 /// The site as the build writes it for the bundled content: its API, every
@@ -61,7 +61,7 @@ async fn harness(config: Config) -> Harness {
 
 impl Harness {
     /// The stored submission a 201 answer names.
-    async fn stored(&self, answer: &serde_json::Value) -> keel_server::store::Submission {
+    async fn stored(&self, answer: &serde_json::Value) -> keel_store::Submission {
         let id = answer["id"]
             .as_str()
             .unwrap_or_else(|| panic!("no id in {answer}"));

@@ -5,11 +5,10 @@
 //! recording sends again after its lease).
 //!
 //! Everything runs on loopback and is stopped at the end, also on failure:
-//! the database (`TestPg`), the servers (`kill_on_drop`), the sink (a task).
+//! the database (`keel_pg_cluster::Cluster`), the servers (`kill_on_drop`), the sink (a task).
 //! The figures are printed (`cargo test -p keel-server --test crash -- --nocapture`).
 
-#[path = "support/pg.rs"]
-mod pg;
+use keel_pg_cluster as pg;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -63,8 +62,8 @@ struct Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_killed_in_turn_lose_nothing() {
-    let pg = pg::TestPg::start();
-    let db = pg.create_db("crash").await;
+    let pg = pg::Cluster::start(pg::Durability::Tests).unwrap();
+    let db = pg.create_db("crash").unwrap();
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(
         dist.path().join("index.html"),
@@ -92,7 +91,7 @@ async fn two_instances_killed_in_turn_lose_nothing() {
         async move { axum::serve(sink, app).await.unwrap() }
     });
 
-    let ports = [pg::free_port(), pg::free_port()];
+    let ports = [pg::free_port().unwrap(), pg::free_port().unwrap()];
     let mut instances = Vec::new();
     for port in ports {
         instances.push(start(port, &db, &sink_url, dist.path()).await);

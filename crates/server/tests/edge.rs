@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use keel_server::files::SiteFiles;
-use keel_server::store::Store;
 use keel_server::{AppState, Config, app, listen};
+use keel_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use keel_server::files::SiteFiles;
-use keel_server::store::{ListFilter, Store};
 use keel_server::{AppState, Config, listen};
+use keel_store::{ListFilter, Store};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 

@@ -2,8 +2,7 @@
 //! (two `AppState`s, two pools) on one database this test starts, and what a
 //! client sees when the database goes away and comes back.
 
-#[path = "support/pg.rs"]
-mod pg;
+use keel_pg_cluster as pg;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,8 +11,8 @@ use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use keel_server::files::SiteFiles;
-use keel_server::store::Store;
 use keel_server::{AppState, Config, app};
+use keel_store::Store;
 use tower::ServiceExt;
 
 const VALID: &str = r#"{"name":"Åsa Nørgaard","email":"asa@example.dk","company":null,"budget":"not_sure","message":"We need help scaling our Postgres cluster.","consent":true}"#;
@@ -78,8 +77,8 @@ async fn post_from(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_database_and_an_outage() {
-    let pg = pg::TestPg::start();
-    let url = pg.create_db("intake").await;
+    let pg = pg::Cluster::start(pg::Durability::Tests).unwrap();
+    let url = pg.create_db("intake").unwrap();
     let (a, b) = (instance(&url).await, instance(&url).await);
 
     // An Idempotency-Key replayed to the other instance gets the first answer.
@@ -141,7 +140,7 @@ async fn two_instances_on_one_database_and_an_outage() {
     );
 
     // The database goes away: a JSON 503, never a 201, and nothing hangs.
-    pg.stop();
+    pg.stop().unwrap();
     let third = VALID.replace("Postgres cluster", "search cluster");
     let (status, err) = post(&a, &third, Some("k-2")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
@@ -158,7 +157,7 @@ async fn two_instances_on_one_database_and_an_outage() {
     );
 
     // It comes back: the pool reconnects, the retry is stored.
-    pg.pg_ctl_start();
+    pg.start_again().unwrap();
     let (status, stored) = post(&a, &third, Some("k-2")).await;
     assert_eq!(status, StatusCode::CREATED, "{stored}");
     assert_eq!(b.store.count().await.unwrap(), 4);

@@ -24,51 +24,18 @@ use keel_model::contact::Budget;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{
+mod schema;
+
+use crate::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
     SUBMISSION_COLUMNS, Submission, new_id,
 };
+use schema::{SCHEMA, create_private, migrate, readable_by_others};
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     label: String,
 }
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS submissions (
-    id              TEXT PRIMARY KEY,
-    created_at      INTEGER NOT NULL,           -- unix milliseconds
-    name            TEXT NOT NULL,
-    email           TEXT NOT NULL,
-    company         TEXT,
-    budget          TEXT,
-    message         TEXT NOT NULL,
-    consent         INTEGER NOT NULL,
-    spam            INTEGER NOT NULL DEFAULT 0,
-    handled_at      INTEGER,
-    idempotency_key TEXT UNIQUE,
-    request_hash    TEXT
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    submission_id   TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-    channel         TEXT NOT NULL,              -- 'email' | 'webhook'
-    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered' | 'failed'
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    last_error      TEXT,
-    delivered_at    INTEGER
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS submissions_hash ON submissions(request_hash, created_at);
-";
-
-/// Changes to `SCHEMA` for databases made before them, in order: the n-th is
-/// applied once, when `PRAGMA user_version` is below n (then set to n).
-const MIGRATIONS: &[&str] = &[
-    // 1: the partner site a submission came from (issue 8, partner embeds).
-    "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
-];
 
 macro_rules! sql_text {
     ($ty:ident) => {
@@ -467,27 +434,6 @@ fn seen_key(conn: &Connection, key: &str, request_hash: &str) -> anyhow::Result<
     }))
 }
 
-/// Apply the `MIGRATIONS` this file has not seen, in one transaction taken
-/// for writing first, so a server and the CLI opening it together take turns.
-fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > MIGRATIONS.len() {
-        anyhow::bail!(
-            "the database schema is at version {current}, newer than this server knows ({}): run the newer server, or restore a matching backup",
-            MIGRATIONS.len()
-        );
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        tx.execute_batch(sql)
-            .with_context(|| format!("migration {}", i + 1))?;
-        tx.pragma_update(None, "user_version", i + 1)?;
-        tracing::info!(version = i + 1, "applied a database migration");
-    }
-    tx.commit()?;
-    Ok(())
-}
-
 /// A submission (without its deliveries) from `SUBMISSION_COLUMNS`, which
 /// start at column `at` of the row.
 fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> {
@@ -524,234 +470,5 @@ fn deliveries(conn: &Connection, id: &str) -> anyhow::Result<Vec<Delivery>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Create the database file, readable and writable by its owner only, unless
-/// it exists. SQLite gives the `-wal` and `-shm` files the database file's
-/// permissions.
-fn create_private(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// The file's permission bits when users other than its owner may access
-/// it (a database created before files were made 0600).
-fn readable_by_others(path: &Path) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-        (mode & 0o077 != 0).then_some(mode)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use keel_model::contact::ContactRequest;
-
-    use super::*;
-
-    #[test]
-    fn a_database_from_before_partner_origins_is_migrated_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.db");
-        {
-            // The file as the server before migrations left it: SCHEMA only.
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(SCHEMA).unwrap();
-            conn.execute(
-                "INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('old', 1, 'n', 'e@x', 'm', 1)",
-                [],
-            )
-            .unwrap();
-        }
-        for _ in 0..2 {
-            let s = SqliteStore::open(&path).unwrap();
-            let old = s.get("old").unwrap().unwrap();
-            assert_eq!(old.partner_origin, None, "kept, with no partner");
-            let version: usize = s
-                .conn()
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(version, MIGRATIONS.len());
-        }
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
-        let err = SqliteStore::open(&path).err().unwrap();
-        assert!(
-            format!("{err:#}").contains("schema is at version 99"),
-            "{err:#}"
-        );
-    }
-
-    fn insert(
-        s: &SqliteStore,
-        req: &ContactRequest,
-        key: Option<&str>,
-        hash: &str,
-        now_ms: i64,
-    ) -> Inserted {
-        s.insert(&NewSubmission {
-            request: req,
-            spam: false,
-            idempotency_key: key,
-            request_hash: hash,
-            channels: &[Channel::Email],
-            now_ms,
-            duplicate_since_ms: now_ms,
-            partner_origin: None,
-        })
-        .unwrap()
-    }
-
-    fn req() -> ContactRequest {
-        ContactRequest {
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            message: "Hello there, we need help.".into(),
-            consent: true,
-            ..Default::default()
-        }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn database_files_are_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keel.db");
-        let s = SqliteStore::open(&path).unwrap();
-        insert(&s, &req(), None, "h", 1);
-        for name in ["keel.db", "keel.db-wal", "keel.db-shm"] {
-            let mode = std::fs::metadata(dir.path().join(name))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777;
-            assert_eq!(mode, 0o600, "{name} is {mode:o}");
-        }
-        assert_eq!(readable_by_others(&path), None);
-        drop(s);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        assert_eq!(
-            readable_by_others(&path),
-            Some(0o640),
-            "an older database is noticed"
-        );
-        SqliteStore::open(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o640, "and left as the operator set it");
-    }
-
-    #[test]
-    fn a_deleted_submission_is_gone_from_the_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keel.db");
-        let s = SqliteStore::open(&path).unwrap();
-        let secret = |n: &str| ContactRequest {
-            message: format!("Our secret plan {n} is in this message."),
-            ..req()
-        };
-        let Inserted::New(gone) = insert(&s, &secret("ZEBRA-4711"), None, "h1", 1) else {
-            panic!()
-        };
-        insert(&s, &secret("OTTER-0815"), None, "h2", 2);
-        s.mark_handled(&gone, 3).unwrap();
-        assert!(s.delete(&gone).unwrap());
-        let mut bytes = Vec::new();
-        for name in ["keel.db", "keel.db-wal"] {
-            bytes.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
-        }
-        let found = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
-        assert!(
-            found("OTTER-0815"),
-            "the search works: the kept submission is in the files"
-        );
-        assert!(
-            !found("ZEBRA-4711"),
-            "the deleted text is still in the database or its WAL"
-        );
-        assert!(
-            !found(&gone),
-            "the deleted id is still in the database or its WAL"
-        );
-    }
-
-    #[test]
-    fn insert_waits_for_another_writer_instead_of_failing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keel.db");
-        let s = SqliteStore::open(&path).unwrap();
-        // Another process (the CLI, a second server) holds the write lock a while.
-        let (locked_tx, locked) = std::sync::mpsc::channel();
-        let other = std::thread::spawn({
-            let path = path.clone();
-            move || {
-                let c = Connection::open(&path).unwrap();
-                c.execute_batch(
-                    "BEGIN IMMEDIATE; INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('x', 0, 'n', 'e', 'm', 1);",
-                )
-                .unwrap();
-                locked_tx.send(()).unwrap();
-                std::thread::sleep(std::time::Duration::from_millis(300));
-                c.execute_batch("COMMIT").unwrap();
-            }
-        });
-        locked.recv().unwrap();
-        // With a key the transaction reads before it writes: a DEFERRED one
-        // would hold a stale snapshot and fail with SQLITE_BUSY at once.
-        let inserted = s.insert(&NewSubmission {
-            request: &req(),
-            spam: false,
-            idempotency_key: Some("k"),
-            request_hash: "h",
-            channels: &[],
-            now_ms: 1,
-            duplicate_since_ms: 0,
-            partner_origin: None,
-        });
-        other.join().unwrap();
-        assert!(
-            matches!(inserted, Ok(Inserted::New(_))),
-            "{:?}",
-            inserted.err()
-        );
-        assert_eq!(s.count().unwrap(), 2);
-    }
-
-    #[test]
-    fn states_and_channels_read_back_as_written() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let conn = s.conn();
-        for c in Channel::ALL {
-            let back: Channel = conn.query_row("SELECT ?1", [c], |r| r.get(0)).unwrap();
-            assert_eq!(back, *c);
-            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
-        }
-        for d in DeliveryState::ALL {
-            let back: DeliveryState = conn.query_row("SELECT ?1", [d], |r| r.get(0)).unwrap();
-            assert_eq!(back, *d);
-            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
-        }
-        let err = conn
-            .query_row("SELECT 'carrier-pigeon'", [], |r| r.get::<_, Channel>(0))
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("unknown Channel \"carrier-pigeon\""),
-            "{err}"
-        );
-    }
-}
+mod tests;

@@ -26,55 +26,13 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use keel_model::contact::Budget;
 use tokio_postgres::{NoTls, Row};
 
-use super::{
+mod schema;
+
+use crate::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
     SUBMISSION_COLUMNS, Submission, new_id,
 };
-
-/// The schema, one step per version. A step is never edited once released:
-/// a change is a new step.
-const MIGRATIONS: &[(i32, &str)] = &[
-    (
-        1,
-        "
-CREATE TABLE submissions (
-    id              TEXT PRIMARY KEY,
-    created_at      BIGINT NOT NULL,            -- unix milliseconds
-    name            TEXT NOT NULL,
-    email           TEXT NOT NULL,
-    company         TEXT,
-    budget          TEXT,
-    message         TEXT NOT NULL,
-    consent         BOOLEAN NOT NULL,
-    spam            BOOLEAN NOT NULL DEFAULT FALSE,
-    handled_at      BIGINT,
-    idempotency_key TEXT UNIQUE,
-    request_hash    TEXT
-);
-CREATE TABLE outbox (
-    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    submission_id   TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-    channel         TEXT NOT NULL,              -- 'email' | 'webhook'
-    state           TEXT NOT NULL DEFAULT 'pending', -- 'pending' | 'delivered' | 'failed'
-    attempts        BIGINT NOT NULL DEFAULT 0,
-    next_attempt_at BIGINT NOT NULL,
-    last_error      TEXT,
-    delivered_at    BIGINT
-);
-CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
-CREATE INDEX outbox_submission ON outbox(submission_id);
-CREATE INDEX submissions_hash ON submissions(request_hash, created_at);
-",
-    ),
-    (
-        2,
-        // The partner site a submission came from (issue 8, partner embeds).
-        "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
-    ),
-];
-
-/// The advisory lock key migrations run under ("keel" in ASCII).
-const MIGRATION_LOCK: i64 = 0x6b65_656c;
+use schema::migrate;
 
 pub struct PgStore {
     pool: Pool,
@@ -464,45 +422,10 @@ impl PgStore {
     }
 }
 
-/// Apply the migrations this database has not seen, in one transaction,
-/// under an advisory lock so that instances starting together take turns.
-async fn migrate(client: &mut deadpool_postgres::Object) -> anyhow::Result<()> {
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS keel_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-    )
-    .await?;
-    let current: i32 = tx
-        .query_one("SELECT coalesce(max(version), 0) FROM keel_migrations", &[])
-        .await?
-        .try_get(0)?;
-    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
-    if current > latest {
-        anyhow::bail!(
-            "the database schema is at version {current}, newer than this server knows ({latest}): run the newer server, or restore a matching backup"
-        );
-    }
-    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        tx.batch_execute(sql)
-            .await
-            .with_context(|| format!("migration {version}"))?;
-        tx.execute(
-            "INSERT INTO keel_migrations (version) VALUES ($1)",
-            &[version],
-        )
-        .await?;
-        tracing::info!(version, "applied a database migration");
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// The URL as an error may show it: user, host, port and database, without
 /// the password.
 pub fn describe(url: &str) -> String {
-    match reqwest::Url::parse(url) {
+    match url::Url::parse(url) {
         Ok(mut u) => {
             let _ = u.set_password(None);
             u.set_query(None);

@@ -1,0 +1,200 @@
+//! The SQLite backend's own cases (the shared suite is `suite.rs`).
+
+use keel_model::contact::ContactRequest;
+
+use super::schema::MIGRATIONS;
+use super::*;
+
+#[test]
+fn a_database_from_before_partner_origins_is_migrated_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        // The file as the server before migrations left it: SCHEMA only.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute(
+            "INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('old', 1, 'n', 'e@x', 'm', 1)",
+            [],
+        )
+        .unwrap();
+    }
+    for _ in 0..2 {
+        let s = SqliteStore::open(&path).unwrap();
+        let old = s.get("old").unwrap().unwrap();
+        assert_eq!(old.partner_origin, None, "kept, with no partner");
+        let version: usize = s
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = SqliteStore::open(&path).err().unwrap();
+    assert!(
+        format!("{err:#}").contains("schema is at version 99"),
+        "{err:#}"
+    );
+}
+
+fn insert(
+    s: &SqliteStore,
+    req: &ContactRequest,
+    key: Option<&str>,
+    hash: &str,
+    now_ms: i64,
+) -> Inserted {
+    s.insert(&NewSubmission {
+        request: req,
+        spam: false,
+        idempotency_key: key,
+        request_hash: hash,
+        channels: &[Channel::Email],
+        now_ms,
+        duplicate_since_ms: now_ms,
+        partner_origin: None,
+    })
+    .unwrap()
+}
+
+fn req() -> ContactRequest {
+    ContactRequest {
+        name: "Ada".into(),
+        email: "ada@example.com".into(),
+        message: "Hello there, we need help.".into(),
+        consent: true,
+        ..Default::default()
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keel.db");
+    let s = SqliteStore::open(&path).unwrap();
+    insert(&s, &req(), None, "h", 1);
+    for name in ["keel.db", "keel.db-wal", "keel.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{name} is {mode:o}");
+    }
+    assert_eq!(readable_by_others(&path), None);
+    drop(s);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert_eq!(
+        readable_by_others(&path),
+        Some(0o640),
+        "an older database is noticed"
+    );
+    SqliteStore::open(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "and left as the operator set it");
+}
+
+#[test]
+fn a_deleted_submission_is_gone_from_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keel.db");
+    let s = SqliteStore::open(&path).unwrap();
+    let secret = |n: &str| ContactRequest {
+        message: format!("Our secret plan {n} is in this message."),
+        ..req()
+    };
+    let Inserted::New(gone) = insert(&s, &secret("ZEBRA-4711"), None, "h1", 1) else {
+        panic!()
+    };
+    insert(&s, &secret("OTTER-0815"), None, "h2", 2);
+    s.mark_handled(&gone, 3).unwrap();
+    assert!(s.delete(&gone).unwrap());
+    let mut bytes = Vec::new();
+    for name in ["keel.db", "keel.db-wal"] {
+        bytes.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
+    }
+    let found = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(
+        found("OTTER-0815"),
+        "the search works: the kept submission is in the files"
+    );
+    assert!(
+        !found("ZEBRA-4711"),
+        "the deleted text is still in the database or its WAL"
+    );
+    assert!(
+        !found(&gone),
+        "the deleted id is still in the database or its WAL"
+    );
+}
+
+#[test]
+fn insert_waits_for_another_writer_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keel.db");
+    let s = SqliteStore::open(&path).unwrap();
+    // Another process (the CLI, a second server) holds the write lock a while.
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let other = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "BEGIN IMMEDIATE; INSERT INTO submissions (id, created_at, name, email, message, consent) VALUES ('x', 0, 'n', 'e', 'm', 1);",
+            )
+            .unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            c.execute_batch("COMMIT").unwrap();
+        }
+    });
+    locked.recv().unwrap();
+    // With a key the transaction reads before it writes: a DEFERRED one
+    // would hold a stale snapshot and fail with SQLITE_BUSY at once.
+    let inserted = s.insert(&NewSubmission {
+        request: &req(),
+        spam: false,
+        idempotency_key: Some("k"),
+        request_hash: "h",
+        channels: &[],
+        now_ms: 1,
+        duplicate_since_ms: 0,
+        partner_origin: None,
+    });
+    other.join().unwrap();
+    assert!(
+        matches!(inserted, Ok(Inserted::New(_))),
+        "{:?}",
+        inserted.err()
+    );
+    assert_eq!(s.count().unwrap(), 2);
+}
+
+#[test]
+fn states_and_channels_read_back_as_written() {
+    let s = SqliteStore::open_in_memory().unwrap();
+    let conn = s.conn();
+    for c in Channel::ALL {
+        let back: Channel = conn.query_row("SELECT ?1", [c], |r| r.get(0)).unwrap();
+        assert_eq!(back, *c);
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+    }
+    for d in DeliveryState::ALL {
+        let back: DeliveryState = conn.query_row("SELECT ?1", [d], |r| r.get(0)).unwrap();
+        assert_eq!(back, *d);
+        assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+    }
+    let err = conn
+        .query_row("SELECT 'carrier-pigeon'", [], |r| r.get::<_, Channel>(0))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unknown Channel \"carrier-pigeon\""),
+        "{err}"
+    );
+}
