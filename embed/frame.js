@@ -14,10 +14,10 @@
   // The widget's theme, not the one our visitor chose on our site.
   if (theme == "light" || theme == "dark") html.setAttribute("data-keel-theme", theme); else html.removeAttribute("data-keel-theme");
   html.style.setProperty("background", "transparent");
-  var colour = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+  var colour = /__KEEL_RE_COLOUR__/i;
   if (accent && colour.test(accent)) html.style.setProperty("--keel-accent", accent);
   if (ink && colour.test(ink)) html.style.setProperty("--keel-accent-ink", ink);
-  if (count && /^([1-9]|10)$/.test(count)) html.setAttribute("data-keel-count", count);
+  if (count && /__KEEL_RE_COUNT__/.test(count)) html.setAttribute("data-keel-count", count);
 
   // The embedding page's origin: as the loader says, when the browser agrees.
   var host = q.get("host"), known = null;
@@ -53,7 +53,7 @@
   // The embed views' not-found page, served for a path it does not name: the
   // app says what is missing there (an article, a tag). Without the app (no
   // WebAssembly, a blocked download), this says it did not exist.
-  if (root.getAttribute("data-rendered") == "/embed/404" && !/\/embed\/404(\/|\/index\.html|\.html)?$/.test(location.pathname)) {
+  if (root.getAttribute("data-rendered") == "__KEEL_PATH_NOT_FOUND__" && !/__KEEL_RE_NOT_FOUND__(\/|\/index\.html|\.html)?$/.test(location.pathname)) {
     setTimeout(function () {
       if (!failed) { failed = true; tell({ type: "error", message: "there is no embed view at " + location.pathname }); }
     }, 8000);

@@ -28,21 +28,24 @@
   var TITLES = { articles: "Latest articles from Keel", article: "An article from Keel", contact: "Contact Keel" };
   // Height reserved before the widget has measured itself, in CSS pixels.
   var RESERVE = { articles: function (n) { return 72 + 104 * n; }, article: function () { return 720; }, contact: function () { return 980; } };
-  var NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/, COLOUR = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+  var NAME = /__KEEL_RE_NAME__/, COLOUR = /__KEEL_RE_COLOUR__/i, COUNT = /__KEEL_RE_COUNT__/, INK = "__KEEL_INK__";
   var frames = [], app;
 
   function attr(el, n) { return (el.getAttribute("data-keel-" + n) || "").trim(); }
 
   // The text colour that reads best on the accent (white or our dark ink),
   // by WCAG contrast.
-  function inkOn(hex) {
+  function luminance(hex) {
     if (hex.length == 4) hex = "#" + hex[1] + hex[1] + hex[2] + hex[2] + hex[3] + hex[3];
     var L = [1, 3, 5].map(function (i) {
       var c = parseInt(hex.substr(i, 2), 16) / 255;
       return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
     });
-    L = 0.2126 * L[0] + 0.7152 * L[1] + 0.0722 * L[2];
-    return 1.05 / (L + 0.05) >= (L + 0.05) / 0.0566 ? "#ffffff" : "#0b1320";
+    return 0.2126 * L[0] + 0.7152 * L[1] + 0.0722 * L[2] + 0.05;
+  }
+  function inkOn(hex) {
+    var L = luminance(hex);
+    return 1.05 / L >= L / luminance(INK) ? "#ffffff" : INK;
   }
 
   // The placeholder's settings, or a message saying which one is wrong.
@@ -53,13 +56,13 @@
     if (s.mode != "iframe" && s.mode != "inline") return 'unknown mode "' + s.mode + '" (use iframe or inline)';
     if (!/^(auto|light|dark)$/.test(s.theme)) return 'unknown theme "' + s.theme + '" (use auto, light or dark)';
     if (s.accent && !COLOUR.test(s.accent)) return 'invalid accent colour "' + s.accent + '" (use #rgb or #rrggbb)';
-    if (s.view == "articles" && !/^([1-9]|10)$/.test(s.count)) return 'invalid count "' + s.count + '" (use 1 to 10)';
+    if (s.view == "articles" && !COUNT.test(s.count)) return 'invalid count "' + s.count + '" (use 1 to __KEEL_COUNT_MAX__)';
     if (s.tag && !NAME.test(s.tag)) return 'invalid tag "' + s.tag + '"';
     if (s.view == "article" && !NAME.test(s.slug)) return s.slug ? 'invalid article slug "' + s.slug + '"' : "data-keel-slug is missing";
     s.count = s.view == "articles" ? +s.count : 3;
-    s.path = s.view == "contact" ? "/embed/contact"
-      : s.view == "article" ? "/embed/articles/" + s.slug
-      : s.tag ? "/embed/tags/" + s.tag : "/embed/articles";
+    s.path = s.view == "contact" ? "__KEEL_PATH_CONTACT__"
+      : s.view == "article" ? "__KEEL_PATH_ARTICLE__" + s.slug
+      : s.tag ? "__KEEL_PATH_TAG__" + s.tag : "__KEEL_PATH_ARTICLES__";
     s.url = SITE + s.path;
     return s;
   }
@@ -162,7 +165,7 @@
       app = Promise.all([
         // Our API answers only the pages of registered origins (CORS), as
         // our iframes show only in theirs: asked once, before any widget.
-        fetch(API + "/api/v1/site.json", { credentials: "omit" }).then(function (r) { if (!r.ok) throw UNANSWERED; }, function () { throw UNANSWERED; }),
+        fetch(API + "__KEEL_PATH_SITE__", { credentials: "omit" }).then(function (r) { if (!r.ok) throw UNANSWERED; }, function () { throw UNANSWERED; }),
         import(ORIGIN + GLUE).then(function (glue) {
           return glue.default({ module_or_path: ORIGIN + WASM }).then(function () { return glue; });
         }),

@@ -25,10 +25,50 @@ use crate::components::status::{cards_skeleton, error_box, text_skeleton};
 use crate::env::{AppProps, routed};
 use crate::route::Route;
 
-/// How many articles a list view renders; the widget shows `count` of them
-/// (`data-keel-count`, applied by the stylesheet, so the prerendered page
-/// needs no script to show the right number).
-pub const LIST_MAX: usize = 10;
+// A list view renders `LIST_MAX` articles; the widget shows `count` of them
+// (`data-keel-count`, applied by the stylesheet, so the prerendered page
+// needs no script to show the right number).
+use keel_model::embed::LIST_MAX;
+
+/// What the partner scripts (`embed/v1.js`, `embed/frame.js`) share with the
+/// app, by the `__KEEL_…__` mark the build replaces with each (`xtask`'s
+/// `embed_files`): the embed views' paths, the API document the loader
+/// probes, the attribute rules, and the dark ink it may pick. The scripts
+/// hold no copy of their own.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn script_facts() -> Vec<(&'static str, String)> {
+    use yew_router::Routable;
+    let empty = String::new;
+    // As a JavaScript regular expression's source (no flags): `/` and `.`
+    // are the only specials a route path holds.
+    let pattern = |path: String| path.replace('.', "\\.").replace('/', "\\/");
+    vec![
+        ("__KEEL_PATH_ARTICLES__", Route::EmbedArticles.to_path()),
+        (
+            "__KEEL_PATH_ARTICLE__",
+            Route::EmbedArticle { slug: empty() }.to_path(),
+        ),
+        (
+            "__KEEL_PATH_TAG__",
+            Route::EmbedTag { tag: empty() }.to_path(),
+        ),
+        ("__KEEL_PATH_CONTACT__", Route::EmbedContact.to_path()),
+        ("__KEEL_PATH_NOT_FOUND__", Route::EmbedNotFound.to_path()),
+        (
+            "__KEEL_RE_NOT_FOUND__",
+            pattern(Route::EmbedNotFound.to_path()),
+        ),
+        ("__KEEL_PATH_SITE__", keel_model::paths::site()),
+        ("__KEEL_RE_NAME__", keel_model::paths::SLUG_PATTERN.into()),
+        ("__KEEL_RE_COUNT__", keel_model::embed::count_pattern()),
+        ("__KEEL_COUNT_MAX__", LIST_MAX.to_string()),
+        (
+            "__KEEL_RE_COLOUR__",
+            keel_model::embed::COLOUR_PATTERN.into(),
+        ),
+        ("__KEEL_INK__", crate::style::ACCENT_INK_DARK.into()),
+    ]
+}
 
 /// The embed views' root: no chrome, and no theme choice of ours (the
 /// widget's settings choose it: `data-keel-theme` above the view).

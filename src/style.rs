@@ -21,6 +21,11 @@ pub const ROOT_CLASS: &str = root_class!();
 /// The classes of the embed views' root: the app root's, and its own.
 pub const EMBED_ROOT_CLASSES: &str = concat!(root_class!(), " embed-root");
 
+/// The text colour on the accent in the dark scheme, and the dark choice the
+/// partner loader makes for a light accent of the partner's (`embed/v1.js`,
+/// written in by the build: `embed::script_facts`).
+pub const ACCENT_INK_DARK: &str = "#0b1320";
+
 /// The stylesheet, as CSS text.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn stylesheet() -> Result<String, String> {
@@ -40,7 +45,7 @@ fn app_style() -> stylist::StyleSource {
            picks the half. It follows the system unless the visitor chose. */
         --bg: light-dark(#ffffff, #0f1217); --surface: light-dark(#f5f6f8, #171b22); --ink: light-dark(#14171c, #e3e6ea); --muted: light-dark(#4b5563, #a4adba); --line: light-dark(#dde1e6, #2a303a);
         /* A partner's widget may set its own accent (and the ink readable on it). */
-        --accent: var(--keel-accent, light-dark(#0b57a4, #7db8f5)); --accent-ink: var(--keel-accent-ink, light-dark(#ffffff, #0b1320)); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
+        --accent: var(--keel-accent, light-dark(#0b57a4, #7db8f5)); --accent-ink: var(--keel-accent-ink, light-dark(#ffffff, ${accent_ink_dark})); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
         --danger: light-dark(#b42318, #ff9b91); --danger-soft: light-dark(#fdecea, #3a1d1b); --ok: light-dark(#11652f, #8fd9a8); --ok-soft: light-dark(#e8f5ec, #15301f);
         --code-bg: light-dark(#f3f5f8, #151a21); --code-ink: light-dark(#1f2933, #d9dee5);
         --t-comment: light-dark(#5f6b7a, #8d97a6); --t-keyword: light-dark(#a21866, #ff8cc6); --t-string: light-dark(#0b6b3a, #8fd9a8); --t-number: light-dark(#9a4a00, #f4b46c);
@@ -289,18 +294,23 @@ fn app_style() -> stylist::StyleSource {
         & .embed-item h3 a:hover { color: var(--accent); }
         & .embed-item p { margin: 0; color: var(--muted); font-size: 0.9375rem; }
         & .embed-item .meta { font-size: 0.875rem; margin-bottom: 0.25rem; }
-        [data-keel-count="1"] & .embed-list > li:nth-child(n+2), [data-keel-count="2"] & .embed-list > li:nth-child(n+3),
-        [data-keel-count="3"] & .embed-list > li:nth-child(n+4), [data-keel-count="4"] & .embed-list > li:nth-child(n+5),
-        [data-keel-count="5"] & .embed-list > li:nth-child(n+6), [data-keel-count="6"] & .embed-list > li:nth-child(n+7),
-        [data-keel-count="7"] & .embed-list > li:nth-child(n+8), [data-keel-count="8"] & .embed-list > li:nth-child(n+9),
-        [data-keel-count="9"] & .embed-list > li:nth-child(n+10) { display: none; }
+        ${beyond_count} { display: none; }
         & .embed-more { margin: 1rem 0 0; font-weight: 600; }
         & .embed-empty { color: var(--muted); }
         & .embed .lead { font-size: 1.0625rem; }
         & .embed .prose { font-size: 1.0625rem; max-width: none; }
         & .embed .contact-done { min-height: 0; }
         & .embed .status h2 { font-size: 1.25rem; }
-        "#
+        "#,
+        accent_ink_dark = ACCENT_INK_DARK,
+        // `data-keel-count="n"` shows n items of the list view's `LIST_MAX`.
+        beyond_count = (1..keel_model::embed::LIST_MAX)
+            .map(|n| format!(
+                "[data-keel-count=\"{n}\"] & .embed-list > li:nth-child(n+{})",
+                n + 1
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
     )
 }
 

@@ -513,8 +513,9 @@ impl keel_content::ArticleCache for ArticleStore<'_> {
 
 /// The partner embed's scripts (`embed/`, see docs/embedding.md), for
 /// `dist/embed/`, and the stylesheet the inline mode adopts: the loader
-/// learns the embed bundle's hashed file names here, and loses its comments
-/// (it is downloaded by every partner page).
+/// learns the embed bundle's hashed file names here, the scripts the facts
+/// they share with the app (`keel_prerender::script_facts`), and both lose
+/// their comments (the loader is downloaded by every partner page).
 fn embed_files(
     root: &Path,
     spa: &Path,
@@ -531,21 +532,39 @@ fn embed_files(
         let path = root.join("embed").join(name);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let text: String = text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("// ") && l.trim() != "//")
-            .map(|l| format!("{}\n", l.trim_start()))
-            .collect();
-        out.push((
-            format!("embed/{name}"),
-            text.replace("__KEEL_GLUE__", &glue)
-                .replace("__KEEL_WASM__", &wasm)
-                .replace("__KEEL_API__", deploy.api.as_deref().unwrap_or_default())
-                .replace("__KEEL_CSS__", &css_url)
-                .into_bytes(),
-        ));
+        let mut marks = keel_prerender::script_facts();
+        marks.extend([
+            ("__KEEL_GLUE__", glue.clone()),
+            ("__KEEL_WASM__", wasm.clone()),
+            ("__KEEL_API__", deploy.api.clone().unwrap_or_default()),
+            ("__KEEL_CSS__", css_url.clone()),
+        ]);
+        let text = fill_marks(&text, &marks).with_context(|| format!("in {}", path.display()))?;
+        out.push((format!("embed/{name}"), text.into_bytes()));
     }
     Ok(out)
+}
+
+/// A partner script with its comments dropped and each `__KEEL_…__` mark
+/// replaced by its value; an error naming a mark that is left (a fact the
+/// script wants and the app does not give).
+fn fill_marks(script: &str, marks: &[(&str, String)]) -> anyhow::Result<String> {
+    let mut text: String = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("// ") && l.trim() != "//")
+        .map(|l| format!("{}\n", l.trim_start()))
+        .collect();
+    for (mark, value) in marks {
+        text = text.replace(mark, value);
+    }
+    if let Some(at) = text.find("__KEEL_") {
+        let mark: String = text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        bail!("{mark} is not a fact the build knows (keel::embed::script_facts)");
+    }
+    Ok(text)
 }
 
 /// `bundle`'s shell, as trunk built it, for a site under `base`: its loader
@@ -908,6 +927,60 @@ pub fn print_sizes(dist: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The partner scripts take every fact they share with the app from it:
+    /// each mark they hold is filled, and their code holds no copy of a
+    /// fact's value (a literal path, pattern or colour would drift).
+    #[test]
+    fn the_partner_scripts_hold_no_copy_of_the_apps_facts() {
+        let facts = keel_prerender::script_facts();
+        let mut marks = facts.clone();
+        for build_mark in [
+            "__KEEL_GLUE__",
+            "__KEEL_WASM__",
+            "__KEEL_API__",
+            "__KEEL_CSS__",
+        ] {
+            marks.push((build_mark, "x".into()));
+        }
+        let mut used = std::collections::BTreeSet::new();
+        for name in ["v1.js", "frame.js"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../embed")
+                .join(name);
+            let source = std::fs::read_to_string(&path).unwrap();
+            let filled = fill_marks(&source, &marks).unwrap();
+            // The code, not the comments (which may name a path).
+            let code: Vec<&str> = source
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect();
+            let code = code.join("\n");
+            for (mark, value) in &facts {
+                if source.contains(mark) {
+                    used.insert(*mark);
+                    assert!(
+                        filled.contains(value.as_str()),
+                        "{name}: {mark} filled with {value}"
+                    );
+                }
+                if value.len() >= 4 {
+                    assert!(
+                        !code.contains(value.as_str()),
+                        "{name} writes {value:?} itself: use {mark}"
+                    );
+                }
+            }
+        }
+        for (mark, _) in &facts {
+            assert!(
+                used.contains(mark),
+                "no script uses {mark}: drop it from script_facts"
+            );
+        }
+        let err = fill_marks("var x = \"__KEEL_NOT_A_FACT__\";", &marks).unwrap_err();
+        assert!(err.to_string().contains("__KEEL_NOT_A_FACT__"), "{err}");
+    }
 
     /// A root with the bundled site.toml, the given articles, and a previous build.
     fn scratch(articles: &[(&str, &str)]) -> PathBuf {

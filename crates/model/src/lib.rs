@@ -10,6 +10,7 @@
 
 pub mod contact;
 pub mod doc;
+pub mod embed;
 pub mod paths;
 pub mod search;
 

@@ -132,12 +132,20 @@ pub fn kind(path: &str) -> Kind {
     }
 }
 
+/// The longest slug or tag, in bytes.
+pub const SLUG_MAX_LEN: usize = 120;
+
+/// `is_valid_slug` as a JavaScript regular expression, for the partner
+/// loader (`embed/v1.js`, written in by the build). A test holds the two to
+/// the same answers.
+pub const SLUG_PATTERN: &str = "^(?=.{1,120}$)[a-z0-9]+(-[a-z0-9]+)*$";
+
 /// True for a slug or tag that is safe as one path segment: lowercase ASCII
 /// letters, digits and single inner hyphens. The compiler refuses anything else,
 /// so the SPA can put a slug into a URL without escaping.
 pub fn is_valid_slug(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 120
+        && s.len() <= SLUG_MAX_LEN
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
@@ -203,6 +211,39 @@ mod tests {
         }
         for bad in ["", "-a", "a-", "a--b", "A", "a b", "a/b", "..", "é"] {
             assert!(!is_valid_slug(bad), "{bad}");
+        }
+    }
+
+    /// The loader's pattern says what `is_valid_slug` says, on the cases
+    /// above, at the length limit, and on every short string of the
+    /// characters that matter.
+    #[test]
+    fn the_slug_pattern_agrees_with_the_rule() {
+        let pattern = fancy_regex::Regex::new(SLUG_PATTERN).unwrap();
+        let mut cases: Vec<String> = [
+            "", "-a", "a-", "a--b", "A", "a b", "a/b", "..", "é", "oauth2",
+        ]
+        .map(String::from)
+        .to_vec();
+        for n in [SLUG_MAX_LEN - 1, SLUG_MAX_LEN, SLUG_MAX_LEN + 1] {
+            cases.push("a".repeat(n));
+            cases.push(format!("{}-b", "a".repeat(n - 2)));
+        }
+        let alphabet = ['a', '0', '-', 'A', '_', '\n'];
+        let mut short = vec![String::new()];
+        for _ in 0..4 {
+            short = short
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            cases.extend(short.iter().cloned());
+        }
+        for case in &cases {
+            assert_eq!(
+                pattern.is_match(case).unwrap(),
+                is_valid_slug(case),
+                "SLUG_PATTERN and is_valid_slug disagree on {case:?}"
+            );
         }
     }
 }

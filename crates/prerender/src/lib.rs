@@ -40,6 +40,10 @@ pub struct PageSpec {
     pub docs: Vec<String>,
 }
 
+/// What the partner scripts share with the app, by the mark the build
+/// replaces with each (`keel::embed::script_facts`).
+pub use keel::embed::script_facts;
+
 /// The site's one stylesheet (`keel::style`), as every page's `<head>` and
 /// the inline embeds carry it.
 pub fn stylesheet() -> anyhow::Result<String> {
