@@ -37,7 +37,6 @@ use keel_model::embed::LIST_MAX;
 /// hold no copy of their own.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn script_facts() -> Vec<(&'static str, String)> {
-    use yew_router::Routable;
     let empty = String::new;
     // As a JavaScript regular expression's source (no flags): `/` and `.`
     // are the only specials a route path holds.

@@ -214,12 +214,22 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
     let t = Instant::now();
-    let embed = embed_files(&layout.root, &spa, &opts.deploy)?;
+    let mut extra = embed_files(&layout.root, &spa, &opts.deploy)?;
+    let sitemaps = keel_prerender::sitemaps(
+        &content.files,
+        &content.articles,
+        keel_prerender::SITEMAP_MAX_URLS,
+    )?;
+    extra.extend(
+        sitemaps
+            .into_iter()
+            .map(|(path, xml)| (path.trim_start_matches('/').to_string(), xml.into_bytes())),
+    );
     let stats = emit_all(
         &spa,
         &stage,
         &content.files,
-        embed,
+        extra,
         &opts.deploy,
         &cache,
         &stamp,

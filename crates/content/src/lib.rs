@@ -135,11 +135,6 @@ pub fn compile_with(
             serde_json::to_vec(a).expect("model types serialize"),
         )
     }));
-    files.extend(
-        feeds::sitemaps(&site, &articles, feeds::SITEMAP_MAX_URLS)
-            .into_iter()
-            .map(|(p, x)| (p, x.into_bytes())),
-    );
     files.insert(
         "/feed.xml".into(),
         feeds::atom(&site, &articles).into_bytes(),

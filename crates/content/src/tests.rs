@@ -369,11 +369,10 @@ fn the_bundled_content_compiles() {
     );
     let feed = String::from_utf8(out.files["/feed.xml"].clone()).unwrap();
     assert_eq!(feed.matches("<entry>").count(), 5);
-    assert!(String::from_utf8(out.files["/sitemap.xml"].clone()).unwrap().contains("<loc>https://keel.example/articles/why-code-quality-suffers-when-theres-no-tech-lead</loc>"));
 }
 
 #[test]
-fn the_feed_carries_the_newest_in_full_and_the_sitemap_splits_past_its_limit() {
+fn the_feed_carries_the_newest_in_full() {
     let n = feeds::FEED_COUNT + 5;
     let sources: Vec<Source> = (1..=n)
         .map(|i| Source {
@@ -395,34 +394,6 @@ fn the_feed_carries_the_newest_in_full_and_the_sitemap_splits_past_its_limit() {
     );
     assert!(!feed.contains("<title>T1</title>"), "the oldest is not");
     assert!(feed.contains("<content type=\"html\">&lt;p&gt;Body of &lt;strong&gt;25&lt;/strong&gt; &amp;amp; more.&lt;/p&gt;</content>"), "full content, escaped once for XML");
-
-    let one = feeds::sitemaps(&out.site, &out.articles, feeds::SITEMAP_MAX_URLS);
-    assert_eq!(one.len(), 1);
-    assert_eq!(one[0].1.matches("<url>").count(), n + 4);
-    let split = feeds::sitemaps(&out.site, &out.articles, 10);
-    let names: Vec<&str> = split.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "/sitemap.xml",
-            "/sitemap-1.xml",
-            "/sitemap-2.xml",
-            "/sitemap-3.xml"
-        ]
-    );
-    assert!(
-        split[0].1.contains("<sitemapindex")
-            && split[0]
-                .1
-                .contains("<loc>https://keel.example/sitemap-3.xml</loc>")
-    );
-    assert_eq!(
-        split[1..]
-            .iter()
-            .map(|(_, x)| x.matches("<url>").count())
-            .sum::<usize>(),
-        n + 4
-    );
 }
 
 #[test]

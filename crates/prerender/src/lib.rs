@@ -16,6 +16,9 @@
 
 use std::collections::BTreeMap;
 
+mod sitemap;
+pub use sitemap::{SITEMAP_MAX_URLS, sitemaps};
+
 use keel::api::ApiCache;
 use keel::embed::EmbedApp;
 use keel::route::{Inventory, Route};
