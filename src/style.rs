@@ -55,7 +55,7 @@ fn app_style() -> stylist::StyleSource {
 
         color-scheme: light dark;
         /* The choice in force is on <html> (`theme.rs`: set before the first
-           paint by the inline script in index.html, switched by the theme
+           paint by `theme::early_script`, switched by the theme
            button). An embed's theme is on <html> in our iframe, on the
            loader's box inline. */
         [data-keel-theme="light"] & { color-scheme: light; }

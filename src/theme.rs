@@ -2,8 +2,9 @@
 //! JavaScript gets), or a choice the visitor made, remembered in localStorage.
 //!
 //! The choice in force is one attribute, `<html data-keel-theme>`, which the
-//! stylesheet reads (`style.rs`). An inline script in index.html sets it from
-//! the stored choice before the first paint, so a visitor who chose dark never
+//! stylesheet reads (`style.rs`). An inline script in each page's `<head>`
+//! (`early_script`, put there by the prerenderer) sets it from the stored
+//! choice before the first paint, so a visitor who chose dark never
 //! sees a light page; the theme button (`layout::theme_toggle`) switches it.
 //! No markup the app renders depends on the choice, so hydration always
 //! matches the server's page and never fights the attribute.
@@ -17,7 +18,7 @@ pub enum ThemeChoice {
     Dark,
 }
 
-/// The localStorage key, also read by the inline script in index.html.
+/// The localStorage key, also read by `early_script`.
 const STORAGE_KEY: &str = "keel-theme";
 /// The attribute that script sets on `<html>`; read by `style.rs`.
 const PAGE_ATTR: &str = "data-keel-theme";
@@ -101,6 +102,22 @@ impl ThemeChoice {
             };
         }
     }
+}
+
+/// The inline script that puts the stored choice in force before the first
+/// paint; the prerenderer writes it into our site's pages' `<head>`, and the
+/// page's CSP allows it by its hash.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn early_script() -> String {
+    let stored = |c: ThemeChoice| {
+        c.attr()
+            .expect("a choice other than the system's is stored")
+    };
+    format!(
+        "try{{var t=localStorage.getItem(\"{STORAGE_KEY}\");if(t==\"{}\"||t==\"{}\")document.documentElement.setAttribute(\"{PAGE_ATTR}\",t)}}catch(e){{}}",
+        stored(ThemeChoice::Dark),
+        stored(ThemeChoice::Light),
+    )
 }
 
 /// `<html>`, which holds the choice in force.

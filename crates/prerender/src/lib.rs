@@ -183,6 +183,10 @@ impl<'a> Renderer<'a> {
             article.as_ref(),
             &self.css,
         );
+        if !spec.route.is_embed() {
+            // The visitor's theme choice on our site (an embed takes the widget's).
+            head.push_str(&format!("<script>{}</script>", keel::theme::early_script()));
+        }
         if !self.deploy.base.is_empty() {
             head.push_str(&format!(
                 "<meta name=\"keel-base\" content=\"{}\">",
