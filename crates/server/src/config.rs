@@ -78,6 +78,12 @@ pub struct Limits {
     pub request_timeout_seconds: u64,
     /// Open connections at most. Unset: the open-file limit less a reserve.
     pub max_connections: Option<usize>,
+    /// Open connections one address (an IPv4 address, an IPv6 /64) may hold;
+    /// the proxies in `trusted_proxies` are exempt (`listen`).
+    pub max_connections_per_address: usize,
+    /// A contact request's whole body must arrive within this many seconds
+    /// (a trickled body holds its connection no longer): else 408.
+    pub body_timeout_seconds: u64,
 }
 
 impl Default for Limits {
@@ -88,6 +94,11 @@ impl Default for Limits {
             header_timeout_seconds: 10,
             request_timeout_seconds: 30,
             max_connections: None,
+            // Browsers open six per site; an office behind one address gets
+            // room for many visitors, one client not the whole site.
+            max_connections_per_address: 64,
+            // A 32 KiB body on a 2G phone (about 6 KB/s) takes about 6 s.
+            body_timeout_seconds: 10,
         }
     }
 }
@@ -395,6 +406,11 @@ impl Config {
         if self.limits.header_timeout_seconds == 0 || self.limits.request_timeout_seconds == 0 {
             anyhow::bail!(
                 "limits.header_timeout_seconds and limits.request_timeout_seconds must be at least 1"
+            );
+        }
+        if self.limits.max_connections_per_address == 0 || self.limits.body_timeout_seconds == 0 {
+            anyhow::bail!(
+                "limits.max_connections_per_address and limits.body_timeout_seconds must be at least 1"
             );
         }
         if self.limits.max_connections == Some(0) {

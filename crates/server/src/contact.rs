@@ -93,9 +93,12 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             Kind::Json => BODY_LIMIT_BYTES,
             Kind::Form => FORM_BODY_LIMIT_BYTES,
         };
-        let body = axum::body::to_bytes(req.into_body(), raw_limit)
-            .await
-            .map_err(|_| Error::PayloadTooLarge(BODY_LIMIT_BYTES))?;
+        let body = read_body(
+            req.into_body(),
+            raw_limit,
+            state.config.limits.body_timeout_seconds,
+        )
+        .await?;
         let (form, partner) = match kind {
             Kind::Json => (
                 serde_json::from_slice(&body).map_err(|e| {
@@ -309,4 +312,34 @@ fn unavailable(e: anyhow::Error) -> Error {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The whole body, within `limit` bytes and `seconds` from its first byte
+/// to its last: a body trickled in holds its connection no longer than that
+/// (408), a longer one is refused (413), a connection lost half-way is a 400.
+async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+    seconds: u64,
+) -> Result<axum::body::Bytes> {
+    let read = axum::body::to_bytes(body, limit);
+    match tokio::time::timeout(std::time::Duration::from_secs(seconds), read).await {
+        Err(_) => Err(Error::RequestTimeout(seconds)),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(c) = cause {
+                if c.is::<http_body_util::LengthLimitError>() {
+                    return Err(Error::PayloadTooLarge(BODY_LIMIT_BYTES));
+                }
+                if c.is::<tower_http::timeout::TimeoutError>() {
+                    return Err(Error::RequestTimeout(seconds));
+                }
+                cause = c.source();
+            }
+            Err(Error::BadRequest(format!(
+                "the body could not be read ({e})"
+            )))
+        }
+    }
 }

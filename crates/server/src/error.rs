@@ -17,6 +17,8 @@ pub enum Error {
     UnsupportedMediaType,
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the body did not arrive within {0} seconds")]
+    RequestTimeout(u64),
     #[error("some fields need attention")]
     Validation(Vec<FieldError>),
     #[error("too many requests; try again in {0} seconds")]
@@ -41,6 +43,7 @@ impl Error {
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Conflict(_) => StatusCode::CONFLICT,
@@ -58,6 +61,7 @@ impl Error {
             Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::UnsupportedMediaType => "unsupported_media_type",
             Error::PayloadTooLarge(_) => "payload_too_large",
+            Error::RequestTimeout(_) => "request_timeout",
             Error::Validation(_) => "validation",
             Error::RateLimited(_) => "rate_limited",
             Error::Conflict(_) => "conflict",

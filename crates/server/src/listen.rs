@@ -8,12 +8,21 @@
 //!   request head within `header_timeout` of connecting, or of its previous
 //!   response (an idle keep-alive connection counts as not sending one);
 //! - the number of open connections stays below the open-file limit, and when
-//!   it is reached, a new connection takes the place of the oldest one that is
-//!   not inside a handler (a half-open or idle socket), so held sockets cannot
-//!   lock out a visitor who sends a real request;
-//! - request bodies and handlers have their own limits (`app`'s layers).
+//!   it is reached, a new connection takes the place of an idle one (a
+//!   half-open or keep-alive socket), taken from the address that holds the
+//!   most, oldest first; a connection is busy, never shed, while a request is
+//!   in the app or its answer is still being written out (a slow phone's
+//!   download is not cut);
+//! - one address (an IPv4 address, an IPv6 /64) holds at most
+//!   `per_address` connections: past that, its own oldest idle one makes room,
+//!   or, when all of its connections are busy, the new one is refused. So one
+//!   client trickling request bodies on a thousand sockets holds its share,
+//!   not the site. Proxies you run (`trusted_proxies`) are exempt: every
+//!   visitor arrives through them;
+//! - request bodies and handlers have their own limits (`app`'s layers, and
+//!   the contact body's deadline).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -29,16 +38,36 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
+use crate::client::Proxies;
+use crate::ratelimit::ClientKey;
+
 /// Open files the process keeps for itself (the database and its journal,
 /// outgoing notification sockets, the runtime, logs) below the limit.
 const RESERVED_FILES: u64 = 64;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     /// Time allowed for a complete request head (line and headers).
     pub header_timeout: Duration,
     /// Open connections at most; `None` derives it from the open-file limit.
     pub max_connections: Option<usize>,
+    /// Open connections one address may hold (see the module's doc).
+    pub per_address: usize,
+    /// Peers exempt from `per_address`: the proxies you run.
+    pub proxies: Proxies,
+}
+
+impl Limits {
+    /// The limits for a test or a tool: `header_timeout`, the cap derived from
+    /// the open-file limit, the default per-address cap, no proxies.
+    pub fn new(header_timeout: Duration) -> Limits {
+        Limits {
+            header_timeout,
+            max_connections: None,
+            per_address: crate::config::Limits::default().max_connections_per_address,
+            proxies: Proxies::default(),
+        }
+    }
 }
 
 /// Raise the soft open-file limit to the hard one (a common default is 1024
@@ -62,40 +91,102 @@ fn cap_for(files: u64, configured: Option<usize>) -> usize {
 
 /// One open connection, as the cap sees it.
 struct Slot {
-    /// Requests inside the app right now; 0 means the socket is waiting for
-    /// (part of) a request head, idle between requests, or writing a body out.
+    /// Requests inside the app, or whose answer is being written, right now;
+    /// 0 means the socket is waiting for (part of) a request head, or idle
+    /// between requests.
     busy: Arc<AtomicUsize>,
     shed: Arc<Notify>,
+    /// Whose it is; `None` for a trusted proxy (no per-address cap).
+    key: Option<ClientKey>,
+}
+
+impl Slot {
+    fn idle(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == 0
+    }
+}
+
+#[derive(Default)]
+struct Open {
+    /// By id; ids grow with time, so iteration is oldest first.
+    slots: BTreeMap<u64, Slot>,
+    /// How many connections each address holds.
+    held: HashMap<ClientKey, usize>,
+}
+
+impl Open {
+    fn shed(&mut self, id: u64) {
+        if let Some(slot) = self.remove(id) {
+            slot.shed.notify_one();
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Slot> {
+        let slot = self.slots.remove(&id)?;
+        if let Some(key) = slot.key
+            && let Some(n) = self.held.get_mut(&key)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.held.remove(&key);
+            }
+        }
+        Some(slot)
+    }
+
+    fn held_by(&self, key: Option<ClientKey>) -> usize {
+        key.and_then(|k| self.held.get(&k).copied()).unwrap_or(0)
+    }
 }
 
 #[derive(Default)]
 struct Slots {
     next: AtomicU64,
-    open: Mutex<BTreeMap<u64, Slot>>,
+    open: Mutex<Open>,
 }
 
 impl Slots {
-    /// Register a new connection; at the cap, shed the oldest one that is not
-    /// in a handler. `None`: every slot is busy with a request, refuse this one.
-    fn admit(&self, cap: usize) -> Option<(u64, Arc<AtomicUsize>, Arc<Notify>)> {
+    /// Register a new connection from `key` (`None`: a trusted proxy). Past
+    /// `per_address`, shed that address's oldest idle connection; at `cap`,
+    /// an idle one of the address holding the most. `None`: no connection
+    /// may make room (all of this address's, or all, are busy): refuse it.
+    fn admit(
+        &self,
+        cap: usize,
+        per_address: usize,
+        key: Option<ClientKey>,
+    ) -> Option<(u64, Arc<AtomicUsize>, Arc<Notify>)> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if open.len() >= cap {
-            // Ids grow with time, so the first idle one is the oldest.
+        if key.is_some() && open.held_by(key) >= per_address.max(1) {
             let victim = open
+                .slots
                 .iter()
-                .find(|(_, s)| s.busy.load(Ordering::Acquire) == 0)
+                .find(|(_, s)| s.key == key && s.idle())
                 .map(|(id, _)| *id)?;
-            if let Some(slot) = open.remove(&victim) {
-                slot.shed.notify_one();
-            }
+            open.shed(victim);
+        }
+        if open.slots.len() >= cap {
+            // The idle connection of the address holding the most (a proxy
+            // counts as holding none), the oldest of its.
+            let victim = open
+                .slots
+                .iter()
+                .filter(|(_, s)| s.idle())
+                .max_by_key(|(id, s)| (open.held_by(s.key), std::cmp::Reverse(**id)))
+                .map(|(id, _)| *id)?;
+            open.shed(victim);
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let slot = Slot {
             busy: Arc::new(AtomicUsize::new(0)),
             shed: Arc::new(Notify::new()),
+            key,
         };
         let handles = (id, slot.busy.clone(), slot.shed.clone());
-        open.insert(id, slot);
+        open.slots.insert(id, slot);
+        if let Some(k) = key {
+            *open.held.entry(k).or_default() += 1;
+        }
         Some(handles)
     }
 
@@ -103,11 +194,15 @@ impl Slots {
         self.open
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+            .remove(id);
     }
 
     fn len(&self) -> usize {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .slots
+            .len()
     }
 }
 
@@ -128,6 +223,33 @@ impl Drop for Busy {
     }
 }
 
+/// A response body that keeps its connection busy until it is written out
+/// (or dropped), so shedding never cuts a download.
+struct HeldBody {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for HeldBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// Serve `app` on `listener` until `shutdown` resolves, then let open requests
 /// finish (at most `drain` long).
 pub async fn serve(
@@ -140,6 +262,7 @@ pub async fn serve(
     let cap = connection_cap(limits.max_connections);
     tracing::info!(
         max_connections = cap,
+        max_connections_per_address = limits.per_address,
         header_timeout_s = limits.header_timeout.as_secs(),
         "accepting connections"
     );
@@ -165,8 +288,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some((id, busy, shed)) = slots.admit(cap) else {
-            tracing::warn!(%peer, max_connections = cap, "every connection is inside a request; refusing one");
+        let key = (!limits.proxies.trusts(peer.ip())).then(|| ClientKey::from(peer.ip()));
+        let Some((id, busy, shed)) = slots.admit(cap, limits.per_address, key) else {
+            // Debug, not warn: a flood would write a line per connection.
+            tracing::debug!(%peer, "no connection could make room (all busy); refusing one");
             drop(stream);
             continue;
         };
@@ -179,9 +304,9 @@ pub async fn serve(
                 let busy = Busy::enter(&busy);
                 let response = app.clone().oneshot(req.map(Body::new));
                 async move {
-                    let response = response.await;
-                    drop(busy);
-                    Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
+                    let response = response.await.unwrap_or_else(|never| match never {});
+                    // Busy until the answer is written out, not only made.
+                    Ok::<_, Infallible>(response.map(|body| HeldBody { body, _busy: busy }))
                 }
             });
             let conn = http.serve_connection(TokioIo::new(stream), service);
@@ -213,11 +338,13 @@ mod tests {
     #[test]
     fn at_the_cap_the_oldest_idle_connection_makes_room() {
         let slots = Slots::default();
-        let (a, busy_a, _) = slots.admit(2).unwrap();
-        let (b, _, shed_b) = slots.admit(2).unwrap();
+        let (a, busy_a, _) = slots.admit(2, 64, None).unwrap();
+        let (b, _, shed_b) = slots.admit(2, 64, None).unwrap();
         busy_a.fetch_add(1, Ordering::AcqRel); // a is inside a handler
-        let (c, _, _) = slots.admit(2).expect("b is idle, so c gets its place");
-        let open: Vec<u64> = slots.open.lock().unwrap().keys().copied().collect();
+        let (c, _, _) = slots
+            .admit(2, 64, None)
+            .expect("b is idle, so c gets its place");
+        let open: Vec<u64> = slots.open.lock().unwrap().slots.keys().copied().collect();
         assert_eq!(open, vec![a, c], "b was shed, a kept");
         // b's task is told to drop its connection.
         assert!(futures_ready(shed_b.notified()));
@@ -227,11 +354,11 @@ mod tests {
     #[test]
     fn when_every_connection_is_busy_the_new_one_is_refused() {
         let slots = Slots::default();
-        let (_, busy, _) = slots.admit(1).unwrap();
+        let (_, busy, _) = slots.admit(1, 64, None).unwrap();
         busy.fetch_add(1, Ordering::AcqRel);
-        assert!(slots.admit(1).is_none());
+        assert!(slots.admit(1, 64, None).is_none());
         busy.fetch_sub(1, Ordering::AcqRel);
-        assert!(slots.admit(1).is_some());
+        assert!(slots.admit(1, 64, None).is_some());
     }
 
     #[test]

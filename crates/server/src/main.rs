@@ -125,6 +125,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let limits = keel_server::listen::Limits {
         header_timeout: std::time::Duration::from_secs(state.config.limits.header_timeout_seconds),
         max_connections: state.config.limits.max_connections,
+        per_address: state.config.limits.max_connections_per_address,
+        proxies: (*state.proxies).clone(),
     };
     let sweeper = keel_server::spawn_limiter_sweeper(state.clone());
     keel_server::listen::serve(

@@ -4,13 +4,8 @@
 //! spoken to over HTTP with reqwest (a client that, unlike a browser, lets a
 //! test set `Origin`).
 
-#[path = "support/listener.rs"]
-mod listener;
-
-use std::collections::HashMap;
 use std::time::Duration;
 
-use keel_server::files::SiteFiles;
 use keel_server::{AppState, Config, listen};
 use keel_store::{ListFilter, Store};
 use reqwest::StatusCode;
@@ -21,37 +16,10 @@ const OTHER_PARTNER: &str = "http://localhost:3000";
 const FOREIGN: &str = "https://evil.example";
 const TOKEN: &str = "correct-horse-battery-staple";
 
-const PAGE: &str = "<!doctype html><html><head><script type=module>boot()</script></head><body><div id=app></div></body></html>";
-
 const VALID: &str = r#"{"name":"Ada Lovelace","email":"ada@example.com","company":null,"budget":"not_sure","message":"We need help scaling our Postgres cluster.","consent":true}"#;
 
 fn body(n: usize) -> String {
     VALID.replace("Postgres cluster", &format!("Postgres cluster number {n}"))
-}
-
-fn site() -> SiteFiles {
-    let mut map: HashMap<String, Vec<u8>> = HashMap::new();
-    for page in [
-        "/index.html",
-        "/404.html",
-        "/articles/a/index.html",
-        "/embed/contact/index.html",
-        "/embed/404.html",
-    ] {
-        map.insert(page.into(), PAGE.replace("boot()", page).into());
-    }
-    map.insert("/api/v1/site.json".into(), b"{\"name\":\"Keel\"}".to_vec());
-    map.insert(
-        "/keel-0123456789abcdef_bg.wasm".into(),
-        vec![0, 97, 115, 109],
-    );
-    map.insert(
-        "/keel-0123456789abcdef.js".into(),
-        b"export default 1;".to_vec(),
-    );
-    map.insert("/embed/v1.js".into(), b"(()=>{})();".to_vec());
-    map.insert("/assets/favicon.svg".into(), b"<svg/>".to_vec());
-    SiteFiles::from_map(map)
 }
 
 struct Server {
@@ -75,12 +43,9 @@ async fn start(tune: impl FnOnce(&mut Config)) -> Server {
     config.public_origin = Some("https://keel.example".into());
     config.admin_token = Some(TOKEN.into());
     tune(&mut config);
-    let state = AppState::new(config, site(), store.clone());
-    let limits = listen::Limits {
-        header_timeout: Duration::from_secs(10),
-        max_connections: None,
-    };
-    let (addr, task) = listener::serve(state, limits).await;
+    let state = AppState::new(config, crate::support::site(), store.clone());
+    let limits = listen::Limits::new(Duration::from_secs(10));
+    let (addr, task) = crate::support::listener::serve(state, limits).await;
     Server {
         url: format!("http://{addr}"),
         store,
@@ -548,11 +513,7 @@ async fn each_submission_records_the_partner_it_came_from() {
 #[tokio::test]
 async fn partner_pages_may_load_the_public_assets_and_frame_only_the_embed_pages() {
     let s = start(|_| {}).await;
-    for path in [
-        "/keel-0123456789abcdef_bg.wasm",
-        "/keel-0123456789abcdef.js",
-        "/embed/v1.js",
-    ] {
+    for path in [crate::support::WASM, crate::support::GLUE, "/embed/v1.js"] {
         let a = send(s.get(path, Some(PARTNER))).await;
         assert_eq!(a.status, StatusCode::OK, "{path}");
         assert_eq!(a.header("access-control-allow-origin"), Some("*"), "{path}");
@@ -595,26 +556,26 @@ async fn partner_pages_may_load_the_public_assets_and_frame_only_the_embed_pages
     // article since removed): the embed views' own not-found page, which the
     // partner may frame. Elsewhere, our site's.
     for (path, page) in [
-        ("/embed/articles/gone", "/embed/404.html"),
-        ("/embed/nope/", "/embed/404.html"),
-        ("/articles/gone", "/404.html"),
+        ("/embed/articles/gone", "/embed/404"),
+        ("/embed/nope/", "/embed/404"),
+        ("/articles/gone", "/404"),
     ] {
         let a = send(s.get(path, None)).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
         assert!(
-            a.body
-                .contains(&format!("<script type=module>{page}</script>")),
+            a.body.contains(&format!("data-rendered=\"{page}\"")),
             "{path}: {}",
             a.body
         );
-        let ancestors = if page == "/404.html" {
+        let ancestors = if page == "/404" {
             "frame-ancestors 'self'".to_string()
         } else {
             format!("frame-ancestors 'self' {PARTNER} {OTHER_PARTNER}")
         };
         assert_eq!(frame_ancestors(&a), ancestors, "{path}");
     }
-    for path in ["/", "/articles/a/", "/contact"] {
+    let article = format!("/articles/{}/", crate::support::an_article());
+    for path in ["/", article.as_str(), "/contact"] {
         let a = send(s.get(path, None)).await;
         assert_eq!(frame_ancestors(&a), "frame-ancestors 'self'", "{path}");
         assert_eq!(a.header("cross-origin-resource-policy"), None, "{path}");

@@ -3,31 +3,14 @@
 //! every method on every API path, and caches revalidating compressed bodies.
 //! A real listener on a loopback port (`listen::serve`), a real SQLite file.
 
-#[path = "support/listener.rs"]
-mod listener;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use keel_server::files::SiteFiles;
 use keel_server::{AppState, Config, app, listen};
 use keel_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const PAGE: &str = "<!doctype html><html><head><title>Keel</title></head><body><div id=app>A page long enough to be worth compressing. A page long enough to be worth compressing. A page long enough to be worth compressing. A page long enough to be worth compressing.</div></body></html>";
-
-fn site() -> SiteFiles {
-    let mut map: HashMap<String, Vec<u8>> = HashMap::new();
-    map.insert("/index.html".into(), PAGE.into());
-    map.insert("/404.html".into(), PAGE.replace("Keel", "Not found").into());
-    map.insert(
-        "/api/v1/site.json".into(),
-        format!("{{\"name\":\"Keel\",\"pad\":\"{}\"}}", "x".repeat(600)).into(),
-    );
-    SiteFiles::from_map(map)
-}
 
 struct Server {
     addr: SocketAddr,
@@ -45,11 +28,11 @@ async fn start(config: Config, max_connections: Option<usize>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("keel.db"), 1).await.unwrap();
     let limits = listen::Limits {
-        header_timeout: Duration::from_secs(10),
         max_connections,
+        ..listen::Limits::new(Duration::from_secs(10))
     };
-    let state = AppState::new(config, site(), store);
-    let (addr, task) = listener::serve(state, limits).await;
+    let state = AppState::new(config, crate::support::site(), store);
+    let (addr, task) = crate::support::listener::serve(state, limits).await;
     Server {
         addr,
         _dir: dir,
@@ -118,7 +101,10 @@ async fn held_half_open_connections_do_not_lock_out_a_visitor() {
     let (status, _, body) = exchange(server.addr, &request("GET", "/", "")).await;
     let page_ms = t0.elapsed().as_millis();
     assert_eq!(status, 200);
-    assert!(String::from_utf8_lossy(&body).contains("<title>Keel</title>"));
+    assert!(
+        String::from_utf8_lossy(&body).contains("data-rendered=\"/\""),
+        "the home page"
+    );
     let (status, _, _) = exchange(server.addr, &post_contact(VALID, "")).await;
     assert_eq!(status, 201, "the contact form still works");
     eprintln!("GET / answered in {page_ms} ms with 300 half-open connections held");
@@ -130,15 +116,12 @@ async fn a_silent_connection_is_closed_after_the_header_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(
         Config::default(),
-        site(),
+        crate::support::site(),
         Store::open(&dir.path().join("k.db"), 1).await.unwrap(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let limits = listen::Limits {
-        header_timeout: Duration::from_millis(300),
-        max_connections: None,
-    };
+    let limits = listen::Limits::new(Duration::from_millis(300));
     let task = tokio::spawn(listen::serve(
         listener,
         app(state),
@@ -274,7 +257,10 @@ async fn a_browser_navigating_to_a_missing_page_still_gets_the_html_404_page() {
     let (status, headers, body) = exchange(server.addr, &request("GET", "/no-such-page", "")).await;
     assert_eq!(status, 404);
     assert!(headers["content-type"].starts_with("text/html"));
-    assert!(String::from_utf8_lossy(&body).contains("Not found"));
+    assert!(
+        String::from_utf8_lossy(&body).contains("<title>Page not found"),
+        "the 404 page"
+    );
 }
 
 // ---- item 8: one validator per encoding --------------------------------------
