@@ -361,6 +361,72 @@ mod tests {
         assert!(slots.admit(1, 64, None).is_some());
     }
 
+    fn key(ip: &str) -> Option<ClientKey> {
+        Some(ClientKey::from(ip.parse::<std::net::IpAddr>().unwrap()))
+    }
+
+    fn open_ids(slots: &Slots) -> Vec<u64> {
+        slots.open.lock().unwrap().slots.keys().copied().collect()
+    }
+
+    #[test]
+    fn one_address_makes_room_from_its_own_and_is_refused_when_all_of_them_are_busy() {
+        let slots = Slots::default();
+        let (a1, busy_a1, _) = slots.admit(100, 2, key("10.0.0.1")).unwrap();
+        let (a2, _, _) = slots.admit(100, 2, key("10.0.0.1")).unwrap();
+        let (b, _, _) = slots.admit(100, 2, key("10.0.0.2")).unwrap();
+        busy_a1.fetch_add(1, Ordering::AcqRel);
+        // A third from 10.0.0.1 takes the place of its idle one (a2), not b's.
+        let (a3, busy_a3, _) = slots.admit(100, 2, key("10.0.0.1")).unwrap();
+        assert_eq!(open_ids(&slots), vec![a1, b, a3]);
+        busy_a3.fetch_add(1, Ordering::AcqRel);
+        // Both of its connections busy: the next one from it is refused,
+        // while another address (and a trusted proxy, no key) still gets in.
+        assert!(slots.admit(100, 2, key("10.0.0.1")).is_none());
+        assert!(slots.admit(100, 2, key("10.0.0.3")).is_some());
+        assert!(slots.admit(100, 2, None).is_some());
+        // An IPv6 client is one address per /64.
+        slots.admit(100, 1, key("2001:db8::1")).unwrap();
+        let (_, busy6, _) = slots.admit(100, 1, key("2001:db8::2")).unwrap();
+        busy6.fetch_add(1, Ordering::AcqRel);
+        assert!(slots.admit(100, 1, key("2001:db8::ffff")).is_none());
+        let _ = a2;
+    }
+
+    #[test]
+    fn at_the_cap_the_address_holding_the_most_gives_up_an_idle_connection() {
+        let slots = Slots::default();
+        let (quiet, _, _) = slots.admit(4, 64, key("10.0.0.9")).unwrap(); // the oldest
+        let (a1, _, _) = slots.admit(4, 64, key("10.0.0.1")).unwrap();
+        let (a2, _, _) = slots.admit(4, 64, key("10.0.0.1")).unwrap();
+        let (a3, _, _) = slots.admit(4, 64, key("10.0.0.1")).unwrap();
+        let (new, _, _) = slots.admit(4, 64, key("10.0.0.7")).unwrap();
+        assert_eq!(
+            open_ids(&slots),
+            vec![quiet, a2, a3, new],
+            "a1 went, not the older quiet one"
+        );
+        let _ = a1;
+    }
+
+    #[tokio::test]
+    async fn an_answer_keeps_its_connection_busy_until_it_is_written() {
+        use http_body_util::BodyExt;
+        let busy = Arc::new(AtomicUsize::new(0));
+        let body = HeldBody {
+            body: Body::from("the page"),
+            _busy: Busy::enter(&busy),
+        };
+        assert_eq!(
+            busy.load(Ordering::Acquire),
+            1,
+            "busy while the answer is out"
+        );
+        let written = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&written[..], b"the page");
+        assert_eq!(busy.load(Ordering::Acquire), 0, "idle once it is written");
+    }
+
     #[test]
     fn the_cap_stays_under_the_open_file_limit() {
         // The common default of 1,024 files leaves 960 connections.

@@ -42,13 +42,31 @@ async fn start(config: Config, max_connections: Option<usize>) -> Server {
 
 /// One HTTP/1.1 exchange on a fresh connection: status, headers (lowercased names), body.
 async fn exchange(addr: SocketAddr, raw: &str) -> (u16, HashMap<String, String>, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(raw.as_bytes()).await.unwrap();
+    exchange_from(None, addr, raw).await
+}
+
+/// `exchange` from the loopback address `from` (another client than the
+/// tests' usual 127.0.0.1), within 5 s.
+async fn exchange_from(
+    from: Option<std::net::Ipv4Addr>,
+    addr: SocketAddr,
+    raw: &str,
+) -> (u16, HashMap<String, String>, Vec<u8>) {
     let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf))
-        .await
-        .expect("an answer within 5 s")
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut s = match from {
+            None => TcpStream::connect(addr).await.unwrap(),
+            Some(ip) => {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind(SocketAddr::from((ip, 0))).unwrap();
+                socket.connect(addr).await.unwrap()
+            }
+        };
+        s.write_all(raw.as_bytes()).await.unwrap();
+        s.read_to_end(&mut buf).await.unwrap();
+    })
+    .await
+    .expect("an answer within 5 s");
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -84,6 +102,104 @@ fn post_contact(body: &str, extra: &str) -> String {
 }
 
 // ---- item 1: held connections ----------------------------------------------
+
+/// Another client than the attacker's 127.0.0.1.
+const VISITOR: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
+
+/// A visitor from another address loads the page and sends the form while
+/// `what` goes on; the page's time, printed.
+async fn a_visitor_gets_through(server: &Server, what: &str) {
+    let t0 = Instant::now();
+    let (status, _, body) =
+        exchange_from(Some(VISITOR), server.addr, &request("GET", "/", "")).await;
+    let page_ms = t0.elapsed().as_millis();
+    assert_eq!(status, 200, "GET / while {what}");
+    assert!(String::from_utf8_lossy(&body).contains("data-rendered=\"/\""));
+    let t0 = Instant::now();
+    let (status, _, body) =
+        exchange_from(Some(VISITOR), server.addr, &post_contact(VALID, "")).await;
+    let post_ms = t0.elapsed().as_millis();
+    assert_eq!(
+        status,
+        201,
+        "the contact POST while {what}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    eprintln!(
+        "while {what}: GET / from another address in {page_ms} ms, its contact POST in {post_ms} ms"
+    );
+}
+
+/// One address opens a thousand connections, each a contact POST that
+/// declares 30,000 bytes and trickles one byte every 4 s, as many as the cap.
+/// It holds its share (`max_connections_per_address`); everyone else gets in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_trickling_bodies_on_a_thousand_sockets_does_not_take_the_site_down() {
+    // The cap a 1,024-file limit gives.
+    let server = start(Config::default(), Some(960)).await;
+    let head = "POST /api/v1/contact HTTP/1.1\r\nHost: keel.test\r\nContent-Type: application/json\r\nContent-Length: 30000\r\n\r\n{";
+    let mut held = Vec::new();
+    for _ in 0..10 {
+        let addr = server.addr;
+        let batch = (0..100).map(|_| async move {
+            let mut s = TcpStream::connect(addr).await.ok()?;
+            s.write_all(head.as_bytes()).await.ok()?;
+            Some(s)
+        });
+        held.extend(futures_join_all(batch).await.into_iter().flatten());
+    }
+    let trickle = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            for s in held.iter_mut() {
+                let _ = s.write_all(b" ").await;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a_visitor_gets_through(&server, "one address trickles bodies on 1,000 sockets").await;
+    trickle.abort();
+}
+
+/// One address connects 5,000 times a second for two seconds, holding each
+/// connection a moment and sending nothing; a visitor from another address
+/// gets in meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bare_connects_from_one_address_does_not_lock_out_a_visitor() {
+    let server = start(Config::default(), Some(960)).await;
+    let addr = server.addr;
+    let flood = tokio::spawn(async move {
+        let made = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        let t0 = Instant::now();
+        // 50 every 10 ms: 5,000 a second, bounded to two seconds.
+        while t0.elapsed() < Duration::from_secs(2) {
+            tick.tick().await;
+            for _ in 0..50 {
+                let made = made.clone();
+                tokio::spawn(async move {
+                    if let Ok(s) = TcpStream::connect(addr).await {
+                        made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        drop(s);
+                    }
+                });
+            }
+        }
+        (
+            made.load(std::sync::atomic::Ordering::Relaxed),
+            t0.elapsed(),
+        )
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    a_visitor_gets_through(&server, "one address connects 5,000 times a second").await;
+    let (made, took) = flood.await.unwrap();
+    eprintln!(
+        "the flood made {made} connections in {:.1} s ({:.0} a second)",
+        took.as_secs_f64(),
+        made as f64 / took.as_secs_f64()
+    );
+}
 
 #[tokio::test]
 async fn held_half_open_connections_do_not_lock_out_a_visitor() {
@@ -154,6 +270,47 @@ async fn a_huge_declared_body_is_refused_at_once_with_json() {
     assert_eq!(headers["content-type"], "application/json");
     let err: keel_model::ApiError = serde_json::from_slice(&body).unwrap();
     assert_eq!((err.status, err.error.as_str()), (413, "payload_too_large"));
+}
+
+/// A body trickled in, byte by byte, each byte well within the per-read
+/// timeout, is cut at the whole-body deadline with a JSON 408 (not a 413:
+/// it was not too large), and its connection is free again.
+#[tokio::test]
+async fn a_trickled_body_gets_a_json_408_at_its_deadline() {
+    let mut config = Config::default();
+    config.limits.body_timeout_seconds = 1;
+    let server = start(config, None).await;
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(b"POST /api/v1/contact HTTP/1.1\r\nHost: keel.test\r\nContent-Type: application/json\r\nContent-Length: 200\r\nConnection: close\r\n\r\n{")
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let (mut read, mut write) = s.into_split();
+    // One byte every 100 ms for up to 4 s, while the answer is awaited.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if write.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), read.read_to_end(&mut buf))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let answered = t0.elapsed();
+    trickle.abort();
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    let err: keel_model::ApiError = serde_json::from_str(body).unwrap();
+    assert_eq!((err.status, err.error.as_str()), (408, "request_timeout"));
+    assert!(
+        answered < Duration::from_secs(3),
+        "cut at the 1 s deadline, not at the end of the 4 s trickle ({answered:?})"
+    );
 }
 
 // ---- item 2: the rate limit cannot be talked around --------------------------
@@ -309,4 +466,20 @@ async fn each_encoding_has_its_own_etag_and_revalidates_only_itself() {
         exchange(server.addr, &request("GET", "/api/v1/site.json", &h)).await;
     assert_eq!(status, 200);
     assert_eq!(headers["etag"], tags["gzip"]);
+}
+
+/// Every future of `futures`, concurrently (no `futures` crate for one call).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }
