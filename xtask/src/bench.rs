@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::build::{self, Layout, Options};
+use crate::release::{self, Layout, Options};
 
 const TAGS: [&str; 30] = [
     "rest",
@@ -223,9 +223,9 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             spa: Layout::of(root).spa,
         };
         let mut run = |what: &str| -> anyhow::Result<()> {
-            build::reset_peak_memory();
+            release::reset_peak_memory();
             eprintln!("\n== {n} articles, {what}");
-            let report = build::build(&layout, &Options::default())?;
+            let report = release::build(&layout, &Options::default())?;
             eprintln!("{report}");
             rows.push((n, what.to_string(), report));
             Ok(())

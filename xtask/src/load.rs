@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 
 use keel_pg_cluster::{Cluster, Durability};
 
-use crate::build;
+use crate::release;
 
 const THREADS: &str = "2";
 const CONNECTIONS: &str = "16";
@@ -23,9 +23,9 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     crate::setup::wrk()?;
     crate::setup::postgresql()?;
     if !root.join("dist/index.html").exists() {
-        build::site(root, &build::Options::default())?;
+        release::site(root, &release::Options::default())?;
     }
-    build::server_binary(root)?;
+    release::server_binary(root)?;
     let dir = tempfile::Builder::new().prefix("keel-load-").tempdir()?;
 
     println!(

@@ -28,12 +28,12 @@
 //!     cargo xtask navtiming    click-to-heading-painted times of client-side navigation, cached and not
 
 mod bench;
-mod build;
 mod cache;
 mod dev;
 mod fresh;
 mod fs;
 mod load;
+mod release;
 mod setup;
 mod sizes;
 mod test;
@@ -142,10 +142,10 @@ fn run() -> anyhow::Result<()> {
                     .and_then(|i| args.get(i + 1))
                     .map(|p| cwd.join(p))
             };
-            let layout = build::Layout::of(&root).with(flag("--content"), flag("--dist"));
-            build::site_in(
+            let layout = release::Layout::of(&root).with(flag("--content"), flag("--dist"));
+            release::site_in(
                 &layout,
-                &build::Options {
+                &release::Options {
                     drafts: args.iter().any(|a| a == "--drafts"),
                     partners: partners(&args, &cwd)?,
                     deploy: deploy(&args)?,
@@ -165,13 +165,13 @@ fn run() -> anyhow::Result<()> {
             };
             let content = flag("--content").unwrap_or_else(|| root.join("content"));
             let drafts = args.iter().any(|a| a == "--drafts");
-            build::check_content(&root, &content, flag("--out").as_deref(), drafts)
+            release::check_content(&root, &content, flag("--out").as_deref(), drafts)
         }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
-            build::site(
+            release::site(
                 &root,
-                &build::Options {
+                &release::Options {
                     drafts: args.iter().any(|a| a == "--drafts"),
                     partners: partners(&args, &cwd)?,
                     ..Default::default()
@@ -222,7 +222,7 @@ fn run() -> anyhow::Result<()> {
 
 /// Run the release server in the foreground until Ctrl-C.
 fn serve(root: &Path) -> anyhow::Result<()> {
-    build::server_binary(root)?;
+    release::server_binary(root)?;
     let bin = root.join("target/server/keel-server");
     let status = Command::new(&bin)
         .args(["serve", "--dist", "dist"])

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::build::{self, Bundle};
+use crate::release::{self, Bundle};
 use crate::sh;
 
 /// Our site's release wasm, brotli, at most: what it measured (165,837 B) with
@@ -80,7 +80,7 @@ pub fn check_budget(dist: &Path) -> anyhow::Result<()> {
 pub fn report(root: &Path) -> anyhow::Result<()> {
     let dist = root.join("dist");
     if !dist.join("index.html").exists() {
-        build::site(root, &build::Options::default())?;
+        release::site(root, &release::Options::default())?;
     }
     let bare = root.join("target/bare-dist");
     // The same toolchain, profile and settings as the site's (`crate::trunk`).
@@ -157,7 +157,7 @@ pub fn report(root: &Path) -> anyhow::Result<()> {
     }
     writeln!(out, "\nEvery page of dist/ (raw, gzip, brotli as served):")?;
     drop(out);
-    build::print_sizes(&dist)
+    release::print_sizes(&dist)
 }
 
 /// A bundle's sizes: raw, gzip, brotli.
@@ -224,7 +224,7 @@ mod tests {
             .collect();
         std::fs::create_dir_all(dir.join("embed")).unwrap();
         std::fs::write(dir.join("embed/v1.js"), "/* the loader */").unwrap();
-        // Each bundle: its JS glue and its wasm (`build::Bundle::files`).
+        // Each bundle: its JS glue and its wasm (`release::Bundle::files`).
         std::fs::write(dir.join("keel-0000.js"), "").unwrap();
         std::fs::write(dir.join("keel-embed-0000.js"), "").unwrap();
         std::fs::write(dir.join("keel-embed-0000_bg.wasm"), vec![0u8; 300_000]).unwrap();

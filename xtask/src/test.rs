@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 
-use crate::build;
+use crate::release;
 
 pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let browser_only = args.iter().any(|a| a == "--browser-only");
@@ -28,9 +28,9 @@ pub fn all(root: &Path, args: &[String]) -> anyhow::Result<()> {
     }
     let mut browser = Counts::default();
     if !cargo_only {
-        build::site(root, &build::Options::default())?;
+        release::site(root, &release::Options::default())?;
         crate::sizes::check_budget(&root.join("dist"))?;
-        build::server_binary(root)?;
+        release::server_binary(root)?;
         browser = node_tests(root, &["browser/", "system/"])?;
         browser.add(cross_engine_tests(root)?);
     }
@@ -153,9 +153,9 @@ fn node_tests(root: &Path, targets: &[&str]) -> anyhow::Result<Counts> {
 
 pub fn screenshots(root: &Path) -> anyhow::Result<()> {
     if !root.join("dist/index.html").exists() {
-        build::site(root, &build::Options::default())?;
+        release::site(root, &release::Options::default())?;
     }
-    build::server_binary(root)?;
+    release::server_binary(root)?;
     crate::sh(
         Command::new("node")
             .arg("screenshots.mjs")
@@ -168,9 +168,9 @@ pub fn screenshots(root: &Path) -> anyhow::Result<()> {
 pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
     crate::setup::lighthouse(root)?;
     if !root.join("dist/index.html").exists() {
-        build::site(root, &build::Options::default())?;
+        release::site(root, &release::Options::default())?;
     }
-    build::server_binary(root)?;
+    release::server_binary(root)?;
     crate::sh(
         Command::new("node")
             .arg("lighthouse.mjs")
@@ -182,9 +182,9 @@ pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
 /// Client-side navigation timings in Chromium (tests/navtiming.mjs).
 pub fn navtiming(root: &Path) -> anyhow::Result<()> {
     if !root.join("dist/index.html").exists() {
-        build::site(root, &build::Options::default())?;
+        release::site(root, &release::Options::default())?;
     }
-    build::server_binary(root)?;
+    release::server_binary(root)?;
     crate::sh(
         Command::new("node")
             .arg("navtiming.mjs")

@@ -43,9 +43,9 @@ impl Builder {
     pub(super) fn build_site(&self) {
         let started = Instant::now();
         eprintln!("\nbuilding…");
-        let report = match build::build(
+        let report = match release::build(
             &self.layout,
-            &build::Options {
+            &release::Options {
                 drafts: self.drafts,
                 ..Default::default()
             },
@@ -117,7 +117,7 @@ impl Builder {
             Ok(exe) => exe,
             Err(problems) => return problems,
         };
-        if let Err(e) = build::spa(&self.layout) {
+        if let Err(e) = release::spa(&self.layout) {
             return vec![Problem::whole(format!(
                 "{e:#} (trunk's messages are in the terminal)"
             ))];

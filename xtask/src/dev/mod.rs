@@ -7,7 +7,7 @@
 //!
 //! The pieces:
 //! - the builder thread waits for changes (notify, debounced), runs the
-//!   incremental release build (`build/`) into `target/keel-dev/`, and after
+//!   incremental release build (`release/`) into `target/keel-dev/`, and after
 //!   a good build starts a `keel-server` on the new site and retires the old
 //!   one (the server holds the site in memory, so a new build needs a new
 //!   server; the old one answers until the new one is up);
@@ -51,7 +51,7 @@ use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use tokio::sync::watch;
 use tokio_stream::StreamExt;
 
-use crate::build::{self, ContentErrors, Layout};
+use crate::release::{self, ContentErrors, Layout};
 
 /// The port `trunk serve` used in the two-terminal loop this replaces.
 const DEFAULT_PORT: u16 = 8081;
@@ -158,7 +158,7 @@ impl Status {
 }
 
 pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
-    crate::build::server_binary(root)?;
+    crate::release::server_binary(root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
