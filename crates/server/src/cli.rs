@@ -255,8 +255,15 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What starts a formula in some spreadsheet: the signs, their full-width
+/// forms (U+FF1D, U+FF0B, U+FF0D, U+FF20, read as formulas in East Asian
+/// locales), and a tab or carriage return before one.
+const FORMULA_STARTS: [char; 10] = [
+    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
 fn csv_cell(c: &str) -> String {
-    let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let c = if c.starts_with(FORMULA_STARTS) {
         format!("'{c}")
     } else {
         c.to_string()
@@ -541,7 +548,7 @@ mod tests {
 
     #[test]
     fn csv_cells_never_start_a_formula() {
-        for lead in ['=', '+', '-', '@', '\t'] {
+        for lead in ['=', '+', '-', '@', '\t', '＝', '＋', '－', '＠'] {
             let cell = format!("{lead}1+1");
             assert_eq!(csv_cell(&cell), format!("'{cell}"), "{cell:?}");
         }

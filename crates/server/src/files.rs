@@ -1,6 +1,12 @@
 //! The built site (`dist/`), held in memory: every file with its strong ETag,
 //! its content type, its cache policy and its brotli and gzip forms.
 //!
+//! Only the site is read: a dotfile or dot-folder (`.env`, `.git/`, an
+//! editor's swap file) is never loaded, so never served, but `.well-known/`
+//! (RFC 8615: `security.txt`, ACME challenges) is. A symbolic link is followed
+//! only when it points inside `dist/`; one that leads out (a link to the
+//! server's `keel.toml`) stops the server at start with its name.
+//!
 //! Precompressed `.br`/`.gz` siblings written by the build are used as they
 //! are; anything compressible without them is compressed once at load. The
 //! server therefore answers every read from memory, with the same bytes a CDN
@@ -50,7 +56,11 @@ impl Asset {
 impl SiteFiles {
     pub fn load(dir: &Path) -> anyhow::Result<SiteFiles> {
         let mut raw: HashMap<String, Vec<u8>> = HashMap::new();
-        walk(dir, dir, &mut raw)
+        let root = dir
+            .canonicalize()
+            .with_context(|| format!("reading the built site in {}", dir.display()))?;
+        let mut seen = vec![root.clone()];
+        walk(&root, &root, &root, &mut raw, &mut seen)
             .with_context(|| format!("reading the built site in {}", dir.display()))?;
         Ok(SiteFiles::from_map(raw))
     }
@@ -110,16 +120,56 @@ impl SiteFiles {
     }
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut HashMap<String, Vec<u8>>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(root, &path, out)?;
+/// Read the folder at `real` into `out`, under the URL folder `url` (the same
+/// but below a symbolic link), both under `root` (canonical): dotfiles but
+/// `.well-known` are skipped, symbolic links are followed when they stay
+/// inside `root` (never into a folder being read: `seen`, the folders from
+/// `root` down to here), and refused when they lead out.
+fn walk(
+    root: &Path,
+    real: &Path,
+    url: &Path,
+    out: &mut HashMap<String, Vec<u8>>,
+    seen: &mut Vec<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(real)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') && name != ".well-known" {
+            continue;
+        }
+        let url_path = url.join(&name);
+        let shown = url_path
+            .strip_prefix(root)
+            .unwrap_or(&url_path)
+            .display()
+            .to_string();
+        let mut path = entry.path();
+        if entry.file_type()?.is_symlink() {
+            let target = path
+                .canonicalize()
+                .with_context(|| format!("{shown} is a symbolic link that leads nowhere"))?;
+            if !target.starts_with(root) {
+                anyhow::bail!(
+                    "{shown} is a symbolic link to {}, outside the built site: remove it (the server serves only what is inside)",
+                    target.display()
+                );
+            }
+            path = target;
+        }
+        if path.is_dir() {
+            // A folder already being read, further up (a link back up): a loop.
+            if !seen.contains(&path) {
+                seen.push(path.clone());
+                walk(root, &path, &url_path, out, seen)?;
+                seen.pop();
+            }
         } else {
-            let rel = path.strip_prefix(root).expect("walk stays under root");
+            let rel = url_path.strip_prefix(root).expect("walk stays under root");
             let url = format!("/{}", rel.to_string_lossy().replace('\\', "/"));
-            out.insert(url, std::fs::read(&path)?);
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {shown}"))?;
+            out.insert(url, bytes);
         }
     }
     Ok(())
@@ -137,6 +187,51 @@ pub fn etag(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_site_is_loaded_no_dotfile_and_no_link_out_of_it() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("keel.toml"), "admin_token = \"sekret\"").unwrap();
+        let dist = tempfile::tempdir().unwrap();
+        let d = dist.path();
+        std::fs::write(d.join("index.html"), "<p>home</p>").unwrap();
+        std::fs::write(d.join(".env"), "SECRET=1").unwrap();
+        std::fs::create_dir_all(d.join(".git")).unwrap();
+        std::fs::write(d.join(".git/config"), "[core]").unwrap();
+        std::fs::create_dir_all(d.join(".well-known")).unwrap();
+        std::fs::write(d.join(".well-known/security.txt"), "Contact: x").unwrap();
+        std::fs::create_dir_all(d.join("assets")).unwrap();
+        std::fs::write(d.join("assets/logo.svg"), "<svg/>").unwrap();
+        // Links that stay inside: a file and a folder (and a loop back up).
+        std::os::unix::fs::symlink(d.join("index.html"), d.join("home.html")).unwrap();
+        std::os::unix::fs::symlink(d.join("assets"), d.join("img")).unwrap();
+        std::os::unix::fs::symlink(d, d.join("assets/up")).unwrap();
+        let site = SiteFiles::load(d).unwrap();
+        let mut paths: Vec<&str> = site.files.keys().map(String::as_str).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "/.well-known/security.txt",
+                "/assets/logo.svg",
+                "/home.html",
+                "/img/logo.svg",
+                "/index.html"
+            ]
+        );
+
+        std::os::unix::fs::symlink(outside.path().join("keel.toml"), d.join("config.txt")).unwrap();
+        let err = format!("{:#}", SiteFiles::load(d).unwrap_err());
+        assert!(
+            err.contains("config.txt is a symbolic link to")
+                && err.contains("outside the built site"),
+            "{err}"
+        );
+        std::fs::remove_file(d.join("config.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.join("elsewhere")).unwrap();
+        let err = format!("{:#}", SiteFiles::load(d).unwrap_err());
+        assert!(err.contains("elsewhere is a symbolic link"), "{err}");
+    }
 
     #[test]
     fn etag_is_strong_and_content_addressed() {
