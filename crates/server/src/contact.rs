@@ -1,20 +1,18 @@
-//! `POST /api/v1/contact` and the operator's `GET /api/v1/admin/submissions`.
+//! `POST /api/v1/contact`.
 
 use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keel_model::contact::{BODY_LIMIT_BYTES, ContactAccepted, ContactRequest, validate};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::cors::{Caller, EMBED_ORIGIN_HEADER};
 use crate::error::{Error, Result};
 use crate::{AppState, now_ms};
-use keel_store::{Inserted, ListFilter, NewSubmission};
+use keel_store::{Inserted, NewSubmission};
 
 /// Without an Idempotency-Key, an identical body within this window is taken
 /// for a double submit and answered with the first id: long enough for a
@@ -263,49 +261,9 @@ fn client_ip(state: &AppState, req: &Request) -> IpAddr {
         .client_ip(crate::client::peer(req), req.headers())
 }
 
-#[derive(Deserialize)]
-pub struct AdminQuery {
-    #[serde(default)]
-    include_spam: bool,
-    #[serde(default)]
-    include_handled: bool,
-}
-
-pub async fn admin_list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<AdminQuery>,
-) -> Result<Response> {
-    let Some(token) = &state.config.admin_token else {
-        // Off unless configured: indistinguishable from a missing route.
-        return Err(Error::NotFound);
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    // Compare digests in constant time, so neither content nor length leaks.
-    let ok: bool = Sha256::digest(given.as_bytes())
-        .ct_eq(&Sha256::digest(token.as_bytes()))
-        .into();
-    if !ok {
-        return Err(Error::Unauthorized);
-    }
-    let filter = ListFilter {
-        include_spam: q.include_spam,
-        include_handled: q.include_handled,
-    };
-    let list = state.store.list(filter).await.map_err(unavailable)?;
-    let mut res = Json(list).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
-}
-
 /// The store could not answer (the database is down, the disk full): a 503
 /// the client may retry, never a 201. The cause goes to the log only.
-fn unavailable(e: anyhow::Error) -> Error {
+pub(crate) fn unavailable(e: anyhow::Error) -> Error {
     tracing::error!(error = ?e, "the contact store failed");
     Error::Unavailable("submissions cannot be stored just now; please try again in a minute".into())
 }

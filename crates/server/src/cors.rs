@@ -122,10 +122,12 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let caller = Caller::of(&state, req.headers(), crate::client::peer(&req));
     if scope == Scope::Admin {
-        // Off (404) unless configured, whoever asks.
-        if state.config.admin_token.is_some()
-            && matches!(caller, Caller::Partner(_) | Caller::Foreign)
-        {
+        // Off unless configured: 404 to anything under it (any path, method
+        // or query), whoever asks, as if it were not there.
+        if state.config.admin_token.is_none() {
+            return Error::NotFound.into_response();
+        }
+        if matches!(caller, Caller::Partner(_) | Caller::Foreign) {
             return Error::Forbidden("the admin endpoint answers the site itself only".into())
                 .into_response();
         }

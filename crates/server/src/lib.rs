@@ -11,6 +11,7 @@
 //!   same-origin rule, public assets, embed framing) is one layer (`cors`),
 //!   outside every other, so each status carries the same headers.
 
+pub mod admin;
 pub mod client;
 pub mod config;
 pub mod contact;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub proxies: Arc<client::Proxies>,
     /// Wakes the notification worker when a submission arrives.
     pub outbox_signal: Arc<tokio::sync::Notify>,
+    /// Wrong admin tokens by address (`admin`).
+    pub admin_failures: Arc<admin::Failures>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             store,
             limiter: Arc::new(limiter),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            admin_failures: Arc::default(),
         }
     }
 }
@@ -73,10 +77,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         // OPTIONS (the CORS preflight) is answered by `cors::apply`.
         .route(&keel_model::paths::contact(), post(contact::submit))
-        .route(
-            &keel_model::paths::admin_submissions(),
-            get(contact::admin_list),
-        )
+        .route(&keel_model::paths::admin_submissions(), get(admin::list))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_site::serve)
         .with_state(state.clone())

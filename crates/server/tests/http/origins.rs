@@ -54,6 +54,46 @@ async fn admin_endpoint_is_off_without_a_token() {
     let (status, _, body) = h.get("/api/v1/admin/submissions").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!String::from_utf8_lossy(&body).contains("asa@example.dk"));
+    // Anything under it, as if it were not there: a bad query, another path,
+    // another method.
+    for req in [
+        Request::get("/api/v1/admin/submissions?include_spam=x"),
+        Request::get("/api/v1/admin/other"),
+        Request::get("/api/v1/admin"),
+        Request::post("/api/v1/admin/submissions"),
+        Request::delete("/api/v1/admin/submissions"),
+    ] {
+        let (status, _, body) = h.send(req.body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(json(&body)["error"], "not_found");
+    }
+}
+
+#[tokio::test]
+async fn wrong_admin_tokens_are_throttled_per_address_and_the_scheme_is_any_case() {
+    let mut config = Config::default();
+    config.admin_token = Some("correct-horse-battery-staple".into());
+    let h = harness(config).await;
+    let ask = |auth: &str| {
+        Request::get("/api/v1/admin/submissions")
+            .header(header::AUTHORIZATION, auth)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, _) = h.send(ask("bearer correct-horse-battery-staple")).await;
+    assert_eq!(status, StatusCode::OK, "the scheme in lower case");
+    for n in 1..=keel_server::admin::FAILURES_ALLOWED {
+        let (status, _, _) = h.send(ask(&format!("Bearer guess-{n}"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    // Its failures used: refused without a look at the token, the right one too.
+    for auth in ["Bearer guess-again", "Bearer correct-horse-battery-staple"] {
+        let (status, headers, body) = h.send(ask(auth)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{auth}");
+        let wait: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+        assert!((1..=keel_server::admin::FAILURE_WINDOW.as_secs()).contains(&wait));
+        assert!(!String::from_utf8_lossy(&body).contains("asa@"));
+    }
 }
 
 #[tokio::test]
