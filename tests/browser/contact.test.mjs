@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, submissions } from '../sinks.mjs';
 
 let server, browser;
 before(async () => {
-  server = await startServer({ env: { KEEL_ADMIN_TOKEN: ADMIN_TOKEN, KEEL_RATE_LIMIT_BURST: '1000' } });
+  server = await startServer({ env: { KEEL_ADMIN_TOKEN: ADMIN_TOKEN, KEEL_RATE_LIMIT_BURST: '1000', KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE: '1000', KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE: '1000' } });
   browser = await launchBrowser();
 });
 after(async () => { await browser?.close(); await server?.stop(); });

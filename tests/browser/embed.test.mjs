@@ -19,7 +19,7 @@ before(async () => {
   host = createServer((req, res) => serve(req, res));
   await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
   hostUrl = `http://127.0.0.1:${host.address().port}`;
-  keel = await startServer({ env: { KEEL_ALLOWED_ORIGINS: hostUrl, KEEL_RATE_LIMIT_BURST: '50' } });
+  keel = await startServer({ env: { KEEL_ALLOWED_ORIGINS: hostUrl, KEEL_RATE_LIMIT_BURST: '50', KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE: '1000', KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE: '1000' } });
   serve = partnerHandler({ self: hostUrl, keelOrigin: keel.url });
   browser = await launchBrowser();
 });

@@ -241,7 +241,7 @@ describe('every engine', { concurrency: true }, () => {
     describe(name, { concurrency: 1 }, () => {
       let server, proxy, session;
       before(async () => {
-        server = await startServer({ env: { KEEL_RATE_LIMIT_BURST: '1000', KEEL_ALLOWED_ORIGINS: PARTNER } });
+        server = await startServer({ env: { KEEL_RATE_LIMIT_BURST: '1000', KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE: '1000', KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE: '1000', KEEL_ALLOWED_ORIGINS: PARTNER } });
         proxy = await startProxy(server.url, { hosts: { 'partner.test': partnerHandler({ self: PARTNER, keelOrigin: 'http://keel.test' }) } });
         session = await launch(name, proxy);
         session.db = server.db;

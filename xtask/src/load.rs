@@ -105,6 +105,8 @@ impl Server {
             .current_dir(root)
             // The limiter is per client and every wrk connection is one client.
             .env("KEEL_RATE_LIMIT_BURST", "100000000")
+            .env("KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE", "100000000")
+            .env("KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE", "100000000")
             .env("KEEL_ADMIN_TOKEN", "loadtest-admin-token-0123456789")
             .env("RUST_LOG", "keel_server=warn")
             .stdout(Stdio::piped())

@@ -54,16 +54,29 @@ pub struct Config {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimit {
+    /// Submissions one client may send in a burst…
     pub burst: u32,
+    /// …and one more per this many seconds.
     pub refill_seconds: u64,
+    /// Posts of the contact form one client may make in a minute, valid or
+    /// not, counted before the body is read or the store asked: what one
+    /// address can make the server do.
+    pub attempts_per_minute: u32,
+    /// New submissions this instance stores in a minute, from everyone: a
+    /// flood from many addresses does not become a flood of emails.
+    pub instance_per_minute: u32,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        // A person sends one or two; five in a burst allows for typos and retries.
+        // A person sends one or two; five in a burst allows for typos and
+        // retries, thirty posts a minute for a form fixed field by field.
+        // Sixty new requests a minute is far beyond a consultancy's day.
         RateLimit {
             burst: 5,
             refill_seconds: 60,
+            attempts_per_minute: 30,
+            instance_per_minute: 60,
         }
     }
 }
@@ -317,6 +330,16 @@ impl Config {
                 .parse()
                 .context("KEEL_RATE_LIMIT_REFILL_SECONDS must be a whole number")?;
         }
+        if let Some(v) = var("KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE") {
+            self.rate_limit.attempts_per_minute = v
+                .parse()
+                .context("KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE must be a whole number")?;
+        }
+        if let Some(v) = var("KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE") {
+            self.rate_limit.instance_per_minute = v
+                .parse()
+                .context("KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE must be a whole number")?;
+        }
         if let Some(v) = var("KEEL_ADMIN_TOKEN") {
             self.admin_token = Some(v);
         }
@@ -399,8 +422,13 @@ impl Config {
         if self.database_pool_size == 0 {
             anyhow::bail!("database_pool_size must be at least 1");
         }
-        if self.rate_limit.burst == 0 {
-            anyhow::bail!("rate_limit.burst must be at least 1");
+        if self.rate_limit.burst == 0
+            || self.rate_limit.attempts_per_minute == 0
+            || self.rate_limit.instance_per_minute == 0
+        {
+            anyhow::bail!(
+                "rate_limit.burst, attempts_per_minute and instance_per_minute must be at least 1"
+            );
         }
         crate::client::parse_networks(&self.trusted_proxies)?;
         if self.limits.header_timeout_seconds == 0 || self.limits.request_timeout_seconds == 0 {
@@ -462,7 +490,7 @@ mod tests {
             c.rate_limit,
             RateLimit {
                 burst: 2,
-                refill_seconds: 60
+                ..RateLimit::default()
             }
         );
         let mut c = c;

@@ -60,6 +60,9 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     };
     let partner = partner_origin(&state, from_origin, claimed.as_deref(), "Keel-Embed-Origin")?;
     let client = client_ip(&state, &req);
+    // Before the body is read or the store asked: what one address can make
+    // the server do (the per-submission limit below lets a typo be fixed).
+    state.attempts.check(client).map_err(Error::RateLimited)?;
 
     let mime = headers
         .get(header::CONTENT_TYPE)
@@ -194,7 +197,11 @@ async fn accept(
     };
     let inserted = match seen {
         Some(seen) => Ok(seen),
-        None => match state.limiter.check(client) {
+        None => match state
+            .limiter
+            .check(client)
+            .and_then(|()| state.instance.check())
+        {
             Err(wait) => Err(wait),
             // Both checks are made again inside the insert's transaction:
             // two copies can race each other, here or on another instance.

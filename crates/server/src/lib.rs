@@ -44,7 +44,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub files: Arc<SiteFiles>,
     pub store: Store,
+    /// Submissions per client (`rate_limit.burst`, `refill_seconds`).
     pub limiter: Arc<RateLimiter>,
+    /// Contact posts per client, before any work (`attempts_per_minute`).
+    pub attempts: Arc<RateLimiter>,
+    /// New submissions for the instance (`instance_per_minute`).
+    pub instance: Arc<ratelimit::InstanceLimit>,
     /// Which peers may name the client (`trusted_proxies`).
     pub proxies: Arc<client::Proxies>,
     /// Wakes the notification worker when a submission arrives.
@@ -55,13 +60,18 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, files: SiteFiles, store: Store) -> AppState {
-        let limiter = RateLimiter::new(config.rate_limit.burst, config.rate_limit.refill_seconds);
+        let limits = &config.rate_limit;
+        let limiter = RateLimiter::new(limits.burst, limits.refill_seconds);
+        let attempts = RateLimiter::per_minute(limits.attempts_per_minute);
+        let instance = ratelimit::InstanceLimit::per_minute(limits.instance_per_minute);
         AppState {
             proxies: Arc::new(config.proxies()),
             config: Arc::new(config),
             files: Arc::new(files),
             store,
             limiter: Arc::new(limiter),
+            attempts: Arc::new(attempts),
+            instance: Arc::new(instance),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             admin_failures: Arc::default(),
         }
@@ -112,6 +122,7 @@ pub fn spawn_limiter_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             every.tick().await;
             state.limiter.sweep();
+            state.attempts.sweep();
         }
     })
 }

@@ -51,6 +51,50 @@ impl RateLimiter {
     pub fn new(burst: u32, refill_seconds: u64) -> RateLimiter {
         RateLimiter::with_clock(burst, refill_seconds, DefaultClock::default())
     }
+
+    /// `n` a minute per client, all of them at once if it likes.
+    pub fn per_minute(n: u32) -> RateLimiter {
+        let n = NonZeroU32::new(n.max(1)).expect("at least 1");
+        let clock = DefaultClock::default();
+        RateLimiter {
+            limiter: Governor::new(
+                Quota::per_minute(n),
+                DefaultKeyedStateStore::default(),
+                clock.clone(),
+            ),
+            clock,
+        }
+    }
+}
+
+/// One limit for the whole instance, whoever asks.
+pub struct InstanceLimit {
+    limiter: Governor<
+        governor::state::NotKeyed,
+        governor::state::InMemoryState,
+        DefaultClock,
+        NoOpMiddleware,
+    >,
+    clock: DefaultClock,
+}
+
+impl InstanceLimit {
+    pub fn per_minute(n: u32) -> InstanceLimit {
+        let n = NonZeroU32::new(n.max(1)).expect("at least 1");
+        let clock = DefaultClock::default();
+        InstanceLimit {
+            limiter: Governor::direct_with_clock(Quota::per_minute(n), clock.clone()),
+            clock,
+        }
+    }
+
+    /// Take one; `Err(seconds)` until the next is allowed.
+    pub fn check(&self) -> Result<(), u64> {
+        self.limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
+    }
 }
 
 impl<C: Clock + Clone> RateLimiter<C> {

@@ -36,6 +36,8 @@ async fn start(port: u16, db: &str, sink: &str, dist: &std::path::Path) -> Insta
         .env("KEEL_OUTBOX_LEASE_SECONDS", "2")
         .env("KEEL_RETRY_BASE_MS", "200")
         .env("KEEL_RATE_LIMIT_BURST", "1000000")
+        .env("KEEL_RATE_LIMIT_ATTEMPTS_PER_MINUTE", "1000000")
+        .env("KEEL_RATE_LIMIT_INSTANCE_PER_MINUTE", "1000000")
         .env("KEEL_DATABASE_POOL_SIZE", "4")
         .env_remove("KEEL_CONFIG")
         .stdout(std::process::Stdio::piped())

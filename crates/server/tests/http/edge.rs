@@ -322,6 +322,7 @@ async fn a_forged_forwarded_for_line_does_not_buy_more_submissions() {
         rate_limit: keel_server::config::RateLimit {
             burst: 2,
             refill_seconds: 60,
+            ..Default::default()
         },
         ..Config::default()
     };

@@ -113,6 +113,46 @@ async fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(h.state.store.count().await.unwrap(), 2);
 }
 
+/// One address's posts are counted before any work: past
+/// `attempts_per_minute`, even a malformed body gets 429, unread.
+#[tokio::test]
+async fn attempts_are_limited_per_address_before_the_body_is_read() {
+    let mut config = Config::default();
+    config.rate_limit.attempts_per_minute = 3;
+    let h = harness(config).await;
+    for _ in 0..3 {
+        assert_eq!(h.post_json("{not json", None).await.0, StatusCode::BAD_REQUEST);
+    }
+    let (status, headers, body) = h.post_json("{not json", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "unread: not a 400");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(body["error"], "rate_limited");
+    assert_eq!(h.post_json(VALID, None).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(h.state.store.count().await.unwrap(), 0);
+}
+
+/// The instance stores at most `instance_per_minute` new submissions, from
+/// everyone; a replay of a stored one still gets its answer.
+#[tokio::test]
+async fn new_submissions_are_limited_per_instance() {
+    let mut config = Config::default();
+    config.rate_limit.burst = 100;
+    config.rate_limit.instance_per_minute = 2;
+    let h = harness(config).await;
+    let other = |n: &str| VALID.replace("Postgres", n);
+    let (first, _, answer) = h.post_json(&other("A"), Some("key-a")).await;
+    assert_eq!(first, StatusCode::CREATED);
+    assert_eq!(h.post_json(&other("B"), None).await.0, StatusCode::CREATED);
+    let (status, headers, body) = h.post_json(&other("C"), None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(body["error"], "rate_limited");
+    let (again, _, replayed) = h.post_json(&other("A"), Some("key-a")).await;
+    assert_eq!((again, &replayed["id"]), (StatusCode::CREATED, &answer["id"]));
+    assert_eq!(h.state.store.count().await.unwrap(), 2);
+}
+
 #[tokio::test]
 async fn idempotency_key_replays_the_first_answer() {
     let mut config = Config::default();

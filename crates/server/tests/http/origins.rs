@@ -90,7 +90,11 @@ async fn wrong_admin_tokens_are_throttled_per_address_and_the_scheme_is_any_case
     for auth in ["Bearer guess-again", "Bearer correct-horse-battery-staple"] {
         let (status, headers, body) = h.send(ask(auth)).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{auth}");
-        let wait: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+        let wait: u64 = headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((1..=keel_server::admin::FAILURE_WINDOW.as_secs()).contains(&wait));
         assert!(!String::from_utf8_lossy(&body).contains("asa@"));
     }
