@@ -117,6 +117,29 @@ pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
+thread_local! {
+    /// Set by an inline embed's mount: this wasm runs in a partner's page.
+    static IN_PARTNER_PAGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Say that this wasm runs inline in a partner's page (`embed::mount`):
+/// what the visitor types is then kept for the tab only (`draft_storage`).
+pub fn running_in_partner_page() {
+    IN_PARTNER_PAGE.with(|p| p.set(true));
+}
+
+/// Where the contact form keeps its draft: localStorage on our own pages
+/// (and in our iframe, which is our origin's), so a draft outlives a closed
+/// tab; but inline in a partner's page, sessionStorage, so a visitor's name,
+/// email and message do not stay in the partner's storage once the tab is
+/// closed (a reload keeps them). `None`: remember nothing.
+pub fn draft_storage() -> Option<web_sys::Storage> {
+    if !IN_PARTNER_PAGE.with(|p| p.get()) {
+        return storage();
+    }
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
 /// In our iframe on a partner's page: that page's origin, as `embed/frame.js`
 /// checked it against what the browser says (`data-keel-host` on `<html>`).
 pub fn frame_host() -> Option<String> {

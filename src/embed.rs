@@ -366,6 +366,7 @@ pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
         basename: None,
         inline_site: Some(AttrValue::from(site.to_string())),
     };
+    crate::dom::running_in_partner_page();
     yew::Renderer::<EmbedApp>::with_root_and_props(root, props).render();
 }
 

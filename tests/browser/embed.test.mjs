@@ -268,11 +268,14 @@ test('the contact form keeps its draft in both modes, through a reload of the pa
       }
       assert.fail(`the draft with ${value} was never saved`);
     };
-    const draftHas = (where, value) => () => where.evaluate((_, v) => (localStorage.getItem('keel-contact-draft') ?? '').includes(v), value);
+    const draftHas = (where, store, value) => () => where.evaluate((_, [s, v]) => (window[s].getItem('keel-contact-draft') ?? '').includes(v), [store, value]);
     const frame = frameOf(page, 'frame-contact');
-    await typeUntilSaved(frame, draftHas(frame.locator('html'), 'Draft In A Frame'), 'Draft In A Frame');
+    // In our iframe: our origin's localStorage, as on our site.
+    await typeUntilSaved(frame, draftHas(frame.locator('html'), 'localStorage', 'Draft In A Frame'), 'Draft In A Frame');
     await mounted(page, 'inline-contact');
-    await typeUntilSaved(page.locator('#inline-contact'), draftHas(page.locator('html'), 'Draft Inline'), 'Draft Inline');
+    // Inline: the partner's sessionStorage (gone with the tab), never its localStorage.
+    await typeUntilSaved(page.locator('#inline-contact'), draftHas(page.locator('html'), 'sessionStorage', 'Draft Inline'), 'Draft Inline');
+    assert.equal(await page.evaluate(() => localStorage.getItem('keel-contact-draft')), null, "nothing in the partner's localStorage");
     await page.reload();
     // (The reload keeps the scroll position, far below this lazy iframe.)
     await page.locator('#frame-contact').scrollIntoViewIfNeeded();
@@ -308,6 +311,8 @@ test('a contact request sent from either mode is stored with the partner origin'
     const by = (name) => rows.find((r) => r.name === name);
     assert.equal(by('Frame Partner')?.partner_origin, hostUrl);
     assert.equal(by('Inline Partner')?.partner_origin, hostUrl);
+    // Sent: no draft is left in the partner's storage, of either kind.
+    assert.deepEqual(await page.evaluate(() => [sessionStorage.getItem('keel-contact-draft'), localStorage.getItem('keel-contact-draft')]), [null, null]);
     assert.deepEqual(await page.evaluate(() => [location.href, history.length]), start);
     assert.deepEqual(seen.errors, []);
     await page.locator('#inline-contact').screenshot({ path: join(ROOT, 'target/screenshots/embed-host-inline-contact.png') });

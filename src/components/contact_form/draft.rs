@@ -8,7 +8,7 @@ use keel_model::contact::ContactRequest;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::dom::storage;
+use crate::dom::draft_storage;
 
 const DRAFT_KEY: &str = "keel-contact-draft";
 
@@ -92,12 +92,12 @@ impl Draft {
 
     /// The saved draft, if there is one (never on the server).
     pub fn load() -> Option<Draft> {
-        let text = storage()?.get_item(DRAFT_KEY).ok().flatten()?;
+        let text = draft_storage()?.get_item(DRAFT_KEY).ok().flatten()?;
         crate::json::read(&text)
     }
 
     pub fn save(&self) {
-        if let Some(s) = storage() {
+        if let Some(s) = draft_storage() {
             // Storage can be full or disabled (private mode): the form still works.
             let _ = s.set_item(DRAFT_KEY, &crate::json::write(self));
         }
@@ -126,7 +126,7 @@ impl Draft {
     }
 
     pub fn clear() {
-        if let Some(s) = storage() {
+        if let Some(s) = draft_storage() {
             let _ = s.remove_item(DRAFT_KEY);
         }
     }
