@@ -224,10 +224,32 @@ impl Drop for Busy {
 }
 
 /// A response body that keeps its connection busy until it is written out
-/// (or dropped), so shedding never cuts a download.
+/// (or dropped), so shedding never cuts a download. hyper takes the next
+/// frame only when it has written most of the last, so the body is handed
+/// over in frames of `FRAME` bytes: the connection stays busy until the last
+/// one is taken, and what is then left to write is at most a frame or two,
+/// which a shed connection is given `SHED_GRACE` to finish.
 struct HeldBody {
     body: Body,
+    /// What is left of the frame taken from `body`.
+    pending: axum::body::Bytes,
     _busy: Busy,
+}
+
+const FRAME: usize = 16 * 1024;
+
+/// How long a shed connection that has answered requests may take to
+/// finish writing its last answer (an idle one closes at once).
+const SHED_GRACE: Duration = Duration::from_secs(5);
+
+impl HeldBody {
+    fn new(body: Body, busy: Busy) -> HeldBody {
+        HeldBody {
+            body,
+            pending: axum::body::Bytes::new(),
+            _busy: busy,
+        }
+    }
 }
 
 impl http_body::Body for HeldBody {
@@ -238,15 +260,35 @@ impl http_body::Body for HeldBody {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+        use std::task::Poll;
+        loop {
+            if !self.pending.is_empty() {
+                let n = self.pending.len().min(FRAME);
+                let data = self.pending.split_to(n);
+                return Poll::Ready(Some(Ok(http_body::Frame::data(data))));
+            }
+            match std::pin::Pin::new(&mut self.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => self.pending = data,
+                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                },
+                other => return other,
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        self.pending.is_empty() && self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
+        let mut hint = self.body.size_hint();
+        let pending = self.pending.len() as u64;
+        hint.set_lower(hint.lower() + pending);
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper + pending);
+        }
+        hint
     }
 }
 
@@ -298,22 +340,35 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let (app, http, slots, mut stop) =
             (app.clone(), http.clone(), slots.clone(), stop_rx.clone());
+        // Whether it has answered a request (so may be writing the end of one).
+        let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
         tokio::spawn(async move {
+            let seen = answered.clone();
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                seen.store(true, Ordering::Relaxed);
                 let busy = Busy::enter(&busy);
                 let response = app.clone().oneshot(req.map(Body::new));
                 async move {
                     let response = response.await.unwrap_or_else(|never| match never {});
                     // Busy until the answer is written out, not only made.
-                    Ok::<_, Infallible>(response.map(|body| HeldBody { body, _busy: busy }))
+                    Ok::<_, Infallible>(response.map(|body| HeldBody::new(body, busy)))
                 }
             });
             let conn = http.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
-                () = shed.notified() => tracing::debug!(%peer, "shed an idle connection at the cap"),
+                () = shed.notified() => {
+                    tracing::debug!(%peer, "shed an idle connection at the cap");
+                    // One that never sent a whole request closes at once; one
+                    // that may have just handed over the end of an answer
+                    // writes it first (an idle keep-alive one closes at once).
+                    if answered.load(Ordering::Relaxed) {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = tokio::time::timeout(SHED_GRACE, conn.as_mut()).await;
+                    }
+                }
                 () = async { let _ = stop.wait_for(|s| *s).await; } => {
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;
@@ -413,17 +468,14 @@ mod tests {
     async fn an_answer_keeps_its_connection_busy_until_it_is_written() {
         use http_body_util::BodyExt;
         let busy = Arc::new(AtomicUsize::new(0));
-        let body = HeldBody {
-            body: Body::from("the page"),
-            _busy: Busy::enter(&busy),
-        };
+        let body = HeldBody::new(Body::from("the page".repeat(10_000)), Busy::enter(&busy));
         assert_eq!(
             busy.load(Ordering::Acquire),
             1,
             "busy while the answer is out"
         );
         let written = body.collect().await.unwrap().to_bytes();
-        assert_eq!(&written[..], b"the page");
+        assert_eq!(&written[..], "the page".repeat(10_000).as_bytes());
         assert_eq!(busy.load(Ordering::Acquire), 0, "idle once it is written");
     }
 

@@ -25,13 +25,21 @@ impl Drop for Server {
 }
 
 async fn start(config: Config, max_connections: Option<usize>) -> Server {
+    start_with(config, max_connections, crate::support::site()).await
+}
+
+async fn start_with(
+    config: Config,
+    max_connections: Option<usize>,
+    site: keel_server::files::SiteFiles,
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("keel.db"), 1).await.unwrap();
     let limits = listen::Limits {
         max_connections,
         ..listen::Limits::new(Duration::from_secs(10))
     };
-    let state = AppState::new(config, crate::support::site(), store);
+    let state = AppState::new(config, site, store);
     let (addr, task) = crate::support::listener::serve(state, limits).await;
     Server {
         addr,
@@ -270,6 +278,73 @@ async fn a_huge_declared_body_is_refused_at_once_with_json() {
     assert_eq!(headers["content-type"], "application/json");
     let err: keel_model::ApiError = serde_json::from_slice(&body).unwrap();
     assert_eq!((err.status, err.error.as_str()), (413, "payload_too_large"));
+}
+
+/// A slow phone downloading a large file (4 MiB, uncompressed, through a
+/// small receive buffer) gets all of it while new connections arrive at the
+/// cap and idle ones are shed around it: an answer being written is busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_download_is_never_cut_by_shedding_at_the_cap() {
+    const SIZE: usize = 4 << 20;
+    let big: Vec<u8> = (0..SIZE)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = "/big-0123456789abcdef_bg.wasm";
+    let site = crate::support::site_with([
+        (path.to_string(), big.clone()),
+        // Stand-ins for the build's siblings, so nothing is compressed at load.
+        (format!("{path}.br"), vec![0]),
+        (format!("{path}.gz"), vec![0]),
+    ]);
+    let server = start_with(Config::default(), Some(4), site).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut phone = socket.connect(server.addr).await.unwrap();
+    phone
+        .write_all(request("GET", path, "Accept-Encoding: identity\r\n").as_bytes())
+        .await
+        .unwrap();
+    // Others arrive and sit idle, past the cap, while the phone reads
+    // slowly: from the phone's own address, so that the phone's connection,
+    // the oldest there, would be the first to go if it counted as idle.
+    let addr = server.addr;
+    let crowd = tokio::spawn(async move {
+        let mut held = Vec::new();
+        for _ in 0..40 {
+            if let Ok(s) = TcpStream::connect(addr).await {
+                held.push(s);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        held.len()
+    });
+    let mut got = Vec::with_capacity(SIZE + 4096);
+    let mut chunk = vec![0u8; 64 << 10];
+    let t0 = Instant::now();
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), phone.read(&mut chunk))
+            .await
+            .expect("the download goes on")
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk[..n]);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let arrived = crowd.await.unwrap();
+    let head_end = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head")
+        + 4;
+    assert!(got.starts_with(b"HTTP/1.1 200"));
+    assert_eq!(got.len() - head_end, SIZE, "the whole file, not a cut one");
+    assert!(got[head_end..] == big[..], "the file's own bytes");
+    eprintln!(
+        "a 4 MiB download read slowly in {:.1} s, whole, while {arrived} connections arrived at a cap of 4",
+        t0.elapsed().as_secs_f64()
+    );
 }
 
 /// A body trickled in, byte by byte, each byte well within the per-read

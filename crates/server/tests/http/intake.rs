@@ -121,13 +121,19 @@ async fn attempts_are_limited_per_address_before_the_body_is_read() {
     config.rate_limit.attempts_per_minute = 3;
     let h = harness(config).await;
     for _ in 0..3 {
-        assert_eq!(h.post_json("{not json", None).await.0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            h.post_json("{not json", None).await.0,
+            StatusCode::BAD_REQUEST
+        );
     }
     let (status, headers, body) = h.post_json("{not json", None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "unread: not a 400");
     assert!(headers.contains_key(header::RETRY_AFTER));
     assert_eq!(body["error"], "rate_limited");
-    assert_eq!(h.post_json(VALID, None).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        h.post_json(VALID, None).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     assert_eq!(h.state.store.count().await.unwrap(), 0);
 }
 
@@ -145,11 +151,18 @@ async fn new_submissions_are_limited_per_instance() {
     assert_eq!(h.post_json(&other("B"), None).await.0, StatusCode::CREATED);
     let (status, headers, body) = h.post_json(&other("C"), None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let wait: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(body["error"], "rate_limited");
     let (again, _, replayed) = h.post_json(&other("A"), Some("key-a")).await;
-    assert_eq!((again, &replayed["id"]), (StatusCode::CREATED, &answer["id"]));
+    assert_eq!(
+        (again, &replayed["id"]),
+        (StatusCode::CREATED, &answer["id"])
+    );
     assert_eq!(h.state.store.count().await.unwrap(), 2);
 }
 

@@ -22,6 +22,13 @@ pub fn site() -> SiteFiles {
     SiteFiles::from_map(files().clone())
 }
 
+/// `site()` with more files (path, bytes).
+pub fn site_with(extra: impl IntoIterator<Item = (String, Vec<u8>)>) -> SiteFiles {
+    let mut map = files().clone();
+    map.extend(extra);
+    SiteFiles::from_map(map)
+}
+
 fn files() -> &'static HashMap<String, Vec<u8>> {
     static FILES: std::sync::OnceLock<HashMap<String, Vec<u8>>> = std::sync::OnceLock::new();
     FILES.get_or_init(|| std::thread::spawn(rendered_site).join().unwrap())
