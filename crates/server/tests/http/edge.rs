@@ -545,11 +545,9 @@ async fn each_encoding_has_its_own_etag_and_revalidates_only_itself() {
 }
 
 /// Every future of `futures`, concurrently (no `futures` crate for one call).
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output>
+async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
