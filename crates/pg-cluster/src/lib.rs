@@ -28,6 +28,8 @@ pub struct Cluster {
     bin: PathBuf,
     as_postgres: bool,
     durability: Durability,
+    /// Serve TLS with the certificate and key in the cluster's folder.
+    tls: bool,
     pub port: u16,
     /// The server's version, as `postgres --version` prints it (`15.14`).
     pub version: String,
@@ -35,6 +37,16 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start(durability: Durability) -> anyhow::Result<Cluster> {
+        Cluster::start_with(durability, None)
+    }
+
+    /// A cluster that offers TLS (`ssl = on`) with this certificate chain
+    /// and key, both PEM.
+    pub fn start_tls(durability: Durability, cert: &str, key: &str) -> anyhow::Result<Cluster> {
+        Cluster::start_with(durability, Some((cert, key)))
+    }
+
+    fn start_with(durability: Durability, tls: Option<(&str, &str)>) -> anyhow::Result<Cluster> {
         let bin = std::env::var_os("KEEL_PG_BIN")
             .map(PathBuf::from)
             .or_else(|| {
@@ -46,7 +58,7 @@ impl Cluster {
             .context("PostgreSQL is not installed: run `cargo xtask setup` (it installs Debian's postgresql), or set KEEL_PG_BIN")?;
         let as_postgres = output("id", &["-u"])? == "0";
         let dir = tempfile::Builder::new().prefix("keel-pg-").tempdir()?;
-        if as_postgres {
+        let owner = if as_postgres {
             let uid = output("id", &["-u", "postgres"])?
                 .parse()
                 .context("the postgres user's uid")?;
@@ -54,12 +66,30 @@ impl Cluster {
                 .parse()
                 .context("the postgres user's gid")?;
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+            Some((uid, gid))
+        } else {
+            None
+        };
+        if let Some((cert, key)) = tls {
+            // PostgreSQL wants the key readable by its owner only.
+            for (name, text) in [("server.crt", cert), ("server.key", key)] {
+                let path = dir.path().join(name);
+                std::fs::write(&path, text)?;
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )?;
+                if let Some((uid, gid)) = owner {
+                    std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
+                }
+            }
         }
         let mut pg = Cluster {
             dir,
             bin,
             as_postgres,
             durability,
+            tls: tls.is_some(),
             port: free_port()?,
             version: String::new(),
         };
@@ -100,6 +130,12 @@ impl Cluster {
         if self.durability == Durability::Tests {
             options.push_str(" -c fsync=off");
         }
+        if self.tls {
+            let dir = self.dir.path().display();
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key"
+            ));
+        }
         let log = self.dir.path().join("log").display().to_string();
         let data = self.data();
         self.run(
@@ -122,7 +158,12 @@ impl Cluster {
 
     /// The URL of database `name` on this cluster.
     pub fn url(&self, name: &str) -> String {
-        format!("postgres://keel@127.0.0.1:{}/{name}", self.port)
+        self.url_at("127.0.0.1", name)
+    }
+
+    /// The same, naming the server `host` (which must resolve to loopback).
+    pub fn url_at(&self, host: &str, name: &str) -> String {
+        format!("postgres://keel@{host}:{}/{name}", self.port)
     }
 
     /// A new, empty database; its URL.

@@ -24,9 +24,10 @@ use anyhow::{Context, anyhow};
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use keel_model::contact::Budget;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
 mod schema;
+pub mod tls;
 
 use crate::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
@@ -44,14 +45,24 @@ impl PgStore {
     /// and bring the schema up to date. Errors name the server, never the
     /// password.
     pub async fn connect(url: &str, pool_size: usize) -> anyhow::Result<PgStore> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e| {
+        let (plain_url, tls) = tls::split(url)?;
+        let mut config: tokio_postgres::Config = plain_url.parse().map_err(|e| {
             anyhow!(
                 "database is not a valid PostgreSQL URL like postgres://user@host:5432/keel ({e})"
             )
         })?;
+        let (connector, mode) = tls.connector()?;
+        config.ssl_mode(mode);
+        if !tls.mode.encrypts() && !tls::is_loopback(&config) {
+            tracing::warn!(
+                database = %describe(url),
+                sslmode = ?tls.mode,
+                "the database is on another machine and TLS is not required: submissions may cross the network in clear (add sslmode=verify-full to the URL)"
+            );
+        }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            connector,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -69,11 +80,13 @@ impl PgStore {
             pool,
             label: format!("PostgreSQL {}", describe(url)),
         };
-        let mut client = store
-            .pool
-            .get()
-            .await
-            .map_err(|e| anyhow!("cannot connect to PostgreSQL at {} ({e})", describe(url)))?;
+        let mut client = store.pool.get().await.map_err(|e| {
+            anyhow!(
+                "cannot connect to PostgreSQL at {} ({})",
+                describe(url),
+                error_chain(&e)
+            )
+        })?;
         migrate(&mut client)
             .await
             .with_context(|| format!("migrating the database at {}", describe(url)))?;
@@ -420,6 +433,21 @@ impl PgStore {
         tx.commit().await?;
         Ok(exists.then_some(n as usize))
     }
+}
+
+/// An error and its causes, one line (a TLS refusal is a cause of a cause).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The URL as an error may show it: user, host, port and database, without
