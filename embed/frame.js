@@ -47,6 +47,8 @@
     var h = Math.ceil(root.getBoundingClientRect().height);
     if (h && h !== last) { last = h; tell({ type: "height", height: h }); }
   }
+  // A contact request the server stored (the app says so): its id, nothing else.
+  root.addEventListener("keel-submitted", function (e) { tell({ type: "submitted", id: String(e.detail) }); });
   if (window.ResizeObserver) new ResizeObserver(measure).observe(root);
   new MutationObserver(measure).observe(root, { childList: true, subtree: true });
   measure();

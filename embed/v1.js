@@ -67,10 +67,21 @@
     return s;
   }
 
+  // Tell the partner's page: a `keel:<type>` event that bubbles from the
+  // placeholder, and the latest of each in `el.keel` (docs/embedding.md).
+  function emit(el, type, detail) {
+    var k = el.keel, h = detail.height;
+    if (type == "ready") { if (k.ready) return; k.ready = true; }
+    else if (type == "resize") { if (k.height == h) return; k.height = h; }
+    else k[type] = detail;
+    el.dispatchEvent(new CustomEvent("keel:" + type, { bubbles: true, detail: detail }));
+  }
+
   // A readable message in the placeholder, and one warning in the console.
   function fail(el, message) {
     if (el.keelFailed) return;
     el.keelFailed = true;
+    emit(el, "error", { message: message });
     try {
       var p = d.createElement("p"), box = el.shadowRoot || el;
       p.setAttribute("role", "note");
@@ -98,7 +109,7 @@
     f.loading = "lazy";
     important(f, { display: "block", width: "100%", "max-width": "100%", border: "0", margin: "0", padding: "0",
       height: RESERVE[s.view](s.count) + "px", "color-scheme": "normal", background: "transparent" });
-    var record = { el: el, frame: f, ready: false };
+    var record = { el: el, frame: f, view: s.view, ready: false };
     frames.push(record);
     f.addEventListener("load", function () {
       // An embed view says hello as it loads; a page that is not one (a 404,
@@ -117,10 +128,15 @@
       var r = frames[i];
       if (r.frame.contentWindow !== e.source) continue;
       r.ready = true;
+      emit(r.el, "ready", {});
       if (e.data.type == "height" && e.data.height > 0) {
-        important(r.frame, { height: Math.min(Math.ceil(e.data.height), 20000) + "px" });
+        var h = Math.min(Math.ceil(e.data.height), 20000);
+        important(r.frame, { height: h + "px" });
+        emit(r.el, "resize", { height: h });
       } else if (e.data.type == "error") {
         fail(r.el, String(e.data.message).slice(0, 200));
+      } else if (e.data.type == "submitted") {
+        emit(r.el, "submitted", { id: String(e.data.id).slice(0, 64), view: r.view });
       }
     }
   });
@@ -143,6 +159,7 @@
     if (s.accent) { box.style.setProperty("--keel-accent", s.accent); box.style.setProperty("--keel-accent-ink", inkOn(s.accent)); }
     root.append(box);
     box.addEventListener("keel-embed-error", function (e) { fail(el, e.detail); });
+    box.addEventListener("keel-submitted", function (e) { emit(el, "submitted", { id: String(e.detail), view: s.view }); });
     var io = new IntersectionObserver(function (entries) {
       if (!entries.some(function (x) { return x.isIntersecting; })) return;
       io.disconnect();
@@ -150,6 +167,8 @@
         app[1].keel_embed(box, s.path, SITE, API);
         root.adoptedStyleSheets = [base, app[2]];
         box.setAttribute("data-ready", "");
+        emit(el, "ready", {});
+        new ResizeObserver(function () { emit(el, "resize", { height: Math.ceil(box.getBoundingClientRect().height) }); }).observe(box);
       }).catch(function (e) {
         fail(el, e === UNANSWERED ? unanswered(s) : "the app did not load from " + SITE + " (" + (e && e.message || e) + ")");
       });
@@ -189,6 +208,7 @@
       var el = all[i];
       if (el.keelMounted) continue;
       el.keelMounted = true;
+      el.keel = { ready: false, height: 0 };
       try {
         var s = settings(el);
         if (typeof s == "string") fail(el, s);

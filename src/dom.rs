@@ -140,6 +140,19 @@ pub fn draft_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
+/// Tell the embed scripts something, by an event that bubbles from `el` to
+/// them (`embed/frame.js` in our iframe, the loader's box inline; on our own
+/// site nobody listens): `keel-embed-error` (a view with nothing to show),
+/// `keel-submitted` (a contact request stored; the detail is its id).
+pub fn tell_embed(el: &web_sys::Element, event: &str, detail: &str) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_detail(&wasm_bindgen::JsValue::from_str(detail));
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(event, &init) {
+        let _ = el.dispatch_event(&event);
+    }
+}
+
 /// In our iframe on a partner's page: that page's origin, as `embed/frame.js`
 /// checked it against what the browser says (`data-keel-host` on `<html>`).
 pub fn frame_host() -> Option<String> {

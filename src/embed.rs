@@ -173,14 +173,8 @@ fn Frame(props: &FrameProps) -> Html {
 /// run later) reads `data-keel-error` instead.
 fn report_error(node: &NodeRef, message: &str) {
     #[cfg(feature = "csr")]
-    if let Some(el) = node.get() {
-        let init = web_sys::CustomEventInit::new();
-        init.set_bubbles(true);
-        init.set_detail(&wasm_bindgen::JsValue::from_str(message));
-        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("keel-embed-error", &init)
-        {
-            let _ = el.dispatch_event(&event);
-        }
+    if let Some(el) = node.cast::<web_sys::Element>() {
+        crate::dom::tell_embed(&el, "keel-embed-error", message);
     }
     #[cfg(not(feature = "csr"))]
     let _ = (node, message);

@@ -321,6 +321,59 @@ test('a contact request sent from either mode is stored with the partner origin'
   }
 });
 
+test('the placeholder tells the partner page ready, resize, submitted and error, the same in both modes', async () => {
+  const { page, context } = await partnerPage({
+    setup: (c) => c.addInitScript(() => {
+      window.__keelEvents = [];
+      for (const type of ['ready', 'resize', 'submitted', 'error']) {
+        document.addEventListener(`keel:${type}`, (e) => {
+          const id = e.target.id;
+          window.__keelEvents.push({ id, type, detail: JSON.parse(JSON.stringify(e.detail)) });
+        });
+      }
+    }),
+  });
+  try {
+    const events = (id) => page.evaluate((id) => window.__keelEvents.filter((e) => e.id === id), id);
+    await fillAndSend(frameOf(page, 'frame-contact'), 'Frame Events');
+    await mounted(page, 'inline-contact');
+    await fillAndSend(page.locator('#inline-contact'), 'Inline Events');
+    const rows = submissions();
+    for (const [id, name] of [['frame-contact', 'Frame Events'], ['inline-contact', 'Inline Events']]) {
+      // The submitted event may trail the thank-you by a message's hop.
+      await page.waitForFunction((id) => window.__keelEvents.some((e) => e.id === id && e.type === 'submitted'), id);
+      const seen = await events(id);
+      const types = seen.map((e) => e.type);
+      assert.equal(types[0], 'ready', `${id}: ready first (${types})`);
+      assert.equal(types.filter((t) => t === 'ready').length, 1, `${id}: ready once`);
+      assert.ok(types.indexOf('resize') > 0, `${id}: a resize after ready (${types})`);
+      assert.ok(seen.filter((e) => e.type === 'resize').every((e) => e.detail.height > 0), `${id}: heights`);
+      const submitted = seen.filter((e) => e.type === 'submitted');
+      assert.equal(submitted.length, 1, `${id}: submitted once`);
+      const stored = rows.find((r) => r.name === name);
+      assert.deepEqual(submitted[0].detail, { id: stored.id, view: 'contact' }, `${id}: the stored request's id, and nothing the visitor typed`);
+      assert.deepEqual(types.filter((t) => t === 'error'), [], id);
+      const state = await page.evaluate((id) => JSON.parse(JSON.stringify(document.getElementById(id).keel)), id);
+      assert.equal(state.ready, true);
+      assert.equal(state.submitted.id, stored.id);
+      assert.equal(state.error, undefined);
+      assert.ok(state.height > 0);
+    }
+    // A bad attribute, and a view with nothing to show, in either mode: one
+    // error each, with the message the placeholder shows.
+    await page.locator('#bad-slug-frame').getByText(/no article .no-such-article./).waitFor({ timeout: 15000 });
+    await mounted(page, 'bad-slug-inline');
+    await page.locator('#bad-slug-inline').getByText(/no article .no-such-article./).waitFor({ timeout: 20000 });
+    for (const [id, says] of [['bad-view', /unknown view "articels"/], ['bad-slug-frame', /no-such-article/], ['bad-slug-inline', /no-such-article/]]) {
+      const errors = (await events(id)).filter((e) => e.type === 'error');
+      assert.equal(errors.length, 1, `${id}: one error`);
+      assert.match(errors[0].detail.message, says, id);
+    }
+  } finally {
+    await context.close();
+  }
+});
+
 test('inline widgets load the app only when they near the viewport', async () => {
   const { page, context, seen } = await partnerPage({ height: 700 });
   try {

@@ -193,6 +193,10 @@ function cases(get) {
     await s.waitFor('the partner page', () => s.js('return document.readyState !== "loading" && location.host === "partner.test"'));
     await s.collect();
     const start = await s.js('return [location.href, history.length]');
+    // The host page's own listener, on document, for the widgets' events.
+    await s.js(`window.__keelEvents = [];
+      for (const type of ["ready", "resize", "submitted", "error"]) document.addEventListener("keel:" + type,
+        (e) => window.__keelEvents.push({ id: e.target.id, type, detail: JSON.parse(JSON.stringify(e.detail)) }));`);
     // Frames: each view in its own iframe, the count applied, the design intact.
     await s.waitFor('the four frames', () => s.js(
       'return ["frame-articles", "frame-tag", "frame-article", "frame-contact"].every((id) => document.querySelector("#" + id + " iframe"))'));
@@ -200,7 +204,10 @@ function cases(get) {
     await s.driver.switchTo().frame(frame);
     try {
       await s.waitFor('the framed list', async () => (await s.count('.embed-list li')) > 0, 20000);
-      assert.equal(await s.js('return [...document.querySelectorAll(".embed-list > li")].filter((li) => li.offsetParent).length'), 3);
+      // The count comes with the fragment, applied by frame.js (deferred):
+      // a loaded machine may show the list a moment before it runs.
+      const shown = () => s.js('return [...document.querySelectorAll(".embed-list > li")].filter((li) => li.offsetParent).length');
+      await s.waitFor('the count applied', async () => (await shown()) === 3, 10000);
       assert.equal(await s.js('return getComputedStyle(document.querySelector(".embed-title")).fontSize'), '22px');
     } finally {
       await s.driver.switchTo().defaultContent();
@@ -226,7 +233,19 @@ function cases(get) {
       r.querySelector("input[name=consent]").click(); r.querySelector("button[type=submit]").click();`, name);
     await s.waitFor('the thank-you note', () => inShadow('inline-contact', '/Thank you/.test(r.textContent)'), 20000);
     const all = JSON.parse(execFileSync(SERVER_BIN, ['submissions', '--database', s.db, 'export', '--format', 'json'], { encoding: 'utf8' }));
-    assert.equal(all.find((x) => x.name === name)?.partner_origin, PARTNER);
+    const stored = all.find((x) => x.name === name);
+    assert.equal(stored?.partner_origin, PARTNER);
+    // The inline form's events, in order, once each; the frames' latest state.
+    await s.waitFor('keel:submitted', () => s.js('return window.__keelEvents.some((e) => e.type === "submitted")'), 10000);
+    const events = await s.js('return window.__keelEvents.filter((e) => e.id === "inline-contact")');
+    const types = events.map((e) => e.type);
+    assert.equal(types[0], 'ready', types.join());
+    assert.ok(types.indexOf('resize') > 0, types.join());
+    assert.deepEqual(types.filter((t) => t === 'ready' || t === 'submitted' || t === 'error'), ['ready', 'submitted'], types.join());
+    assert.deepEqual(events.find((e) => e.type === 'submitted').detail, { id: stored.id, view: 'contact' });
+    const frameState = await s.js('return JSON.parse(JSON.stringify(document.querySelector("#frame-articles").keel))');
+    assert.equal(frameState.ready, true);
+    assert.ok(frameState.height > 300, JSON.stringify(frameState));
     assert.deepEqual(await s.js('return [location.href, history.length]'), start, 'the host URL and history are untouched');
     assert.deepEqual(await s.js('return Object.keys(window.Keel).sort()'), ['embedding', 'scan', 'version']);
     const errors = (await s.takeErrors()).filter((e) => !/no-such-article|404/.test(e));

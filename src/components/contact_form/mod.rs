@@ -186,6 +186,10 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match post(&url, body, &key, partner.as_deref()).await {
                     Ok(id) => {
+                        // Stored: a partner's page may now be told (embeds).
+                        if let Some(el) = refs[0].cast::<web_sys::Element>() {
+                            crate::dom::tell_embed(&el, "keel-submitted", &id);
+                        }
                         Draft::clear();
                         draft.set(Draft::default());
                         send.set(SendState::Sent(id));
