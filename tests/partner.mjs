@@ -24,7 +24,10 @@ export function partnerCsp(keelOrigin, self) {
 }
 
 /** A request handler serving the partner's page at `self`, embedding Keel from `keelOrigin`. */
-export function partnerHandler({ self, keelOrigin }) {
+/** `isolation`: the page's `Cross-Origin-Embedder-Policy` (`require-corp`,
+ * `credentialless`), with `Cross-Origin-Opener-Policy: same-origin`, so
+ * that it is cross-origin isolated; none by default. */
+export function partnerHandler({ self, keelOrigin, isolation }) {
   return (req, res) => {
     const path = new URL(req.url, self).pathname;
     const file = path === '/' ? 'index.html' : path.slice(1);
@@ -34,7 +37,8 @@ export function partnerHandler({ self, keelOrigin }) {
     const body = readFileSync(join(FIXTURE, file), 'utf8')
       .replaceAll('{{HOST}}', self).replaceAll('{{KEEL}}', keelOrigin)
       .replaceAll('{{SLUG}}', SEED_SLUG).replaceAll('{{TAG}}', PARTNER_TAG);
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-security-policy': partnerCsp(keelOrigin, self), 'cache-control': 'no-store' });
+    const isolated = isolation ? { 'cross-origin-embedder-policy': isolation, 'cross-origin-opener-policy': 'same-origin' } : {};
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-security-policy': partnerCsp(keelOrigin, self), 'cache-control': 'no-store', ...isolated });
     res.end(body);
   };
 }

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { launchBrowser, ROOT, SEED_SLUG, SERVER_BIN, startServer } from '../harness.mjs';
 import { partnerHandler } from '../partner.mjs';
 
-let host, hostUrl, keel, browser;
+let host, hostUrl, keel, browser, serve;
 
 before(async () => {
   // The partner's page: another origin (another port) than Keel's.
-  let serve = (req, res) => { res.writeHead(503); res.end(); };
+  serve = (req, res) => { res.writeHead(503); res.end(); };
   host = createServer((req, res) => serve(req, res));
   await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
   hostUrl = `http://127.0.0.1:${host.address().port}`;
@@ -371,6 +371,25 @@ test('the placeholder tells the partner page ready, resize, submitted and error,
     }
   } finally {
     await context.close();
+  }
+});
+
+test('a partner page that isolates itself (COEP require-corp, then credentialless) shows both modes', async () => {
+  for (const isolation of ['require-corp', 'credentialless']) {
+    serve = partnerHandler({ self: hostUrl, keelOrigin: keel.url, isolation });
+    const { page, context, seen } = await partnerPage();
+    try {
+      assert.equal(await page.evaluate(() => window.crossOriginIsolated), true, `${isolation}: the partner page is isolated`);
+      await frameOf(page, 'frame-articles').locator('.embed-list li').first().waitFor({ timeout: 15000 });
+      await mounted(page, 'inline-articles');
+      await page.locator('#inline-articles').locator('.embed-list li').first().waitFor({ timeout: 20000 });
+      await page.locator('#frame-contact').scrollIntoViewIfNeeded();
+      await frameOf(page, 'frame-contact').locator('input[name=name]').waitFor({ timeout: 15000 });
+      assert.deepEqual(seen.errors.filter((e) => !/no-such-article/.test(e)), [], isolation);
+    } finally {
+      await context.close();
+      serve = partnerHandler({ self: hostUrl, keelOrigin: keel.url });
+    }
   }
 });
 

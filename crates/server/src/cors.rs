@@ -203,8 +203,8 @@ fn preflight(scope: Scope, caller: &Caller, state: &AppState) -> Response {
 }
 
 /// Pages and files: the public assets' cross-origin headers, and the embed
-/// pages' partner `frame-ancestors` (`keel_site_rules`, as the static hosts'
-/// files have them).
+/// pages' partner `frame-ancestors` and isolation headers (`keel_site_rules`,
+/// as the static hosts' files have them).
 fn site_headers(state: &AppState, path: &str, h: &mut HeaderMap) {
     if keel_site_rules::is_public_asset(path) {
         for (name, value) in keel_site_rules::PUBLIC_ASSET_HEADERS {
@@ -224,6 +224,13 @@ fn site_headers(state: &AppState, path: &str, h: &mut HeaderMap) {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&csp).expect("a CSP of header values"),
         );
+        // An embed page: framable by a partner page that isolates itself.
+        for (name, value) in keel_site_rules::EMBED_PAGE_HEADERS {
+            h.insert(
+                HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
+                HeaderValue::from_static(value),
+            );
+        }
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::{
-    CachePolicy, PUBLIC_ASSET_HEADERS, SECURITY_HEADERS, cache_policy, content_type, csp_for,
-    is_public_asset, with_frame_ancestors,
+    CachePolicy, EMBED_PAGE_HEADERS, PUBLIC_ASSET_HEADERS, SECURITY_HEADERS, cache_policy,
+    content_type, csp_for, is_embed_path, is_public_asset, with_frame_ancestors,
 };
 
 /// What a static host sends on `/api/` documents for partner pages: a static
@@ -101,12 +101,18 @@ pub fn headers_file(files: &[SiteFile], partners: &[String]) -> String {
     for file in files {
         match (page_csp(file, partners), cache_policy(&file.path)) {
             (Some(csp), policy) => {
+                let embed = is_embed_path(&file.path);
                 let rule = |out: &mut String, url: &str| {
                     let _ = writeln!(
                         out,
                         "{url}\n  Cache-Control: {}\n  Content-Security-Policy: {csp}",
                         policy.header()
                     );
+                    if embed {
+                        for (name, value) in EMBED_PAGE_HEADERS {
+                            let _ = writeln!(out, "  {name}: {value}");
+                        }
+                    }
                 };
                 match shared
                     .iter()
@@ -301,12 +307,17 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     for file in &files {
         let policy = cache_policy(&file.path);
         if let Some(csp) = page_csp(file, partners) {
+            let mut block = headers(policy, Some(&csp));
+            if is_embed_path(&file.path) {
+                for (name, value) in EMBED_PAGE_HEADERS {
+                    let _ = writeln!(block, "    add_header {name} \"{value}\" always;");
+                }
+            }
             for url in page_urls(&file.path) {
                 let _ = write!(
                     out,
-                    "location = {url} {{\n    try_files {} =404;\n{}}}\n",
+                    "location = {url} {{\n    try_files {} =404;\n{block}}}\n",
                     file.path,
-                    headers(policy, Some(&csp))
                 );
             }
         } else if policy == CachePolicy::Immutable
@@ -417,12 +428,42 @@ mod tests {
                 "{asset}: {h}"
             );
         }
-        assert_eq!(
-            h.matches("Cross-Origin-Resource-Policy").count(),
-            2,
-            "pages get none: {h}"
-        );
+        // Pages: the embed views' are framable by an isolated partner page
+        // (CORP and COEP); our site's other pages get neither.
+        let rule_of = |url: &str| -> String {
+            let at = h
+                .find(&format!("\n{url}\n"))
+                .unwrap_or_else(|| panic!("{url}: {h}"));
+            let rest = &h[at + url.len() + 2..];
+            rest[..rest.find("\n/").unwrap_or(rest.len())].to_string()
+        };
         let c = nginx_conf(&site(), &partners());
+        let block_of = |url: &str| -> String {
+            let at = c
+                .find(&format!("location = {url} {{"))
+                .unwrap_or_else(|| panic!("{url}: {c}"));
+            c[at..at + c[at..].find('}').unwrap()].to_string()
+        };
+        for (name, value) in EMBED_PAGE_HEADERS {
+            for rule in ["/embed/contact/*", "/embed/contact"] {
+                assert!(
+                    rule_of(rule).contains(&format!("  {name}: {value}")),
+                    "{rule}: {h}"
+                );
+            }
+            for rule in ["/", "/articles/*", "/404.html"] {
+                assert!(!rule_of(rule).contains(name), "{rule}: {h}");
+            }
+            for url in ["/embed/contact/", "/embed/contact"] {
+                assert!(
+                    block_of(url).contains(&format!("add_header {name} \"{value}\" always;")),
+                    "{url}"
+                );
+            }
+            for url in ["/", "/articles/a/", "/404.html"] {
+                assert!(!block_of(url).contains(name), "{url}");
+            }
+        }
         for location in [
             "location = /keel-0123456789abcdef_bg.wasm {",
             "location = /embed/v1.js {",

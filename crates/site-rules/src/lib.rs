@@ -33,6 +33,17 @@ pub const PUBLIC_ASSET_HEADERS: [(&str, &str); 2] = [
     ("Cross-Origin-Resource-Policy", "cross-origin"),
 ];
 
+/// Headers of the embed views' pages (`/embed/…`, HTML): a partner page that
+/// isolates itself (`Cross-Origin-Embedder-Policy: require-corp` or
+/// `credentialless`) may frame only a document that allows being loaded
+/// cross-origin (CORP) and isolates itself in turn (COEP). Our pages load
+/// only their own files, and the API with CORS, so require-corp costs them
+/// nothing. Our site's other pages keep neither (nothing frames them).
+pub const EMBED_PAGE_HEADERS: [(&str, &str); 2] = [
+    ("Cross-Origin-Resource-Policy", "cross-origin"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+];
+
 /// Whether URL path `path` is under `/embed/`: the widgets' pages and loader.
 pub fn is_embed_path(path: &str) -> bool {
     path == "/embed" || path.starts_with("/embed/")

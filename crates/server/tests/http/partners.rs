@@ -545,11 +545,10 @@ async fn partner_pages_may_load_the_public_assets_and_frame_only_the_embed_pages
             "{path}"
         );
         assert_eq!(a.header("x-frame-options"), None);
-        assert_eq!(
-            a.header("cross-origin-resource-policy"),
-            None,
-            "pages keep their headers"
-        );
+        // Framable by a partner page that isolates itself (COEP).
+        for (name, value) in keel_site_rules::EMBED_PAGE_HEADERS {
+            assert_eq!(a.header(&name.to_ascii_lowercase()), Some(value), "{path}");
+        }
         assert_eq!(a.header("access-control-allow-origin"), None);
     }
     // A page no longer there, under /embed/ (a partner's page naming an
@@ -579,6 +578,7 @@ async fn partner_pages_may_load_the_public_assets_and_frame_only_the_embed_pages
         let a = send(s.get(path, None)).await;
         assert_eq!(frame_ancestors(&a), "frame-ancestors 'self'", "{path}");
         assert_eq!(a.header("cross-origin-resource-policy"), None, "{path}");
+        assert_eq!(a.header("cross-origin-embedder-policy"), None, "{path}");
         assert_eq!(
             a.header("cross-origin-opener-policy"),
             Some("same-origin"),
