@@ -10,13 +10,15 @@
   if (html.hasAttribute("data-keel-frame") || window.parent === window) return;
   html.setAttribute("data-keel-frame", "");
   var q = new URLSearchParams(location.hash.slice(1));
-  var theme = q.get("theme"), accent = q.get("accent"), ink = q.get("ink"), count = q.get("count");
+  var theme = q.get("theme"), accent = q.get("accent"), ink = q.get("ink"), count = q.get("count"), text = (q.get("text") || "").split(",");
   // The widget's theme, not the one our visitor chose on our site.
   if (theme == "light" || theme == "dark") html.setAttribute("data-keel-theme", theme); else html.removeAttribute("data-keel-theme");
   html.style.setProperty("background", "transparent");
   var colour = /__KEEL_RE_COLOUR__/i;
   if (accent && colour.test(accent)) html.style.setProperty("--keel-accent", accent);
   if (ink && colour.test(ink)) html.style.setProperty("--keel-accent-ink", ink);
+  // The accent as text on the light and dark backgrounds (the loader's choice).
+  if (text.length == 2 && text.every(function (t) { return colour.test(t); })) html.style.setProperty("--keel-accent-text", "light-dark(" + text + ")");
   if (count && /__KEEL_RE_COUNT__/.test(count)) html.setAttribute("data-keel-count", count);
 
   // The embedding page's origin: as the loader says, when the browser agrees.

@@ -28,7 +28,8 @@
   var TITLES = { articles: "Latest articles from Keel", article: "An article from Keel", contact: "Contact Keel" };
   // Height reserved before the widget has measured itself, in CSS pixels.
   var RESERVE = { articles: function (n) { return 72 + 104 * n; }, article: function () { return 720; }, contact: function () { return 980; } };
-  var NAME = /__KEEL_RE_NAME__/, COLOUR = /__KEEL_RE_COLOUR__/i, COUNT = /__KEEL_RE_COUNT__/, INK = "__KEEL_INK__";
+  var NAME = /__KEEL_RE_NAME__/, COLOUR = /__KEEL_RE_COLOUR__/i, COUNT = /__KEEL_RE_COUNT__/, INK = "__KEEL_INK__",
+    LINKS = ["__KEEL_LINK_LIGHT__", "__KEEL_LINK_DARK__"], BG = "__KEEL_BG_DARK__";
   var frames = [], app;
 
   function attr(el, n) { return (el.getAttribute("data-keel-" + n) || "").trim(); }
@@ -46,6 +47,12 @@
   function inkOn(hex) {
     var L = luminance(hex);
     return 1.05 / L >= L / luminance(INK) ? "#ffffff" : INK;
+  }
+  // The accent as text, on the light and on the dark background: itself
+  // where it reads (WCAG AA, 4.5:1), else our own link colour.
+  function textOn(hex) {
+    var L = luminance(hex);
+    return [1.05 / L >= 4.5 ? hex : LINKS[0], L / luminance(BG) >= 4.5 ? hex : LINKS[1]];
   }
 
   // The placeholder's settings, or a message saying which one is wrong.
@@ -104,7 +111,7 @@
   function mountFrame(el, s) {
     var f = d.createElement("iframe");
     var hash = new URLSearchParams({ host: location.origin, theme: s.theme, count: s.count });
-    if (s.accent) { hash.set("accent", s.accent); hash.set("ink", inkOn(s.accent)); }
+    if (s.accent) { hash.set("accent", s.accent); hash.set("ink", inkOn(s.accent)); hash.set("text", textOn(s.accent)); }
     f.title = TITLES[s.view];
     f.loading = "lazy";
     important(f, { display: "block", width: "100%", "max-width": "100%", border: "0", margin: "0", padding: "0",
@@ -156,7 +163,10 @@
     box.setAttribute("data-keel-box", "");
     box.setAttribute("data-keel-count", s.count);
     if (s.theme != "auto") box.setAttribute("data-keel-theme", s.theme);
-    if (s.accent) { box.style.setProperty("--keel-accent", s.accent); box.style.setProperty("--keel-accent-ink", inkOn(s.accent)); }
+    if (s.accent) {
+      box.style.setProperty("--keel-accent", s.accent); box.style.setProperty("--keel-accent-ink", inkOn(s.accent));
+      box.style.setProperty("--keel-accent-text", "light-dark(" + textOn(s.accent) + ")");
+    }
     root.append(box);
     box.addEventListener("keel-embed-error", function (e) { fail(el, e.detail); });
     box.addEventListener("keel-submitted", function (e) { emit(el, "submitted", { id: String(e.detail), view: s.view }); });
@@ -180,7 +190,8 @@
   // inline widget (one constructed sheet, adopted by each shadow root).
   function start() {
     if (!app) {
-      w.Keel.embedding = true; // tells the app not to mount itself into the page
+      // Tells the app not to mount itself into the page.
+      w.Keel.embedding = true;
       app = Promise.all([
         // Our API answers only the pages of registered origins (CORS), as
         // our iframes show only in theirs: asked once, before any widget.

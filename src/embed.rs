@@ -66,6 +66,9 @@ pub fn script_facts() -> Vec<(&'static str, String)> {
             keel_model::embed::COLOUR_PATTERN.into(),
         ),
         ("__KEEL_INK__", crate::style::ACCENT_INK_DARK.into()),
+        ("__KEEL_LINK_LIGHT__", crate::style::LINK_LIGHT.into()),
+        ("__KEEL_LINK_DARK__", crate::style::LINK_DARK.into()),
+        ("__KEEL_BG_DARK__", crate::style::BG_DARK.into()),
     ]
 }
 

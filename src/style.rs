@@ -26,6 +26,14 @@ pub const EMBED_ROOT_CLASSES: &str = concat!(root_class!(), " embed-root");
 /// written in by the build: `embed::script_facts`).
 pub const ACCENT_INK_DARK: &str = "#0b1320";
 
+/// The link colours of the light and dark schemes (our accent), and the dark
+/// scheme's background: the partner loader keeps a partner's accent for
+/// text only where it reads on the background, else uses these
+/// (`embed/v1.js`, written in by the build: `embed::script_facts`).
+pub const LINK_LIGHT: &str = "#0b57a4";
+pub const LINK_DARK: &str = "#7db8f5";
+pub const BG_DARK: &str = "#0f1217";
+
 /// The stylesheet, as CSS text.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn stylesheet() -> Result<String, String> {
@@ -43,9 +51,11 @@ fn app_style() -> stylist::StyleSource {
         r#"
         /* Each colour once, as light-dark(light, dark): `color-scheme` below
            picks the half. It follows the system unless the visitor chose. */
-        --bg: light-dark(#ffffff, #0f1217); --surface: light-dark(#f5f6f8, #171b22); --ink: light-dark(#14171c, #e3e6ea); --muted: light-dark(#4b5563, #a4adba); --line: light-dark(#dde1e6, #2a303a);
+        --bg: light-dark(#ffffff, ${bg_dark}); --surface: light-dark(#f5f6f8, #171b22); --ink: light-dark(#14171c, #e3e6ea); --muted: light-dark(#4b5563, #a4adba); --line: light-dark(#dde1e6, #2a303a);
         /* A partner's widget may set its own accent (and the ink readable on it). */
-        --accent: var(--keel-accent, light-dark(#0b57a4, #7db8f5)); --accent-ink: var(--keel-accent-ink, light-dark(#ffffff, ${accent_ink_dark})); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
+        --accent: var(--keel-accent, light-dark(${link_light}, ${link_dark})); --accent-ink: var(--keel-accent-ink, light-dark(#ffffff, ${accent_ink_dark}));
+        /* Text in the accent colour: a partner's accent where it reads on the background (the loader decides). */
+        --accent-text: var(--keel-accent-text, var(--accent)); --accent-soft: light-dark(#e7f0fa, #16263a); --focus: light-dark(#0b57a4, #9ccbff);
         --danger: light-dark(#b42318, #ff9b91); --danger-soft: light-dark(#fdecea, #3a1d1b); --ok: light-dark(#11652f, #8fd9a8); --ok-soft: light-dark(#e8f5ec, #15301f);
         --code-bg: light-dark(#f3f5f8, #151a21); --code-ink: light-dark(#1f2933, #d9dee5);
         --t-comment: light-dark(#5f6b7a, #8d97a6); --t-keyword: light-dark(#a21866, #ff8cc6); --t-string: light-dark(#0b6b3a, #8fd9a8); --t-number: light-dark(#9a4a00, #f4b46c);
@@ -78,7 +88,7 @@ fn app_style() -> stylist::StyleSource {
         & h2 { font-size: clamp(1.5rem, 1.25rem + 1vw, 1.875rem); }
         & h3 { font-size: 1.25rem; }
         & p { margin: 0 0 1rem; }
-        & a { color: var(--accent); text-underline-offset: 0.18em; text-decoration-thickness: 1px; }
+        & a { color: var(--accent-text); text-underline-offset: 0.18em; text-decoration-thickness: 1px; }
         & a:hover { text-decoration-thickness: 2px; }
         & :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; border-radius: 2px; }
         & [tabindex="-1"]:focus { outline: none; }
@@ -104,7 +114,7 @@ fn app_style() -> stylist::StyleSource {
         & .nav { display: flex; gap: 0.25rem; align-items: center; margin: 0; padding: 0; list-style: none; }
         & .nav a { color: var(--ink); text-decoration: none; padding: 0.5rem 0.625rem; border-radius: 6px; display: inline-block; }
         & .nav a:hover { background: var(--surface); }
-        & .nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
+        & .nav a[aria-current="page"] { color: var(--accent-text); font-weight: 600; }
         & .menu-button { display: none; }
         /* The theme button's label: the choice in force, as for color-scheme
            above. */
@@ -140,7 +150,7 @@ fn app_style() -> stylist::StyleSource {
             color: var(--accent-ink); font-weight: 600; text-decoration: none; cursor: pointer;
         }
         & .button:hover { filter: brightness(1.08); }
-        & .button.secondary { background: transparent; color: var(--accent); }
+        & .button.secondary { background: transparent; color: var(--accent-text); }
         & .button[disabled] { opacity: 0.6; cursor: progress; }
 
         & .cards { display: grid; gap: 1.25rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 20rem), 1fr)); padding: 0; margin: 0; list-style: none; }
@@ -155,7 +165,7 @@ fn app_style() -> stylist::StyleSource {
         & .meta { color: var(--muted); font-size: 0.9375rem; }
         & .tags { display: flex; flex-wrap: wrap; gap: 0.375rem; list-style: none; padding: 0; margin: 0.25rem 0 0; }
         & .tag { font-size: 0.8125rem; background: var(--surface); border: 1px solid var(--line); color: var(--ink); padding: 0.125rem 0.5rem; border-radius: 999px; text-decoration: none; position: relative; z-index: 1; }
-        & a.tag:hover, & a.tag[aria-current="true"] { border-color: var(--accent); color: var(--accent); }
+        & a.tag:hover, & a.tag[aria-current="true"] { border-color: var(--accent); color: var(--accent-text); }
 
         & .skeleton { background: var(--surface); border-radius: 12px; min-height: 12rem; }
         & .skeleton-line { background: var(--surface); border-radius: 6px; height: 1.25rem; margin-bottom: 0.75rem; }
@@ -194,7 +204,7 @@ fn app_style() -> stylist::StyleSource {
         & .toc li { margin: 0.375rem 0; }
         & .toc li.sub { padding-left: 1rem; }
         & .toc a { color: var(--muted); text-decoration: none; }
-        & .toc a:hover { color: var(--accent); }
+        & .toc a:hover { color: var(--accent-text); }
         & .toc summary { cursor: pointer; font-weight: 600; min-height: 2.75rem; display: flex; align-items: center; }
         & .toc-narrow { border: 1px solid var(--line); border-radius: 8px; padding: 0 1rem; }
         & .toc-narrow[open] { padding-bottom: 0.75rem; }
@@ -271,7 +281,7 @@ fn app_style() -> stylist::StyleSource {
         & .pager { flex-wrap: wrap; }
         & .pages { display: flex; flex-wrap: wrap; justify-content: center; align-items: center; gap: 0.35rem; list-style: none; margin: 0; padding: 0; }
         & .pages a { display: inline-flex; align-items: center; justify-content: center; min-width: 2.5rem; min-height: 2.5rem; padding: 0 0.5rem; box-sizing: border-box; }
-        & .pages a[aria-current="page"] { border-color: var(--accent); color: var(--accent); font-weight: 700; }
+        & .pages a[aria-current="page"] { border-color: var(--accent); color: var(--accent-text); font-weight: 700; }
         @media (max-width: 40rem) { & .pages { order: 3; flex-basis: 100%; gap: 0.25rem; } & .pages a { min-width: 2.25rem; min-height: 2.25rem; padding: 0 0.25rem; } }
         & mark { background: var(--accent-soft); color: inherit; border-radius: 2px; padding: 0 0.1em; }
         & .site-footer { border-top: 1px solid var(--line); padding: 3rem 0; color: var(--muted); font-size: 0.9375rem; }
@@ -286,12 +296,12 @@ fn app_style() -> stylist::StyleSource {
         & .embed { padding: 1.25rem; border: 1px solid var(--line); border-radius: 12px; background: var(--bg); }
         & .embed-title { font-size: 1.375rem; margin: 0 0 1rem; }
         & .embed-title a { color: var(--ink); text-decoration: none; }
-        & .embed-title a:hover { color: var(--accent); }
+        & .embed-title a:hover { color: var(--accent-text); }
         & .embed-list { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.75rem; }
         & .embed-item { border-top: 1px solid var(--line); padding-top: 0.75rem; }
         & .embed-item h3 { font-size: 1.125rem; margin: 0 0 0.25rem; }
         & .embed-item h3 a { color: var(--ink); }
-        & .embed-item h3 a:hover { color: var(--accent); }
+        & .embed-item h3 a:hover { color: var(--accent-text); }
         & .embed-item p { margin: 0; color: var(--muted); font-size: 0.9375rem; }
         & .embed-item .meta { font-size: 0.875rem; margin-bottom: 0.25rem; }
         ${beyond_count} { display: none; }
@@ -303,6 +313,9 @@ fn app_style() -> stylist::StyleSource {
         & .embed .status h2 { font-size: 1.25rem; }
         "#,
         accent_ink_dark = ACCENT_INK_DARK,
+        link_light = LINK_LIGHT,
+        link_dark = LINK_DARK,
+        bg_dark = BG_DARK,
         // `data-keel-count="n"` shows n items of the list view's `LIST_MAX`.
         beyond_count = (1..keel_model::embed::LIST_MAX)
             .map(|n| format!(

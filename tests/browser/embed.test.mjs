@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +31,8 @@ after(async () => {
 });
 
 /** The partner page, with everything it reports: console, CSP violations, requests. */
-async function partnerPage({ width = 1100, height = 900, setup } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
+async function partnerPage({ width = 1100, height = 900, setup, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, bypassCSP });
   await setup?.(context);
   const page = await context.newPage();
   const seen = { errors: [], warnings: [], violations: [], requests: [] };
@@ -305,8 +306,12 @@ test('a contact request sent from either mode is stored with the partner origin'
   try {
     const start = await page.evaluate(() => [location.href, history.length]);
     await fillAndSend(frameOf(page, 'frame-contact'), 'Frame Partner');
+    // Focus is on the thank-you message (read out), in the frame and inline.
+    const frameDoc = page.frame({ url: /\/embed\/contact/ });
+    assert.equal(await frameDoc.evaluate(() => document.activeElement?.classList.contains('contact-done')), true, 'focus in the frame');
     await mounted(page, 'inline-contact');
     await fillAndSend(page.locator('#inline-contact'), 'Inline Partner');
+    assert.equal(await page.evaluate(() => document.querySelector('#inline-contact').shadowRoot.activeElement?.classList.contains('contact-done')), true, 'focus inline');
     const rows = submissions();
     const by = (name) => rows.find((r) => r.name === name);
     assert.equal(by('Frame Partner')?.partner_origin, hostUrl);
@@ -390,6 +395,37 @@ test('a partner page that isolates itself (COEP require-corp, then credentialles
       await context.close();
       serve = partnerHandler({ self: hostUrl, keelOrigin: keel.url });
     }
+  }
+});
+
+test('axe finds no violation inside the widgets, in either mode', async () => {
+  // bypassCSP: only so that the test can inject axe into the partner page.
+  const { page, context } = await partnerPage({ bypassCSP: true });
+  const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  const run = (where, context) => where.evaluate(async (context) => {
+    const r = await window.axe.run(context ?? document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(' | ')}`);
+  }, context);
+  try {
+    const found = [];
+    // In the frames: each embed page, as the partner's page shows it.
+    for (const [id, ready] of [['frame-articles', '.embed-list li'], ['frame-contact', 'input[name=name]']]) {
+      await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+      await frameOf(page, id).locator(ready).first().waitFor({ timeout: 15000 });
+      const frame = page.frames().find((f) => f.parentFrame() && f.url().includes(id === 'frame-contact' ? '/embed/contact' : '/embed/articles'));
+      await frame.addScriptTag({ path: AXE });
+      for (const v of await run(frame, null)) found.push(`${id}: ${v}`);
+    }
+    // Inline: inside each shadow root (the host page's own markup is not ours).
+    await page.addScriptTag({ path: AXE });
+    for (const [id, ready] of [['inline-articles', '.embed-list li'], ['inline-contact', 'input[name=name]']]) {
+      await mounted(page, id);
+      await page.locator(`#${id}`).locator(ready).first().waitFor({ timeout: 20000 });
+      for (const v of await run(page, { include: [[`#${id}`]] })) found.push(`${id}: ${v}`);
+    }
+    assert.deepEqual(found, []);
+  } finally {
+    await context.close();
   }
 });
 

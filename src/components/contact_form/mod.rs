@@ -205,13 +205,26 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         })
     };
 
+    // Stored: focus moves to the message, which a screen reader then reads
+    // (the button pressed is gone), here and inside a partner's widget.
+    let done = use_node_ref();
+    {
+        let done = done.clone();
+        let sent = matches!(*send, SendState::Sent(_));
+        use_effect_with(sent, move |sent| {
+            if *sent && let Some(el) = done.cast::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        });
+    }
+
     if let SendState::Sent(id) = &*send {
         let again = {
             let send = send.clone();
             Callback::from(move |_: MouseEvent| send.set(SendState::Editing))
         };
         return html! {
-            <div class="status success contact-done" role="status" tabindex="-1">
+            <div class="status success contact-done" role="status" tabindex="-1" ref={done}>
                 <h2>{ "Thank you, your message has arrived." }</h2>
                 <p>{ "We read every message and will reply by email, usually within two working days." }</p>
                 <p class="meta">{ format!("Reference: {id}") }</p>
