@@ -5,7 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import { ROOT, startServer } from '../harness.mjs';
@@ -168,6 +169,32 @@ test('an unknown page is the 404 page with status 404, its CSP and the security 
   for (const path of ['/_headers', '/nginx.conf']) {
     assert.equal((await get(nginx.url, path)).status, 404, path);
     assert.equal((await get(server.url, path)).status, 404, path);
+  }
+});
+
+test('nginx serves no dotfile, but .well-known, as the server loads none', async () => {
+  // A stray .env and .git/ beside the site, and a security.txt.
+  const root = mkdtempSync(join(tmpdir(), 'keel-dotfiles-'));
+  chmodSync(root, 0o755); // nginx's workers may run as another user
+  writeFileSync(join(root, '.env'), 'SECRET=1');
+  mkdirSync(join(root, '.git'));
+  writeFileSync(join(root, '.git', 'config'), '[core]');
+  mkdirSync(join(root, '.well-known'));
+  writeFileSync(join(root, '.well-known', 'security.txt'), 'Contact: mailto:security@keel.example');
+  const dotted = await startNginxWith(`root ${root};
+    include ${DIST}/nginx.conf;`);
+  try {
+    for (const path of ['/.env', '/.git/config', '/.git/']) {
+      const res = await get(dotted.url, path);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(res.body.toString(), /SECRET|\[core\]/, path);
+    }
+    const txt = await get(dotted.url, '/.well-known/security.txt');
+    assert.equal(txt.status, 200);
+    assert.match(txt.body.toString(), /security@keel.example/);
+  } finally {
+    await dotted.stop();
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

@@ -300,6 +300,9 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     for (name, value) in PUBLIC_ASSET_HEADERS {
         let _ = writeln!(public, "    add_header {name} \"{value}\" always;");
     }
+    // Dotfiles and dot-folders (`.env`, `.git/`) are never served, as the
+    // server never loads them; `.well-known/` is (RFC 8615).
+    let _ = writeln!(out, "location ~ /\\.(?!well-known/) {{\n    return 404;\n}}");
     // The host files are configuration, not content.
     for path in crate::HOST_FILES {
         let _ = writeln!(out, "location = {path} {{\n    return 404;\n}}");
@@ -410,6 +413,12 @@ mod tests {
             "frame-ancestors 'self'"
         );
         assert!(!h.contains("X-Frame-Options") && !c.contains("X-Frame-Options"));
+    }
+
+    #[test]
+    fn nginx_serves_no_dotfile_but_well_known() {
+        let c = nginx_conf(&site(), &partners());
+        assert!(c.contains("location ~ /\\.(?!well-known/) {\n    return 404;\n}"), "{c}");
     }
 
     #[test]
