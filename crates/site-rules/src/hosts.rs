@@ -302,7 +302,10 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     }
     // Dotfiles and dot-folders (`.env`, `.git/`) are never served, as the
     // server never loads them; `.well-known/` is (RFC 8615).
-    let _ = writeln!(out, "location ~ /\\.(?!well-known/) {{\n    return 404;\n}}");
+    let _ = writeln!(
+        out,
+        "location ~ /\\.(?!well-known/) {{\n{security}    return 404;\n}}"
+    );
     // The host files are configuration, not content.
     for path in crate::HOST_FILES {
         let _ = writeln!(out, "location = {path} {{\n    return 404;\n}}");
@@ -418,7 +421,15 @@ mod tests {
     #[test]
     fn nginx_serves_no_dotfile_but_well_known() {
         let c = nginx_conf(&site(), &partners());
-        assert!(c.contains("location ~ /\\.(?!well-known/) {\n    return 404;\n}"), "{c}");
+        let at = c
+            .find("location ~ /\\.(?!well-known/) {\n")
+            .expect("a rule for dotfiles");
+        let block = &c[at..at + c[at..].find('}').unwrap()];
+        assert!(block.ends_with("    return 404;\n"), "{block}");
+        assert!(
+            block.contains("add_header X-Content-Type-Options"),
+            "{block}"
+        );
     }
 
     #[test]
