@@ -207,12 +207,7 @@ fn preflight(scope: Scope, caller: &Caller, state: &AppState) -> Response {
 /// as the static hosts' files have them).
 fn site_headers(state: &AppState, path: &str, h: &mut HeaderMap) {
     if keel_site_rules::is_public_asset(path) {
-        for (name, value) in keel_site_rules::PUBLIC_ASSET_HEADERS {
-            h.insert(
-                HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
-                HeaderValue::from_static(value),
-            );
-        }
+        insert_all(h, &keel_site_rules::PUBLIC_ASSET_HEADERS);
     }
     if keel_site_rules::is_embed_path(path)
         && let Some(csp) = h
@@ -225,12 +220,16 @@ fn site_headers(state: &AppState, path: &str, h: &mut HeaderMap) {
             HeaderValue::from_str(&csp).expect("a CSP of header values"),
         );
         // An embed page: framable by a partner page that isolates itself.
-        for (name, value) in keel_site_rules::EMBED_PAGE_HEADERS {
-            h.insert(
-                HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
-                HeaderValue::from_static(value),
-            );
-        }
+        insert_all(h, &keel_site_rules::EMBED_PAGE_HEADERS);
+    }
+}
+
+fn insert_all(h: &mut HeaderMap, headers: &[(&str, &'static str)]) {
+    for (name, value) in headers {
+        h.insert(
+            HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
+            HeaderValue::from_static(value),
+        );
     }
 }
 
