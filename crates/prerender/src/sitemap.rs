@@ -57,15 +57,14 @@ pub fn sitemaps(
 }
 
 fn write(site: &Site, urls: &[(String, Option<String>)], max_urls: usize) -> Vec<(String, String)> {
-    let esc = |s: &str| html_escape::encode_quoted_attribute(s).into_owned();
     let urlset = |urls: &[(String, Option<String>)]| {
         let mut s = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
         );
         for (loc, lastmod) in urls {
-            s.push_str(&format!("  <url><loc>{}</loc>", esc(loc)));
+            s.push_str(&format!("  <url><loc>{}</loc>", crate::attr(loc)));
             if let Some(d) = lastmod {
-                s.push_str(&format!("<lastmod>{}</lastmod>", esc(d)));
+                s.push_str(&format!("<lastmod>{}</lastmod>", crate::attr(d)));
             }
             s.push_str("</url>\n");
         }
@@ -84,7 +83,7 @@ fn write(site: &Site, urls: &[(String, Option<String>)], max_urls: usize) -> Vec
         let path = format!("/sitemap-{}.xml", n + 1);
         index.push_str(&format!(
             "  <sitemap><loc>{}</loc></sitemap>\n",
-            esc(&format!("{}{path}", site.url))
+            crate::attr(&format!("{}{path}", site.url))
         ));
         files.push((path, urlset(chunk)));
     }

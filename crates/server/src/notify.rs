@@ -17,7 +17,7 @@ use keel_model::contact::escape_controls;
 
 use crate::config::{Smtp, Tls, Webhook, redact_url};
 use crate::{AppState, now_ms};
-use keel_store::{Channel, OutboxItem, Submission};
+use keel_store::{Channel, OutboxItem, Submission, error_chain};
 
 /// The wait before retry number `attempts + 1`: `base`, doubling, never more
 /// than an hour. A transient failure has no last attempt: the row stays
@@ -196,20 +196,6 @@ fn webhook_status(target: &str, status: reqwest::StatusCode) -> Result<(), Failu
     } else {
         Err(Failure::Permanent(text))
     }
-}
-
-/// An error and its causes on one line ("a: b: c").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text = format!("{text}: {part}");
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// The notification email's subject and body. Stored text is written with

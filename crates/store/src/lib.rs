@@ -414,6 +414,22 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&s)).await?
 }
 
+/// An error and its causes on one line ("a: b: c"), a cause its error
+/// already tells left out: how the store tells why it cannot connect (a TLS
+/// refusal is a cause of a cause), and the server why a notification failed.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// Time-ordered and unguessable: 12 hex digits of milliseconds, 16 random.
 fn new_id(now_ms: i64) -> String {
     format!("{:012x}{:016x}", now_ms, rand::random::<u64>())

@@ -6,7 +6,7 @@ use keel_model::contact::ContactRequest;
 use crate::*;
 use keel_pg_cluster::{Cluster, Durability};
 
-fn req() -> ContactRequest {
+pub(crate) fn req() -> ContactRequest {
     ContactRequest {
         name: "Ada".into(),
         email: "ada@example.com".into(),

@@ -127,7 +127,12 @@ async fn each_sslmode_connects_or_refuses_as_libpq_would() {
         tls.url_at("127.0.0.1", "keel"),
         root(&other_ca_file)
     );
-    case("verify-ca, an unknown CA", false, "certificate", open(&url).await);
+    case(
+        "verify-ca, an unknown CA",
+        false,
+        "certificate",
+        open(&url).await,
+    );
     let url = format!("{}?sslmode=require", tls.url_at("127.0.0.1", "keel"));
     case("require, TLS offered", true, "", open(&url).await);
 

@@ -84,7 +84,7 @@ impl PgStore {
             anyhow!(
                 "cannot connect to PostgreSQL at {} ({})",
                 describe(url),
-                error_chain(&e)
+                crate::error_chain(&e)
             )
         })?;
         migrate(&mut client)
@@ -433,21 +433,6 @@ impl PgStore {
         tx.commit().await?;
         Ok(exists.then_some(n as usize))
     }
-}
-
-/// An error and its causes, one line (a TLS refusal is a cause of a cause).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 /// The URL as an error may show it: user, host, port and database, without

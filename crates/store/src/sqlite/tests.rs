@@ -4,6 +4,7 @@ use keel_model::contact::ContactRequest;
 
 use super::schema::MIGRATIONS;
 use super::*;
+use crate::suite::req;
 
 #[test]
 fn a_database_from_before_partner_origins_is_migrated_once() {
@@ -58,16 +59,6 @@ fn insert(
         partner_origin: None,
     })
     .unwrap()
-}
-
-fn req() -> ContactRequest {
-    ContactRequest {
-        name: "Ada".into(),
-        email: "ada@example.com".into(),
-        message: "Hello there, we need help.".into(),
-        consent: true,
-        ..Default::default()
-    }
 }
 
 #[cfg(unix)]
