@@ -154,7 +154,10 @@ async fn one_address_trickling_bodies_on_a_thousand_sockets_does_not_take_the_si
             s.write_all(head.as_bytes()).await.ok()?;
             Some(s)
         });
-        held.extend(futures_join_all(batch).await.into_iter().flatten());
+        let mut batch: tokio::task::JoinSet<_> = batch.collect();
+        while let Some(s) = batch.join_next().await {
+            held.extend(s.unwrap());
+        }
     }
     let trickle = tokio::spawn(async move {
         loop {
@@ -542,18 +545,4 @@ async fn each_encoding_has_its_own_etag_and_revalidates_only_itself() {
         exchange(server.addr, &request("GET", "/api/v1/site.json", &h)).await;
     assert_eq!(status, 200);
     assert_eq!(headers["etag"], tags["gzip"]);
-}
-
-/// Every future of `futures`, concurrently (no `futures` crate for one call).
-async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
-    out
 }
