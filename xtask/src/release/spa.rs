@@ -161,7 +161,9 @@ pub(super) fn embed_files(
             ("__KEEL_API__", deploy.api.clone().unwrap_or_default()),
             ("__KEEL_CSS__", css_url.clone()),
         ]);
-        let text = fill_marks(&text, &marks).with_context(|| format!("in {}", path.display()))?;
+        let text = fill_marks(&text, &marks)
+            .and_then(|t| minify_script(&t))
+            .with_context(|| format!("in {}", path.display()))?;
         out.push((format!("embed/{name}"), text.into_bytes()));
     }
     Ok(out)
@@ -187,6 +189,46 @@ pub(super) fn fill_marks(script: &str, marks: &[(&str, String)]) -> anyhow::Resu
         bail!("{mark} is not a fact the build knows (keel::embed::script_facts)");
     }
     Ok(text)
+}
+
+/// A partner script as shipped: minified by oxc (names shortened, dead code
+/// dropped) for browsers from ES2020 on (the loader needs shadow roots and
+/// constructed stylesheets, which are younger), behind its `/*! … */` first
+/// line. A syntax error fails the build, naming the line.
+pub(super) fn minify_script(script: &str) -> anyhow::Result<String> {
+    use oxc_minifier::{CompressOptions, MangleOptions, Minifier, MinifierOptions};
+    let alloc = oxc_allocator::Allocator::default();
+    let parsed = oxc_parser::Parser::new(&alloc, script, oxc_span::SourceType::cjs()).parse();
+    if let Some(d) = parsed.diagnostics.first() {
+        let line = d
+            .labels
+            .as_ref()
+            .first()
+            .and_then(|l| script.get(..l.offset() as usize))
+            .map(|before| before.matches('\n').count() + 1);
+        bail!("line {}: {d}", line.unwrap_or(1));
+    }
+    let mut program = parsed.program;
+    let compress = CompressOptions {
+        target: oxc_compat::EngineTargets::from_target("es2020").map_err(anyhow::Error::msg)?,
+        ..CompressOptions::smallest()
+    };
+    let options = MinifierOptions {
+        mangle: Some(MangleOptions::default()),
+        compress: Some(compress),
+        ..MinifierOptions::default()
+    };
+    let scoping = Minifier::new(options).minify(&alloc, &mut program).scoping;
+    let code = oxc_codegen::Codegen::new()
+        .with_options(oxc_codegen::CodegenOptions::minify())
+        .with_scoping(scoping)
+        .build(&program)
+        .code;
+    let banner = script.lines().next().filter(|l| l.starts_with("/*!"));
+    Ok(match banner {
+        Some(b) => format!("{b}\n{code}\n"),
+        None => format!("{code}\n"),
+    })
 }
 
 /// `bundle`'s shell, as trunk built it, for a site under `base`: its loader
