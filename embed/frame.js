@@ -35,10 +35,19 @@
     window.parent.postMessage(message, host);
   }
   tell({ type: "ready" });
-  // The form's own field, for a post made before (or without) the app.
+  // The form's own fields, for a post made before (or without) the app: the
+  // partner's origin and source, and what the partner filled in for the
+  // visitor, shown in the empty fields (the app does the same from the fragment).
+  var FILL = __KEEL_PREFILL__, HIDDEN = [/__KEEL_RE_HIDDEN__/, /__KEEL_RE_HIDDEN_LINES__/];
   function mark() {
-    var field = d.querySelector('input[name="embed_origin"]');
+    var field = d.querySelector('input[name="embed_origin"]'), source = d.querySelector('input[name="source"]'), v;
     if (field && known) field.value = host;
+    if (source && (v = q.get("source")) && /__KEEL_RE_SOURCE__/.test(v)) source.value = v;
+    for (var k in FILL) {
+      field = d.querySelector('form [name="' + k + '"]');
+      v = (q.get(k) || "").trim();
+      if (field && v && !field.defaultValue && Array.from(v).length <= FILL[k] && !HIDDEN[+(k == "message")].test(v)) field.defaultValue = v;
+    }
   }
   var root = d.getElementById("app"), last = 0, failed = false;
   function measure() {

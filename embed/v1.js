@@ -4,7 +4,8 @@
 //   <div data-keel-embed="articles" data-keel-count="3" data-keel-tag="rust"></div>
 //   <div data-keel-embed="article" data-keel-slug="some-article"></div>
 //   <div data-keel-embed="contact" data-keel-mode="inline" data-keel-theme="dark"
-//        data-keel-accent="#0b57a4"></div>
+//        data-keel-accent="#0b57a4" data-keel-email="ada@example.com"
+//        data-keel-source="spring-newsletter"></div>
 // The only global it adds is `Keel` ({ version, scan, embedding }). It never
 // throws into the host page: a bad attribute or a failed load becomes a
 // message in the placeholder and one console warning.
@@ -29,7 +30,10 @@
   // Height reserved before the widget has measured itself, in CSS pixels.
   var RESERVE = { articles: function (n) { return 72 + 104 * n; }, article: function () { return 720; }, contact: function () { return 980; } };
   var NAME = /__KEEL_RE_NAME__/, COLOUR = /__KEEL_RE_COLOUR__/i, COUNT = /__KEEL_RE_COUNT__/, INK = "__KEEL_INK__",
-    LINKS = ["__KEEL_LINK_LIGHT__", "__KEEL_LINK_DARK__"], BG = "__KEEL_BG_DARK__";
+    LINKS = ["__KEEL_LINK_LIGHT__", "__KEEL_LINK_DARK__"], BG = "__KEEL_BG_DARK__",
+    // The contact fields a partner may fill in, with their most characters;
+    // what none may hold (the message may hold line breaks); the source's rule.
+    PREFILL = __KEEL_PREFILL__, HIDDEN = [/__KEEL_RE_HIDDEN__/, /__KEEL_RE_HIDDEN_LINES__/], SOURCE = /__KEEL_RE_SOURCE__/;
   var frames = [], app;
 
   function attr(el, n) { return (el.getAttribute("data-keel-" + n) || "").trim(); }
@@ -66,6 +70,19 @@
     if (s.view == "articles" && !COUNT.test(s.count)) return 'invalid count "' + s.count + '" (use 1 to __KEEL_COUNT_MAX__)';
     if (s.tag && !NAME.test(s.tag)) return 'invalid tag "' + s.tag + '"';
     if (s.view == "article" && !NAME.test(s.slug)) return s.slug ? 'invalid article slug "' + s.slug + '"' : "data-keel-slug is missing";
+    // The widget's settings for the app, in our iframe's fragment (never sent
+    // to a server) or given to it inline: a contact form's prefill and source.
+    s.q = new URLSearchParams();
+    if (s.view == "contact") {
+      for (var k in PREFILL) {
+        var v = attr(el, k);
+        if (Array.from(v).length > PREFILL[k] || HIDDEN[+(k == "message")].test(v))
+          return "invalid data-keel-" + k + " (at most " + PREFILL[k] + " characters, with no control or text-direction characters)";
+        if (v) s.q.set(k, v);
+      }
+      if ((v = attr(el, "source")) && !SOURCE.test(v)) return 'invalid source "' + v + '" (up to __KEEL_SOURCE_MAX__ letters, digits, and . _ : -)';
+      if (v) s.q.set("source", v);
+    }
     s.count = s.view == "articles" ? +s.count : 3;
     s.path = s.view == "contact" ? "__KEEL_PATH_CONTACT__"
       : s.view == "article" ? "__KEEL_PATH_ARTICLE__" + s.slug
@@ -110,7 +127,8 @@
 
   function mountFrame(el, s) {
     var f = d.createElement("iframe");
-    var hash = new URLSearchParams({ host: location.origin, theme: s.theme, count: s.count });
+    var hash = s.q;
+    hash.set("host", location.origin); hash.set("theme", s.theme); hash.set("count", s.count);
     if (s.accent) { hash.set("accent", s.accent); hash.set("ink", inkOn(s.accent)); hash.set("text", textOn(s.accent)); }
     f.title = TITLES[s.view];
     f.loading = "lazy";
@@ -174,7 +192,7 @@
       if (!entries.some(function (x) { return x.isIntersecting; })) return;
       io.disconnect();
       start().then(function (app) {
-        app[1].keel_embed(box, s.path, SITE, API);
+        app[1].keel_embed(box, s.path, SITE, API, "" + s.q);
         root.adoptedStyleSheets = [base, app[2]];
         box.setAttribute("data-ready", "");
         emit(el, "ready", {});

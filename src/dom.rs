@@ -161,6 +161,13 @@ pub fn frame_host() -> Option<String> {
         .filter(|h| h.starts_with("https://") || h.starts_with("http://"))
 }
 
+/// In our iframe on a partner's page: the widget's settings, the fragment
+/// the loader wrote (`theme=…&name=…`, URL-encoded), never sent to a server.
+pub fn frame_settings() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    Some(hash.trim_start_matches('#').to_string()).filter(|h| !h.is_empty())
+}
+
 /// Whether the loader of a partner's page loaded us (`Keel.embedding`): the
 /// app then mounts only where the loader asks, never into the page itself.
 pub fn loaded_by_embed() -> bool {

@@ -65,11 +65,40 @@ pub fn script_facts() -> Vec<(&'static str, String)> {
             "__KEEL_RE_COLOUR__",
             keel_model::embed::COLOUR_PATTERN.into(),
         ),
+        ("__KEEL_PREFILL__", prefill_limits()),
+        (
+            "__KEEL_RE_HIDDEN__",
+            keel_model::contact::hidden_pattern(false),
+        ),
+        (
+            "__KEEL_RE_HIDDEN_LINES__",
+            keel_model::contact::hidden_pattern(true),
+        ),
+        (
+            "__KEEL_RE_SOURCE__",
+            keel_model::contact::SOURCE_PATTERN.into(),
+        ),
+        (
+            "__KEEL_SOURCE_MAX__",
+            keel_model::contact::SOURCE_MAX.to_string(),
+        ),
         ("__KEEL_INK__", crate::style::ACCENT_INK_DARK.into()),
         ("__KEEL_LINK_LIGHT__", crate::style::LINK_LIGHT.into()),
         ("__KEEL_LINK_DARK__", crate::style::LINK_DARK.into()),
         ("__KEEL_BG_DARK__", crate::style::BG_DARK.into()),
     ]
+}
+
+/// The contact fields a partner may fill in, with the most characters each
+/// holds, as a JavaScript object literal (`{"name":100,…}`).
+#[cfg(not(target_arch = "wasm32"))]
+fn prefill_limits() -> String {
+    use keel_model::contact::Field;
+    let fields: Vec<String> = Field::PREFILLED
+        .iter()
+        .map(|f| format!("\"{}\":{}", f.as_str(), f.max_chars().unwrap_or(0)))
+        .collect();
+    format!("{{{}}}", fields.join(","))
 }
 
 /// The embed views' root: no chrome, and no theme choice of ours (the
@@ -309,10 +338,64 @@ fn ArticleView(props: &ArticleViewProps) -> Html {
     }
 }
 
+/// What a partner's page may give the contact form: the visitor's name,
+/// email, company and message to start from (each one the visitor sees and
+/// may change), and the request's source (a campaign), sent with it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prefill {
+    pub form: keel_model::contact::ContactRequest,
+    pub source: Option<AttrValue>,
+}
+
+impl Prefill {
+    /// From the widget's settings (`name=…&email=…&source=…`, URL-encoded,
+    /// as the loader writes them). A value its field would refuse (too long,
+    /// a control character: the loader refuses those first) is left out, as
+    /// is a source that breaks its rule: the visitor could not correct it.
+    #[cfg(feature = "csr")]
+    pub fn from_settings(settings: &str) -> Prefill {
+        use keel_model::contact::{ContactRequest, Field, is_valid_source, may_prefill};
+        let Ok(query) = web_sys::UrlSearchParams::new_with_str(settings) else {
+            return Prefill::default();
+        };
+        let mut form = ContactRequest::default();
+        for field in Field::PREFILLED {
+            if let Some(value) = query.get(field.as_str()).filter(|v| may_prefill(field, v)) {
+                let _ = form.set_form_field(field.as_str(), value);
+            }
+        }
+        let source = query
+            .get("source")
+            .filter(|s| is_valid_source(s))
+            .map(AttrValue::from);
+        Prefill { form, source }
+    }
+}
+
 /// The contact form, with every guarantee it has on our site.
 #[component]
 pub fn EmbedContact() -> Html {
     let site = use_api::<Site>(keel_model::paths::site());
+    // The partner's prefill and source: inline, as the loader gave them; in
+    // our iframe, the fragment it wrote (the server never sees it).
+    let env = crate::env::use_env();
+    let prefill = use_memo(env.widget.clone(), |widget| {
+        #[cfg(feature = "csr")]
+        {
+            let settings = widget
+                .as_deref()
+                .map(str::to_string)
+                .or_else(crate::dom::frame_settings);
+            settings
+                .map(|s| Prefill::from_settings(&s))
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "csr"))]
+        {
+            let _ = widget;
+            Prefill::default()
+        }
+    });
     // Inside our iframe, the partner's origin as `frame.js` checked it: the
     // form sends it so the request is recorded as coming from that partner.
     // Inline, the browser's own Origin header says it.
@@ -340,19 +423,21 @@ pub fn EmbedContact() -> Html {
         <Frame label="Contact Keel">
             <h2 class="embed-title">{ &site.contact.heading }</h2>
             <p class="lead">{ &site.contact.lead }</p>
-            <ContactForm email={site.email.clone()} partner={(*partner).clone()} in_frame={!inline} />
+            <ContactForm email={site.email.clone()} partner={(*partner).clone()} in_frame={!inline}
+                         prefill={prefill.form.clone()} source={prefill.source.clone()} />
         </Frame>
     }
 }
 
 /// Mount the app inline, into `root` (an element in a shadow root the loader
-/// made), showing the embed route `path`: our pages are at `site` (origin
-/// and base path) and the API at `api`. The app writes no styles: the loader
+/// made), showing the embed route `path` with the widget's `settings`
+/// (`Prefill`): our pages are at `site` (origin and base path) and the API
+/// at `api`. The app writes no styles: the loader
 /// adopts the build's stylesheet into the shadow root as a constructed
 /// stylesheet (which the partner's CSP allows), so nothing reaches the
 /// partner's page.
 #[cfg(feature = "csr")]
-pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
+pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str, settings: &str) {
     let absolute = |u: &str| u.starts_with("https://") || u.starts_with("http://");
     if !path.starts_with("/embed/") || !absolute(site) || !absolute(api) {
         return;
@@ -362,6 +447,7 @@ pub fn mount(root: web_sys::Element, path: &str, site: &str, api: &str) {
         url: Some(AttrValue::from(path.to_string())),
         basename: None,
         inline_site: Some(AttrValue::from(site.to_string())),
+        widget: Some(AttrValue::from(settings.to_string())),
     };
     crate::dom::running_in_partner_page();
     yew::Renderer::<EmbedApp>::with_root_and_props(root, props).render();

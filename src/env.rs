@@ -29,6 +29,10 @@ pub struct AppProps {
     /// origin and base path. Its styles are then the loader's to adopt.
     #[prop_or_default]
     pub inline_site: Option<AttrValue>,
+    /// Inline: the widget's settings as the loader gives them (URL-encoded
+    /// `name=…&source=…`; in our iframe they are the page's fragment).
+    #[prop_or_default]
+    pub widget: Option<AttrValue>,
 }
 
 /// What any part of the app may need that does not change while it runs,
@@ -39,6 +43,8 @@ pub struct Env {
     pub navigator: Navigator,
     /// `AppProps::inline_site`.
     pub inline_site: Option<AttrValue>,
+    /// `AppProps::widget`.
+    pub widget: Option<AttrValue>,
 }
 
 /// The app's `Env`.
@@ -51,7 +57,7 @@ pub fn use_env() -> Env {
 /// where it is (`nav::use_location`).
 pub fn routed(props: &AppProps, views: Html) -> Html {
     html! {
-        <AppRouter cache={props.cache.clone()} url={props.url.clone()} basename={props.basename.clone()} inline_site={props.inline_site.clone()}>
+        <AppRouter cache={props.cache.clone()} url={props.url.clone()} basename={props.basename.clone()} inline_site={props.inline_site.clone()} widget={props.widget.clone()}>
             { views }
         </AppRouter>
     }
@@ -63,6 +69,7 @@ struct AppRouterProps {
     url: Option<AttrValue>,
     basename: Option<AttrValue>,
     inline_site: Option<AttrValue>,
+    widget: Option<AttrValue>,
     children: Html,
 }
 
@@ -92,7 +99,7 @@ fn AppRouter(props: &AppRouterProps) -> Html {
     let basename = (!base.is_empty()).then(|| AttrValue::from(base.clone()));
     html! {
         <Router history={(*history).clone()} {basename}>
-            <Contexts base={AttrValue::from(base)} cache={props.cache.clone()} inline_site={props.inline_site.clone()}>
+            <Contexts base={AttrValue::from(base)} cache={props.cache.clone()} inline_site={props.inline_site.clone()} widget={props.widget.clone()}>
                 { props.children.clone() }
             </Contexts>
         </Router>
@@ -104,6 +111,7 @@ struct ContextsProps {
     base: AttrValue,
     cache: ApiCache,
     inline_site: Option<AttrValue>,
+    widget: Option<AttrValue>,
     children: Html,
 }
 
@@ -115,6 +123,7 @@ fn Contexts(props: &ContextsProps) -> Html {
         cache: props.cache.clone(),
         navigator,
         inline_site: props.inline_site.clone(),
+        widget: props.widget.clone(),
     };
     html! {
         <ContextProvider<Env> context={env}>

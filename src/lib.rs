@@ -107,6 +107,7 @@ pub(crate) fn boot<R: yew::BaseComponent<Properties = AppProps>>(embedded: bool)
         url: embedded.then(|| here.clone().into()),
         basename,
         inline_site: None,
+        widget: None,
     };
     let Some(root) = root else {
         yew::Renderer::<R>::with_props(props).render();

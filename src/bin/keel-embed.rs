@@ -8,10 +8,16 @@ fn main() {
 }
 
 /// For the embed loader (`embed/v1.js`): mount the embed view `path` inline
-/// into `root`, our site being at `site` and the API at `api` (the loader
-/// adopts the stylesheet itself).
+/// into `root`, our site being at `site` and the API at `api`, with the
+/// widget's `settings` (URL-encoded; the loader adopts the stylesheet itself).
 #[cfg(feature = "csr")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn keel_embed(root: web_sys::Element, path: String, site: String, api: String) {
-    keel::embed::mount(root, &path, &site, &api)
+pub fn keel_embed(
+    root: web_sys::Element,
+    path: String,
+    site: String,
+    api: String,
+    settings: String,
+) {
+    keel::embed::mount(root, &path, &site, &api, &settings)
 }

@@ -326,6 +326,79 @@ test('a contact request sent from either mode is stored with the partner origin'
   }
 });
 
+/** Placeholders added to the partner's page after it loaded, then `Keel.scan()`. */
+const addWidgets = (page, widgets) => page.evaluate((widgets) => {
+  for (const [id, attrs] of Object.entries(widgets)) {
+    const el = document.createElement('div');
+    el.id = id;
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(`data-keel-${k}`, v);
+    document.body.append(el);
+  }
+  window.Keel.scan();
+}, widgets);
+
+const PREFILL = { name: 'Grace Prefilled', email: 'grace@partner.example', company: 'Partner & Co <b>', message: 'Prefilled by the partner: we need help with our billing API.' };
+
+test('a partner page prefills the contact form and names a source: the visitor sees and may change each value, and the source is stored, in both modes', async () => {
+  const { page, context, seen } = await partnerPage();
+  try {
+    await addWidgets(page, {
+      'prefill-frame': { embed: 'contact', source: 'spring-2027:newsletter', ...PREFILL },
+      'prefill-inline': { embed: 'contact', mode: 'inline', source: 'inline-campaign', ...PREFILL },
+      'prefill-bad-source': { embed: 'contact', source: 'spring 2027!' },
+      'prefill-bad-name': { embed: 'contact', mode: 'inline', name: 'Grace\nBcc: all@example.com' },
+      'prefill-long-message': { embed: 'contact', message: 'm'.repeat(5001) },
+    });
+    await page.locator('#prefill-bad-source').getByText(/invalid source "spring 2027!"/).waitFor();
+    await page.locator('#prefill-bad-name').getByText(/invalid data-keel-name/).waitFor();
+    await page.locator('#prefill-long-message').getByText(/invalid data-keel-message \(at most 5000 characters/).waitFor();
+    assert.equal(seen.warnings.filter((w) => /Keel embed: invalid (source|data-keel-)/.test(w)).length, 3, seen.warnings.join('\n'));
+    for (const [id, scope, source] of [
+      ['prefill-frame', frameOf(page, 'prefill-frame'), 'spring-2027:newsletter'],
+      ['prefill-inline', page.locator('#prefill-inline'), 'inline-campaign'],
+    ]) {
+      await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+      if (id.endsWith('inline')) await mounted(page, id);
+      // Every prefilled value is there to see, in its own field.
+      for (const [field, value] of Object.entries(PREFILL)) {
+        const input = scope.locator(`[name=${field}]`);
+        await assert.doesNotReject(() => input.waitFor({ timeout: 15000 }));
+        for (let i = 0; i < 60 && (await input.inputValue()) !== value; i++) await page.waitForTimeout(250);
+        assert.equal(await input.inputValue(), value, `${id}: ${field}`);
+      }
+      // ...and the visitor's to change.
+      await scope.locator('input[name=name]').fill(`Grace Changed ${id}`);
+      await scope.locator('input[name=consent]').check();
+      await scope.locator('button[type=submit]').click();
+      await scope.getByText('Thank you, your message has arrived.').waitFor({ timeout: 15000 });
+      const row = submissions().find((r) => r.name === `Grace Changed ${id}`);
+      assert.ok(row, `${id}: stored`);
+      assert.deepEqual([row.email, row.company, row.message, row.source, row.partner_origin],
+        [PREFILL.email, PREFILL.company, PREFILL.message, source, hostUrl], id);
+    }
+    assert.deepEqual(seen.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('without WebAssembly, a framed contact form still shows the prefill and carries the source', async () => {
+  const { page, context } = await partnerPage({ setup: (c) => c.route('**/*.wasm', (r) => r.abort()) });
+  try {
+    await addWidgets(page, { 'prefill-plain': { embed: 'contact', source: 'plain-form', ...PREFILL } });
+    await page.locator('#prefill-plain').scrollIntoViewIfNeeded();
+    const frame = frameOf(page, 'prefill-plain');
+    await frame.locator('input[name=email]').waitFor({ timeout: 15000 });
+    for (let i = 0; i < 40 && (await frame.locator('input[name=email]').inputValue()) !== PREFILL.email; i++) await page.waitForTimeout(250);
+    for (const [field, value] of Object.entries(PREFILL)) {
+      assert.equal(await frame.locator(`[name=${field}]`).inputValue(), value, field);
+    }
+    assert.equal(await frame.locator('input[name=source]').inputValue(), 'plain-form');
+  } finally {
+    await context.close();
+  }
+});
+
 test('the placeholder tells the partner page ready, resize, submitted and error, the same in both modes', async () => {
   const { page, context } = await partnerPage({
     setup: (c) => c.addInitScript(() => {

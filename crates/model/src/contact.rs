@@ -21,6 +21,12 @@ pub const EMAIL_MAX: usize = 254;
 pub const COMPANY_MAX: usize = 100;
 pub const MESSAGE_MIN: usize = 10;
 pub const MESSAGE_MAX: usize = 5000;
+/// A request's source (a partner's campaign, `data-keel-source`): at most
+/// this many characters, ASCII letters and digits first, then also `.`, `_`,
+/// `:` and `-`. Written as `SOURCE_PATTERN` for the loader, and held to
+/// `is_valid_source` by a test.
+pub const SOURCE_MAX: usize = 64;
+pub const SOURCE_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$";
 /// The server refuses request bodies larger than this (413). Comfortably above
 /// the largest valid submission: 5000 four-byte characters plus the other fields.
 pub const BODY_LIMIT_BYTES: usize = 32 * 1024;
@@ -85,6 +91,11 @@ pub struct ContactRequest {
     /// The honeypot: hidden from people, filled in by bots. Non-empty means spam.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// Where the request came from, as the partner's page names it (a
+    /// campaign: `data-keel-source`), stored beside the partner's origin.
+    /// Not the visitor's to write: the form sends what its embed was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl ContactRequest {
@@ -110,9 +121,30 @@ impl ContactRequest {
             "message" => self.message = value,
             "consent" => self.consent = matches!(value.as_str(), "on" | "true" | "yes" | "1"),
             "website" => self.website = Some(value).filter(|w| !w.is_empty()),
+            "source" => self.source = Some(value).filter(|s| !s.is_empty()),
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+impl ContactRequest {
+    /// Each of `prefill`'s text fields (`Field::PREFILLED`) where this
+    /// request's is empty: what the visitor typed stays.
+    pub fn fill_empty_from(&mut self, prefill: ContactRequest) {
+        let blank = |s: &str| s.trim().is_empty();
+        if blank(&self.name) {
+            self.name = prefill.name;
+        }
+        if blank(&self.email) {
+            self.email = prefill.email;
+        }
+        if given_company(self.company.as_deref()).is_none() && prefill.company.is_some() {
+            self.company = prefill.company;
+        }
+        if blank(&self.message) {
+            self.message = prefill.message;
+        }
     }
 }
 
@@ -142,17 +174,36 @@ pub enum Field {
     Budget,
     Message,
     Consent,
+    /// Not typed by the visitor: the source the embed was given.
+    Source,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    pub const ALL: [Field; 7] = [
         Field::Name,
         Field::Email,
         Field::Company,
         Field::Budget,
         Field::Message,
         Field::Consent,
+        Field::Source,
     ];
+
+    /// The fields a partner's page may fill in for the visitor
+    /// (`data-keel-name` and so on: `may_prefill`).
+    pub const PREFILLED: [Field; 4] = [Field::Name, Field::Email, Field::Company, Field::Message];
+
+    /// The most characters the field holds, for a text field.
+    pub fn max_chars(self) -> Option<usize> {
+        match self {
+            Field::Name => Some(NAME_MAX),
+            Field::Email => Some(EMAIL_MAX),
+            Field::Company => Some(COMPANY_MAX),
+            Field::Message => Some(MESSAGE_MAX),
+            Field::Source => Some(SOURCE_MAX),
+            Field::Budget | Field::Consent => None,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -162,6 +213,7 @@ impl Field {
             Field::Budget => "budget",
             Field::Message => "message",
             Field::Consent => "consent",
+            Field::Source => "source",
         }
     }
 }
@@ -238,6 +290,48 @@ pub fn check_field(req: &ContactRequest, field: Field) -> Option<String> {
         }
         Field::Consent => (!req.consent)
             .then(|| "Please agree that we may contact you about your project.".into()),
+        Field::Source => req
+            .source
+            .as_deref()
+            .filter(|s| !is_valid_source(s))
+            // SOURCE_MAX, written out: a test holds the two together.
+            .map(|_| "A source is 1 to 64 letters, digits, dots, underscores, colons and hyphens, starting with a letter or digit.".into()),
+    }
+}
+
+/// Whether a partner's page may fill `field` in with `value` for the
+/// visitor: a text field, within its length, with none of the characters it
+/// may not hold. Its other rules (an email's form, a message's minimum) are
+/// the visitor's to meet, who sees and may change every prefilled value.
+/// The loader checks the same, with `hidden_pattern` and `max_chars`.
+pub fn may_prefill(field: Field, value: &str) -> bool {
+    let value = value.trim();
+    Field::PREFILLED.contains(&field)
+        && field
+            .max_chars()
+            .is_some_and(|max| value.chars().count() <= max)
+        && hidden_char(value, field == Field::Message).is_none()
+}
+
+/// `SOURCE_PATTERN`'s rule.
+pub fn is_valid_source(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    s.len() <= SOURCE_MAX
+        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b".:_-".contains(&b))
+}
+
+/// The characters a text field may not hold (`hidden_char`), as a JavaScript
+/// regular expression that finds the first: the loader checks a partner's
+/// prefilled values with it (`keel::embed::script_facts`).
+pub fn hidden_pattern(multiline: bool) -> String {
+    // C0 and C1 controls, DEL, bidi controls; with `multiline`, a line feed,
+    // a tab, the two separators and a CR before a line feed are allowed.
+    let bidi = "\\u202a-\\u202e\\u2066-\\u2069";
+    if multiline {
+        format!("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{bidi}]|\\r(?!\\n)")
+    } else {
+        format!("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{bidi}]")
     }
 }
 
@@ -338,6 +432,7 @@ mod tests {
             message: "We need help scaling our Postgres cluster.".into(),
             consent: true,
             website: None,
+            source: None,
         }
     }
 
@@ -395,6 +490,14 @@ mod tests {
             (|r| r.message = "short".into(), Field::Message),
             (|r| r.message = "m".repeat(MESSAGE_MAX + 1), Field::Message),
             (|r| r.consent = false, Field::Consent),
+            (|r| r.source = Some("spring 2027".into()), Field::Source),
+            (|r| r.source = Some("-spring".into()), Field::Source),
+            (
+                |r| r.source = Some("s".repeat(SOURCE_MAX + 1)),
+                Field::Source,
+            ),
+            (|r| r.source = Some("spring\n".into()), Field::Source),
+            (|r| r.source = Some("printemps-é".into()), Field::Source),
         ];
         for (mutate, field) in cases {
             let mut r = valid();
@@ -563,6 +666,7 @@ mod tests {
             ("message", "Hello"),
             ("consent", "on"),
             ("website", ""),
+            ("source", "newsletter:2027-03"),
         ] {
             assert_eq!(req.set_form_field(name, value.into()), Ok(true), "{name}");
         }
@@ -570,6 +674,7 @@ mod tests {
         assert_eq!(req.budget, Some(Budget::From10kTo50k));
         assert!(req.consent);
         assert_eq!(req.website, None);
+        assert_eq!(req.source.as_deref(), Some("newsletter:2027-03"));
         assert_eq!(
             req.set_form_field("embed_origin", "https://p.example".into()),
             Ok(false)
@@ -592,5 +697,77 @@ mod tests {
             r#"{"name":"a","email":"a@b","message":"m","consent":true,"admin":true}"#,
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn the_source_pattern_agrees_with_the_rule() {
+        let pattern = fancy_regex::Regex::new(SOURCE_PATTERN).unwrap();
+        let mut samples: Vec<String> = [
+            "",
+            "a",
+            "spring-2027",
+            "newsletter:03.b_c",
+            "-a",
+            ".a",
+            "a b",
+        ]
+        .map(String::from)
+        .to_vec();
+        samples.extend(["x".repeat(SOURCE_MAX), "x".repeat(SOURCE_MAX + 1)]);
+        // Every character after a valid first one, and in the first place.
+        for c in (0..0x250u32)
+            .chain([0x2028, 0x202e, 0xff0d])
+            .filter_map(char::from_u32)
+        {
+            samples.push(format!("a{c}"));
+            samples.push(c.to_string());
+        }
+        for s in samples {
+            assert_eq!(pattern.is_match(&s).unwrap(), is_valid_source(&s), "{s:?}");
+        }
+        assert!(is_valid_source("spring-2027"));
+        let bad = ContactRequest {
+            source: Some("-".into()),
+            ..ContactRequest::default()
+        };
+        let message = check_field(&bad, Field::Source).unwrap();
+        assert!(message.contains(&format!(" {SOURCE_MAX} ")), "{message}");
+    }
+
+    #[test]
+    fn the_hidden_patterns_find_what_hidden_char_finds() {
+        for multiline in [false, true] {
+            let pattern = fancy_regex::Regex::new(&hidden_pattern(multiline)).unwrap();
+            let chars = (0..0x3000u32)
+                .chain([0xfeff, 0xfffd])
+                .filter_map(char::from_u32);
+            for c in chars {
+                for text in [format!("a{c}b"), format!("a{c}"), format!("{c}\n")] {
+                    assert_eq!(
+                        pattern.is_match(&text).unwrap(),
+                        hidden_char(&text, multiline).is_some(),
+                        "{text:?}, multiline {multiline}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_partner_may_prefill_text_within_its_rules() {
+        assert!(may_prefill(Field::Name, "Ada Lovelace"));
+        assert!(
+            may_prefill(Field::Email, "not yet an address"),
+            "its form is the visitor's to fix"
+        );
+        assert!(may_prefill(Field::Message, "Line one\nline two"));
+        assert!(may_prefill(Field::Name, &"n".repeat(NAME_MAX)));
+        assert!(!may_prefill(Field::Name, &"n".repeat(NAME_MAX + 1)));
+        assert!(!may_prefill(Field::Name, "Ada\nBcc: x@evil.example"));
+        assert!(!may_prefill(Field::Company, "Acme\u{202e}"));
+        assert!(!may_prefill(Field::Message, &"m".repeat(MESSAGE_MAX + 1)));
+        for field in [Field::Budget, Field::Consent, Field::Source] {
+            assert!(!may_prefill(field, "x"), "{field:?}");
+        }
     }
 }

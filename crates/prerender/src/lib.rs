@@ -167,6 +167,7 @@ impl<'a> Renderer<'a> {
             url: Some(spec.url.clone().into()),
             basename,
             inline_site: None,
+            widget: None,
         };
         let body = match spec.route.is_embed() {
             true => self

@@ -111,7 +111,7 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
                 let state = delivery_summary(&s);
                 writeln!(
                     out,
-                    "{}  {}  {} <{}>  {}{}{}",
+                    "{}  {}  {} <{}>  {}{}{}{}",
                     s.id,
                     date(s.created_at),
                     escape_controls(&s.name, false),
@@ -119,6 +119,10 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
                     state,
                     match &s.partner_origin {
                         Some(o) => format!("  via {}", escape_controls(o, false)),
+                        None => String::new(),
+                    },
+                    match &s.source {
+                        Some(o) => format!("  source {}", escape_controls(o, false)),
                         None => String::new(),
                     },
                     if s.handled_at.is_some() {
@@ -232,7 +236,7 @@ fn json_for_terminal(json: String) -> String {
 fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
     writeln!(
         out,
-        "id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin"
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin,source"
     )?;
     for s in list {
         let line = |t: &str| escape_controls(t, false).into_owned();
@@ -248,6 +252,7 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
             s.spam.to_string(),
             s.handled_at.map(|h| h.to_string()).unwrap_or_default(),
             line(s.partner_origin.as_deref().unwrap_or_default()),
+            line(s.source.as_deref().unwrap_or_default()),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         writeln!(out, "{}", row.join(","))?;
@@ -441,16 +446,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_partner_origin_shows_in_list_show_and_both_exports() {
+    async fn the_partner_and_source_show_in_list_show_and_both_exports() {
         let store = Store::open_sqlite_in_memory().unwrap();
-        let req = ContactRequest {
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            message: "Hello there, we need help.".into(),
-            consent: true,
-            ..Default::default()
-        };
         for (hash, partner) in [("a", Some("https://partner.example")), ("b", None)] {
+            let req = ContactRequest {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                message: "Hello there, we need help.".into(),
+                consent: true,
+                source: partner.map(|_| "spring-2027".into()),
+                ..Default::default()
+            };
             store
                 .insert(NewSubmission {
                     request: &req,
@@ -474,7 +480,8 @@ mod tests {
         )
         .await;
         assert_eq!(
-            list.matches("  via https://partner.example").count(),
+            list.matches("  via https://partner.example  source spring-2027")
+                .count(),
             1,
             "{list}"
         );
@@ -491,13 +498,14 @@ mod tests {
             lines
                 .next()
                 .unwrap()
-                .ends_with(",handled_at,partner_origin"),
+                .ends_with(",handled_at,partner_origin,source"),
             "{csv}"
         );
-        let cells: Vec<&str> = lines.map(|l| l.rsplit(',').next().unwrap()).collect();
+        let cells: Vec<Vec<&str>> = lines.map(|l| l.rsplit(',').take(2).collect()).collect();
         assert_eq!(cells.len(), 2, "{csv}");
         assert!(
-            cells.contains(&"https://partner.example") && cells.contains(&""),
+            cells.contains(&vec!["spring-2027", "https://partner.example"])
+                && cells.contains(&vec!["", ""]),
             "{csv}"
         );
         let json = output(
@@ -531,8 +539,16 @@ mod tests {
             .to_string();
         let show = output(&store, Action::Show { id }).await;
         assert!(
-            show.contains(r#""partner_origin": "https://partner.example""#),
+            show.contains(r#""partner_origin": "https://partner.example""#)
+                && show.contains(r#""source": "spring-2027""#),
             "{show}"
+        );
+        assert!(
+            json.as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["source"] == "spring-2027"),
+            "{json}"
         );
     }
 

@@ -206,7 +206,7 @@ fn email_text(s: &Submission) -> (String, String) {
     let line = |t: &str| escape_controls(t, false).into_owned();
     let subject = format!("New project enquiry from {}", line(&s.name));
     let body = format!(
-        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nPartner site: {}\nSubmission: {}\n\n{}\n",
+        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nPartner site: {}\nSource: {}\nSubmission: {}\n\n{}\n",
         line(&s.name),
         line(&s.email),
         s.company.as_deref().map(line).unwrap_or_else(|| "-".into()),
@@ -215,6 +215,7 @@ fn email_text(s: &Submission) -> (String, String) {
             .as_deref()
             .map(line)
             .unwrap_or_else(|| "-".into()),
+        s.source.as_deref().map(line).unwrap_or_else(|| "-".into()),
         s.id,
         escape_controls(&s.message, true)
     );
@@ -307,6 +308,7 @@ mod tests {
             spam: false,
             handled_at: None,
             partner_origin: None,
+            source: None,
             deliveries: Vec::new(),
         };
         let (subject, body) = email_text(&s);
@@ -317,17 +319,18 @@ mod tests {
         assert_eq!(
             body,
             "Name: Ada\\u{202e}ecalovoL\\u{a}Bcc: all@example.com\nEmail: ada@example.com\n\
-             Company: Acme\\u{1b}[2J\\u{7}\nBudget: -\nPartner site: -\nSubmission: 0123\n\n\
+             Company: Acme\\u{1b}[2J\\u{7}\nBudget: -\nPartner site: -\nSource: -\nSubmission: 0123\n\n\
              Hello\r\nthere\\u{8}\\u{8}\\u{8}\\u{d}fake\n\tbye\n"
         );
         let from_partner = Submission {
             partner_origin: Some("https://partner.example".into()),
+            source: Some("spring-2027".into()),
             ..s
         };
         assert!(
             email_text(&from_partner)
                 .1
-                .contains("\nPartner site: https://partner.example\n")
+                .contains("\nPartner site: https://partner.example\nSource: spring-2027\n")
         );
     }
 

@@ -19,7 +19,7 @@ mod sqlite;
 
 /// The columns each backend's row mapping (`submission`) reads, in its order,
 /// from `submissions` aliased `s`: one list for both dialects.
-const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, s.partner_origin";
+const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, s.partner_origin, s.source";
 
 use std::path::Path;
 use std::sync::Arc;
@@ -45,6 +45,9 @@ pub struct Submission {
     /// The partner site the submission came from (an entry of
     /// `allowed_origins`), or none for the site itself.
     pub partner_origin: Option<String>,
+    /// The source the partner's page named (`data-keel-source`, a campaign),
+    /// if any.
+    pub source: Option<String>,
     pub deliveries: Vec<Delivery>,
 }
 

@@ -105,6 +105,14 @@ pub struct ContactFormProps {
     /// carries the `embed_origin` field, which `embed/frame.js` fills).
     #[prop_or_default]
     pub in_frame: bool,
+    /// In an embed: what the partner's page filled in for the visitor
+    /// (`embed::Prefill`), shown in each field the visitor's own draft
+    /// leaves empty.
+    #[prop_or_default]
+    pub prefill: ContactRequest,
+    /// In an embed: the source the partner's page named, sent with the request.
+    #[prop_or_default]
+    pub source: Option<AttrValue>,
 }
 
 #[component]
@@ -115,7 +123,14 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     // the visitor typed into the prerendered form (`adopt.rs` saved it), or
     // the fields would be emptied while they are being typed into. The server
     // renders the empty form.
-    let draft = use_state(|| Draft::load().unwrap_or_default());
+    let draft = {
+        let prefill = props.prefill.clone();
+        use_state(move || {
+            let mut draft = Draft::load().unwrap_or_default();
+            draft.form.fill_empty_from(prefill);
+            draft
+        })
+    };
     let errors = use_state(Errors::default);
     let send = use_state(|| SendState::Editing);
     let restored = use_state(|| false);
@@ -160,6 +175,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let refs = field_refs.clone();
         let base = cache.base.clone();
         let partner = props.partner.clone();
+        let source = props.source.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *send == SendState::Sending {
@@ -173,6 +189,8 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             }
             errors.set(Errors::default());
             let mut next = (*draft).clone();
+            // The source is this widget's, whatever form the draft was typed in.
+            next.form.source = source.as_deref().map(str::to_string);
             let (body, key) = next.attempt();
             next.save();
             draft.set(next);
@@ -343,6 +361,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
               method="post" action={format!("{}{}", cache.base, keel_model::paths::contact())}>
             if props.in_frame {
                 <input type="hidden" name="embed_origin" value={props.partner.clone().unwrap_or_default()} />
+                <input type="hidden" name="source" value={props.source.clone().unwrap_or_default()} />
             }
             if *restored {
                 <p class="status" role="status">{ "We restored the message you were writing." }</p>
@@ -403,7 +422,7 @@ fn text_of(r: &ContactRequest, f: Field) -> String {
         Field::Email => r.email.clone(),
         Field::Company => r.company.clone().unwrap_or_default(),
         Field::Message => r.message.clone(),
-        Field::Budget | Field::Consent => String::new(),
+        Field::Budget | Field::Consent | Field::Source => String::new(),
     }
 }
 
@@ -414,7 +433,7 @@ fn set_text(r: &mut ContactRequest, f: Field, v: String) {
         // As typed: a blank company is none when it is read (`given_company`).
         Field::Company => r.company = Some(v),
         Field::Message => r.message = v,
-        Field::Budget | Field::Consent => {}
+        Field::Budget | Field::Consent | Field::Source => {}
     }
 }
 

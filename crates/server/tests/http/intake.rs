@@ -407,3 +407,46 @@ async fn a_form_post_is_limited_by_its_decoded_size() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(h.state.store.count().await.unwrap(), 1);
 }
+
+/// A partner's source (`data-keel-source`) is stored as sent, in JSON and in
+/// a plain form post; one that breaks its rule is refused beside its field,
+/// and nothing is stored.
+#[tokio::test]
+async fn a_source_is_stored_and_a_bad_one_refused() {
+    let h = harness(Config::default()).await;
+    let with = |source: &str| {
+        VALID.replace(
+            "\"consent\":true",
+            &format!("\"consent\":true,\"source\":{source}"),
+        )
+    };
+    let (status, _, body) = h.post_json(&with("\"spring-2027:newsletter\""), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        h.stored(&body).await.source.as_deref(),
+        Some("spring-2027:newsletter")
+    );
+    for bad in [
+        "\"spring 2027\"",
+        "\"-x\"",
+        "\"<b>x</b>\"",
+        &format!("\"{}\"", "s".repeat(65)),
+    ] {
+        let (status, _, body) = h.post_json(&with(bad), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["fields"][0]["field"], "source", "{body}");
+    }
+    let (status, _, body) = h
+        .send(form_post(
+            "name=Ada&email=ada%40example.com&message=We+need+help+with+our+queues.&consent=on&source=plain-form"
+                .into(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let all = h.state.store.list(Default::default()).await.unwrap();
+    assert_eq!(all.len(), 2, "the refused ones stored nothing");
+    assert!(
+        all.iter()
+            .any(|s| s.source.as_deref() == Some("plain-form"))
+    );
+}

@@ -26,7 +26,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use keel_model::contact::Budget;
 use tokio_postgres::Row;
 
-mod schema;
+pub(crate) mod schema;
 pub mod tls;
 
 use crate::{
@@ -129,8 +129,8 @@ impl PgStore {
         let company = keel_model::contact::given_company(req.company.as_deref());
         let inserted = tx
             .execute(
-                "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin, source)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     &id,
@@ -145,6 +145,7 @@ impl PgStore {
                     &new.idempotency_key,
                     &new.request_hash,
                     &new.partner_origin,
+                    &req.source,
                 ],
             )
             .await?;
@@ -292,10 +293,10 @@ impl PgStore {
             let s = &r.submission;
             let n = tx
                 .execute(
-                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin, source)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                      ON CONFLICT DO NOTHING",
-                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash, &s.partner_origin],
+                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash, &s.partner_origin, &s.source],
                 )
                 .await?;
             if n == 0 {
@@ -500,6 +501,7 @@ fn submission(r: &Row, at: usize) -> anyhow::Result<Submission> {
         spam: r.try_get(at + 8)?,
         handled_at: r.try_get(at + 9)?,
         partner_origin: r.try_get(at + 10)?,
+        source: r.try_get(at + 11)?,
         deliveries: Vec::new(),
     })
 }

@@ -43,7 +43,15 @@ CREATE INDEX submissions_hash ON submissions(request_hash, created_at);
         // The partner site a submission came from (issue 8, partner embeds).
         "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
     ),
+    (
+        3,
+        // The source a partner's page named (issue 26, `data-keel-source`).
+        "ALTER TABLE submissions ADD COLUMN source TEXT",
+    ),
 ];
+
+/// The version the last step brings a database to.
+pub(crate) const LATEST: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// The advisory lock key migrations run under ("keel" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6b65_656c;
@@ -62,7 +70,7 @@ pub(super) async fn migrate(client: &mut deadpool_postgres::Object) -> anyhow::R
         .query_one("SELECT coalesce(max(version), 0) FROM keel_migrations", &[])
         .await?
         .try_get(0)?;
-    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+    let latest = LATEST;
     if current > latest {
         anyhow::bail!(
             "the database schema is at version {current}, newer than this server knows ({latest}): run the newer server, or restore a matching backup"

@@ -137,8 +137,8 @@ impl SqliteStore {
         }
         let id = new_id(now_ms);
         tx.execute(
-            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 id,
                 now_ms,
@@ -152,6 +152,7 @@ impl SqliteStore {
                 idempotency_key,
                 request_hash,
                 partner_origin,
+                req.source,
             ],
         )?;
         if !spam {
@@ -283,9 +284,9 @@ impl SqliteStore {
         for r in records {
             let s = &r.submission;
             let n = tx.execute(
-                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash, s.partner_origin],
+                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash, s.partner_origin, s.source],
             )?;
             if n == 0 {
                 continue;
@@ -449,6 +450,7 @@ fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> 
         spam: r.get(at + 8)?,
         handled_at: r.get(at + 9)?,
         partner_origin: r.get(at + 10)?,
+        source: r.get(at + 11)?,
         deliveries: Vec::new(),
     })
 }

@@ -40,6 +40,8 @@ CREATE INDEX IF NOT EXISTS submissions_hash ON submissions(request_hash, created
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the partner site a submission came from (issue 8, partner embeds).
     "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
+    // 2: the source a partner's page named (issue 26, `data-keel-source`).
+    "ALTER TABLE submissions ADD COLUMN source TEXT",
 ];
 
 /// Apply the `MIGRATIONS` this file has not seen, in one transaction taken
