@@ -28,7 +28,9 @@
   if (!host || !/^https?:\/\/[^\/?#]+$/.test(host) || (known && known !== host)) return;
   // Messages go only to `host` (the browser delivers them to nothing else);
   // the contact form names it as its partner only when the browser said so.
-  if (known) html.setAttribute("data-keel-host", host);
+  // Our own page (the playground at /embed/) is no partner: its requests are ours.
+  var partner = known && host !== location.origin;
+  if (partner) html.setAttribute("data-keel-host", host);
 
   function tell(message) {
     message.keel = 1;
@@ -41,7 +43,7 @@
   var FILL = __KEEL_PREFILL__, HIDDEN = [/__KEEL_RE_HIDDEN__/, /__KEEL_RE_HIDDEN_LINES__/];
   function mark() {
     var field = d.querySelector('input[name="embed_origin"]'), source = d.querySelector('input[name="source"]'), v;
-    if (field && known) field.value = host;
+    if (field && partner) field.value = host;
     if (source && (v = q.get("source")) && /__KEEL_RE_SOURCE__/.test(v)) source.value = v;
     for (var k in FILL) {
       field = d.querySelector('form [name="' + k + '"]');

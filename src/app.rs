@@ -15,7 +15,7 @@ use crate::env::{AppProps, routed, use_env};
 use crate::nav::{use_location, use_route};
 use crate::pages::{
     article::Article, articles::Articles, contact::contact, home::home, not_found::not_found,
-    services::services,
+    playground::Playground, services::services,
 };
 use crate::route::Route;
 
@@ -72,6 +72,7 @@ fn switch(route: Route, site: &UseApi<Site>) -> Html {
         Route::Article { slug } => html! { <Article {slug} /> },
         Route::Services => services(site),
         Route::Contact => contact(site),
+        Route::Playground => html! { <Playground /> },
         Route::NotFound => not_found(),
         Route::EmbedArticles
         | Route::EmbedArticle { .. }

@@ -179,3 +179,61 @@ pub fn loaded_by_embed() -> bool {
         .map(|v| v.is_truthy())
         .unwrap_or(false)
 }
+
+/// This page's origin (`https://keel.example`), in the browser.
+pub fn origin() -> Option<String> {
+    web_sys::window()?.location().origin().ok()
+}
+
+/// Put a partner's placeholder, with these `data-keel-…` attributes, into
+/// `host` (emptied first), and have the partner loader at `loader` mount it
+/// as it would on the partner's page: the loader is added to the page once,
+/// and mounts what it finds; later placeholders on `Keel.scan()`.
+pub fn show_widget(host: &yew::NodeRef, loader: &str, attrs: &[(&'static str, String)]) {
+    use wasm_bindgen::JsCast;
+    let (Some(host), Some(win)) = (host.cast::<web_sys::Element>(), web_sys::window()) else {
+        return;
+    };
+    let Some(doc) = win.document() else {
+        return;
+    };
+    while let Some(child) = host.first_child() {
+        let _ = host.remove_child(&child);
+    }
+    let Ok(el) = doc.create_element("div") else {
+        return;
+    };
+    for (name, value) in attrs {
+        let _ = el.set_attribute(&format!("data-keel-{name}"), value);
+    }
+    let _ = host.append_child(&el);
+    let scan = js_sys::Reflect::get(&win, &"Keel".into())
+        .and_then(|keel| Ok((js_sys::Reflect::get(&keel, &"scan".into())?, keel)));
+    if let Ok((scan, keel)) = scan
+        && let Some(scan) = scan.dyn_ref::<js_sys::Function>()
+    {
+        let _ = scan.call0(&keel);
+    } else if doc
+        .query_selector("script[data-keel-loader]")
+        .ok()
+        .flatten()
+        .is_none()
+        && let (Ok(script), Some(head)) = (doc.create_element("script"), doc.head())
+    {
+        let _ = script.set_attribute("src", loader);
+        let _ = script.set_attribute("async", "");
+        let _ = script.set_attribute("data-keel-loader", "");
+        let _ = head.append_child(&script);
+    }
+}
+
+/// Copy `text` to the clipboard, then tell `done` whether the browser let us.
+pub fn copy_text(text: &str, done: impl FnOnce(bool) + 'static) {
+    let Some(win) = web_sys::window() else {
+        return done(false);
+    };
+    let promise = win.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::spawn_local(async move {
+        done(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+    });
+}

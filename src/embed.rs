@@ -142,6 +142,7 @@ fn switch(route: Route, served: bool) -> Html {
         | Route::Article { .. }
         | Route::Services
         | Route::Contact
+        | Route::Playground
         | Route::NotFound => {
             let error = served.then(|| AttrValue::from("there is no embed view at this address"));
             html! { <Frame label="Keel" {error}><p class="embed-empty">{ "This is not available." }</p></Frame> }

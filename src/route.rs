@@ -27,6 +27,9 @@ pub enum Route {
     Services,
     #[at("/contact")]
     Contact,
+    /// The partner playground: our page about the embeds, under their path.
+    #[at("/embed")]
+    Playground,
     /// Every path the table does not know.
     #[not_found]
     #[at("/404")]
@@ -199,6 +202,7 @@ impl Route {
             | Route::Article { .. }
             | Route::Services
             | Route::Contact
+            | Route::Playground
             | Route::NotFound => false,
         }
     }
@@ -215,9 +219,12 @@ impl Route {
     /// The pages of `self`'s kind.
     fn pages_of_kind(self, site: &Inventory) -> Vec<Route> {
         match self {
-            Route::Home | Route::Articles | Route::Services | Route::Contact | Route::NotFound => {
-                vec![self]
-            }
+            Route::Home
+            | Route::Articles
+            | Route::Services
+            | Route::Contact
+            | Route::Playground
+            | Route::NotFound => vec![self],
             Route::EmbedArticles | Route::EmbedContact | Route::EmbedNotFound => vec![self],
             Route::Article { .. } => site
                 .articles
@@ -259,7 +266,10 @@ impl Route {
             Route::Article { slug } | Route::EmbedArticle { slug } => {
                 Some(keel_model::paths::article(slug))
             }
-            Route::Articles | Route::EmbedArticles => Some(keel_model::paths::articles_page(1)),
+            // The playground lists the articles a widget may show.
+            Route::Articles | Route::EmbedArticles | Route::Playground => {
+                Some(keel_model::paths::articles_page(1))
+            }
             Route::EmbedTag { tag } => Some(keel_model::paths::tag_page(tag, 1)),
             Route::Home
             | Route::Services
@@ -279,7 +289,8 @@ impl Route {
             | Route::Article { .. }
             | Route::Services
             | Route::Contact => true,
-            Route::NotFound => false,
+            // A tool for partners, not a page for readers.
+            Route::NotFound | Route::Playground => false,
             Route::EmbedArticles
             | Route::EmbedArticle { .. }
             | Route::EmbedTag { .. }
@@ -313,6 +324,10 @@ impl Route {
             Route::Contact => Meta {
                 title: with_name(site.map(|s| s.contact.heading.as_str()).unwrap_or("Contact")),
                 description: site.map(|s| s.contact.lead.clone()).unwrap_or_default(),
+            },
+            Route::Playground => Meta {
+                title: with_name("Put Keel on your site"),
+                description: "Show Keel's articles or contact form on your site: choose the options, see the widget, copy the snippet.".into(),
             },
             Route::NotFound | Route::EmbedNotFound => Meta { title: with_name("Page not found"), description: site_desc },
             Route::EmbedArticles | Route::EmbedTag { .. } => Meta { title: with_name("Latest articles"), description: site_desc },
@@ -376,10 +391,17 @@ mod tests {
         ] {
             assert_eq!(Route::recognize(unknown), Route::NotFound, "{unknown}");
         }
+        // The partner playground is our page at /embed/ itself.
+        for playground in ["/embed", "/embed/", "/embed/index.html"] {
+            assert_eq!(
+                Route::recognize(playground),
+                Route::Playground,
+                "{playground}"
+            );
+        }
+        assert_eq!(Route::Playground.file(), "embed/index.html");
         // Under /embed/, the embed views' own (a partner's page shows it).
         for unknown in [
-            "/embed",
-            "/embed/",
             "/embed/tags/",
             "/embed/articles/a/b",
             "/embed/articles/%FF",
@@ -443,6 +465,7 @@ mod tests {
             ("/articles/rest", "articles/rest/index.html"),
             ("/services", "services/index.html"),
             ("/contact", "contact/index.html"),
+            ("/embed", "embed/index.html"),
             ("/404", "404.html"),
             ("/embed/articles", "embed/articles/index.html"),
             ("/embed/articles/a-b", "embed/articles/a-b/index.html"),

@@ -266,6 +266,13 @@ fn app_style() -> stylist::StyleSource {
         & .choice input { width: 1.125rem; height: 1.125rem; accent-color: var(--accent); }
         & .field .check { display: flex; gap: 0.625rem; align-items: flex-start; font-weight: 400; }
         & .check input { width: 1.25rem; height: 1.25rem; margin-top: 0.2rem; accent-color: var(--accent); flex: none; }
+        /* The partner playground (pages/playground.rs): options beside the live widget. */
+        & .field select { width: 100%; padding: 0.625rem 0.75rem; border: 1px solid var(--muted); border-radius: 8px; background: var(--bg); min-height: 3rem; }
+        & .playground { display: grid; gap: 2.5rem; }
+        @media (min-width: 64rem) { & .playground { grid-template-columns: minmax(0, 22rem) minmax(0, 1fr); } }
+        & .playground h2 { font-size: 1.375rem; }
+        & .playground-preview { min-height: 12rem; }
+        & .playground pre code { white-space: pre-wrap; word-break: break-all; }
         & .honeypot { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
         & .contact-grid { display: grid; gap: 3rem; }
         @media (min-width: 64rem) { & .contact-grid { grid-template-columns: minmax(0, 40rem) 1fr; } }

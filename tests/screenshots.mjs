@@ -15,7 +15,15 @@ const routes = {
   contact: '/contact',
   'contact-errors': '/contact#errors',
   'not-found': '/no-such-page',
+  playground: '/embed/',
+  'playground-contact': '/embed/#contact',
 };
+// `cargo xtask screenshots playground` (or `node screenshots.mjs playground`):
+// only the routes whose names start with one of the words given.
+const only = process.argv.slice(2);
+for (const name of Object.keys(routes)) {
+  if (only.length && !only.some((w) => name.startsWith(w))) delete routes[name];
+}
 const out = join(ROOT, 'screenshots');
 mkdirSync(out, { recursive: true });
 const server = await startServer();
@@ -31,6 +39,17 @@ try {
         if (path.endsWith('#errors')) {
           await page.fill('#email', 'not-an-email');
           await page.click('button[type=submit]');
+        }
+        if (path.startsWith('/embed/')) {
+          // The live widget, as the options ask: in its frame, or inline.
+          if (path.endsWith('#contact')) {
+            await page.selectOption('#pg-view', 'contact');
+            await page.selectOption('#pg-mode', 'inline');
+            await page.fill('#pg-name', 'Ada Lovelace');
+            await page.press('#pg-name', 'Tab');
+          }
+          await page.waitForFunction(() => document.querySelector('.playground-preview [data-keel-embed]')?.keel?.ready, null, { timeout: 20000 });
+          await page.waitForTimeout(500);
         }
         const file = join(out, `${name}-${width}-${scheme}.png`);
         await page.screenshot({ path: file, fullPage: true });

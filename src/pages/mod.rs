@@ -5,4 +5,5 @@ pub mod articles;
 pub mod contact;
 pub mod home;
 pub mod not_found;
+pub mod playground;
 pub mod services;

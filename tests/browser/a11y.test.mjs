@@ -8,7 +8,7 @@ import { launchBrowser, newPage, startServer, SEED_SLUG } from '../harness.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const ROUTES = ['/', '/articles', '/articles?tag=api', '/articles?q=oauth', `/articles/${SEED_SLUG}`,
-  '/articles/rest-is-not-just-using-http-here-is-what-it-actually-means', '/services', '/contact', '/no-such-page'];
+  '/articles/rest-is-not-just-using-http-here-is-what-it-actually-means', '/services', '/contact', '/no-such-page', '/embed/'];
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });

@@ -366,6 +366,8 @@ test('a partner page prefills the contact form and names a source: the visitor s
         for (let i = 0; i < 60 && (await input.inputValue()) !== value; i++) await page.waitForTimeout(250);
         assert.equal(await input.inputValue(), value, `${id}: ${field}`);
       }
+      // A partner's values are no draft of the visitor's: nothing was restored.
+      assert.equal(await scope.getByText('We restored the message you were writing.').count(), 0, id);
       // ...and the visitor's to change.
       await scope.locator('input[name=name]').fill(`Grace Changed ${id}`);
       await scope.locator('input[name=consent]').check();

@@ -21,7 +21,8 @@
 //!     cargo xtask fresh        rehearse a fresh machine: a clean clone with empty cargo, rustup and npm
 //!                              homes runs `cargo xtask run`, then `cargo xtask test`, and prints each
 //!                              phase's time (--run-only: stop once the site is served)
-//!     cargo xtask screenshots  write screenshots of every route into screenshots/
+//!     cargo xtask screenshots  write screenshots of every route into screenshots/ (or of the
+//!                              routes whose names start with the words given: `screenshots playground`)
 //!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
 //!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
@@ -189,7 +190,7 @@ fn run() -> anyhow::Result<()> {
         }
         Some("screenshots") => {
             setup::ensure(&root, setup::Need::All)?;
-            test::screenshots(&root)
+            test::screenshots(&root, &args[1..])
         }
         Some("fresh") => fresh::run(&root, &args[1..]),
         Some("loadtest") => load::run(&root),

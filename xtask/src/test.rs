@@ -151,7 +151,8 @@ fn node_tests(root: &Path, targets: &[&str]) -> anyhow::Result<Counts> {
     Ok(c)
 }
 
-pub fn screenshots(root: &Path) -> anyhow::Result<()> {
+/// Screenshots of every route, or of those whose names start with one of `only`.
+pub fn screenshots(root: &Path, only: &[String]) -> anyhow::Result<()> {
     if !root.join("dist/index.html").exists() {
         release::site(root, &release::Options::default())?;
     }
@@ -159,6 +160,7 @@ pub fn screenshots(root: &Path) -> anyhow::Result<()> {
     crate::sh(
         Command::new("node")
             .arg("screenshots.mjs")
+            .args(only)
             .current_dir(root.join("tests"))
             .env("KEEL_ROOT", root),
     )

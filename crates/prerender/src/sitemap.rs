@@ -43,6 +43,7 @@ pub fn sitemaps(
                 Route::Home | Route::Articles => newest.clone(),
                 Route::Services
                 | Route::Contact
+                | Route::Playground
                 | Route::NotFound
                 | Route::EmbedArticles
                 | Route::EmbedArticle { .. }

@@ -123,10 +123,11 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     // the visitor typed into the prerendered form (`adopt.rs` saved it), or
     // the fields would be emptied while they are being typed into. The server
     // renders the empty form.
+    let saved = use_memo((), |_| Draft::load().unwrap_or_default());
     let draft = {
-        let prefill = props.prefill.clone();
+        let (prefill, saved) = (props.prefill.clone(), saved.clone());
         use_state(move || {
-            let mut draft = Draft::load().unwrap_or_default();
+            let mut draft = (*saved).clone();
             draft.form.fill_empty_from(prefill);
             draft
         })
@@ -136,10 +137,11 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     let restored = use_state(|| false);
     let field_refs = use_memo((), |_| Field::ALL.map(|_| NodeRef::default()));
 
-    // Say once that a draft from an earlier visit was restored.
+    // Say once that a draft from an earlier visit was restored (what a
+    // partner's page filled in is no draft).
     {
         let restored = restored.clone();
-        let first = draft.form.clone();
+        let first = saved.form.clone();
         use_effect_with((), move |_| {
             if first != ContactRequest::default() && Draft::was_saved_before() {
                 restored.set(true);
