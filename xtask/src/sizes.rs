@@ -12,15 +12,18 @@ use anyhow::{Context, bail};
 use crate::release::{self, Bundle};
 use crate::sh;
 
-/// Our site's release wasm, brotli, at most: what it measured (165,837 B) with
+/// Our site's release wasm, brotli, at most: what it measured (175,332 B) with
 /// yew-router routing it and serde reading its data, and 1% to spare. Raise
 /// it only on purpose, in its own commit that says what the bytes buy;
 /// `cargo xtask sizes` shows where they went against the bare reference app.
-pub const WASM_BUDGET_BROTLI: u64 = 167_500;
+/// The last raise, from 167,500 B: the partner playground (`/embed/`), about
+/// 7.8 KB of it, and the contact form's prefill and source, about 0.9 KB.
+pub const WASM_BUDGET_BROTLI: u64 = 177_100;
 
 /// The embed views' wasm (what a partner's visitor downloads), brotli, at
-/// most: measured 145,290 B, and 1% to spare.
-pub const EMBED_WASM_BUDGET_BROTLI: u64 = 146_800;
+/// most: measured 147,965 B, and 1% to spare. The last raise, from
+/// 146,800 B: the contact form's prefill and source, about 1.9 KB.
+pub const EMBED_WASM_BUDGET_BROTLI: u64 = 149_400;
 
 /// The size goal: our site's wasm at most this many times the bare
 /// reference's (brotli), the reference using each of the design card's
