@@ -160,3 +160,33 @@ test('notification settings are checked at start, with messages that keep secret
   assert.match(clear, /webhook\.secret would be sent unencrypted to http:\/\/hooks\.example\.com: use an https/);
   assert.doesNotMatch(clear, /s3cr3t/);
 });
+
+test('a chat webhook (slack, teams, discord) gets each request in its own shape', async () => {
+  // What reaches each sink: the service's own structure, with the visitor's
+  // name and message; the JSON event's envelope only for json.
+  const shapes = {
+    slack: (b) => b.blocks?.[0]?.type === 'header' && b.blocks[0].text.text,
+    teams: (b) => b.type === 'message' && b.attachments?.[0]?.content?.type === 'AdaptiveCard' && b.attachments[0].content.body[0].text,
+    discord: (b) => b.allowed_mentions?.parse?.length === 0 && b.embeds?.[0]?.title,
+  };
+  for (const [format, title] of Object.entries(shapes)) {
+    const port = await freePort();
+    const sink = await webhookSink(port);
+    cleanups.push(() => sink.close());
+    const server = await startServer({ env: { KEEL_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`, KEEL_WEBHOOK_FORMAT: format } });
+    cleanups.push(() => server.stop());
+    await post(server, 7);
+    await waitFor(`the ${format} message`, async () => sink.received.length === 1);
+    const body = sink.received[0].body;
+    assert.equal(body.event, undefined, `${format}: no JSON envelope`);
+    assert.match(String(title(body)), /New project enquiry from Visitor 7 Ødegård/, `${format}: ${JSON.stringify(body)}`);
+    assert.match(JSON.stringify(body), /Submission number 7/, format);
+    await server.stop();
+  }
+  // A format the server does not know stops it with a sentence naming the setting.
+  const bad = await startServer({ env: { KEEL_WEBHOOK_URL: 'http://127.0.0.1:9/hook', KEEL_WEBHOOK_FORMAT: 'mattermost' } }).then(
+    (s) => { cleanups.push(() => s.stop()); return 'started'; },
+    (e) => e.message,
+  );
+  assert.match(bad, /exited with 1[^]*KEEL_WEBHOOK_FORMAT must be json, slack, teams or discord, not "mattermost"/);
+});

@@ -193,6 +193,9 @@ pub struct Webhook {
     pub url: String,
     /// Sent as `Authorization: Bearer …` when set.
     pub secret: Option<String>,
+    /// The body's shape: our JSON, or a chat service's message (`chat.rs`).
+    #[serde(default)]
+    pub format: crate::chat::Format,
 }
 
 impl Webhook {
@@ -365,9 +368,16 @@ impl Config {
                 .context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
         }
         if let Some(url) = var("KEEL_WEBHOOK_URL") {
+            let format = match var("KEEL_WEBHOOK_FORMAT") {
+                None => crate::chat::Format::default(),
+                Some(f) => crate::chat::Format::parse(&f).with_context(|| {
+                    format!("KEEL_WEBHOOK_FORMAT must be json, slack, teams or discord, not {f:?}")
+                })?,
+            };
             self.webhook = Some(Webhook {
                 url,
                 secret: var("KEEL_WEBHOOK_SECRET"),
+                format,
             });
         }
         if let Some(host) = var("KEEL_SMTP_HOST") {

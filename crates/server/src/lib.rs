@@ -12,6 +12,7 @@
 //!   outside every other, so each status carries the same headers.
 
 pub mod admin;
+pub mod chat;
 pub mod client;
 pub mod config;
 pub mod contact;

@@ -157,10 +157,9 @@ async fn send_webhook(
     s: &Submission,
 ) -> Result<(), Failure> {
     let target = redact_url(&hook.url);
-    let mut req = http.post(&hook.url).json(&serde_json::json!({
-        "event": "contact.submitted",
-        "submission": s,
-    }));
+    let mut req = http
+        .post(&hook.url)
+        .json(&crate::chat::body(hook.format, s));
     if let Some(secret) = &hook.secret {
         req = req.bearer_auth(secret);
     }
