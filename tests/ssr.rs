@@ -21,6 +21,7 @@ async fn render(url: &str) -> String {
         url: Some(url.to_string().into()),
         basename: None,
         inline_site: None,
+        widget: None,
     };
     yew::LocalServerRenderer::<App>::with_props(props)
         .render()
@@ -81,6 +82,7 @@ async fn hostile_text_is_escaped_in_server_output() {
         url: Some("/articles/why-code-quality-suffers-when-theres-no-tech-lead".into()),
         basename: None,
         inline_site: None,
+        widget: None,
     };
     let html = yew::LocalServerRenderer::<App>::with_props(props)
         .render()
@@ -128,6 +130,7 @@ async fn the_pager_links_first_last_and_nearby_pages() {
         url: Some("/articles?page=50".into()),
         basename: None,
         inline_site: None,
+        widget: None,
     };
     let html = yew::LocalServerRenderer::<App>::with_props(props)
         .render()
@@ -173,6 +176,7 @@ async fn attributes_set_outside_html_render_as_written() {
         url: Some("/articles/why-code-quality-suffers-when-theres-no-tech-lead".into()),
         basename: None,
         inline_site: None,
+        widget: None,
     };
     let html = yew::LocalServerRenderer::<App>::with_props(props)
         .render()
