@@ -191,6 +191,7 @@ async fn the_honeypot_stores_spam_without_notifying() {
     config.webhook = Some(keel_server::config::Webhook {
         url: "http://127.0.0.1:9/".into(),
         secret: None,
+        format: Default::default(),
     });
     let h = harness(config).await;
     let spam = VALID.replace(
