@@ -166,6 +166,12 @@ impl Cluster {
         format!("postgres://keel@{host}:{}/{name}", self.port)
     }
 
+    /// The path of one of the cluster's client tools (`pg_dump`,
+    /// `pg_restore`), of the server's own version.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     /// A new, empty database; its URL.
     pub fn create_db(&self, name: &str) -> anyhow::Result<String> {
         let port = self.port.to_string();

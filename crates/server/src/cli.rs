@@ -41,6 +41,14 @@ pub enum Action {
     Delete { id: String },
     /// Send a submission's failed notifications again, after fixing what made them fail.
     Retry { id: String },
+    /// Erase every request sent from this email address (a person's request
+    /// to be forgotten), with its notifications, also from the database
+    /// files. Prints how many. Cannot be undone.
+    Forget { email: String },
+    /// Copy a SQLite store into a new file while servers keep using it: every
+    /// request stored before the copy began, in a store a server starts on
+    /// (docs/configuration.md, "Backups"). PostgreSQL: use pg_dump.
+    Backup { file: PathBuf },
     /// Copy every submission, with its delivery states, from one database to
     /// another (e.g. a SQLite file into PostgreSQL). Stop the servers writing
     /// to --from first. Submissions already in --to are skipped, so it can be
@@ -170,6 +178,34 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
                 bail!("no submission {id}");
             }
             writeln!(out, "Deleted {id} and its delivery records.")?;
+        }
+        Action::Forget { email } => {
+            let erased = store.forget(&email).await?;
+            // The log says how many, never whose.
+            tracing::info!(
+                erased,
+                "erased the requests of one address (submissions forget)"
+            );
+            match erased {
+                0 => writeln!(out, "No requests from {}.", escape_controls(&email, false))?,
+                n => writeln!(
+                    out,
+                    "Erased {n} request(s) from {} and their notifications.",
+                    escape_controls(&email, false)
+                )?,
+            }
+        }
+        Action::Backup { file } => {
+            let started = std::time::Instant::now();
+            let done = store.backup(&file).await?;
+            writeln!(
+                out,
+                "Backed up {} request(s) into {} ({} bytes) in {} ms.",
+                done.submissions,
+                file.display(),
+                done.bytes,
+                started.elapsed().as_millis()
+            )?;
         }
         Action::Retry { id } => match store.requeue_failed(&id, keel_server::now_ms()).await? {
             None => bail!("no submission {id}"),

@@ -49,6 +49,9 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     /// First notification retry after this many milliseconds, doubling up to an hour.
     pub retry_base_ms: u64,
+    /// Erase requests older than this many days, every day (`retention.rs`).
+    /// Unset: keep them until deleted.
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -268,6 +271,7 @@ impl Default for Config {
             smtp: None,
             webhook: None,
             retry_base_ms: 5_000,
+            retention_days: None,
         }
     }
 }
@@ -367,6 +371,12 @@ impl Config {
                 .parse()
                 .context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
         }
+        if let Some(v) = var("KEEL_RETENTION_DAYS") {
+            self.retention_days = Some(
+                v.parse()
+                    .context("KEEL_RETENTION_DAYS must be a whole number of days")?,
+            );
+        }
         if let Some(url) = var("KEEL_WEBHOOK_URL") {
             let format = match var("KEEL_WEBHOOK_FORMAT") {
                 None => crate::chat::Format::default(),
@@ -425,6 +435,11 @@ impl Config {
             && t.len() < 16
         {
             anyhow::bail!("admin_token must be at least 16 characters (use a long random string)");
+        }
+        if self.retention_days == Some(0) {
+            anyhow::bail!(
+                "retention_days must be at least 1 (leave it out to keep requests until deleted)"
+            );
         }
         if self.outbox_lease_seconds == 0 {
             anyhow::bail!("outbox_lease_seconds must be at least 1");
@@ -740,5 +755,18 @@ mod tests {
             let err = Config::load(None, |k| (k == key).then(|| value.to_string())).unwrap_err();
             assert!(format!("{err:#}").contains(says), "{key}={value}: {err:#}");
         }
+    }
+
+    #[test]
+    fn retention_is_off_unless_set_and_at_least_a_day() {
+        assert_eq!(load("").unwrap().retention_days, None);
+        assert_eq!(
+            load("retention_days = 365\n").unwrap().retention_days,
+            Some(365)
+        );
+        assert!(err("retention_days = 0\n").contains("retention_days must be at least 1"));
+        let env =
+            Config::load(None, |k| (k == "KEEL_RETENTION_DAYS").then(|| "30".into())).unwrap();
+        assert_eq!(env.retention_days, Some(30));
     }
 }

@@ -23,6 +23,7 @@ pub mod html_answer;
 pub mod listen;
 pub mod notify;
 pub mod ratelimit;
+pub mod retention;
 pub mod static_site;
 
 use std::sync::Arc;

@@ -119,6 +119,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(files = files.len(), database = %store.describe(), "loaded");
     let state = AppState::new(config, files, store);
     let (stop_worker, worker) = notify::spawn(state.clone());
+    let retention = state
+        .config
+        .retention_days
+        .map(|days| tokio::spawn(keel_server::retention::run(state.store.clone(), days)));
     // The one line scripts wait for; keep its shape.
     println!("Keel is running at http://{addr}/  (Ctrl-C to stop)");
     std::io::stdout().flush()?;
@@ -140,6 +144,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     sweeper.abort();
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    // A sweep is one statement: stopping between two loses nothing.
+    if let Some(r) = retention {
+        r.abort();
+    }
     eprintln!("Keel stopped.");
     Ok(())
 }

@@ -161,6 +161,15 @@ pub struct NewSubmission<'a> {
     pub partner_origin: Option<&'a str>,
 }
 
+/// What `Store::backup` wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backup {
+    /// Submissions in the copy.
+    pub submissions: i64,
+    /// The copy's size in bytes.
+    pub bytes: u64,
+}
+
 /// How long a claimed outbox row is held by the worker that claimed it, by
 /// default (`outbox_lease_seconds`; `Store::claim_due`): another worker may
 /// take it once this has passed, so a worker that dies mid-send leaves the
@@ -311,6 +320,46 @@ impl Store {
             Store::Sqlite(s) => {
                 let id = id.to_string();
                 blocking(s, move |s| s.delete(&id)).await
+            }
+        }
+    }
+
+    /// Erase every submission sent from `email` (without regard to case or
+    /// surrounding spaces) with its outbox rows: a person's request to be
+    /// forgotten (GDPR art. 17). On SQLite also from the files, as `delete`.
+    /// How many were erased.
+    pub async fn forget(&self, email: &str) -> anyhow::Result<usize> {
+        match self {
+            Store::Postgres(p) => p.forget(email).await,
+            Store::Sqlite(s) => {
+                let email = email.to_string();
+                blocking(s, move |s| s.forget(&email)).await
+            }
+        }
+    }
+
+    /// Erase every submission stored before `cutoff_ms` (unix milliseconds)
+    /// with its outbox rows, as `forget` does: the retention sweep. How many
+    /// were erased.
+    pub async fn erase_before(&self, cutoff_ms: i64) -> anyhow::Result<usize> {
+        match self {
+            Store::Postgres(p) => p.erase_before(cutoff_ms).await,
+            Store::Sqlite(s) => blocking(s, move |s| s.erase_before(cutoff_ms)).await,
+        }
+    }
+
+    /// A consistent copy of a SQLite store in the new file `to`, taken while
+    /// servers keep writing to it (`VACUUM INTO`): it holds every submission
+    /// committed before the copy began, and is a store a server starts on.
+    /// PostgreSQL has `pg_dump` for this (docs/configuration.md).
+    pub async fn backup(&self, to: &Path) -> anyhow::Result<Backup> {
+        match self {
+            Store::Postgres(_) => anyhow::bail!(
+                "backup copies a SQLite store; back up PostgreSQL with pg_dump (docs/configuration.md, \"Backups\")"
+            ),
+            Store::Sqlite(s) => {
+                let to = to.to_path_buf();
+                blocking(s, move |s| s.backup(&to)).await
             }
         }
     }

@@ -55,6 +55,72 @@ pub(crate) async fn run<F: std::future::Future<Output = Store>>(fresh: impl Fn()
     a_permanent_failure_is_not_retried_until_requeued(fresh().await).await;
     a_claimed_row_is_not_claimed_again_until_its_lease_ends(fresh().await).await;
     the_partner_and_source_are_stored_listed_and_exported(fresh().await, fresh().await).await;
+    forget_and_retention_erase_what_they_name(fresh().await).await;
+}
+
+/// `forget` erases every request of one address (any case, any spaces),
+/// `erase_before` every request older than its cutoff; each with its
+/// notifications, and nothing else.
+async fn forget_and_retention_erase_what_they_name(s: Store) {
+    let from = |email: &str, hash: &str, at: i64| {
+        let request = ContactRequest {
+            email: email.into(),
+            ..req()
+        };
+        let s = s.clone();
+        let hash = hash.to_string();
+        async move {
+            let new = NewSubmission {
+                request: &request,
+                spam: false,
+                idempotency_key: None,
+                request_hash: &hash,
+                channels: &[Channel::Webhook],
+                now_ms: at,
+                duplicate_since_ms: at,
+                partner_origin: None,
+            };
+            match s.insert(new).await.unwrap() {
+                Inserted::New(id) => id,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    from("ada@example.com", "a1", 10).await;
+    from(" ADA@Example.com", "a2", 20).await;
+    let bob = from("bob@example.com", "b", 30).await;
+    let carl = from("carl@example.com", "c", 40).await;
+    assert_eq!(s.forget("Ada@example.COM ").await.unwrap(), 2);
+    assert_eq!(s.forget("ada@example.com").await.unwrap(), 0, "once");
+    let left: Vec<String> = s
+        .export()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.submission.id)
+        .collect();
+    assert_eq!(left, [bob.clone(), carl.clone()]);
+    let due: Vec<String> = s
+        .claim_due(100, 10, CLAIM_LEASE_MS)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.submission.id)
+        .collect();
+    assert_eq!(
+        due.len(),
+        2,
+        "the erased requests' notifications went with them: {due:?}"
+    );
+    assert_eq!(s.erase_before(40).await.unwrap(), 1, "bob's, older than 40");
+    let left: Vec<String> = s
+        .export()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.submission.id)
+        .collect();
+    assert_eq!(left, [carl]);
 }
 
 /// The partner's origin and the source its page named, on every way out.

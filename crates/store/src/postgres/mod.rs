@@ -253,6 +253,26 @@ impl PgStore {
             > 0)
     }
 
+    pub async fn forget(&self, email: &str) -> anyhow::Result<usize> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM submissions WHERE lower(trim(email)) = lower(trim($1))",
+                &[&email],
+            )
+            .await? as usize)
+    }
+
+    pub async fn erase_before(&self, cutoff_ms: i64) -> anyhow::Result<usize> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM submissions WHERE created_at < $1",
+                &[&cutoff_ms],
+            )
+            .await? as usize)
+    }
+
     pub async fn export(&self) -> anyhow::Result<Vec<Record>> {
         let all = self
             .list(ListFilter {

@@ -239,21 +239,62 @@ impl SqliteStore {
     /// checkpoint then moves the zeroed pages into the database file and
     /// truncates the WAL, which still held the old pages.
     pub fn delete(&self, id: &str) -> anyhow::Result<bool> {
+        Ok(self.erase("id = ?1", id)? > 0)
+    }
+
+    pub fn forget(&self, email: &str) -> anyhow::Result<usize> {
+        // SQLite's lower() folds ASCII only, which is what an address holds
+        // but for an internationalised domain, compared as written.
+        self.erase("lower(trim(email)) = lower(trim(?1))", email)
+    }
+
+    pub fn erase_before(&self, cutoff_ms: i64) -> anyhow::Result<usize> {
+        self.erase("created_at < ?1", cutoff_ms)
+    }
+
+    /// Delete the submissions `condition` (on `?1`) selects, their outbox
+    /// rows with them (a cascade), and clear the write-ahead log so that no
+    /// old copy of their text stays in the files (`secure_delete` zeroes the
+    /// freed pages of the database itself).
+    fn erase(&self, condition: &str, value: impl rusqlite::ToSql) -> anyhow::Result<usize> {
         let conn = self.conn();
-        let deleted = conn.execute("DELETE FROM submissions WHERE id = ?1", [id])? > 0;
-        // Also when nothing matched: a delete repeated after a busy checkpoint
-        // finishes the job. The row is (busy, WAL frames, frames checkpointed);
-        // busy = 1 when a reader kept an old snapshot past the busy timeout.
+        let erased = conn.execute(
+            &format!("DELETE FROM submissions WHERE {condition}"),
+            [value],
+        )?;
+        // Also when nothing matched: an erasure repeated after a busy
+        // checkpoint finishes the job. The row is (busy, WAL frames, frames
+        // checkpointed); busy = 1 when a reader kept an old snapshot past the
+        // busy timeout.
         let (busy, _, _): (i64, i64, i64) =
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         if busy != 0 {
             anyhow::bail!(
-                "the write-ahead log could not be cleared (another process is reading), so the old text of {id} may still be in it: run the delete again later"
+                "the write-ahead log could not be cleared (another process is reading), so the erased text may still be in it: run the command again later"
             );
         }
-        Ok(deleted)
+        Ok(erased)
+    }
+
+    /// `VACUUM INTO` a new file, created private (0600) first: a snapshot of
+    /// one read transaction, so writers go on meanwhile.
+    pub fn backup(&self, to: &Path) -> anyhow::Result<crate::Backup> {
+        if std::fs::metadata(to).is_ok_and(|m| m.len() > 0) {
+            anyhow::bail!("{} exists: back up into a new file", to.display());
+        }
+        schema::create_private(to).with_context(|| format!("creating {}", to.display()))?;
+        let target = to.to_str().context("the backup file's path is not UTF-8")?;
+        self.conn()
+            .execute("VACUUM INTO ?1", [target])
+            .with_context(|| format!("copying into {}", to.display()))?;
+        let copy = Connection::open_with_flags(to, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let submissions = copy.query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))?;
+        Ok(crate::Backup {
+            submissions,
+            bytes: std::fs::metadata(to)?.len(),
+        })
     }
 
     pub fn export(&self) -> anyhow::Result<Vec<Record>> {

@@ -189,3 +189,96 @@ fn states_and_channels_read_back_as_written() {
         "{err}"
     );
 }
+
+/// The bytes of the database and its write-ahead log.
+fn file_bytes(dir: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["keel.db", "keel.db-wal"] {
+        bytes.extend(std::fs::read(dir.join(name)).unwrap_or_default());
+    }
+    bytes
+}
+
+fn contains(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_forgotten_address_leaves_no_text_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("keel.db")).unwrap();
+    let from = |email: &str, name: &str, word: &str| ContactRequest {
+        email: email.into(),
+        name: name.into(),
+        company: Some(format!("{word} Holdings")),
+        message: format!("Our secret plan {word} is in this message."),
+        ..req()
+    };
+    insert(
+        &s,
+        &from("grace@hopper.example", "Grace Forgotten", "ZEBRA-4711"),
+        None,
+        "g1",
+        1,
+    );
+    insert(
+        &s,
+        &from("GRACE@hopper.example", "Grace Forgotten", "LYNX-2024"),
+        None,
+        "g2",
+        2,
+    );
+    insert(
+        &s,
+        &from("other@example.com", "Kept Person", "OTTER-0815"),
+        None,
+        "o",
+        3,
+    );
+    assert_eq!(s.forget("grace@hopper.example").unwrap(), 2);
+    let bytes = file_bytes(dir.path());
+    assert!(
+        contains(&bytes, "OTTER-0815"),
+        "the search works: the kept request is in the files"
+    );
+    for gone in [
+        "ZEBRA-4711",
+        "LYNX-2024",
+        "Grace Forgotten",
+        "hopper.example",
+    ] {
+        assert!(
+            !contains(&bytes, gone),
+            "{gone} is still in the database or its WAL"
+        );
+    }
+}
+
+#[test]
+fn a_backup_is_a_private_store_with_every_request_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("keel.db")).unwrap();
+    for i in 0..3 {
+        insert(&s, &req(), None, &format!("h{i}"), i);
+    }
+    let to = dir.path().join("backup.db");
+    let done = s.backup(&to).unwrap();
+    assert_eq!(done.submissions, 3);
+    assert_eq!(done.bytes, std::fs::metadata(&to).unwrap().len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&to).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let copy = SqliteStore::open(&to).unwrap();
+    assert_eq!(copy.export().unwrap().len(), 3);
+    drop(copy);
+    let err = s.backup(&to).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("exists: back up into a new file"),
+        "{err:#}"
+    );
+}
