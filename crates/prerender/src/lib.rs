@@ -473,8 +473,9 @@ mod tests {
         let renderer = Renderer::new(&shells, &out.files).unwrap();
         let pages = renderer.pages();
         let files: Vec<_> = pages.iter().map(|p| p.file.as_str()).collect();
-        // Five fixed pages and one per article; the embed views: the list, the
-        // form, the not-found page, one per article and one per tag.
+        // Six fixed pages (the partner playground among them) and one per
+        // article; the embed views: the list, the form, the not-found page,
+        // one per article and one per tag.
         let tags = out
             .files
             .keys()
@@ -483,13 +484,14 @@ mod tests {
         assert!(tags > 0);
         assert_eq!(
             files.len(),
-            5 + out.articles.len() + 3 + out.articles.len() + tags,
+            6 + out.articles.len() + 3 + out.articles.len() + tags,
             "{files:?}"
         );
         for (file, url) in [
             ("index.html", "/"),
             ("articles/index.html", "/articles"),
             ("404.html", "/404"),
+            ("embed/index.html", "/embed"),
         ] {
             assert!(
                 pages.iter().any(|p| p.file == file && p.url == url),
