@@ -277,9 +277,15 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
         headers(CachePolicy::Revalidate, None)
     );
     // Under /embed/, a missing page is the embed views' own not-found page
-    // (`location = /embed/404.html` below gives it its headers).
+    // (`location = /embed/404.html` below gives it its headers); `/embed`
+    // itself too, unless a page is there (the partner playground), which
+    // then has its own location below.
     if files.iter().any(|f| f.path == EMBED_NOT_FOUND) {
+        let index = files.iter().any(|f| f.path == "/embed/index.html");
         for location in ["/embed/", "= /embed"] {
+            if index && location == "= /embed" {
+                continue;
+            }
             let _ = write!(
                 out,
                 "location {location} {{\n    try_files $uri =404;\n    error_page 404 {EMBED_NOT_FOUND};\n{}}}\n",
