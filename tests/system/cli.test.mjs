@@ -42,7 +42,7 @@ test('export as JSON and as CSV that a spreadsheet cannot turn into a formula', 
   assert.equal(json.length, 2);
   const csv = cli('export', '--format', 'csv');
   const lines = csv.trim().split('\n');
-  assert.equal(lines[0], 'id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin,source');
+  assert.equal(lines[0], 'id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin,source,verdict,reasons');
   assert.ok(csv.includes('"Acme, ""Quoted"" & Co"'), 'quoting');
   assert.ok(csv.includes(`"'=HYPERLINK(""http://evil.example"") is a formula, not a message."`), 'formula neutralised');
 });

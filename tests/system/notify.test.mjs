@@ -89,6 +89,18 @@ test('spam (the honeypot) is stored but never notified', async () => {
   assert.equal(sink.received.length, 1);
   assert.equal((await submissions(server)).length, 1, 'spam is hidden by default');
   assert.equal((await submissions(server, '?include_spam=true')).length, 2);
+  // Staff disagree: `not-spam` notifies now; `spam` takes it back out of the list.
+  const spamId = (await res.json()).id;
+  const cli = (...args) => execFileSync(SERVER_BIN, ['submissions', '--database', server.db, ...args], { encoding: 'utf8', env: { ...process.env, KEEL_WEBHOOK_URL: `http://127.0.0.1:${port}/` } });
+  assert.match(cli('list', '--spam'), /spam \(the hidden field was filled in/);
+  assert.match(cli('not-spam', spamId), /as not spam; 1 notification\(s\) queued/);
+  await waitFor('the request staff rescued, delivered', () => sink.received.length === 2);
+  assert.equal(sink.received[1].body.submission.id, spamId);
+  assert.equal(sink.received[1].body.submission.verdict, 'clean');
+  assert.equal((await submissions(server)).length, 2, 'listed with the others');
+  assert.match(cli('spam', spamId), /as spam: it notifies no one/);
+  assert.equal((await submissions(server)).length, 1);
+  assert.throws(() => cli('spam', 'no-such-id'), /no submission no-such-id/);
 });
 
 test('a redirecting webhook is a permanent failure, never followed, never "delivered"', async () => {

@@ -102,7 +102,7 @@ pub fn body(format: Format, s: &Submission) -> Value {
 /// The labelled facts every chat shows, in order; `-` for none.
 fn facts(s: &Submission) -> Vec<(&'static str, String)> {
     let or_none = |v: Option<&str>| v.map(line).unwrap_or_else(|| "-".into());
-    vec![
+    let mut facts = vec![
         ("Name", line(&s.name)),
         ("Email", line(&s.email)),
         ("Company", or_none(s.company.as_deref())),
@@ -110,7 +110,11 @@ fn facts(s: &Submission) -> Vec<(&'static str, String)> {
         ("Partner site", or_none(s.partner_origin.as_deref())),
         ("Source", or_none(s.source.as_deref())),
         ("Submission", line(&s.id)),
-    ]
+    ];
+    if s.verdict == keel_store::Verdict::Review {
+        facts.insert(0, ("Review", or_none(s.reasons.as_deref())));
+    }
+    facts
 }
 
 /// One line of stored text, its hidden characters written out.
@@ -179,6 +183,8 @@ mod tests {
             handled_at: None,
             partner_origin: Some("https://partner.example".into()),
             source: Some("spring-2027".into()),
+            verdict: keel_store::Verdict::Review,
+            reasons: Some("1 link(s) in the message".into()),
             deliveries: Vec::new(),
         }
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use keel_model::contact::{escape_controls, is_bidi_control};
-use keel_store::{DeliveryState, ListFilter, Store, Submission};
+use keel_store::{Channel, DeliveryState, ListFilter, Store, Submission, Verdict};
 
 #[derive(Subcommand)]
 pub enum Action {
@@ -41,6 +41,12 @@ pub enum Action {
     Delete { id: String },
     /// Send a submission's failed notifications again, after fixing what made them fail.
     Retry { id: String },
+    /// Mark a request as spam: it stays stored and listed (`list --spam`),
+    /// and a notification not yet sent never will be.
+    Spam { id: String },
+    /// Mark a request as not spam: it is listed with the others, and staff
+    /// are notified of it now if they were not.
+    NotSpam { id: String },
     /// Erase every request sent from this email address (a person's request
     /// to be forgotten), with its notifications, also from the database
     /// files. Prints how many. Cannot be undone.
@@ -102,7 +108,14 @@ pub async fn migrate(
     Ok(())
 }
 
-pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow::Result<()> {
+/// Run `action` on `store`; `channels` are where the server notifies (for
+/// `not-spam`, which notifies then).
+pub async fn run(
+    store: &Store,
+    action: Action,
+    channels: &[Channel],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     match action {
         Action::Migrate { .. } => bail!("migrate opens its own databases (--from, --to)"),
         Action::List { spam, all } => {
@@ -179,6 +192,24 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
             }
             writeln!(out, "Deleted {id} and its delivery records.")?;
         }
+        Action::Spam { id } => match store
+            .set_verdict(&id, Verdict::Spam, channels, keel_server::now_ms())
+            .await?
+        {
+            None => bail!("no submission {id}"),
+            Some(_) => writeln!(out, "Marked {id} as spam: it notifies no one.")?,
+        },
+        Action::NotSpam { id } => match store
+            .set_verdict(&id, Verdict::Clean, channels, keel_server::now_ms())
+            .await?
+        {
+            None => bail!("no submission {id}"),
+            Some(0) => writeln!(out, "Marked {id} as not spam.")?,
+            Some(n) => writeln!(
+                out,
+                "Marked {id} as not spam; {n} notification(s) queued, which a running server sends within seconds."
+            )?,
+        },
         Action::Forget { email } => {
             let erased = store.forget(&email).await?;
             // The log says how many, never whose.
@@ -221,22 +252,27 @@ pub async fn run(store: &Store, action: Action, out: &mut impl Write) -> anyhow:
 
 fn delivery_summary(s: &Submission) -> String {
     if s.spam {
-        return "spam".into();
+        return format!("spam ({})", s.reasons.as_deref().unwrap_or("marked"));
     }
+    let review = match s.verdict {
+        Verdict::Review => format!("REVIEW ({})  ", s.reasons.as_deref().unwrap_or_default()),
+        _ => String::new(),
+    };
     if s.deliveries.is_empty() {
-        return "no notification configured".into();
+        return format!("{review}no notification configured");
     }
-    s.deliveries
-        .iter()
-        .map(|d| match d.state {
-            DeliveryState::Delivered => format!("{}:delivered", d.channel),
-            DeliveryState::Pending => format!("{}:pending({} tries)", d.channel, d.attempts),
-            DeliveryState::Failed => {
-                format!("{}:FAILED({} tries, see show)", d.channel, d.attempts)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    review
+        + &s.deliveries
+            .iter()
+            .map(|d| match d.state {
+                DeliveryState::Delivered => format!("{}:delivered", d.channel),
+                DeliveryState::Pending => format!("{}:pending({} tries)", d.channel, d.attempts),
+                DeliveryState::Failed => {
+                    format!("{}:FAILED({} tries, see show)", d.channel, d.attempts)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
 }
 
 fn date(ms: i64) -> String {
@@ -272,7 +308,7 @@ fn json_for_terminal(json: String) -> String {
 fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
     writeln!(
         out,
-        "id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin,source"
+        "id,created_at,name,email,company,budget,message,consent,spam,handled_at,partner_origin,source,verdict,reasons"
     )?;
     for s in list {
         let line = |t: &str| escape_controls(t, false).into_owned();
@@ -289,6 +325,8 @@ fn write_csv(out: &mut impl Write, list: &[Submission]) -> anyhow::Result<()> {
             s.handled_at.map(|h| h.to_string()).unwrap_or_default(),
             line(s.partner_origin.as_deref().unwrap_or_default()),
             line(s.source.as_deref().unwrap_or_default()),
+            s.verdict.to_string(),
+            line(s.reasons.as_deref().unwrap_or_default()),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         writeln!(out, "{}", row.join(","))?;
@@ -319,7 +357,7 @@ fn csv_cell(c: &str) -> String {
 #[cfg(test)]
 mod tests {
     use keel_model::contact::ContactRequest;
-    use keel_store::{Channel, Inserted, NewSubmission};
+    use keel_store::{Channel, Inserted, Judgement, NewSubmission};
 
     use super::*;
 
@@ -338,7 +376,7 @@ mod tests {
         let keel_store::Inserted::New(id) = store
             .insert(NewSubmission {
                 request: &req,
-                spam: false,
+                judgement: Judgement::CLEAN,
                 idempotency_key: None,
                 request_hash: "h",
                 channels: &[Channel::Email],
@@ -356,7 +394,9 @@ mod tests {
 
     async fn output(store: &Store, action: Action) -> String {
         let mut out = Vec::new();
-        run(store, action, &mut out).await.unwrap();
+        run(store, action, &[Channel::Webhook], &mut out)
+            .await
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -427,7 +467,7 @@ mod tests {
         );
         let mut out = Vec::new();
         assert!(
-            run(&store, Action::Retry { id: "nope".into() }, &mut out)
+            run(&store, Action::Retry { id: "nope".into() }, &[], &mut out)
                 .await
                 .unwrap_err()
                 .to_string()
@@ -496,7 +536,7 @@ mod tests {
             store
                 .insert(NewSubmission {
                     request: &req,
-                    spam: false,
+                    judgement: Judgement::CLEAN,
                     idempotency_key: None,
                     request_hash: hash,
                     channels: &[],
@@ -534,10 +574,12 @@ mod tests {
             lines
                 .next()
                 .unwrap()
-                .ends_with(",handled_at,partner_origin,source"),
+                .ends_with(",handled_at,partner_origin,source,verdict,reasons"),
             "{csv}"
         );
-        let cells: Vec<Vec<&str>> = lines.map(|l| l.rsplit(',').take(2).collect()).collect();
+        let cells: Vec<Vec<&str>> = lines
+            .map(|l| l.rsplit(',').skip(2).take(2).collect())
+            .collect();
         assert_eq!(cells.len(), 2, "{csv}");
         assert!(
             cells.contains(&vec!["spring-2027", "https://partner.example"])
@@ -639,7 +681,11 @@ mod tests {
             let Inserted::New(id) = sqlite
                 .insert(NewSubmission {
                     request: &req,
-                    spam,
+                    judgement: if spam {
+                        Judgement::SPAM
+                    } else {
+                        Judgement::CLEAN
+                    },
                     idempotency_key: key,
                     request_hash: &hash,
                     channels: &[Channel::Email, Channel::Webhook],

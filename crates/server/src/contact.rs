@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::cors::{Caller, EMBED_ORIGIN_HEADER};
 use crate::error::{Error, Result};
 use crate::{AppState, now_ms};
-use keel_store::{Inserted, NewSubmission};
+use keel_store::{Inserted, NewSubmission, Verdict};
 
 /// Without an Idempotency-Key, an identical body within this window is taken
 /// for a double submit and answered with the first id: long enough for a
@@ -22,6 +22,13 @@ const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// Idempotency keys longer than this are refused: they are meant to be UUIDs.
 const IDEMPOTENCY_KEY_MAX: usize = 128;
+
+/// The repeated-message rule looks this far back (verdict.rs).
+const SAME_MESSAGE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long the page was open before the visitor sent the form, in
+/// milliseconds, as our page's script measures it (verdict.rs).
+pub const FILLED_MS_HEADER: &str = "keel-filled-ms";
 
 /// The cap on a plain form post's raw body. Percent-encoding writes a byte as
 /// three, so the raw body may be three times `BODY_LIMIT_BYTES`; the limit
@@ -74,6 +81,12 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         Some("application/x-www-form-urlencoded") => Kind::Form,
         _ => return Err(Error::UnsupportedMediaType),
     };
+    // How long the visitor had the page before sending, as our page's script
+    // says (a signal for the spam verdict; absent from a plain form post).
+    let filled_ms = headers
+        .get(FILLED_MS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let key = match headers.get("idempotency-key") {
         Some(v) => {
             let k = v
@@ -121,6 +134,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             key,
             hex(&Sha256::digest(&body)),
             partner,
+            filled_ms,
         )
         .await
     }
@@ -170,6 +184,7 @@ async fn accept(
     key: Option<String>,
     request_hash: String,
     partner: Option<String>,
+    filled_ms: Option<u64>,
 ) -> Result<String> {
     // Malformed and invalid requests are answered before the rate limit: they
     // store nothing, and a visitor fixing a typo must not be locked out.
@@ -177,10 +192,6 @@ async fn accept(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let spam = form
-        .website
-        .as_deref()
-        .is_some_and(|w| !w.trim().is_empty());
     let store = &state.store;
     let since = now_ms() - DUPLICATE_WINDOW_MS;
     // A retry of a request the server already stored gets its first answer
@@ -195,6 +206,30 @@ async fn accept(
             .map_err(unavailable)?
             .map(Inserted::Replayed),
     };
+    // The verdict, from what the request and the store say (verdict.rs).
+    let judgement = match seen {
+        Some(_) => crate::verdict::Judgement {
+            verdict: Verdict::Clean,
+            reasons: Vec::new(),
+        },
+        None => {
+            let elsewhere = store
+                .same_message_elsewhere(
+                    &form.message,
+                    &form.email,
+                    now_ms() - SAME_MESSAGE_WINDOW_MS,
+                )
+                .await
+                .map_err(unavailable)?;
+            crate::verdict::judge(
+                &form,
+                crate::verdict::Signals {
+                    filled_ms,
+                    same_message_elsewhere: elsewhere,
+                },
+            )
+        }
+    };
     let inserted = match seen {
         Some(seen) => Ok(seen),
         None => match state
@@ -208,7 +243,10 @@ async fn accept(
             Ok(()) => Ok(store
                 .insert(NewSubmission {
                     request: &form,
-                    spam,
+                    judgement: keel_store::Judgement {
+                        verdict: judgement.verdict,
+                        reasons: &judgement.reasons(),
+                    },
                     idempotency_key: key.as_deref(),
                     request_hash: &request_hash,
                     channels: &state.config.channels(),
@@ -224,10 +262,11 @@ async fn accept(
     match inserted {
         Err(wait) => Err(Error::RateLimited(wait)),
         Ok(Inserted::New(id)) => {
-            if spam {
-                tracing::info!(%id, "stored a honeypot submission as spam");
+            let verdict = judgement.verdict.as_str();
+            if judgement.verdict == Verdict::Spam {
+                tracing::info!(%id, verdict, "stored a contact submission as spam: no one is notified");
             } else {
-                tracing::info!(%id, "stored a contact submission");
+                tracing::info!(%id, verdict, "stored a contact submission");
                 state.outbox_signal.notify_one();
             }
             Ok(id)

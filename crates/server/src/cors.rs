@@ -36,7 +36,8 @@ use crate::AppState;
 use crate::error::Error;
 
 /// The request headers a partner page may send with the contact POST.
-pub const CONTACT_ALLOW_HEADERS: &str = "content-type, idempotency-key, keel-embed-origin";
+pub const CONTACT_ALLOW_HEADERS: &str =
+    "content-type, idempotency-key, keel-embed-origin, keel-filled-ms";
 
 /// How long a browser may keep a preflight's answer, in seconds.
 pub const PREFLIGHT_MAX_AGE: &str = "600";

@@ -25,6 +25,7 @@ pub mod notify;
 pub mod ratelimit;
 pub mod retention;
 pub mod static_site;
+pub mod verdict;
 
 use std::sync::Arc;
 use std::time::Duration;

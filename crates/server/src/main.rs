@@ -98,7 +98,7 @@ fn run() -> anyhow::Result<()> {
                     return cli::migrate(from, to, config.database_pool_size, out).await;
                 }
                 let store = Store::open(&config.database, config.database_pool_size).await?;
-                cli::run(&store, action, out).await
+                cli::run(&store, action, &config.channels(), out).await
             })
         }
     }

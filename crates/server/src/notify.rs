@@ -203,9 +203,21 @@ fn webhook_status(target: &str, status: reqwest::StatusCode) -> Result<(), Failu
 /// the mail in a terminal.
 fn email_text(s: &Submission) -> (String, String) {
     let line = |t: &str| escape_controls(t, false).into_owned();
-    let subject = format!("New project enquiry from {}", line(&s.name));
+    // A request to look at twice says so first.
+    let review = match s.verdict {
+        keel_store::Verdict::Review => format!("[review] ",),
+        _ => String::new(),
+    };
+    let subject = format!("{review}New project enquiry from {}", line(&s.name));
     let body = format!(
-        "Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nPartner site: {}\nSource: {}\nSubmission: {}\n\n{}\n",
+        "{}Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nPartner site: {}\nSource: {}\nSubmission: {}\n\n{}\n",
+        match s.verdict {
+            keel_store::Verdict::Review => format!(
+                "Marked for review: {}.\n\n",
+                line(s.reasons.as_deref().unwrap_or_default())
+            ),
+            _ => String::new(),
+        },
         line(&s.name),
         line(&s.email),
         s.company.as_deref().map(line).unwrap_or_else(|| "-".into()),
@@ -308,6 +320,8 @@ mod tests {
             handled_at: None,
             partner_origin: None,
             source: None,
+            verdict: keel_store::Verdict::Clean,
+            reasons: None,
             deliveries: Vec::new(),
         };
         let (subject, body) = email_text(&s);
@@ -324,12 +338,26 @@ mod tests {
         let from_partner = Submission {
             partner_origin: Some("https://partner.example".into()),
             source: Some("spring-2027".into()),
-            ..s
+            ..s.clone()
         };
         assert!(
             email_text(&from_partner)
                 .1
                 .contains("\nPartner site: https://partner.example\nSource: spring-2027\n")
+        );
+        let review = Submission {
+            verdict: keel_store::Verdict::Review,
+            reasons: Some("sent without the page's script".into()),
+            ..s
+        };
+        let (subject, body) = email_text(&review);
+        assert!(
+            subject.starts_with("[review] New project enquiry"),
+            "{subject}"
+        );
+        assert!(
+            body.starts_with("Marked for review: sent without the page's script.\n\n"),
+            "{body}"
         );
     }
 

@@ -40,7 +40,7 @@ pub async fn run(store: Store, days: u32) {
 mod tests {
     use super::*;
     use keel_model::contact::ContactRequest;
-    use keel_store::{Inserted, NewSubmission};
+    use keel_store::{Inserted, Judgement, NewSubmission};
 
     #[tokio::test]
     async fn a_sweep_erases_what_is_older_than_the_setting_and_no_more() {
@@ -56,7 +56,7 @@ mod tests {
             let Inserted::New(id) = store
                 .insert(NewSubmission {
                     request: &request,
-                    spam: false,
+                    judgement: Judgement::CLEAN,
                     idempotency_key: None,
                     request_hash: &i.to_string(),
                     channels: &[],

@@ -19,7 +19,7 @@ mod sqlite;
 
 /// The columns each backend's row mapping (`submission`) reads, in its order,
 /// from `submissions` aliased `s`: one list for both dialects.
-const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, s.partner_origin, s.source";
+const SUBMISSION_COLUMNS: &str = "s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, s.partner_origin, s.source, s.verdict, s.reasons";
 
 use std::path::Path;
 use std::sync::Arc;
@@ -48,7 +48,54 @@ pub struct Submission {
     /// The source the partner's page named (`data-keel-source`, a campaign),
     /// if any.
     pub source: Option<String>,
+    /// What staff are told of it (`spam` is this being `Spam`), and why.
+    pub verdict: Verdict,
+    pub reasons: Option<String>,
     pub deliveries: Vec<Delivery>,
+}
+
+/// A request's spam verdict (the server's `verdict.rs` gives it): clean and
+/// review are notified (review marked so), spam only stored and listed.
+/// Stored and sent on the wire as `as_str()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Clean,
+    Review,
+    Spam,
+}
+
+/// A verdict and its reasons, in words staff read (`; ` between them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Judgement<'a> {
+    pub verdict: Verdict,
+    pub reasons: &'a str,
+}
+
+impl Judgement<'_> {
+    pub const CLEAN: Judgement<'static> = Judgement {
+        verdict: Verdict::Clean,
+        reasons: "",
+    };
+    pub const SPAM: Judgement<'static> = Judgement {
+        verdict: Verdict::Spam,
+        reasons: "",
+    };
+}
+
+/// A message as the repeated-message rule compares it (lower case, words
+/// separated by one space), hashed: SHA-256 in hex.
+pub fn message_fingerprint(message: &str) -> String {
+    use sha2::Digest;
+    let normal = message
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    sha2::Sha256::digest(normal.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Where a notification goes. Stored and sent on the wire as `as_str()`.
@@ -97,6 +144,7 @@ macro_rules! text_enum {
 }
 
 text_enum!(Channel { Email => "email", Webhook => "webhook" });
+text_enum!(Verdict { Clean => "clean", Review => "review", Spam => "spam" });
 text_enum!(DeliveryState { Pending => "pending", Delivered => "delivered", Failed => "failed" });
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -147,7 +195,8 @@ pub struct Record {
 #[derive(Clone, Debug)]
 pub struct NewSubmission<'a> {
     pub request: &'a ContactRequest,
-    pub spam: bool,
+    /// Spam gets no outbox rows.
+    pub judgement: Judgement<'a>,
     pub idempotency_key: Option<&'a str>,
     pub request_hash: &'a str,
     pub channels: &'a [Channel],
@@ -229,12 +278,16 @@ impl Store {
                 let key = new.idempotency_key.map(str::to_string);
                 let hash = new.request_hash.to_string();
                 let channels = new.channels.to_vec();
-                let (spam, now_ms, since) = (new.spam, new.now_ms, new.duplicate_since_ms);
+                let (verdict, reasons) = (new.judgement.verdict, new.judgement.reasons.to_string());
+                let (now_ms, since) = (new.now_ms, new.duplicate_since_ms);
                 let partner = new.partner_origin.map(str::to_string);
                 blocking(s, move |s| {
                     s.insert(&NewSubmission {
                         request: &request,
-                        spam,
+                        judgement: Judgement {
+                            verdict,
+                            reasons: &reasons,
+                        },
                         idempotency_key: key.as_deref(),
                         request_hash: &hash,
                         channels: &channels,
@@ -320,6 +373,46 @@ impl Store {
             Store::Sqlite(s) => {
                 let id = id.to_string();
                 blocking(s, move |s| s.delete(&id)).await
+            }
+        }
+    }
+
+    /// How many other senders (emails) stored the same message (by
+    /// `message_fingerprint`) since `since_ms`: the repeated-message rule.
+    pub async fn same_message_elsewhere(
+        &self,
+        message: &str,
+        email: &str,
+        since_ms: i64,
+    ) -> anyhow::Result<usize> {
+        match self {
+            Store::Postgres(p) => p.same_message_elsewhere(message, email, since_ms).await,
+            Store::Sqlite(s) => {
+                let (message, email) = (message.to_string(), email.to_string());
+                blocking(s, move |s| {
+                    s.same_message_elsewhere(&message, &email, since_ms)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Staff's verdict on a submission (`submissions spam` / `not-spam`).
+    /// Spam: its pending notifications are dropped. Not spam: one is queued
+    /// per channel it has none for, so it is sent now. `None`: no such
+    /// submission; else how many notifications were queued.
+    pub async fn set_verdict(
+        &self,
+        id: &str,
+        verdict: Verdict,
+        channels: &[Channel],
+        now_ms: i64,
+    ) -> anyhow::Result<Option<usize>> {
+        match self {
+            Store::Postgres(p) => p.set_verdict(id, verdict, channels, now_ms).await,
+            Store::Sqlite(s) => {
+                let (id, channels) = (id.to_string(), channels.to_vec());
+                blocking(s, move |s| s.set_verdict(&id, verdict, &channels, now_ms)).await
             }
         }
     }

@@ -26,7 +26,11 @@ async fn insert(
 ) -> Inserted {
     s.insert(NewSubmission {
         request: &req(),
-        spam,
+        judgement: if spam {
+            Judgement::SPAM
+        } else {
+            Judgement::CLEAN
+        },
         idempotency_key: key,
         request_hash: hash,
         channels,
@@ -56,6 +60,128 @@ pub(crate) async fn run<F: std::future::Future<Output = Store>>(fresh: impl Fn()
     a_claimed_row_is_not_claimed_again_until_its_lease_ends(fresh().await).await;
     the_partner_and_source_are_stored_listed_and_exported(fresh().await, fresh().await).await;
     forget_and_retention_erase_what_they_name(fresh().await).await;
+    verdicts_are_stored_and_staff_can_move_them(fresh().await).await;
+}
+
+/// A verdict and its reasons read back; spam is queued to no one until staff
+/// say it is not spam; a message sent by several senders is counted.
+async fn verdicts_are_stored_and_staff_can_move_them(s: Store) {
+    let add = |email: &str, message: &str, judgement: Judgement<'static>, at: i64| {
+        let request = ContactRequest {
+            email: email.into(),
+            message: message.into(),
+            ..req()
+        };
+        let s = s.clone();
+        let hash = format!("{email}{at}");
+        async move {
+            let new = NewSubmission {
+                request: &request,
+                judgement,
+                idempotency_key: None,
+                request_hash: &hash,
+                channels: &[Channel::Webhook, Channel::Email],
+                now_ms: at,
+                duplicate_since_ms: at,
+                partner_origin: None,
+            };
+            match s.insert(new).await.unwrap() {
+                Inserted::New(id) => id,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let review = Judgement {
+        verdict: Verdict::Review,
+        reasons: "sent without the page's script",
+    };
+    let spam = Judgement {
+        verdict: Verdict::Spam,
+        reasons: "the hidden field was filled in",
+    };
+    let r = add("a@example.com", "Buy cheap pills now", review, 10).await;
+    let x = add("b@example.com", "buy  CHEAP pills now", spam, 20).await;
+    add(
+        "c@example.com",
+        "Something else entirely",
+        Judgement::CLEAN,
+        30,
+    )
+    .await;
+    let got = s.get(&r).await.unwrap().unwrap();
+    assert_eq!(
+        (got.verdict, got.reasons.as_deref(), got.spam),
+        (
+            Verdict::Review,
+            Some("sent without the page's script"),
+            false
+        )
+    );
+    assert_eq!(got.deliveries.len(), 2, "review is notified");
+    let got = s.get(&x).await.unwrap().unwrap();
+    assert_eq!(
+        (got.verdict, got.spam, got.deliveries.len()),
+        (Verdict::Spam, true, 0)
+    );
+    // The same message, whatever its case and spacing, from two others.
+    assert_eq!(
+        s.same_message_elsewhere("BUY cheap pills now ", "d@example.com", 0)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.same_message_elsewhere("Buy cheap pills now", "A@example.com", 0)
+            .await
+            .unwrap(),
+        1,
+        "not counting the sender"
+    );
+    assert_eq!(
+        s.same_message_elsewhere("Buy cheap pills now", "d@example.com", 15)
+            .await
+            .unwrap(),
+        1,
+        "only since"
+    );
+    // Staff: not spam queues its notifications (once), spam drops pending ones.
+    assert_eq!(
+        s.set_verdict(&x, Verdict::Clean, &[Channel::Webhook], 40)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        s.set_verdict(&x, Verdict::Clean, &[Channel::Webhook], 41)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let got = s.get(&x).await.unwrap().unwrap();
+    assert_eq!(
+        (got.verdict, got.spam, got.deliveries.len()),
+        (Verdict::Clean, false, 1)
+    );
+    assert_eq!(
+        s.set_verdict(&r, Verdict::Spam, &[], 50).await.unwrap(),
+        Some(0)
+    );
+    let got = s.get(&r).await.unwrap().unwrap();
+    assert_eq!(
+        (got.verdict, got.spam, got.deliveries.len()),
+        (Verdict::Spam, true, 0)
+    );
+    assert_eq!(
+        s.set_verdict("nope", Verdict::Spam, &[], 50).await.unwrap(),
+        None
+    );
+    // An export and import keep the verdict and reasons.
+    let records = s.export().await.unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.submission.verdict == Verdict::Review || r.submission.reasons.is_some())
+    );
 }
 
 /// `forget` erases every request of one address (any case, any spaces),
@@ -72,7 +198,7 @@ async fn forget_and_retention_erase_what_they_name(s: Store) {
         async move {
             let new = NewSubmission {
                 request: &request,
-                spam: false,
+                judgement: Judgement::CLEAN,
                 idempotency_key: None,
                 request_hash: &hash,
                 channels: &[Channel::Webhook],
@@ -133,7 +259,7 @@ async fn the_partner_and_source_are_stored_listed_and_exported(s: Store, other: 
                 source: source.map(str::to_string),
                 ..req()
             },
-            spam: false,
+            judgement: Judgement::CLEAN,
             idempotency_key: None,
             request_hash: "p",
             channels: &[Channel::Webhook],
@@ -238,7 +364,7 @@ async fn a_double_submit_without_key_stores_one_row(s: Store) {
     let again = s
         .insert(NewSubmission {
             request: &req(),
-            spam: false,
+            judgement: Judgement::CLEAN,
             idempotency_key: None,
             request_hash: "h",
             channels: &[],
@@ -415,7 +541,7 @@ async fn two_instances_share_idempotency_keys(a: &Store, b: &Store) {
         let key = format!("key-{round}");
         let new = NewSubmission {
             request: &body,
-            spam: false,
+            judgement: Judgement::CLEAN,
             idempotency_key: Some(&key),
             request_hash: "same",
             channels: &[Channel::Webhook],
@@ -446,7 +572,7 @@ async fn two_instances_share_the_double_submit_window(a: &Store, b: &Store) {
         let hash = format!("body-{round}");
         let new = NewSubmission {
             request: &req(),
-            spam: false,
+            judgement: Judgement::CLEAN,
             idempotency_key: None,
             request_hash: &hash,
             channels: &[],

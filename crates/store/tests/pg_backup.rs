@@ -7,7 +7,7 @@ use std::process::Command;
 
 use keel_model::contact::ContactRequest;
 use keel_pg_cluster::{Cluster, Durability};
-use keel_store::{Channel, NewSubmission, Store};
+use keel_store::{Channel, Judgement, NewSubmission, Store};
 
 #[tokio::test]
 async fn pg_dump_and_pg_restore_bring_back_every_request() {
@@ -26,7 +26,7 @@ async fn pg_dump_and_pg_restore_bring_back_every_request() {
         store
             .insert(NewSubmission {
                 request: &request,
-                spam: false,
+                judgement: Judgement::CLEAN,
                 idempotency_key: None,
                 request_hash: &i.to_string(),
                 channels: &[Channel::Email],

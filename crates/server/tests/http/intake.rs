@@ -451,3 +451,94 @@ async fn a_source_is_stored_and_a_bad_one_refused() {
             .any(|s| s.source.as_deref() == Some("plain-form"))
     );
 }
+
+/// The spam verdict from what the server sees: the page's timing header, the
+/// links, the same message from other senders (verdict.rs has every rule).
+#[tokio::test]
+async fn each_request_gets_a_verdict_from_its_signals() {
+    let mut config = Config::default();
+    config.rate_limit.burst = 100;
+    let h = harness(config).await;
+    let post = |body: String, filled: Option<&'static str>| {
+        let mut req =
+            Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "application/json");
+        if let Some(ms) = filled {
+            req = req.header("keel-filled-ms", ms);
+        }
+        req.body(Body::from(body)).unwrap()
+    };
+    let body = |email: &str, message: &str| {
+        serde_json::json!({ "name": "Ada", "email": email, "message": message, "consent": true })
+            .to_string()
+    };
+    let verdict = |answer: &axum::body::Bytes| {
+        let answer: serde_json::Value = serde_json::from_slice(answer).unwrap();
+        let id = answer["id"].as_str().unwrap().to_string();
+        let h = &h;
+        async move {
+            let s = h.state.store.get(&id).await.unwrap().unwrap();
+            (
+                s.verdict.as_str().to_string(),
+                s.reasons.unwrap_or_default(),
+                s.deliveries.len(),
+            )
+        }
+    };
+    let cases = [
+        (
+            body("a@example.com", "We need help with our queues."),
+            Some("45000"),
+            "clean",
+            "",
+        ),
+        (
+            body("b@example.com", "We need help with our queues, again."),
+            None,
+            "review",
+            "without the page's script",
+        ),
+        (
+            body("c@example.com", "We need help with our billing."),
+            Some("900"),
+            "review",
+            "filled in 0.9 s",
+        ),
+        (
+            body(
+                "d@example.com",
+                "See http://a.example http://b.example www.c.example",
+            ),
+            Some("45000"),
+            "spam",
+            "3 links",
+        ),
+        (
+            body("e@example.com", "Best prices on everything, write now"),
+            Some("45000"),
+            "clean",
+            "",
+        ),
+        (
+            body("f@example.com", "best prices ON everything,  write now"),
+            Some("45000"),
+            "clean",
+            "",
+        ),
+        (
+            body("g@example.com", "Best prices on everything, write now"),
+            Some("45000"),
+            "spam",
+            "2 other senders",
+        ),
+    ];
+    for (body, filled, want, reason) in cases {
+        let (status, _, answer) = h.send(post(body.clone(), filled)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (got, reasons, _) = verdict(&answer).await;
+        assert_eq!(got, want, "{body}: {reasons}");
+        assert!(
+            reasons.contains(reason),
+            "{body}: {reasons:?} lacks {reason:?}"
+        );
+    }
+}

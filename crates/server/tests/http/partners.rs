@@ -142,7 +142,7 @@ impl Server {
             .header("access-control-request-method", "POST")
             .header(
                 "access-control-request-headers",
-                "content-type, idempotency-key, keel-embed-origin",
+                "content-type, idempotency-key, keel-embed-origin, keel-filled-ms",
             )
     }
 
@@ -314,7 +314,12 @@ async fn the_preflight_admits_partners_only() {
     ok.assert_readable_by(PARTNER, "preflight");
     assert_eq!(ok.header("access-control-allow-methods"), Some("POST"));
     let allowed = ok.header("access-control-allow-headers").unwrap();
-    for h in ["content-type", "idempotency-key", "keel-embed-origin"] {
+    for h in [
+        "content-type",
+        "idempotency-key",
+        "keel-embed-origin",
+        "keel-filled-ms",
+    ] {
         assert!(allowed.contains(h), "{h} in {allowed}");
     }
     assert!(

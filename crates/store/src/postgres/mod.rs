@@ -31,7 +31,7 @@ pub mod tls;
 
 use crate::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
-    SUBMISSION_COLUMNS, Submission, new_id,
+    SUBMISSION_COLUMNS, Submission, Verdict, new_id,
 };
 use schema::migrate;
 
@@ -127,10 +127,11 @@ impl PgStore {
         let req = new.request;
         let id = new_id(new.now_ms);
         let company = keel_model::contact::given_company(req.company.as_deref());
+        let spam = new.judgement.verdict == Verdict::Spam;
         let inserted = tx
             .execute(
-                "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin, source)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin, source, verdict, reasons, message_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 &[
                     &id,
@@ -141,11 +142,14 @@ impl PgStore {
                     &req.budget.map(Budget::as_str),
                     &req.message.trim(),
                     &req.consent,
-                    &new.spam,
+                    &spam,
                     &new.idempotency_key,
                     &new.request_hash,
                     &new.partner_origin,
                     &req.source,
+                    &new.judgement.verdict.as_str(),
+                    &Some(new.judgement.reasons).filter(|r| !r.is_empty()),
+                    &crate::message_fingerprint(&req.message),
                 ],
             )
             .await?;
@@ -157,7 +161,7 @@ impl PgStore {
                 .await?
                 .ok_or_else(|| anyhow!("idempotency key conflict without a row"));
         }
-        if !new.spam {
+        if !spam {
             for channel in new.channels {
                 tx.execute(
                     "INSERT INTO outbox (submission_id, channel, next_attempt_at) VALUES ($1, $2, $3)",
@@ -253,6 +257,73 @@ impl PgStore {
             > 0)
     }
 
+    pub async fn same_message_elsewhere(
+        &self,
+        message: &str,
+        email: &str,
+        since_ms: i64,
+    ) -> anyhow::Result<usize> {
+        let client = self.client().await?;
+        let n: i64 = client
+            .query_one(
+                "SELECT count(DISTINCT lower(email)) FROM submissions
+                 WHERE message_hash = $1 AND created_at >= $2 AND lower(email) <> lower($3)",
+                &[
+                    &crate::message_fingerprint(message),
+                    &since_ms,
+                    &email.trim(),
+                ],
+            )
+            .await?
+            .try_get(0)?;
+        Ok(n as usize)
+    }
+
+    pub async fn set_verdict(
+        &self,
+        id: &str,
+        verdict: Verdict,
+        channels: &[Channel],
+        now_ms: i64,
+    ) -> anyhow::Result<Option<usize>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let spam = verdict == Verdict::Spam;
+        let n = tx
+            .execute(
+                "UPDATE submissions SET verdict = $2, spam = $3, reasons = $4 WHERE id = $1",
+                &[&id, &verdict.as_str(), &spam, &"set by staff"],
+            )
+            .await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let queued = if spam {
+            // What was not sent yet never will be.
+            tx.execute(
+                "DELETE FROM outbox WHERE submission_id = $1 AND state = 'pending'",
+                &[&id],
+            )
+            .await?;
+            0
+        } else {
+            let mut queued = 0;
+            for channel in channels {
+                queued += tx
+                    .execute(
+                        "INSERT INTO outbox (submission_id, channel, next_attempt_at)
+                         SELECT $1, $2, $3 WHERE NOT EXISTS
+                           (SELECT 1 FROM outbox WHERE submission_id = $1 AND channel = $2)",
+                        &[&id, &channel.as_str(), &now_ms],
+                    )
+                    .await? as usize;
+            }
+            queued
+        };
+        tx.commit().await?;
+        Ok(Some(queued))
+    }
+
     pub async fn forget(&self, email: &str) -> anyhow::Result<usize> {
         let client = self.client().await?;
         Ok(client
@@ -313,10 +384,10 @@ impl PgStore {
             let s = &r.submission;
             let n = tx
                 .execute(
-                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin, source)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin, source, verdict, reasons, message_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                      ON CONFLICT DO NOTHING",
-                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash, &s.partner_origin, &s.source],
+                    &[&s.id, &s.created_at, &s.name, &s.email, &s.company, &s.budget, &s.message, &s.consent, &s.spam, &s.handled_at, &r.idempotency_key, &r.request_hash, &s.partner_origin, &s.source, &s.verdict.as_str(), &s.reasons, &crate::message_fingerprint(&s.message)],
                 )
                 .await?;
             if n == 0 {
@@ -522,6 +593,8 @@ fn submission(r: &Row, at: usize) -> anyhow::Result<Submission> {
         handled_at: r.try_get(at + 9)?,
         partner_origin: r.try_get(at + 10)?,
         source: r.try_get(at + 11)?,
+        verdict: Verdict::from_stored(r.try_get(at + 12)?).map_err(anyhow::Error::msg)?,
+        reasons: r.try_get(at + 13)?,
         deliveries: Vec::new(),
     })
 }

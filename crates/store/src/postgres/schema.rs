@@ -48,6 +48,18 @@ CREATE INDEX submissions_hash ON submissions(request_hash, created_at);
         // The source a partner's page named (issue 26, `data-keel-source`).
         "ALTER TABLE submissions ADD COLUMN source TEXT",
     ),
+    (
+        4,
+        // The spam verdict, its reasons, and the message's fingerprint for
+        // the repeated-message rule (issue 27).
+        "
+ALTER TABLE submissions ADD COLUMN verdict TEXT NOT NULL DEFAULT 'clean';
+ALTER TABLE submissions ADD COLUMN reasons TEXT;
+ALTER TABLE submissions ADD COLUMN message_hash TEXT;
+UPDATE submissions SET verdict = 'spam' WHERE spam;
+CREATE INDEX submissions_message ON submissions(message_hash, created_at);
+",
+    ),
 ];
 
 /// The version the last step brings a database to.

@@ -28,7 +28,7 @@ mod schema;
 
 use crate::{
     Channel, Delivery, DeliveryState, Inserted, ListFilter, NewSubmission, OutboxItem, Record,
-    SUBMISSION_COLUMNS, Submission, new_id,
+    SUBMISSION_COLUMNS, Submission, Verdict, new_id,
 };
 use schema::{SCHEMA, create_private, migrate, readable_by_others};
 
@@ -111,7 +111,7 @@ impl SqliteStore {
     pub fn insert(&self, new: &NewSubmission<'_>) -> anyhow::Result<Inserted> {
         let NewSubmission {
             request: req,
-            spam,
+            judgement,
             idempotency_key,
             request_hash,
             channels,
@@ -136,9 +136,10 @@ impl SqliteStore {
             return Ok(Inserted::Replayed(id));
         }
         let id = new_id(now_ms);
+        let spam = judgement.verdict == Verdict::Spam;
         tx.execute(
-            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, idempotency_key, request_hash, partner_origin, source, verdict, reasons, message_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 id,
                 now_ms,
@@ -153,6 +154,9 @@ impl SqliteStore {
                 request_hash,
                 partner_origin,
                 req.source,
+                judgement.verdict.as_str(),
+                Some(judgement.reasons).filter(|r| !r.is_empty()),
+                crate::message_fingerprint(&req.message),
             ],
         )?;
         if !spam {
@@ -242,6 +246,58 @@ impl SqliteStore {
         Ok(self.erase("id = ?1", id)? > 0)
     }
 
+    pub fn same_message_elsewhere(
+        &self,
+        message: &str,
+        email: &str,
+        since_ms: i64,
+    ) -> anyhow::Result<usize> {
+        Ok(self.conn().query_row(
+            "SELECT count(DISTINCT lower(email)) FROM submissions
+             WHERE message_hash = ?1 AND created_at >= ?2 AND lower(email) <> lower(?3)",
+            params![crate::message_fingerprint(message), since_ms, email.trim()],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
+    }
+
+    pub fn set_verdict(
+        &self,
+        id: &str,
+        verdict: Verdict,
+        channels: &[Channel],
+        now_ms: i64,
+    ) -> anyhow::Result<Option<usize>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let spam = verdict == Verdict::Spam;
+        let n = tx.execute(
+            "UPDATE submissions SET verdict = ?2, spam = ?3, reasons = 'set by staff' WHERE id = ?1",
+            params![id, verdict.as_str(), spam],
+        )?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut queued = 0;
+        if spam {
+            // What was not sent yet never will be.
+            tx.execute(
+                "DELETE FROM outbox WHERE submission_id = ?1 AND state = 'pending'",
+                [id],
+            )?;
+        } else {
+            for channel in channels {
+                queued += tx.execute(
+                    "INSERT INTO outbox (submission_id, channel, next_attempt_at)
+                     SELECT ?1, ?2, ?3 WHERE NOT EXISTS
+                       (SELECT 1 FROM outbox WHERE submission_id = ?1 AND channel = ?2)",
+                    params![id, channel, now_ms],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(Some(queued))
+    }
+
     pub fn forget(&self, email: &str) -> anyhow::Result<usize> {
         // SQLite's lower() folds ASCII only, which is what an address holds
         // but for an internationalised domain, compared as written.
@@ -325,9 +381,9 @@ impl SqliteStore {
         for r in records {
             let s = &r.submission;
             let n = tx.execute(
-                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash, s.partner_origin, s.source],
+                "INSERT OR IGNORE INTO submissions (id, created_at, name, email, company, budget, message, consent, spam, handled_at, idempotency_key, request_hash, partner_origin, source, verdict, reasons, message_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                params![s.id, s.created_at, s.name, s.email, s.company, s.budget, s.message, s.consent, s.spam, s.handled_at, r.idempotency_key, r.request_hash, s.partner_origin, s.source, s.verdict.as_str(), s.reasons, crate::message_fingerprint(&s.message)],
             )?;
             if n == 0 {
                 continue;
@@ -492,6 +548,17 @@ fn submission(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Submission> 
         handled_at: r.get(at + 9)?,
         partner_origin: r.get(at + 10)?,
         source: r.get(at + 11)?,
+        verdict: {
+            let text: String = r.get(at + 12)?;
+            Verdict::from_stored(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    at + 12,
+                    rusqlite::types::Type::Text,
+                    e.into(),
+                )
+            })?
+        },
+        reasons: r.get(at + 13)?,
         deliveries: Vec::new(),
     })
 }

@@ -42,6 +42,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE submissions ADD COLUMN partner_origin TEXT",
     // 2: the source a partner's page named (issue 26, `data-keel-source`).
     "ALTER TABLE submissions ADD COLUMN source TEXT",
+    // 3: the spam verdict, its reasons, and the message's fingerprint for the
+    // repeated-message rule (issue 27).
+    "ALTER TABLE submissions ADD COLUMN verdict TEXT NOT NULL DEFAULT 'clean';
+     ALTER TABLE submissions ADD COLUMN reasons TEXT;
+     ALTER TABLE submissions ADD COLUMN message_hash TEXT;
+     UPDATE submissions SET verdict = 'spam' WHERE spam;
+     CREATE INDEX submissions_message ON submissions(message_hash, created_at);",
 ];
 
 /// Apply the `MIGRATIONS` this file has not seen, in one transaction taken

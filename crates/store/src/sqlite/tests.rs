@@ -4,6 +4,7 @@ use keel_model::contact::ContactRequest;
 
 use super::schema::MIGRATIONS;
 use super::*;
+use crate::Judgement;
 use crate::suite::req;
 
 #[test]
@@ -50,7 +51,7 @@ fn insert(
 ) -> Inserted {
     s.insert(&NewSubmission {
         request: req,
-        spam: false,
+        judgement: Judgement::CLEAN,
         idempotency_key: key,
         request_hash: hash,
         channels: &[Channel::Email],
@@ -149,7 +150,7 @@ fn insert_waits_for_another_writer_instead_of_failing() {
     // would hold a stale snapshot and fail with SQLITE_BUSY at once.
     let inserted = s.insert(&NewSubmission {
         request: &req(),
-        spam: false,
+        judgement: Judgement::CLEAN,
         idempotency_key: Some("k"),
         request_hash: "h",
         channels: &[],
