@@ -23,6 +23,25 @@ pub fn after_ms(ms: i32, f: impl FnOnce() + 'static) {
     }
 }
 
+/// A future that resolves after `ms` milliseconds (0: at the browser's next
+/// turn, after what it had to do).
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        after_ms(ms, move || {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        })
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Milliseconds since the page opened (`performance.now()`).
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_default()
+}
+
 /// Remember scroll positions, for back/forward. The browser's own
 /// restoration cannot work for content rendered after the URL changes.
 pub fn install_scroll_memory() {

@@ -116,3 +116,19 @@ export function contactBody(i = 0) {
     consent: true,
   });
 }
+
+/**
+ * A proof of work for a contact POST to `server`, solved as the site's own
+ * script solves it: the `keel-challenge` header's value.
+ */
+export async function proofOfWork(server) {
+  const { createHash } = await import('node:crypto');
+  const c = await (await fetch(`${server.url}/api/v1/contact/challenge`)).json();
+  for (let n = 0; n <= c.maxnumber; n++) {
+    if (createHash('sha256').update(`${c.salt}${n}`).digest('hex') === c.challenge) {
+      const { algorithm, challenge, salt, signature } = c;
+      return Buffer.from(JSON.stringify({ algorithm, challenge, number: n, salt, signature })).toString('base64');
+    }
+  }
+  throw new Error('the challenge has no solution');
+}

@@ -316,6 +316,11 @@ test('a contact request sent from either mode is stored with the partner origin'
     const by = (name) => rows.find((r) => r.name === name);
     assert.equal(by('Frame Partner')?.partner_origin, hostUrl);
     assert.equal(by('Inline Partner')?.partner_origin, hostUrl);
+    // Each solved the proof of work where it runs (inline: on the partner's
+    // page, reading the challenge across origins).
+    for (const name of ['Frame Partner', 'Inline Partner']) {
+      assert.doesNotMatch(by(name).reasons ?? '', /proof of work/, `${name}: ${by(name).reasons}`);
+    }
     // Sent: no draft is left in the partner's storage, of either kind.
     assert.deepEqual(await page.evaluate(() => [sessionStorage.getItem('keel-contact-draft'), localStorage.getItem('keel-contact-draft')]), [null, null]);
     assert.deepEqual(await page.evaluate(() => [location.href, history.length]), start);

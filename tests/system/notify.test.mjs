@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { SERVER_BIN, startServer } from '../harness.mjs';
-import { ADMIN_TOKEN, contactBody, freePort, redirectSink, smtpSink, submissions, waitFor, webhookSink } from '../sinks.mjs';
+import { ADMIN_TOKEN, contactBody, freePort, proofOfWork, redirectSink, smtpSink, submissions, waitFor, webhookSink } from '../sinks.mjs';
 
 const cleanups = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -13,9 +13,10 @@ after(async () => { for (const c of cleanups.reverse()) await c(); });
 async function post(server, i, extra = {}) {
   const res = await fetch(`${server.url}/api/v1/contact`, {
     method: 'POST',
-    // As our page's script sends it (the page open for half a minute): a
-    // clean request, not one for review (docs/configuration.md, Spam).
-    headers: { 'content-type': 'application/json', 'keel-filled-ms': '30000', ...extra },
+    // As our page's script sends it (the page open for half a minute, the
+    // proof of work solved): a clean request, not one for review
+    // (docs/configuration.md, Spam).
+    headers: { 'content-type': 'application/json', 'keel-filled-ms': '30000', 'keel-challenge': await proofOfWork(server), ...extra },
     body: contactBody(i),
   });
   assert.equal(res.status, 201, await res.clone().text());

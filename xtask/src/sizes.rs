@@ -12,18 +12,20 @@ use anyhow::{Context, bail};
 use crate::release::{self, Bundle};
 use crate::sh;
 
-/// Our site's release wasm, brotli, at most: what it measured (175,332 B) with
+/// Our site's release wasm, brotli, at most: what it measured (179,858 B) with
 /// yew-router routing it and serde reading its data, and 1% to spare. Raise
 /// it only on purpose, in its own commit that says what the bytes buy;
 /// `cargo xtask sizes` shows where they went against the bare reference app.
-/// The last raise, from 167,500 B: the partner playground (`/embed/`), about
-/// 7.8 KB of it, and the contact form's prefill and source, about 0.9 KB.
-pub const WASM_BUDGET_BROTLI: u64 = 177_100;
+/// The raises this far: from 167,500 B, the partner playground (`/embed/`,
+/// about 7.8 KB) and the contact form's prefill and source (0.9 KB); then
+/// the contact form's proof of work (SHA-256 and its solver, 4.5 KB).
+pub const WASM_BUDGET_BROTLI: u64 = 181_700;
 
 /// The embed views' wasm (what a partner's visitor downloads), brotli, at
-/// most: measured 147,965 B, and 1% to spare. The last raise, from
-/// 146,800 B: the contact form's prefill and source, about 1.9 KB.
-pub const EMBED_WASM_BUDGET_BROTLI: u64 = 149_400;
+/// most: measured 152,488 B, and 1% to spare. The raises this far: from
+/// 146,800 B, the contact form's prefill and source (1.9 KB), then its proof
+/// of work (4.7 KB).
+pub const EMBED_WASM_BUDGET_BROTLI: u64 = 154_000;
 
 /// The size goal: our site's wasm at most this many times the bare
 /// reference's (brotli), the reference using each of the design card's

@@ -8,6 +8,7 @@
 //! serde's derives, which the content compiler writes with and the server and
 //! the SPA (through serde_json, in the wasm too) read with.
 
+pub mod challenge;
 pub mod contact;
 pub mod doc;
 pub mod embed;

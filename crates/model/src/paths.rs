@@ -67,6 +67,11 @@ pub fn contact() -> String {
     format!("{API_PREFIX}/contact")
 }
 
+/// A proof-of-work challenge for the contact form (`challenge`).
+pub fn contact_challenge() -> String {
+    format!("{API_PREFIX}/contact/challenge")
+}
+
 /// The operator's read access to the contact intake (the server's admin
 /// endpoint), and everything under it.
 pub fn admin() -> String {

@@ -49,6 +49,10 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     /// First notification retry after this many milliseconds, doubling up to an hour.
     pub retry_base_ms: u64,
+    /// The key the contact form's proof-of-work challenges are signed with
+    /// (`challenge.rs`). Unset: one is made at first start and kept in the
+    /// store, shared by every instance. Never logged.
+    pub challenge_secret: Option<String>,
     /// Erase requests older than this many days, every day (`retention.rs`).
     /// Unset: keep them until deleted.
     pub retention_days: Option<u32>,
@@ -272,6 +276,7 @@ impl Default for Config {
             webhook: None,
             retry_base_ms: 5_000,
             retention_days: None,
+            challenge_secret: None,
         }
     }
 }
@@ -371,6 +376,9 @@ impl Config {
                 .parse()
                 .context("KEEL_RETRY_BASE_MS must be a whole number of milliseconds")?;
         }
+        if let Some(v) = var("KEEL_CHALLENGE_SECRET") {
+            self.challenge_secret = Some(v);
+        }
         if let Some(v) = var("KEEL_RETENTION_DAYS") {
             self.retention_days = Some(
                 v.parse()
@@ -435,6 +443,11 @@ impl Config {
             && t.len() < 16
         {
             anyhow::bail!("admin_token must be at least 16 characters (use a long random string)");
+        }
+        if self.challenge_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            anyhow::bail!(
+                "challenge_secret must be at least 32 characters (use a long random string)"
+            );
         }
         if self.retention_days == Some(0) {
             anyhow::bail!(

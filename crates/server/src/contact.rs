@@ -43,6 +43,16 @@ enum Kind {
     Form,
 }
 
+/// `GET /api/v1/contact/challenge`: a fresh proof-of-work challenge
+/// (`challenge.rs`), never cached.
+pub async fn challenge(State(state): State<AppState>) -> Response {
+    let now_s = (now_ms() / 1000) as u64;
+    let mut res = Json(crate::challenge::issue(&state.challenge_key, now_s)).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response> {
     let headers = req.headers().clone();
     // The CORS headers themselves are the layer's (`cors::apply`), on every
@@ -87,6 +97,17 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         .get(FILLED_MS_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // The proof of work our page's script solved (checked, not yet recorded
+    // as used: that waits until the request is otherwise good).
+    let proof = match headers.get(keel_model::challenge::HEADER) {
+        None => Err("no proof of work (sent without the page's script, or before it was done)"),
+        Some(v) => v
+            .to_str()
+            .map_err(|_| "the proof of work was not base64")
+            .and_then(|v| {
+                crate::challenge::verify(&state.challenge_key, v, (now_ms() / 1000) as u64)
+            }),
+    };
     let key = match headers.get("idempotency-key") {
         Some(v) => {
             let k = v
@@ -135,6 +156,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             hex(&Sha256::digest(&body)),
             partner,
             filled_ms,
+            proof,
         )
         .await
     }
@@ -185,6 +207,7 @@ async fn accept(
     request_hash: String,
     partner: Option<String>,
     filled_ms: Option<u64>,
+    proof: std::result::Result<crate::challenge::Solved, &'static str>,
 ) -> Result<String> {
     // Malformed and invalid requests are answered before the rate limit: they
     // store nothing, and a visitor fixing a typo must not be locked out.
@@ -213,6 +236,21 @@ async fn accept(
             reasons: Vec::new(),
         },
         None => {
+            // A solution counts once, on any instance.
+            let proof = match proof {
+                Ok(solved) => {
+                    let first = store
+                        .use_challenge(&solved.challenge, solved.expires_s as i64 * 1000, now_ms())
+                        .await
+                        .map_err(unavailable)?;
+                    if first {
+                        Ok(())
+                    } else {
+                        Err("the proof of work was already used")
+                    }
+                }
+                Err(reason) => Err(reason),
+            };
             let elsewhere = store
                 .same_message_elsewhere(
                     &form.message,
@@ -226,6 +264,7 @@ async fn accept(
                 crate::verdict::Signals {
                     filled_ms,
                     same_message_elsewhere: elsewhere,
+                    proof,
                 },
             )
         }

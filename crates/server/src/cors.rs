@@ -37,7 +37,7 @@ use crate::error::Error;
 
 /// The request headers a partner page may send with the contact POST.
 pub const CONTACT_ALLOW_HEADERS: &str =
-    "content-type, idempotency-key, keel-embed-origin, keel-filled-ms";
+    "content-type, idempotency-key, keel-embed-origin, keel-filled-ms, keel-challenge";
 
 /// How long a browser may keep a preflight's answer, in seconds.
 pub const PREFLIGHT_MAX_AGE: &str = "600";

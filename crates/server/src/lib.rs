@@ -12,6 +12,7 @@
 //!   outside every other, so each status carries the same headers.
 
 pub mod admin;
+pub mod challenge;
 pub mod chat;
 pub mod client;
 pub mod config;
@@ -59,6 +60,9 @@ pub struct AppState {
     pub outbox_signal: Arc<tokio::sync::Notify>,
     /// Wrong admin tokens by address (`admin`).
     pub admin_failures: Arc<admin::Failures>,
+    /// What the proof-of-work challenges are signed with (`challenge.rs`):
+    /// `challenge_secret`, or (in tests, which set neither) a random key.
+    pub challenge_key: Arc<Vec<u8>>,
 }
 
 impl AppState {
@@ -69,7 +73,6 @@ impl AppState {
         let instance = ratelimit::InstanceLimit::per_minute(limits.instance_per_minute);
         AppState {
             proxies: Arc::new(config.proxies()),
-            config: Arc::new(config),
             files: Arc::new(files),
             store,
             limiter: Arc::new(limiter),
@@ -77,6 +80,11 @@ impl AppState {
             instance: Arc::new(instance),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             admin_failures: Arc::default(),
+            challenge_key: Arc::new(match &config.challenge_secret {
+                Some(s) => s.as_bytes().to_vec(),
+                None => rand::random::<[u8; 32]>().to_vec(),
+            }),
+            config: Arc::new(config),
         }
     }
 }
@@ -90,6 +98,10 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         // OPTIONS (the CORS preflight) is answered by `cors::apply`.
         .route(&keel_model::paths::contact(), post(contact::submit))
+        .route(
+            &keel_model::paths::contact_challenge(),
+            get(contact::challenge),
+        )
         .route(&keel_model::paths::admin_submissions(), get(admin::list))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(static_site::serve)

@@ -104,7 +104,7 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config) -> anyhow::Result<()> {
     let files = SiteFiles::load(&config.dist).with_context(|| {
         format!(
             "no built site at {} (run `cargo xtask build`)",
@@ -112,6 +112,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let store = Store::open(&config.database, config.database_pool_size).await?;
+    if config.challenge_secret.is_none() {
+        // Made once, by whichever instance starts first, and kept in the
+        // store: every instance checks every other's challenges.
+        let first = rand::random::<[u8; 32]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        config.challenge_secret = Some(store.setting("challenge_secret", &first).await?);
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -8,8 +8,8 @@
 //! 3. Otherwise points add up, and 3 or more make **spam**, 1 or 2 **review**,
 //!    none **clean**:
 //!    - three links or more in the message: 3; one or two: 1;
-//!    - sent without the page's script (no `Keel-Filled-Ms`: a plain form
-//!      post, or a script posting directly): 1;
+//!    - no valid proof of work (`challenge.rs`; a plain form post, a script
+//!      posting directly, a solution used before): 1;
 //!    - the form filled in under three seconds: 2.
 //!
 //! Spam is stored and listed (`submissions list --spam`) but notifies no
@@ -34,8 +34,10 @@ impl Judgement {
 }
 
 /// What the server knows of a request besides its fields.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Signals {
+    /// The proof of work: solved (and not used before), or why not.
+    pub proof: Result<(), &'static str>,
     /// How long the visitor took over the form, as the page's script says
     /// (`Keel-Filled-Ms`); none when no script of ours sent it.
     pub filled_ms: Option<u64>,
@@ -73,19 +75,16 @@ pub fn judge(request: &ContactRequest, signals: Signals) -> Judgement {
             reasons.push(format!("{n} links in the message"));
         }
     }
-    match signals.filled_ms {
-        None => {
-            points += 1;
-            reasons.push("sent without the page's script (a plain form post or a script)".into());
-        }
-        Some(ms) if ms < HUMAN_MS => {
-            points += 2;
-            reasons.push(format!(
-                "the form was filled in {:.1} s",
-                ms as f64 / 1000.0
-            ));
-        }
-        Some(_) => {}
+    if let Err(reason) = signals.proof {
+        points += 1;
+        reasons.push(reason.to_string());
+    }
+    if let Some(ms) = signals.filled_ms.filter(|ms| *ms < HUMAN_MS) {
+        points += 2;
+        reasons.push(format!(
+            "the form was filled in {:.1} s",
+            ms as f64 / 1000.0
+        ));
     }
     let verdict = match points {
         0 => Verdict::Clean,
@@ -128,6 +127,7 @@ mod tests {
     const PERSON: Signals = Signals {
         filled_ms: Some(45_000),
         same_message_elsewhere: 0,
+        proof: Ok(()),
     };
 
     #[test]
@@ -193,11 +193,32 @@ mod tests {
                 "Hello there, we need help.",
                 Signals {
                     filled_ms: None,
+                    proof: Err("no proof of work"),
                     ..PERSON
                 },
                 None,
                 Verdict::Review,
-                "without the page's script",
+                "no proof of work",
+            ),
+            (
+                "Hello there, we need help.",
+                Signals {
+                    proof: Err("the proof of work was already used"),
+                    ..PERSON
+                },
+                None,
+                Verdict::Review,
+                "already used",
+            ),
+            (
+                "See https://a.example",
+                Signals {
+                    proof: Err("no proof of work"),
+                    ..PERSON
+                },
+                None,
+                Verdict::Review,
+                "1 link(s)",
             ),
             (
                 "Hello there, we need help.",

@@ -417,6 +417,36 @@ impl Store {
         }
     }
 
+    /// Record that a proof-of-work `challenge` (good until `expires_ms`) was
+    /// used: true the first time, on any instance; false ever after. Used
+    /// challenges past their expiry are dropped as it goes.
+    pub async fn use_challenge(
+        &self,
+        challenge: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        match self {
+            Store::Postgres(p) => p.use_challenge(challenge, expires_ms, now_ms).await,
+            Store::Sqlite(s) => {
+                let challenge = challenge.to_string();
+                blocking(s, move |s| s.use_challenge(&challenge, expires_ms, now_ms)).await
+            }
+        }
+    }
+
+    /// The server's setting `key`, set to `first` by whichever instance asks
+    /// first: every instance gets the same (the challenges' key).
+    pub async fn setting(&self, key: &str, first: &str) -> anyhow::Result<String> {
+        match self {
+            Store::Postgres(p) => p.setting(key, first).await,
+            Store::Sqlite(s) => {
+                let (key, first) = (key.to_string(), first.to_string());
+                blocking(s, move |s| s.setting(&key, &first)).await
+            }
+        }
+    }
+
     /// Erase every submission sent from `email` (without regard to case or
     /// surrounding spaces) with its outbox rows: a person's request to be
     /// forgotten (GDPR art. 17). On SQLite also from the files, as `delete`.

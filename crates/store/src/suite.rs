@@ -61,6 +61,21 @@ pub(crate) async fn run<F: std::future::Future<Output = Store>>(fresh: impl Fn()
     the_partner_and_source_are_stored_listed_and_exported(fresh().await, fresh().await).await;
     forget_and_retention_erase_what_they_name(fresh().await).await;
     verdicts_are_stored_and_staff_can_move_them(fresh().await).await;
+    a_challenge_is_used_once_and_a_setting_is_set_once(fresh().await).await;
+}
+
+async fn a_challenge_is_used_once_and_a_setting_is_set_once(s: Store) {
+    assert!(s.use_challenge("c1", 100, 10).await.unwrap());
+    assert!(!s.use_challenge("c1", 100, 20).await.unwrap(), "once only");
+    assert!(s.use_challenge("c2", 100, 20).await.unwrap());
+    // Past its expiry it is forgotten (a solution then fails on its expiry).
+    assert!(s.use_challenge("c1", 300, 200).await.unwrap());
+    assert_eq!(s.setting("key", "first").await.unwrap(), "first");
+    assert_eq!(
+        s.setting("key", "second").await.unwrap(),
+        "first",
+        "the first stays"
+    );
 }
 
 /// A verdict and its reasons read back; spam is queued to no one until staff

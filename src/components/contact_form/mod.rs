@@ -10,6 +10,7 @@
 
 mod draft;
 mod post;
+mod proof;
 
 use keel_model::contact::{Budget, ContactRequest, Field, FieldError, check_field, validate};
 use yew::prelude::*;
@@ -136,6 +137,8 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     let send = use_state(|| SendState::Editing);
     let restored = use_state(|| false);
     let field_refs = use_memo((), |_| Field::ALL.map(|_| NodeRef::default()));
+    let proof = use_memo((), |_| proof::Proof::default());
+    let challenge_url = format!("{}{}", cache.base, keel_model::paths::contact_challenge());
 
     // Say once that a draft from an earlier visit was restored (what a
     // partner's page filled in is no draft).
@@ -152,7 +155,10 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
     let update = {
         let draft = draft.clone();
         let errors = errors.clone();
+        let (proof, url) = (proof.clone(), challenge_url.clone());
         Callback::from(move |(field, edit): Edit| {
+            // The visitor started: the proof of work is solved meanwhile.
+            proof.start(url.clone());
             let mut next = (*draft).clone();
             edit(&mut next.form);
             next.save();
@@ -178,6 +184,7 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
         let base = cache.base.clone();
         let partner = props.partner.clone();
         let source = props.source.clone();
+        let (proof, challenge_url) = (proof.clone(), challenge_url.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *send == SendState::Sending {
@@ -203,8 +210,10 @@ pub fn ContactForm(props: &ContactFormProps) -> Html {
             let draft = draft.clone();
             let url = format!("{base}{}", keel_model::paths::contact());
             let partner = partner.clone();
+            let (proof, challenge_url) = (proof.clone(), challenge_url.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match post(&url, body, &key, partner.as_deref()).await {
+                let solved = proof.take(challenge_url).await;
+                match post(&url, body, &key, partner.as_deref(), solved.as_deref()).await {
                     Ok(id) => {
                         // Stored: a partner's page may now be told (embeds).
                         if let Some(el) = refs[0].cast::<web_sys::Element>() {

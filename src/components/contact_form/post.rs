@@ -11,14 +11,15 @@ pub enum PostError {
     Fetch(FetchError),
 }
 
-/// Send `body` with its Idempotency-Key `key`, and `partner` (an embed's host
-/// page) as `Keel-Embed-Origin`; the stored request's id once the server has
-/// answered 201.
+/// Send `body` with its Idempotency-Key `key`, `partner` (an embed's host
+/// page) as `Keel-Embed-Origin`, and the solved proof of work as
+/// `Keel-Challenge`; the stored request's id once the server has answered 201.
 pub async fn post(
     url: &str,
     body: String,
     key: &str,
     partner: Option<&str>,
+    proof: Option<&str>,
 ) -> Result<String, PostError> {
     let mut req = gloo_net::http::Request::post(url)
         .header("Content-Type", "application/json")
@@ -26,6 +27,9 @@ pub async fn post(
         .header("Idempotency-Key", key);
     if let Some(origin) = partner {
         req = req.header("Keel-Embed-Origin", origin);
+    }
+    if let Some(proof) = proof {
+        req = req.header(keel_model::challenge::HEADER, proof);
     }
     // How long this page has been open: the server's spam verdict reads a
     // form sent within seconds of the page opening as a script's.

@@ -438,6 +438,7 @@ async fn every_method_on_every_api_path_gets_a_json_error() {
     let server = start(config, None).await;
     let paths = [
         "/api/v1/contact",
+        "/api/v1/contact/challenge",
         "/api/v1/admin/submissions",
         "/api/v1/admin/submissions?include_spam=maybe",
         "/api/v1/site.json",

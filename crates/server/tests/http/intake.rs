@@ -452,18 +452,42 @@ async fn a_source_is_stored_and_a_bad_one_refused() {
     );
 }
 
-/// The spam verdict from what the server sees: the page's timing header, the
-/// links, the same message from other senders (verdict.rs has every rule).
+/// A challenge from the server, solved as a browser solves it: the value of
+/// the `Keel-Challenge` header.
+async fn solved(h: &Harness) -> String {
+    use base64::Engine;
+    let (status, _, body) = h
+        .send(
+            Request::get("/api/v1/contact/challenge")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let c: keel_model::challenge::Challenge = serde_json::from_slice(&body).unwrap();
+    let number = (0..=c.maxnumber)
+        .find(|n| keel_server::challenge::hash(&c.salt, *n) == c.challenge)
+        .expect("the challenge has a solution");
+    let solution = keel_model::challenge::Solution::of(&c, number, 1);
+    base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&solution).unwrap())
+}
+
+/// The spam verdict from what the server sees: the proof of work, the page's
+/// timing header, the links, the same message from other senders
+/// (verdict.rs has every rule); a solution counts once.
 #[tokio::test]
 async fn each_request_gets_a_verdict_from_its_signals() {
     let mut config = Config::default();
     config.rate_limit.burst = 100;
     let h = harness(config).await;
-    let post = |body: String, filled: Option<&'static str>| {
+    let post = |body: String, filled: Option<&'static str>, proof: Option<String>| {
         let mut req =
             Request::post("/api/v1/contact").header(header::CONTENT_TYPE, "application/json");
         if let Some(ms) = filled {
             req = req.header("keel-filled-ms", ms);
+        }
+        if let Some(p) = proof {
+            req = req.header("keel-challenge", p);
         }
         req.body(Body::from(body)).unwrap()
     };
@@ -480,26 +504,43 @@ async fn each_request_gets_a_verdict_from_its_signals() {
             (
                 s.verdict.as_str().to_string(),
                 s.reasons.unwrap_or_default(),
-                s.deliveries.len(),
             )
         }
     };
+    let reused = solved(&h).await;
     let cases = [
         (
             body("a@example.com", "We need help with our queues."),
             Some("45000"),
+            Some(reused.clone()),
             "clean",
             "",
         ),
         (
+            body("a2@example.com", "We need help with our queues, too."),
+            Some("45000"),
+            Some(reused),
+            "review",
+            "already used",
+        ),
+        (
             body("b@example.com", "We need help with our queues, again."),
             None,
+            None,
             "review",
-            "without the page's script",
+            "no proof of work",
+        ),
+        (
+            body("b2@example.com", "We need help with our queues, still."),
+            Some("45000"),
+            Some("forged".into()),
+            "review",
+            "not base64",
         ),
         (
             body("c@example.com", "We need help with our billing."),
             Some("900"),
+            Some(solved(&h).await),
             "review",
             "filled in 0.9 s",
         ),
@@ -509,36 +550,62 @@ async fn each_request_gets_a_verdict_from_its_signals() {
                 "See http://a.example http://b.example www.c.example",
             ),
             Some("45000"),
+            Some(solved(&h).await),
             "spam",
             "3 links",
         ),
         (
             body("e@example.com", "Best prices on everything, write now"),
             Some("45000"),
+            Some(solved(&h).await),
             "clean",
             "",
         ),
         (
             body("f@example.com", "best prices ON everything,  write now"),
             Some("45000"),
+            Some(solved(&h).await),
             "clean",
             "",
         ),
         (
             body("g@example.com", "Best prices on everything, write now"),
             Some("45000"),
+            Some(solved(&h).await),
             "spam",
             "2 other senders",
         ),
     ];
-    for (body, filled, want, reason) in cases {
-        let (status, _, answer) = h.send(post(body.clone(), filled)).await;
+    for (body, filled, proof, want, reason) in cases {
+        let (status, _, answer) = h.send(post(body.clone(), filled, proof)).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let (got, reasons, _) = verdict(&answer).await;
+        let (got, reasons) = verdict(&answer).await;
         assert_eq!(got, want, "{body}: {reasons}");
         assert!(
             reasons.contains(reason),
             "{body}: {reasons:?} lacks {reason:?}"
         );
     }
+}
+
+/// The challenge is fresh every time, never cached, and readable by a
+/// partner's page (an inline widget solves it there).
+#[tokio::test]
+async fn a_challenge_is_fresh_and_never_cached() {
+    let h = harness(Config::default()).await;
+    let get = || {
+        Request::get("/api/v1/contact/challenge")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, headers, first) = h.send(get()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let (_, _, second) = h.send(get()).await;
+    assert_ne!(first, second);
+    let c: keel_model::challenge::Challenge = serde_json::from_slice(&first).unwrap();
+    assert_eq!(
+        (c.algorithm.as_str(), c.maxnumber),
+        ("SHA-256", keel_server::challenge::MAX_NUMBER)
+    );
 }

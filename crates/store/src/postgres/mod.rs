@@ -324,6 +324,42 @@ impl PgStore {
         Ok(Some(queued))
     }
 
+    pub async fn use_challenge(
+        &self,
+        challenge: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM used_challenges WHERE expires_at < $1",
+                &[&now_ms],
+            )
+            .await?;
+        Ok(client
+            .execute(
+                "INSERT INTO used_challenges (challenge, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&challenge, &expires_ms],
+            )
+            .await?
+            == 1)
+    }
+
+    pub async fn setting(&self, key: &str, first: &str) -> anyhow::Result<String> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&key, &first],
+            )
+            .await?;
+        Ok(client
+            .query_one("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await?
+            .try_get(0)?)
+    }
+
     pub async fn forget(&self, email: &str) -> anyhow::Result<usize> {
         let client = self.client().await?;
         Ok(client

@@ -60,6 +60,15 @@ UPDATE submissions SET verdict = 'spam' WHERE spam;
 CREATE INDEX submissions_message ON submissions(message_hash, created_at);
 ",
     ),
+    (
+        5,
+        // Proof-of-work challenges already used, and the server's own
+        // settings (the challenges' key) (issue 27).
+        "
+CREATE TABLE used_challenges (challenge TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+",
+    ),
 ];
 
 /// The version the last step brings a database to.

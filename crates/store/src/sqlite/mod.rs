@@ -298,6 +298,36 @@ impl SqliteStore {
         Ok(Some(queued))
     }
 
+    pub fn use_challenge(
+        &self,
+        challenge: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let conn = self.conn();
+        conn.execute(
+            "DELETE FROM used_challenges WHERE expires_at < ?1",
+            [now_ms],
+        )?;
+        Ok(conn.execute(
+            "INSERT OR IGNORE INTO used_challenges (challenge, expires_at) VALUES (?1, ?2)",
+            params![challenge, expires_ms],
+        )? == 1)
+    }
+
+    pub fn setting(&self, key: &str, first: &str) -> anyhow::Result<String> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
+            params![key, first],
+        )?;
+        Ok(
+            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
     pub fn forget(&self, email: &str) -> anyhow::Result<usize> {
         // SQLite's lower() folds ASCII only, which is what an address holds
         // but for an internationalised domain, compared as written.

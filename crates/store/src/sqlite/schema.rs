@@ -49,6 +49,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ALTER TABLE submissions ADD COLUMN message_hash TEXT;
      UPDATE submissions SET verdict = 'spam' WHERE spam;
      CREATE INDEX submissions_message ON submissions(message_hash, created_at);",
+    // 4: proof-of-work challenges already used, and the server's own
+    // settings (the challenges' key) (issue 27).
+    "CREATE TABLE used_challenges (challenge TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 ];
 
 /// Apply the `MIGRATIONS` this file has not seen, in one transaction taken
