@@ -244,6 +244,9 @@ function cases(get) {
     assert.deepEqual(types.filter((t) => t === 'ready' || t === 'submitted' || t === 'error'), ['ready', 'submitted'], types.join());
     assert.deepEqual(events.find((e) => e.type === 'submitted').detail, { id: stored.id, view: 'contact' });
     const frameState = await s.js('return JSON.parse(JSON.stringify(document.querySelector("#frame-articles").keel))');
+    // What the partner's page saw, for the record (repeated resizes as one).
+    const seen = types.filter((t, i) => t !== 'resize' || types[i - 1] !== 'resize');
+    console.log(`${s.name}: the inline contact widget told the page ${seen.join(' → ')} (${types.length} events); #frame-articles.keel ${JSON.stringify(frameState)}`);
     assert.equal(frameState.ready, true);
     assert.ok(frameState.height > 300, JSON.stringify(frameState));
     assert.deepEqual(await s.js('return [location.href, history.length]'), start, 'the host URL and history are untouched');
