@@ -1,10 +1,13 @@
 //! `cargo xtask <command>`: the glue that sets up, builds, runs and tests Keel.
 //!
 //!     cargo xtask run          set up, build the release site, serve it at http://127.0.0.1:8080
-//!                              (--drafts: include articles marked draft, for writers)
+//!                              (--drafts: include articles marked draft; --future: articles dated after
+//!                              today, which a build leaves out until their day; both for writers)
 //!     cargo xtask dev          for writers: build, serve at http://127.0.0.1:8081 with the contact intake,
 //!                              rebuild what changed on every save and reload the browser; problems show
-//!                              in the browser too (--port N, --content DIR, --drafts)
+//!                              in the browser too (--port N, --content DIR, --drafts, --future)
+//!     cargo xtask scheduled    list the articles dated after today (UTC), soonest first: what a daily
+//!                              rebuild publishes, and when (--content DIR)
 //!     cargo xtask test         set up, then run every test (unit, API, browser)
 //!     cargo xtask build        build the release site into dist/ (atomically)
 //!                              (--config keel.toml or KEEL_CONFIG: the server's configuration, whose
@@ -57,6 +60,14 @@ fn main() {
 /// Where this deploy serves the site and its API: `--base-path /keel` (or
 /// `KEEL_BASE_PATH`) and `--api-origin https://api.keel.example` (or
 /// `KEEL_API_ORIGIN`).
+/// `--drafts` and `--future`: what a writer's build includes beyond what is published.
+fn unpublished(args: &[String]) -> release::Unpublished {
+    release::Unpublished {
+        drafts: args.iter().any(|a| a == "--drafts"),
+        future: args.iter().any(|a| a == "--future"),
+    }
+}
+
 fn deploy(args: &[String]) -> anyhow::Result<keel_prerender::Deploy> {
     let value = |flag: &str, env: &str| -> anyhow::Result<Option<String>> {
         match args.iter().position(|a| a == flag) {
@@ -147,7 +158,7 @@ fn run() -> anyhow::Result<()> {
             release::site_in(
                 &layout,
                 &release::Options {
-                    drafts: args.iter().any(|a| a == "--drafts"),
+                    unpublished: unpublished(&args),
                     partners: partners(&args, &cwd)?,
                     deploy: deploy(&args)?,
                 },
@@ -165,15 +176,27 @@ fn run() -> anyhow::Result<()> {
                     .map(|p| cwd.join(p))
             };
             let content = flag("--content").unwrap_or_else(|| root.join("content"));
-            let drafts = args.iter().any(|a| a == "--drafts");
-            release::check_content(&root, &content, flag("--out").as_deref(), drafts)
+            release::check_content(
+                &root,
+                &content,
+                flag("--out").as_deref(),
+                unpublished(&args),
+            )
+        }
+        Some("scheduled") => {
+            let content = args
+                .iter()
+                .position(|a| a == "--content")
+                .and_then(|i| args.get(i + 1))
+                .map_or_else(|| root.join("content"), |p| cwd.join(p));
+            release::scheduled(&root, &content)
         }
         Some("run") => {
             setup::ensure(&root, setup::Need::Build)?;
             release::site(
                 &root,
                 &release::Options {
-                    drafts: args.iter().any(|a| a == "--drafts"),
+                    unpublished: unpublished(&args),
                     partners: partners(&args, &cwd)?,
                     ..Default::default()
                 },

@@ -34,17 +34,55 @@ pub struct Source {
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Include articles marked `draft = true` (development builds).
-    pub drafts: bool,
+    /// What a writer's build includes beyond what is published.
+    pub unpublished: Unpublished,
     pub per_page: u32,
+    /// The day the build publishes for (`YYYY-MM-DD`, UTC): an article dated
+    /// later is scheduled, and left out of every output (pages, API, search,
+    /// feed, sitemap) unless `unpublished.future`. Today, by default: the
+    /// clock is read once, here.
+    pub today: String,
+}
+
+/// What a build includes beyond what is published (`cargo xtask dev
+/// --drafts --future`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unpublished {
+    /// Articles marked `draft = true`.
+    pub drafts: bool,
+    /// Articles dated after `Options::today`.
+    pub future: bool,
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(secs / 86_400)
+}
+
+/// The date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_date(days: u64) -> String {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 impl Default for Options {
     fn default() -> Self {
         // 6 cards: two rows of three on a desktop, one screen of cards on a phone.
         Options {
-            drafts: false,
+            unpublished: Unpublished::default(),
             per_page: 6,
+            today: today_utc(),
         }
     }
 }
@@ -168,7 +206,8 @@ fn parse_all(
     let site_file = site::parse(&site.path, &site.text)
         .map_err(|e| errors.push(e))
         .ok();
-    // Drafts are compiled too, so their mistakes are reported, then left out.
+    // Drafts and scheduled articles are compiled too, so their mistakes are
+    // reported, then left out.
     let compiled: Vec<Result<Compiled, Diagnostic>> = articles
         .par_iter()
         .map(|src| compile_cached(src, cache))
@@ -176,7 +215,8 @@ fn parse_all(
     let mut parsed = Vec::new();
     for c in compiled {
         match c {
-            Ok(c) if c.draft && !opts.drafts => {}
+            Ok(c) if c.draft && !opts.unpublished.drafts => {}
+            Ok(c) if c.article.meta.date > opts.today && !opts.unpublished.future => {}
             Ok(c) => parsed.push(c),
             Err(e) => errors.push(e),
         }

@@ -292,12 +292,72 @@ fn drafts_only_in_development() {
         &site(),
         &[draft],
         &Options {
-            drafts: true,
+            unpublished: Unpublished {
+                drafts: true,
+                future: false,
+            },
             ..Options::default()
         },
     )
     .unwrap();
     assert_eq!(dev.articles.len(), 1);
+}
+
+#[test]
+fn a_scheduled_article_waits_for_its_day_in_every_output() {
+    let dated = |slug: &str, date: &str| Source {
+        path: format!("{slug}.md"),
+        text: FRONT
+            .replace("title = \"T\"", &format!("title = \"{slug}\""))
+            .replace("2025-01-02", date),
+    };
+    let sources = [
+        dated("published-today", "2026-06-01"),
+        dated("scheduled-tomorrow", "2026-06-02"),
+    ];
+    let on = |today: &str, future: bool| {
+        compile(
+            &site(),
+            &sources,
+            &Options {
+                today: today.into(),
+                unpublished: Unpublished {
+                    drafts: false,
+                    future,
+                },
+                ..Options::default()
+            },
+        )
+        .unwrap()
+    };
+    // Anywhere in the output: a file's path or its bytes (pages of the API,
+    // the search index, the feed; the sitemap is made from these).
+    let mentions = |out: &Output, needle: &str| {
+        out.files.iter().any(|(path, bytes)| {
+            path.contains(needle) || bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        })
+    };
+    let before = on("2026-06-01", false);
+    assert!(mentions(&before, "published-today"), "the search works");
+    assert!(!mentions(&before, "scheduled-tomorrow"));
+    assert_eq!(before.articles.len(), 1);
+    assert!(
+        mentions(&on("2026-06-02", false), "scheduled-tomorrow"),
+        "published on its day"
+    );
+    assert!(
+        mentions(&on("2026-06-01", true), "scheduled-tomorrow"),
+        "shown to writers with --future"
+    );
+}
+
+#[test]
+fn today_is_a_calendar_date() {
+    assert_eq!(civil_date(0), "1970-01-01");
+    assert_eq!(civil_date(11_016), "2000-02-29");
+    assert_eq!(civil_date(20_454), "2026-01-01");
+    assert_eq!(civil_date(20_454 + 364), "2026-12-31");
+    assert_eq!(today_utc().len(), 10);
 }
 
 #[test]
@@ -315,8 +375,8 @@ fn pagination_edges() {
         &site(),
         &sources,
         &Options {
-            drafts: false,
             per_page: 6,
+            ..Options::default()
         },
     )
     .unwrap();

@@ -7,7 +7,7 @@ use super::*;
 pub(super) struct Builder {
     pub(super) root: PathBuf,
     pub(super) layout: Layout,
-    pub(super) drafts: bool,
+    pub(super) unpublished: crate::release::Unpublished,
     pub(super) port: u16,
     pub(super) status: watch::Sender<Status>,
     pub(super) server: Arc<ServerSlot>,
@@ -46,7 +46,7 @@ impl Builder {
         let report = match release::build(
             &self.layout,
             &release::Options {
-                drafts: self.drafts,
+                unpublished: self.unpublished,
                 ..Default::default()
             },
         ) {
@@ -129,8 +129,11 @@ impl Builder {
             "--content".into(),
         ];
         args.push(self.layout.content.display().to_string());
-        if self.drafts {
+        if self.unpublished.drafts {
             args.push("--drafts".into());
+        }
+        if self.unpublished.future {
+            args.push("--future".into());
         }
         eprintln!("restarting with the new code…");
         self.server.stop_for_good();

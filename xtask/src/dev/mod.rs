@@ -65,16 +65,17 @@ const RELOAD_JS: &str = include_str!("reload.js");
 pub struct Options {
     pub port: u16,
     pub content: PathBuf,
-    pub drafts: bool,
+    pub unpublished: crate::release::Unpublished,
 }
 
 impl Options {
-    /// `--port N` (0: any free port), `--content DIR` (relative to `cwd`), `--drafts`.
+    /// `--port N` (0: any free port), `--content DIR` (relative to `cwd`),
+    /// `--drafts`, `--future` (articles dated after today).
     pub fn parse(root: &Path, cwd: &Path, args: &[String]) -> anyhow::Result<Options> {
         let mut opts = Options {
             port: DEFAULT_PORT,
             content: root.join("content"),
-            drafts: false,
+            unpublished: Default::default(),
         };
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -88,9 +89,10 @@ impl Options {
                 "--content" => {
                     opts.content = cwd.join(it.next().context("--content needs a folder")?)
                 }
-                "--drafts" => opts.drafts = true,
+                "--drafts" => opts.unpublished.drafts = true,
+                "--future" => opts.unpublished.future = true,
                 other => bail!(
-                    "cargo xtask dev: unknown option {other} (known: --port N, --content DIR, --drafts)"
+                    "cargo xtask dev: unknown option {other} (known: --port N, --content DIR, --drafts, --future)"
                 ),
             }
         }
@@ -190,7 +192,7 @@ async fn serve(root: &Path, opts: Options) -> anyhow::Result<()> {
             work: work.dir.clone(),
             spa: Layout::of(root).spa,
         },
-        drafts: opts.drafts,
+        unpublished: opts.unpublished,
         port,
         status: status_tx,
         server: server.clone(),

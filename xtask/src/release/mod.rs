@@ -28,11 +28,12 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::cache::{self, Cache};
 use crate::sh;
+pub use keel_content::Unpublished;
 
 #[derive(Default)]
 pub struct Options {
-    /// Include draft articles (development builds).
-    pub drafts: bool,
+    /// Include draft and scheduled articles (writers' builds).
+    pub unpublished: Unpublished,
     /// The partner origins (`allowed_origins` of the server's configuration),
     /// which may frame the embed pages: written into `_headers` and `nginx.conf`.
     pub partners: Vec<String>,
@@ -41,14 +42,18 @@ pub struct Options {
     pub deploy: keel_prerender::Deploy,
 }
 
-pub fn compile(root: &Path, content_dir: &Path, drafts: bool) -> anyhow::Result<Output> {
-    compile_with(root, content_dir, drafts, &keel_content::NoCache)
+pub fn compile(
+    root: &Path,
+    content_dir: &Path,
+    unpublished: Unpublished,
+) -> anyhow::Result<Output> {
+    compile_with(root, content_dir, unpublished, &keel_content::NoCache)
 }
 
 fn compile_with(
     root: &Path,
     content_dir: &Path,
-    drafts: bool,
+    unpublished: Unpublished,
     cache: &dyn keel_content::ArticleCache,
 ) -> anyhow::Result<Output> {
     let (site, articles) = keel_content::fs::read_sources(root, content_dir)?;
@@ -56,7 +61,7 @@ fn compile_with(
         &site,
         &articles,
         &ContentOptions {
-            drafts,
+            unpublished,
             ..Default::default()
         },
         cache,
@@ -90,15 +95,53 @@ impl std::fmt::Display for ContentErrors {
 
 impl std::error::Error for ContentErrors {}
 
+/// Print the scheduled articles of `content_dir` (`scheduled_after`, today
+/// in UTC): what a daily rebuild will publish, and when.
+pub fn scheduled(root: &Path, content_dir: &Path) -> anyhow::Result<()> {
+    let today = keel_content::today_utc();
+    let later = scheduled_after(root, content_dir, &today)?;
+    if later.is_empty() {
+        println!("Nothing is scheduled: every article is dated {today} or earlier.");
+    }
+    for m in later {
+        println!("{}  {}  {}", m.date, m.slug, m.title);
+    }
+    Ok(())
+}
+
+/// The articles of `content_dir` dated after `today`, soonest first.
+fn scheduled_after(
+    root: &Path,
+    content_dir: &Path,
+    today: &str,
+) -> anyhow::Result<Vec<keel_model::ArticleSummary>> {
+    let all = compile(
+        root,
+        content_dir,
+        Unpublished {
+            drafts: false,
+            future: true,
+        },
+    )?;
+    let mut later: Vec<_> = all
+        .articles
+        .into_iter()
+        .map(|a| a.meta)
+        .filter(|m| m.date.as_str() > today)
+        .collect();
+    later.sort_by(|a, b| (&a.date, &a.slug).cmp(&(&b.date, &b.slug)));
+    Ok(later)
+}
+
 /// Compile `content_dir` and list what it would write; with `out`, write it there.
 pub fn check_content(
     root: &Path,
     content_dir: &Path,
     out_dir: Option<&Path>,
-    drafts: bool,
+    unpublished: Unpublished,
 ) -> anyhow::Result<()> {
     let t = Instant::now();
-    let out = compile(root, content_dir, drafts)?;
+    let out = compile(root, content_dir, unpublished)?;
     let elapsed = t.elapsed();
     if let Some(dir) = out_dir {
         for (url, bytes) in &out.files {
@@ -189,7 +232,7 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let content = compile_with(
         &layout.root,
         &layout.content,
-        opts.drafts,
+        opts.unpublished,
         &ArticleStore {
             cache: &cache,
             stamp: &stamp,
@@ -392,6 +435,39 @@ mod tests {
             ]
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn scheduled_lists_what_is_dated_after_today_soonest_first() {
+        let article = |title: &str, date: &str| {
+            format!(
+                "+++\ntitle = \"{title}\"\ndate = {date}\nsummary = \"s\"\n[author]\nname = \"A\"\nrole = \"R\"\n+++\nBody.\n"
+            )
+        };
+        let (past, later, sooner) = (
+            article("Out already", "2026-01-01"),
+            article("Later one", "2026-09-01"),
+            article("Sooner one", "2026-07-01"),
+        );
+        let root = scratch(&[
+            ("past.md", &past),
+            ("later.md", &later),
+            ("sooner.md", &sooner),
+        ]);
+        let listed: Vec<(String, String)> =
+            scheduled_after(&root, &root.join("content"), "2026-06-01")
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.date, m.title))
+                .collect();
+        assert_eq!(
+            listed,
+            [
+                ("2026-07-01".to_string(), "Sooner one".to_string()),
+                ("2026-09-01".into(), "Later one".into())
+            ]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
