@@ -9,7 +9,11 @@ import { ROOT, SEED_SLUG, startServer } from './harness.mjs';
 
 const LH = join(ROOT, 'target/lighthouse/node_modules/.bin/lighthouse');
 const RUNS = 3;
-const routes = ['/', '/articles', `/articles/${SEED_SLUG}`, '/services', '/contact'];
+// The main routes, and the partner playground (noindex by design, so its SEO
+// score lacks the "indexable" audit); or the routes given
+// (`cargo xtask lighthouse /embed/`).
+const given = process.argv.slice(2);
+const routes = given.length ? given : ['/', '/articles', `/articles/${SEED_SLUG}`, '/services', '/contact', '/embed/'];
 const server = await startServer();
 const out = mkdtempSync(join(tmpdir(), 'keel-lh-'));
 const flags = '--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run --disable-sync';

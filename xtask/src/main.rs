@@ -29,6 +29,7 @@
 //!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
 //!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
+//!                              (or of the routes given: `lighthouse /embed/`)
 //!     cargo xtask navtiming    click-to-heading-painted times of client-side navigation, cached and not
 
 mod bench;
@@ -219,7 +220,7 @@ fn run() -> anyhow::Result<()> {
         Some("loadtest") => load::run(&root),
         Some("lighthouse") => {
             setup::ensure(&root, setup::Need::All)?;
-            test::lighthouse(&root)
+            test::lighthouse(&root, &args[1..])
         }
         Some("navtiming") => {
             setup::ensure(&root, setup::Need::All)?;

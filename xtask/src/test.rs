@@ -166,8 +166,9 @@ pub fn screenshots(root: &Path, only: &[String]) -> anyhow::Result<()> {
     )
 }
 
-/// Lighthouse (installed on first use by `setup::lighthouse`), per route.
-pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
+/// Lighthouse (installed on first use by `setup::lighthouse`) on the main
+/// routes, or on the routes given (`/embed/`).
+pub fn lighthouse(root: &Path, routes: &[String]) -> anyhow::Result<()> {
     crate::setup::lighthouse(root)?;
     if !root.join("dist/index.html").exists() {
         release::site(root, &release::Options::default())?;
@@ -176,6 +177,7 @@ pub fn lighthouse(root: &Path) -> anyhow::Result<()> {
     crate::sh(
         Command::new("node")
             .arg("lighthouse.mjs")
+            .args(routes)
             .current_dir(root.join("tests"))
             .env("KEEL_ROOT", root),
     )
