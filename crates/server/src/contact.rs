@@ -229,80 +229,47 @@ async fn accept(
             .map_err(unavailable)?
             .map(Inserted::Replayed),
     };
-    // The verdict, from what the request and the store say (verdict.rs).
-    let judgement = match seen {
-        Some(_) => crate::verdict::Judgement {
-            verdict: Verdict::Clean,
-            reasons: Vec::new(),
-        },
-        None => {
-            // A solution counts once, on any instance.
-            let proof = match proof {
-                Ok(solved) => {
-                    let first = store
-                        .use_challenge(&solved.challenge, solved.expires_s as i64 * 1000, now_ms())
-                        .await
-                        .map_err(unavailable)?;
-                    if first {
-                        Ok(())
-                    } else {
-                        Err("the proof of work was already used")
-                    }
-                }
-                Err(reason) => Err(reason),
-            };
-            let elsewhere = store
-                .same_message_elsewhere(
-                    &form.message,
-                    &form.email,
-                    now_ms() - SAME_MESSAGE_WINDOW_MS,
-                )
-                .await
-                .map_err(unavailable)?;
-            crate::verdict::judge(
-                &form,
-                crate::verdict::Signals {
-                    filled_ms,
-                    same_message_elsewhere: elsewhere,
-                    proof,
-                },
-            )
-        }
-    };
-    let inserted = match seen {
-        Some(seen) => Ok(seen),
+    let (inserted, verdict) = match seen {
+        Some(seen) => (Ok(seen), None),
         None => match state
             .limiter
             .check(client)
             .and_then(|()| state.instance.check())
         {
-            Err(wait) => Err(wait),
+            Err(wait) => (Err(wait), None),
             // Both checks are made again inside the insert's transaction:
             // two copies can race each other, here or on another instance.
-            Ok(()) => Ok(store
-                .insert(NewSubmission {
-                    request: &form,
-                    judgement: keel_store::Judgement {
-                        verdict: judgement.verdict,
-                        reasons: &judgement.reasons(),
-                    },
-                    idempotency_key: key.as_deref(),
-                    request_hash: &request_hash,
-                    channels: &state.config.channels(),
-                    now_ms: now_ms(),
-                    duplicate_since_ms: since,
-                    partner_origin: partner.as_deref(),
-                })
-                .await
-                .map_err(unavailable)?),
+            Ok(()) => {
+                // Judged only now: a request a limit turns away uses up no
+                // proof of work.
+                let judgement = judge(store, &form, filled_ms, proof).await?;
+                let inserted = store
+                    .insert(NewSubmission {
+                        request: &form,
+                        judgement: keel_store::Judgement {
+                            verdict: judgement.verdict,
+                            reasons: &judgement.reasons(),
+                        },
+                        idempotency_key: key.as_deref(),
+                        request_hash: &request_hash,
+                        channels: &state.config.channels(),
+                        now_ms: now_ms(),
+                        duplicate_since_ms: since,
+                        partner_origin: partner.as_deref(),
+                    })
+                    .await
+                    .map_err(unavailable)?;
+                (Ok(inserted), Some(judgement.verdict))
+            }
         },
     };
 
     match inserted {
         Err(wait) => Err(Error::RateLimited(wait)),
         Ok(Inserted::New(id)) => {
-            let verdict = judgement.verdict.as_str();
-            if judgement.verdict == Verdict::Spam {
+            let spam = verdict == Some(Verdict::Spam);
+            let verdict = verdict.map_or("clean", Verdict::as_str);
+            if spam {
                 tracing::info!(%id, verdict, "stored a contact submission as spam: no one is notified");
             } else {
                 tracing::info!(%id, verdict, "stored a contact submission");
@@ -315,6 +282,43 @@ async fn accept(
             "this Idempotency-Key was already used for a different submission".into(),
         )),
     }
+}
+
+/// The verdict of a new request (verdict.rs), from what it carries and what
+/// the store has seen: its proof of work is recorded as used here, so that
+/// it counts once on any instance.
+async fn judge(
+    store: &keel_store::Store,
+    form: &ContactRequest,
+    filled_ms: Option<u64>,
+    proof: std::result::Result<crate::challenge::Solved, &'static str>,
+) -> Result<crate::verdict::Judgement> {
+    let proof = match proof {
+        Ok(solved) => {
+            let expires_ms = solved.expires_s as i64 * 1000;
+            let first = store
+                .use_challenge(&solved.challenge, expires_ms, now_ms())
+                .await
+                .map_err(unavailable)?;
+            first
+                .then_some(())
+                .ok_or("the proof of work was already used")
+        }
+        Err(reason) => Err(reason),
+    };
+    let since = now_ms() - SAME_MESSAGE_WINDOW_MS;
+    let elsewhere = store
+        .same_message_elsewhere(&form.message, &form.email, since)
+        .await
+        .map_err(unavailable)?;
+    Ok(crate::verdict::judge(
+        form,
+        crate::verdict::Signals {
+            filled_ms,
+            same_message_elsewhere: elsewhere,
+            proof,
+        },
+    ))
 }
 
 /// A plain HTML form post: the same fields, as a browser sends them, and the

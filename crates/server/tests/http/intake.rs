@@ -609,3 +609,40 @@ async fn a_challenge_is_fresh_and_never_cached() {
         ("SHA-256", keel_server::challenge::MAX_NUMBER)
     );
 }
+
+/// A request a limit turns away (429) uses up no proof of work: sent again
+/// once the limit allows, with the same proof, it is clean.
+#[tokio::test]
+async fn a_limited_request_keeps_its_proof_of_work() {
+    let mut config = Config::default();
+    config.rate_limit.burst = 1;
+    config.rate_limit.refill_seconds = 1;
+    let h = harness(config).await;
+    let post = |email: &str, proof: &str| {
+        let body = serde_json::json!({ "name": "Ada", "email": email, "message": "We need help with our queues.", "consent": true });
+        Request::post("/api/v1/contact")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("keel-filled-ms", "45000")
+            .header("keel-challenge", proof)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let (first, second) = (solved(&h).await, solved(&h).await);
+    assert_eq!(
+        h.send(post("a@example.com", &first)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        h.send(post("b@example.com", &second)).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _, answer) = h.send(post("b@example.com", &second)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = serde_json::from_slice::<serde_json::Value>(&answer).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored = h.state.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.verdict.as_str(), "clean", "{:?}", stored.reasons);
+}
