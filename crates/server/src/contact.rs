@@ -243,13 +243,11 @@ async fn accept(
                 // Judged only now: a request a limit turns away uses up no
                 // proof of work.
                 let judgement = judge(store, &form, filled_ms, proof).await?;
+                let verdict = judgement.verdict;
                 let inserted = store
                     .insert(NewSubmission {
                         request: &form,
-                        judgement: keel_store::Judgement {
-                            verdict: judgement.verdict,
-                            reasons: &judgement.reasons(),
-                        },
+                        judgement,
                         idempotency_key: key.as_deref(),
                         request_hash: &request_hash,
                         channels: &state.config.channels(),
@@ -259,7 +257,7 @@ async fn accept(
                     })
                     .await
                     .map_err(unavailable)?;
-                (Ok(inserted), Some(judgement.verdict))
+                (Ok(inserted), Some(verdict))
             }
         },
     };
@@ -292,7 +290,7 @@ async fn judge(
     form: &ContactRequest,
     filled_ms: Option<u64>,
     proof: std::result::Result<crate::challenge::Solved, &'static str>,
-) -> Result<crate::verdict::Judgement> {
+) -> Result<keel_store::Judgement> {
     let proof = match proof {
         Ok(solved) => {
             let expires_ms = solved.expires_s as i64 * 1000;

@@ -17,21 +17,7 @@
 //! spam ID` and `submissions not-spam ID` (which then notifies).
 
 use keel_model::contact::ContactRequest;
-pub use keel_store::Verdict;
-
-/// A request's verdict and the rules that gave it, in words staff read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Judgement {
-    pub verdict: Verdict,
-    pub reasons: Vec<String>,
-}
-
-impl Judgement {
-    /// As the store keeps it.
-    pub fn reasons(&self) -> String {
-        self.reasons.join("; ")
-    }
-}
+pub use keel_store::{Judgement, Verdict};
 
 /// What the server knows of a request besides its fields.
 #[derive(Clone, Copy, Debug)]
@@ -91,13 +77,16 @@ pub fn judge(request: &ContactRequest, signals: Signals) -> Judgement {
         1 | 2 => Verdict::Review,
         _ => Verdict::Spam,
     };
-    Judgement { verdict, reasons }
+    Judgement {
+        verdict,
+        reasons: reasons.join("; "),
+    }
 }
 
 fn spam(reason: &str) -> Judgement {
     Judgement {
         verdict: Verdict::Spam,
-        reasons: vec![reason.to_string()],
+        reasons: reason.to_string(),
     }
 }
 
@@ -140,7 +129,7 @@ mod tests {
             j,
             Judgement {
                 verdict: Verdict::Clean,
-                reasons: vec![]
+                reasons: String::new()
             }
         );
     }
@@ -246,10 +235,7 @@ mod tests {
             r.website = honeypot.map(str::to_string);
             let j = judge(&r, *signals);
             assert_eq!(j.verdict, *verdict, "{message:?} {signals:?}: {j:?}");
-            assert!(
-                j.reasons.join("; ").contains(reason),
-                "{j:?} lacks {reason:?}"
-            );
+            assert!(j.reasons.contains(reason), "{j:?} lacks {reason:?}");
         }
     }
 }

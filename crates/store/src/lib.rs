@@ -65,21 +65,22 @@ pub enum Verdict {
     Spam,
 }
 
-/// A verdict and its reasons, in words staff read (`; ` between them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Judgement<'a> {
+/// A verdict and its reasons, in words staff read (`; ` between them; empty
+/// for none). The server's `verdict.rs` gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
     pub verdict: Verdict,
-    pub reasons: &'a str,
+    pub reasons: String,
 }
 
-impl Judgement<'_> {
-    pub const CLEAN: Judgement<'static> = Judgement {
+impl Judgement {
+    pub const CLEAN: Judgement = Judgement {
         verdict: Verdict::Clean,
-        reasons: "",
+        reasons: String::new(),
     };
-    pub const SPAM: Judgement<'static> = Judgement {
+    pub const SPAM: Judgement = Judgement {
         verdict: Verdict::Spam,
-        reasons: "",
+        reasons: String::new(),
     };
 }
 
@@ -196,7 +197,7 @@ pub struct Record {
 pub struct NewSubmission<'a> {
     pub request: &'a ContactRequest,
     /// Spam gets no outbox rows.
-    pub judgement: Judgement<'a>,
+    pub judgement: Judgement,
     pub idempotency_key: Option<&'a str>,
     pub request_hash: &'a str,
     pub channels: &'a [Channel],
@@ -278,16 +279,13 @@ impl Store {
                 let key = new.idempotency_key.map(str::to_string);
                 let hash = new.request_hash.to_string();
                 let channels = new.channels.to_vec();
-                let (verdict, reasons) = (new.judgement.verdict, new.judgement.reasons.to_string());
+                let judgement = new.judgement.clone();
                 let (now_ms, since) = (new.now_ms, new.duplicate_since_ms);
                 let partner = new.partner_origin.map(str::to_string);
                 blocking(s, move |s| {
                     s.insert(&NewSubmission {
                         request: &request,
-                        judgement: Judgement {
-                            verdict,
-                            reasons: &reasons,
-                        },
+                        judgement,
                         idempotency_key: key.as_deref(),
                         request_hash: &hash,
                         channels: &channels,

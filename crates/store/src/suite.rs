@@ -16,6 +16,34 @@ pub(crate) fn req() -> ContactRequest {
     }
 }
 
+/// `request`, clean, without a key or a partner, sent at `now_ms`: the
+/// submission the checks start from (and change what they are about).
+fn submission<'a>(
+    request: &'a ContactRequest,
+    hash: &'a str,
+    channels: &'a [Channel],
+    now_ms: i64,
+) -> NewSubmission<'a> {
+    NewSubmission {
+        request,
+        judgement: Judgement::CLEAN,
+        idempotency_key: None,
+        request_hash: hash,
+        channels,
+        now_ms,
+        duplicate_since_ms: now_ms,
+        partner_origin: None,
+    }
+}
+
+/// The id `new` is stored under (it must be new).
+async fn stored(s: &Store, new: NewSubmission<'_>) -> String {
+    match s.insert(new).await.unwrap() {
+        Inserted::New(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
 async fn insert(
     s: &Store,
     spam: bool,
@@ -25,27 +53,28 @@ async fn insert(
     now_ms: i64,
 ) -> Inserted {
     s.insert(NewSubmission {
-        request: &req(),
         judgement: if spam {
             Judgement::SPAM
         } else {
             Judgement::CLEAN
         },
         idempotency_key: key,
-        request_hash: hash,
-        channels,
-        now_ms,
-        duplicate_since_ms: now_ms,
-        partner_origin: None,
+        ..submission(&req(), hash, channels, now_ms)
     })
     .await
     .unwrap()
 }
 
 async fn new_id(s: &Store, hash: &str, channels: &[Channel], now_ms: i64) -> String {
-    match insert(s, false, None, hash, channels, now_ms).await {
-        Inserted::New(id) => id,
-        other => panic!("{other:?}"),
+    stored(s, submission(&req(), hash, channels, now_ms)).await
+}
+
+/// `req()` from another address, with another message when given.
+fn from(email: &str, message: Option<&str>) -> ContactRequest {
+    ContactRequest {
+        email: email.into(),
+        message: message.map_or_else(|| req().message, str::to_string),
+        ..req()
     }
 }
 
@@ -81,38 +110,23 @@ async fn a_challenge_is_used_once_and_a_setting_is_set_once(s: Store) {
 /// A verdict and its reasons read back; spam is queued to no one until staff
 /// say it is not spam; a message sent by several senders is counted.
 async fn verdicts_are_stored_and_staff_can_move_them(s: Store) {
-    let add = |email: &str, message: &str, judgement: Judgement<'static>, at: i64| {
-        let request = ContactRequest {
-            email: email.into(),
-            message: message.into(),
-            ..req()
-        };
+    let both = &[Channel::Webhook, Channel::Email];
+    let add = |email: &'static str, message: &'static str, judgement: Judgement, at: i64| {
         let s = s.clone();
-        let hash = format!("{email}{at}");
         async move {
-            let new = NewSubmission {
-                request: &request,
-                judgement,
-                idempotency_key: None,
-                request_hash: &hash,
-                channels: &[Channel::Webhook, Channel::Email],
-                now_ms: at,
-                duplicate_since_ms: at,
-                partner_origin: None,
-            };
-            match s.insert(new).await.unwrap() {
-                Inserted::New(id) => id,
-                other => panic!("{other:?}"),
-            }
+            let hash = format!("{email}{at}");
+            let request = from(email, Some(message));
+            let new = submission(&request, &hash, both, at);
+            stored(&s, NewSubmission { judgement, ..new }).await
         }
     };
     let review = Judgement {
         verdict: Verdict::Review,
-        reasons: "sent without the page's script",
+        reasons: "sent without the page's script".into(),
     };
     let spam = Judgement {
         verdict: Verdict::Spam,
-        reasons: "the hidden field was filled in",
+        reasons: "the hidden field was filled in".into(),
     };
     let r = add("a@example.com", "Buy cheap pills now", review, 10).await;
     let x = add("b@example.com", "buy  CHEAP pills now", spam, 20).await;
@@ -200,34 +214,20 @@ async fn verdicts_are_stored_and_staff_can_move_them(s: Store) {
 /// `erase_before` every request older than its cutoff; each with its
 /// notifications, and nothing else.
 async fn forget_and_retention_erase_what_they_name(s: Store) {
-    let from = |email: &str, hash: &str, at: i64| {
-        let request = ContactRequest {
-            email: email.into(),
-            ..req()
-        };
+    let add = |email: &'static str, hash: &'static str, at: i64| {
         let s = s.clone();
-        let hash = hash.to_string();
         async move {
-            let new = NewSubmission {
-                request: &request,
-                judgement: Judgement::CLEAN,
-                idempotency_key: None,
-                request_hash: &hash,
-                channels: &[Channel::Webhook],
-                now_ms: at,
-                duplicate_since_ms: at,
-                partner_origin: None,
-            };
-            match s.insert(new).await.unwrap() {
-                Inserted::New(id) => id,
-                other => panic!("{other:?}"),
-            }
+            stored(
+                &s,
+                submission(&from(email, None), hash, &[Channel::Webhook], at),
+            )
+            .await
         }
     };
-    from("ada@example.com", "a1", 10).await;
-    from(" ADA@Example.com", "a2", 20).await;
-    let bob = from("bob@example.com", "b", 30).await;
-    let carl = from("carl@example.com", "c", 40).await;
+    add("ada@example.com", "a1", 10).await;
+    add(" ADA@Example.com", "a2", 20).await;
+    let bob = add("bob@example.com", "b", 30).await;
+    let carl = add("carl@example.com", "c", 40).await;
     assert_eq!(s.forget("Ada@example.COM ").await.unwrap(), 2);
     assert_eq!(s.forget("ada@example.com").await.unwrap(), 0, "once");
     let left = || {
@@ -258,26 +258,19 @@ async fn forget_and_retention_erase_what_they_name(s: Store) {
 async fn the_partner_and_source_are_stored_listed_and_exported(s: Store, other: Store) {
     let partner = Some("https://partner.example");
     let source = Some("spring-2027:newsletter");
-    let from_partner = match s
-        .insert(NewSubmission {
-            request: &ContactRequest {
-                source: source.map(str::to_string),
-                ..req()
-            },
-            judgement: Judgement::CLEAN,
-            idempotency_key: None,
-            request_hash: "p",
-            channels: &[Channel::Webhook],
-            now_ms: 1,
-            duplicate_since_ms: 1,
-            partner_origin: partner,
-        })
-        .await
-        .unwrap()
-    {
-        Inserted::New(id) => id,
-        other => panic!("{other:?}"),
+    let request = ContactRequest {
+        source: source.map(str::to_string),
+        ..req()
     };
+    let new = submission(&request, "p", &[Channel::Webhook], 1);
+    let from_partner = stored(
+        &s,
+        NewSubmission {
+            partner_origin: partner,
+            ..new
+        },
+    )
+    .await;
     let own = new_id(&s, "o", &[], 2).await;
     let got = s.get(&from_partner).await.unwrap().unwrap();
     let both = |x: &Submission| (x.partner_origin.clone(), x.source.clone());

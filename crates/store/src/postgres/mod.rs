@@ -148,7 +148,7 @@ impl PgStore {
                     &new.partner_origin,
                     &req.source,
                     &new.judgement.verdict.as_str(),
-                    &Some(new.judgement.reasons).filter(|r| !r.is_empty()),
+                    &Some(&new.judgement.reasons).filter(|r| !r.is_empty()),
                     &crate::message_fingerprint(&req.message),
                 ],
             )

@@ -111,7 +111,7 @@ impl SqliteStore {
     pub fn insert(&self, new: &NewSubmission<'_>) -> anyhow::Result<Inserted> {
         let NewSubmission {
             request: req,
-            judgement,
+            ref judgement,
             idempotency_key,
             request_hash,
             channels,
@@ -155,7 +155,7 @@ impl SqliteStore {
                 partner_origin,
                 req.source,
                 judgement.verdict.as_str(),
-                Some(judgement.reasons).filter(|r| !r.is_empty()),
+                Some(&judgement.reasons).filter(|r| !r.is_empty()),
                 crate::message_fingerprint(&req.message),
             ],
         )?;
