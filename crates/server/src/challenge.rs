@@ -9,6 +9,8 @@ use hmac::{Hmac, Mac};
 use keel_model::challenge::{ALGORITHM, Challenge, Solution};
 use sha2::{Digest, Sha256};
 
+use crate::hex;
+
 /// The largest number a challenge hides: a browser tries half as many
 /// hashes on average. Measured (tests/browser/challenge.test.mjs, Chromium
 /// on the 2-core test machine, three runs): 0.76 to 0.83 µs a hash, so about
@@ -19,10 +21,6 @@ pub const MAX_NUMBER: u64 = 150_000;
 
 /// How long a challenge may be solved and sent.
 pub const TTL_SECONDS: u64 = 20 * 60;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn signature(key: &[u8], challenge: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");

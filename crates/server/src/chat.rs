@@ -49,7 +49,7 @@ const EXCERPT_CHARS: usize = 600;
 
 /// The body to POST for `s` in `format`.
 pub fn body(format: Format, s: &Submission) -> Value {
-    let facts = facts(s);
+    let facts = chat_facts(s);
     let title = format!("New project enquiry from {}", line(&s.name));
     let excerpt = excerpt(&s.message);
     match format {
@@ -99,10 +99,10 @@ pub fn body(format: Format, s: &Submission) -> Value {
     }
 }
 
-/// The labelled facts every chat shows, in order; `-` for none.
-fn facts(s: &Submission) -> Vec<(&'static str, String)> {
-    let or_none = |v: Option<&str>| v.map(line).unwrap_or_else(|| "-".into());
-    let mut facts = vec![
+/// The labelled facts every notification shows, in order (the email's
+/// lines, the chats' fields); `-` for none.
+pub(crate) fn facts(s: &Submission) -> Vec<(&'static str, String)> {
+    vec![
         ("Name", line(&s.name)),
         ("Email", line(&s.email)),
         ("Company", or_none(s.company.as_deref())),
@@ -110,7 +110,12 @@ fn facts(s: &Submission) -> Vec<(&'static str, String)> {
         ("Partner site", or_none(s.partner_origin.as_deref())),
         ("Source", or_none(s.source.as_deref())),
         ("Submission", line(&s.id)),
-    ];
+    ]
+}
+
+/// A chat's facts: a request for review says why first.
+fn chat_facts(s: &Submission) -> Vec<(&'static str, String)> {
+    let mut facts = facts(s);
     if s.verdict == keel_store::Verdict::Review {
         facts.insert(0, ("Review", or_none(s.reasons.as_deref())));
     }
@@ -118,8 +123,13 @@ fn facts(s: &Submission) -> Vec<(&'static str, String)> {
 }
 
 /// One line of stored text, its hidden characters written out.
-fn line(text: &str) -> String {
+pub(crate) fn line(text: &str) -> String {
     escape_controls(text, false).into_owned()
+}
+
+/// `line`, or `-` for none.
+fn or_none(text: Option<&str>) -> String {
+    text.map(line).unwrap_or_else(|| "-".into())
 }
 
 /// The message's first lines, shortened with `…` when there is more.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cors::{Caller, EMBED_ORIGIN_HEADER};
 use crate::error::{Error, Result};
-use crate::{AppState, now_ms};
+use crate::{AppState, hex, now_ms};
 use keel_store::{Inserted, NewSubmission, Verdict};
 
 /// Without an Idempotency-Key, an identical body within this window is taken
@@ -353,10 +353,6 @@ fn client_ip(state: &AppState, req: &Request) -> IpAddr {
 pub(crate) fn unavailable(e: anyhow::Error) -> Error {
     tracing::error!(error = ?e, "the contact store failed");
     Error::Unavailable("submissions cannot be stored just now; please try again in a minute".into())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The whole body, within `limit` bytes and `seconds` from its first byte

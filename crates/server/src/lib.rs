@@ -142,6 +142,11 @@ pub fn spawn_limiter_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// `bytes` in lower-case hex (hashes, keys, signatures).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

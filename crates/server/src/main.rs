@@ -115,10 +115,7 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     if config.challenge_secret.is_none() {
         // Made once, by whichever instance starts first, and kept in the
         // store: every instance checks every other's challenges.
-        let first = rand::random::<[u8; 32]>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        let first = keel_server::hex(&rand::random::<[u8; 32]>());
         config.challenge_secret = Some(store.setting("challenge_secret", &first).await?);
     }
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -202,34 +202,23 @@ fn webhook_status(target: &str, status: reqwest::StatusCode) -> Result<(), Failu
 /// header or a line, a message cannot carry terminal escapes to whoever reads
 /// the mail in a terminal.
 fn email_text(s: &Submission) -> (String, String) {
-    let line = |t: &str| escape_controls(t, false).into_owned();
+    use crate::chat::line;
     // A request to look at twice says so first.
-    let review = match s.verdict {
-        keel_store::Verdict::Review => format!("[review] ",),
-        _ => String::new(),
-    };
-    let subject = format!("{review}New project enquiry from {}", line(&s.name));
-    let body = format!(
-        "{}Name: {}\nEmail: {}\nCompany: {}\nBudget: {}\nPartner site: {}\nSource: {}\nSubmission: {}\n\n{}\n",
-        match s.verdict {
-            keel_store::Verdict::Review => format!(
-                "Marked for review: {}.\n\n",
-                line(s.reasons.as_deref().unwrap_or_default())
-            ),
-            _ => String::new(),
-        },
-        line(&s.name),
-        line(&s.email),
-        s.company.as_deref().map(line).unwrap_or_else(|| "-".into()),
-        s.budget.as_deref().map(line).unwrap_or_else(|| "-".into()),
-        s.partner_origin
-            .as_deref()
-            .map(line)
-            .unwrap_or_else(|| "-".into()),
-        s.source.as_deref().map(line).unwrap_or_else(|| "-".into()),
-        s.id,
-        escape_controls(&s.message, true)
+    let review = s.verdict == keel_store::Verdict::Review;
+    let subject = format!(
+        "{}New project enquiry from {}",
+        if review { "[review] " } else { "" },
+        line(&s.name)
     );
+    let mut body = String::new();
+    if review {
+        let reasons = line(s.reasons.as_deref().unwrap_or_default());
+        body.push_str(&format!("Marked for review: {reasons}.\n\n"));
+    }
+    for (label, value) in crate::chat::facts(s) {
+        body.push_str(&format!("{label}: {value}\n"));
+    }
+    body.push_str(&format!("\n{}\n", escape_controls(&s.message, true)));
     (subject, body)
 }
 
