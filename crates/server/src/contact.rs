@@ -91,23 +91,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         Some("application/x-www-form-urlencoded") => Kind::Form,
         _ => return Err(Error::UnsupportedMediaType),
     };
-    // How long the visitor had the page before sending, as our page's script
-    // says (a signal for the spam verdict; absent from a plain form post).
-    let filled_ms = headers
-        .get(FILLED_MS_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    // The proof of work our page's script solved (checked, not yet recorded
-    // as used: that waits until the request is otherwise good).
-    let proof = match headers.get(keel_model::challenge::HEADER) {
-        None => Err("no proof of work (sent without the page's script, or before it was done)"),
-        Some(v) => v
-            .to_str()
-            .map_err(|_| "the proof of work was not base64")
-            .and_then(|v| {
-                crate::challenge::verify(&state.challenge_key, v, (now_ms() / 1000) as u64)
-            }),
-    };
+    let script = FromScript::of(&state, &headers);
     let key = match headers.get("idempotency-key") {
         Some(v) => {
             let k = v
@@ -155,8 +139,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             key,
             hex(&Sha256::digest(&body)),
             partner,
-            filled_ms,
-            proof,
+            script,
         )
         .await
     }
@@ -206,8 +189,7 @@ async fn accept(
     key: Option<String>,
     request_hash: String,
     partner: Option<String>,
-    filled_ms: Option<u64>,
-    proof: std::result::Result<crate::challenge::Solved, &'static str>,
+    script: FromScript,
 ) -> Result<String> {
     // Malformed and invalid requests are answered before the rate limit: they
     // store nothing, and a visitor fixing a typo must not be locked out.
@@ -242,7 +224,7 @@ async fn accept(
             Ok(()) => {
                 // Judged only now: a request a limit turns away uses up no
                 // proof of work.
-                let judgement = judge(store, &form, filled_ms, proof).await?;
+                let judgement = judge(store, &form, script).await?;
                 let verdict = judgement.verdict;
                 let inserted = store
                     .insert(NewSubmission {
@@ -282,16 +264,43 @@ async fn accept(
     }
 }
 
+/// What our page's script sends besides the form, for the spam verdict.
+struct FromScript {
+    /// How long the visitor had the page before sending (absent from a
+    /// plain form post).
+    filled_ms: Option<u64>,
+    /// The proof of work it solved: checked, not yet recorded as used (that
+    /// waits until the request is otherwise good); or why there is none.
+    proof: std::result::Result<crate::challenge::Solved, &'static str>,
+}
+
+impl FromScript {
+    fn of(state: &AppState, headers: &axum::http::HeaderMap) -> FromScript {
+        let filled_ms = headers
+            .get(FILLED_MS_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let now_s = (now_ms() / 1000) as u64;
+        let proof = match headers.get(keel_model::challenge::HEADER) {
+            None => Err("no proof of work (sent without the page's script, or before it was done)"),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| "the proof of work was not base64")
+                .and_then(|v| crate::challenge::verify(&state.challenge_key, v, now_s)),
+        };
+        FromScript { filled_ms, proof }
+    }
+}
+
 /// The verdict of a new request (verdict.rs), from what it carries and what
 /// the store has seen: its proof of work is recorded as used here, so that
 /// it counts once on any instance.
 async fn judge(
     store: &keel_store::Store,
     form: &ContactRequest,
-    filled_ms: Option<u64>,
-    proof: std::result::Result<crate::challenge::Solved, &'static str>,
+    script: FromScript,
 ) -> Result<keel_store::Judgement> {
-    let proof = match proof {
+    let proof = match script.proof {
         Ok(solved) => {
             let expires_ms = solved.expires_s as i64 * 1000;
             let first = store
@@ -312,7 +321,7 @@ async fn judge(
     Ok(crate::verdict::judge(
         form,
         crate::verdict::Signals {
-            filled_ms,
+            filled_ms: script.filled_ms,
             same_message_elsewhere: elsewhere,
             proof,
         },
