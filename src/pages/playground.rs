@@ -229,7 +229,6 @@ pub fn Playground() -> Html {
     let counts = (1..=LIST_MAX)
         .map(|n| (n.to_string(), n.to_string()))
         .collect();
-    let prefill_labels = ["Name", "Email", "Company", "Message"];
 
     let copy = {
         let (snippet, copied) = (snippet.clone(), copied.clone());
@@ -270,18 +269,8 @@ pub fn Playground() -> Html {
                         <fieldset class="field">
                             <legend>{ "Prefill (optional)" }</legend>
                             <p class="hint">{ "What your page already knows of the visitor, shown in the form for them to check and change." }</p>
-                            { for Field::PREFILLED.iter().zip(prefill_labels).enumerate().map(|(i, (field, label))| {
-                                let id = ["pg-name", "pg-email", "pg-company", "pg-message"][i];
-                                let onchange = {
-                                    let options = options.clone();
-                                    Callback::from(move |e: Event| {
-                                        let mut next = (*options).clone();
-                                        next.prefill[i] = control_value(&e);
-                                        options.set(next);
-                                    })
-                                };
-                                let _ = field;
-                                text(id, label, None, o.prefill[i].clone(), onchange)
+                            { for PREFILL_CONTROLS.iter().enumerate().map(|(i, (id, label, change))| {
+                                text(id, label, None, o.prefill[i].clone(), edit(*change))
                             }) }
                         </fieldset>
                         { text("pg-source", "Source (optional)", Some(format!("Stored with each request sent through this widget, such as a campaign: up to {} letters, digits, and . _ : -", keel_model::contact::SOURCE_MAX)), o.source.clone(), edit(|o, v| o.source = v)) }
@@ -319,6 +308,15 @@ pub fn Playground() -> Html {
         </div>
     }
 }
+
+/// The prefill fields' controls, in `Options::prefill`'s order
+/// (`Field::PREFILLED`): id, label, and the edit of the value.
+const PREFILL_CONTROLS: [(&str, &str, fn(&mut Options, String)); 4] = [
+    ("pg-name", "Name", |o, v| o.prefill[0] = v),
+    ("pg-email", "Email", |o, v| o.prefill[1] = v),
+    ("pg-company", "Company", |o, v| o.prefill[2] = v),
+    ("pg-message", "Message", |o, v| o.prefill[3] = v),
+];
 
 /// The `&'static` value of `list` that `v` names, or the first.
 fn pick(list: &[(&'static str, &'static str)], v: &str) -> &'static str {

@@ -85,13 +85,19 @@ for (const mode of ['iframe', 'inline']) {
   });
 }
 
-test('a value the loader refuses shows its message in the preview, and the snippet keeps it as typed', async () => {
+/** The playground in a context of its own, with the contact widget chosen. */
+async function contactPlayground() {
   const context = await browser.newContext();
   const page = await context.newPage();
+  await page.goto(keel.url + '/embed/');
+  await page.waitForSelector('#page-title');
+  await page.selectOption('#pg-view', 'contact');
+  return { context, page };
+}
+
+test('a value the loader refuses shows its message in the preview, and the snippet keeps it as typed', async () => {
+  const { context, page } = await contactPlayground();
   try {
-    await page.goto(keel.url + '/embed/');
-    await page.waitForSelector('#page-title');
-    await page.selectOption('#pg-view', 'contact');
     await page.fill('#pg-source', 'spring 2027!');
     await page.press('#pg-source', 'Tab');
     await page.locator('.playground-preview').getByText(/invalid source "spring 2027!"/).waitFor({ timeout: 15000 });
@@ -102,12 +108,8 @@ test('a value the loader refuses shows its message in the preview, and the snipp
 });
 
 test("a request sent from the preview's framed form is ours, not a partner's", async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const { context, page } = await contactPlayground();
   try {
-    await page.goto(keel.url + '/embed/');
-    await page.waitForSelector('#page-title');
-    await page.selectOption('#pg-view', 'contact');
     await page.fill('#pg-name', 'Playground Tester');
     await page.press('#pg-name', 'Tab');
     const form = page.frameLocator('.playground-preview iframe');

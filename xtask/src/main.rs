@@ -61,6 +61,14 @@ fn main() {
 /// Where this deploy serves the site and its API: `--base-path /keel` (or
 /// `KEEL_BASE_PATH`) and `--api-origin https://api.keel.example` (or
 /// `KEEL_API_ORIGIN`).
+/// The path after flag `name` (`--content DIR`), relative to `cwd`.
+fn path_flag(args: &[String], cwd: &Path, name: &str) -> Option<PathBuf> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|p| cwd.join(p))
+}
+
 /// `--drafts` and `--future`: what a writer's build includes beyond what is published.
 fn unpublished(args: &[String]) -> release::Unpublished {
     release::Unpublished {
@@ -149,12 +157,7 @@ fn run() -> anyhow::Result<()> {
         Some("setup") => setup::command(&root, &args[1..]),
         Some("build") => {
             setup::ensure(&root, setup::Need::Build)?;
-            let flag = |name: &str| {
-                args.iter()
-                    .position(|a| a == name)
-                    .and_then(|i| args.get(i + 1))
-                    .map(|p| cwd.join(p))
-            };
+            let flag = |name| path_flag(&args, &cwd, name);
             let layout = release::Layout::of(&root).with(flag("--content"), flag("--dist"));
             release::site_in(
                 &layout,
@@ -170,12 +173,7 @@ fn run() -> anyhow::Result<()> {
             bench::run(&root, &args[1..])
         }
         Some("content") => {
-            let flag = |name: &str| {
-                args.iter()
-                    .position(|a| a == name)
-                    .and_then(|i| args.get(i + 1))
-                    .map(|p| cwd.join(p))
-            };
+            let flag = |name| path_flag(&args, &cwd, name);
             let content = flag("--content").unwrap_or_else(|| root.join("content"));
             release::check_content(
                 &root,
@@ -185,11 +183,8 @@ fn run() -> anyhow::Result<()> {
             )
         }
         Some("scheduled") => {
-            let content = args
-                .iter()
-                .position(|a| a == "--content")
-                .and_then(|i| args.get(i + 1))
-                .map_or_else(|| root.join("content"), |p| cwd.join(p));
+            let content =
+                path_flag(&args, &cwd, "--content").unwrap_or_else(|| root.join("content"));
             release::scheduled(&root, &content)
         }
         Some("run") => {

@@ -33,12 +33,8 @@ pub async fn post(
     }
     // How long this page has been open: the server's spam verdict reads a
     // form sent within seconds of the page opening as a script's.
-    if let Some(ms) = web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now() as u64)
-    {
-        req = req.header("Keel-Filled-Ms", &ms.to_string());
-    }
+    let open_ms = crate::dom::now_ms() as u64;
+    req = req.header("Keel-Filled-Ms", &open_ms.to_string());
     let res = crate::net::send(req, Some(body), crate::net::SUBMIT_TIMEOUT_MS)
         .await
         .map_err(PostError::Fetch)?;
