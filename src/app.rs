@@ -52,7 +52,7 @@ fn Chrome() -> Html {
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
             <Header site={site.clone()} />
             <main id="main" tabindex="-1">
-                { switch(route, &site_api) }
+                { switch(route, &site_api, &base) }
             </main>
             { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
@@ -63,11 +63,11 @@ fn Chrome() -> Html {
 
 /// The page of `route`. `site` is the site document, as `Chrome` reads it
 /// for the header and footer: the home, services and contact pages are made
-/// from it alone, so they are functions of it rather than components. The
+/// from it alone (and the base path), so they are functions of it rather than components. The
 /// embed views are `embed::EmbedApp`'s: under our chrome, not found.
-fn switch(route: Route, site: &UseApi<Site>) -> Html {
+fn switch(route: Route, site: &UseApi<Site>, base: &str) -> Html {
     match route {
-        Route::Home => home(site),
+        Route::Home => home(site, base),
         Route::Articles => html! { <Articles /> },
         Route::Article { slug } => html! { <Article {slug} /> },
         Route::Services => services(site),

@@ -21,6 +21,7 @@ use crate::components::attrs::classed;
 use crate::components::card::human_date;
 use crate::components::contact_form::ContactForm;
 use crate::components::doc::Document;
+use crate::components::picture::{picture, sizes};
 use crate::components::status::{cards_skeleton, error_box, text_skeleton};
 use crate::env::{AppProps, routed};
 use crate::route::Route;
@@ -271,6 +272,7 @@ pub fn EmbedArticles(props: &EmbedArticlesProps) -> Html {
 fn item(a: &ArticleSummary, base: &str) -> Html {
     html! {
         <article class="embed-item">
+            if let Some(cover) = &a.cover { { picture(cover, "", base, sizes::CARD, false) } }
             <h3><a href={format!("{base}/articles/{}", a.slug)} target="_blank" rel="noopener">{ &a.title }</a></h3>
             <p class="meta">
                 <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>
@@ -330,6 +332,7 @@ fn ArticleView(props: &ArticleViewProps) -> Html {
                     <time datetime={m.date.clone()}>{ human_date(&m.date) }</time>
                     { format!(" · {} min read", m.reading_minutes) }
                 </p>
+                if let Some(cover) = &m.cover { <div class="cover">{ picture(cover, &cover.alt, &base, sizes::COLUMN, true) }</div> }
                 <div class="prose">
                     <Document article={a.clone()} embed={Some(base.clone())} />
                 </div>

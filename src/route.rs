@@ -492,6 +492,7 @@ mod tests {
                     role: "Engineer".into(),
                 },
                 reading_minutes: 4,
+                cover: None,
             },
             word_count: 800,
             excerpt: String::new(),

@@ -218,6 +218,17 @@ fn app_style() -> stylist::StyleSource {
         & .byline { color: var(--muted); }
 
         & .prose { max-width: 42rem; font-size: 1.125rem; min-width: 0; overflow-wrap: break-word; }
+        /* Images keep the box their width and height reserve: nothing moves as they load. */
+        & picture img { display: block; width: 100%; height: auto; }
+        & .prose figure { margin: 2rem 0; }
+        & figcaption { color: var(--muted); font-size: 0.9375rem; margin-top: 0.625rem; }
+        & .cover { margin-top: 1.5rem; }
+        & .cover img { border-radius: 12px; }
+        /* A card's cover fills its top edge, cropped to one shape for every card. */
+        & .card picture img, & .embed-item picture img { aspect-ratio: 16 / 9; object-fit: cover; }
+        & .card picture { margin: -1.5rem -1.5rem 0.5rem; }
+        & .card picture img { border-radius: 11px 11px 0 0; }
+        & .embed-item picture img { border-radius: 8px; margin-bottom: 0.5rem; max-width: 20rem; }
         & .prose h2 { margin-top: 2.5rem; scroll-margin-top: 1.5rem; }
         & .prose h3 { margin-top: 2rem; scroll-margin-top: 1.5rem; }
         & .prose ul, & .prose ol { padding-left: 1.5rem; margin: 0 0 1rem; }

@@ -2,6 +2,7 @@ use keel_model::ArticleSummary;
 use yew::prelude::*;
 
 use crate::components::link::AppLink;
+use crate::components::picture::{picture, sizes};
 use crate::route::ArticlesQuery;
 use crate::route::Route;
 
@@ -18,9 +19,18 @@ fn marked(text: &str, query: Option<&str>) -> Html {
 /// An article card: the title link covers the whole card (one target, one
 /// accessible name); the tags stay separately clickable above it. The title
 /// is a heading of `level` (2 or 3, to keep the outline right), and the words
-/// of `highlight` (a search) are marked in it and in the summary. A function,
-/// not a component: it holds no state (see `status.rs`).
-pub fn article_card(a: &ArticleSummary, level: u8, highlight: Option<&str>) -> Html {
+/// of `highlight` (a search) are marked in it and in the summary. Its cover,
+/// if it has one, is above it (decorative here: the title says what the card
+/// is), its files under the base path `base`, loaded at once when `first`
+/// (in the first screen). A function, not a component: it holds no state
+/// (see `status.rs`).
+pub fn article_card(
+    a: &ArticleSummary,
+    level: u8,
+    highlight: Option<&str>,
+    base: &str,
+    first: bool,
+) -> Html {
     let title = html! {
         <AppLink to={Route::Article { slug: a.slug.clone() }} prefetch={keel_model::paths::article(&a.slug)}>
             { marked(&a.title, highlight) }
@@ -28,6 +38,7 @@ pub fn article_card(a: &ArticleSummary, level: u8, highlight: Option<&str>) -> H
     };
     html! {
         <article class="card">
+            if let Some(cover) = &a.cover { { picture(cover, "", base, sizes::CARD, first) } }
             { if level == 2 { html! { <h2>{ title }</h2> } } else { html! { <h3>{ title }</h3> } } }
             <p class="meta">
                 <time datetime={a.date.clone()}>{ human_date(&a.date) }</time>

@@ -10,6 +10,7 @@ use yew::prelude::*;
 use crate::api::Doc;
 use crate::components::attrs::{attrs, classed};
 use crate::components::link::{AppLink, use_base_path};
+use crate::components::picture::{picture, sizes};
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
@@ -29,8 +30,14 @@ pub fn Document(props: &DocProps) -> Html {
     let cx = Cx {
         embed: props.embed.as_deref(),
         base: &base,
+        eager: false,
     };
-    html! { <>{ for props.article.body.iter().map(|b| block(b, cx)) }</> }
+    // A figure in the first screen loads at once: one of the first two
+    // blocks, when no cover is above them.
+    let first_screen = props.article.meta.cover.is_none();
+    html! {
+        <>{ for props.article.body.iter().enumerate().map(|(i, b)| block(b, Cx { eager: first_screen && i < 2, ..cx })) }</>
+    }
 }
 
 impl Cx<'_> {
@@ -52,6 +59,8 @@ struct Cx<'a> {
     embed: Option<&'a str>,
     /// The site's base path, for root-relative links to our own pages.
     base: &'a str,
+    /// The block is in the first screen.
+    eager: bool,
 }
 
 fn block(b: &Block, cx: Cx) -> Html {
@@ -117,6 +126,12 @@ fn block(b: &Block, cx: Cx) -> Html {
             }
         }
         Block::Rule => html! { <hr /> },
+        Block::Figure { image, caption } => html! {
+            <figure>
+                { picture(image, &image.alt, cx.embed.unwrap_or(cx.base), sizes::COLUMN, cx.eager) }
+                if let Some(caption) = caption { <figcaption>{ caption }</figcaption> }
+            </figure>
+        },
     }
 }
 
@@ -144,7 +159,6 @@ fn inline(i: &Inline, cx: Cx) -> Html {
             title,
             content,
         } => link(href, title.as_deref(), inlines(content, cx), cx),
-        Inline::Image { src, alt, title } => image(src, alt, title.as_deref(), cx),
     }
 }
 
@@ -170,15 +184,5 @@ fn link(href: &str, title: Option<&str>, children: Html, cx: Cx) -> Html {
     html! {
         <a href={cx.ours(href)} title={title.map(str::to_string)}
            rel={external.then_some("noopener noreferrer")}>{ children }</a>
-    }
-}
-
-fn image(src: &str, alt: &str, title: Option<&str>, cx: Cx) -> Html {
-    if !is_safe_url(src) {
-        return html! { { alt } };
-    }
-    let src = cx.ours(src);
-    html! {
-        <img {src} alt={alt.to_string()} title={title.map(str::to_string)} loading="lazy" decoding="async" />
     }
 }

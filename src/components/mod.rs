@@ -8,4 +8,5 @@ pub mod doc;
 pub mod layout;
 pub mod link;
 pub mod offices;
+pub mod picture;
 pub mod status;

@@ -6,8 +6,9 @@ use crate::components::attrs::classed;
 use crate::components::card::{article_card, human_date};
 use crate::components::cta::call_to_action;
 use crate::components::doc::Document;
-use crate::components::link::AppLink;
+use crate::components::link::{AppLink, use_base_path};
 use crate::components::offices::offices;
+use crate::components::picture::{picture, sizes};
 use crate::components::status::{error_box, text_skeleton};
 use crate::pages::not_found::not_found;
 use crate::route::ArticlesQuery;
@@ -25,6 +26,7 @@ pub fn Article(props: &ArticleProps) -> Html {
     }
     let data = use_api::<ArticleDoc>(keel_model::paths::article(&props.slug));
     let site = use_api::<Site>(keel_model::paths::site());
+    let base = use_base_path();
     let a = match data.state {
         Resource::Ready(a) => a,
         Resource::Loading => {
@@ -78,6 +80,7 @@ pub fn Article(props: &ArticleProps) -> Html {
                             <li><AppLink class="tag" to={Route::Articles} query={ArticlesQuery { tag: Some(t.clone()), ..Default::default() }}>{ t }</AppLink></li>
                         }) }
                     </ul>
+                    if let Some(cover) = &m.cover { <div class="cover">{ picture(cover, &cover.alt, &base, sizes::HEADER, true) }</div> }
                 </header>
                 <div class="article-layout">
                     { toc.unwrap_or_default() }
@@ -90,7 +93,7 @@ pub fn Article(props: &ArticleProps) -> Html {
                 <section class="section" aria-labelledby="more-heading">
                     <h2 id="more-heading">{ "More articles" }</h2>
                     <ul class="cards">
-                        { for a.more.iter().map(|s| html! { <li>{ article_card(s, 3, None) }</li> }) }
+                        { for a.more.iter().map(|s| html! { <li>{ article_card(s, 3, None, &base, false) }</li> }) }
                     </ul>
                 </section>
             }

@@ -17,7 +17,7 @@ use yew::prelude::*;
 
 use crate::api::{Doc, FetchError, Resource, UseApi, use_api};
 use crate::components::card::article_card;
-use crate::components::link::AppLink;
+use crate::components::link::{AppLink, use_base_path};
 use crate::components::status::{cards_skeleton, error_box};
 use crate::nav::use_location;
 use crate::route::ArticlesQuery;
@@ -103,6 +103,7 @@ struct ListProps {
 #[component]
 fn PagedList(props: &ListProps) -> Html {
     let data = use_api::<ArticlePage>(list_path(&props.query));
+    let base = use_base_path();
     match data.state {
         Resource::Loading => cards_skeleton("articles", 6),
         Resource::Failed(crate::api::FetchError::NotFound) => html! {
@@ -124,7 +125,7 @@ fn PagedList(props: &ListProps) -> Html {
                         if p.pages > 1 { { format!(" · page {} of {}", p.page, p.pages) } }
                     </p>
                     <ul class="cards">
-                        { for p.items.iter().map(|a| html! { <li>{ article_card(a, 2, None) }</li> }) }
+                        { for p.items.iter().enumerate().map(|(i, a)| html! { <li>{ article_card(a, 2, None, &base, i == 0) }</li> }) }
                     </ul>
                     if p.pages > 1 {
                         <nav class="pager" aria-label="Pages">
@@ -361,8 +362,9 @@ struct HitProps {
 #[component]
 fn SearchHit(props: &HitProps) -> Html {
     let doc = use_api::<ArticleSummary>(keel_model::paths::search_doc(props.id));
+    let base = use_base_path();
     match doc.state {
-        Resource::Ready(a) => article_card(&a, 2, Some(&props.query)),
+        Resource::Ready(a) => article_card(&a, 2, Some(&props.query), &base, false),
         Resource::Failed(error) => error_box(&error, &doc.retry, "this result"),
         Resource::Loading => html! { <div class="card skeleton" aria-hidden="true"></div> },
     }

@@ -8,8 +8,9 @@ use crate::components::link::AppLink;
 use crate::components::status::{cards_skeleton, ready_or_view, text_skeleton};
 use crate::route::Route;
 
-/// The page, from the site document (`site`, which `Chrome` reads).
-pub fn home(site: &UseApi<Site>) -> Html {
+/// The page, from the site document (`site`, which `Chrome` reads), its
+/// images under the base path `base`.
+pub fn home(site: &UseApi<Site>, base: &str) -> Html {
     let site = match ready_or_view(
         site,
         "the home page",
@@ -35,7 +36,7 @@ pub fn home(site: &UseApi<Site>) -> Html {
                     <AppLink to={Route::Articles}>{ "All articles →" }</AppLink>
                 </div>
                 <ul class="cards">
-                    { for site.latest.iter().map(|a| html! { <li>{ article_card(a, 3, None) }</li> }) }
+                    { for site.latest.iter().map(|a| html! { <li>{ article_card(a, 3, None, base, false) }</li> }) }
                 </ul>
             </section>
             <section class="section" aria-labelledby="services-heading">

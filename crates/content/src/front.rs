@@ -20,6 +20,15 @@ pub struct FrontMatter {
     pub author: AuthorFm,
     #[serde(default)]
     pub draft: bool,
+    /// `cover = { src = "images/cover.png", alt = "…" }`: an image beside the article.
+    pub cover: Option<CoverFm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverFm {
+    pub src: Spanned<String>,
+    pub alt: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::{Diagnostic, Options, Output, Source};
+use crate::images::{ImageError, ImageReader, SourceImage, inspect};
+use crate::{Diagnostic, NoCache, Options, Output, Source};
 
 /// The repository's checkout, which holds the bundled `content/`.
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -40,9 +41,56 @@ pub fn bundled_dir() -> PathBuf {
 
 /// The repository's own content, compiled: the site the tests render and serve.
 pub fn compile_bundled(options: &Options) -> Result<Output, LoadError> {
-    let (site, articles) =
-        read_sources(Path::new(REPO), &bundled_dir()).map_err(LoadError::Read)?;
-    crate::compile(&site, &articles, options).map_err(LoadError::Content)
+    let root = Path::new(REPO);
+    let (site, articles) = read_sources(root, &bundled_dir()).map_err(LoadError::Read)?;
+    let images = Images::new(root, &bundled_dir());
+    crate::compile_with(&site, &articles, options, &NoCache, &images).map_err(LoadError::Content)
+}
+
+/// Reads the images of a content folder: a path relative to `root`, which
+/// must be inside `content_dir` (no `../` out of it, nor a link that leads
+/// out).
+pub struct Images {
+    root: PathBuf,
+    content_dir: PathBuf,
+}
+
+impl Images {
+    pub fn new(root: &Path, content_dir: &Path) -> Self {
+        Images {
+            root: root.to_path_buf(),
+            content_dir: content_dir.to_path_buf(),
+        }
+    }
+
+    /// The file of `path`, when it is in the content folder.
+    pub fn file(&self, path: &str) -> Result<PathBuf, ImageError> {
+        let file = self.root.join(path);
+        let real = match file.canonicalize() {
+            Ok(real) => real,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(ImageError::Missing),
+            Err(e) => return Err(ImageError::Unreadable(e.to_string())),
+        };
+        let dir = self
+            .content_dir
+            .canonicalize()
+            .map_err(|e| ImageError::Unreadable(e.to_string()))?;
+        if !real.starts_with(&dir) || !real.is_file() {
+            return Err(ImageError::Unreadable(format!(
+                "images must be files in the content folder ({})",
+                self.content_dir.display()
+            )));
+        }
+        Ok(real)
+    }
+}
+
+impl ImageReader for Images {
+    fn read(&self, path: &str) -> Result<SourceImage, ImageError> {
+        let bytes =
+            std::fs::read(self.file(path)?).map_err(|e| ImageError::Unreadable(e.to_string()))?;
+        inspect(path, &bytes).map_err(ImageError::Invalid)
+    }
 }
 
 /// Why a content folder gave no output.

@@ -97,6 +97,22 @@ fn block(out: &mut String, b: &Block, origin: &str) {
             out.push_str("</tbody></table>");
         }
         Block::Rule => out.push_str("<hr>"),
+        Block::Figure { image, caption } => {
+            let Some(src) = image.files.fallback() else {
+                return;
+            };
+            out.push_str(&format!(
+                "<figure><img src=\"{}\" alt=\"{}\" width=\"{}\" height=\"{}\">",
+                esc(&url(&src, origin)),
+                esc(&image.alt),
+                image.files.width,
+                image.files.height
+            ));
+            if let Some(caption) = caption {
+                out.push_str(&format!("<figcaption>{}</figcaption>", esc(caption)));
+            }
+            out.push_str("</figure>");
+        }
     }
 }
 
@@ -113,11 +129,6 @@ fn inlines(out: &mut String, content: &[Inline], origin: &str) {
                 inlines(out, content, origin);
                 out.push_str("</a>");
             }
-            Inline::Image { src, alt, .. } => out.push_str(&format!(
-                "<img src=\"{}\" alt=\"{}\">",
-                esc(&url(src, origin)),
-                esc(alt)
-            )),
             Inline::Break => out.push_str("<br>"),
         }
     }

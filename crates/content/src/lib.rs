@@ -13,18 +13,21 @@ mod front;
 pub mod fs;
 mod highlight;
 mod html;
+pub mod images;
 mod markdown;
 mod search;
 mod site;
 
 use std::collections::{BTreeMap, HashMap};
 
+use keel_model::doc::{Block, Image, ImageFiles};
 use keel_model::{Article, ArticlePage, ArticleSummary, Author, TagCount, paths};
 use rayon::prelude::*;
 
 pub use error::Diagnostic;
 pub use front::slugify;
 pub use highlight::highlight;
+pub use images::{ImageError, ImageReader, NoImages};
 
 /// One input file: its path as the writer knows it, and its text.
 pub struct Source {
@@ -92,6 +95,9 @@ pub struct Output {
     pub files: BTreeMap<String, Vec<u8>>,
     pub site: keel_model::Site,
     pub articles: Vec<Article>,
+    /// What the build writes of each image file the output uses (by its
+    /// path, like a `Source`'s): `images::plan`.
+    pub images: BTreeMap<String, ImageFiles>,
 }
 
 /// Words per minute for reading time: a common figure for technical prose.
@@ -112,7 +118,7 @@ pub fn compile(
     articles: &[Source],
     opts: &Options,
 ) -> Result<Output, Vec<Diagnostic>> {
-    compile_with(site, articles, opts, &NoCache)
+    compile_with(site, articles, opts, &NoCache, &NoImages)
 }
 
 /// Where compiled articles can be kept between builds (the caller does the
@@ -135,14 +141,16 @@ impl ArticleCache for NoCache {
 }
 
 /// `compile`, reusing articles compiled before (a Markdown parse and code
-/// highlighting per article are most of the compiler's time).
+/// highlighting per article are most of the compiler's time), and reading
+/// the images articles show through `images`.
 pub fn compile_with(
     site: &Source,
     articles: &[Source],
     opts: &Options,
     cache: &dyn ArticleCache,
+    images: &dyn ImageReader,
 ) -> Result<Output, Vec<Diagnostic>> {
-    let (site_file, mut parsed) = parse_all(site, articles, opts, cache)?;
+    let (site_file, mut parsed, images) = parse_all(site, articles, opts, cache, images)?;
     // Newest first; the slug breaks ties so the output is deterministic.
     parsed.sort_by(|a, b| {
         (&b.article.meta.date, &a.article.meta.slug)
@@ -191,6 +199,7 @@ pub fn compile_with(
         files,
         site,
         articles,
+        images,
     })
 }
 
@@ -201,7 +210,8 @@ fn parse_all(
     articles: &[Source],
     opts: &Options,
     cache: &dyn ArticleCache,
-) -> Result<(site::SiteFile, Vec<Compiled>), Vec<Diagnostic>> {
+    reader: &dyn ImageReader,
+) -> Result<(site::SiteFile, Vec<Compiled>, BTreeMap<String, ImageFiles>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text)
         .map_err(|e| errors.push(e))
@@ -222,8 +232,12 @@ fn parse_all(
         }
     }
     errors.extend(cross_article_errors(&parsed));
+    let images = read_images(&mut parsed, reader).unwrap_or_else(|e| {
+        errors.extend(e);
+        BTreeMap::new()
+    });
     match site_file {
-        Some(site_file) if errors.is_empty() => Ok((site_file, parsed)),
+        Some(site_file) if errors.is_empty() => Ok((site_file, parsed, images)),
         _ => {
             errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             Err(errors)
@@ -259,6 +273,89 @@ fn cross_article_errors(parsed: &[Compiled]) -> Vec<Diagnostic> {
         }
     }
     errors
+}
+
+/// Reads each image the articles show (each file once, in parallel), and
+/// gives every figure and cover its files.
+fn read_images(
+    parsed: &mut [Compiled],
+    reader: &dyn ImageReader,
+) -> Result<BTreeMap<String, ImageFiles>, Vec<Diagnostic>> {
+    let mut uses: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
+    for c in parsed.iter() {
+        for (path, line) in &c.images {
+            uses.entry(path).or_insert((&c.path, *line));
+        }
+    }
+    let read: Vec<(String, Result<ImageFiles, Diagnostic>)> = uses
+        .into_par_iter()
+        .map(|(path, (article, line))| {
+            let files = reader
+                .read(path)
+                .map(|img| images::plan(&img))
+                .map_err(|e| {
+                    let here = format!("{article}:{line}");
+                    match e {
+                        ImageError::Missing => Diagnostic::new(
+                            article,
+                            line,
+                            format!("the image file {path} does not exist"),
+                        ),
+                        ImageError::Unreadable(why) => Diagnostic::new(
+                            article,
+                            line,
+                            format!("the image file {path} cannot be read: {why}"),
+                        ),
+                        ImageError::Invalid(d) => Diagnostic {
+                            message: format!("{} (shown by {here})", d.message),
+                            ..d
+                        },
+                    }
+                });
+            (path.to_string(), files)
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut found = BTreeMap::new();
+    for (path, files) in read {
+        match files {
+            Ok(f) => {
+                found.insert(path, f);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let fill = |image: &mut Image| {
+        if let Some(files) = found.get(&image.files.path) {
+            image.files = files.clone();
+        }
+    };
+    for c in parsed.iter_mut() {
+        if let Some(cover) = &mut c.article.meta.cover {
+            fill(cover);
+        }
+        each_figure(&mut c.article.body, &mut |image| fill(image));
+    }
+    Ok(found)
+}
+
+/// `f` on each figure's image in `blocks`, nested ones included.
+fn each_figure(blocks: &mut [Block], f: &mut dyn FnMut(&mut Image)) {
+    for b in blocks {
+        match b {
+            Block::Figure { image, .. } => f(image),
+            Block::Quote { content } => each_figure(content, f),
+            Block::List { items, .. } => {
+                for item in items {
+                    each_figure(item, f);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn count_tags(summaries: &[ArticleSummary]) -> Vec<TagCount> {
@@ -340,6 +437,9 @@ struct Compiled {
     draft: bool,
     /// Internal `/articles/{slug}` links, with their lines.
     links: Vec<(String, usize)>,
+    /// The image files it shows (its figures and cover), with their lines:
+    /// read after the cache, so a changed image is read again.
+    images: Vec<(String, usize)>,
     /// The body as plain text, for the search index.
     text: String,
     /// The file, for messages.
@@ -399,7 +499,35 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
             ));
         }
     }
-    let body = markdown::parse(file, split.body, split.body_line_offset)?;
+    let mut body = markdown::parse(file, split.body, split.body_line_offset)?;
+    let cover = match &fm.cover {
+        None => None,
+        Some(c) => {
+            let path = markdown::image_path(file, c.src.get_ref())
+                .map_err(|m| at(split.line(&c.src), format!("cover: {m}")))?;
+            let alt = match c.alt.get_ref().trim() {
+                "" => {
+                    return Err(at(
+                        split.line(&c.alt),
+                        "cover: `alt` must say what the cover shows (or be `'\"\"'` for a decorative one)".into(),
+                    ));
+                }
+                markdown::DECORATIVE => String::new(),
+                alt => alt.to_string(),
+            };
+            body.images.insert(0, (path.clone(), split.line(&c.src)));
+            Some(Image {
+                files: ImageFiles {
+                    path,
+                    widths: Vec::new(),
+                    formats: Vec::new(),
+                    width: 0,
+                    height: 0,
+                },
+                alt,
+            })
+        }
+    };
     let word_count = body.text.split_whitespace().count() as u32;
     let fm = split.front;
     let meta = ArticleSummary {
@@ -414,6 +542,7 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
             role: fm.author.role.into_inner(),
         },
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1),
+        cover,
     };
     let excerpt = excerpt(&body.blocks, EXCERPT_CHARS);
     let article = Article {
@@ -428,6 +557,7 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
         article,
         draft: fm.draft,
         links: body.internal_links,
+        images: body.images,
         text: body.text,
         path: src.path.clone(),
     })

@@ -2,11 +2,13 @@
 //!
 //! Raw HTML is never passed through: an HTML block or inline tag becomes
 //! literal text, so the writer sees it on the page and nothing of it runs.
-//! Links and images must pass `keel_model::doc::is_safe_url`, or the build fails.
+//! Links must pass `keel_model::doc::is_safe_url`, or the build fails. An
+//! image is a file beside the article, alone in its paragraph (a figure),
+//! with alt text: see `images` for what is checked once it is read.
 
 use std::collections::HashMap;
 
-use keel_model::doc::{Align, Block, Inline, TocEntry, is_safe_url};
+use keel_model::doc::{Align, Block, Image, ImageFiles, Inline, TocEntry, is_safe_url};
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::error::{Diagnostic, line_of};
@@ -19,6 +21,43 @@ pub struct Body {
     pub text: String,
     /// Internal `/articles/{slug}` links, with the line they are on.
     pub internal_links: Vec<(String, usize)>,
+    /// Each image's file (relative to the root, like the article's path),
+    /// with its line: its `Block::Figure` names that file until it is read.
+    pub images: Vec<(String, usize)>,
+}
+
+/// The alt text that marks an image decorative (`![""](…)`): an explicit
+/// choice, never a forgotten alt. Like HTML's `alt=""`.
+pub const DECORATIVE: &str = "\"\"";
+
+/// Where an image's file is: `src` relative to the article's folder, as
+/// Markdown editors and previews resolve it. Remote and absolute URLs are
+/// refused: images are our own files (the pages' CSP is `img-src 'self'`).
+pub fn image_path(article: &str, src: &str) -> Result<String, String> {
+    let remote = src.contains(':') || src.starts_with("//");
+    if remote || src.starts_with('/') || src.contains(['?', '#', '\\']) || src.trim().is_empty() {
+        return Err(format!(
+            "the image `{}` must be a file beside the article, by a relative path such as `images/diagram.png` (remote and absolute URLs are refused: images are served from our own site)",
+            src.escape_debug()
+        ));
+    }
+    let mut parts: Vec<&str> = article.split('/').collect();
+    parts.pop();
+    for part in src.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!(
+                        "the image `{}` leads outside the content folder",
+                        src.escape_debug()
+                    ));
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    Ok(parts.join("/"))
 }
 
 /// What is being built while its end tag has not arrived yet.
@@ -49,6 +88,9 @@ enum Frame {
         src: String,
         title: Option<String>,
         alt: String,
+        line: usize,
+        /// `src` as written, for messages.
+        written: String,
     },
 }
 
@@ -64,6 +106,10 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut text = String::new();
     let mut internal_links = Vec::new();
+    let mut images = Vec::new();
+    // The stack index of the open paragraph, and the figure it holds.
+    let mut paragraph: Option<usize> = None;
+    let mut figure: Option<(Block, usize)> = None;
     let line = |offset: usize| line_of(md, offset) + line_offset;
 
     for (event, range) in Parser::new_ext(md, opts).into_offset_iter() {
@@ -78,8 +124,11 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                 ));
             }
             Event::Start(tag) => match tag {
-                Tag::Paragraph
-                | Tag::Heading { .. }
+                Tag::Paragraph => {
+                    paragraph = Some(stack.len());
+                    stack.push(Frame::Inlines(Vec::new()))
+                }
+                Tag::Heading { .. }
                 | Tag::Emphasis
                 | Tag::Strong
                 | Tag::Strikethrough
@@ -102,11 +151,27 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                 Tag::Image {
                     dest_url, title, ..
                 } => {
-                    check_url(file, line(range.start), &dest_url)?;
+                    let at = line(range.start);
+                    // Alone in its paragraph: the paragraph's frame is on top, empty so far.
+                    let alone = figure.is_none()
+                        && paragraph == Some(stack.len() - 1)
+                        && matches!(stack.last(), Some(Frame::Inlines(c)) if plain_text(c).trim().is_empty());
+                    if !alone {
+                        return Err(Diagnostic::new(
+                            file,
+                            at,
+                            "an image stands in a paragraph of its own: put it on its own line, with a blank line before and after",
+                        ));
+                    }
+                    let src =
+                        image_path(file, &dest_url).map_err(|m| Diagnostic::new(file, at, m))?;
+                    images.push((src.clone(), at));
                     stack.push(Frame::Image {
-                        src: dest_url.to_string(),
+                        src,
                         title: non_empty(&title),
                         alt: String::new(),
+                        line: at,
+                        written: dest_url.to_string(),
                     })
                 }
                 Tag::BlockQuote(_) | Tag::Item => stack.push(Frame::Blocks(Vec::new())),
@@ -154,7 +219,20 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
             Event::End(end) => {
                 let frame = stack.pop().expect("parser events are balanced");
                 match (end, frame) {
+                    (TagEnd::Paragraph, Frame::Inlines(content)) if figure.is_some() => {
+                        paragraph = None;
+                        let (block, at) = figure.take().expect("checked");
+                        if !plain_text(&content).trim().is_empty() {
+                            return Err(Diagnostic::new(
+                                file,
+                                at,
+                                "an image stands in a paragraph of its own: put the text after it in a paragraph of its own",
+                            ));
+                        }
+                        push_block(&mut stack, block)
+                    }
                     (TagEnd::Paragraph | TagEnd::HtmlBlock, Frame::Inlines(content)) => {
+                        paragraph = None;
                         push_block(&mut stack, Block::Paragraph { content })
                     }
                     (TagEnd::Heading(level), Frame::Inlines(content)) => {
@@ -202,8 +280,44 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                             content,
                         },
                     ),
-                    (TagEnd::Image, Frame::Image { src, title, alt }) => {
-                        push_inline(&mut stack, Inline::Image { src, alt, title })
+                    (
+                        TagEnd::Image,
+                        Frame::Image {
+                            src,
+                            title,
+                            alt,
+                            line: at,
+                            written,
+                        },
+                    ) => {
+                        let alt = match alt.trim() {
+                            "" => {
+                                return Err(Diagnostic::new(
+                                    file,
+                                    at,
+                                    format!(
+                                        "the image `{written}` has no alt text: say what it shows, as `![what it shows]({written})`, or mark it decorative with `![\"\"]({written})`"
+                                    ),
+                                ));
+                            }
+                            DECORATIVE => String::new(),
+                            alt => alt.to_string(),
+                        };
+                        // The files are known once the image is read (`images::plan`).
+                        let files = ImageFiles {
+                            path: src,
+                            widths: Vec::new(),
+                            formats: Vec::new(),
+                            width: 0,
+                            height: 0,
+                        };
+                        figure = Some((
+                            Block::Figure {
+                                image: Image { files, alt },
+                                caption: title,
+                            },
+                            at,
+                        ));
                     }
                     (TagEnd::BlockQuote(_), Frame::Blocks(content)) => {
                         push_block(&mut stack, Block::Quote { content })
@@ -306,6 +420,7 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
         toc,
         text,
         internal_links,
+        images,
     })
 }
 
@@ -395,7 +510,6 @@ pub fn plain_text(inlines: &[Inline]) -> String {
             | Inline::Strong { content }
             | Inline::Strikethrough { content }
             | Inline::Link { content, .. } => s.push_str(&plain_text(content)),
-            Inline::Image { alt, .. } => s.push_str(alt),
             Inline::Break => s.push(' '),
         }
     }

@@ -148,6 +148,7 @@ mod tests {
                 role: "R".into(),
             },
             reading_minutes: 1,
+            cover: None,
         }
     }
 

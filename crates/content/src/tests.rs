@@ -94,9 +94,9 @@ fn blocks() {
         expect![[r#"[{"t":"code","lang":null,"lines":[[{"text":"x < y"}]]}]"#]],
     );
     check(
-        "![alt *text*](/a.png \"T\")",
+        "![alt *text*](./img/../img/a.png \"T\")",
         expect![[
-            r#"[{"t":"paragraph","content":[{"t":"image","src":"/a.png","alt":"alt text","title":"T"}]}]"#
+            r#"[{"t":"figure","image":{"files":{"path":"img/a.png","widths":[],"formats":[],"width":0,"height":0},"alt":"alt text"},"caption":"T"}]"#
         ]],
     );
     check(
@@ -146,7 +146,7 @@ fn hostile_markdown_never_becomes_markup() {
     check(
         "\n\n![x](data:image/svg+xml,<svg>)",
         expect![
-            "error: t.md:3: the link `data:image/svg+xml,<svg>` is refused: only http, https and mailto links, and links within the site, are allowed"
+            "error: t.md:3: the image `data:image/svg+xml,<svg>` must be a file beside the article, by a relative path such as `images/diagram.png` (remote and absolute URLs are refused: images are served from our own site)"
         ],
     );
     check(
@@ -197,7 +197,7 @@ fn authoring_errors_name_file_and_line() {
     check_err(
         &FRONT.replace("summary = \"S\"\n", "summary = \"S\"\nautor = \"x\"\n"),
         expect![
-            "a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`"
+            "a.md:5: front matter: unknown field `autor`, expected one of `title`, `slug`, `date`, `updated`, `summary`, `tags`, `author`, `draft`, `cover`"
         ],
     );
     check_err(
@@ -481,15 +481,15 @@ fn compiled_articles_are_reused_from_the_cache_and_a_bad_entry_is_ignored() {
         text: format!("{FRONT}\nSome `code` and [a link](https://e.com).\n"),
     }];
     let store = Store::default();
-    let first = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    let first = compile_with(&site(), &sources, &Options::default(), &store, &NoImages).unwrap();
     assert_eq!(*store.1.lock().unwrap(), (0, 1), "compiled and stored");
-    let second = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    let second = compile_with(&site(), &sources, &Options::default(), &store, &NoImages).unwrap();
     assert_eq!(*store.1.lock().unwrap(), (1, 1), "reused");
     assert_eq!(first.files, second.files, "the same output");
     for v in store.0.lock().unwrap().values_mut() {
         *v = b"not json".to_vec();
     }
-    let third = compile_with(&site(), &sources, &Options::default(), &store).unwrap();
+    let third = compile_with(&site(), &sources, &Options::default(), &store, &NoImages).unwrap();
     assert_eq!(first.files, third.files, "a bad entry is compiled again");
     assert_eq!(store.1.lock().unwrap().1, 2);
 }
@@ -507,7 +507,7 @@ fn the_spa_reads_every_document() {
     use keel_model::{Article, ArticleSummary, Site};
 
     let every_node = format!(
-        "{FRONT}# One *two* **three** ~~four~~ `five`\nline  \nbreak [link](https://example.com \"T\") ![img](/a.png)\n\n\
+        "{FRONT}# One *two* **three** ~~four~~ `five`\nline  \nbreak [link](https://example.com \"T\")\n\n![img](images/a.png)\n\n\
          - a\n- b\n\n3. c\n\n> quote\n\n---\n\n|l|c|r|n|\n|:-|:-:|-:|-|\n|1|2|3|4|\n\n\
          ```rust\nfn main() {{ let x = \"s\"; // c\n}}\n```\n\n```\nplain < text\n```\n"
     );
@@ -519,10 +519,25 @@ fn the_spa_reads_every_document() {
     )
     .unwrap();
     sources.push(Source {
-        path: "every.md".into(),
+        path: "content/articles/every.md".into(),
         text: every_node.replace("title = \"T\"", "title = \"Every node\""),
     });
-    let out = compile(&site, &sources, &Options::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    struct Both(MemImages, crate::fs::Images);
+    impl ImageReader for Both {
+        fn read(&self, path: &str) -> Result<images::SourceImage, ImageError> {
+            self.0.read(path).or_else(|_| self.1.read(path))
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let images = Both(
+        MemImages(vec![(
+            "content/articles/images/a.png",
+            png_header(640, 480),
+        )]),
+        crate::fs::Images::new(&root, &crate::fs::bundled_dir()),
+    );
+    let out = compile_with(&site, &sources, &Options::default(), &NoCache, &images)
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let mut kinds = std::collections::BTreeMap::new();
     for (path, bytes) in &out.files {
         let json = std::str::from_utf8(bytes).unwrap();
@@ -551,5 +566,180 @@ fn the_spa_reads_every_document() {
         .iter()
         .find(|a| a.meta.title == "Every node")
         .unwrap();
-    assert_eq!(every.body.len(), 9, "{:?}", every.body);
+    assert_eq!(every.body.len(), 10, "{:?}", every.body);
+}
+
+/// Image files in memory, read as `fs::Images` reads them from disk.
+struct MemImages(Vec<(&'static str, Vec<u8>)>);
+
+impl ImageReader for MemImages {
+    fn read(&self, path: &str) -> Result<images::SourceImage, ImageError> {
+        let (_, bytes) = self
+            .0
+            .iter()
+            .find(|(p, _)| *p == path)
+            .ok_or(ImageError::Missing)?;
+        images::inspect(path, bytes).map_err(ImageError::Invalid)
+    }
+}
+
+/// A PNG's signature and header, as large as said: all the compiler reads.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend(width.to_be_bytes());
+    png.extend(height.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+fn with_images(files: MemImages, article: &str) -> Result<Output, String> {
+    compile_with(
+        &site(),
+        &[Source {
+            path: "content/articles/a.md".into(),
+            text: article.into(),
+        }],
+        &Options::default(),
+        &NoCache,
+        &files,
+    )
+    .map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    })
+}
+
+#[test]
+fn an_image_beside_the_article_becomes_a_figure_with_its_files() {
+    let files = MemImages(vec![
+        ("content/articles/images/diagram.png", png_header(1600, 900)),
+        ("content/images/cover.png", png_header(1200, 600)),
+        (
+            "content/articles/images/flow.svg",
+            b"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 720 400'><rect/></svg>".to_vec(),
+        ),
+    ]);
+    let article = format!(
+        "{}\nIntro.\n\n![The request's path](images/diagram.png \"Figure 1: the path\")\n\n> ![A flow](./images/flow.svg)\n\n![\"\"](images/diagram.png)\n",
+        FRONT.replace(
+            "summary = \"S\"\n",
+            "summary = \"S\"\ncover = { src = \"../images/cover.png\", alt = \"A harbour\" }\n"
+        )
+    );
+    let out = with_images(files, &article).unwrap();
+    let a = &out.articles[0];
+    let Block::Figure { image, caption } = &a.body[1] else {
+        panic!("{:?}", a.body)
+    };
+    assert_eq!(caption.as_deref(), Some("Figure 1: the path"));
+    assert_eq!(image.alt, "The request's path");
+    assert!(image.files.is_valid(), "{:?}", image.files);
+    assert_eq!((image.files.width, image.files.height), (1440, 810));
+    let Block::Quote { content } = &a.body[2] else {
+        panic!()
+    };
+    let Block::Figure {
+        image: svg,
+        caption: None,
+    } = &content[0]
+    else {
+        panic!()
+    };
+    assert_eq!(svg.files.formats, [keel_model::doc::ImageFormat::Svg]);
+    // Decorative: an empty alt, by the writer's choice; the same file once.
+    let Block::Figure { image: deco, .. } = &a.body[3] else {
+        panic!()
+    };
+    assert_eq!((deco.alt.as_str(), &deco.files), ("", &image.files));
+    let cover = a.meta.cover.as_ref().unwrap();
+    assert_eq!(
+        (cover.alt.as_str(), cover.files.widths.as_slice()),
+        ("A harbour", &[480, 960, 1200][..])
+    );
+    // Listed once per file for the build, and on every card of the article.
+    assert_eq!(
+        out.images.keys().collect::<Vec<_>>(),
+        [
+            "content/articles/images/diagram.png",
+            "content/articles/images/flow.svg",
+            "content/images/cover.png"
+        ]
+    );
+    let page = std::str::from_utf8(&out.files[&paths::articles_page(1)]).unwrap();
+    assert!(page.contains(&cover.files.path), "{page}");
+    let feed = std::str::from_utf8(&out.files["/feed.xml"]).unwrap();
+    assert!(
+        feed.contains(&format!("{}-1440.png", image.files.path)),
+        "{feed}"
+    );
+}
+
+#[test]
+fn image_mistakes_name_the_file_and_line() {
+    let svg_with_script = b"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 9 9'>\n<script>alert(1)</script></svg>".to_vec();
+    let files = || {
+        MemImages(vec![
+            ("content/articles/images/ok.png", png_header(800, 600)),
+            ("content/articles/images/bad.svg", svg_with_script.clone()),
+            ("content/articles/images/fake.png", b"GIF89a".to_vec()),
+        ])
+    };
+    let body = |md: &str| format!("{FRONT}\n{md}\n");
+    for (md, expected) in [
+        (
+            "![Gone](images/missing.png)",
+            "content/articles/a.md:10: the image file content/articles/images/missing.png does not exist",
+        ),
+        (
+            "![](images/ok.png)",
+            "content/articles/a.md:10: the image `images/ok.png` has no alt text: say what it shows, as `![what it shows](images/ok.png)`, or mark it decorative with `![\"\"](images/ok.png)`",
+        ),
+        (
+            "![Remote](https://cdn.example/x.png)",
+            "content/articles/a.md:10: the image `https://cdn.example/x.png` must be a file beside the article, by a relative path such as `images/diagram.png` (remote and absolute URLs are refused: images are served from our own site)",
+        ),
+        ("![Root](/media/x.png)", "must be a file beside the article"),
+        (
+            "![Up](../../../etc/passwd.png)",
+            "content/articles/a.md:10: the image `../../../etc/passwd.png` leads outside the content folder",
+        ),
+        (
+            "Text and ![inline](images/ok.png) image.",
+            "content/articles/a.md:10: an image stands in a paragraph of its own",
+        ),
+        (
+            "![A](images/ok.png) and text after",
+            "content/articles/a.md:10: an image stands in a paragraph of its own",
+        ),
+        (
+            "- ![In a list](images/ok.png)",
+            "content/articles/a.md:10: an image stands in a paragraph of its own",
+        ),
+        (
+            "\n![Script](images/bad.svg)",
+            "content/articles/images/bad.svg:2: `<script>` is not allowed in an SVG figure (only shapes, text and their styles are) (shown by content/articles/a.md:11)",
+        ),
+        (
+            "![Fake](images/fake.png)",
+            "content/articles/images/fake.png: this file is not a PNG image (its name says it is) (shown by content/articles/a.md:10)",
+        ),
+    ] {
+        let got = with_images(files(), &body(md)).err().unwrap_or_default();
+        assert!(
+            got.contains(expected),
+            "{md}\n got: {got}\nwant: {expected}"
+        );
+    }
+    let no_alt = FRONT.replace(
+        "summary = \"S\"\n",
+        "summary = \"S\"\ncover = { src = \"images/ok.png\", alt = \" \" }\n",
+    );
+    let got = with_images(files(), &no_alt).err().unwrap_or_default();
+    assert!(
+        got.starts_with("content/articles/a.md:5: cover: `alt` must say"),
+        "{got}"
+    );
 }

@@ -94,6 +94,12 @@ fn the_contract_rejects_what_the_model_never_produces() {
         !v.is_valid(&bad_link),
         "a javascript: link must not validate"
     );
+    let mut elsewhere = article.clone();
+    elsewhere["body"] = json!([{ "t": "figure", "caption": null, "image": { "alt": "x", "files": { "path": "//evil.test/x", "widths": [1], "formats": ["png"], "width": 1, "height": 1 } } }]);
+    assert!(
+        !v.is_valid(&elsewhere),
+        "an image's files are ours, under /media/"
+    );
     let mut raw = article;
     raw["body"] = json!([{ "t": "html", "html": "<script>" }]);
     assert!(!v.is_valid(&raw), "there is no raw HTML block");

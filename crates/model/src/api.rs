@@ -80,6 +80,8 @@ pub struct ArticleSummary {
     pub tags: Vec<String>,
     pub author: Author,
     pub reading_minutes: u32,
+    /// Shown above the article and on its cards.
+    pub cover: Option<crate::doc::Image>,
 }
 
 /// `/api/v1/articles/{slug}.json`: the summary's fields, then the article's,
@@ -149,6 +151,16 @@ mod tests {
                 role: "Engineer".into(),
             },
             reading_minutes: 4,
+            cover: Some(crate::doc::Image {
+                files: crate::doc::ImageFiles {
+                    path: "/media/0123456789abcdef".into(),
+                    widths: vec![1200],
+                    formats: vec![crate::doc::ImageFormat::Svg],
+                    width: 1200,
+                    height: 630,
+                },
+                alt: "".into(),
+            }),
         };
         let article = Article {
             meta: summary.clone(),
@@ -245,6 +257,7 @@ mod tests {
                     role: "R".into(),
                 },
                 reading_minutes: 1,
+                cover: None,
             }],
             tags: vec![TagCount {
                 tag: "rest".into(),

@@ -38,6 +38,105 @@ pub enum Block {
         rows: Vec<Vec<Vec<Inline>>>,
     },
     Rule,
+    /// An image on a line of its own, with its caption (the Markdown title).
+    Figure {
+        image: Image,
+        caption: Option<String>,
+    },
+}
+
+/// An image of the site, with what describes it: in an article's body, or
+/// an article's cover.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    pub files: ImageFiles,
+    /// What it shows, for those who cannot see it; empty for an image the
+    /// writer marked decorative (`![""](…)`).
+    pub alt: String,
+}
+
+/// The files the build wrote for one image: each format at each width, named
+/// `{path}-{width}.{extension}`, and its size in pixels (the page reserves
+/// its box before it loads, so nothing moves).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageFiles {
+    /// `/media/` and a content hash: the files never change under a name.
+    pub path: String,
+    /// Ascending. One for an SVG, which scales.
+    pub widths: Vec<u32>,
+    /// Best first; the last is the original's, which every browser shows.
+    pub formats: Vec<ImageFormat>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Where image files live, and the length of the hash that names them.
+pub const MEDIA_DIR: &str = "/media/";
+pub const MEDIA_HASH_LEN: usize = 16;
+
+impl ImageFiles {
+    /// The file of `format` at `width`.
+    pub fn file(&self, width: u32, format: ImageFormat) -> String {
+        format!("{}-{width}.{}", self.path, format.extension())
+    }
+
+    /// A `srcset` of `format`'s files, each URL behind `prefix` (the base
+    /// path, or our origin in a partner's page).
+    pub fn srcset(&self, prefix: &str, format: ImageFormat) -> String {
+        let mut set = String::new();
+        for &w in &self.widths {
+            if !set.is_empty() {
+                set.push_str(", ");
+            }
+            set.push_str(&format!("{prefix}{} {w}w", self.file(w, format)));
+        }
+        set
+    }
+
+    /// The fallback: the original's format at the largest width.
+    pub fn fallback(&self) -> Option<String> {
+        Some(self.file(*self.widths.last()?, *self.formats.last()?))
+    }
+
+    /// Whether the path is one the build writes (`/media/` and a lowercase hex
+    /// hash): a tampered document cannot point an image anywhere else.
+    pub fn is_valid(&self) -> bool {
+        self.path.strip_prefix(MEDIA_DIR).is_some_and(|h| {
+            h.len() == MEDIA_HASH_LEN && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        }) && !self.formats.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageFormat {
+    Avif,
+    Webp,
+    Png,
+    Jpeg,
+    Svg,
+}
+
+impl ImageFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Avif => "avif",
+            ImageFormat::Webp => "webp",
+            ImageFormat::Png => "png",
+            ImageFormat::Jpeg => "jpg",
+            ImageFormat::Svg => "svg",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Avif => "image/avif",
+            ImageFormat::Webp => "image/webp",
+            ImageFormat::Png => "image/png",
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Svg => "image/svg+xml",
+        }
+    }
 }
 
 /// On the wire like `Block`.
@@ -63,11 +162,6 @@ pub enum Inline {
         href: String,
         title: Option<String>,
         content: Vec<Inline>,
-    },
-    Image {
-        src: String,
-        alt: String,
-        title: Option<String>,
     },
     Break,
 }
@@ -243,12 +337,20 @@ mod tests {
                         title: Some("t".into()),
                         content: vec![],
                     },
-                    Inline::Image {
-                        src: "/i.png".into(),
-                        alt: "i".into(),
-                        title: None,
-                    },
                 ],
+            },
+            Block::Figure {
+                image: Image {
+                    files: ImageFiles {
+                        path: "/media/0123456789abcdef".into(),
+                        widths: vec![480, 960],
+                        formats: vec![ImageFormat::Avif, ImageFormat::Webp, ImageFormat::Jpeg],
+                        width: 960,
+                        height: 540,
+                    },
+                    alt: "i".into(),
+                },
+                caption: Some("c".into()),
             },
             Block::List {
                 ordered: true,
@@ -344,19 +446,28 @@ mod tests {
                 content: vec![Inline::Text { text: "x".into() }]
             })
         );
-        let i = read::<Inline>(r#"{"t":"image","src":"/a","alt":"b","title":null,"w\u0069dth":3}"#);
+        let f = read::<Block>(
+            r#"{"caption":null,"t":"figure","image":{"alt":"b","x":1,"files":{"path":"/media/0123456789abcdef","widths":[9],"formats":["png"],"w\u0069dth":9,"height":3}}}"#,
+        );
+        let Some(Block::Figure {
+            image,
+            caption: None,
+        }) = f
+        else {
+            panic!("{f:?}")
+        };
         assert_eq!(
-            i,
-            Some(Inline::Image {
-                src: "/a".into(),
-                alt: "b".into(),
-                title: None
-            })
+            (
+                image.alt.as_str(),
+                image.files.width,
+                image.files.fallback().as_deref()
+            ),
+            ("b", 9, Some("/media/0123456789abcdef-9.png"))
         );
         assert_eq!(
-            read::<Block>(r#"{"t":"image","src":"/a","alt":"b"}"#),
+            read::<Inline>(r#"{"t":"image","src":"/a","alt":"b","title":null}"#),
             None,
-            "no block images"
+            "images are figures, never inline"
         );
     }
 

@@ -8,6 +8,7 @@
 //! in the cache (`cache.rs`). The build prints its phase timings.
 
 mod emit;
+mod media;
 mod report;
 mod spa;
 use emit::*;
@@ -65,6 +66,7 @@ fn compile_with(
             ..Default::default()
         },
         cache,
+        &keel_content::fs::Images::new(root, content_dir),
     ) {
         Ok(out) => Ok(out),
         Err(diagnostics) => {
@@ -264,7 +266,18 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
     let t = Instant::now();
+    let (svgs, media) = media::write(
+        &layout.root,
+        &layout.content,
+        &content.images,
+        &stage,
+        &cache,
+    )?;
+    report.phase("images", t, media.summary());
+
+    let t = Instant::now();
     let mut extra = embed_files(&layout.root, &spa, &opts.deploy)?;
+    extra.extend(svgs);
     let sitemaps = keel_prerender::sitemaps(
         &content.files,
         &content.articles,

@@ -1,0 +1,118 @@
+//! The build's images: each picture the content shows, in the widths and
+//! formats `keel_content::images::plan` named, made by `keel-media` and kept
+//! in the build cache under the file's name (which hashes the source and the
+//! encoder's settings): a rebuild encodes only new or changed images.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use keel_content::images::scaled_height;
+use keel_model::doc::{ImageFiles, ImageFormat};
+use rayon::prelude::*;
+
+use crate::cache::{self, Cache};
+
+/// What a build made and reused of its images.
+#[derive(Default, Debug)]
+pub struct MediaStats {
+    pub files: usize,
+    pub encoded: usize,
+    /// CPU time per format encoded (resizing included), and files made.
+    pub spent: BTreeMap<ImageFormat, (Duration, usize)>,
+}
+
+impl MediaStats {
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} image files, {} encoded", self.files, self.encoded);
+        for (format, (spent, n)) in &self.spent {
+            s.push_str(&format!(
+                "; {} {n} in {:.1} s CPU ({:.0} ms each)",
+                format.extension(),
+                spent.as_secs_f64(),
+                spent.as_secs_f64() * 1000.0 / *n as f64
+            ));
+        }
+        s
+    }
+}
+
+/// Writes each image's files into `stage` (raster files linked from the
+/// cache); returns the SVGs, which are text, for the writer to compress
+/// like any other file.
+pub fn write(
+    root: &Path,
+    content_dir: &Path,
+    images: &BTreeMap<String, ImageFiles>,
+    stage: &Path,
+    cache: &Cache,
+) -> anyhow::Result<(Vec<(String, Vec<u8>)>, MediaStats)> {
+    let reader = keel_content::fs::Images::new(root, content_dir);
+    let stats = Mutex::new(MediaStats::default());
+    std::fs::create_dir_all(stage.join("media"))?;
+    let svgs = images
+        .par_iter()
+        .map(
+            |(source, files)| -> anyhow::Result<Option<(String, Vec<u8>)>> {
+                let read = || {
+                    let file = reader
+                        .file(source)
+                        .map_err(|e| anyhow::anyhow!("{source}: {e:?}"))?;
+                    std::fs::read(&file).with_context(|| format!("reading {}", file.display()))
+                };
+                if files.formats == [ImageFormat::Svg] {
+                    stats.lock().expect("no panics").files += 1;
+                    let name = files.file(files.width, ImageFormat::Svg);
+                    return Ok(Some((name.trim_start_matches('/').to_string(), read()?)));
+                }
+                // Decoded once, when the first of its files is not in the cache.
+                let mut decoded = None;
+                let source_format = *files.formats.last().expect("plan gives formats");
+                let wanted: Vec<(u32, ImageFormat)> = files
+                    .widths
+                    .iter()
+                    .flat_map(|&w| files.formats.iter().map(move |&f| (w, f)))
+                    .collect();
+                for (width, format) in wanted {
+                    let name = files.file(width, format);
+                    let key = cache::key(&[b"media-v1", name.as_bytes()]);
+                    let dest = stage.join(name.trim_start_matches('/'));
+                    stats.lock().expect("no panics").files += 1;
+                    if cache.link(&key, "", &dest)? {
+                        continue;
+                    }
+                    let t = Instant::now();
+                    if decoded.is_none() {
+                        decoded = Some(keel_media::Source::decode(&read()?, source_format)?);
+                    }
+                    let src = decoded.as_ref().expect("decoded above");
+                    let info = keel_content::images::SourceImage {
+                        hash: String::new(),
+                        format: source_format,
+                        width: src.width(),
+                        height: src.height(),
+                    };
+                    let bytes = src
+                        .encode(width, scaled_height(&info, width), format)
+                        .with_context(|| {
+                            format!("encoding {source} at {width} px as {format:?}")
+                        })?;
+                    cache.put(&key, "", &bytes)?;
+                    cache.link(&key, "", &dest)?;
+                    let mut s = stats.lock().expect("no panics");
+                    s.encoded += 1;
+                    let entry = s.spent.entry(format).or_default();
+                    entry.0 += t.elapsed();
+                    entry.1 += 1;
+                }
+                Ok(None)
+            },
+        )
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok((svgs, stats.into_inner().expect("no panics")))
+}
