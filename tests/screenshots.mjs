@@ -11,6 +11,7 @@ const routes = {
   'articles-search': '/articles?q=oauth',
   article: `/articles/${SEED_SLUG}`,
   'article-code': '/articles/rest-is-not-just-using-http-here-is-what-it-actually-means',
+  'article-images': '/articles/oauth-is-confusing-until-you-understand-what-problem-it-actually-solves',
   services: '/services',
   contact: '/contact',
   'contact-errors': '/contact#errors',
@@ -51,6 +52,16 @@ try {
           await page.waitForFunction(() => document.querySelector('.playground-preview [data-keel-embed]')?.keel?.ready, null, { timeout: 20000 });
           await page.waitForTimeout(500);
         }
+        // Lazy images load as they near the viewport: scroll the page through
+        // once, so the full-page shot shows them as a reader would.
+        await page.evaluate(async () => {
+          for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+            scrollTo(0, y);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          scrollTo(0, 0);
+        });
+        await page.waitForFunction(() => [...document.images].every((i) => i.complete));
         const file = join(out, `${name}-${width}-${scheme}.png`);
         await page.screenshot({ path: file, fullPage: true });
         if (page.errors.length) console.error(`${name}: ${page.errors.join('; ')}`);

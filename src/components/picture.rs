@@ -22,20 +22,18 @@ pub mod sizes {
 /// at once and first. A path the build does not write (a tampered document)
 /// shows nothing.
 pub fn picture(image: &Image, alt: &str, prefix: &str, sizes: &'static str, eager: bool) -> Html {
-    let files = &image.files;
-    let (Some(src), Some((&fallback, better))) = (files.fallback(), files.formats.split_last())
-    else {
-        return Html::default();
-    };
-    if !files.is_valid() {
+    if !image.is_valid() {
         return Html::default();
     }
-    let srcset = |format| AttrValue::from(files.srcset(prefix, format));
+    let mut formats = image.formats();
+    // The original's format is the `<img>`'s own: its largest file, for the
+    // rare browser that reads neither AVIF nor WebP (an SVG: its only file).
+    formats.pop();
     html! {
         <picture>
-            { for better.iter().map(|&f| html! { <source type={f.mime()} srcset={srcset(f)} {sizes} /> }) }
-            <img src={format!("{prefix}{src}")} srcset={srcset(fallback)} {sizes}
-                 width={files.width.to_string()} height={files.height.to_string()} alt={alt.to_string()}
+            { for formats.into_iter().map(|f| html! { <source type={f.mime()} srcset={image.srcset(prefix, f)} {sizes} /> }) }
+            <img src={format!("{prefix}{}", image.src)}
+                 width={image.width.to_string()} height={image.height.to_string()} alt={alt.to_string()}
                  loading={(!eager).then_some("lazy")} fetchpriority={eager.then_some("high")} decoding="async" />
         </picture>
     }

@@ -98,15 +98,12 @@ fn block(out: &mut String, b: &Block, origin: &str) {
         }
         Block::Rule => out.push_str("<hr>"),
         Block::Figure { image, caption } => {
-            let Some(src) = image.files.fallback() else {
-                return;
-            };
             out.push_str(&format!(
                 "<figure><img src=\"{}\" alt=\"{}\" width=\"{}\" height=\"{}\">",
-                esc(&url(&src, origin)),
+                esc(&url(&image.src, origin)),
                 esc(&image.alt),
-                image.files.width,
-                image.files.height
+                image.width,
+                image.height
             ));
             if let Some(caption) = caption {
                 out.push_str(&format!("<figcaption>{}</figcaption>", esc(caption)));

@@ -6,7 +6,7 @@
 //! [`ImageReader`] (`fs::Images` on disk), and encodes what [`plan`] names
 //! (`keel-media`).
 
-use keel_model::doc::{ImageFiles, ImageFormat, MEDIA_DIR, MEDIA_HASH_LEN};
+use keel_model::doc::{IMAGE_WIDTHS, Image, ImageFormat, MEDIA_HASH_LEN};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Diagnostic, line_of};
@@ -31,11 +31,6 @@ pub const ENCODING: Encoding = Encoding {
     webp_quality: 80.0,
     jpeg_quality: 82,
 };
-
-/// The widths a raster image is written at (those under its own width, and
-/// its own width when it is smaller than the last): a phone's column at 1×,
-/// and the 720 px reading column at 1× and 2× (or a phone's at 3×).
-pub const WIDTHS: [u32; 3] = [480, 960, 1440];
 
 /// The largest image accepted, in pixels on a side, and in bytes: far beyond
 /// a figure's needs, and a bound on what the build decodes.
@@ -134,7 +129,7 @@ pub fn inspect(path: &str, bytes: &[u8]) -> Result<SourceImage, Diagnostic> {
         ));
     }
     let mut hasher = Sha256::new();
-    hasher.update(format!("{ENCODING:?}{WIDTHS:?}"));
+    hasher.update(format!("{ENCODING:?}{IMAGE_WIDTHS:?}"));
     hasher.update(bytes);
     let hash: String = hasher
         .finalize()
@@ -150,32 +145,20 @@ pub fn inspect(path: &str, bytes: &[u8]) -> Result<SourceImage, Diagnostic> {
     })
 }
 
-/// What the build writes of an image: an SVG as it is (it scales); a raster
-/// at each of [`WIDTHS`] below its own (and its own, when smaller than the
-/// last), in AVIF, WebP and its own format.
-pub fn plan(img: &SourceImage) -> ImageFiles {
-    let (widths, formats) = match img.format {
-        ImageFormat::Svg => (vec![img.width], vec![ImageFormat::Svg]),
-        original => {
-            let mut widths: Vec<u32> = WIDTHS.into_iter().filter(|&w| w < img.width).collect();
-            if img.width <= WIDTHS[WIDTHS.len() - 1] {
-                widths.push(img.width);
-            }
-            let mut formats = vec![ImageFormat::Avif, ImageFormat::Webp];
-            if original != ImageFormat::Webp {
-                formats.push(original);
-            }
-            (widths, formats)
-        }
+/// What the build writes of an image (`Image::widths`, `Image::formats`):
+/// an SVG as it is (it scales); a raster at most as wide as the last of
+/// [`IMAGE_WIDTHS`], and at those below, in AVIF, WebP and its own format.
+/// Its `alt` is `alt`.
+pub fn plan(img: &SourceImage, alt: String) -> Image {
+    let width = match img.format {
+        ImageFormat::Svg => img.width,
+        _ => img.width.min(IMAGE_WIDTHS[IMAGE_WIDTHS.len() - 1]),
     };
-    // The box the page reserves: the largest file's.
-    let width = *widths.last().expect("at least one width");
-    ImageFiles {
-        path: format!("{MEDIA_DIR}{}", img.hash),
-        widths,
-        formats,
+    Image {
+        src: Image::src_of(&img.hash, width, img.format),
         width,
         height: scaled_height(img, width),
+        alt,
     }
 }
 
@@ -347,9 +330,9 @@ mod tests {
             (img.format, img.width, img.height),
             (ImageFormat::Svg, 720, 360)
         );
-        let files = plan(&img);
+        let files = plan(&img, String::new());
         assert_eq!(
-            (files.widths, files.formats),
+            (files.widths(), files.formats()),
             (vec![720], vec![ImageFormat::Svg])
         );
     }
@@ -433,10 +416,10 @@ mod tests {
             (img.format, img.width, img.height),
             (ImageFormat::Png, 1600, 900)
         );
-        let files = plan(&img);
-        assert_eq!(files.widths, [480, 960, 1440]);
+        let files = plan(&img, String::new());
+        assert_eq!(files.widths(), [480, 960, 1440]);
         assert_eq!(
-            files.formats,
+            files.formats(),
             [ImageFormat::Avif, ImageFormat::Webp, ImageFormat::Png]
         );
         assert_eq!((files.width, files.height), (1440, 810));
@@ -457,7 +440,7 @@ mod tests {
         let mut small = png.clone();
         small[16..20].copy_from_slice(&600u32.to_be_bytes());
         let small = inspect("a/s.png", &small).unwrap();
-        assert_eq!(plan(&small).widths, [480, 600]);
+        assert_eq!(plan(&small, String::new()).widths(), [480, 600]);
         assert_ne!(small.hash, img.hash);
 
         let err = inspect("a/b.jpg", &png).unwrap_err();

@@ -20,7 +20,7 @@ mod site;
 
 use std::collections::{BTreeMap, HashMap};
 
-use keel_model::doc::{Block, Image, ImageFiles};
+use keel_model::doc::{Block, Image};
 use keel_model::{Article, ArticlePage, ArticleSummary, Author, TagCount, paths};
 use rayon::prelude::*;
 
@@ -96,8 +96,8 @@ pub struct Output {
     pub site: keel_model::Site,
     pub articles: Vec<Article>,
     /// What the build writes of each image file the output uses (by its
-    /// path, like a `Source`'s): `images::plan`.
-    pub images: BTreeMap<String, ImageFiles>,
+    /// path, like a `Source`'s): `images::plan` (`alt` is each use's own).
+    pub images: BTreeMap<String, Image>,
 }
 
 /// Words per minute for reading time: a common figure for technical prose.
@@ -211,7 +211,7 @@ fn parse_all(
     opts: &Options,
     cache: &dyn ArticleCache,
     reader: &dyn ImageReader,
-) -> Result<(site::SiteFile, Vec<Compiled>, BTreeMap<String, ImageFiles>), Vec<Diagnostic>> {
+) -> Result<(site::SiteFile, Vec<Compiled>, BTreeMap<String, Image>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let site_file = site::parse(&site.path, &site.text)
         .map_err(|e| errors.push(e))
@@ -280,19 +280,19 @@ fn cross_article_errors(parsed: &[Compiled]) -> Vec<Diagnostic> {
 fn read_images(
     parsed: &mut [Compiled],
     reader: &dyn ImageReader,
-) -> Result<BTreeMap<String, ImageFiles>, Vec<Diagnostic>> {
+) -> Result<BTreeMap<String, Image>, Vec<Diagnostic>> {
     let mut uses: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
     for c in parsed.iter() {
         for (path, line) in &c.images {
             uses.entry(path).or_insert((&c.path, *line));
         }
     }
-    let read: Vec<(String, Result<ImageFiles, Diagnostic>)> = uses
+    let read: Vec<(String, Result<Image, Diagnostic>)> = uses
         .into_par_iter()
         .map(|(path, (article, line))| {
             let files = reader
                 .read(path)
-                .map(|img| images::plan(&img))
+                .map(|img| images::plan(&img, String::new()))
                 .map_err(|e| {
                     let here = format!("{article}:{line}");
                     match e {
@@ -328,9 +328,14 @@ fn read_images(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Each use keeps its own alt text.
     let fill = |image: &mut Image| {
-        if let Some(files) = found.get(&image.files.path) {
-            image.files = files.clone();
+        if let Some(files) = found.get(&image.src) {
+            let alt = std::mem::take(&mut image.alt);
+            *image = Image {
+                alt,
+                ..files.clone()
+            };
         }
     };
     for c in parsed.iter_mut() {
@@ -517,13 +522,9 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
             };
             body.images.insert(0, (path.clone(), split.line(&c.src)));
             Some(Image {
-                files: ImageFiles {
-                    path,
-                    widths: Vec::new(),
-                    formats: Vec::new(),
-                    width: 0,
-                    height: 0,
-                },
+                src: path,
+                width: 0,
+                height: 0,
                 alt,
             })
         }

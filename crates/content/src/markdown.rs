@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use keel_model::doc::{Align, Block, Image, ImageFiles, Inline, TocEntry, is_safe_url};
+use keel_model::doc::{Align, Block, Image, Inline, TocEntry, is_safe_url};
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::error::{Diagnostic, line_of};
@@ -303,17 +303,16 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                             DECORATIVE => String::new(),
                             alt => alt.to_string(),
                         };
-                        // The files are known once the image is read (`images::plan`).
-                        let files = ImageFiles {
-                            path: src,
-                            widths: Vec::new(),
-                            formats: Vec::new(),
+                        // Its files are known once it is read (`images::plan`).
+                        let image = Image {
+                            src,
                             width: 0,
                             height: 0,
+                            alt,
                         };
                         figure = Some((
                             Block::Figure {
-                                image: Image { files, alt },
+                                image,
                                 caption: title,
                             },
                             at,

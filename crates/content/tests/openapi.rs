@@ -95,7 +95,7 @@ fn the_contract_rejects_what_the_model_never_produces() {
         "a javascript: link must not validate"
     );
     let mut elsewhere = article.clone();
-    elsewhere["body"] = json!([{ "t": "figure", "caption": null, "image": { "alt": "x", "files": { "path": "//evil.test/x", "widths": [1], "formats": ["png"], "width": 1, "height": 1 } } }]);
+    elsewhere["body"] = json!([{ "t": "figure", "caption": null, "image": { "alt": "x", "src": "//evil.test/x-1.png", "width": 1, "height": 1 } }]);
     assert!(
         !v.is_valid(&elsewhere),
         "an image's files are ours, under /media/"

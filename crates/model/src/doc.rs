@@ -45,68 +45,121 @@ pub enum Block {
     },
 }
 
-/// An image of the site, with what describes it: in an article's body, or
-/// an article's cover.
+/// An image of the site (in an article's body, or an article's cover): its
+/// largest file in the original's format (`src`, which any reader may show
+/// as it is), that file's size in pixels (the page reserves that box before
+/// it loads, so nothing moves), and what it shows.
+///
+/// The other files follow from `src` and `width` by one rule (`widths`,
+/// `formats`, `file`) rather than being listed: each field, list and type
+/// the wasm reads costs it reader code, once per way it is read (directly,
+/// and buffered for tagged types).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Image {
-    pub files: ImageFiles,
+    /// `/media/{hash}-{width}.{extension}`: a content hash, so the files
+    /// never change under a name.
+    pub src: String,
+    pub width: u32,
+    pub height: u32,
     /// What it shows, for those who cannot see it; empty for an image the
     /// writer marked decorative (`![""](…)`).
     pub alt: String,
-}
-
-/// The files the build wrote for one image: each format at each width, named
-/// `{path}-{width}.{extension}`, and its size in pixels (the page reserves
-/// its box before it loads, so nothing moves).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ImageFiles {
-    /// `/media/` and a content hash: the files never change under a name.
-    pub path: String,
-    /// Ascending. One for an SVG, which scales.
-    pub widths: Vec<u32>,
-    /// Best first; the last is the original's, which every browser shows.
-    pub formats: Vec<ImageFormat>,
-    pub width: u32,
-    pub height: u32,
 }
 
 /// Where image files live, and the length of the hash that names them.
 pub const MEDIA_DIR: &str = "/media/";
 pub const MEDIA_HASH_LEN: usize = 16;
 
-impl ImageFiles {
+/// The widths a raster image is written at, below its own: a phone's column
+/// at 1×, and the 42rem reading column at 1× and 2× (a phone's at 3×). The
+/// largest file is at most the last.
+pub const IMAGE_WIDTHS: [u32; 3] = [480, 960, 1440];
+
+impl Image {
+    /// The name of the files of the image whose content hash is `hash`, and
+    /// its largest file in `format` at `width`.
+    pub fn src_of(hash: &str, width: u32, format: ImageFormat) -> String {
+        format!("{MEDIA_DIR}{hash}-{width}.{}", format.extension())
+    }
+
+    /// `src` without `-{width}.{extension}`, and the original's format.
+    fn stem(&self) -> Option<(&str, ImageFormat)> {
+        let (stem, _) = self.src.rsplit_once('-')?;
+        let (_, ext) = self.src.rsplit_once('.')?;
+        let format = ImageFormat::ALL
+            .into_iter()
+            .find(|f| f.extension() == ext)?;
+        Some((stem, format))
+    }
+
+    /// The original's format.
+    pub fn format(&self) -> Option<ImageFormat> {
+        self.stem().map(|(_, f)| f)
+    }
+
+    /// The widths of its files, ascending: the [`IMAGE_WIDTHS`] below
+    /// `width`, and `width`. An SVG scales: one file.
+    pub fn widths(&self) -> Vec<u32> {
+        let mut widths: Vec<u32> = match self.format() {
+            Some(ImageFormat::Svg) => Vec::new(),
+            _ => IMAGE_WIDTHS
+                .into_iter()
+                .filter(|&w| w < self.width)
+                .collect(),
+        };
+        widths.push(self.width);
+        widths
+    }
+
+    /// The formats of its files, best first: AVIF, WebP, then the
+    /// original's (which every browser shows). An SVG is only itself.
+    pub fn formats(&self) -> Vec<ImageFormat> {
+        match self.format() {
+            None => Vec::new(),
+            Some(ImageFormat::Svg) => vec![ImageFormat::Svg],
+            Some(ImageFormat::Webp) => vec![ImageFormat::Avif, ImageFormat::Webp],
+            Some(original) => vec![ImageFormat::Avif, ImageFormat::Webp, original],
+        }
+    }
+
     /// The file of `format` at `width`.
     pub fn file(&self, width: u32, format: ImageFormat) -> String {
-        format!("{}-{width}.{}", self.path, format.extension())
+        let stem = self.stem().map_or("", |(s, _)| s);
+        format!("{stem}-{width}.{}", format.extension())
     }
 
     /// A `srcset` of `format`'s files, each URL behind `prefix` (the base
     /// path, or our origin in a partner's page).
     pub fn srcset(&self, prefix: &str, format: ImageFormat) -> String {
         let mut set = String::new();
-        for &w in &self.widths {
+        for w in self.widths() {
             if !set.is_empty() {
                 set.push_str(", ");
             }
-            set.push_str(&format!("{prefix}{} {w}w", self.file(w, format)));
+            set.push_str(prefix);
+            set.push_str(&self.file(w, format));
+            set.push(' ');
+            set.push_str(&w.to_string());
+            set.push('w');
         }
         set
     }
 
-    /// The fallback: the original's format at the largest width.
-    pub fn fallback(&self) -> Option<String> {
-        Some(self.file(*self.widths.last()?, *self.formats.last()?))
-    }
-
-    /// Whether the path is one the build writes (`/media/` and a lowercase hex
-    /// hash): a tampered document cannot point an image anywhere else.
+    /// Whether `src` is a file the build writes (`/media/`, a lowercase hex
+    /// hash, a width, a format): a tampered document cannot point an image
+    /// anywhere else.
     pub fn is_valid(&self) -> bool {
-        self.path.strip_prefix(MEDIA_DIR).is_some_and(|h| {
+        let hex = |h: &str| {
             h.len() == MEDIA_HASH_LEN && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        }) && !self.formats.is_empty()
+        };
+        self.stem()
+            .and_then(|(stem, _)| stem.strip_prefix(MEDIA_DIR))
+            .is_some_and(hex)
     }
 }
 
+/// A format the build reads or writes (on the wire only as a file's
+/// extension).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
@@ -118,6 +171,14 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    pub const ALL: [ImageFormat; 5] = [
+        ImageFormat::Avif,
+        ImageFormat::Webp,
+        ImageFormat::Png,
+        ImageFormat::Jpeg,
+        ImageFormat::Svg,
+    ];
+
     pub fn extension(self) -> &'static str {
         match self {
             ImageFormat::Avif => "avif",
@@ -341,13 +402,9 @@ mod tests {
             },
             Block::Figure {
                 image: Image {
-                    files: ImageFiles {
-                        path: "/media/0123456789abcdef".into(),
-                        widths: vec![480, 960],
-                        formats: vec![ImageFormat::Avif, ImageFormat::Webp, ImageFormat::Jpeg],
-                        width: 960,
-                        height: 540,
-                    },
+                    src: "/media/0123456789abcdef-960.jpg".into(),
+                    width: 960,
+                    height: 540,
                     alt: "i".into(),
                 },
                 caption: Some("c".into()),
@@ -447,7 +504,7 @@ mod tests {
             })
         );
         let f = read::<Block>(
-            r#"{"caption":null,"t":"figure","image":{"alt":"b","x":1,"files":{"path":"/media/0123456789abcdef","widths":[9],"formats":["png"],"w\u0069dth":9,"height":3}}}"#,
+            r#"{"caption":null,"t":"figure","image":{"alt":"b","x":1,"src":"/media/0123456789abcdef-9.png","w\u0069dth":9,"height":3}}"#,
         );
         let Some(Block::Figure {
             image,
@@ -457,11 +514,7 @@ mod tests {
             panic!("{f:?}")
         };
         assert_eq!(
-            (
-                image.alt.as_str(),
-                image.files.width,
-                image.files.fallback().as_deref()
-            ),
+            (image.alt.as_str(), image.width, Some(image.src.as_str())),
             ("b", 9, Some("/media/0123456789abcdef-9.png"))
         );
         assert_eq!(
@@ -469,6 +522,56 @@ mod tests {
             None,
             "images are figures, never inline"
         );
+    }
+
+    #[test]
+    fn an_image_s_files_follow_from_its_src_and_width() {
+        let image = |format, width| Image {
+            src: Image::src_of("0123456789abcdef", width, format),
+            width,
+            height: 1,
+            alt: String::new(),
+        };
+        let big = image(ImageFormat::Png, 1440);
+        assert_eq!(big.src, "/media/0123456789abcdef-1440.png");
+        assert_eq!(big.widths(), [480, 960, 1440]);
+        assert_eq!(
+            big.formats(),
+            [ImageFormat::Avif, ImageFormat::Webp, ImageFormat::Png]
+        );
+        assert_eq!(
+            big.file(480, ImageFormat::Avif),
+            "/media/0123456789abcdef-480.avif"
+        );
+        assert_eq!(
+            big.srcset("https://keel.test", ImageFormat::Webp),
+            "https://keel.test/media/0123456789abcdef-480.webp 480w, https://keel.test/media/0123456789abcdef-960.webp 960w, https://keel.test/media/0123456789abcdef-1440.webp 1440w"
+        );
+        assert_eq!(image(ImageFormat::Jpeg, 960).widths(), [480, 960]);
+        assert_eq!(image(ImageFormat::Jpeg, 300).widths(), [300]);
+        assert_eq!(
+            image(ImageFormat::Webp, 800).formats(),
+            [ImageFormat::Avif, ImageFormat::Webp]
+        );
+        let svg = image(ImageFormat::Svg, 720);
+        assert_eq!(
+            (svg.widths(), svg.formats()),
+            (vec![720], vec![ImageFormat::Svg])
+        );
+        assert!(big.is_valid() && svg.is_valid());
+        for src in [
+            "https://evil.test/media/0123456789abcdef-1440.png",
+            "/media/0123456789abcdef-1440.gif",
+            "/media/0123456789ABCDEF-1440.png",
+            "/media/../x-1440.png",
+            "//evil.test/0123456789abcdef-1440.png",
+        ] {
+            let tampered = Image {
+                src: src.into(),
+                ..big.clone()
+            };
+            assert!(!tampered.is_valid(), "{src}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use keel_content::images::scaled_height;
-use keel_model::doc::{ImageFiles, ImageFormat};
+use keel_model::doc::{Image, ImageFormat};
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache};
@@ -45,7 +45,7 @@ impl MediaStats {
 pub fn write(
     root: &Path,
     content_dir: &Path,
-    images: &BTreeMap<String, ImageFiles>,
+    images: &BTreeMap<String, Image>,
     stage: &Path,
     cache: &Cache,
 ) -> anyhow::Result<(Vec<(String, Vec<u8>)>, MediaStats)> {
@@ -62,18 +62,19 @@ pub fn write(
                         .map_err(|e| anyhow::anyhow!("{source}: {e:?}"))?;
                     std::fs::read(&file).with_context(|| format!("reading {}", file.display()))
                 };
-                if files.formats == [ImageFormat::Svg] {
+                if files.format() == Some(ImageFormat::Svg) {
                     stats.lock().expect("no panics").files += 1;
-                    let name = files.file(files.width, ImageFormat::Svg);
+                    let name = files.src.clone();
                     return Ok(Some((name.trim_start_matches('/').to_string(), read()?)));
                 }
                 // Decoded once, when the first of its files is not in the cache.
                 let mut decoded = None;
-                let source_format = *files.formats.last().expect("plan gives formats");
+                let source_format = files.format().expect("plan names a format");
+                let formats = files.formats();
                 let wanted: Vec<(u32, ImageFormat)> = files
-                    .widths
-                    .iter()
-                    .flat_map(|&w| files.formats.iter().map(move |&f| (w, f)))
+                    .widths()
+                    .into_iter()
+                    .flat_map(|w| formats.iter().map(move |&f| (w, f)))
                     .collect();
                 for (width, format) in wanted {
                     let name = files.file(width, format);
