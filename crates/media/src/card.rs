@@ -95,7 +95,7 @@ pub fn layout(title: &str) -> Layout {
     let mut lines = wrap(&words, size);
     lines.truncate(max_lines);
     let last = lines.pop().unwrap_or_default();
-    lines.push(ellipsized(&TITLE_FONT, &format!("{last} "), size));
+    lines.push(cut_with_ellipsis(&TITLE_FONT, &last, size));
     Layout { size, lines }
 }
 
@@ -136,11 +136,16 @@ fn wrap(words: &[&str], size: f32) -> Vec<String> {
 
 /// `text` cut to the measure with an ellipsis, if it is wider.
 fn ellipsized(font: &Font, text: &str, size: f32) -> String {
-    let text = text.trim_end();
     if font.width(text, size) <= MEASURE {
-        return text.to_string();
+        text.to_string()
+    } else {
+        cut_with_ellipsis(font, text, size)
     }
-    let mut cut: String = text.to_string();
+}
+
+/// `text` ending in an ellipsis (it goes on), as much of it as fits.
+fn cut_with_ellipsis(font: &Font, text: &str, size: f32) -> String {
+    let mut cut = text.trim_end().to_string();
     while !cut.is_empty() && font.width(&format!("{cut}…"), size) > MEASURE {
         cut.pop();
     }
@@ -268,7 +273,10 @@ mod tests {
         assert_eq!(two_hundred.chars().count(), 200);
         let unbroken = "Supercalifragilisticexpialidociousnessofdistributedtransactionsacrossmicroservices meets idempotencykeysforeverybodyandeverything";
         let torrent = "W".repeat(400);
-        for title in [two_hundred, unbroken, &torrent] {
+        // Drawn where a person can look at them (`screenshots/` in the note).
+        let out = std::env::temp_dir().join("keel-cards");
+        std::fs::create_dir_all(&out).unwrap();
+        for (i, title) in [two_hundred, unbroken, &torrent].into_iter().enumerate() {
             let l = layout(title);
             let (_, max_lines) = TITLE_SIZES.iter().find(|(s, _)| *s == l.size).unwrap();
             assert!(l.lines.len() <= *max_lines, "{title}: {l:?}");
@@ -278,7 +286,9 @@ mod tests {
                     "{line:?} is wider than the measure"
                 );
             }
-            let img = pixels(&png(&card(title)).unwrap());
+            let drawn = png(&card(title)).unwrap();
+            std::fs::write(out.join(format!("long-title-{i}.png")), &drawn).unwrap();
+            let img = pixels(&drawn);
             assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
             // Nothing drawn in the right margin, nor below the last line.
             for y in 20..HEIGHT {

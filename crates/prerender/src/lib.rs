@@ -16,7 +16,9 @@
 
 use std::collections::BTreeMap;
 
+mod cards;
 mod sitemap;
+pub use cards::{card, cards};
 pub use sitemap::{SITEMAP_MAX_URLS, sitemaps};
 
 use keel::api::ApiCache;
@@ -267,7 +269,24 @@ fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &
         ] {
             h.push_str(&format!("<meta property=\"{p}\" content=\"{}\">", attr(v)));
         }
-        h.push_str("<meta name=\"twitter:card\" content=\"summary\">");
+        // The page's card, large where it has one.
+        match card(site, route, article) {
+            Some((path, card)) => {
+                let image = format!("{}{path}", site.url);
+                let alt = format!("{} — {}", card.title, site.name);
+                for (p, v) in [
+                    ("og:image", image.as_str()),
+                    ("og:image:type", "image/png"),
+                    ("og:image:width", "1200"),
+                    ("og:image:height", "630"),
+                    ("og:image:alt", &alt),
+                ] {
+                    h.push_str(&format!("<meta property=\"{p}\" content=\"{}\">", attr(v)));
+                }
+                h.push_str("<meta name=\"twitter:card\" content=\"summary_large_image\">");
+            }
+            None => h.push_str("<meta name=\"twitter:card\" content=\"summary\">"),
+        }
         if let Some(a) = article {
             h.push_str(&format!(
                 "<meta property=\"article:published_time\" content=\"{}\">",
@@ -522,13 +541,41 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(&format!("data-rendered=\"{}\"", spec.url)));
+        // Its social card: an absolute URL, sized, described, shown large.
+        for tag in [
+            format!(
+                "<meta property=\"og:image\" content=\"{}/cards/articles/{}.png\">",
+                out.site.url, article.meta.slug
+            ),
+            "<meta property=\"og:image:width\" content=\"1200\">".into(),
+            "<meta property=\"og:image:height\" content=\"630\">".into(),
+            format!(
+                "<meta property=\"og:image:alt\" content=\"{} — {}\">",
+                attr(&article.meta.title),
+                out.site.name
+            ),
+            "<meta name=\"twitter:card\" content=\"summary_large_image\">".into(),
+        ] {
+            assert!(html.contains(&tag), "{tag}\n{html}");
+        }
+        // Each card the pages name is one the build draws.
+        let drawn: Vec<String> = cards(&out.files)
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        for route in ["home", "articles", "services", "contact"] {
+            assert!(drawn.contains(&format!("/cards/{route}.png")), "{drawn:?}");
+        }
+        assert_eq!(drawn.len(), 4 + out.articles.len(), "{drawn:?}");
 
         let html = renderer
             .render(pages.iter().find(|p| p.file == "404.html").unwrap())
             .unwrap();
         assert!(
             html.contains("<meta name=\"robots\" content=\"noindex\">")
-                && !html.contains("rel=\"canonical\""),
+                && !html.contains("rel=\"canonical\"")
+                && !html.contains("og:image"),
             "{html}"
         );
     }

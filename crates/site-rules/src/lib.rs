@@ -49,13 +49,20 @@ pub fn is_embed_path(path: &str) -> bool {
     path == "/embed" || path.starts_with("/embed/")
 }
 
+/// Whether URL path `path` is an image file the build wrote (`/media/`,
+/// named by a content hash: `keel_model::doc::Image`).
+pub fn is_media(path: &str) -> bool {
+    path.starts_with("/media/")
+}
+
 /// Whether the file at URL path `path` gets `PUBLIC_ASSET_HEADERS`: trunk's
-/// hashed output (the JS glue, the wasm) and every file under `/embed/`
-/// except its HTML pages, which keep the headers of every page.
+/// hashed output (the JS glue, the wasm), the images (an inline embed shows
+/// covers on a partner's page), and every file under `/embed/` except its
+/// HTML pages, which keep the headers of every page.
 pub fn is_public_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     !content_type(path).starts_with("text/html")
-        && (has_content_hash(name) || is_embed_path(path) && name.contains('.'))
+        && (has_content_hash(name) || is_media(path) || is_embed_path(path) && name.contains('.'))
 }
 
 /// The `frame-ancestors` sources of the page at URL path `path`: the site
@@ -107,7 +114,7 @@ pub const HOST_FILES: [&str; 2] = ["/_headers", "/nginx.conf"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CachePolicy {
-    /// Names carry a content hash (trunk's output): cache for a year.
+    /// Names carry a content hash (trunk's output, the images): cache for a year.
     Immutable,
     /// API documents: short freshness, revalidate with the ETag.
     Api,
@@ -131,7 +138,7 @@ pub fn cache_policy(path: &str) -> CachePolicy {
     let name = path.rsplit('/').next().unwrap_or(path);
     if path.starts_with("/api/") {
         CachePolicy::Api
-    } else if has_content_hash(name) {
+    } else if has_content_hash(name) || is_media(path) {
         CachePolicy::Immutable
     } else {
         CachePolicy::Revalidate
@@ -384,5 +391,12 @@ mod tests {
         assert!(!is_public_asset("/index.html"));
         assert!(!is_public_asset("/api/v1/site.json"));
         assert!(!is_public_asset("/assets/favicon.svg"));
+        // The images: loaded by inline embeds on partners' pages, never changed.
+        assert!(is_public_asset("/media/0123456789abcdef-480.avif"));
+        assert_eq!(
+            cache_policy("/media/0123456789abcdef-720.svg"),
+            CachePolicy::Immutable
+        );
+        assert_eq!(cache_policy("/cards/home.png"), CachePolicy::Revalidate);
     }
 }

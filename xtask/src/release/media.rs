@@ -117,3 +117,44 @@ pub fn write(
         .collect();
     Ok((svgs, stats.into_inner().expect("no panics")))
 }
+
+/// Draws each page's social card (`keel_prerender::cards`) into `stage`,
+/// kept in the cache by what it says and the drawing's revision; returns how
+/// many were drawn (not reused).
+pub fn write_cards(
+    api: &BTreeMap<String, Vec<u8>>,
+    stage: &Path,
+    cache: &Cache,
+) -> anyhow::Result<(usize, usize, Duration)> {
+    let cards = keel_prerender::cards(api)?;
+    let drawn = Mutex::new((0, Duration::ZERO));
+    cards
+        .par_iter()
+        .try_for_each(|(path, card)| -> anyhow::Result<()> {
+            let c = card;
+            let key = cache::key(&[
+                b"card",
+                keel_media::card::REVISION.as_bytes(),
+                c.title.as_bytes(),
+                c.byline.as_bytes(),
+                c.detail.as_bytes(),
+                c.site.as_bytes(),
+                c.host.as_bytes(),
+            ]);
+            let dest = stage.join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(dest.parent().expect("under the stage"))?;
+            if cache.link(&key, ".png", &dest)? {
+                return Ok(());
+            }
+            let t = Instant::now();
+            let png = keel_media::card::png(card).with_context(|| format!("drawing {path}"))?;
+            cache.put(&key, ".png", &png)?;
+            cache.link(&key, ".png", &dest)?;
+            let mut d = drawn.lock().expect("no panics");
+            d.0 += 1;
+            d.1 += t.elapsed();
+            Ok(())
+        })?;
+    let (n, spent) = drawn.into_inner().expect("no panics");
+    Ok((cards.len(), n, spent))
+}

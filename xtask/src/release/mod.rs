@@ -274,6 +274,16 @@ pub fn build(layout: &Layout, opts: &Options) -> anyhow::Result<Report> {
         &cache,
     )?;
     report.phase("images", t, media.summary());
+    let t = Instant::now();
+    let (cards, drawn, spent) = media::write_cards(&content.files, &stage, &cache)?;
+    report.phase(
+        "cards",
+        t,
+        format!(
+            "{cards} social cards, {drawn} drawn ({:.1} s CPU)",
+            spent.as_secs_f64()
+        ),
+    );
 
     let t = Instant::now();
     let mut extra = embed_files(&layout.root, &spa, &opts.deploy)?;
