@@ -73,10 +73,13 @@ test('front matter fields are text too, in the page and in the document title', 
   assert.equal(await page.textContent('h1'), "Hostile <script>window.__xss='title'</script> Title");
   assert.match(await page.title(), /^Hostile <script>/);
   assert.ok((await page.textContent('.byline')).includes("<b onmouseover=window.__xss='author'>Mallory</b>"));
-  // Quotes in titles and alt text stay inside their attribute.
-  const img = page.locator('main .prose img');
+  // Quotes in alt text stay inside their attribute; the title is the
+  // figure's caption, as text.
+  const img = page.locator('main .prose figure img');
   assert.equal(await img.getAttribute('alt'), `alt" onerror="window.__xss='alt'`);
-  assert.equal(await img.evaluate((el) => [...el.attributes].map((a) => a.name).sort().join(',')), 'alt,decoding,loading,src,title');
+  assert.equal(await img.evaluate((el) => [...el.attributes].map((a) => a.name).sort().join(',')), 'alt,decoding,height,loading,src,width');
+  assert.match(await img.getAttribute('src'), /^\/media\/[0-9a-f]{16}-40\.svg$/);
+  assert.equal(await page.textContent('main .prose figcaption'), `t" onload="window.__xss='imgtitle'`);
   assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
@@ -89,7 +92,8 @@ test('a tampered API document cannot smuggle a javascript: link into the page', 
     const doc = await res.json();
     doc.body.unshift(
       { t: 'paragraph', content: [{ t: 'link', href: 'javascript:window.__xss="tampered"', title: null, content: [{ t: 'text', text: 'TAMPERED-LINK' }] }] },
-      { t: 'paragraph', content: [{ t: 'image', src: 'data:image/svg+xml,<svg onload="window.__xss=1">', alt: 'TAMPERED-IMAGE', title: null }] },
+      { t: 'figure', caption: 'TAMPERED-FIGURE', image: { src: 'data:image/svg+xml,<svg onload="window.__xss=1">-1.svg', width: 1, height: 1, alt: 'TAMPERED-IMAGE' } },
+      { t: 'figure', caption: null, image: { src: 'https://evil.test/media/0123456789abcdef-1.png', width: 1, height: 1, alt: 'ELSEWHERE' } },
     );
     await route.fulfill({ response: res, json: doc });
   });
@@ -103,5 +107,8 @@ test('a tampered API document cannot smuggle a javascript: link into the page', 
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   assert.deepEqual(await page.evaluate(audit), []);
   assert.equal(await page.locator('main a:has-text("TAMPERED-LINK")').count(), 0, 'the link became plain text');
+  // An image outside our /media/ files is not shown at all; its caption is text.
+  await page.waitForSelector('text=TAMPERED-FIGURE');
+  assert.equal(await page.locator('main img[alt="TAMPERED-IMAGE"], main img[alt="ELSEWHERE"]').count(), 0, 'no image from a tampered src');
   assert.deepEqual(page.dialogs, []);
 });

@@ -13,6 +13,8 @@ const PAGES = [
   ['/', /Experienced backend engineers/, 'Latest articles'],
   ['/articles', /^Articles$/, 'REST Is Not Just Using HTTP'],
   [`/articles/${SEED_SLUG}`, /Why Backend Developers/, 'If the backend fails, nothing else matters.'],
+  // A cover and two figures: the images are adopted like every element.
+  ['/articles/oauth-is-confusing-until-you-understand-what-problem-it-actually-solves', /OAuth Is Confusing/, 'The printing service never sees that password.'],
   ['/services', /Scale Your Backend/, 'Documentation-Driven Development'],
   ['/contact', /Tell us about your project/, '12 Jalan Bligo'],
 ];
@@ -66,6 +68,7 @@ test('the app adopts the prerendered DOM instead of replacing it', async () => {
       document.addEventListener('DOMContentLoaded', () => {
         window.__h1 = document.querySelector('h1');
         window.__main = document.querySelector('main');
+        window.__images = [...document.querySelectorAll('main img')];
       });
       addEventListener('TrunkApplicationStarted', () => { window.__started = true; });
     });
@@ -73,6 +76,13 @@ test('the app adopts the prerendered DOM instead of replacing it', async () => {
     await page.waitForFunction(() => window.__started);
     await page.waitForTimeout(100);
     assert.ok(await page.evaluate(() => window.__h1 === document.querySelector('h1') && window.__main === document.querySelector('main')), `${path}: DOM replaced`);
+    assert.ok(
+      await page.evaluate(() => {
+        const now = [...document.querySelectorAll('main img')];
+        return now.length === window.__images.length && now.every((img, i) => img === window.__images[i]);
+      }),
+      `${path}: images replaced`,
+    );
     assert.deepEqual(page.errors, [], path);
     // And it is live: a click routes in place.
     await page.evaluate(() => { window.__noReload = true; });

@@ -146,6 +146,22 @@ test('cargo xtask dev rebuilds on save, reloads the page, shows and clears autho
   await second.locator('#keel-dev-overlay').waitFor({ timeout: 10000 });
   await second.close();
 
+  // 2b. An image whose SVG holds a script: refused, at the SVG's own line,
+  // and the article's line that shows it.
+  writeFileSync(
+    join(dir, 'content/articles/images/dev-bad.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9">\n<script>alert(1)</script>\n</svg>\n',
+  );
+  const withImage = `${original}\n\n![A diagram](images/dev-bad.svg)\n`;
+  writeFileSync(file, withImage);
+  const imageLine = withImage.split('\n').findIndex((l) => l.includes('dev-bad.svg')) + 1;
+  await page.waitForFunction(
+    (want) => (document.querySelector('#keel-dev-overlay')?.textContent ?? '').includes(want),
+    `dev-bad.svg:2: \`<script>\` is not allowed`,
+    { timeout: 20000 },
+  );
+  assert.match(await overlay.textContent(), new RegExp(`${SLUG}\\.md:${imageLine}\\)`), 'and where the article shows it');
+
   // 3. Fixed: the overlay goes and the page shows the fixed content.
   writeFileSync(file, original);
   await page.waitForFunction((t) => document.querySelector('h1')?.textContent === t, title, { timeout: 20000 });
