@@ -9,6 +9,11 @@
 //! one article's body changed. Trunk's output is shared with `cargo xtask
 //! build`, so the SPA is compiled at most once. A benchmark: it prints figures
 //! and asserts nothing about them.
+//!
+//! Each generated article shows one figure of its own, a 1600×900 PNG drawn
+//! like a diagram (boxes, arrows, labels as bars, a shaded band), so the
+//! full build encodes a thousand distinct images, and the later ones find
+//! them in the cache.
 
 use std::path::{Path, PathBuf};
 
@@ -100,11 +105,17 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
         dir.join("content/site.toml"),
     )?;
     let mut real = Vec::new();
-    for path in crate::fs::walk(&root.join("content/articles"))? {
-        let text = std::fs::read_to_string(&path)?;
-        std::fs::write(articles.join(path.file_name().expect("a file")), &text)?;
-        real.push(text);
+    let source = root.join("content/articles");
+    for path in crate::fs::walk(&source)? {
+        // The real articles and their images, where they were.
+        let to = articles.join(path.strip_prefix(&source).expect("walk stays inside"));
+        std::fs::create_dir_all(to.parent().expect("a folder"))?;
+        std::fs::copy(&path, &to)?;
+        if path.extension().is_some_and(|e| e == "md") {
+            real.push(std::fs::read_to_string(&path)?);
+        }
     }
+    std::fs::create_dir_all(articles.join("images"))?;
     // The real bodies' sections (from one `## ` heading to the next) and words.
     let mut sections: Vec<String> = Vec::new();
     let mut words: Vec<String> = Vec::new();
@@ -168,8 +179,12 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
         let name: String = (0..3)
             .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
             .collect();
+        std::fs::write(
+            articles.join(format!("images/generated-{i:05}.png")),
+            diagram(&mut rng, 1600, 900)?,
+        )?;
         let mut body = format!(
-            "{} At {name}, this came up again.\n\n{}\n\n",
+            "{} At {name}, this came up again.\n\n{}\n\n![How {name} routes a request through its services](images/generated-{i:05}.png \"The request's path at {name}\")\n\n",
             prose(&mut rng, 90),
             prose(&mut rng, 60)
         );
@@ -191,6 +206,69 @@ pub fn generate(root: &Path, dir: &Path, n: usize) -> anyhow::Result<()> {
         std::fs::write(articles.join(format!("generated-{i:05}.md")), text)?;
     }
     Ok(())
+}
+
+/// A PNG that looks like a diagram: a white ground, a shaded band, boxes
+/// with borders and label bars in the site's colours, joined by lines.
+fn diagram(rng: &mut Rng, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+    use image::{ImageEncoder, Rgb, RgbImage};
+    const INK: Rgb<u8> = Rgb([20, 23, 28]);
+    const FILLS: [Rgb<u8>; 4] = [
+        Rgb([245, 246, 248]),
+        Rgb([231, 240, 250]),
+        Rgb([11, 87, 164]),
+        Rgb([221, 225, 230]),
+    ];
+    let mut img = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
+    let band = rng.below(height as usize / 2) as u32;
+    for y in band..band + height / 4 {
+        for x in 0..width {
+            let t = (x * 40 / width) as u8;
+            img.put_pixel(x, y, Rgb([245 - t, 246 - t / 2, 248]));
+        }
+    }
+    let rect = |img: &mut RgbImage, x0: u32, y0: u32, w: u32, h: u32, c: Rgb<u8>| {
+        for y in y0..(y0 + h).min(height) {
+            for x in x0..(x0 + w).min(width) {
+                img.put_pixel(x, y, c);
+            }
+        }
+    };
+    let mut centres = Vec::new();
+    for _ in 0..4 + rng.below(4) {
+        let (w, h) = (220 + rng.below(160) as u32, 120 + rng.below(80) as u32);
+        let (x, y) = (
+            rng.below((width - w) as usize) as u32,
+            rng.below((height - h) as usize) as u32,
+        );
+        rect(&mut img, x, y, w, h, INK);
+        rect(
+            &mut img,
+            x + 3,
+            y + 3,
+            w - 6,
+            h - 6,
+            FILLS[rng.below(FILLS.len())],
+        );
+        for line in 0..3 {
+            let bar = 60 + rng.below((w - 100) as usize) as u32;
+            rect(&mut img, x + 20, y + 24 + line * 28, bar, 10, INK);
+        }
+        centres.push((x + w / 2, y + h / 2));
+    }
+    for pair in centres.windows(2) {
+        let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+        rect(&mut img, x0.min(x1), y0, x0.abs_diff(x1).max(3), 3, INK);
+        rect(&mut img, x1, y0.min(y1), 3, y0.abs_diff(y1).max(3), INK);
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png).write_image(
+        img.as_raw(),
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(png)
 }
 
 pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
@@ -251,16 +329,17 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         }
     }
     println!(
-        "\n{:>8}  {:<26} {:>8} {:>8} {:>8} {:>12} {:>8} {:>9}",
-        "articles", "build", "content", "spa", "pages+files", "swap", "total", "peak MB"
+        "\n{:>8}  {:<26} {:>8} {:>8} {:>8} {:>8} {:>12} {:>8} {:>9}",
+        "articles", "build", "content", "spa", "images", "cards", "pages+files", "total", "peak MB"
     );
     for (n, what, r) in &rows {
         println!(
-            "{n:>8}  {what:<26} {:>7.2}s {:>7.2}s {:>11.2}s {:>11.2}s {:>7.2}s {:>9}",
+            "{n:>8}  {what:<26} {:>7.2}s {:>7.2}s {:>7.2}s {:>7.2}s {:>11.2}s {:>7.2}s {:>9}",
             r.seconds("content"),
             r.seconds("spa"),
+            r.seconds("images"),
+            r.seconds("cards"),
             r.seconds("pages+files"),
-            r.seconds("swap"),
             r.total.as_secs_f64(),
             r.peak_memory_mb.map(|m| m.to_string()).unwrap_or_default()
         );
@@ -331,7 +410,8 @@ pub fn search_bytes(dist: &Path) -> anyhow::Result<Vec<(String, usize, u64, usiz
 
 /// The article the benchmark edits: one in the middle of the list.
 fn pick_article(content: &Path) -> anyhow::Result<PathBuf> {
-    let all = crate::fs::walk(&content.join("articles"))?;
+    let mut all = crate::fs::walk(&content.join("articles"))?;
+    all.retain(|p| p.extension().is_some_and(|e| e == "md"));
     Ok(all[all.len() / 2].clone())
 }
 
