@@ -123,6 +123,20 @@ test('every view renders as designed in the hostile page, in an iframe and inlin
     assert.equal(t.size, '22px', 'rem sizes do not follow the host page\'s html font-size');
     assert.equal(t.boxSizing, 'border-box');
     assert.deepEqual(t, title, 'inline, the title looks exactly as it does in our iframe');
+    // The articles' covers, from our site's /media/ by whole URLs (the
+    // partner's page has an origin of its own), load under its strict CSP.
+    const covers = inline.locator('.embed-item picture img');
+    assert.ok(await covers.count() >= 2, 'the articles that have covers show them');
+    await covers.first().scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelector('#inline-articles').shadowRoot.querySelectorAll('.embed-item img')];
+      return imgs.length >= 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    }, null, { timeout: 15000 });
+    const partnerOrigin = new URL(page.url()).origin;
+    for (const src of await covers.evaluateAll((imgs) => imgs.map((i) => i.currentSrc))) {
+      assert.match(src, /^https?:\/\/[^/]+\/media\/[0-9a-f]{16}-\d+\.(avif|webp|png)$/);
+      assert.ok(!src.startsWith(partnerOrigin), `${src} is ours, not the partner's`);
+    }
     await mounted(page, 'inline-article');
     await page.locator('#inline-article h2.embed-title').waitFor();
     await mounted(page, 'inline-contact');

@@ -111,8 +111,10 @@ const LATEST_COUNT: usize = 3;
 
 /// Sources in, the whole API out, or every authoring error. The steps, in order:
 /// parse each article (in parallel: they are independent), check what spans
-/// articles (unique slugs, internal links), order them, derive (tags, related
-/// reading), then write the documents.
+/// articles (unique slugs, internal links), read the images they show, order
+/// them, derive (tags, related reading), then write the documents. This one
+/// reads no image files: an article that shows an image needs
+/// `compile_with` and a reader (`fs::Images`).
 pub fn compile(
     site: &Source,
     articles: &[Source],

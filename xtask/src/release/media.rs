@@ -158,3 +158,77 @@ pub fn write_cards(
     let (n, spent) = drawn.into_inner().expect("no panics");
     Ok((cards.len(), n, spent))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PNG of `width` × `height`, its pixels from `seed`.
+    fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+        use image::ImageEncoder;
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x as u8).wrapping_add(seed), y as u8, 120])
+        });
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn an_image_is_encoded_once_and_again_only_when_its_bytes_change() {
+        let root = tempfile::tempdir().unwrap();
+        let content = root.path().join("content");
+        std::fs::create_dir_all(content.join("articles/images")).unwrap();
+        let source = "content/articles/images/a.png";
+        let plan = |bytes: &[u8]| {
+            std::fs::write(root.path().join(source), bytes).unwrap();
+            let img = keel_content::images::inspect(source, bytes).unwrap();
+            BTreeMap::from([(
+                source.to_string(),
+                keel_content::images::plan(&img, String::new()),
+            )])
+        };
+        let cache = Cache::open(&root.path().join("cache")).unwrap();
+        let build = |images: &BTreeMap<String, Image>| {
+            let stage = tempfile::tempdir().unwrap();
+            let (svgs, stats) = write(root.path(), &content, images, stage.path(), &cache).unwrap();
+            assert!(svgs.is_empty());
+            let mut files: Vec<String> = std::fs::read_dir(stage.path().join("media"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            (stats, files)
+        };
+
+        let first = plan(&png(600, 300, 0));
+        let (stats, files) = build(&first);
+        let image = &first[source];
+        // 480 and its own 600 px, each in AVIF, WebP and PNG.
+        assert_eq!((stats.files, stats.encoded), (6, 6), "{stats:?}");
+        let stem = image
+            .src
+            .trim_start_matches("/media/")
+            .trim_end_matches("-600.png");
+        let expected: Vec<String> = [
+            "480.avif", "480.png", "480.webp", "600.avif", "600.png", "600.webp",
+        ]
+        .iter()
+        .map(|f| format!("{stem}-{f}"))
+        .collect();
+        assert_eq!(files, expected);
+
+        // A rebuild (the text of an article changed, say): nothing encoded.
+        let (stats, again) = build(&first);
+        assert_eq!((stats.files, stats.encoded), (6, 0), "{stats:?}");
+        assert_eq!(again, files);
+
+        // The image itself changed: a new name, encoded anew.
+        let second = plan(&png(600, 300, 7));
+        assert_ne!(second[source].src, image.src);
+        let (stats, _) = build(&second);
+        assert_eq!(stats.encoded, 6, "{stats:?}");
+    }
+}
