@@ -155,9 +155,10 @@ test('cargo xtask dev rebuilds on save, reloads the page, shows and clears autho
   const withImage = `${original}\n\n![A diagram](images/dev-bad.svg)\n`;
   writeFileSync(file, withImage);
   const imageLine = withImage.split('\n').findIndex((l) => l.includes('dev-bad.svg')) + 1;
+  // (The overlay shows the place and the message in elements of their own.)
   await page.waitForFunction(
-    (want) => (document.querySelector('#keel-dev-overlay')?.textContent ?? '').includes(want),
-    `dev-bad.svg:2: \`<script>\` is not allowed`,
+    (want) => want.every((w) => (document.querySelector('#keel-dev-overlay')?.textContent ?? '').includes(w)),
+    ['images/dev-bad.svg:2', '`<script>` is not allowed'],
     { timeout: 20000 },
   );
   assert.match(await overlay.textContent(), new RegExp(`${SLUG}\\.md:${imageLine}\\)`), 'and where the article shows it');
