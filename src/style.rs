@@ -226,7 +226,7 @@ fn app_style() -> stylist::StyleSource {
         & .cover img { border-radius: 12px; }
         /* A card's cover fills its top edge, cropped to one shape for every card. */
         & .card picture img, & .embed-item picture img { aspect-ratio: 16 / 9; object-fit: cover; }
-        & .card picture { margin: -1.5rem -1.5rem 0.5rem; }
+        & .card picture { display: block; margin: -1.5rem -1.5rem 0.5rem; }
         & .card picture img { border-radius: 11px 11px 0 0; }
         & .embed-item picture img { border-radius: 8px; margin-bottom: 0.5rem; max-width: 20rem; }
         & .prose h2 { margin-top: 2.5rem; scroll-margin-top: 1.5rem; }
