@@ -130,6 +130,29 @@ test('hashed assets are immutable; every other file is served as the server serv
   assert.equal((await get(nginx.url, '/feed.xml')).headers['content-type'], 'application/atom+xml; charset=utf-8');
 });
 
+test('the images under /media/ are immutable, loadable by partner pages, and sandboxed when opened on their own', async () => {
+  const media = files().filter((f) => f.startsWith('/media/'));
+  assert.ok(media.some((f) => f.endsWith('.svg')) && media.some((f) => f.endsWith('.avif')), `${media}`);
+  for (const f of media) {
+    const res = await sameAsServer(f);
+    assert.equal(res.status, 200, f);
+    assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable', f);
+    assert.equal(res.headers['cross-origin-resource-policy'], 'cross-origin', f);
+    // An SVG opened at its own URL is a document of our origin: it may run
+    // nothing and load nothing, whatever slipped past the build's check.
+    const csp = res.headers['content-security-policy'];
+    assert.match(csp ?? '', /^default-src 'none';.*\bsandbox\b/, `${f}: ${csp}`);
+  }
+  const svg = media.find((f) => f.endsWith('.svg'));
+  assert.equal((await get(nginx.url, svg)).headers['content-type'], 'image/svg+xml');
+  assert.equal((await get(nginx.url, media.find((f) => f.endsWith('.avif')))).headers['content-type'], 'image/avif');
+  // One location for the folder, not one per file.
+  const conf = readFileSync(join(DIST, 'nginx.conf'), 'utf8');
+  assert.equal(conf.match(/location[^{]*\/media\//g)?.length, 1, 'locations for /media/');
+  const rules = readFileSync(join(DIST, '_headers'), 'utf8').split('\n').filter((l) => l.startsWith('/media/'));
+  assert.deepEqual(rules, ['/media/*']);
+});
+
 test('API documents: JSON with the API cache policy; a missing one is a JSON 404', async () => {
   const docs = files().filter((f) => f.startsWith('/api/'));
   assert.ok(docs.length > 5, `${docs}`);

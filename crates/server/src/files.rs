@@ -33,7 +33,8 @@ pub struct Asset {
     pub etag: String,
     pub content_type: String,
     pub cache: CachePolicy,
-    /// For HTML: the Content-Security-Policy, allowing exactly its inline scripts.
+    /// For HTML: the Content-Security-Policy, allowing exactly its inline
+    /// scripts; for the images under `/media/`, `MEDIA_CSP`.
     pub csp: Option<String>,
 }
 
@@ -96,9 +97,11 @@ impl SiteFiles {
                 br: br.map(Bytes::from),
                 gzip: gzip.map(Bytes::from),
                 cache: cache_policy(path),
-                csp: content_type
-                    .starts_with("text/html")
-                    .then(|| csp_for(bytes)),
+                csp: if content_type.starts_with("text/html") {
+                    Some(csp_for(bytes))
+                } else {
+                    keel_site_rules::is_media(path).then(|| keel_site_rules::MEDIA_CSP.to_string())
+                },
                 content_type,
             };
             files.insert(path.clone(), asset);

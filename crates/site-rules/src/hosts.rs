@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::{
-    CachePolicy, EMBED_PAGE_HEADERS, PUBLIC_ASSET_HEADERS, SECURITY_HEADERS, cache_policy,
-    content_type, csp_for, is_embed_path, is_public_asset, with_frame_ancestors,
+    CachePolicy, EMBED_PAGE_HEADERS, MEDIA_CSP, MEDIA_PREFIX, PUBLIC_ASSET_HEADERS,
+    SECURITY_HEADERS, cache_policy, content_type, csp_for, is_embed_path, is_media,
+    is_public_asset, with_frame_ancestors,
 };
 
 /// What a static host sends on `/api/` documents for partner pages: a static
@@ -108,7 +109,21 @@ pub fn headers_file(files: &[SiteFile], partners: &[String]) -> String {
     let files = sorted(files);
     let shared = shared_folders(&files, partners);
     let mut written_folders = std::collections::BTreeSet::new();
+    let mut media_written = false;
     for file in files {
+        // The images: one rule for the folder, not one per file (an article
+        // with a raster figure alone brings nine files).
+        if is_media(&file.path) {
+            if !std::mem::replace(&mut media_written, true) {
+                let _ = writeln!(
+                    out,
+                    "{MEDIA_PREFIX}*\n  Cache-Control: {}\n  Content-Security-Policy: {MEDIA_CSP}",
+                    CachePolicy::Immutable.header()
+                );
+                public(&mut out);
+            }
+            continue;
+        }
         match (page_csp(file, partners), cache_policy(&file.path)) {
             (Some(csp), policy) => {
                 let embed = is_embed_path(&file.path);
@@ -318,8 +333,19 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     for path in crate::HOST_FILES {
         let _ = writeln!(out, "location = {path} {{\n    return 404;\n}}");
     }
+    // The images: one location for the folder.
+    if files.iter().any(|f| is_media(&f.path)) {
+        let _ = write!(
+            out,
+            "location {MEDIA_PREFIX} {{\n    try_files $uri =404;\n{}{public}}}\n",
+            headers(CachePolicy::Immutable, Some(MEDIA_CSP))
+        );
+    }
     for file in &files {
         let policy = cache_policy(&file.path);
+        if is_media(&file.path) {
+            continue;
+        }
         if let Some(csp) = page_csp(file, partners) {
             let mut block = headers(policy, Some(&csp));
             if is_embed_path(&file.path) {
@@ -644,8 +670,65 @@ mod tests {
                 &format!("/api/v1/articles/article-{i}.json"),
                 b"",
             ));
+            // A raster figure: three widths in three formats; and an SVG.
+            for width in [480, 960, 1440] {
+                for ext in ["avif", "webp", "png"] {
+                    files.push(SiteFile::new(
+                        &format!("/media/{i:016x}-{width}.{ext}"),
+                        b"",
+                    ));
+                }
+            }
+            files.push(SiteFile::new(
+                &format!("/media/{:016x}-720.svg", i + (1 << 40)),
+                b"",
+            ));
         }
         files
+    }
+
+    #[test]
+    fn the_images_are_one_rule_immutable_loadable_by_partners_and_sandboxed() {
+        let files = big_site(1000);
+        let h = headers_file(&files, &partners());
+        assert_eq!(
+            h.lines().filter(|l| l.starts_with("/media/")).count(),
+            1,
+            "one rule for 10,000 images: {}",
+            &h[h.find("/media/").unwrap()..][..400]
+        );
+        for url in [
+            "/media/00000000000003e7-1440.avif",
+            "/media/00000100000003e7-720.svg",
+        ] {
+            for (name, value) in [
+                ("Cache-Control", "public, max-age=31536000, immutable"),
+                ("Content-Security-Policy", MEDIA_CSP),
+                ("Cross-Origin-Resource-Policy", "cross-origin"),
+                ("Access-Control-Allow-Origin", "*"),
+            ] {
+                assert_eq!(one(&h, url, name).as_deref(), Some(value), "{url}: {name}");
+            }
+        }
+        let c = nginx_conf(&big_site(3), &partners());
+        assert!(!c.contains("location = /media/"), "a location per image");
+        let at = c
+            .find("location /media/ {")
+            .expect("a location for the images");
+        let block = &c[at..at + c[at..].find('}').unwrap()];
+        for (name, value) in [
+            ("Cache-Control", "public, max-age=31536000, immutable"),
+            ("Content-Security-Policy", MEDIA_CSP),
+            ("Cross-Origin-Resource-Policy", "cross-origin"),
+            ("Access-Control-Allow-Origin", "*"),
+            ("X-Content-Type-Options", "nosniff"),
+        ] {
+            assert!(
+                block.contains(&format!("add_header {name} \"{value}\" always;")),
+                "{name}: {block}"
+            );
+        }
+        assert!(c.contains("\"image/avif\" avif;"), "{c}");
     }
 
     #[test]

@@ -52,8 +52,20 @@ pub fn is_embed_path(path: &str) -> bool {
 /// Whether URL path `path` is an image file the build wrote (`/media/`,
 /// named by a content hash: `keel_model::doc::Image`).
 pub fn is_media(path: &str) -> bool {
-    path.starts_with("/media/")
+    path.starts_with(MEDIA_PREFIX)
 }
+
+/// The folder of the images the build wrote: one rule for all of them in the
+/// static hosts' files, however many articles show images.
+pub const MEDIA_PREFIX: &str = "/media/";
+
+/// The Content-Security-Policy of every file under `/media/`. An `<img>`
+/// ignores it; it matters when a file is opened on its own, where an SVG is a
+/// document of our origin. The build refuses SVGs with scripts or references
+/// (`keel_content::images`); this policy is the second lock: such a document
+/// runs nothing, loads nothing and gets an opaque origin (`sandbox`). Its
+/// `<style>` elements still apply, so diagrams look as they do on the page.
+pub const MEDIA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 /// Whether the file at URL path `path` gets `PUBLIC_ASSET_HEADERS`: trunk's
 /// hashed output (the JS glue, the wasm), the images (an inline embed shows
