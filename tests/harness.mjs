@@ -43,7 +43,8 @@ export async function startServer({ env = {}, dist = join(ROOT, 'dist'), databas
         proc.kill('SIGTERM');
         await new Promise((r) => proc.once('exit', r));
       }
-      if (!database) rmSync(dir, { recursive: true, force: true });
+      // The database a caller passed lives elsewhere; this folder is ours.
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
