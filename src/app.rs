@@ -1,7 +1,8 @@
 //! Our site's root, `App`: every page in our chrome, in the browser (the URL
 //! bar is the history) or with a `url` for server rendering (an in-memory
-//! history), routed by yew-router (`env::routed`). The embed views' root is
-//! `embed::EmbedApp`.
+//! history), routed by yew-router (`env::routed`). The partner playground's
+//! root, `PlaygroundApp`, is the same chrome around that one page, in a wasm
+//! of its own (`route::Bundle`). The embed views' root is `embed::EmbedApp`.
 
 use std::rc::Rc;
 
@@ -19,22 +20,62 @@ use crate::pages::{
 };
 use crate::route::Route;
 
-/// Our site: every page in its chrome (header, footer). The embed views have
-/// a root of their own (`embed::EmbedApp`), in a wasm of their own.
+/// Our site: every page in its chrome (header, footer). The playground and
+/// the embed views have roots of their own (`PlaygroundApp`,
+/// `embed::EmbedApp`), each in a wasm of its own.
 #[component]
 pub fn App(props: &AppProps) -> Html {
+    chrome(props, switch)
+}
+
+/// The partner playground (`/embed/`) in our chrome: a root of its own, so
+/// that our readers' wasm carries none of it, nor partners' that of our pages.
+#[component]
+pub fn PlaygroundApp(props: &AppProps) -> Html {
+    chrome(props, |route, _, _| match route {
+        Route::Playground => html! { <Playground /> },
+        _ => html! { <PageOfOurSite /> },
+    })
+}
+
+/// Where a link of the playground's chrome took the visitor (the header's
+/// "Articles", say): a page of our site's wasm, which this one does not
+/// carry. The address is already that page's, so it is loaded from there.
+/// (Links know nothing of bundles: our site's and the embed views' wasm pay
+/// nothing for the playground's.)
+#[component]
+fn PageOfOurSite() -> Html {
+    use_effect_with((), |_| crate::dom::reload());
+    Html::default()
+}
+
+/// The pages a root renders, by route: `switch` for our site's.
+type Pages = fn(Route, &UseApi<Site>, &str) -> Html;
+
+fn chrome(props: &AppProps, pages: Pages) -> Html {
     // The colour theme is on <html>, not in the app's markup (`theme.rs`).
     routed(
         props,
         classed(
-            html! { <div><Chrome /></div> },
+            html! { <div><Chrome {pages} /></div> },
             Some(crate::style::ROOT_CLASS),
         ),
     )
 }
 
+#[derive(Properties)]
+struct ChromeProps {
+    pages: Pages,
+}
+
+impl PartialEq for ChromeProps {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.pages, other.pages)
+    }
+}
+
 #[component]
-fn Chrome() -> Html {
+fn Chrome(props: &ChromeProps) -> Html {
     let route = use_route();
     let site_api = use_api::<Site>(keel_model::paths::site());
     let base = crate::components::link::use_base_path();
@@ -52,7 +93,7 @@ fn Chrome() -> Html {
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
             <Header site={site.clone()} />
             <main id="main" tabindex="-1">
-                { switch(route, &site_api, &base) }
+                { (props.pages)(route, &site_api, &base) }
             </main>
             { footer(site.as_deref(), &base) }
             <RouteEffects site={site} />
@@ -64,7 +105,8 @@ fn Chrome() -> Html {
 /// The page of `route`. `site` is the site document, as `Chrome` reads it
 /// for the header and footer: the home, services and contact pages are made
 /// from it alone (and the base path), so they are functions of it rather than components. The
-/// embed views are `embed::EmbedApp`'s: under our chrome, not found.
+/// playground and the embed views are other roots' (`Route::bundle`): here,
+/// not found.
 fn switch(route: Route, site: &UseApi<Site>, base: &str) -> Html {
     match route {
         Route::Home => home(site, base),
@@ -72,9 +114,9 @@ fn switch(route: Route, site: &UseApi<Site>, base: &str) -> Html {
         Route::Article { slug } => html! { <Article {slug} /> },
         Route::Services => services(site),
         Route::Contact => contact(site),
-        Route::Playground => html! { <Playground /> },
         Route::NotFound => not_found(),
-        Route::EmbedArticles
+        Route::Playground
+        | Route::EmbedArticles
         | Route::EmbedArticle { .. }
         | Route::EmbedTag { .. }
         | Route::EmbedContact

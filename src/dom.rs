@@ -34,6 +34,13 @@ pub async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Load the page at the address shown again, from the server.
+pub fn reload() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
 /// Milliseconds since the page opened (`performance.now()`).
 pub fn now_ms() -> f64 {
     web_sys::window()

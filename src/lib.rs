@@ -33,7 +33,7 @@ pub mod route;
 pub mod style;
 pub mod theme;
 
-pub use app::App;
+pub use app::{App, PlaygroundApp};
 pub use env::AppProps;
 
 /// The allocator in the browser: talc, which is smaller and faster than the
@@ -47,6 +47,13 @@ static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocat
 #[cfg(feature = "csr")]
 pub fn start() {
     boot::<App>(false);
+}
+
+/// Start the partner playground's app (`/embed/`), from a wasm of its own
+/// (`bin/keel-playground.rs`).
+#[cfg(feature = "csr")]
+pub fn start_playground() {
+    boot::<PlaygroundApp>(false);
 }
 
 /// Start the root `R` on the page: documents embedded by a prerendered page

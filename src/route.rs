@@ -140,6 +140,18 @@ pub fn with_site_name(site: Option<&Site>, title: &str) -> String {
     )
 }
 
+/// The wasm bundles, each with its own root and its own pages, so that a
+/// visitor downloads only the pages of the one they are on: our site's
+/// (`App`), the partner playground's (`PlaygroundApp`, which our readers
+/// never need) and the embed views' (`embed::EmbedApp`, on partners' pages).
+/// The build makes one trunk bundle of each (xtask's `release::Bundle`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bundle {
+    Site,
+    Playground,
+    Embed,
+}
+
 impl Route {
     /// One route of each kind, in the table's order (parameters are
     /// stand-ins), from the derive's list of `#[at]` paths: a variant cannot
@@ -186,6 +198,15 @@ impl Route {
     /// without importing the trait.
     pub fn to_path(&self) -> String {
         <Route as Routable>::to_path(self)
+    }
+
+    /// The wasm that renders the route's pages.
+    pub fn bundle(&self) -> Bundle {
+        match self {
+            _ if self.is_embed() => Bundle::Embed,
+            Route::Playground => Bundle::Playground,
+            _ => Bundle::Site,
+        }
     }
 
     /// An embed view, shown in a partner's page: no header, footer, theme
@@ -400,6 +421,12 @@ mod tests {
             );
         }
         assert_eq!(Route::Playground.file(), "embed/index.html");
+        // Its own wasm: not our site's (readers never need it), not the
+        // embed views' (partners' visitors never need it).
+        assert_eq!(Route::Playground.bundle(), Bundle::Playground);
+        assert!(!Route::Playground.is_embed());
+        assert_eq!(Route::Articles.bundle(), Bundle::Site);
+        assert_eq!(Route::EmbedArticles.bundle(), Bundle::Embed);
         // Under /embed/, the embed views' own (a partner's page shows it).
         for unknown in [
             "/embed/tags/",

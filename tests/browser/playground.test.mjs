@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, SERVER_BIN, startServer } from '../harness.mjs';
+import { launchBrowser, newPage, SERVER_BIN, startServer } from '../harness.mjs';
 
 let keel, browser, partner, partnerUrl, pasted = '', csp = '';
 
@@ -126,4 +126,28 @@ test("a request sent from the preview's framed form is ours, not a partner's", a
   } finally {
     await context.close();
   }
+});
+
+test('the playground runs a wasm of its own, and its links to our pages load them with ours', async () => {
+  const page = await newPage(browser);
+  const wasm = [];
+  // The page's own (the preview's widget, in its iframe, runs the embed views').
+  page.on('request', (r) => { if (r.url().endsWith('.wasm') && r.frame() === page.mainFrame()) wasm.push(new URL(r.url()).pathname); });
+  await page.goto(keel.url + '/embed/');
+  await page.waitForSelector('.playground-preview [data-keel-embed]');
+  // Our readers' wasm carries no playground, and the playground none of our pages.
+  assert.equal(wasm.length, 1, `${wasm}`);
+  assert.match(wasm[0], /^\/keel-playground-[0-9a-f]{12,16}_bg\.wasm$/);
+  // The header's "Articles": a page of our site's wasm, so a page load, not
+  // a route in place (the playground's root has no such page).
+  await page.evaluate(() => { window.__playgroundDocument = true; });
+  await page.click('#site-nav a[href="/articles"]');
+  await page.waitForFunction(() => !window.__playgroundDocument && window.__keelStarted
+    && document.querySelector('#page-title')?.textContent.includes('Articles'), null, { timeout: 15000 });
+  assert.equal(new URL(page.url()).pathname, '/articles');
+  assert.equal(wasm.length, 2, `${wasm}`);
+  assert.match(wasm[1], /^\/keel-[0-9a-f]{12,16}_bg\.wasm$/);
+  assert.ok(await page.locator('main .card').count() > 0, 'the index, rendered');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });

@@ -111,8 +111,8 @@ test('every page answers 200 at each of its URLs, revalidated, with a CSP allowi
 });
 
 test('hashed assets are immutable; every other file is served as the server serves it', async () => {
-  const hashed = files().filter((f) => /keel-(embed-)?[0-9a-f]{12,16}(_bg)?\.(js|wasm)$/.test(f));
-  assert.equal(hashed.length, 4, `trunk's js and wasm, our site's and the embed views': ${hashed}`);
+  const hashed = files().filter((f) => /keel-(embed-|playground-)?[0-9a-f]{12,16}(_bg)?\.(js|wasm)$/.test(f));
+  assert.equal(hashed.length, 6, `trunk's js and wasm, our site's, the playground's and the embed views': ${hashed}`);
   for (const f of hashed) {
     const res = await sameAsServer(f);
     assert.equal(res.status, 200, f);

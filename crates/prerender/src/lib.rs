@@ -7,9 +7,10 @@
 //! and the API documents it was rendered from, as inert JSON, so the browser
 //! hydrates the same tree without fetching.
 //!
-//! Our site's pages and the embed views' are rendered by their own roots
-//! (`keel::App`, `keel::embed::EmbedApp`) into their own shells, each of
-//! which loads its own wasm.
+//! Our site's pages, the partner playground and the embed views are rendered
+//! by their own roots (`keel::App`, `keel::PlaygroundApp`,
+//! `keel::embed::EmbedApp`) into their own shells, each of which loads its
+//! own wasm.
 //!
 //! Architecture invariant: no IO. The caller hands in the shells and the API
 //! documents and writes what comes back.
@@ -23,8 +24,8 @@ pub use sitemap::{SITEMAP_MAX_URLS, sitemaps};
 
 use keel::api::ApiCache;
 use keel::embed::EmbedApp;
-use keel::route::{Inventory, Route};
-use keel::{App, AppProps};
+use keel::route::{Bundle, Inventory, Route};
+use keel::{App, AppProps, PlaygroundApp};
 use keel_model::{Article, Site, paths};
 
 /// One page to write: its path under `dist/` and its HTML.
@@ -55,20 +56,21 @@ pub fn stylesheet() -> anyhow::Result<String> {
     keel::style::stylesheet().map_err(|e| anyhow::anyhow!("stylesheet: {e}"))
 }
 
-/// Trunk's shells, which the pages are rendered into: our site's and the
-/// embed views', each loading its own wasm.
+/// Trunk's shells, which the pages are rendered into: one per wasm bundle
+/// (`keel::route::Bundle`), each loading its own wasm.
 pub struct Shells {
     pub site: String,
+    pub playground: String,
     pub embed: String,
 }
 
 impl Shells {
     /// The shell `route`'s page is rendered into.
     pub fn of(&self, route: &Route) -> &str {
-        if route.is_embed() {
-            &self.embed
-        } else {
-            &self.site
+        match route.bundle() {
+            Bundle::Site => &self.site,
+            Bundle::Playground => &self.playground,
+            Bundle::Embed => &self.embed,
         }
     }
 }
@@ -171,13 +173,17 @@ impl<'a> Renderer<'a> {
             inline_site: None,
             widget: None,
         };
-        let body = match spec.route.is_embed() {
-            true => self
-                .runtime
-                .block_on(yew::LocalServerRenderer::<EmbedApp>::with_props(props).render()),
-            false => self
+        // The root of the wasm that adopts the page.
+        let body = match spec.route.bundle() {
+            Bundle::Site => self
                 .runtime
                 .block_on(yew::LocalServerRenderer::<App>::with_props(props).render()),
+            Bundle::Playground => self
+                .runtime
+                .block_on(yew::LocalServerRenderer::<PlaygroundApp>::with_props(props).render()),
+            Bundle::Embed => self
+                .runtime
+                .block_on(yew::LocalServerRenderer::<EmbedApp>::with_props(props).render()),
         };
         let mut head = head(
             &self.site,
@@ -438,6 +444,7 @@ mod tests {
         };
         Shells {
             site: shell("keel"),
+            playground: shell("keel-playground"),
             embed: shell("keel-embed"),
         }
     }
@@ -448,6 +455,7 @@ mod tests {
         let shell = "<!doctype html><html><head><link rel=\"icon\" href=\"/assets/favicon.svg\"><link rel=\"alternate\" href=\"/feed.xml\"></head><body><div id=app></div></body></html>";
         let shells = Shells {
             site: shell.into(),
+            playground: shell.into(),
             embed: shell.into(),
         };
         let deploy = Deploy {

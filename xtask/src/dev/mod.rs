@@ -329,6 +329,7 @@ mod tests {
         assert_eq!(kind("/k/assets/logo.svg"), Some(Change::Spa));
         assert_eq!(kind("/k/index.html"), Some(Change::Spa));
         assert_eq!(kind("/k/embed.html"), Some(Change::Spa));
+        assert_eq!(kind("/k/playground.html"), Some(Change::Spa));
         assert_eq!(kind("/k/tests/x.mjs"), None);
         assert_eq!(kind("/tmp/c/articles/.a.md.swp"), None);
         assert_eq!(kind("/tmp/c/articles/a.md~"), None);

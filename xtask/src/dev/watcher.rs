@@ -8,7 +8,7 @@ use super::*;
 pub(super) enum Change {
     /// An article or site.toml: compile it, render the pages it touches.
     Content,
-    /// assets/, index.html, embed.html, Trunk.toml: trunk, then the pages (the shells may differ).
+    /// assets/, the bundles' shells (index.html…), Trunk.toml: trunk, then the pages (the shells may differ).
     Spa,
     /// The SPA's code: this program, trunk, then a restart in place.
     Code,
@@ -33,7 +33,7 @@ pub(super) fn classify(root: &Path, content: &Path, path: &Path) -> Option<Chang
         return Some(Change::Code);
     }
     if path.starts_with(root.join("assets"))
-        || ["index.html", "embed.html", "Trunk.toml"]
+        || release::Bundle::trunk_files()
             .iter()
             .any(|f| path == root.join(f))
     {
@@ -81,7 +81,7 @@ pub(super) fn watch_sources(ctx: &Builder, tx: mpsc::Sender<Change>) -> anyhow::
     for dir in ["src", "assets", "crates/model"] {
         debouncer.watch(ctx.root.join(dir), RecursiveMode::Recursive)?;
     }
-    for file in ["index.html", "embed.html", "Trunk.toml"] {
+    for file in release::Bundle::trunk_files() {
         debouncer.watch(ctx.root.join(file), RecursiveMode::NonRecursive)?;
     }
     Ok(debouncer)

@@ -70,6 +70,7 @@ pub(super) fn emit_all(
     let stats = Stats::default();
     let shells = keel_prerender::Shells {
         site: shell_for(spa, Bundle::Site, &deploy.base)?,
+        playground: shell_for(spa, Bundle::Playground, &deploy.base)?,
         embed: shell_for(spa, Bundle::Embed, &deploy.base)?,
     };
     // Pages depend on the SPA's code as well as their data: that code is
@@ -130,7 +131,7 @@ pub(super) fn emit_all(
         // trunk's index.html is only the shell the pages are rendered into:
         // the prerendered home page takes its place. Writing it as well would
         // race the home page (linked from the cache on another thread) for
-        // the same file, and sometimes win. The embed shell is no page at all.
+        // the same file, and sometimes win. The other shells are no pages at all.
         let shells = Bundle::ALL.map(|b| Path::new(b.shell().1));
         let spa_files = crate::fs::walk(spa)?
             .into_iter()

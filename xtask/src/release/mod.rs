@@ -457,6 +457,18 @@ mod tests {
                 "keel-embed-0123456789abcdef_bg.wasm"
             ]
         );
+        for name in ["keel-playground-00aa.js", "keel-playground-00aa_bg.wasm"] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        assert_eq!(
+            Bundle::Playground.files(&dir).unwrap(),
+            ["keel-playground-00aa.js", "keel-playground-00aa_bg.wasm"]
+        );
+        assert_eq!(
+            Bundle::Site.files(&dir).unwrap(),
+            ["keel-fedcba9876543210.js", "keel-fedcba9876543210_bg.wasm"],
+            "the playground's files are not our site's"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,25 +1,29 @@
-//! The SPA's part of the build: trunk's two bundles (our site's and the embed
-//! views'), their shells moved under a base path, and the partner scripts
-//! with the facts they share with the app written in.
+//! The SPA's part of the build: trunk's three bundles (our site's, the
+//! partner playground's and the embed views'), their shells moved under a
+//! base path, and the partner scripts with the facts they share with the app
+//! written in.
 
 use super::*;
 
-/// The SPA's two wasm bundles, each built by trunk from its own shell: our
-/// site's, and the embed views' (so that neither downloads the other's views).
+/// The SPA's three wasm bundles (`keel::route::Bundle`), each built by trunk
+/// from its own shell: our site's, the partner playground's and the embed
+/// views' (so that none downloads another's pages).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Bundle {
     Site,
+    Playground,
     Embed,
 }
 
 impl Bundle {
-    pub const ALL: [Bundle; 2] = [Bundle::Site, Bundle::Embed];
+    pub const ALL: [Bundle; 3] = [Bundle::Site, Bundle::Playground, Bundle::Embed];
 
     /// The cargo binary (Cargo.toml), which names trunk's hashed files:
     /// `{bin}-{hash}.js` and `{bin}-{hash}_bg.wasm`.
     pub fn bin(self) -> &'static str {
         match self {
             Bundle::Site => "keel",
+            Bundle::Playground => "keel-playground",
             Bundle::Embed => "keel-embed",
         }
     }
@@ -30,8 +34,16 @@ impl Bundle {
     pub(super) fn shell(self) -> (&'static str, &'static str) {
         match self {
             Bundle::Site => ("index.html", "index.html"),
+            Bundle::Playground => ("playground.html", "playground-shell.html"),
             Bundle::Embed => ("embed.html", "embed-shell.html"),
         }
+    }
+
+    /// The files of the repository's root that trunk reads: each bundle's
+    /// shell, and its settings.
+    pub fn trunk_files() -> [&'static str; 4] {
+        let [site, playground, embed] = Bundle::ALL.map(|b| b.shell().0);
+        [site, playground, embed, "Trunk.toml"]
     }
 
     /// The bundle's JS glue and wasm, as trunk named them in `dir` (the
@@ -63,21 +75,16 @@ impl Bundle {
     }
 }
 
-/// Trunk's output for the SPA's current sources, both bundles: reused when
+/// Trunk's output for the SPA's current sources, every bundle: reused when
 /// nothing trunk reads has changed (its wasm compile and wasm-opt take
 /// minutes), built otherwise. Returns the folder and whether trunk ran.
 pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
     let root = &layout.root;
-    let mut inputs: Vec<PathBuf> = [
-        "index.html",
-        "embed.html",
-        "Trunk.toml",
-        "Cargo.toml",
-        "Cargo.lock",
-    ]
-    .iter()
-    .map(|f| root.join(f))
-    .collect();
+    let mut inputs: Vec<PathBuf> = Bundle::trunk_files()
+        .iter()
+        .chain(&["Cargo.toml", "Cargo.lock"])
+        .map(|f| root.join(f))
+        .collect();
     for dir in ["src", "assets", "crates/model"] {
         inputs.extend(crate::fs::walk(&root.join(dir))?);
     }
@@ -109,18 +116,20 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
         .args(["build", "--release", "--dist"])
         .arg(&partial))?;
     // Trunk empties its dist folder first, and always writes `index.html`:
-    // the embed views' bundle is built beside it, then moved in.
-    let (source, kept) = Bundle::Embed.shell();
-    let embed = layout.spa.join("partial-embed");
-    let _ = std::fs::remove_dir_all(&embed);
-    sh(crate::trunk(root)?
-        .args(["build", source, "--release", "--dist"])
-        .arg(&embed))?;
-    std::fs::rename(embed.join("index.html"), partial.join(kept))?;
-    for name in Bundle::Embed.files(&embed)? {
-        std::fs::rename(embed.join(&name), partial.join(&name))?;
+    // the other bundles are built beside it, then moved in.
+    for bundle in [Bundle::Playground, Bundle::Embed] {
+        let (source, kept) = bundle.shell();
+        let other = layout.spa.join(format!("partial-{}", bundle.bin()));
+        let _ = std::fs::remove_dir_all(&other);
+        sh(crate::trunk(root)?
+            .args(["build", source, "--release", "--dist"])
+            .arg(&other))?;
+        std::fs::rename(other.join("index.html"), partial.join(kept))?;
+        for name in bundle.files(&other)? {
+            std::fs::rename(other.join(&name), partial.join(&name))?;
+        }
+        std::fs::remove_dir_all(&other)?;
     }
-    std::fs::remove_dir_all(&embed)?;
     let _ = std::fs::remove_file(partial.join(".trunk-lock"));
     // Keep only this build's output.
     for old in std::fs::read_dir(&layout.spa)? {

@@ -16,7 +16,7 @@ use tower::ServiceExt;
 
 /// The site as the build writes it for the bundled content: its API, every
 /// page of the route table rendered by the prerenderer into the repository's
-/// own shells (`index.html`, `embed.html`), and a wasm file. Rendered once,
+/// own shells (`index.html`, `playground.html`, `embed.html`), and a wasm file. Rendered once,
 /// on a thread of its own (the renderer runs its own runtime).
 pub fn site() -> SiteFiles {
     SiteFiles::from_map(files().clone())
@@ -41,6 +41,7 @@ fn rendered_site() -> HashMap<String, Vec<u8>> {
     let shell = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
     let shells = keel_prerender::Shells {
         site: shell("index.html"),
+        playground: shell("playground.html"),
         embed: shell("embed.html"),
     };
     let pages = keel_prerender::render_site(&shells, &out.files).unwrap_or_else(|e| panic!("{e}"));
