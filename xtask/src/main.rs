@@ -26,7 +26,7 @@
 //!                              phase's time (--run-only: stop once the site is served)
 //!     cargo xtask screenshots  write screenshots of every route into screenshots/ (or of the
 //!                              routes whose names start with the words given: `screenshots playground`)
-//!     cargo xtask sizes        the release wasm beside a bare Yew reference app (crates/bare), and every page's size
+//!     cargo xtask sizes        each bundle's release wasm beside a bare Yew reference app (crates/bare), and every page's size
 //!     cargo xtask loadtest     p50/p99 of contact submissions under load (wrk), beside a static read
 //!     cargo xtask lighthouse   Lighthouse (mobile, slow 4G) scores and paint figures per route
 //!                              (or of the routes given: `lighthouse /embed/`)

@@ -628,7 +628,9 @@ mod tests {
         for file in ["index.html", "contact/index.html", "404.html"] {
             let html = render(file);
             assert!(
-                html.contains("src=/keel.js") && !html.contains("keel-embed"),
+                html.contains("src=/keel.js")
+                    && !html.contains("keel-embed")
+                    && !html.contains("keel-playground"),
                 "{file} loads our site's wasm: {html}"
             );
             assert!(
@@ -636,6 +638,18 @@ mod tests {
                 "{file}: in our chrome"
             );
         }
+        // The playground: our chrome, its own wasm, and its page rendered by
+        // its own root (what that wasm adopts).
+        let playground = render("embed/index.html");
+        assert!(
+            playground.contains("src=/keel-playground.js") && !playground.contains("src=/keel.js"),
+            "the playground loads its own wasm: {playground}"
+        );
+        assert!(
+            playground.contains("<header class=\"site-header\"")
+                && playground.contains("playground-preview"),
+            "{playground}"
+        );
     }
 
     #[test]
