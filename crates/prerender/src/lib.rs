@@ -589,7 +589,7 @@ mod tests {
     }
 
     #[test]
-    fn embed_views_are_rendered_by_their_own_root_into_their_own_shell() {
+    fn each_bundle_s_pages_are_rendered_by_its_own_root_into_its_own_shell() {
         let out = keel_content::fs::compile_bundled(&Default::default()).unwrap();
         let shells = shells();
         let renderer = Renderer::new(&shells, &out.files).unwrap();
