@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::{
-    CachePolicy, EMBED_PAGE_HEADERS, MEDIA_CSP, MEDIA_PREFIX, PUBLIC_ASSET_HEADERS,
-    SECURITY_HEADERS, cache_policy, content_type, csp_for, is_embed_path, is_media,
-    is_public_asset, with_frame_ancestors,
+    CachePolicy, EMBED_PAGE_HEADERS, MEDIA_CSP, MEDIA_DIR, PUBLIC_ASSET_HEADERS, SECURITY_HEADERS,
+    cache_policy, content_type, csp_for, is_embed_path, is_media, is_public_asset,
+    with_frame_ancestors,
 };
 
 /// What a static host sends on `/api/` documents for partner pages: a static
@@ -117,7 +117,7 @@ pub fn headers_file(files: &[SiteFile], partners: &[String]) -> String {
             if !std::mem::replace(&mut media_written, true) {
                 let _ = writeln!(
                     out,
-                    "{MEDIA_PREFIX}*\n  Cache-Control: {}\n  Content-Security-Policy: {MEDIA_CSP}",
+                    "{MEDIA_DIR}*\n  Cache-Control: {}\n  Content-Security-Policy: {MEDIA_CSP}",
                     CachePolicy::Immutable.header()
                 );
                 public(&mut out);
@@ -337,7 +337,7 @@ pub fn nginx_conf(files: &[SiteFile], partners: &[String]) -> String {
     if files.iter().any(|f| is_media(&f.path)) {
         let _ = write!(
             out,
-            "location {MEDIA_PREFIX} {{\n    try_files $uri =404;\n{}{public}}}\n",
+            "location {MEDIA_DIR} {{\n    try_files $uri =404;\n{}{public}}}\n",
             headers(CachePolicy::Immutable, Some(MEDIA_CSP))
         );
     }

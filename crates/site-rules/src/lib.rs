@@ -14,6 +14,7 @@ pub mod hosts;
 pub mod partners;
 
 use base64::Engine;
+use keel_model::doc::MEDIA_DIR;
 use sha2::{Digest, Sha256};
 
 /// Headers on every answer, pages, files and API errors alike.
@@ -50,14 +51,11 @@ pub fn is_embed_path(path: &str) -> bool {
 }
 
 /// Whether URL path `path` is an image file the build wrote (`/media/`,
-/// named by a content hash: `keel_model::doc::Image`).
+/// named by a content hash: `keel_model::doc::Image`). The static hosts'
+/// files give the folder one rule, however many articles show images.
 pub fn is_media(path: &str) -> bool {
-    path.starts_with(MEDIA_PREFIX)
+    path.starts_with(MEDIA_DIR)
 }
-
-/// The folder of the images the build wrote: one rule for all of them in the
-/// static hosts' files, however many articles show images.
-pub const MEDIA_PREFIX: &str = "/media/";
 
 /// The Content-Security-Policy of every file under `/media/`. An `<img>`
 /// ignores it; it matters when a file is opened on its own, where an SVG is a
