@@ -512,15 +512,11 @@ fn compile_article(src: &Source) -> Result<Compiled, Diagnostic> {
         Some(c) => {
             let path = markdown::image_path(file, c.src.get_ref())
                 .map_err(|m| at(split.line(&c.src), format!("cover: {m}")))?;
-            let alt = match c.alt.get_ref().trim() {
-                "" => {
-                    return Err(at(
-                        split.line(&c.alt),
-                        "cover: `alt` must say what the cover shows (or be `'\"\"'` for a decorative one)".into(),
-                    ));
-                }
-                markdown::DECORATIVE => String::new(),
-                alt => alt.to_string(),
+            let Some(alt) = markdown::alt_text(c.alt.get_ref()) else {
+                return Err(at(
+                    split.line(&c.alt),
+                    "cover: `alt` must say what the cover shows (or be `'\"\"'` for a decorative one)".into(),
+                ));
             };
             body.images.insert(0, (path.clone(), split.line(&c.src)));
             Some(Image {

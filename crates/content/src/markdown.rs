@@ -28,7 +28,17 @@ pub struct Body {
 
 /// The alt text that marks an image decorative (`![""](…)`): an explicit
 /// choice, never a forgotten alt. Like HTML's `alt=""`.
-pub const DECORATIVE: &str = "\"\"";
+const DECORATIVE: &str = "\"\"";
+
+/// The alt text an image's `written` alt gives it ("" for [`DECORATIVE`]),
+/// or `None` when there is none: a mistake.
+pub fn alt_text(written: &str) -> Option<String> {
+    match written.trim() {
+        "" => None,
+        DECORATIVE => Some(String::new()),
+        alt => Some(alt.to_string()),
+    }
+}
 
 /// Where an image's file is: `src` relative to the article's folder, as
 /// Markdown editors and previews resolve it. Remote and absolute URLs are
@@ -290,18 +300,14 @@ pub fn parse(file: &str, md: &str, line_offset: usize) -> Result<Body, Diagnosti
                             written,
                         },
                     ) => {
-                        let alt = match alt.trim() {
-                            "" => {
-                                return Err(Diagnostic::new(
-                                    file,
-                                    at,
-                                    format!(
-                                        "the image `{written}` has no alt text: say what it shows, as `![what it shows]({written})`, or mark it decorative with `![\"\"]({written})`"
-                                    ),
-                                ));
-                            }
-                            DECORATIVE => String::new(),
-                            alt => alt.to_string(),
+                        let Some(alt) = alt_text(&alt) else {
+                            return Err(Diagnostic::new(
+                                file,
+                                at,
+                                format!(
+                                    "the image `{written}` has no alt text: say what it shows, as `![what it shows]({written})`, or mark it decorative with `![\"\"]({written})`"
+                                ),
+                            ));
                         };
                         // Its files are known once it is read (`images::plan`).
                         let image = Image {
