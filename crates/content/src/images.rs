@@ -160,15 +160,15 @@ pub fn plan(img: &SourceImage, alt: String) -> Image {
     Image {
         src: Image::src_of(&img.hash, width, img.format),
         width,
-        height: scaled_height(img, width),
+        height: scaled_height((img.width, img.height), width),
         alt,
     }
 }
 
-/// The height of `img` scaled to `width`, rounded, at least 1.
-pub fn scaled_height(img: &SourceImage, width: u32) -> u32 {
-    ((u64::from(img.height) * u64::from(width) + u64::from(img.width) / 2) / u64::from(img.width))
-        .max(1) as u32
+/// The height of an image of `(w, h)` pixels scaled to `width`, rounded, at
+/// least 1.
+pub fn scaled_height((w, h): (u32, u32), width: u32) -> u32 {
+    ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1) as u32
 }
 
 /// The elements an SVG figure may use: shapes, text, and what styles them.

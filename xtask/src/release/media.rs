@@ -89,14 +89,12 @@ pub fn write(
                         decoded = Some(keel_media::Source::decode(&read()?, source_format)?);
                     }
                     let src = decoded.as_ref().expect("decoded above");
-                    let info = keel_content::images::SourceImage {
-                        hash: String::new(),
-                        format: source_format,
-                        width: src.width(),
-                        height: src.height(),
-                    };
                     let bytes = src
-                        .encode(width, scaled_height(&info, width), format)
+                        .encode(
+                            width,
+                            scaled_height((src.width(), src.height()), width),
+                            format,
+                        )
                         .with_context(|| {
                             format!("encoding {source} at {width} px as {format:?}")
                         })?;
@@ -131,15 +129,14 @@ pub fn write_cards(
     cards
         .par_iter()
         .try_for_each(|(path, card)| -> anyhow::Result<()> {
-            let c = card;
             let key = cache::key(&[
                 b"card",
                 keel_media::card::REVISION.as_bytes(),
-                c.title.as_bytes(),
-                c.byline.as_bytes(),
-                c.detail.as_bytes(),
-                c.site.as_bytes(),
-                c.host.as_bytes(),
+                card.title.as_bytes(),
+                card.byline.as_bytes(),
+                card.detail.as_bytes(),
+                card.site.as_bytes(),
+                card.host.as_bytes(),
             ]);
             let dest = stage.join(path.trim_start_matches('/'));
             std::fs::create_dir_all(dest.parent().expect("under the stage"))?;
