@@ -27,6 +27,7 @@ use rayon::prelude::*;
 pub use error::Diagnostic;
 pub use front::slugify;
 pub use highlight::highlight;
+pub use html::esc as escape_xml;
 pub use images::{ImageError, ImageReader, NoImages};
 
 /// One input file: its path as the writer knows it, and its text.

@@ -152,17 +152,10 @@ fn cut_with_ellipsis(font: &Font, text: &str, size: f32) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// `s` as SVG text: escaped as the feeds are (`keel_content::escape_xml`),
+/// and without tabs or line breaks either (a card's lines are laid out here).
 fn esc(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '"' => "&quot;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+    keel_content::escape_xml(&s.replace(char::is_control, ""))
 }
 
 /// The card as SVG (what is rasterised).
