@@ -144,6 +144,12 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    /// The markup of root `R` with `props`.
+    fn render_root<R: yew::BaseComponent<Properties = AppProps>>(&self, props: AppProps) -> String {
+        self.runtime
+            .block_on(yew::LocalServerRenderer::<R>::with_props(props).render())
+    }
+
     pub fn render(&self, spec: &PageSpec) -> anyhow::Result<String> {
         let cache = ApiCache::new(self.deploy.api.as_deref().unwrap_or(&self.deploy.base));
         // The documents the page was rendered from, for the app to start
@@ -175,15 +181,9 @@ impl<'a> Renderer<'a> {
         };
         // The root of the wasm that adopts the page.
         let body = match spec.route.bundle() {
-            Bundle::Site => self
-                .runtime
-                .block_on(yew::LocalServerRenderer::<App>::with_props(props).render()),
-            Bundle::Playground => self
-                .runtime
-                .block_on(yew::LocalServerRenderer::<PlaygroundApp>::with_props(props).render()),
-            Bundle::Embed => self
-                .runtime
-                .block_on(yew::LocalServerRenderer::<EmbedApp>::with_props(props).render()),
+            Bundle::Site => self.render_root::<App>(props),
+            Bundle::Playground => self.render_root::<PlaygroundApp>(props),
+            Bundle::Embed => self.render_root::<EmbedApp>(props),
         };
         let mut head = head(
             &self.site,
@@ -280,11 +280,15 @@ fn head(site: &Site, route: &Route, url: &str, article: Option<&Article>, css: &
             Some((path, card)) => {
                 let image = format!("{}{path}", site.url);
                 let alt = format!("{} — {}", card.title, site.name);
+                let (width, height) = (
+                    keel_media::card::WIDTH.to_string(),
+                    keel_media::card::HEIGHT.to_string(),
+                );
                 for (p, v) in [
                     ("og:image", image.as_str()),
                     ("og:image:type", "image/png"),
-                    ("og:image:width", "1200"),
-                    ("og:image:height", "630"),
+                    ("og:image:width", &width),
+                    ("og:image:height", &height),
                     ("og:image:alt", &alt),
                 ] {
                     h.push_str(&format!("<meta property=\"{p}\" content=\"{}\">", attr(v)));
