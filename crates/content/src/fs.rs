@@ -53,6 +53,8 @@ pub fn compile_bundled(options: &Options) -> Result<Output, LoadError> {
 pub struct Images {
     root: PathBuf,
     content_dir: PathBuf,
+    /// `content_dir` resolved (links followed), once for every image.
+    real_dir: Result<PathBuf, String>,
 }
 
 impl Images {
@@ -60,6 +62,7 @@ impl Images {
         Images {
             root: root.to_path_buf(),
             content_dir: content_dir.to_path_buf(),
+            real_dir: content_dir.canonicalize().map_err(|e| e.to_string()),
         }
     }
 
@@ -72,10 +75,10 @@ impl Images {
             Err(e) => return Err(ImageError::Unreadable(e.to_string())),
         };
         let dir = self
-            .content_dir
-            .canonicalize()
-            .map_err(|e| ImageError::Unreadable(e.to_string()))?;
-        if !real.starts_with(&dir) || !real.is_file() {
+            .real_dir
+            .as_ref()
+            .map_err(|e| ImageError::Unreadable(e.clone()))?;
+        if !real.starts_with(dir) || !real.is_file() {
             return Err(ImageError::Unreadable(format!(
                 "images must be files in the content folder ({})",
                 self.content_dir.display()
@@ -180,6 +183,32 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("c.md (is it UTF-8?)"), "{err}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_image_is_read_only_from_inside_the_content_folder() {
+        let root = std::env::temp_dir().join(format!("keel-content-img-{}", std::process::id()));
+        let images = root.join("content/articles/images");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::write(images.join("in.png"), b"png").unwrap();
+        std::fs::write(root.join("outside.png"), b"png").unwrap();
+        std::os::unix::fs::symlink(root.join("outside.png"), images.join("out.png")).unwrap();
+        let reader = Images::new(&root, &root.join("content"));
+        assert!(reader.file("content/articles/images/in.png").is_ok());
+        assert!(matches!(
+            reader.file("content/articles/images/none.png"),
+            Err(ImageError::Missing)
+        ));
+        for outside in ["outside.png", "content/articles/images/out.png"] {
+            match reader.file(outside) {
+                Err(ImageError::Unreadable(why)) => {
+                    assert!(why.contains("in the content folder"), "{outside}: {why}")
+                }
+                other => panic!("{outside}: {other:?}"),
+            }
+        }
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
