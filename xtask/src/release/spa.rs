@@ -117,7 +117,7 @@ pub fn spa(layout: &Layout) -> anyhow::Result<(PathBuf, bool)> {
         .arg(&partial))?;
     // Trunk empties its dist folder first, and always writes `index.html`:
     // the other bundles are built beside it, then moved in.
-    for bundle in [Bundle::Playground, Bundle::Embed] {
+    for bundle in Bundle::ALL.into_iter().filter(|&b| b != Bundle::Site) {
         let (source, kept) = bundle.shell();
         let other = layout.spa.join(format!("partial-{}", bundle.bin()));
         let _ = std::fs::remove_dir_all(&other);
