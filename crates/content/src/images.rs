@@ -410,10 +410,7 @@ mod tests {
     #[test]
     fn a_raster_is_read_by_its_header_and_must_be_what_its_name_says() {
         // A 1600×900 PNG's signature and header; the compiler reads no more.
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        png.extend(1600u32.to_be_bytes());
-        png.extend(900u32.to_be_bytes());
-        png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        let png = crate::tests::png_header(1600, 900);
         let img = inspect("a/b.png", &png).unwrap();
         assert_eq!(
             (img.format, img.width, img.height),

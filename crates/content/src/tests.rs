@@ -584,7 +584,7 @@ impl ImageReader for MemImages {
 }
 
 /// A PNG's signature and header, as large as said: all the compiler reads.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png_header(width: u32, height: u32) -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     png.extend(width.to_be_bytes());
     png.extend(height.to_be_bytes());
